@@ -1,0 +1,121 @@
+# enclaveimg: a toolchain for enclave images.  Plain GNU make, non-recursive, out of tree.
+#   make [BUILDDIR=build] [CC=...] [CFLAGS=...]     build library and tools
+#   make check        unit tests, command-line tests, independent Python checks, fuzz smoke
+#   make sanitize     the same checks under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install DESTDIR=... PREFIX=/usr/local
+#   make bench        benchmarks (not part of check)
+#   make clean
+
+BUILDDIR ?= build
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PKGCONFIG ?= pkg-config
+CC       ?= cc
+VERSION  := 0.1.0
+
+# pkg-config module -> Debian package that provides it
+PKGS := libcrypto:libssl-dev libelf:libelf-dev libarchive:libarchive-dev yaml-0.1:libyaml-dev \
+        jansson:libjansson-dev libcbor:libcbor-dev libseccomp:libseccomp-dev
+TEST_PKGS := cmocka:libcmocka-dev
+
+define need_pkg
+$(if $(shell $(PKGCONFIG) --exists $(word 1,$(subst :, ,$(1))) && echo ok),,\
+  $(error missing dependency $(word 1,$(subst :, ,$(1))): install the Debian package $(word 2,$(subst :, ,$(1))) (apt-get install $(word 2,$(subst :, ,$(1))))))
+endef
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(foreach p,$(PKGS),$(call need_pkg,$(p)))
+endif
+PKG_NAMES := $(foreach p,$(PKGS),$(word 1,$(subst :, ,$(p))))
+DEP_CFLAGS := $(shell $(PKGCONFIG) --cflags $(PKG_NAMES) 2>/dev/null)
+DEP_LIBS   := $(shell $(PKGCONFIG) --libs $(PKG_NAMES) 2>/dev/null) -lpthread
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Werror
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
+              -Ilibenclaveimg/include -Ilibenclaveimg $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+LIB_SRCS  := $(sort $(wildcard libenclaveimg/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
+LIB_A     := $(BUILDDIR)/libenclaveimg.a
+TOOLS     := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))
+TOOL_BINS := $(TOOLS:%=$(BUILDDIR)/bin/%)
+UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILDDIR)/test/%)
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+TEST_CFLAGS := $(shell $(PKGCONFIG) --cflags cmocka 2>/dev/null)
+TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
+
+.PHONY: all check unit cli pytest fuzz-smoke sanitize install uninstall clean bench examples
+all: $(LIB_A) $(TOOL_BINS)
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+$(BUILDDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/bin/%: tools/%/*.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c,$^) $(LIB_A) $(DEP_LIBS) -o $@
+
+$(BUILDDIR)/test/%: test/unit/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(PKGCONFIG) --exists cmocka || { echo "missing dependency cmocka: install the Debian package libcmocka-dev" >&2; exit 1; }
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d $(ALL_LDFLAGS) $< $(LIB_A) $(TEST_LIBS) $(DEP_LIBS) $(shell sed -n 's/^.*LINK-WRAP: *//p' $<) -o $@
+
+examples: $(TOOL_BINS)
+	$(MAKE) -C examples/hello BUILDDIR=$(abspath $(BUILDDIR))/examples/hello
+
+unit: $(UNIT_BINS)
+	@BUILDDIR=$(BUILDDIR) test/run-unit $(UNIT_BINS)
+
+cli: all examples
+	@BUILDDIR=$(BUILDDIR) test/run-cli
+
+pytest: all examples
+	@BUILDDIR=$(BUILDDIR) test/run-py
+
+fuzz-smoke:
+	@BUILDDIR=$(BUILDDIR) fuzz/run-smoke $(FUZZ_SRCS)
+
+check: all
+	@BUILDDIR=$(BUILDDIR) test/run-all
+
+# Same checks with ASan+UBSan; fuzz smoke runs in the plain check.
+sanitize:
+	$(MAKE) BUILDDIR=$(BUILDDIR)-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" EIMG_SANITIZE=1 check
+
+bench: all examples
+	@BUILDDIR=$(BUILDDIR) bench/run
+
+$(BUILDDIR)/enclaveimg.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: enclaveimg\nDescription: build, sign, measure and run enclave images\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lenclaveimg\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' '$(PKG_NAMES)' > $@
+
+install: all $(BUILDDIR)/enclaveimg.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/eimg \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(BUILDDIR)/enclaveimg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 libenclaveimg/include/enclaveimg.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 libenclaveimg/include/eimg/*.h $(DESTDIR)$(INCDIR)/eimg/
+	for s in 1 3 5 7; do for f in man/*.$$s; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libenclaveimg.a $(DESTDIR)$(LIBDIR)/pkgconfig/enclaveimg.pc
+	rm -rf $(DESTDIR)$(INCDIR)/eimg $(DESTDIR)$(INCDIR)/enclaveimg.h
+
+clean:
+	rm -rf $(BUILDDIR) $(BUILDDIR)-san

@@ -1,0 +1,135 @@
+/* The error object: filling, formatting, mapping to exit codes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+void eimg_error_clear(eimg_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}
+
+static void set_file(eimg_error *err, const char *file)
+{
+	if (file)
+		snprintf(err->file, sizeof(err->file), "%s", file);
+	else
+		err->file[0] = '\0';
+}
+
+int eimg_err(eimg_error *err, int code, const char *file, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	va_list ap;
+	err->code = code;
+	err->sys_errno = 0;
+	err->line = err->column = 0;
+	set_file(err, file);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int eimg_err_at(eimg_error *err, int code, const char *file, unsigned line, unsigned col,
+		const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	va_list ap;
+	err->code = code;
+	err->sys_errno = 0;
+	err->line = line;
+	err->column = col;
+	set_file(err, file);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int eimg_err_sys(eimg_error *err, const char *file, const char *fmt, ...)
+{
+	int saved = errno;
+	if (!err)
+		return EIMG_EIO;
+	va_list ap;
+	char what[EIMG_ERROR_MSG_MAX - 64];
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	err->code = saved == ENOMEM ? EIMG_ENOMEM : EIMG_EIO;
+	err->sys_errno = saved;
+	err->line = err->column = 0;
+	set_file(err, file);
+	snprintf(err->msg, sizeof(err->msg), "%s: %.60s", what, strerror(saved));
+	errno = saved;
+	return err->code;
+}
+
+int eimg_err_nomem(eimg_error *err)
+{
+	return eimg_err(err, EIMG_ENOMEM, NULL, "out of memory");
+}
+
+const char *eimg_error_format(const eimg_error *err, char *buf, size_t size)
+{
+	if (!buf || size == 0)
+		return buf;
+	if (!err) {
+		snprintf(buf, size, "unknown error");
+	} else if (err->file[0] && err->line) {
+		snprintf(buf, size, "%s:%u:%u: %s", err->file, err->line, err->column, err->msg);
+	} else if (err->file[0]) {
+		snprintf(buf, size, "'%s': %s", err->file, err->msg);
+	} else {
+		snprintf(buf, size, "%s", err->msg[0] ? err->msg : "unknown error");
+	}
+	return buf;
+}
+
+int eimg_exit_code(int status)
+{
+	switch (status) {
+	case EIMG_OK:
+		return EIMG_EXIT_OK;
+	case EIMG_EVERIFY:
+		return EIMG_EXIT_VERIFY;
+	case EIMG_EUSAGE:
+		return EIMG_EXIT_USAGE;
+	default:
+		return EIMG_EXIT_ERROR;
+	}
+}
+
+const char *eimg_escape(const char *in, size_t len, char *out, size_t outsize)
+{
+	size_t o = 0;
+	if (outsize == 0)
+		return out;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		char tmp[8];
+		int n;
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			n = snprintf(tmp, sizeof(tmp), "%c", c);
+		else if (c == '\\')
+			n = snprintf(tmp, sizeof(tmp), "\\\\");
+		else
+			n = snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		if (o + (size_t)n + 4 >= outsize) {
+			if (o + 4 <= outsize) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, tmp, (size_t)n);
+		o += (size_t)n;
+	}
+	out[o < outsize ? o : outsize - 1] = '\0';
+	return out;
+}

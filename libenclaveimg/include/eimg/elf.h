@@ -1,0 +1,41 @@
+/* Reading an enclave ELF (static, position-independent, x86-64).
+ * Only elf.c includes libelf. */
+#ifndef EIMG_ELF_H
+#define EIMG_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+
+#define EIMG_ELF_MAX_SEGMENTS 64
+#define EIMG_ELF_MAX_IMAGE    (1ull << 30)   /* highest segment end (vaddr + memsz) */
+
+#define EIMG_SEG_R 0x1
+#define EIMG_SEG_W 0x2
+#define EIMG_SEG_X 0x4
+
+struct eimg_elf_segment {
+	uint64_t vaddr;    /* page-aligned start (p_vaddr rounded down) */
+	uint64_t memsz;    /* page-aligned length */
+	uint64_t data_off; /* offset inside [vaddr, vaddr+memsz) where file data begins (p_vaddr % 4096) */
+	uint64_t file_off; /* p_offset: where that data starts in the ELF file */
+	uint64_t filesz;   /* p_filesz: bytes of file data; the rest of the range is zero */
+	unsigned flags;    /* EIMG_SEG_R/W/X */
+};
+
+typedef struct eimg_elf {
+	uint64_t entry;          /* e_entry: offset from enclave base */
+	uint64_t image_end;      /* page-aligned end of the highest segment */
+	struct eimg_elf_segment seg[EIMG_ELF_MAX_SEGMENTS];
+	size_t nseg;             /* sorted by vaddr, non-overlapping at page granularity */
+	const uint8_t *data;     /* the ELF bytes (borrowed, not owned) */
+	size_t size;
+} eimg_elf;
+
+/* Parses and checks the ELF in buf (borrowed: must outlive the result).
+ * source names it in errors.  W+X segments are refused unless allow_wx. */
+int eimg_elf_parse(const char *source, const uint8_t *buf, size_t len, bool allow_wx,
+		   eimg_elf *out, eimg_error *err);
+
+#endif

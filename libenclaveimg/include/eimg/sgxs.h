@@ -1,0 +1,43 @@
+/* MRENCLAVE and the SGXS load stream.
+ *
+ * The record stream (ECREATE, then per page EADD and 16 EEXTEND with their
+ * data) is produced once, in large batches, and fed to a sink: SHA-256 for
+ * MRENCLAVE, a file for --sgxs.  sha256(SGXS file) == MRENCLAVE. */
+#ifndef EIMG_SGXS_H
+#define EIMG_SGXS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+#include "eimg/layout.h"
+
+#define EIMG_SGXS_MAX_SIZE (64ull << 30)  /* ECREATE SIZE limit when reading SGXS */
+
+typedef int (*eimg_sink_fn)(void *ctx, const uint8_t *buf, size_t len, eimg_error *err);
+
+/* Streams the measured record stream of the layout to sink. */
+int eimg_sgx_stream(const eimg_layout *l, eimg_sink_fn sink, void *ctx, eimg_error *err);
+
+/* MRENCLAVE of the layout. */
+int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err);
+
+/* Writes the SGXS file atomically ("-" = stdout). */
+int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err);
+
+/* What reading an SGXS stream found.  The reader validates the stream as it
+ * hashes it (one ECREATE first, record tags, EADD offsets page-aligned,
+ * below SIZE, increasing, EEXTEND offsets inside the last EADDed page, in order). */
+struct eimg_sgxs_info {
+	uint64_t size;
+	uint32_t ssa_frame_size;
+	uint64_t neadd;
+	uint64_t nextend;
+	uint64_t ntcs;          /* EADDs with page type TCS */
+	uint8_t mrenclave[32];
+};
+
+int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error *err);
+int eimg_sgxs_read_buffer(const char *source, const uint8_t *buf, size_t len,
+			  struct eimg_sgxs_info *out, eimg_error *err);
+
+#endif

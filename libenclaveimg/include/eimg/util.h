@@ -1,0 +1,22 @@
+/* Small public helpers the tools share: hex, sizes, SOURCE_DATE_EPOCH. */
+#ifndef EIMG_UTIL_H
+#define EIMG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
+char *eimg_hex(const uint8_t *in, size_t len, char *out);
+/* Parses exactly len bytes of hex (case-insensitive, optional "0x" prefix,
+ * no other characters).  what names the value in the error message. */
+int eimg_unhex(const char *hex, uint8_t *out, size_t len, const char *what, eimg_error *err);
+
+/* Parses a size like "64M", "4096", "1G", "0x1000" (K/M/G/T = powers of 1024). */
+int eimg_parse_size(const char *s, uint64_t *out);
+
+/* The build timestamp: SOURCE_DATE_EPOCH if set (must be a decimal integer,
+ * else EIMG_EINVAL), else 0 when fallback_now is false, else time(NULL). */
+int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err);
+
+#endif
