@@ -133,3 +133,34 @@ const char *eimg_escape(const char *in, size_t len, char *out, size_t outsize)
 	out[o < outsize ? o : outsize - 1] = '\0';
 	return out;
 }
+
+int eimg_err_context(eimg_error *err, const char *file, const char *fmt, ...)
+{
+	if (!err)
+		return EIMG_EINTERNAL;
+	char prefix[EIMG_ERROR_MSG_MAX];
+	char old[EIMG_ERROR_MSG_MAX];
+	size_t pl, ol;
+	va_list ap;
+
+	memcpy(old, err->msg, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	pl = strlen(prefix);
+	ol = strlen(old);
+	if (pl + 2 + ol >= sizeof(err->msg))
+		ol = sizeof(err->msg) - 1 - (pl + 2 < sizeof(err->msg) ? pl + 2 : sizeof(err->msg) - 1);
+	if (pl > sizeof(err->msg) - 3)
+		pl = sizeof(err->msg) - 3;
+	memcpy(err->msg, prefix, pl);
+	memcpy(err->msg + pl, ": ", 2);
+	memcpy(err->msg + pl + 2, old, ol);
+	err->msg[pl + 2 + ol] = '\0';
+	if (file) {
+		set_file(err, file);
+		err->line = err->column = 0;
+	}
+	return err->code;
+}
