@@ -1,0 +1,18 @@
+/* libenclaveimg: build, sign, measure and run enclave images.  The umbrella header. */
+#ifndef ENCLAVEIMG_H
+#define ENCLAVEIMG_H
+
+#include "eimg/error.h"
+#include "eimg/util.h"
+#include "eimg/hash.h"
+#include "eimg/manifest.h"
+#include "eimg/image.h"
+#include "eimg/elf.h"
+#include "eimg/layout.h"
+#include "eimg/sgxs.h"
+#include "eimg/keys.h"
+#include "eimg/measure.h"
+#include "eimg/expect.h"
+#include "eimg/report.h"
+
+#endif

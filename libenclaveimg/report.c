@@ -1,0 +1,218 @@
+/* Text and JSON renderings of build and measurement results. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "eimg/report.h"
+#include "eimg/util.h"
+#include "internal.h"
+
+const char *eimg_region_kind_name(int kind)
+{
+	switch (kind) {
+	case EIMG_REGION_ELF: return "elf";
+	case EIMG_REGION_INFO: return "info";
+	case EIMG_REGION_HEAP: return "heap";
+	case EIMG_REGION_STACK: return "stack";
+	case EIMG_REGION_TCS: return "tcs";
+	case EIMG_REGION_TLS: return "tls";
+	case EIMG_REGION_SSA: return "ssa";
+	default: return "unknown";
+	}
+}
+
+struct sb {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_printf(struct sb *b, const char *fmt, ...) EIMG_PRINTF(2, 3);
+static void sb_printf(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap + (size_t)n + 1) * 2;
+		char *ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->failed = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+}
+
+static char *sb_done(struct sb *b)
+{
+	if (b->failed || !b->s) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+static void perm_string(uint64_t secinfo, char out[4])
+{
+	if ((secinfo & 0xff00) == EIMG_SECINFO_TCS) {
+		memcpy(out, "tcs", 4);
+		return;
+	}
+	out[0] = secinfo & EIMG_SECINFO_R ? 'r' : '-';
+	out[1] = secinfo & EIMG_SECINFO_W ? 'w' : '-';
+	out[2] = secinfo & EIMG_SECINFO_X ? 'x' : '-';
+	out[3] = '\0';
+}
+
+static char *dump_json(json_t *o)
+{
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(o);
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	char *r = realloc(s, n + 2);
+	if (!r) {
+		free(s);
+		return NULL;
+	}
+	r[n] = '\n';
+	r[n + 1] = '\0';
+	return r;
+}
+
+char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
+{
+	struct sb b = { 0 };
+	char hex[65];
+	const struct eimg_sgx_measurement *m = &s->m;
+	sb_printf(&b, "image          %s\n", source);
+	sb_printf(&b, "name           %s\n", s->manifest->name);
+	sb_printf(&b, "target         sgx\n");
+	sb_printf(&b, "mode           %s\n", eimg_mode_name(m->mode));
+	sb_printf(&b, "mrenclave      %s\n", eimg_hex(m->mrenclave, 32, hex));
+	sb_printf(&b, "enclave size   0x%llx (%llu KiB)\n", (unsigned long long)m->enclave_size,
+		  (unsigned long long)(m->enclave_size >> 10));
+	sb_printf(&b, "threads        %u\n", m->threads);
+	sb_printf(&b, "ssa frames     %u x %u page(s)\n", m->ssa_frames, m->ssa_frame_size);
+	sb_printf(&b, "heap           0x%llx bytes\n", (unsigned long long)m->heap_size);
+	sb_printf(&b, "stack          0x%llx bytes per thread\n", (unsigned long long)m->stack_size);
+	sb_printf(&b, "entry          0x%llx\n", (unsigned long long)m->entry);
+	sb_printf(&b, "pages          %llu added, all measured\n", (unsigned long long)m->npages);
+	sb_printf(&b, "layout\n");
+	for (size_t i = 0; i < s->layout->nregions; i++) {
+		const struct eimg_region *r = &s->layout->regions[i];
+		char perm[4];
+		perm_string(r->secinfo, perm);
+		sb_printf(&b, "  0x%012llx  %6llu page(s)  %-3s  %s", (unsigned long long)r->offset,
+			  (unsigned long long)(r->size / EIMG_PAGE), perm, eimg_region_kind_name(r->kind));
+		if (r->kind >= EIMG_REGION_STACK)
+			sb_printf(&b, " (thread %u)", r->thread);
+		sb_printf(&b, "\n");
+	}
+	return sb_done(&b);
+}
+
+static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
+{
+	char hex[65];
+	const struct eimg_sgx_measurement *m = &s->m;
+	json_t *layout = json_array();
+	if (!layout)
+		return NULL;
+	for (size_t i = 0; i < s->layout->nregions; i++) {
+		const struct eimg_region *r = &s->layout->regions[i];
+		char perm[4];
+		perm_string(r->secinfo, perm);
+		json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:b}", "offset", (json_int_t)r->offset,
+				      "pages", (json_int_t)(r->size / EIMG_PAGE), "kind", eimg_region_kind_name(r->kind),
+				      "permissions", perm, "secinfo", (json_int_t)r->secinfo, "measured", r->measured);
+		if (!o || (r->kind >= EIMG_REGION_STACK && json_object_set_new(o, "thread", json_integer(r->thread))) ||
+		    json_array_append_new(layout, o)) {
+			json_decref(layout);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:o}",
+			 "image", source, "name", s->manifest->name, "target", "sgx", "mode", eimg_mode_name(m->mode),
+			 "mrenclave", eimg_hex(m->mrenclave, 32, hex), "enclave_size", (json_int_t)m->enclave_size,
+			 "threads", (int)m->threads, "ssa_frames", (int)m->ssa_frames, "ssa_frame_size",
+			 (int)m->ssa_frame_size, "heap_size", (json_int_t)m->heap_size, "stack_size",
+			 (json_int_t)m->stack_size, "entry", (json_int_t)m->entry, "pages", (json_int_t)m->npages,
+			 "layout_version", EIMG_LAYOUT_VERSION, "layout", layout);
+}
+
+char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
+{
+	return dump_json(sgx_json(s, source));
+}
+
+char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source)
+{
+	struct sb b = { 0 };
+	char hex[65];
+	sb_printf(&b, "sgxs           %s\n", source);
+	sb_printf(&b, "mrenclave      %s\n", eimg_hex(info->mrenclave, 32, hex));
+	sb_printf(&b, "enclave size   0x%llx\n", (unsigned long long)info->size);
+	sb_printf(&b, "ssa frame size %u page(s)\n", info->ssa_frame_size);
+	sb_printf(&b, "pages          %llu added (%llu tcs), %llu extends\n", (unsigned long long)info->neadd,
+		  (unsigned long long)info->ntcs, (unsigned long long)info->nextend);
+	return sb_done(&b);
+}
+
+char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source)
+{
+	char hex[65];
+	return dump_json(json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:I}", "sgxs", source, "target", "sgx",
+				   "mrenclave", eimg_hex(info->mrenclave, 32, hex), "enclave_size",
+				   (json_int_t)info->size, "ssa_frame_size", (int)info->ssa_frame_size, "pages",
+				   (json_int_t)info->neadd, "tcs_pages", (json_int_t)info->ntcs, "extends",
+				   (json_int_t)info->nextend));
+}
+
+char *eimg_report_build_text(const struct eimg_build_result *r, const char *output)
+{
+	struct sb b = { 0 };
+	char hex[97];
+	if (r->target == EIMG_TARGET_SGX) {
+		sb_printf(&b, "mrenclave %s\n", eimg_hex(r->sgx.mrenclave, 32, hex));
+	} else {
+		for (int i = 0; i < 3; i++)
+			sb_printf(&b, "PCR%d %s\n", i, eimg_hex(r->pcr[i], 48, hex));
+	}
+	sb_printf(&b, "wrote %s\n", output);
+	return sb_done(&b);
+}
+
+char *eimg_report_build_json(const struct eimg_build_result *r, const char *output)
+{
+	char hex[97];
+	if (r->target == EIMG_TARGET_SGX)
+		return dump_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "image", output, "target", "sgx", "mode",
+					   eimg_mode_name(r->sgx.mode), "mrenclave", eimg_hex(r->sgx.mrenclave, 32, hex),
+					   "enclave_size", (json_int_t)r->sgx.enclave_size, "threads", (int)r->sgx.threads));
+	char p[3][97];
+	for (int i = 0; i < 3; i++)
+		eimg_hex(r->pcr[i], 48, p[i]);
+	return dump_json(json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "image", output, "target", "nitro",
+				   "Measurements", "HashAlgorithm", "Sha384 { ... }", "PCR0", p[0], "PCR1", p[1], "PCR2", p[2]));
+}

@@ -1,0 +1,120 @@
+/* enclave-build: manifest + enclave ELF -> deterministic enclave image (.eimg). */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enclaveimg.h>
+
+static const char usage_text[] =
+	"usage: enclave-build [-f manifest] [-o image.eimg] [--json]\n"
+	"\n"
+	"Validates the manifest, lays out and measures the enclave, and writes the image atomically.\n"
+	"\n"
+	"  -f, --manifest FILE   the manifest (default: enclave.yaml)\n"
+	"  -o, --output FILE     the image to write (default: NAME.eimg, NAME from the manifest; - for stdout)\n"
+	"      --json            print the result as JSON\n"
+	"  -q, --quiet           print nothing on success\n"
+	"  -h, --help            show this help and exit\n"
+	"  -V, --version         show the version and exit\n"
+	"\n"
+	"SOURCE_DATE_EPOCH, if set, is the timestamp recorded in the image (default 0).\n"
+	"Exit status: 0 ok, 1 error, 2 usage.\n";
+
+struct opts {
+	const char *manifest;
+	const char *output;
+	bool json, quiet;
+};
+
+static int fail(const eimg_error *err, int status)
+{
+	char buf[1024];
+	fprintf(stderr, "enclave-build: %s\n", eimg_error_format(err, buf, sizeof(buf)));
+	return eimg_exit_code(status);
+}
+
+static int run(const struct opts *o)
+{
+	eimg_error err;
+	eimg_image *img = NULL;
+	struct eimg_build_result res;
+	struct eimg_build_options bo = { .manifest_path = o->manifest };
+	char *out_path = NULL, *text = NULL;
+	int rc;
+
+	eimg_error_clear(&err);
+	rc = eimg_source_date_epoch(0, &bo.mtime, &err);
+	if (rc == EIMG_OK)
+		rc = eimg_build(&bo, &img, &res, &err);
+	if (rc)
+		return fail(&err, rc);
+	if (o->output) {
+		out_path = strdup(o->output);
+	} else {
+		eimg_manifest *m = NULL;
+		/* The default name comes from the (already validated) manifest. */
+		if (eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, &err) == 0 &&
+		    asprintf(&out_path, "%s.eimg", m->name) < 0)
+			out_path = NULL;
+		eimg_manifest_free(m);
+	}
+	if (!out_path) {
+		eimg_image_free(img);
+		fprintf(stderr, "enclave-build: out of memory\n");
+		return EIMG_EXIT_ERROR;
+	}
+	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
+	eimg_image_free(img);
+	if (rc) {
+		free(out_path);
+		return fail(&err, rc);
+	}
+	if (!o->quiet && strcmp(out_path, "-") != 0) {
+		text = o->json ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
+		if (text)
+			fputs(text, stdout);
+		free(text);
+	}
+	free(out_path);
+	return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "manifest", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .manifest = "enclave.yaml" };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.manifest = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'j': o.json = true; break;
+		case 'q': o.quiet = true; break;
+		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
+		case 'V': printf("enclave-build %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
+		default:
+			fprintf(stderr, "usage: enclave-build [-f manifest] [-o image.eimg] [--json] (see --help)\n");
+			return EIMG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "enclave-build: unexpected argument '%s' (the manifest is given with -f)\n", argv[optind]);
+		return EIMG_EXIT_USAGE;
+	}
+	if (o.json && o.quiet) {
+		fprintf(stderr, "enclave-build: --json and --quiet cannot be used together\n");
+		return EIMG_EXIT_USAGE;
+	}
+	return run(&o);
+}

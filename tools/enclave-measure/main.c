@@ -1,0 +1,218 @@
+/* enclave-measure: recompute an image's measurement from its content, show it, check it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <enclaveimg.h>
+
+static const char usage_text[] =
+	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE] INPUT\n"
+	"\n"
+	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
+	"image (.eimg) or an SGXS load stream (.sgxs); the kind is detected from the content.\n"
+	"\n"
+	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
+	"      --sgxs FILE       write the image's SGXS load stream to FILE (sha256 of it = MRENCLAVE)\n"
+	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
+	"                        mrenclave:HEX mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
+	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
+	"      --verify          signatures are verified by 'enclave-sign verify'\n"
+	"  -h, --help            show this help and exit\n"
+	"  -V, --version         show the version and exit\n"
+	"\n"
+	"Exit status: 0 ok, 1 error, 2 usage, 3 measurement mismatch or altered image.\n";
+
+struct opts {
+	const char *input;
+	const char *sgxs_out;
+	bool json;
+	struct eimg_expect expect;
+};
+
+static int fail(const eimg_error *err, int status)
+{
+	char buf[1100];
+	fprintf(stderr, "enclave-measure: %s\n", eimg_error_format(err, buf, sizeof(buf)));
+	return eimg_exit_code(status);
+}
+
+static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, eimg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err->file, sizeof(err->file), "%s", path);
+		snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
+		err->code = EIMG_EIO;
+		return EIMG_EIO;
+	}
+	ssize_t n = read(fd, head, size);
+	close(fd);
+	*got = n > 0 ? (size_t)n : 0;
+	return EIMG_OK;
+}
+
+static int emit(char *text)
+{
+	if (!text) {
+		fprintf(stderr, "enclave-measure: out of memory\n");
+		return EIMG_EXIT_ERROR;
+	}
+	fputs(text, stdout);
+	free(text);
+	return EIMG_EXIT_OK;
+}
+
+static int check_expect(const struct opts *o, const struct eimg_values *v, const char *source)
+{
+	eimg_error err;
+	eimg_error_clear(&err);
+	if (eimg_expect_empty(&o->expect))
+		return EIMG_EXIT_OK;
+	int rc = eimg_expect_check(&o->expect, v, &err);
+	if (rc) {
+		snprintf(err.file, sizeof(err.file), "%s", source);
+		return fail(&err, rc);
+	}
+	return EIMG_EXIT_OK;
+}
+
+static int measure_sgxs(const struct opts *o)
+{
+	eimg_error err;
+	struct eimg_sgxs_info info;
+	struct eimg_values v;
+
+	eimg_error_clear(&err);
+	if (o->sgxs_out) {
+		fprintf(stderr, "enclave-measure: --sgxs: the input '%s' is already an SGXS stream\n", o->input);
+		return EIMG_EXIT_USAGE;
+	}
+	int rc = eimg_sgxs_read_file(o->input, &info, &err);
+	if (rc)
+		return fail(&err, rc);
+	memset(&v, 0, sizeof(v));
+	v.has_mrenclave = true;
+	memcpy(v.mrenclave, info.mrenclave, 32);
+	int ex = emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
+	if (ex)
+		return ex;
+	return check_expect(o, &v, o->input);
+}
+
+static int measure_image(const struct opts *o)
+{
+	eimg_error err;
+	eimg_image *img = NULL;
+	eimg_sgx_image *s = NULL;
+	struct eimg_values v;
+	int rc, ex;
+
+	eimg_error_clear(&err);
+	rc = eimg_image_read_file(o->input, &img, &err);
+	if (rc)
+		return fail(&err, rc);
+	if (!img->elf) {
+		eimg_image_free(img);
+		fprintf(stderr, "enclave-measure: '%s': Nitro images are not supported by this version\n", o->input);
+		return EIMG_EXIT_ERROR;
+	}
+	rc = eimg_sgx_image_open(img, o->input, &s, &err);
+	if (rc) {
+		ex = fail(&err, rc);
+		goto out;
+	}
+	if (o->sgxs_out) {
+		rc = eimg_sgxs_write_file(s->layout, o->sgxs_out, &err);
+		if (rc) {
+			ex = fail(&err, rc);
+			goto out;
+		}
+	}
+	ex = emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
+	if (ex)
+		goto out;
+	memset(&v, 0, sizeof(v));
+	v.has_mrenclave = true;
+	memcpy(v.mrenclave, s->m.mrenclave, 32);
+	ex = check_expect(o, &v, o->input);
+out:
+	eimg_sgx_image_free(s);
+	eimg_image_free(img);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sgxs", required_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "expect-file", required_argument, NULL, 'E' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	eimg_error err;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	eimg_error_clear(&err);
+	while ((c = getopt_long(argc, argv, "e:E:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.json = true; break;
+		case 's': o.sgxs_out = optarg; break;
+		case 'e':
+			rc = eimg_expect_parse(&o.expect, optarg, "--expect", &err);
+			if (rc) {
+				fail(&err, rc);
+				return EIMG_EXIT_USAGE;
+			}
+			break;
+		case 'E':
+			rc = eimg_expect_parse_file(&o.expect, optarg, &err);
+			if (rc)
+				return fail(&err, rc);
+			break;
+		case 'v':
+			fprintf(stderr, "enclave-measure: signatures are verified by 'enclave-sign verify IMAGE'\n");
+			return EIMG_EXIT_USAGE;
+		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
+		case 'V': printf("enclave-measure %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
+		default:
+			fprintf(stderr, "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n");
+			return EIMG_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "enclave-measure: no input given (an .eimg image or an .sgxs file)\n");
+		return EIMG_EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "enclave-measure: one input at a time, got '%s' too\n", argv[optind + 1]);
+		return EIMG_EXIT_USAGE;
+	}
+	o.input = argv[optind];
+
+	uint8_t head[512];
+	size_t got = 0;
+	rc = read_head(o.input, head, sizeof(head), &got, &err);
+	if (rc)
+		return fail(&err, rc);
+	switch (eimg_detect_input(head, got)) {
+	case EIMG_INPUT_IMAGE: return measure_image(&o);
+	case EIMG_INPUT_SGXS: return measure_sgxs(&o);
+	case EIMG_INPUT_SIGSTRUCT:
+		fprintf(stderr, "enclave-measure: '%s': a SIGSTRUCT: show and verify it with 'enclave-sign verify'\n", o.input);
+		return EIMG_EXIT_ERROR;
+	default:
+		fprintf(stderr, "enclave-measure: '%s': not an enclave image (.eimg) or SGXS file\n", o.input);
+		return EIMG_EXIT_ERROR;
+	}
+}
