@@ -29,8 +29,9 @@ struct eimg_pos {
 
 /* A measured file or user key.  In a parsed source manifest, path is the
  * resolved host path (relative paths resolved against the manifest's
- * folder); in a manifest read from an image, path is NULL and the content
- * comes from the image member.  name is the in-enclave name. */
+ * folder); in a manifest parsed with base_dir == NULL (read from an image),
+ * path is NULL and the content comes from the image member.  name is the
+ * in-enclave name.  pos: the path value (or the name when there is no path). */
 struct eimg_manifest_entry {
 	char *name;
 	char *path;
@@ -38,7 +39,7 @@ struct eimg_manifest_entry {
 };
 
 struct eimg_manifest_sgx {
-	char *enclave;             /* ELF path (resolved), NULL in an image manifest */
+	char *enclave;             /* ELF path (resolved), NULL when parsed with base_dir == NULL */
 	struct eimg_pos enclave_pos;
 	uint64_t heap_size;        /* bytes, multiple of 4096 */
 	uint64_t stack_size;       /* bytes per thread, multiple of 4096 */
@@ -62,15 +63,18 @@ struct eimg_nitro_port {
 	uint16_t port;
 };
 
+/* Host paths (kernel, kernel_config, init, app) are resolved and checked in a
+ * source manifest and NULL in a manifest parsed with base_dir == NULL. */
 struct eimg_manifest_nitro {
 	char *kernel;              /* kernel image path */
 	char *kernel_config;       /* optional, for KernelVersion metadata; may be NULL */
+	bool has_kernel_config;    /* kernel_config given (also in an image manifest) */
 	char *cmdline;             /* kernel command line */
 	char *init;                /* boot-strap init ramdisk (cpio) path or init binary */
 	char *app;                 /* application folder or .tar archive */
 	char **entrypoint;         /* argv of the process to start, NULL-terminated */
 	size_t entrypoint_len;
-	uint64_t memory_mib;       /* default memory */
+	uint64_t memory_mib;       /* default memory, MiB (default 512, >= 64) */
 	uint32_t cpus;             /* default CPU count */
 	uint16_t *ingress;         /* listening ports */
 	size_t ningress;
