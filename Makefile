@@ -18,7 +18,7 @@ VERSION  := 0.1.0
 
 # pkg-config module -> Debian package that provides it
 PKGS := libcrypto:libssl-dev libelf:libelf-dev libarchive:libarchive-dev yaml-0.1:libyaml-dev \
-        jansson:libjansson-dev libcbor:libcbor-dev libseccomp:libseccomp-dev
+        jansson:libjansson-dev libcbor:libcbor-dev libseccomp:libseccomp-dev zlib:zlib1g-dev
 TEST_PKGS := cmocka:libcmocka-dev
 
 define need_pkg
