@@ -27,6 +27,11 @@
 #define EIMG_IMAGE_MAX_TOTAL      (4ull << 30)     /* all member data: 4 GiB */
 #define EIMG_IMAGE_MAX_PATH       255              /* member name length */
 #define EIMG_IMAGE_MAX_JSON       (1u << 20)       /* manifest/runtime/measurement json */
+/* The whole archive: member data plus headers, padding and the end marker. */
+#define EIMG_IMAGE_MAX_ARCHIVE    (EIMG_IMAGE_MAX_TOTAL + (16ull << 20))
+/* Latest member mtime the writer stores (2038-01-19T03:14:06Z): later times
+ * would need pax extended headers.  Readers accept any mtime. */
+#define EIMG_IMAGE_MAX_MTIME      2147483646ull
 
 struct eimg_member {
 	char *name;        /* for files/ and keys/: the part after the prefix */
@@ -54,13 +59,20 @@ typedef struct eimg_image {
 } eimg_image;
 
 /* Reads and strictly validates an archive (never extracts to disk).
- * source names the input in error messages. */
+ * source names the input in error messages.  eimg_image_read_file streams the
+ * file through libarchive ("-" reads standard input); peak memory is the sum of
+ * the member sizes plus a 64 KiB read buffer.  files/keys come back sorted;
+ * runtime_json is always set (the member is required). */
 int eimg_image_read_file(const char *path, eimg_image **out, eimg_error *err);
 int eimg_image_read_buffer(const char *source, const uint8_t *buf, size_t len,
 			   eimg_image **out, eimg_error *err);
 
-/* Writes the archive deterministically; mtime from the caller (SOURCE_DATE_EPOCH or 0).
- * eimg_image_write_file is atomic (temp + rename); "-" writes to stdout. */
+/* Writes the archive deterministically; mtime from the caller (SOURCE_DATE_EPOCH or 0,
+ * at most EIMG_IMAGE_MAX_MTIME).  The image is validated first with the reader's
+ * rules (required members, names, sorted and unique files/keys, sizes, JSON
+ * UTF-8 without NUL); runtime_json NULL is written as "{}\n".
+ * eimg_image_write_file is atomic (temp + rename, nothing left on error);
+ * "-" writes to stdout. */
 int eimg_image_write_buffer(const eimg_image *img, uint64_t mtime, uint8_t **out, size_t *len,
 			    eimg_error *err);
 int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *path, eimg_error *err);
