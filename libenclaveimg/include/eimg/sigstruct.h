@@ -1,0 +1,229 @@
+/* SGX SIGSTRUCT: byte layout, fields, signing, verification, foreign formats.
+ *
+ * The SIGSTRUCT is 1808 bytes, little-endian (../shared/specs/sgx.md,
+ * man/enclave-sign.1).  Signed bytes: [0,128) followed by [900,1028).
+ * RSA-3072, public exponent 3, RSASSA-PKCS1-v1_5 with SHA-256; modulus,
+ * signature, q1 and q2 stored little-endian.  MRSIGNER = SHA-256 of the 384
+ * stored modulus bytes.  Only crypto_rsa.c touches OpenSSL. */
+#ifndef EIMG_SIGSTRUCT_H
+#define EIMG_SIGSTRUCT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+#include "eimg/image.h"
+
+#define EIMG_SIGSTRUCT_SIZE    1808
+#define EIMG_SIGSTRUCT_SIGNED  256      /* signed bytes (Intel's "gendata") */
+#define EIMG_RSA_BYTES         384      /* RSA-3072 */
+#define EIMG_RSA_BITS          3072
+#define EIMG_RSA_EXPONENT      3
+
+/* Byte offsets. */
+#define EIMG_SS_HEADER        0
+#define EIMG_SS_TYPE          12
+#define EIMG_SS_VENDOR        16
+#define EIMG_SS_DATE          20
+#define EIMG_SS_HEADER2       24
+#define EIMG_SS_SWDEFINED     40
+#define EIMG_SS_RESERVED1     44
+#define EIMG_SS_MODULUS       128
+#define EIMG_SS_EXPONENT      512
+#define EIMG_SS_SIGNATURE     516
+#define EIMG_SS_MISCSELECT    900
+#define EIMG_SS_MISCMASK      904
+#define EIMG_SS_CET_ATTR      908
+#define EIMG_SS_CET_MASK      909
+#define EIMG_SS_RESERVED2     910
+#define EIMG_SS_ISVFAMILYID   912
+#define EIMG_SS_ATTRIBUTES    928
+#define EIMG_SS_ATTRMASK      944
+#define EIMG_SS_ENCLAVEHASH   960
+#define EIMG_SS_RESERVED3     992
+#define EIMG_SS_ISVEXTPRODID  1008
+#define EIMG_SS_ISVPRODID     1024
+#define EIMG_SS_ISVSVN        1026
+#define EIMG_SS_RESERVED4     1028
+#define EIMG_SS_Q1            1040
+#define EIMG_SS_Q2            1424
+
+/* Attribute flags. */
+#define EIMG_ATTR_INIT          0x1ull
+#define EIMG_ATTR_DEBUG         0x2ull
+#define EIMG_ATTR_MODE64BIT     0x4ull
+#define EIMG_ATTR_PROVISIONKEY  0x10ull
+#define EIMG_ATTR_EINITTOKENKEY 0x20ull
+#define EIMG_ATTR_CET           0x40ull
+#define EIMG_ATTR_KSS           0x80ull
+#define EIMG_ATTR_AEXNOTIFY     0x400ull
+
+/* Masks enclave-sign uses (documented in enclave-sign(1)). */
+#define EIMG_MASK_FLAGS_DEBUG_ALLOWED  0xfffffffffffffffdull  /* DEBUG not in the mask */
+#define EIMG_MASK_FLAGS_PRODUCTION     0xffffffffffffffffull  /* DEBUG in the mask, clear */
+
+/* The parsed fields.  Byte arrays hold the bytes exactly as stored. */
+struct eimg_sigstruct {
+	uint32_t type;
+	uint32_t vendor;
+	uint32_t date;             /* BCD yyyymmdd */
+	uint32_t swdefined;
+	uint8_t modulus[EIMG_RSA_BYTES];    /* little-endian */
+	uint32_t exponent;
+	uint8_t signature[EIMG_RSA_BYTES];  /* little-endian */
+	uint32_t miscselect, miscmask;
+	uint8_t cet_attributes, cet_attributes_mask;
+	uint8_t isvfamilyid[16];
+	uint64_t attr_flags, attr_xfrm;
+	uint64_t mask_flags, mask_xfrm;
+	uint8_t enclavehash[32];            /* MRENCLAVE */
+	uint8_t isvextprodid[16];
+	uint16_t isvprodid, isvsvn;
+	uint8_t q1[EIMG_RSA_BYTES], q2[EIMG_RSA_BYTES];  /* little-endian */
+	bool reserved_nonzero;              /* a reserved field is not zero (decode only) */
+	char reserved_what[32];             /* which one */
+	bool header_bad;                    /* header or header2 constants differ (decode only) */
+	char header_what[32];
+};
+
+/* ---- pure layout (sigstruct.c) ---- */
+
+/* Decodes 1808 bytes.  Only the length is checked here (EIMG_EINVAL when it
+ * is not 1808); header constants and reserved fields are reported in the
+ * struct and checked by eimg_sigstruct_check_layout(). */
+int eimg_sigstruct_decode(const char *source, const uint8_t *buf, size_t len, struct eimg_sigstruct *out,
+			  eimg_error *err);
+/* Encodes the fields with the fixed header constants and zero reserved fields. */
+void eimg_sigstruct_encode(const struct eimg_sigstruct *s, uint8_t out[EIMG_SIGSTRUCT_SIZE]);
+/* Header constants, reserved fields zero, exponent 3, modulus exactly 3072
+ * bits: EIMG_EVERIFY naming the first failed check. */
+int eimg_sigstruct_check_layout(const struct eimg_sigstruct *s, const char *source, eimg_error *err);
+/* The 256 signed bytes: [0,128) || [900,1028). */
+void eimg_sigstruct_signed_bytes(const uint8_t raw[EIMG_SIGSTRUCT_SIZE], uint8_t out[EIMG_SIGSTRUCT_SIGNED]);
+/* Rebuilds an unsigned SIGSTRUCT (modulus, exponent, signature, q1, q2 zero)
+ * from 256 signed bytes. */
+void eimg_sigstruct_from_signed_bytes(const uint8_t in[EIMG_SIGSTRUCT_SIGNED], uint8_t out[EIMG_SIGSTRUCT_SIZE]);
+/* MRSIGNER = SHA-256 of the stored (little-endian) modulus. */
+void eimg_sigstruct_mrsigner(const struct eimg_sigstruct *s, uint8_t out[32]);
+
+/* Launch modes the attributes and mask permit (EINIT compares
+ * SECS.attributes & mask with attributes & mask). */
+bool eimg_sigstruct_debug_allowed(const struct eimg_sigstruct *s);
+bool eimg_sigstruct_production_allowed(const struct eimg_sigstruct *s);
+
+/* BCD dates. */
+bool eimg_bcd_date_valid(uint32_t bcd);
+/* Seconds since 1970 (UTC) to BCD yyyymmdd; years 1970..9999. */
+int eimg_bcd_date_from_epoch(uint64_t epoch, uint32_t *out, eimg_error *err);
+/* "YYYY-MM-DD" to BCD; checks the calendar. */
+int eimg_bcd_date_parse(const char *s, uint32_t *out, eimg_error *err);
+/* "YYYY-MM-DD" into buf (>= 11 bytes), or "0x%08x" when not a valid BCD date. */
+const char *eimg_bcd_date_format(uint32_t bcd, char *buf, size_t size);
+
+/* Rendering shared by enclave-sign and enclave-measure.
+ * Text: "name: value" lines, each preceded by indent (may be NULL), ending in
+ * a newline; *out is malloc'ed.  JSON: a new jansson object (a json_t *;
+ * NULL when out of memory) or its compact-sorted string form. */
+struct json_t;
+int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char **out, eimg_error *err);
+struct json_t *eimg_sigstruct_json(const struct eimg_sigstruct *s);
+int eimg_sigstruct_json_string(const struct eimg_sigstruct *s, char **out, eimg_error *err);
+
+/* ---- signatures other tools produce ---- */
+
+enum eimg_sigstruct_format {
+	EIMG_SIGFMT_RAW = 1,       /* bare 1808-byte SIGSTRUCT (Gramine .sig, sgxs-sign, enclave-sign) */
+	EIMG_SIGFMT_INTEL_SDK,     /* .signed.so: .note.sgxmeta, note "sgx_metadata", SIGSTRUCT at 64 */
+	EIMG_SIGFMT_OPENENCLAVE,   /* Open Enclave / EGo: .oeinfo, SIGSTRUCT at 144 */
+	EIMG_SIGFMT_IMAGE          /* an enclave image's sigstruct.bin */
+};
+const char *eimg_sigstruct_format_name(int fmt);
+
+#define EIMG_SGX_METADATA_MAGIC 0x86A80294635D0E4Cull
+#define EIMG_SGX_METADATA_SIGSTRUCT_OFF 64
+#define EIMG_OEINFO_SIGSTRUCT_OFF 144
+#define EIMG_SIGSTRUCT_MAX_INPUT (512ull << 20)   /* largest ELF read for its signature */
+
+/* Finds the SIGSTRUCT in a bare SIGSTRUCT file or in a signed ELF (Intel SDK
+ * or Open Enclave).  EIMG_EINVAL naming what is missing/malformed; an
+ * all-zero SIGSTRUCT (an unsigned Open Enclave binary) is "not signed". */
+int eimg_sigstruct_extract(const char *source, const uint8_t *buf, size_t len,
+			   uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_error *err);
+
+/* The bytes of the ELF section called name (elf_section.c, libelf).
+ * *data points into buf.  EIMG_EINVAL if buf is not a valid ELF;
+ * EIMG_OK with *data NULL when there is no such section. */
+int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, const char *name,
+			  const uint8_t **data, size_t *size, eimg_error *err);
+
+/* ---- keys and signing (sign.c over crypto_rsa.c) ---- */
+
+/* Called for a passphrase or PIN when neither a file nor an environment
+ * variable gives one.  Writes at most size-1 bytes and a NUL into buf,
+ * returns the length or -1 when none can be had. */
+typedef int (*eimg_passphrase_fn)(void *ctx, const char *what, char *buf, size_t size);
+
+struct eimg_key_source {
+	const char *path;              /* PEM/DER private key file, or a "pkcs11:" URI */
+	const char *passphrase_file;   /* first line is the passphrase (or PIN), or NULL */
+	const char *passphrase_env;    /* name of an environment variable, or NULL */
+	eimg_passphrase_fn prompt;     /* or NULL: no prompting */
+	void *prompt_ctx;
+	const char *pkcs11_module;     /* PKCS#11 module for pkcs11: URIs, NULL = engine default */
+};
+
+/* The fields a signature carries besides MRENCLAVE. */
+struct eimg_sign_fields {
+	uint16_t isvprodid, isvsvn;
+	uint64_t attr_flags, attr_xfrm;
+	uint64_t mask_flags, mask_xfrm;
+	uint32_t miscselect, miscmask;
+	uint32_t date;                 /* BCD */
+	uint32_t vendor;               /* 0 */
+	uint8_t isvfamilyid[16];
+	uint8_t isvextprodid[16];
+};
+
+struct eimg_manifest_sgx;
+/* Fields from a manifest: flags MODE64BIT (+KSS), DEBUG left out of the mask
+ * when debug launch is allowed, in the mask (and clear) when it is not. */
+void eimg_sign_fields_from_manifest(const struct eimg_manifest_sgx *m, uint32_t date,
+				    struct eimg_sign_fields *out);
+/* Defaults for standalone signing: as a manifest with default values. */
+void eimg_sign_fields_default(uint32_t date, struct eimg_sign_fields *out);
+
+/* The unsigned SIGSTRUCT for mrenclave and fields. */
+void eimg_sigstruct_prepare(const uint8_t mrenclave[32], const struct eimg_sign_fields *f,
+			    uint8_t out[EIMG_SIGSTRUCT_SIZE]);
+
+/* Loads and checks a signing key (RSA, 3072 bits, exponent 3) and signs the
+ * prepared SIGSTRUCT in place (modulus, exponent, signature, q1, q2), then
+ * verifies the result.  The private key is freed (wiped) before return. */
+int eimg_sigstruct_sign(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const struct eimg_key_source *key, eimg_error *err);
+
+/* Two-step signing: completes the prepared SIGSTRUCT with a detached
+ * signature (384 bytes big-endian raw, or DER / base64, see enclave-sign(1))
+ * made by the holder of the public key in pubkey_path.  Verifies first;
+ * EIMG_EVERIFY when the signature is not over these bytes. */
+int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path, const char *pubkey_path,
+			  eimg_error *err);
+
+/* Full cryptographic and layout verification of a SIGSTRUCT (header,
+ * exponent, modulus size, signature, q1/q2).  EIMG_EVERIFY naming the failed
+ * check; source names the input. */
+int eimg_sigstruct_verify(const uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *source, eimg_error *err);
+
+/* ---- high-level operations on images (sign.c) ---- */
+
+/* Fields of an image's manifest for signing.  Fails with EIMG_EVERIFY when
+ * the recorded measurement does not match the recomputed one. */
+int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
+			   struct eimg_sign_fields *out, eimg_error *err);
+
+/* Verifies an image's signature: the SIGSTRUCT itself, that it signs the
+ * recomputed MRENCLAVE and the manifest's fields.  EIMG_EINVAL "not signed"
+ * when the image has no signature. */
+int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out,
+			   eimg_error *err);
+
+#endif
