@@ -145,8 +145,11 @@ static int yaml_error(struct ctx *c, const yaml_parser_t *p)
 				what, p->problem_offset);
 	}
 	mark_pos(&p->problem_mark, &line, &col);
-	if (p->context)
-		return perr(c, line, col, "YAML syntax error: %s %s", what, p->context);
+	if (p->context) {
+		unsigned cl, cc;
+		mark_pos(&p->context_mark, &cl, &cc);
+		return perr(c, line, col, "YAML syntax error: %s %s (from %u:%u)", what, p->context, cl, cc);
+	}
 	return perr(c, line, col, "YAML syntax error: %s", what);
 }
 
@@ -494,6 +497,9 @@ static int get_uint(struct ctx *c, const struct node *n, const char *path, uint6
 		ok = parse_u64(n->str, &v);
 	else
 		ok = hex_string_ok && n->str[0] == '0' && n->str[1] == 'x' && parse_u64(n->str, &v);
+	if (!ok && !n->plain && parse_u64(n->str, &v))
+		return nerr(c, n, path, "expected an integer, got the string %s (write it without quotes)",
+			    describe(n, d, sizeof(d)));
 	if (!ok)
 		return nerr(c, n, path, "expected an integer, got %s", describe(n, d, sizeof(d)));
 	if (v < min || v > max) {
