@@ -72,8 +72,11 @@ $(BUILDDIR)/test/%: test/unit/%.c $(LIB_A)
 	@$(PKGCONFIG) --exists cmocka || { echo "missing dependency cmocka: install the Debian package libcmocka-dev" >&2; exit 1; }
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d $(ALL_LDFLAGS) $< $(LIB_A) $(TEST_LIBS) $(DEP_LIBS) $(shell sed -n 's/^.*LINK-WRAP: *//p' $<) -o $@
 
+# The enclave runtime library (both modes), then every examples/<name>/.
+EXAMPLES := $(patsubst examples/%/Makefile,%,$(wildcard examples/*/Makefile))
 examples: $(TOOL_BINS)
-	$(MAKE) -C examples/hello BUILDDIR=$(abspath $(BUILDDIR))/examples/hello
+	$(MAKE) -C runtime BUILDDIR=$(abspath $(BUILDDIR))/runtime
+	for e in $(EXAMPLES); do $(MAKE) -C examples/$$e BUILDDIR=$(abspath $(BUILDDIR))/examples/$$e RT_BUILD=$(abspath $(BUILDDIR))/runtime || exit 1; done
 
 unit: $(UNIT_BINS)
 	@BUILDDIR=$(BUILDDIR) test/run-unit $(UNIT_BINS)

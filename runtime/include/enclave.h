@@ -1,0 +1,108 @@
+/* The enclave runtime: what a program running inside an enclave links
+ * against (runtime/libenclave-<mode>.a).  Freestanding: no system calls, no
+ * C library; this header declares the small set of C functions the runtime
+ * provides.  man/enclave-runtime.3 documents every function here.
+ *
+ * A program defines one handler:
+ *
+ *     int enclave_on_message(const uint8_t *msg, size_t len);
+ *
+ * The host hands in one message (a byte buffer, copied into enclave memory
+ * before the handler runs); the handler builds its reply with
+ * enclave_reply() and returns 0 (the reply is copied out to the host) or a
+ * non-zero value (no reply is sent; the host reports the value).  An
+ * optional enclave_init() runs once, before the first message.
+ *
+ * Threads: an enclave with sgx.threads > 1 may run that many handlers at
+ * once, each on its own TCS and stack; protect shared state with
+ * enclave_lock_t.  Single-threaded enclaves get one message at a time. */
+#ifndef ENCLAVE_H
+#define ENCLAVE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENCLAVE_MODE_HARDWARE   1
+#define ENCLAVE_MODE_SIMULATION 2
+
+/* ---- provided by the enclave program ---- */
+int enclave_on_message(const uint8_t *msg, size_t len);
+int enclave_init(void); /* optional; non-zero aborts the enclave */
+
+/* ---- messages ---- */
+/* Appends len bytes to the reply of the message being handled.  Returns 0,
+ * or -1 when the heap is exhausted or no message is being handled. */
+int enclave_reply(const void *data, size_t len);
+/* Appends formatted text (snprintf syntax) to the reply. */
+int enclave_replyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- logging: reaches the host in simulation and debug enclaves only ---- */
+void enclave_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int enclave_log_enabled(void);
+
+/* ---- measured content (read-only, part of MRENCLAVE) ---- */
+/* The canonical manifest.json the image was built from (NUL-terminated). */
+const char *enclave_manifest(size_t *len);
+/* A measured file by its in-enclave name, or NULL.  The data is followed by
+ * one zero byte (not counted in *len), so text files are C strings. */
+const void *enclave_file(const char *name, size_t *len);
+size_t enclave_file_count(void);
+const char *enclave_file_name(size_t i);      /* sorted by name; NULL past the end */
+/* A measured user key (public key PEM) by name, or NULL. */
+const void *enclave_user_key(const char *name, size_t *len);
+size_t enclave_user_key_count(void);
+const char *enclave_user_key_name(size_t i);
+
+/* ---- about this enclave ---- */
+int enclave_mode(void);                 /* ENCLAVE_MODE_* recorded in the image */
+unsigned enclave_thread_index(void);    /* 0 .. enclave_threads()-1 */
+unsigned enclave_threads(void);
+uint64_t enclave_size(void);            /* bytes of enclave address space */
+/* 1 when [p, p+len) lies entirely inside the enclave, else 0. */
+int enclave_is_within(const void *p, size_t len);
+
+/* Stops the enclave for good: this and every later message fail. */
+__attribute__((noreturn)) void enclave_abort(const char *why);
+
+/* ---- spin lock for multi-threaded enclaves ---- */
+typedef struct { volatile int locked; } enclave_lock_t;
+#define ENCLAVE_LOCK_INIT { 0 }
+void enclave_lock(enclave_lock_t *l);
+void enclave_unlock(enclave_lock_t *l);
+
+/* ---- heap (the measured heap region), thread-safe ---- */
+void *malloc(size_t n);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t n);
+void free(void *p);
+
+/* ---- the C library subset ---- */
+void *memcpy(void *restrict d, const void *restrict s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+/* printf-style formatting: %d %i %u %x %X %o %c %s %p %% with flags '-' '0'
+ * '+' ' ', width, precision ('*' too) and length modifiers hh h l ll z j t. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Wipes memory in a way the compiler does not remove. */
+void explicit_bzero(void *p, size_t n);
+/* Parses a decimal integer with optional sign; *end (if not NULL) points after it. */
+long long enclave_strtoll(const char *s, const char **end);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
