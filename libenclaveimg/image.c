@@ -173,10 +173,11 @@ static int validate_members(const char *file, const char *prefix, const struct e
 		if (!name)
 			return eimg_err(err, EIMG_EUSAGE, file, "image: member '%s' #%zu has no name", prefix, i);
 		size_t len = strlen(name);
+		eimg_escape(name, len, esc, sizeof(esc));
 		if (!valid_member_name(name, len))
 			return eimg_err(err, EIMG_EINVAL, file,
 					"member '%s%s': invalid name: expected 1 to %d of A-Z a-z 0-9 . _ -, not '.' or '..'",
-					prefix, eimg_escape(name, len, esc, sizeof(esc)), EIMG_IMAGE_MAX_PATH);
+					prefix, esc, EIMG_IMAGE_MAX_PATH);
 		if (i > 0 && strcmp(m[i - 1].name, name) >= 0)
 			return eimg_err(err, EIMG_EINVAL, file, "member '%s%s': %s", prefix, esc,
 					strcmp(m[i - 1].name, name) == 0 ? "duplicate member"
