@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eimg/constraint.h"
 #include "eimg/hash.h"
 #include "eimg/manifest.h"
 #include "eimg/measure.h"
+#include "eimg/sgxs.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "internal.h"
@@ -276,4 +278,257 @@ int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eim
 	if (out)
 		*out = s;
 	return EIMG_OK;
+}
+
+/* ---- what enclave-sign does ---- */
+
+static int write_out(const char *path, const uint8_t *buf, size_t len, eimg_error *err)
+{
+	return eimg_write_file_atomic(path, buf, len, err);
+}
+
+int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out, eimg_error *err)
+{
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32];
+	struct eimg_sign_fields f;
+	eimg_image *img = NULL;
+	uint8_t *newsig = NULL;
+	int n = !!r->image_path + !!r->sgxs_path + !!r->mrenclave;
+	int rc;
+
+	if (n != 1)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "give exactly one of an image, --sgxs FILE or --mrenclave HEX");
+	if (r->image_path && r->fields)
+		return eimg_err(err, EIMG_EUSAGE, NULL,
+				"an image's signature fields come from its manifest: field options only apply with --sgxs or --mrenclave");
+	if (!r->image_path && !r->output)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "standalone signing needs -o FILE for the SIGSTRUCT");
+	if ((r->op == EIMG_SIGN_OP_EXPORT || r->op == EIMG_SIGN_OP_EXPORT_DIGEST) && !r->output)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "export needs -o FILE");
+	if (r->op == EIMG_SIGN_OP_SIGN && (!r->key || !r->key->path))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "signing needs a key (-k KEY)");
+	if (r->op == EIMG_SIGN_OP_ATTACH && (!r->signature_path || !r->pubkey_path))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "attach needs --signature FILE and --public-key FILE");
+	if (!eimg_bcd_date_valid(r->date))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "date 0x%08x is not a valid BCD date", r->date);
+
+	if (r->image_path) {
+		rc = eimg_image_read_file(r->image_path, &img, err);
+		if (rc)
+			goto out;
+		if (img->sigstruct && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST) {
+			rc = eimg_err(err, EIMG_EINVAL, r->image_path,
+				      "the image is already signed: use --force to replace its signature");
+			goto out;
+		}
+		rc = eimg_sign_image_fields(img, r->image_path, r->date, mre, &f, err);
+		if (rc)
+			goto out;
+	} else {
+		if (r->fields)
+			f = *r->fields;
+		else
+			eimg_sign_fields_default(r->date, &f);
+		f.date = r->date;
+		if (r->sgxs_path) {
+			struct eimg_sgxs_info info;
+			rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
+			if (rc)
+				goto out;
+			memcpy(mre, info.mrenclave, 32);
+		} else {
+			memcpy(mre, r->mrenclave, 32);
+		}
+	}
+	eimg_sigstruct_prepare(mre, &f, ss);
+
+	switch (r->op) {
+	case EIMG_SIGN_OP_EXPORT: {
+		uint8_t msg[EIMG_SIGSTRUCT_SIGNED];
+		eimg_sigstruct_signed_bytes(ss, msg);
+		rc = write_out(r->output, msg, sizeof(msg), err);
+		goto out;
+	}
+	case EIMG_SIGN_OP_EXPORT_DIGEST: {
+		uint8_t msg[EIMG_SIGSTRUCT_SIGNED], d[32];
+		eimg_sigstruct_signed_bytes(ss, msg);
+		eimg_sha256(msg, sizeof(msg), d);
+		rc = write_out(r->output, d, sizeof(d), err);
+		goto out;
+	}
+	case EIMG_SIGN_OP_SIGN:
+		rc = eimg_sigstruct_sign(ss, r->key, err);
+		break;
+	case EIMG_SIGN_OP_ATTACH:
+		rc = eimg_sigstruct_attach(ss, r->signature_path, r->pubkey_path, err);
+		break;
+	default:
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "unknown signing operation %d", r->op);
+		break;
+	}
+	if (rc)
+		goto out;
+
+	if (img) {
+		newsig = malloc(EIMG_SIGSTRUCT_SIZE);
+		if (!newsig) {
+			rc = eimg_err_nomem(err);
+			goto out;
+		}
+		memcpy(newsig, ss, EIMG_SIGSTRUCT_SIZE);
+		free(img->sigstruct);
+		img->sigstruct = newsig;
+		img->sigstruct_size = EIMG_SIGSTRUCT_SIZE;
+		newsig = NULL;
+		rc = eimg_image_write_file(img, r->mtime, r->output ? r->output : r->image_path, err);
+	} else {
+		rc = write_out(r->output, ss, sizeof(ss), err);
+	}
+	if (rc)
+		goto out;
+	if (out)
+		rc = eimg_sigstruct_decode(NULL, ss, sizeof(ss), out, err);
+out:
+	free(newsig);
+	eimg_image_free(img);
+	return rc;
+}
+
+/* unsigned_code: the status for an image without a signature. */
+static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **imgp,
+		    int unsigned_code, eimg_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	eimg_image *img = NULL;
+	int rc, fmt = 0;
+
+	rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+	if (rc)
+		return rc;
+	switch (eimg_detect_input(buf, len)) {
+	case EIMG_INPUT_IMAGE:
+		rc = eimg_image_read_buffer(path, buf, len, &img, err);
+		if (rc)
+			goto out;
+		if (!img->sigstruct) {
+			rc = eimg_err(err, unsigned_code, path,
+				      "the image is not signed (no sigstruct.bin): sign it with 'enclave-sign -k KEY'");
+			goto out;
+		}
+		if (img->sigstruct_size != EIMG_SIGSTRUCT_SIZE) {
+			rc = eimg_err(err, EIMG_EINVAL, path, "sigstruct.bin is %zu bytes, expected 1808", img->sigstruct_size);
+			goto out;
+		}
+		memcpy(out, img->sigstruct, EIMG_SIGSTRUCT_SIZE);
+		fmt = EIMG_SIGFMT_IMAGE;
+		break;
+	case EIMG_INPUT_SGXS:
+		rc = eimg_err(err, EIMG_EINVAL, path, "is an SGXS load stream, not a signature (use it with --sgxs)");
+		goto out;
+	case EIMG_INPUT_EIF:
+		rc = eimg_err(err, EIMG_EINVAL, path, "is a Nitro EIF: its signature is checked by enclave-measure");
+		goto out;
+	default:
+		rc = eimg_sigstruct_extract(path, buf, len, out, &fmt, err);
+		if (rc)
+			goto out;
+		break;
+	}
+	if (format)
+		*format = fmt;
+	if (imgp) {
+		*imgp = img;
+		img = NULL;
+	}
+	rc = EIMG_OK;
+out:
+	eimg_image_free(img);
+	free(buf);
+	return rc;
+}
+
+int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **img,
+			     eimg_error *err)
+{
+	return read_sig(path, out, format, img, EIMG_EINVAL, err);
+}
+
+int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err)
+{
+	struct eimg_verify_result v;
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mrs[32];
+	eimg_image *img = NULL;
+	char h1[65], h2[65];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	rc = read_sig(r->input, ss, &v.format, &img, EIMG_EVERIFY, err);
+	if (rc)
+		return rc;
+	if (img) {
+		rc = eimg_sign_verify_image(img, r->input, &v.s, err);
+		if (rc)
+			goto out;
+		v.mrenclave_checked = true;
+	} else {
+		rc = eimg_sigstruct_verify(ss, r->input, err);
+		if (rc)
+			goto out;
+		rc = eimg_sigstruct_decode(r->input, ss, sizeof(ss), &v.s, err);
+		if (rc)
+			goto out;
+	}
+	if (r->sgxs_path) {
+		struct eimg_sgxs_info info;
+		rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
+		if (rc)
+			goto out;
+		if (memcmp(info.mrenclave, v.s.enclavehash, 32) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, r->input, "the signature is for MRENCLAVE %s, '%s' measures %s",
+				      eimg_hex(v.s.enclavehash, 32, h1), r->sgxs_path, eimg_hex(info.mrenclave, 32, h2));
+			goto out;
+		}
+		v.mrenclave_checked = true;
+	}
+	if (r->mrenclave) {
+		if (memcmp(r->mrenclave, v.s.enclavehash, 32) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, r->input, "the signature is for MRENCLAVE %s, expected %s",
+				      eimg_hex(v.s.enclavehash, 32, h1), eimg_hex(r->mrenclave, 32, h2));
+			goto out;
+		}
+		v.mrenclave_checked = true;
+	}
+	eimg_sigstruct_mrsigner(&v.s, mrs);
+	if (r->mrsigner && memcmp(r->mrsigner, mrs, 32) != 0) {
+		rc = eimg_err(err, EIMG_EVERIFY, r->input, "MRSIGNER is %s, expected %s", eimg_hex(mrs, 32, h1),
+			      eimg_hex(r->mrsigner, 32, h2));
+		goto out;
+	}
+	if (r->constraint) {
+		struct eimg_identity id;
+		memset(&id, 0, sizeof(id));
+		id.has_sgx = true;
+		memcpy(id.mrenclave, v.s.enclavehash, 32);
+		memcpy(id.mrsigner, mrs, 32);
+		id.isvprodid = v.s.isvprodid;
+		id.isvsvn = v.s.isvsvn;
+		/* No launch yet: judge the signature by the launch it permits;
+		 * a debug-only signature can only ever run as a debug enclave. */
+		id.debug = !eimg_sigstruct_production_allowed(&v.s);
+		id.mode = EIMG_ID_HARDWARE;
+		id.security = EIMG_SEC_STALE;
+		rc = eimg_constraint_check(r->constraint, &id, 0, NULL, 0, NULL, err);
+		if (rc) {
+			if (err)
+				eimg_err_context(err, r->input, "constraint not met");
+			goto out;
+		}
+	}
+	if (res)
+		*res = v;
+	rc = EIMG_OK;
+out:
+	eimg_image_free(img);
+	return rc;
 }

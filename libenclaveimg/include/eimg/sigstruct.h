@@ -226,4 +226,63 @@ int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t d
 int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out,
 			   eimg_error *err);
 
+/* ---- what enclave-sign does (sign.c) ---- */
+
+enum eimg_sign_op {
+	EIMG_SIGN_OP_SIGN = 1,      /* one-step signing with a key */
+	EIMG_SIGN_OP_EXPORT,        /* write the 256 signed bytes (Intel gendata) */
+	EIMG_SIGN_OP_EXPORT_DIGEST, /* write their 32-byte SHA-256 (Open Enclave digest) */
+	EIMG_SIGN_OP_ATTACH         /* finish with a detached signature + public key */
+};
+
+/* One signing request.  The enclave is an image (fields from its manifest),
+ * an SGXS file or a given MRENCLAVE (fields from `fields`, defaults when
+ * NULL).  For an image the result is the signed image (written to output,
+ * or in place when output is NULL); otherwise a standalone 1808-byte
+ * SIGSTRUCT written to output.  Outputs are atomic: on any error nothing is
+ * written. */
+struct eimg_sign_request {
+	int op;                               /* enum eimg_sign_op */
+	const char *image_path;               /* exactly one of these three */
+	const char *sgxs_path;
+	const uint8_t *mrenclave;             /* 32 bytes */
+	const struct eimg_sign_fields *fields;/* not with an image; NULL = defaults */
+	uint32_t date;                        /* BCD; fields->date is ignored */
+	const char *output;
+	bool force;                           /* replace an existing image signature */
+	uint64_t mtime;                       /* image archive mtime (SOURCE_DATE_EPOCH or 0) */
+	const struct eimg_key_source *key;    /* SIGN */
+	const char *signature_path;           /* ATTACH */
+	const char *pubkey_path;              /* ATTACH */
+};
+
+/* Runs the request; *out (may be NULL) receives the new SIGSTRUCT's fields
+ * for SIGN and ATTACH. */
+int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out, eimg_error *err);
+
+/* Reads a signature from a file of any supported kind: an enclave image
+ * (its sigstruct.bin), a bare SIGSTRUCT, an Intel SDK or Open Enclave signed
+ * ELF.  *img (may be NULL) receives the parsed image when the file is one. */
+int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **img,
+			     eimg_error *err);
+
+struct eimg_constraint;
+struct eimg_verify_request {
+	const char *input;                    /* image, SIGSTRUCT or signed ELF */
+	const char *sgxs_path;                /* check MRENCLAVE against this SGXS, or NULL */
+	const uint8_t *mrenclave;             /* or against this value (32 bytes), or NULL */
+	const uint8_t *mrsigner;              /* expected MRSIGNER (32 bytes), or NULL */
+	const struct eimg_constraint *constraint; /* or NULL */
+};
+
+struct eimg_verify_result {
+	struct eimg_sigstruct s;
+	int format;                           /* enum eimg_sigstruct_format */
+	bool mrenclave_checked;               /* compared with a recomputed/given MRENCLAVE */
+};
+
+/* Verifies everything the request asks.  EIMG_EVERIFY naming the failed
+ * check; EIMG_EINVAL for unreadable input or an unsigned image. */
+int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err);
+
 #endif

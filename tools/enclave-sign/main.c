@@ -1,0 +1,551 @@
+/* enclave-sign: sign SGX enclaves (images, SGXS files, MRENCLAVE values),
+ * two-step signing for HSMs, verification and display of SIGSTRUCTs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <enclaveimg.h>
+#include <eimg/constraint.h>
+#include <eimg/sigstruct.h>
+
+static const char usage_text[] =
+	"usage: enclave-sign [sign] -k KEY [-o OUT.eimg] [--force] [--date YYYY-MM-DD] IMAGE.eimg\n"
+	"       enclave-sign [sign] -k KEY (--sgxs FILE | --mrenclave HEX) -o OUT.sig [FIELDS]\n"
+	"       enclave-sign export [--digest] -o OUT (IMAGE.eimg | --sgxs FILE | --mrenclave HEX) [FIELDS]\n"
+	"       enclave-sign attach -s SIG -p PUBKEY [-o OUT] (IMAGE.eimg | --sgxs FILE | --mrenclave HEX) [FIELDS]\n"
+	"       enclave-sign verify [--sgxs FILE | --mrenclave HEX] [--mrsigner HEX] [--constraint C] [--json] INPUT\n"
+	"       enclave-sign show [--json] INPUT\n"
+	"\n"
+	"Signs SGX enclaves with RSA-3072 (exponent 3): adds a SIGSTRUCT to an enclave image, or writes\n"
+	"a standalone 1808-byte SIGSTRUCT for an SGXS file or an MRENCLAVE value. export/attach split\n"
+	"signing in two steps for HSMs and offline keys. verify and show read images, bare SIGSTRUCTs\n"
+	"(Gramine .sig, sgxs-sign), Intel SDK .signed.so and Open Enclave signed enclaves.\n"
+	"\n"
+	"  -k, --key KEY              private key: PEM/DER file (may be encrypted) or a pkcs11: URI\n"
+	"      --passphrase-file FILE key passphrase or token PIN: first line of FILE\n"
+	"      --passphrase-env VAR   key passphrase or token PIN: environment variable VAR\n"
+	"      --pkcs11-module PATH   PKCS#11 module for pkcs11: URIs (e.g. libsofthsm2.so)\n"
+	"  -o, --output FILE          output file ('-' = stdout); default for an image: in place\n"
+	"  -f, --force                replace an image's existing signature\n"
+	"      --date YYYY-MM-DD      signature date (default: SOURCE_DATE_EPOCH, else today, UTC)\n"
+	"      --sgxs FILE            the enclave as an SGXS load stream (MRENCLAVE = its SHA-256)\n"
+	"      --mrenclave HEX        the enclave as its MRENCLAVE (64 hex digits)\n"
+	"      --digest               export: the 32-byte SHA-256 instead of the 256 signed bytes\n"
+	"  -s, --signature FILE       attach: detached signature (384 bytes big-endian, DER or base64)\n"
+	"  -p, --public-key FILE      attach: the signer's public key (PEM/DER, or certificate)\n"
+	"      --mrsigner HEX         verify: expected MRSIGNER\n"
+	"  -c, --constraint C         verify: an enclave constraint, or @FILE (enclave-constraints(7))\n"
+	"      --json                 verify/show/sign: print the fields as JSON\n"
+	"  -h, --help                 show this help and exit\n"
+	"  -V, --version              show the version and exit\n"
+	"\n"
+	"FIELDS (only with --sgxs/--mrenclave; an image takes them from its manifest):\n"
+	"      --isvprodid N          ISVPRODID (default 0)\n"
+	"      --isvsvn N             ISVSVN (default 0)\n"
+	"      --debug                allow debug launch (DEBUG left out of the mask);\n"
+	"                             default: production-only signature\n"
+	"      --xfrm VALUE[:MASK]    XFRM and its mask (default 0x3:0xffffffffffffff1b)\n"
+	"      --misc SELECT[:MASK]   MISCSELECT and its mask (default 0x0:0xffffffff)\n"
+	"      --kss                  set the KSS attribute; with --isvfamilyid/--isvextprodid HEX (32 digits)\n"
+	"      --attributes FLAGS:XFRM         raw attributes (overrides the above)\n"
+	"      --attributes-mask FLAGS:XFRM    raw attribute mask (overrides the above)\n"
+	"\n"
+	"Exit status: 0 ok, 1 error, 2 usage, 3 verification failure.\n";
+
+enum {
+	OPT_PASS_FILE = 256, OPT_PASS_ENV, OPT_PKCS11_MODULE, OPT_DATE, OPT_SGXS, OPT_MRENCLAVE, OPT_DIGEST,
+	OPT_MRSIGNER, OPT_JSON, OPT_ISVPRODID, OPT_ISVSVN, OPT_DEBUG, OPT_XFRM, OPT_MISC, OPT_KSS,
+	OPT_FAMILY, OPT_EXTPROD, OPT_ATTR, OPT_ATTRMASK
+};
+
+static const struct option long_opts[] = {
+	{"key", required_argument, NULL, 'k'},
+	{"passphrase-file", required_argument, NULL, OPT_PASS_FILE},
+	{"passphrase-env", required_argument, NULL, OPT_PASS_ENV},
+	{"pkcs11-module", required_argument, NULL, OPT_PKCS11_MODULE},
+	{"output", required_argument, NULL, 'o'},
+	{"force", no_argument, NULL, 'f'},
+	{"date", required_argument, NULL, OPT_DATE},
+	{"sgxs", required_argument, NULL, OPT_SGXS},
+	{"mrenclave", required_argument, NULL, OPT_MRENCLAVE},
+	{"digest", no_argument, NULL, OPT_DIGEST},
+	{"signature", required_argument, NULL, 's'},
+	{"public-key", required_argument, NULL, 'p'},
+	{"mrsigner", required_argument, NULL, OPT_MRSIGNER},
+	{"constraint", required_argument, NULL, 'c'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"isvprodid", required_argument, NULL, OPT_ISVPRODID},
+	{"isvsvn", required_argument, NULL, OPT_ISVSVN},
+	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"xfrm", required_argument, NULL, OPT_XFRM},
+	{"misc", required_argument, NULL, OPT_MISC},
+	{"kss", no_argument, NULL, OPT_KSS},
+	{"isvfamilyid", required_argument, NULL, OPT_FAMILY},
+	{"isvextprodid", required_argument, NULL, OPT_EXTPROD},
+	{"attributes", required_argument, NULL, OPT_ATTR},
+	{"attributes-mask", required_argument, NULL, OPT_ATTRMASK},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0}
+};
+
+enum cmd { CMD_SIGN, CMD_EXPORT, CMD_ATTACH, CMD_VERIFY, CMD_SHOW };
+
+struct state {
+	int cmd;
+	const char *input;
+	struct eimg_key_source key;
+	const char *output;
+	bool force;
+	const char *date_arg;
+	const char *sgxs;
+	bool have_mrenclave;
+	uint8_t mrenclave[32];
+	bool digest;
+	const char *signature;
+	const char *pubkey;
+	bool have_mrsigner;
+	uint8_t mrsigner[32];
+	const char *constraint;
+	bool json;
+	bool have_fields;          /* any field option given */
+	struct eimg_sign_fields fields;
+	bool debug, kss, have_family, have_extprod, have_attr, have_attrmask;
+	bool have_xfrm, have_misc;
+	uint64_t xfrm, xfrm_mask, attr_flags, attr_xfrm, mask_flags, mask_xfrm;
+	uint32_t misc, misc_mask;
+	uint16_t isvprodid, isvsvn;
+	uint8_t family[16], extprod[16];
+};
+
+static int fail(const eimg_error *err, int status)
+{
+	char buf[1200];
+	fprintf(stderr, "enclave-sign: %s\n", eimg_error_format(err, buf, sizeof(buf)));
+	return eimg_exit_code(status);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "enclave-sign: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (usage: see 'enclave-sign --help')\n");
+	return EIMG_EXIT_USAGE;
+}
+
+/* Reads a passphrase or PIN from the terminal without echo. */
+static int prompt_tty(void *ctx, const char *what, char *buf, size_t size)
+{
+	(void)ctx;
+	struct termios old, quiet;
+	int fd, n = 0;
+	if (!isatty(STDIN_FILENO))
+		return -1;
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= (tcflag_t)~ECHO;
+	dprintf(fd, "Enter the key's %s: ", what);
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while ((size_t)n + 1 < size) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n' || c == '\r')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+	close(fd);
+	return n;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "A" or "A:B" */
+static bool parse_pair(const char *s, uint64_t *a, uint64_t *b, bool *have_b)
+{
+	char tmp[128];
+	if (strlen(s) >= sizeof(tmp))
+		return false;
+	snprintf(tmp, sizeof(tmp), "%s", s);
+	char *colon = strchr(tmp, ':');
+	*have_b = colon != NULL;
+	if (colon) {
+		*colon = '\0';
+		if (!parse_u64(colon + 1, b))
+			return false;
+	}
+	return parse_u64(tmp, a);
+}
+
+static int parse_args(int argc, char **argv, struct state *st)
+{
+	int c;
+	uint64_t v, w;
+	bool hb;
+	eimg_error err;
+
+	optind = 1;
+	if (argc > 1) {
+		static const char *names[] = {"sign", "export", "attach", "verify", "show"};
+		for (int i = 0; i < 5; i++) {
+			if (strcmp(argv[1], names[i]) == 0) {
+				st->cmd = i;
+				optind = 2;
+			}
+		}
+	}
+	while ((c = getopt_long(argc, argv, "k:o:fs:p:c:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': st->key.path = optarg; break;
+		case OPT_PASS_FILE: st->key.passphrase_file = optarg; break;
+		case OPT_PASS_ENV: st->key.passphrase_env = optarg; break;
+		case OPT_PKCS11_MODULE: st->key.pkcs11_module = optarg; break;
+		case 'o': st->output = optarg; break;
+		case 'f': st->force = true; break;
+		case OPT_DATE: st->date_arg = optarg; break;
+		case OPT_SGXS: st->sgxs = optarg; break;
+		case OPT_MRENCLAVE:
+			if (eimg_unhex(optarg, st->mrenclave, 32, "--mrenclave", &err))
+				return fail(&err, EIMG_EUSAGE);
+			st->have_mrenclave = true;
+			break;
+		case OPT_DIGEST: st->digest = true; break;
+		case 's': st->signature = optarg; break;
+		case 'p': st->pubkey = optarg; break;
+		case OPT_MRSIGNER:
+			if (eimg_unhex(optarg, st->mrsigner, 32, "--mrsigner", &err))
+				return fail(&err, EIMG_EUSAGE);
+			st->have_mrsigner = true;
+			break;
+		case 'c': st->constraint = optarg; break;
+		case OPT_JSON: st->json = true; break;
+		case OPT_ISVPRODID:
+		case OPT_ISVSVN:
+			if (!parse_u64(optarg, &v) || v > 0xffff)
+				return usage_error(c == OPT_ISVPRODID ? "--isvprodid: expected 0..65535, got \"%s\""
+						   : "--isvsvn: expected 0..65535, got \"%s\"", optarg);
+			if (c == OPT_ISVPRODID)
+				st->isvprodid = (uint16_t)v;
+			else
+				st->isvsvn = (uint16_t)v;
+			st->have_fields = true;
+			break;
+		case OPT_DEBUG: st->debug = st->have_fields = true; break;
+		case OPT_KSS: st->kss = st->have_fields = true; break;
+		case OPT_XFRM:
+			if (!parse_pair(optarg, &v, &w, &hb))
+				return usage_error("--xfrm: expected VALUE[:MASK], got \"%s\"", optarg);
+			st->xfrm = v;
+			if (hb)
+				st->xfrm_mask = w;
+			st->have_xfrm = st->have_fields = true;
+			break;
+		case OPT_MISC:
+			if (!parse_pair(optarg, &v, &w, &hb) || v > 0xffffffffu || (hb && w > 0xffffffffu))
+				return usage_error("--misc: expected SELECT[:MASK] (32-bit values), got \"%s\"", optarg);
+			st->misc = (uint32_t)v;
+			if (hb)
+				st->misc_mask = (uint32_t)w;
+			st->have_misc = st->have_fields = true;
+			break;
+		case OPT_FAMILY:
+			if (eimg_unhex(optarg, st->family, 16, "--isvfamilyid", &err))
+				return fail(&err, EIMG_EUSAGE);
+			st->have_family = st->have_fields = true;
+			break;
+		case OPT_EXTPROD:
+			if (eimg_unhex(optarg, st->extprod, 16, "--isvextprodid", &err))
+				return fail(&err, EIMG_EUSAGE);
+			st->have_extprod = st->have_fields = true;
+			break;
+		case OPT_ATTR:
+		case OPT_ATTRMASK:
+			if (!parse_pair(optarg, &v, &w, &hb) || !hb)
+				return usage_error("--attributes/--attributes-mask: expected FLAGS:XFRM, got \"%s\"", optarg);
+			if (c == OPT_ATTR) {
+				st->attr_flags = v;
+				st->attr_xfrm = w;
+				st->have_attr = true;
+			} else {
+				st->mask_flags = v;
+				st->mask_xfrm = w;
+				st->have_attrmask = true;
+			}
+			st->have_fields = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EIMG_EXIT_OK);
+		case 'V':
+			printf("enclave-sign %s\n", EIMG_VERSION);
+			exit(EIMG_EXIT_OK);
+		default:
+			fprintf(stderr, "usage: enclave-sign [sign|export|attach|verify|show] [OPTIONS] INPUT (see 'enclave-sign --help')\n");
+			return EIMG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		st->input = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	return -1;
+}
+
+/* The fields for --sgxs/--mrenclave from the options. */
+static int build_fields(struct state *st, uint32_t date)
+{
+	struct eimg_manifest_sgx m;
+	memset(&m, 0, sizeof(m));
+	m.xfrm = 0x3;
+	m.xfrm_mask = 0xffffffffffffff1bull;
+	m.misc_mask = 0xffffffffu;
+	if (st->have_xfrm) {
+		m.xfrm = st->xfrm;
+		if (st->xfrm_mask)
+			m.xfrm_mask = st->xfrm_mask;
+	}
+	if (st->have_misc) {
+		m.misc_select = st->misc;
+		if (st->misc_mask)
+			m.misc_mask = st->misc_mask;
+	}
+	m.product_id = st->isvprodid;
+	m.security_version = st->isvsvn;
+	m.debug = st->debug;
+	if ((st->have_family || st->have_extprod) && !st->kss)
+		return usage_error("%s needs --kss", st->have_family ? "--isvfamilyid" : "--isvextprodid");
+	m.kss = st->kss;
+	memcpy(m.isv_family_id, st->family, 16);
+	memcpy(m.isv_ext_product_id, st->extprod, 16);
+	eimg_sign_fields_from_manifest(&m, date, &st->fields);
+	if (st->have_attr) {
+		st->fields.attr_flags = st->attr_flags;
+		st->fields.attr_xfrm = st->attr_xfrm;
+	}
+	if (st->have_attrmask) {
+		st->fields.mask_flags = st->mask_flags;
+		st->fields.mask_xfrm = st->mask_xfrm;
+	}
+	return -1;
+}
+
+static int get_date(const struct state *st, uint32_t *date, eimg_error *err)
+{
+	uint64_t t;
+	int rc;
+	if (st->date_arg)
+		return eimg_bcd_date_parse(st->date_arg, date, err);
+	rc = eimg_source_date_epoch(1, &t, err);
+	if (rc)
+		return rc;
+	return eimg_bcd_date_from_epoch(t, date, err);
+}
+
+/* Prints a SIGSTRUCT's fields as text, or as one JSON object with up to two
+ * extra string members (NULL keys are skipped). */
+static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k1, const char *v1, const char *k2,
+			const char *v2)
+{
+	eimg_error err;
+	char *text = NULL;
+	int rc;
+	eimg_error_clear(&err);
+	if (json) {
+		json_t *o = eimg_sigstruct_json(s);
+		if (!o || (k1 && json_object_set_new(o, k1, json_string(v1)) != 0) ||
+		    (k2 && json_object_set_new(o, k2, json_string(v2)) != 0) ||
+		    !(text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)))) {
+			json_decref(o);
+			fprintf(stderr, "enclave-sign: out of memory\n");
+			return EIMG_EXIT_ERROR;
+		}
+		json_decref(o);
+		puts(text);
+		free(text);
+		return EIMG_EXIT_OK;
+	}
+	rc = eimg_sigstruct_text(s, NULL, &text, &err);
+	if (rc)
+		return fail(&err, rc);
+	fputs(text, stdout);
+	free(text);
+	return EIMG_EXIT_OK;
+}
+
+static int do_sign(struct state *st)
+{
+	struct eimg_sign_request r;
+	struct eimg_sigstruct s;
+	eimg_error err;
+	uint32_t date;
+	uint64_t mtime;
+	int rc;
+
+	eimg_error_clear(&err);
+	memset(&r, 0, sizeof(r));
+	if (st->input && (st->sgxs || st->have_mrenclave))
+		return usage_error("%s", "give an image, or --sgxs FILE, or --mrenclave HEX, not several");
+	if (!st->input && !st->sgxs && !st->have_mrenclave)
+		return usage_error("%s", "no enclave given: an image, --sgxs FILE or --mrenclave HEX");
+	if (st->input && st->have_fields)
+		return usage_error("%s", "an image's signature fields come from its manifest: field options "
+				   "(--isvprodid, --isvsvn, --debug, ...) only apply with --sgxs or --mrenclave");
+	if (!st->input && !st->output)
+		return usage_error("%s", "a standalone SIGSTRUCT needs -o FILE");
+	if (st->cmd == CMD_SIGN && !st->key.path)
+		return usage_error("%s", "no key given (-k KEY)");
+	if (st->cmd != CMD_SIGN && st->key.path)
+		return usage_error("%s", "-k is for one-step signing, not export/attach");
+	if (st->cmd == CMD_EXPORT && !st->output)
+		return usage_error("%s", "export needs -o FILE");
+	if (st->cmd == CMD_ATTACH && (!st->signature || !st->pubkey))
+		return usage_error("%s", "attach needs --signature FILE and --public-key FILE");
+	if (st->cmd != CMD_ATTACH && (st->signature || st->pubkey))
+		return usage_error("%s", "--signature/--public-key are for attach");
+	if (st->cmd != CMD_EXPORT && st->digest)
+		return usage_error("%s", "--digest is for export");
+	if (st->have_mrsigner || st->constraint)
+		return usage_error("%s", "--mrsigner/--constraint are for verify");
+	rc = get_date(st, &date, &err);
+	if (rc)
+		return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+	if (!st->input) {
+		rc = build_fields(st, date);
+		if (rc >= 0)
+			return rc;
+		r.fields = &st->fields;
+	}
+	rc = eimg_source_date_epoch(0, &mtime, &err);
+	if (rc)
+		return fail(&err, rc);
+	st->key.prompt = prompt_tty;
+	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN
+	       : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH
+	       : st->digest ? EIMG_SIGN_OP_EXPORT_DIGEST : EIMG_SIGN_OP_EXPORT;
+	r.image_path = st->input;
+	r.sgxs_path = st->sgxs;
+	r.mrenclave = st->have_mrenclave ? st->mrenclave : NULL;
+	r.date = date;
+	r.output = st->output;
+	r.force = st->force;
+	r.mtime = mtime;
+	r.key = &st->key;
+	r.signature_path = st->signature;
+	r.pubkey_path = st->pubkey;
+	rc = eimg_sign_run(&r, &s, &err);
+	if (rc)
+		return fail(&err, rc);
+	if (r.op == EIMG_SIGN_OP_EXPORT || r.op == EIMG_SIGN_OP_EXPORT_DIGEST)
+		return EIMG_EXIT_OK;
+	if (st->output && strcmp(st->output, "-") == 0)
+		return EIMG_EXIT_OK;   /* stdout holds the output */
+	rc = print_fields(&s, st->json, "output", st->output ? st->output : st->input, NULL, NULL);
+	if (rc == EIMG_EXIT_OK && !st->json)
+		printf("wrote %s\n", st->output ? st->output : st->input);
+	return rc;
+}
+
+static int do_verify(struct state *st)
+{
+	struct eimg_verify_request r;
+	struct eimg_verify_result res;
+	eimg_constraint *c = NULL;
+	eimg_error err;
+	int rc;
+
+	eimg_error_clear(&err);
+	if (!st->input)
+		return usage_error("%s", "no input given");
+	if (st->key.path || st->output || st->force || st->date_arg || st->have_fields || st->signature || st->pubkey ||
+	    st->digest)
+		return usage_error("%s", "verify takes only --sgxs, --mrenclave, --mrsigner, --constraint and --json");
+	if (st->cmd == CMD_SHOW && (st->sgxs || st->have_mrenclave || st->have_mrsigner || st->constraint))
+		return usage_error("%s", "show takes only --json (checks belong to verify)");
+	if (st->cmd == CMD_SHOW) {
+		uint8_t ss[EIMG_SIGSTRUCT_SIZE];
+		struct eimg_sigstruct s;
+		int fmt = 0;
+		char status[600];
+		rc = eimg_sigstruct_read_file(st->input, ss, &fmt, NULL, &err);
+		if (rc == EIMG_OK)
+			rc = eimg_sigstruct_decode(st->input, ss, sizeof(ss), &s, &err);
+		if (rc)
+			return fail(&err, rc);
+		/* Show the SIGSTRUCT's own validity (not the enclave match: that is verify's job). */
+		rc = eimg_sigstruct_verify(ss, st->input, &err);
+		if (rc)
+			snprintf(status, sizeof(status), "INVALID: %s", err.msg);
+		else
+			snprintf(status, sizeof(status), "valid (MRENCLAVE not checked: use 'enclave-sign verify')");
+		if (!st->json) {
+			printf("format: %s\n", eimg_sigstruct_format_name(fmt));
+			printf("signature: %s\n", status);
+		}
+		return print_fields(&s, st->json, "format", eimg_sigstruct_format_name(fmt), "signature", status);
+	}
+	if (st->sgxs && st->have_mrenclave)
+		return usage_error("%s", "give --sgxs or --mrenclave, not both");
+	if (st->constraint) {
+		rc = eimg_constraint_parse_arg(st->constraint, &c, &err);
+		if (rc)
+			return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+	}
+	memset(&r, 0, sizeof(r));
+	r.input = st->input;
+	r.sgxs_path = st->sgxs;
+	r.mrenclave = st->have_mrenclave ? st->mrenclave : NULL;
+	r.mrsigner = st->have_mrsigner ? st->mrsigner : NULL;
+	r.constraint = c;
+	rc = eimg_sign_verify_file(&r, &res, &err);
+	eimg_constraint_free(c);
+	if (rc)
+		return fail(&err, rc);
+	const char *what = res.mrenclave_checked ? "valid" : "valid (MRENCLAVE not checked: give --sgxs FILE or --mrenclave HEX)";
+	if (!st->json)
+		printf("'%s': %s: signature %s\n", st->input, eimg_sigstruct_format_name(res.format), what);
+	return print_fields(&res.s, st->json, "format", eimg_sigstruct_format_name(res.format), "verified", what);
+}
+
+int main(int argc, char **argv)
+{
+	struct state st;
+	int rc;
+	memset(&st, 0, sizeof(st));
+	st.cmd = CMD_SIGN;
+	rc = parse_args(argc, argv, &st);
+	if (rc >= 0)
+		return rc;
+	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW)
+		return do_verify(&st);
+	return do_sign(&st);
+}
