@@ -32,7 +32,8 @@ PKG_NAMES := $(foreach p,$(PKGS),$(word 1,$(subst :, ,$(p))))
 DEP_CFLAGS := $(shell $(PKGCONFIG) --cflags $(PKG_NAMES) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKGCONFIG) --libs $(PKG_NAMES) 2>/dev/null) -lpthread
 
-WARN := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Werror
+WERROR ?= -Werror
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral $(WERROR)
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
