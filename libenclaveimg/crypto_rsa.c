@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -75,6 +76,7 @@ struct pass_ctx {
 	const struct eimg_key_source *src;
 	const char *what;    /* "passphrase" or "PIN" */
 	int asked;           /* OpenSSL asked for one */
+	int got;             /* and one was given */
 	int rc;              /* an error while getting it */
 	eimg_error *err;
 };
@@ -140,6 +142,8 @@ static int pem_cb(char *buf, int size, int rwflag, void *u)
 		return -1;
 	pc->asked = 1;
 	int n = get_passphrase(pc, buf, (size_t)size);
+	if (n >= 0)
+		pc->got = 1;
 	return n < 0 ? -1 : n;
 }
 
@@ -182,7 +186,7 @@ static int check_sgx_key(EVP_PKEY *pkey, const char *source, eimg_error *err)
 	if (id != EVP_PKEY_RSA) {
 		const char *name = id == EVP_PKEY_RSA_PSS ? "RSA-PSS" : OBJ_nid2sn(id);
 		return eimg_err(err, EIMG_EINVAL, source,
-				"is a %s key; SGX signing needs RSA with 3072 bits and public exponent 3: " HOWTO_KEY,
+				"is not an RSA key (type %s); SGX signing needs RSA with 3072 bits and public exponent 3: " HOWTO_KEY,
 				name && id != NID_undef ? name : "non-RSA");
 	}
 	if (!get_ne(pkey, &n, &e))
@@ -236,12 +240,18 @@ static int load_engine_key(const struct eimg_key_source *src, eimg_rsa *k, eimg_
 	int rc;
 
 	redact_uri(src->path, k->source, sizeof(k->source));
+	if (src->pkcs11_module && access(src->pkcs11_module, R_OK) != 0)
+		return eimg_err_sys(err, src->pkcs11_module, "cannot use the PKCS#11 module");
 	e = ENGINE_by_id("pkcs11");
 	if (!e) {
 		ERR_clear_error();
 		return eimg_err(err, EIMG_EUNSUPPORTED, k->source,
 				"pkcs11: keys need OpenSSL's pkcs11 engine: install the Debian package libengine-pkcs11-openssl");
 	}
+	/* libp11 prints its own diagnostics (URIs included, which may hold a
+	 * PIN) unless told to be quiet; our one-line error says what failed. */
+	(void)ENGINE_ctrl_cmd_string(e, "QUIET", NULL, 1);
+	ERR_clear_error();
 	if (src->pkcs11_module && !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", src->pkcs11_module, 0)) {
 		ENGINE_free(e);
 		return ossl_err(err, EIMG_EINVAL, src->pkcs11_module, "cannot use this PKCS#11 module");
@@ -271,7 +281,7 @@ static int load_engine_key(const struct eimg_key_source *src, eimg_rsa *k, eimg_
 		if (pc.rc)
 			return pc.rc;
 		rc = eimg_err(err, EIMG_EINVAL, k->source, "cannot load the private key from the PKCS#11 token%s: %s",
-			      pc.asked && !src->passphrase_file && !src->passphrase_env && !src->prompt
+			      pc.asked && !pc.got
 			      ? " (a PIN is needed: --passphrase-file, --passphrase-env or pin-value= in the URI)" : "",
 			      ossl_reason(reason, sizeof(reason)));
 		return rc;
@@ -328,7 +338,7 @@ int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_rsa **out, eim
 		if (!k->pkey) {
 			if (pc.rc) {
 				rc = pc.rc;
-			} else if (pc.asked && !src->passphrase_file && !src->passphrase_env && !src->prompt) {
+			} else if (pc.asked && !pc.got) {
 				ERR_clear_error();
 				rc = eimg_err(err, EIMG_EINVAL, src->path,
 					      "the key is encrypted and no passphrase was given "
