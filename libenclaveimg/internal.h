@@ -24,10 +24,6 @@ int eimg_err_at(eimg_error *err, int code, const char *file, unsigned line, unsi
 /* EIMG_EIO with errno captured and strerror appended: "<msg>: <strerror>". */
 int eimg_err_sys(eimg_error *err, const char *file, const char *fmt, ...) EIMG_PRINTF(3, 4);
 int eimg_err_nomem(eimg_error *err);
-/* Adds context in front of an error already in err: msg becomes
- * "<prefix>: <old msg>"; with file != NULL the file is replaced (and any
- * position cleared: put it into the prefix if it matters).  Returns err->code. */
-int eimg_err_context(eimg_error *err, const char *file, const char *fmt, ...) EIMG_PRINTF(3, 4);
 
 /* Escapes untrusted text for an error message (non-printable -> \xNN),
  * truncating to fit.  Returns out. */

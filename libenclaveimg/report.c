@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "eimg/report.h"
+#include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "internal.h"
 
@@ -129,6 +130,20 @@ char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 			sb_printf(&b, " (thread %u)", r->thread);
 		sb_printf(&b, "\n");
 	}
+	struct eimg_sigstruct ss;
+	if (!s->image->sigstruct) {
+		sb_printf(&b, "signature      none (unsigned: see enclave-sign(1))\n");
+	} else if (eimg_sigstruct_decode("sigstruct.bin", s->image->sigstruct, s->image->sigstruct_size, &ss, NULL) == 0) {
+		char *t = NULL;
+		sb_printf(&b, "signature      SIGSTRUCT (verify it with 'enclave-sign verify')\n");
+		sb_printf(&b, "  signs this mrenclave: %s\n",
+			  memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0 ? "yes" : "NO: it signs another enclave");
+		if (eimg_sigstruct_text(&ss, "  ", &t, NULL) == 0)
+			sb_printf(&b, "%s", t);
+		else
+			b.failed = true;
+		free(t);
+	}
 	return sb_done(&b);
 }
 
@@ -163,7 +178,25 @@ static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
 
 char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
 {
-	return dump_json(sgx_json(s, source));
+	json_t *o = sgx_json(s, source);
+	struct eimg_sigstruct ss;
+	if (!o)
+		return NULL;
+	json_t *sig = json_null();
+	if (s->image->sigstruct &&
+	    eimg_sigstruct_decode("sigstruct.bin", s->image->sigstruct, s->image->sigstruct_size, &ss, NULL) == 0) {
+		sig = eimg_sigstruct_json(&ss);
+		if (sig && json_object_set_new(sig, "signs_this_mrenclave",
+					       json_boolean(memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0))) {
+			json_decref(sig);
+			sig = NULL;
+		}
+	}
+	if (!sig || json_object_set_new(o, "signature", sig)) {
+		json_decref(o);
+		return NULL;
+	}
+	return dump_json(o);
 }
 
 char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source)

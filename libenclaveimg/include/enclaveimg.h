@@ -14,5 +14,8 @@
 #include "eimg/measure.h"
 #include "eimg/expect.h"
 #include "eimg/report.h"
+#include "eimg/constraint.h"
+#include "eimg/sigstruct.h"
+#include "eimg/identity.h"
 
 #endif

@@ -141,6 +141,24 @@ expect 0 enclave-measure --expect-file expected.txt demo.eimg
 expect 3 enclave-measure --expect "mrsigner:$bad" demo.eimg
 expect_err "MRSIGNER differs"
 
+case_begin constraints
+mkproject p
+expect 0 enclave-build -q -f p/enclave.yaml -o demo.eimg
+mr=$(enclave-measure --json demo.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrenclave"])')
+expect 0 enclave-measure --constraint "C:$mr SEC:INSECURE" demo.eimg
+# A simulation enclave is INSECURE: the default minimum (STALE) refuses it.
+expect 3 enclave-measure --constraint "C:$mr" demo.eimg
+expect_one_line_err
+expect_err "SEC"
+expect 3 enclave-measure --constraint "C:$(printf '%064d' 1) SEC:INSECURE" demo.eimg
+expect_err "C"
+printf '# our policy\nC:%s\nSEC:INSECURE\n' "$mr" > policy.txt
+expect 0 enclave-measure --constraint @policy.txt demo.eimg
+expect 2 enclave-measure --constraint "C:$mr BOGUS:1" demo.eimg
+expect_err "BOGUS"
+expect 1 enclave-measure --constraint @missing.txt demo.eimg
+expect_err "missing.txt"
+
 case_begin sgxs-stream
 mkproject p
 expect 0 enclave-build -q -f p/enclave.yaml -o demo.eimg

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <enclaveimg.h>
 
 static const char usage_text[] =
-	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE] INPUT\n"
+	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
+	"                       [--constraint TEXT] INPUT\n"
 	"\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg) or an SGXS load stream (.sgxs); the kind is detected from the content.\n"
@@ -21,6 +23,7 @@ static const char usage_text[] =
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
 	"                        mrenclave:HEX mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
 	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
+	"  -c, --constraint TEXT   check a constraint (enclave-constraints(7)); @FILE reads it from FILE\n"
 	"      --verify          signatures are verified by 'enclave-sign verify'\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
@@ -32,6 +35,7 @@ struct opts {
 	const char *sgxs_out;
 	bool json;
 	struct eimg_expect expect;
+	eimg_constraint *constraint;
 };
 
 static int fail(const eimg_error *err, int status)
@@ -67,16 +71,28 @@ static int emit(char *text)
 	return EIMG_EXIT_OK;
 }
 
-static int check_expect(const struct opts *o, const struct eimg_values *v, const char *source)
+/* --expect and --constraint against what was recomputed. */
+static int check_identity(const struct opts *o, const struct eimg_identity *id, bool has_mrsigner, const char *source)
 {
 	eimg_error err;
+	struct eimg_values v;
+	int rc;
+
 	eimg_error_clear(&err);
-	if (eimg_expect_empty(&o->expect))
-		return EIMG_EXIT_OK;
-	int rc = eimg_expect_check(&o->expect, v, &err);
-	if (rc) {
-		snprintf(err.file, sizeof(err.file), "%s", source);
-		return fail(&err, rc);
+	if (!eimg_expect_empty(&o->expect)) {
+		eimg_identity_values(id, has_mrsigner, &v);
+		rc = eimg_expect_check(&o->expect, &v, &err);
+		if (rc) {
+			snprintf(err.file, sizeof(err.file), "%s", source);
+			return fail(&err, rc);
+		}
+	}
+	if (o->constraint) {
+		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), NULL, 0, NULL, &err);
+		if (rc) {
+			eimg_err_context(&err, source, "constraint not met");
+			return fail(&err, rc);
+		}
 	}
 	return EIMG_EXIT_OK;
 }
@@ -85,7 +101,7 @@ static int measure_sgxs(const struct opts *o)
 {
 	eimg_error err;
 	struct eimg_sgxs_info info;
-	struct eimg_values v;
+	struct eimg_identity id;
 
 	eimg_error_clear(&err);
 	if (o->sgxs_out) {
@@ -95,13 +111,12 @@ static int measure_sgxs(const struct opts *o)
 	int rc = eimg_sgxs_read_file(o->input, &info, &err);
 	if (rc)
 		return fail(&err, rc);
-	memset(&v, 0, sizeof(v));
-	v.has_mrenclave = true;
-	memcpy(v.mrenclave, info.mrenclave, 32);
+	/* An SGXS stream says nothing about the mode: judge it as hardware. */
+	eimg_identity_sgx(info.mrenclave, NULL, EIMG_ID_HARDWARE, false, &id);
 	int ex = emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
 	if (ex)
 		return ex;
-	return check_expect(o, &v, o->input);
+	return check_identity(o, &id, false, o->input);
 }
 
 static int measure_image(const struct opts *o)
@@ -109,7 +124,9 @@ static int measure_image(const struct opts *o)
 	eimg_error err;
 	eimg_image *img = NULL;
 	eimg_sgx_image *s = NULL;
-	struct eimg_values v;
+	struct eimg_identity id;
+	struct eimg_sigstruct ss;
+	bool signed_ = false;
 	int rc, ex;
 
 	eimg_error_clear(&err);
@@ -136,10 +153,18 @@ static int measure_image(const struct opts *o)
 	ex = emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
 	if (ex)
 		goto out;
-	memset(&v, 0, sizeof(v));
-	v.has_mrenclave = true;
-	memcpy(v.mrenclave, s->m.mrenclave, 32);
-	ex = check_expect(o, &v, o->input);
+	if (img->sigstruct) {
+		rc = eimg_sigstruct_decode(o->input, img->sigstruct, img->sigstruct_size, &ss, &err);
+		if (rc) {
+			ex = fail(&err, rc);
+			goto out;
+		}
+		signed_ = true;
+	}
+	/* Not launched: a signature that permits only debug launches can only run as debug. */
+	eimg_identity_sgx(s->m.mrenclave, signed_ ? &ss : NULL, s->m.mode,
+			  signed_ && !eimg_sigstruct_production_allowed(&ss), &id);
+	ex = check_identity(o, &id, signed_, o->input);
 out:
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);
@@ -153,6 +178,7 @@ int main(int argc, char **argv)
 		{ "sgxs", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
+		{ "constraint", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -164,7 +190,7 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	eimg_error_clear(&err);
-	while ((c = getopt_long(argc, argv, "e:E:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:E:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 's': o.sgxs_out = optarg; break;
@@ -179,6 +205,17 @@ int main(int argc, char **argv)
 			rc = eimg_expect_parse_file(&o.expect, optarg, &err);
 			if (rc)
 				return fail(&err, rc);
+			break;
+		case 'c':
+			if (o.constraint) {
+				fprintf(stderr, "enclave-measure: --constraint given twice (put every key into one constraint)\n");
+				return EIMG_EXIT_USAGE;
+			}
+			rc = eimg_constraint_parse_arg(optarg, &o.constraint, &err);
+			if (rc) {
+				fail(&err, rc);
+				return rc == EIMG_EINVAL && optarg[0] != '@' ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
+			}
 			break;
 		case 'v':
 			fprintf(stderr, "enclave-measure: signatures are verified by 'enclave-sign verify IMAGE'\n");
@@ -206,13 +243,17 @@ int main(int argc, char **argv)
 	if (rc)
 		return fail(&err, rc);
 	switch (eimg_detect_input(head, got)) {
-	case EIMG_INPUT_IMAGE: return measure_image(&o);
-	case EIMG_INPUT_SGXS: return measure_sgxs(&o);
+	case EIMG_INPUT_IMAGE: rc = measure_image(&o); break;
+	case EIMG_INPUT_SGXS: rc = measure_sgxs(&o); break;
 	case EIMG_INPUT_SIGSTRUCT:
 		fprintf(stderr, "enclave-measure: '%s': a SIGSTRUCT: show and verify it with 'enclave-sign verify'\n", o.input);
-		return EIMG_EXIT_ERROR;
+		rc = EIMG_EXIT_ERROR;
+		break;
 	default:
 		fprintf(stderr, "enclave-measure: '%s': not an enclave image (.eimg) or SGXS file\n", o.input);
-		return EIMG_EXIT_ERROR;
+		rc = EIMG_EXIT_ERROR;
+		break;
 	}
+	eimg_constraint_free(o.constraint);
+	return rc;
 }

@@ -44,6 +44,15 @@ void eimg_error_clear(eimg_error *err);
  * known, "'file': msg" when only the file is, else "msg".  Returns buf. */
 const char *eimg_error_format(const eimg_error *err, char *buf, size_t size);
 
+/* Adds context in front of an error already in err: msg becomes
+ * "<prefix>: <old msg>"; with file != NULL the file is replaced (and any
+ * position cleared: put it into the prefix if it matters).  Returns err->code. */
+int eimg_err_context(eimg_error *err, const char *file, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
 /* Maps a status to the tools' exit code (EVERIFY -> 3, EUSAGE -> 2, others -> 1). */
 int eimg_exit_code(int status);
 
