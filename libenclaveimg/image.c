@@ -857,8 +857,6 @@ static int check_tail(struct reader *r, uint64_t eoa, uint64_t total, uint64_t n
 static int check_complete(struct reader *r, eimg_error *err)
 {
 	static const enum kind req[] = { K_MAGIC, K_MANIFEST, K_RUNTIME, K_MEASUREMENT };
-	if (r->nmembers == 0)
-		return eimg_err(err, EIMG_EINVAL, r->src, "not an enclave image: the archive is empty");
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
 		if (!r->seen[req[i]])
 			return eimg_err(err, EIMG_EINVAL, r->src, "missing member '%s'", kind_name[req[i]]);
@@ -920,6 +918,10 @@ static int read_archive(const char *name, struct archive *a, struct source *src,
 			}
 			goto out;
 		}
+	}
+	if (r.nmembers == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, name, "not an enclave image: the archive is empty");
+		goto out;
 	}
 	uint64_t eoa = (uint64_t)archive_read_header_position(a);
 	/* The file reader drains what libarchive left unread (bounded). */

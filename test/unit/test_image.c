@@ -32,6 +32,25 @@
 
 #define SAMPLE_MTIME 1700000000ull
 
+/* Fault injection for the atomic writer: write(2) to files (fd > 2) fails with
+ * ENOSPC once write_budget bytes are used up; -1 disables.
+ * LINK-WRAP: -Wl,--wrap=write
+ */
+static long long write_budget = -1;
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	if (write_budget >= 0 && fd > 2) {
+		if ((long long)n > write_budget) {
+			errno = ENOSPC;
+			return -1;
+		}
+		write_budget -= (long long)n;
+	}
+	return __real_write(fd, buf, n);
+}
+
 /* ------------------------------------------------------------------ */
 /* Sample images (test/py/test_image_format.py knows the same contents) */
 
@@ -481,6 +500,22 @@ static void test_files(void **state)
 	free(img->sigstruct);
 	img->sigstruct = NULL;
 	assert_int_equal(eimg_image_write_file(img, 0, nodir, &err), EIMG_EIO);
+	/* a full disk in the middle of writing: an error, the old file intact */
+	orig = slurp(path, &before);
+	static const long long budgets[] = { 0, 10240, 12000 };
+	for (size_t i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+		write_budget = budgets[i];
+		int rc = eimg_image_write_file(img, 1, path, &err);
+		write_budget = -1;
+		assert_int_equal(rc, EIMG_EIO);
+		assert_int_equal(err.sys_errno, ENOSPC);
+		assert_string_equal(err.file, path);
+		now = slurp(path, &after);
+		assert_int_equal(before, after);
+		assert_memory_equal(orig, now, before);
+		free(now);
+	}
+	free(orig);
 	/* only x.eimg and bad.eimg remain: no temporary files */
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 2", dir);
