@@ -567,7 +567,7 @@ static int get_bool(struct ctx *c, const struct node *n, const char *path, bool 
 
 /* Measured free-text strings (cmdline, entrypoint) must survive the trip
  * through the canonical JSON and back: no control characters (C0, DEL,
- * C1), no U+2028/U+2029 (YAML line breaks), no U+FEFF. */
+ * C1), no U+2028/U+2029 (YAML line breaks), no U+FEFF, U+FFFE, U+FFFF. */
 static const char *bad_text(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -580,6 +580,9 @@ static const char *bad_text(const char *s, size_t len)
 			return "line or paragraph separators are not allowed";
 		if (u[i] == 0xef && i + 2 < len && u[i + 1] == 0xbb && u[i + 2] == 0xbf)
 			return "byte order marks are not allowed";
+		/* libyaml refuses these unescaped, so the canonical form could not hold them. */
+		if (u[i] == 0xef && i + 2 < len && u[i + 1] == 0xbf && (u[i + 2] == 0xbe || u[i + 2] == 0xbf))
+			return "the noncharacters U+FFFE and U+FFFF are not allowed";
 	}
 	return NULL;
 }

@@ -907,6 +907,10 @@ static void test_errors_values(void **state)
 		     "enclave.yaml:4:35: nitro.cmdline: line or paragraph separators are not allowed");
 	expect_error(NITRO_HEAD "nitro: {kernel: bzImage, cmdline: \"\\uFEFF\", init: init, app: rootfs, entrypoint: [a]}\n",
 		     "enclave.yaml:4:35: nitro.cmdline: byte order marks are not allowed");
+	expect_error(NITRO_HEAD "nitro: {kernel: bzImage, cmdline: \"a\\uFFFF\", init: init, app: rootfs, entrypoint: [a]}\n",
+		     "enclave.yaml:4:35: nitro.cmdline: the noncharacters U+FFFE and U+FFFF are not allowed");
+	expect_error(NITRO_HEAD "nitro: {kernel: bzImage, cmdline: x, init: init, app: rootfs, entrypoint: [a, \"\\uFFFE\"]}\n",
+		     "enclave.yaml:4:79: nitro.entrypoint[1]: the noncharacters U+FFFE and U+FFFF are not allowed");
 }
 
 static void test_errors_entries(void **state)
