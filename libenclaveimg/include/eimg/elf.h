@@ -33,8 +33,13 @@ typedef struct eimg_elf {
 	size_t size;
 } eimg_elf;
 
-/* Parses and checks the ELF in buf (borrowed: must outlive the result).
- * source names it in errors.  W+X segments are refused unless allow_wx. */
+/* Parses and checks the ELF in buf (borrowed: must outlive the result; never
+ * modified).  source names it in errors.  Rules (enclave-measurement(7)):
+ * ELFCLASS64, little-endian, EM_X86_64, ET_DYN; no PT_INTERP, PT_TLS or
+ * DT_TEXTREL; 1..EIMG_ELF_MAX_SEGMENTS PT_LOAD segments, non-empty, sorted,
+ * no page shared, p_vaddr % 4096 == p_offset % 4096, file range inside the
+ * file, end <= EIMG_ELF_MAX_IMAGE; W requires R; W+X refused unless
+ * allow_wx; entry point inside an executable segment. */
 int eimg_elf_parse(const char *source, const uint8_t *buf, size_t len, bool allow_wx,
 		   eimg_elf *out, eimg_error *err);
 

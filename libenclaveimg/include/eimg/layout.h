@@ -21,6 +21,9 @@
  *     [ssa]  REG R|W, ssa_frames * ssa_frame_size zero pages.
  *   SIZE = the smallest power of two >= the end of the last region
  *   (at least 2 pages), ECREATE SSAFRAMESIZE = ssa_frame_size.
+ *   Requirements: 1 <= threads <= EIMG_MAX_THREADS, ssa_frames >= 1,
+ *   ssa_frame_size >= 1, stack_size >= 4096, SIZE <= EIMG_MAX_ENCLAVE_SIZE.
+ *   heap_size 0: no heap region (heap offset and the guard page stay).
  *
  * Thread data page (little-endian u64 fields, offsets from the enclave base):
  *   0 self (tls offset)   8 stack_top     16 stack_base    24 tcs
@@ -30,7 +33,8 @@
  * Info blob (at the info region, zero-padded to a page; little-endian;
  * offsets relative to the blob start):
  *   0  magic "EIMGINFO"   8 u32 version (1)   12 u32 mode (1 hardware, 2 simulation)
- *  16  u64 blob length (unpadded)
+ *  16  u64 blob length (the offset after the last item's padding; not
+ *      padded to a page)
  *  24  u64 manifest offset   32 u64 manifest length (canonical manifest.json)
  *  40  u32 file count        44 u32 key count
  *  48  u64 entry table offset (= 64)   56 u64 zero
