@@ -208,12 +208,12 @@ int eimg_sigstruct_verify(const uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sou
 
 /* ---- images ---- */
 
-int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
-			   struct eimg_sign_fields *out, eimg_error *err)
+static int image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
+			struct eimg_sign_fields *out, bool signing, eimg_error *err)
 {
 	eimg_sgx_image *si = NULL;
 	int rc = eimg_sgx_image_open(img, source, &si, err);
-	if (rc == EIMG_EVERIFY) {
+	if (rc == EIMG_EVERIFY && signing) {
 		char m[EIMG_ERROR_MSG_MAX];
 		snprintf(m, sizeof(m), "%s", err ? err->msg : "");
 		return eimg_err(err, EIMG_EVERIFY, source, "refusing to sign: %s", m);
@@ -224,6 +224,12 @@ int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t d
 	memcpy(mrenclave, si->m.mrenclave, 32);
 	eimg_sgx_image_free(si);
 	return EIMG_OK;
+}
+
+int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
+			   struct eimg_sign_fields *out, eimg_error *err)
+{
+	return image_fields(img, source, date, mrenclave, out, true, err);
 }
 
 static int field_mismatch(eimg_error *err, const char *source, const char *what, unsigned long long sig,
@@ -249,7 +255,7 @@ int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eim
 	rc = eimg_sigstruct_verify(img->sigstruct, source, err);
 	if (rc)
 		return rc;
-	rc = eimg_sign_image_fields(img, source, s.date, mre, &f, err);
+	rc = image_fields(img, source, s.date, mre, &f, false, err);
 	if (rc)
 		return rc;
 	if (memcmp(mre, s.enclavehash, 32) != 0)

@@ -420,14 +420,14 @@ static int do_sign(struct state *st)
 	if (st->input && st->have_fields)
 		return usage_error("%s", "an image's signature fields come from its manifest: field options "
 				   "(--isvprodid, --isvsvn, --debug, ...) only apply with --sgxs or --mrenclave");
+	if (st->cmd == CMD_EXPORT && !st->output)
+		return usage_error("%s", "export needs -o FILE");
 	if (!st->input && !st->output)
 		return usage_error("%s", "a standalone SIGSTRUCT needs -o FILE");
 	if (st->cmd == CMD_SIGN && !st->key.path)
 		return usage_error("%s", "no key given (-k KEY)");
 	if (st->cmd != CMD_SIGN && st->key.path)
 		return usage_error("%s", "-k is for one-step signing, not export/attach");
-	if (st->cmd == CMD_EXPORT && !st->output)
-		return usage_error("%s", "export needs -o FILE");
 	if (st->cmd == CMD_ATTACH && (!st->signature || !st->pubkey))
 		return usage_error("%s", "attach needs --signature FILE and --public-key FILE");
 	if (st->cmd != CMD_ATTACH && (st->signature || st->pubkey))
