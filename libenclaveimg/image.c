@@ -258,16 +258,18 @@ struct sink {
 	eimg_error cb_err;
 };
 
+/* A failure is recorded and the bytes dropped, but libarchive is told they
+ * were written: a failing write callback puts libarchive 3.6 into its fatal
+ * state, in which archive_write_free() leaks the output buffer.  The caller
+ * checks s->rc after every member. */
 static la_ssize_t sink_write(struct archive *a, void *cd, const void *p, size_t n)
 {
 	struct sink *s = cd;
+	(void)a;
+	if (s->rc)
+		return (la_ssize_t)n;
 	if (s->out) {
-		int rc = eimg_outfile_write(s->out, p, n, &s->cb_err);
-		if (rc) {
-			s->rc = rc;
-			archive_set_error(a, EIO, "write failed");
-			return -1;
-		}
+		s->rc = eimg_outfile_write(s->out, p, n, &s->cb_err);
 		return (la_ssize_t)n;
 	}
 	if (n > s->cap - s->len) {
@@ -282,8 +284,7 @@ static la_ssize_t sink_write(struct archive *a, void *cd, const void *p, size_t 
 		uint8_t *nb = ncap ? realloc(s->buf, ncap) : NULL;
 		if (!nb) {
 			s->rc = eimg_err_nomem(&s->cb_err);
-			archive_set_error(a, ENOMEM, "out of memory");
-			return -1;
+			return (la_ssize_t)n;
 		}
 		s->buf = nb;
 		s->cap = ncap;
@@ -328,7 +329,7 @@ static int put_member(struct archive *a, struct archive_entry *e, struct sink *s
 		p += w;
 		size -= (size_t)w;
 	}
-	if (archive_write_finish_entry(a) != ARCHIVE_OK)
+	if (archive_write_finish_entry(a) != ARCHIVE_OK || s->rc)
 		return write_fail(a, s, file, path, err);
 	return EIMG_OK;
 }
@@ -389,7 +390,7 @@ static int write_archive(const eimg_image *img, uint64_t mtime, struct sink *s, 
 	if (img->sigstruct &&
 	    (rc = put_member(a, e, s, file, "sigstruct.bin", img->sigstruct, img->sigstruct_size, mtime, err)))
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK) {
+	if (archive_write_close(a) != ARCHIVE_OK || s->rc) {
 		rc = write_fail(a, s, file, "end-of-archive marker", err);
 		goto out;
 	}

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "eimg/image.h"
+#include "eimg/util.h"
 #include "internal.h"
 
 #define SAMPLE_MTIME 1700000000ull
