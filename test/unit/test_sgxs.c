@@ -1,6 +1,9 @@
 /* MRENCLAVE and SGXS: known answers (vector A of specs/sgx.md, public SGXS
  * files), a naive reference stream against the batched one, SGXS round trip,
- * hostile SGXS streams. */
+ * hostile SGXS streams, a failing write leaving nothing behind. */
+/* write(2) is wrapped for fault injection:
+ * LINK-WRAP: -Wl,--wrap=write
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,12 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <dirent.h>
 #include <cmocka.h>
 
 #include "eimg/hash.h"
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
 #include "internal.h"
+
+/* write(2) fault injection: fail_write_after >= 0 makes the write after
+ * that many successful ones fail with ENOSPC. */
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+static int fail_write_after = -1;
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	if (fail_write_after == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (fail_write_after > 0)
+		fail_write_after--;
+	return __real_write(fd, buf, n);
+}
 
 static const char *vectors(void)
 {
@@ -387,6 +408,74 @@ static void test_hostile(void **state)
 	assert_int_equal(info.ntcs, 1);
 }
 
+static size_t dir_entries(const char *dir)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A disk that fills up in the middle of the stream: an error naming the
+ * file, and neither the output nor a temporary file is left behind. */
+static void test_write_failure(void **state)
+{
+	(void)state;
+	eimg_layout l = mixed_layout();
+	char dir[] = "/tmp/test_sgxs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/out.sgxs", dir);
+	eimg_error err;
+	fail_write_after = 3;
+	int rc = eimg_sgxs_write_file(&l, path, &err);
+	fail_write_after = -1;
+	assert_int_equal(rc, EIMG_EIO);
+	assert_string_equal(err.file, path);
+	assert_non_null(strstr(err.msg, "No space left on device"));
+	assert_int_equal(dir_entries(dir), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(data_buf);
+}
+
+/* A damaged record beyond the first read chunk of a file: the reader names
+ * its exact offset. */
+static void test_damage_after_first_chunk(void **state)
+{
+	(void)state;
+	eimg_layout l = mixed_layout();
+	char dir[] = "/tmp/test_sgxs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/out.sgxs", dir);
+	assert_int_equal(eimg_sgxs_write_file(&l, path, NULL), EIMG_OK);
+	free(data_buf);
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(eimg_read_file(path, 1 << 24, &buf, &len, NULL), EIMG_OK);
+	/* Page 400 of the 700-page zero region (the 406th page): offset of its EADD. */
+	size_t at = 64 + 405 * 5184;
+	assert_true(at > (1u << 20));
+	assert_memory_equal(buf + at, "EADD\0\0\0\0", 8);
+	buf[at + 8] ^= 0x10; /* offset no longer page-aligned */
+	assert_int_equal(eimg_write_file_atomic(path, buf, len, NULL), EIMG_OK);
+	struct eimg_sgxs_info info;
+	eimg_error err;
+	assert_int_equal(eimg_sgxs_read_file(path, &info, &err), EIMG_EINVAL);
+	char want[128];
+	snprintf(want, sizeof(want), "record at offset %#zx: EADD page offset", at);
+	if (!strstr(err.msg, want))
+		fail_msg("\"%s\" lacks \"%s\"", err.msg, want);
+	free(buf);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_read_file_errors(void **state)
 {
 	(void)state;
@@ -408,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_vector_report),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_write_failure),
+		cmocka_unit_test(test_damage_after_first_chunk),
 		cmocka_unit_test(test_read_file_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
