@@ -1,0 +1,156 @@
+/* Running SGX enclaves without SGX hardware: the simulation loader, the
+ * sandboxed runner and mock mode (enclave-run(1)).
+ *
+ * The loader does what ECREATE/EADD/EEXTEND/EINIT do, in ordinary memory:
+ * it reserves an address range of the enclave's size aligned to that size,
+ * places exactly the layout's pages with their SECINFO permissions (pages
+ * not added stay inaccessible), recomputes MRENCLAVE from the bytes it
+ * placed and refuses to enter unless it equals the SIGSTRUCT's enclavehash.
+ * Entering jumps to TCS.OENTRY with the registers EENTER sets
+ * (libenclaveimg/enclave_abi.h).
+ *
+ * Simulation is a development aid, not a protection of the enclave: the
+ * host can read enclave memory.  What it does protect is the host: in the
+ * simulation backend the enclave runs in a child process that may only read
+ * and write its message channels and exit (seccomp). */
+#ifndef EIMG_SIM_H
+#define EIMG_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+#include "eimg/layout.h"
+
+/* Message size limits (enclave-run(1)). */
+#define EIMG_RUN_DEFAULT_MESSAGE (1u << 20)    /* default --max-message: 1 MiB */
+#define EIMG_RUN_MAX_MESSAGE     (64u << 20)   /* largest --max-message: 64 MiB */
+#define EIMG_RUN_MAX_CLIENTS     64            /* open connections with --listen */
+#define EIMG_RUN_MAX_PENDING     64            /* requests read ahead per client */
+#define EIMG_SIM_MAX_THREADS     256           /* TCSs the simulation backend runs */
+
+/* ---- the loader (sim.c) ---- */
+
+typedef struct eimg_sim_enclave eimg_sim_enclave;
+
+/* Places the layout's pages, measures them and compares the result with
+ * expected_mrenclave (EIMG_EVERIFY naming both values on mismatch: EINIT
+ * would refuse).  The layout must outlive the enclave. */
+int eimg_sim_load(const eimg_layout *l, const uint8_t expected_mrenclave[32], eimg_sim_enclave **out,
+		  eimg_error *err);
+void eimg_sim_unload(eimg_sim_enclave *e);
+
+uint8_t *eimg_sim_base(const eimg_sim_enclave *e);
+uint64_t eimg_sim_size(const eimg_sim_enclave *e);
+uint32_t eimg_sim_threads(const eimg_sim_enclave *e);
+/* MRENCLAVE of the placed pages. */
+const uint8_t *eimg_sim_mrenclave(const eimg_sim_enclave *e);
+
+/* Called for each log line the enclave sends (an ocall). */
+typedef void (*eimg_sim_log_fn)(void *ctx, const char *text, size_t len);
+
+struct eimg_sim_result {
+	uint64_t status;   /* EIMG_ECALL_* (enclave_abi.h) */
+	uint64_t detail;   /* reply length for EIMG_ECALL_OK, see enclave_abi.h */
+};
+
+/* Hands one message to the enclave on TCS tcs (0-based) and runs it to the
+ * end, serving its ocalls.  in and out must be host memory.  Fails only for
+ * host-side problems (EIMG_EINVAL: bad TCS, the enclave left with an unknown
+ * exit or ocall); the enclave's own verdict is in res. */
+int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
+		  size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		  eimg_error *err);
+
+/* Text for an EIMG_ECALL_* status ("the enclave heap is exhausted", ...). */
+const char *eimg_sim_status_text(uint64_t status);
+
+/* ---- the runner (sim_run.c) ---- */
+
+enum eimg_run_backend {
+	EIMG_RUN_SIMULATION = 1,  /* child process, seccomp sandbox */
+	EIMG_RUN_MOCK = 2         /* same loader and runtime in this process, no sandbox */
+};
+
+enum eimg_run_outcome {
+	EIMG_RUN_CLEAN = 0,       /* input ended or shut down on request */
+	EIMG_RUN_FAULT = 1,       /* the enclave faulted or aborted */
+	EIMG_RUN_VIOLATION = 2    /* the enclave tried a system call (sandbox) */
+};
+
+struct eimg_run_options {
+	int backend;              /* enum eimg_run_backend */
+	const char *listen;       /* NULL: stdin/stdout; "unix:PATH", "tcp:PORT" or "tcp:127.0.0.1:PORT" */
+	bool lines;               /* line mode instead of length-prefixed frames */
+	size_t max_message;       /* 0: EIMG_RUN_DEFAULT_MESSAGE */
+	int in_fd, out_fd;        /* for stdio: normally 0 and 1 */
+	int stop_fd;              /* readable (e.g. a signalfd) = shut down; -1 for none */
+	unsigned shutdown_grace;  /* seconds to let running messages finish on stop (0: 5) */
+	eimg_sim_log_fn log;      /* enclave log lines (NULL: dropped) */
+	void *log_ctx;
+	/* Called once the listening socket is ready (may be NULL). */
+	void (*on_listen)(void *ctx, const char *where);
+	void *listen_ctx;
+	/* Called after the enclave is loaded and sandboxed, before the first
+	 * message (may be NULL); for timing. */
+	void (*on_ready)(void *ctx);
+	void *ready_ctx;
+};
+
+struct eimg_run_result {
+	int outcome;              /* enum eimg_run_outcome */
+	uint64_t messages;        /* messages the enclave handled */
+	char what[EIMG_ERROR_MSG_MAX]; /* fault/violation description, "" when clean */
+};
+
+/* Loads the layout (expected_mrenclave from the verified SIGSTRUCT) and
+ * serves messages until the input ends, stop_fd becomes readable, or the
+ * enclave dies.  Returns EIMG_OK with res->outcome telling how it ended;
+ * EIMG_EVERIFY when the placed pages do not measure to expected_mrenclave
+ * (nothing ran); other statuses for host problems (socket in use, out of
+ * memory, malformed input frames on stdin). */
+int eimg_run(const eimg_layout *l, const uint8_t expected_mrenclave[32], const struct eimg_run_options *o,
+	     struct eimg_run_result *res, eimg_error *err);
+
+/* ---- frames (sim_frame.c) ----
+ * Client frames, both directions: a 4-byte big-endian payload length, a
+ * 4-byte big-endian code, then the payload.  Requests carry code 0.  Replies
+ * carry EIMG_FRAME_OK with the enclave's reply, or an error code with a
+ * one-line UTF-8 explanation. */
+#define EIMG_FRAME_HEADER 8
+enum eimg_frame_code {
+	EIMG_FRAME_OK = 0,
+	EIMG_FRAME_EAPP = 1,      /* the enclave's handler returned an error */
+	EIMG_FRAME_EENCLAVE = 2,  /* the enclave refused the message (heap, size, ...) */
+	EIMG_FRAME_EMALFORMED = 3,/* the request frame was malformed; the connection is closed */
+	EIMG_FRAME_ESTOPPED = 4   /* the enclave stopped (fault, violation, shutdown) */
+};
+
+/* Incremental parser: feed bytes, get complete frames. */
+struct eimg_frame_parser {
+	size_t max;               /* largest payload accepted */
+	bool lines;               /* line mode: one message per '\n'-terminated line */
+	uint8_t hdr[EIMG_FRAME_HEADER];
+	size_t hdr_have;
+	uint8_t *buf;             /* payload being collected */
+	size_t need, have;
+	bool in_payload;
+	bool failed;
+	char why[160];            /* set when failed */
+};
+
+void eimg_frame_parser_init(struct eimg_frame_parser *p, size_t max, bool lines);
+void eimg_frame_parser_free(struct eimg_frame_parser *p);
+/* Consumes up to len bytes of data; *used receives how many.  Returns 1
+ * with *msg and *msg_len (malloc'ed; the caller frees) when a frame completed,
+ * 0 when all bytes were consumed without completing one, -1 on a malformed
+ * frame (p->why explains; the parser stays failed), -2 out of memory. */
+int eimg_frame_feed(struct eimg_frame_parser *p, const uint8_t *data, size_t len, size_t *used,
+		    uint8_t **msg, size_t *msg_len);
+/* At end of input: -1 (p->why) when a frame was cut short, else 0.  In
+ * line mode a last line without '\n' completes as a message (1). */
+int eimg_frame_finish(struct eimg_frame_parser *p, uint8_t **msg, size_t *msg_len);
+/* Writes a frame header. */
+void eimg_frame_header(uint8_t out[EIMG_FRAME_HEADER], uint32_t len, uint32_t code);
+
+#endif

@@ -1,0 +1,334 @@
+/* The simulation backend's child process: loads the enclave, closes every
+ * file descriptor but its channels, installs the seccomp sandbox and serves
+ * messages, one worker thread per TCS.
+ *
+ * The sandbox is built with libseccomp rather than hand-written BPF: the
+ * filter compiler knows the architecture checks (x32, i386 through int 0x80),
+ * argument comparisons and syscall numbering, which a hand-written filter
+ * gets subtly wrong.  Allowed: read and write on this child's channel
+ * descriptors, exit and exit_group.  Anything else raises SIGSYS; the
+ * handler reports the system call and where it came from on the channel and
+ * exits.  Faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) are reported the
+ * same way.  Handlers run on their own signal stack, so an enclave with a
+ * broken stack pointer is still reported. */
+#include <errno.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "eimg/error.h"
+#include "enclave_abi.h"
+#include "internal.h"
+#include "sim_int.h"
+
+void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b)
+{
+	eimg_le32(p, len);
+	eimg_le32(p + 4, type);
+	eimg_le64(p + 8, a);
+	eimg_le64(p + 16, b);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 1 = got len bytes, 0 = clean EOF before any byte, -1 = error or short. */
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static void send_msg(int fd, uint32_t type, uint64_t a, const char *msg)
+{
+	uint8_t hdr[CH_HDR];
+	size_t len = strlen(msg);
+	eimg_ch_header(hdr, (uint32_t)len, type, a, 0);
+	if (write_all(fd, hdr, CH_HDR) == 0)
+		write_all(fd, (const uint8_t *)msg, len);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+struct log_ctx {
+	struct sim_worker_args *w;
+	int failed;
+};
+
+static void worker_log(void *ctx, const char *text, size_t len)
+{
+	struct log_ctx *lc = ctx;
+	/* the text sits right after the CH_HDR bytes reserved in front of out */
+	uint8_t *f = (uint8_t *)text - CH_HDR;
+	if ((const uint8_t *)text != lc->w->out + CH_HDR) {
+		lc->failed = 1;
+		return;
+	}
+	eimg_ch_header(f, (uint32_t)len, CH_LOG, 0, 0);
+	if (write_all(lc->w->fd, f, CH_HDR + len) != 0)
+		lc->failed = 1;
+}
+
+int eimg_sim_worker(struct sim_worker_args *w)
+{
+	uint8_t hdr[CH_HDR];
+	for (;;) {
+		int r = read_all(w->fd, hdr, CH_HDR);
+		if (r == 0)
+			return 0;
+		if (r < 0)
+			return CHILD_EXIT_PROTOCOL;
+		uint32_t len = eimg_get_le32(hdr), type = eimg_get_le32(hdr + 4);
+		if (type != CH_REQ || len > w->max_message)
+			return CHILD_EXIT_PROTOCOL;
+		if (len && read_all(w->fd, w->in, len) != 1)
+			return CHILD_EXIT_PROTOCOL;
+		struct eimg_sim_result res;
+		struct log_ctx lc = { w, 0 };
+		eimg_error err;
+		if (eimg_sim_call(w->enclave, w->tcs, w->in, len, w->out + CH_HDR, w->max_message, worker_log, &lc,
+				  &res, &err) != EIMG_OK) {
+			send_msg(w->fd, CH_HOSTERR, 0, err.msg);
+			return CHILD_EXIT_HOSTERR;
+		}
+		if (lc.failed)
+			return CHILD_EXIT_PROTOCOL;
+		uint32_t rlen = res.status == EIMG_ECALL_OK ? (uint32_t)res.detail : 0;
+		eimg_ch_header(w->out, rlen, CH_REPLY, res.status, res.detail);
+		if (write_all(w->fd, w->out, CH_HDR + rlen) != 0)
+			return CHILD_EXIT_PROTOCOL;
+		/* the reply may hold secrets of the client: do not keep it around */
+		if (rlen)
+			memset(w->out + CH_HDR, 0, rlen);
+	}
+}
+
+/* ------------------------------------------------------------- sandbox */
+
+static uint8_t *g_base;
+static uint64_t g_size;
+static int g_fd0 = -1;
+static __thread int t_fd = -1;
+static __thread uint32_t t_tcs;
+
+static void fault_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uint8_t f[CH_HDR + 8 * CHF_N];
+	uint64_t v[CHF_N] = { 0 };
+	v[CHF_CODE] = (uint64_t)si->si_code;
+	v[CHF_IP] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	v[CHF_BASE] = (uint64_t)(uintptr_t)g_base;
+	v[CHF_SIZE] = g_size;
+	v[CHF_TCS] = t_tcs;
+	if (sig == SIGSYS) {
+		v[CHF_ADDR] = (uint64_t)(uintptr_t)si->si_call_addr;
+		v[CHF_SYSCALL] = (uint64_t)(uint32_t)si->si_syscall;
+		v[CHF_ARCH] = si->si_arch;
+	} else {
+		v[CHF_ADDR] = (uint64_t)(uintptr_t)si->si_addr;
+	}
+	eimg_ch_header(f, 8 * CHF_N, sig == SIGSYS ? CH_VIOLATION : CH_FAULT, (uint64_t)sig, 0);
+	for (int i = 0; i < CHF_N; i++)
+		eimg_le64(f + CH_HDR + 8 * i, v[i]);
+	int fd = t_fd >= 0 ? t_fd : g_fd0;
+	(void)!write(fd, f, sizeof f);
+	_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
+}
+
+static int alt_stack(void)
+{
+	size_t sz = 64 * 1024;
+	void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	stack_t ss = { .ss_sp = p, .ss_size = sz, .ss_flags = 0 };
+	return sigaltstack(&ss, NULL);
+}
+
+static int install_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			return -1;
+	return 0;
+}
+
+static int install_seccomp(const int *fds, uint32_t n, eimg_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	int rc = 0;
+	if (!ctx)
+		return eimg_err(err, EIMG_ENOMEM, NULL, "seccomp_init failed");
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[i]));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[i]));
+	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
+	/* a foreign syscall ABI (int 0x80, x32) kills the whole process */
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0)
+		return eimg_err(err, EIMG_EIO, NULL, "installing the seccomp sandbox failed: %s", strerror(-rc));
+	return EIMG_OK;
+}
+
+/* Closes every descriptor except the channels. */
+static int close_others(const int *fds, uint32_t n)
+{
+	unsigned lo = 0;
+	int *s = malloc(n * sizeof *s);
+	if (!s)
+		return -1;
+	memcpy(s, fds, n * sizeof *s);
+	for (uint32_t i = 1; i < n; i++)     /* insertion sort: n is small */
+		for (uint32_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+			int t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (uint32_t i = 0; i < n; i++) {
+		if ((unsigned)s[i] > lo && close_range(lo, (unsigned)s[i] - 1, 0) != 0) {
+			free(s);
+			return -1;
+		}
+		lo = (unsigned)s[i] + 1;
+	}
+	free(s);
+	return close_range(lo, ~0u, 0);
+}
+
+struct child_thread {
+	pthread_t th;
+	struct sim_worker_args w;
+	volatile int ready;
+};
+
+static void *child_thread_main(void *arg)
+{
+	struct child_thread *ct = arg;
+	t_fd = ct->w.fd;
+	t_tcs = ct->w.tcs;
+	if (alt_stack() != 0)
+		_exit(CHILD_EXIT_HOSTERR);
+	__atomic_store_n(&ct->ready, 1, __ATOMIC_RELEASE);
+	int rc = eimg_sim_worker(&ct->w);
+	_exit(rc);
+}
+
+void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
+			 size_t max_message)
+{
+	eimg_error err;
+	eimg_sim_enclave *e = NULL;
+	struct child_thread *ct = NULL;
+	int rc;
+
+	g_fd0 = fds[0];
+	t_fd = fds[0];
+	signal(SIGPIPE, SIG_IGN);
+	if (close_others(fds, n) != 0) {
+		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
+		_exit(CHILD_EXIT_LOADERR);
+	}
+	rc = eimg_sim_load(l, mrenclave, &e, &err);
+	if (rc != EIMG_OK) {
+		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
+		_exit(CHILD_EXIT_LOADERR);
+	}
+	g_base = eimg_sim_base(e);
+	g_size = eimg_sim_size(e);
+	if (!(ct = calloc(n, sizeof *ct))) {
+		send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory");
+		_exit(CHILD_EXIT_LOADERR);
+	}
+	/* All buffers before the sandbox: afterwards not even malloc may ask
+	 * the kernel for memory. */
+	for (uint32_t i = 0; i < n; i++) {
+		ct[i].w = (struct sim_worker_args){ e, i, fds[i], max_message, NULL, NULL, 1 };
+		ct[i].w.in = malloc(max_message ? max_message : 1);
+		ct[i].w.out = malloc(CH_HDR + max_message);
+		if (!ct[i].w.in || !ct[i].w.out) {
+			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");
+			_exit(CHILD_EXIT_LOADERR);
+		}
+		/* touch them so that no page fault needs new mappings later */
+		memset(ct[i].w.in, 0, max_message ? max_message : 1);
+		memset(ct[i].w.out, 0, CH_HDR + max_message);
+	}
+	if (install_handlers() != 0 || alt_stack() != 0) {
+		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "installing signal handlers failed");
+		_exit(CHILD_EXIT_LOADERR);
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		if (pthread_create(&ct[i].th, &at, child_thread_main, &ct[i]) != 0) {
+			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "cannot create worker threads");
+			_exit(CHILD_EXIT_LOADERR);
+		}
+		pthread_attr_destroy(&at);
+	}
+	for (uint32_t i = 1; i < n; i++)
+		while (!__atomic_load_n(&ct[i].ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+	rc = install_seccomp(fds, n, &err);
+	if (rc != EIMG_OK) {
+		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
+		_exit(CHILD_EXIT_LOADERR);
+	}
+	/* From here on: only read/write on the channels, and exit. */
+	uint8_t hdr[CH_HDR];
+	eimg_ch_header(hdr, 0, CH_READY, 0, 0);
+	if (write_all(fds[0], hdr, CH_HDR) != 0)
+		_exit(CHILD_EXIT_PROTOCOL);
+	ct[0].w.fd = fds[0];
+	_exit(eimg_sim_worker(&ct[0].w));
+}

@@ -1,0 +1,58 @@
+/* Private: the channel between the runner (sim_run.c) and the workers that
+ * enter the enclave (sim_child.c), one stream socket per TCS.
+ *
+ * Frame: 24-byte header, little-endian: u32 payload length, u32 type,
+ * u64 a, u64 b; then the payload.  Everything a worker sends is treated as
+ * untrusted by the runner (in the simulation the enclave shares the
+ * worker's process and could write to the channel itself). */
+#ifndef EIMG_SIM_INT_H
+#define EIMG_SIM_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/sim.h"
+
+#define CH_HDR 24
+
+enum ch_type {
+	CH_REQ = 1,       /* runner -> worker: a message (payload) */
+	CH_REPLY = 2,     /* a = EIMG_ECALL_* status, b = detail; payload = reply when OK */
+	CH_LOG = 3,       /* payload = one log line */
+	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only) */
+	CH_LOADERR = 5,   /* a = eimg status; payload = message */
+	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
+	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */
+	CH_HOSTERR = 8    /* payload = message (the worker's own failure) */
+};
+
+/* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
+enum { CHF_CODE, CHF_ADDR, CHF_IP, CHF_BASE, CHF_SIZE, CHF_SYSCALL, CHF_ARCH, CHF_TCS, CHF_N };
+
+/* Child exit statuses. */
+enum {
+	CHILD_EXIT_OK = 0,
+	CHILD_EXIT_FAULT = 10,
+	CHILD_EXIT_VIOLATION = 11,
+	CHILD_EXIT_LOADERR = 12,
+	CHILD_EXIT_PROTOCOL = 13,
+	CHILD_EXIT_HOSTERR = 14
+};
+
+struct sim_worker_args {
+	eimg_sim_enclave *enclave;
+	uint32_t tcs;
+	int fd;               /* this worker's channel end */
+	size_t max_message;
+	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
+	int sandboxed;        /* child process: exit the process on EOF/errors */
+};
+
+/* Child process: loads, sandboxes, serves; never returns. */
+__attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
+						   uint32_t n, size_t max_message);
+/* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
+int eimg_sim_worker(struct sim_worker_args *w);
+
+void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b);
+
+#endif
