@@ -1,0 +1,159 @@
+/* AWS Nitro Enclaves target: building EIFs from a manifest, measuring and
+ * auditing any EIF (PCR0/1/2/8, CRC, signature), signing (with a key, or
+ * detached: export the bytes to sign, attach a signature made elsewhere).
+ * Concepts and formats: man/enclave-nitro.7.
+ *
+ * Typical calls from the tools:
+ *
+ *   enclave-build (target nitro):
+ *     eimg_manifest_canonical(m, &canon, &clen, &err);
+ *     struct eimg_nitro_build_opts bo = { .epoch = sde };
+ *     eimg_nitro_build(m, canon, clen, &bo, &eif, &eif_len, &rep, &err);
+ *     img->eif = eif; img->eif_size = eif_len;        (or write it as a plain .eif)
+ *     eimg_nitro_report_text(rep, &txt, &err) / eimg_nitro_report_json(rep, &js, &err);
+ *
+ *   enclave-measure x.eif / x.eimg:
+ *     eimg_nitro_audit_file(path, NULL, &rep, &err);                 (plain .eif, streamed)
+ *     eimg_nitro_audit_buffer(src, img->eif, img->eif_size, &o, &rep, &err); (.eimg member;
+ *         o.manifest_json = img->manifest_json checks the copy inside the ramdisk)
+ *     print eimg_nitro_report_text/json; then eimg_nitro_report_verdict(rep, &err)
+ *     (EINVAL: CRC mismatch, EVERIFY: bad signature); --expect: eimg_nitro_report_values()
+ *     + eimg_expect_check(), or eimg_nitro_check_pcrs(rep, "PCR0:.. PCR8:..", &err).
+ *
+ *   enclave-sign:
+ *     eimg_nitro_sign(src, eif, len, &so, &out, &out_len, &err);
+ *     eimg_nitro_export_tbs(src, eif, len, cert_path, &tbs, &tbs_len, &err);
+ *     eimg_nitro_attach(src, eif, len, cert_path, sig, sig_len, &out, &out_len, &err);
+ *     (..._file variants read and write plain .eif files atomically). */
+#ifndef EIMG_NITRO_H
+#define EIMG_NITRO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "eimg/eif.h"
+#include "eimg/error.h"
+#include "eimg/manifest.h"
+
+/* Where the canonical manifest lives inside the application ramdisk. */
+#define EIMG_NITRO_MANIFEST_PATH "rootfs/etc/enclave/manifest.json"
+
+/* Documented limits (enclave-nitro(7)). */
+#define EIMG_NITRO_MAX_KERNEL   (256ull << 20)  /* kernel image file */
+#define EIMG_NITRO_MAX_INIT     (1ull << 30)    /* init binary or boot-strap ramdisk */
+#define EIMG_NITRO_MAX_CONFIG   (4u << 20)      /* kernel .config */
+#define EIMG_NITRO_MAX_CERT     (64u << 10)     /* signing certificate file */
+#define EIMG_NITRO_MAX_INMEM    (8ull << 30)    /* EIF signed in memory (sign/attach) */
+
+struct eimg_nitro_build_opts {
+	uint64_t epoch;              /* SOURCE_DATE_EPOCH (ramdisk mtimes, BuildTime) */
+	const char *image_name;      /* metadata ImageName; NULL: the manifest's name */
+	const char *image_version;   /* metadata ImageVersion; NULL: "1.0" */
+};
+
+struct eimg_nitro_audit_opts {
+	int64_t now;                 /* time for the certificate's validity; 0: current time */
+	int threads;                 /* 0 automatic, 1, 2 */
+	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
+	size_t manifest_len;
+};
+
+/* What was found in one EIF.  Every value is recomputed from content. */
+typedef struct eimg_nitro_report {
+	char source[256];
+	eimg_eif_layout layout;
+	uint8_t pcr0[48], pcr1[48], pcr2[48], pcr8[48];
+	uint32_t crc_computed;
+	bool crc_ok;
+	bool is_signed;
+	/* When signed: */
+	bool signature_ok;           /* all of: COSE valid, payload = PCR0, key fits, cert in validity */
+	char signature_problem[384]; /* the first problem found, "" when signature_ok */
+	int cose_alg;                /* -7, -35, -36 */
+	char cert_issuer[512], cert_subject[512], cert_sig_alg[64], cert_key[32], cert_serial[130];
+	int64_t cert_not_before, cert_not_after;
+	json_t *cert_json;           /* {"IssuerName":{..},"SubjectName":{..},...} */
+	int64_t now;
+	/* Metadata section (not measured): */
+	json_t *metadata;            /* parsed object, NULL if absent or not JSON */
+	char metadata_problem[128];
+	char image_name[256], image_version[256]; /* printable ASCII (escaped) */
+	/* Manifest inside the application ramdisk (memory input only): */
+	char *manifest;              /* NUL-terminated copy, NULL if none found */
+	size_t manifest_len;
+	int manifest_match;          /* -1 not checked, 0 differs, 1 equal */
+} eimg_nitro_report;
+
+/* Builds an EIF from a parsed Nitro manifest and its canonical bytes (which
+ * go into the application ramdisk at EIMG_NITRO_MANIFEST_PATH).  *eif is
+ * malloc'd; *rep (may be NULL) is the audit of the result. */
+int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
+		     eimg_nitro_report **rep, eimg_error *err);
+
+/* Audits an EIF: layout (EINVAL when malformed), CRC, PCRs, signature and
+ * certificate, metadata.  A CRC mismatch or a bad signature does not fail
+ * the call: see the report and eimg_nitro_report_verdict().  The file form
+ * streams the file (memory use does not grow with the file).  opts may be NULL. */
+int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *opts,
+			  eimg_nitro_report **out, eimg_error *err);
+int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
+			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err);
+
+/* EIMG_OK for a sound image; EIMG_EINVAL on a CRC mismatch; EIMG_EVERIFY on a
+ * signature that does not verify or a manifest copy that differs. */
+int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err);
+
+/* Compares "PCR0:<hex> PCR1:<hex> ..." (space separated, each at most once;
+ * PCR8 needs a signed image) with the report.  EIMG_EVERIFY naming every
+ * PCR that differs with expected and actual values; EIMG_EINVAL for bad text. */
+int eimg_nitro_check_pcrs(const eimg_nitro_report *r, const char *spec, eimg_error *err);
+
+/* Copies the PCRs into an eimg_values (eimg/expect.h): bits 0,1,2 (and 8). */
+struct eimg_values;
+void eimg_nitro_report_values(const eimg_nitro_report *r, struct eimg_values *v);
+
+/* Human-readable report (lines "Name: value"), and JSON with nitro-cli's
+ * names: EifVersion, Measurements {HashAlgorithm, PCR0, PCR1, PCR2[, PCR8]},
+ * IsSigned, SigningCertificate, CheckCRC, SignatureCheck, ImageName,
+ * ImageVersion, Metadata, plus Sections, Architecture, Crc.  free() the text. */
+int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *err);
+json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r);  /* NULL on no memory */
+int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err); /* indented, '\n' */
+void eimg_nitro_report_free(eimg_nitro_report *r);
+
+/* ---- Signing ---- */
+struct eimg_nitro_sign_opts {
+	const char *key_path;        /* PEM EC private key: P-256, P-384 or P-521 */
+	const char *cert_path;       /* its X.509 certificate (PEM or DER) */
+	const char *passphrase;      /* for an encrypted key, or NULL */
+	int64_t now;                 /* refuse a certificate not valid now; 0: current time */
+};
+
+/* Returns a signed copy of the EIF: the signature section (replaced or
+ * appended) and the CRC change, no other byte does.  The EIF is audited
+ * first (EINVAL if malformed or its CRC is wrong). */
+int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
+		    uint8_t **out, size_t *out_len, eimg_error *err);
+
+/* Detached signing, step 1: the COSE Sig_structure bytes that the holder of
+ * the certificate's key must sign (ECDSA with SHA-256/384/512 for P-256/384/521),
+ * e.g. `openssl dgst -sha384 -sign key.pem -out sig.der tbs.bin`. */
+int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+			  uint8_t **tbs, size_t *tbs_len, eimg_error *err);
+
+/* Step 2: verifies sig (DER ECDSA-Sig-Value, or raw r||s) against the
+ * certificate and the EIF's PCR0, then attaches it.  EIMG_EVERIFY if the
+ * signature does not verify. */
+int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err);
+
+/* File forms for plain .eif files: read in (at most EIMG_NITRO_MAX_INMEM
+ * bytes), write out atomically (may equal in; "-" is stdout). */
+int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err);
+int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err);
+int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
+			   eimg_error *err);
+
+#endif

@@ -1,0 +1,1037 @@
+/* Nitro target, high level: build an EIF from a manifest, audit any EIF,
+ * render reports, sign (directly or detached). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eimg/expect.h"
+#include "eimg/hash.h"
+#include "eimg/nitro.h"
+#include "eimg/util.h"
+#include "internal.h"
+#include "nitro_int.h"
+
+/* ---------------------------------------------------------------- build */
+
+/* KernelVersion from a kernel .config: "# Linux/x86 6.1.0 Kernel Configuration". */
+static void kernel_version(const char *config, char *out, size_t size, eimg_error *err, int *rc)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	snprintf(out, size, "unknown");
+	if (!config)
+		return;
+	*rc = eimg_read_file(config, EIMG_NITRO_MAX_CONFIG, &buf, &len, err);
+	if (*rc)
+		return;
+	const char *p = (const char *)buf;
+	while (p && *p) {
+		char ver[64];
+		if (sscanf(p, "# Linux/%*s %63s Kernel Configuration", ver) == 1) {
+			eimg_escape(ver, strlen(ver), out, size);
+			break;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	free(buf);
+}
+
+static int make_metadata(const eimg_manifest *m, const struct eimg_nitro_build_opts *o, const char *kver,
+			 char **out, size_t *len, eimg_error *err)
+{
+	char when[32];
+	time_t t = (time_t)o->epoch;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return eimg_err(err, EIMG_EINVAL, NULL, "build time %llu cannot be represented",
+				(unsigned long long)o->epoch);
+	const char *name = o->image_name ? o->image_name : (m->name ? m->name : "enclave");
+	const char *version = o->image_version ? o->image_version : "1.0";
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{}, s:{}}", "ImageName", name, "ImageVersion",
+			      version, "BuildMetadata", "BuildTime", when, "BuildTool", "enclave-build",
+			      "BuildToolVersion", EIMG_VERSION, "OperatingSystem", "Linux", "KernelVersion", kver,
+			      "DockerInfo", "CustomMetadata");
+	if (!j)
+		return eimg_err(err, EIMG_EINVAL, NULL, "metadata: image name and version must be UTF-8");
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!s)
+		return eimg_err_nomem(err);
+	*out = s;
+	*len = strlen(s);
+	return EIMG_OK;
+}
+
+static bool is_tar_path(const char *p)
+{
+	size_t n = strlen(p);
+	return (n > 4 && strcmp(p + n - 4, ".tar") == 0) || (n > 7 && strcmp(p + n - 7, ".tar.gz") == 0) ||
+	       (n > 4 && strcmp(p + n - 4, ".tgz") == 0);
+}
+
+/* The boot-strap ramdisk: the given one when init is already a newc cpio
+ * archive, else init (0755) and the folders the reference builder creates. */
+static int make_bootstrap(const char *init, uint64_t epoch, uint8_t **out, size_t *len, eimg_error *err)
+{
+	static const char *const dirs[] = { "dev", "proc", "run", "sys", "tmp", "var" };
+	uint8_t *bin = NULL;
+	size_t blen = 0;
+	eimg_cpio *c = NULL;
+	int rc = eimg_read_file(init, EIMG_NITRO_MAX_INIT, &bin, &blen, err);
+	if (rc)
+		return rc;
+	if (blen >= 6 && memcmp(bin, "070701", 6) == 0) {
+		*out = bin;
+		*len = blen;
+		return EIMG_OK;
+	}
+	c = eimg_cpio_new();
+	if (!c) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !rc; i++)
+		rc = eimg_cpio_add_dir(c, dirs[i], err);
+	if (!rc)
+		rc = eimg_cpio_add_file(c, "init", 0755, bin, blen, err);
+	if (!rc)
+		rc = eimg_cpio_write(c, epoch, out, len, err);
+out:
+	if (rc && err)
+		eimg_err_context(err, init, "boot-strap ramdisk");
+	eimg_cpio_free(c);
+	free(bin);
+	return rc;
+}
+
+static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, uint8_t **out,
+		    size_t *len, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	eimg_cpio *c = eimg_cpio_new();
+	char *cmd = NULL;
+	size_t cmdlen = 0;
+	int rc;
+	struct stat st;
+
+	if (!c)
+		return eimg_err_nomem(err);
+	if (!n->app) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.app: missing");
+		goto out;
+	}
+	if (stat(n->app, &st) < 0) {
+		rc = eimg_err_sys(err, n->app, "cannot open application");
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode))
+		rc = eimg_cpio_add_tree(c, "rootfs", n->app, err);
+	else if (S_ISREG(st.st_mode) && is_tar_path(n->app))
+		rc = eimg_cpio_add_tar(c, "rootfs", n->app, err);
+	else
+		rc = eimg_err(err, EIMG_EINVAL, n->app, "application: expected a folder or a .tar/.tar.gz/.tgz archive");
+	if (rc)
+		goto out;
+	if (eimg_cpio_has(c, EIMG_NITRO_MANIFEST_PATH)) {
+		rc = eimg_err(err, EIMG_EINVAL, n->app, "the application contains %s, a path reserved for the manifest",
+			      EIMG_NITRO_MANIFEST_PATH + 7);
+		goto out;
+	}
+	rc = eimg_cpio_add_file(c, EIMG_NITRO_MANIFEST_PATH, 0644, (const uint8_t *)canon, clen, err);
+	if (rc)
+		goto out;
+	if (!n->entrypoint || n->entrypoint_len == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint: missing");
+		goto out;
+	}
+	for (size_t i = 0; i < n->entrypoint_len; i++) {
+		if (strchr(n->entrypoint[i], '\n')) {
+			rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint[%zu]: contains a newline", i);
+			goto out;
+		}
+		cmdlen += strlen(n->entrypoint[i]) + 1;
+	}
+	cmd = malloc(cmdlen + 1);
+	if (!cmd) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	cmd[0] = '\0';
+	for (size_t i = 0, o = 0; i < n->entrypoint_len; i++) {
+		size_t k = strlen(n->entrypoint[i]);
+		memcpy(cmd + o, n->entrypoint[i], k);
+		cmd[o + k] = '\n';
+		o += k + 1;
+	}
+	rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
+	if (!rc)
+		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)"", 0, err);
+	if (!rc)
+		rc = eimg_cpio_write(c, epoch, out, len, err);
+out:
+	free(cmd);
+	eimg_cpio_free(c);
+	return rc;
+}
+
+int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
+		     eimg_nitro_report **rep, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL };
+	uint8_t *kernel = NULL, *rd0 = NULL, *rd1 = NULL, *out = NULL;
+	size_t klen = 0, rd0len = 0, rd1len = 0, outlen = 0, mlen = 0;
+	char *meta = NULL, kver[64];
+	eimg_nitro_report *r = NULL;
+	int rc = EIMG_OK;
+
+	if (!opts)
+		opts = &dflt;
+	if (m->target != EIMG_TARGET_NITRO)
+		return eimg_err(err, EIMG_EUSAGE, m->source, "not a nitro manifest");
+	if (!n->kernel || !n->init || !n->cmdline)
+		return eimg_err(err, EIMG_EINVAL, m->source, "nitro: kernel, init and cmdline are required");
+	if (strlen(n->cmdline) > EIMG_EIF_MAX_CMDLINE)
+		return eimg_err(err, EIMG_EINVAL, m->source, "nitro.cmdline: above %u bytes", EIMG_EIF_MAX_CMDLINE);
+	kernel_version(n->kernel_config, kver, sizeof(kver), err, &rc);
+	if (rc)
+		return rc;
+	rc = eimg_read_file(n->kernel, EIMG_NITRO_MAX_KERNEL, &kernel, &klen, err);
+	if (rc)
+		goto out;
+	if (klen == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, n->kernel, "empty kernel image");
+		goto out;
+	}
+	rc = make_bootstrap(n->init, opts->epoch, &rd0, &rd0len, err);
+	if (rc)
+		goto out;
+	rc = make_app(m, canonical, canonical_len, opts->epoch, &rd1, &rd1len, err);
+	if (rc)
+		goto out;
+	rc = make_metadata(m, opts, kver, &meta, &mlen, err);
+	if (rc)
+		goto out;
+	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
+	uint16_t flags = (klen >= 0x3c && memcmp(kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
+	struct eimg_eif_part parts[5] = {
+		{ EIMG_EIF_KERNEL, kernel, klen },
+		{ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) },
+		{ EIMG_EIF_METADATA, (const uint8_t *)meta, mlen },
+		{ EIMG_EIF_RAMDISK, rd0, rd0len },
+		{ EIMG_EIF_RAMDISK, rd1, rd1len },
+	};
+	uint64_t mem;
+	if (eimg_mul_overflow(n->memory_mib, 1ull << 20, &mem)) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.memory: too large");
+		goto out;
+	}
+	struct eimg_eif_write_opts wo = { flags, mem, n->cpus };
+	rc = eimg_eif_write_buffer(&wo, parts, 5, &out, &outlen, err);
+	if (rc)
+		goto out;
+	if (rep) {
+		struct eimg_nitro_audit_opts ao = { 0, 0, canonical, canonical_len };
+		rc = eimg_nitro_audit_buffer("EIF", out, outlen, &ao, &r, err);
+		if (rc)
+			goto out;
+	}
+	*eif = out;
+	*eif_len = outlen;
+	out = NULL;
+	if (rep)
+		*rep = r;
+	r = NULL;
+out:
+	eimg_nitro_report_free(r);
+	free(out);
+	free(kernel);
+	free(rd0);
+	free(rd1);
+	free(meta);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+void eimg_nitro_report_free(eimg_nitro_report *r)
+{
+	if (!r)
+		return;
+	json_decref(r->cert_json);
+	json_decref(r->metadata);
+	free(r->manifest);
+	free(r);
+}
+
+static void problem(eimg_nitro_report *r, const char *fmt, ...) EIMG_PRINTF(2, 3);
+static void problem(eimg_nitro_report *r, const char *fmt, ...)
+{
+	if (r->signature_problem[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->signature_problem, sizeof(r->signature_problem), fmt, ap);
+	va_end(ap);
+}
+
+static void fmt_time(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "@%lld", (long long)t);
+}
+
+/* Checks the signature section against the recomputed PCR0. Malformed
+ * encodings are errors (EINVAL); a signature that does not hold is recorded
+ * in the report. */
+static int check_signature(eimg_nitro_report *r, const uint8_t *sec, size_t len, eimg_error *err)
+{
+	uint8_t *pem = NULL, *cose = NULL, *der = NULL, *tbs = NULL;
+	size_t pemlen = 0, coselen = 0, derlen = 0, tbslen = 0;
+	struct eimg_cose_sign1 s;
+	eimg_x509 *x = NULL;
+	struct eimg_x509_info xi;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = eimg_nitro_sigsec_decode(r->source, sec, len, &pem, &pemlen, &cose, &coselen, err);
+	if (rc)
+		goto out;
+	rc = eimg_x509_parse_pem(r->source, pem, pemlen, &x, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: signing_certificate");
+		goto out;
+	}
+	rc = eimg_x509_der(x, &der, &derlen, err);
+	if (rc)
+		goto out;
+	uint8_t d[48];
+	eimg_sha384(der, derlen, d);
+	eimg_nitro_extend(d, r->pcr8);
+	rc = eimg_x509_info(x, &xi, err);
+	if (rc)
+		goto out;
+	memcpy(r->cert_issuer, xi.issuer, sizeof(r->cert_issuer));
+	memcpy(r->cert_subject, xi.subject, sizeof(r->cert_subject));
+	memcpy(r->cert_sig_alg, xi.sig_alg, sizeof(r->cert_sig_alg));
+	memcpy(r->cert_key, xi.key_alg, sizeof(r->cert_key));
+	memcpy(r->cert_serial, xi.serial, sizeof(r->cert_serial));
+	r->cert_not_before = xi.not_before;
+	r->cert_not_after = xi.not_after;
+	char nb[40], na[40];
+	fmt_time(xi.not_before, nb, sizeof(nb));
+	fmt_time(xi.not_after, na, sizeof(na));
+	json_t *iss = eimg_x509_name_json(x, true), *sub = eimg_x509_name_json(x, false);
+	r->cert_json = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "IssuerName", iss, "SubjectName", sub,
+				 "Algorithm", xi.sig_alg, "KeyAlgorithm", xi.key_alg, "SerialNumber", xi.serial,
+				 "NotBefore", nb, "NotAfter", na);
+	rc = eimg_cose_sign1_decode(r->source, cose, coselen, &s, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: signature");
+		goto out;
+	}
+	r->cose_alg = s.alg;
+	unsigned idx = 0;
+	uint8_t value[48];
+	rc = eimg_nitro_payload_decode(r->source, s.payload, s.payload_len, &idx, value, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: payload");
+		goto out;
+	}
+	r->signature_ok = true;
+	if (xi.key_bits == 0 || eimg_cose_alg_for_bits(xi.key_bits) != s.alg) {
+		problem(r, "the certificate's key (%s) does not fit the signature algorithm %s", xi.key_alg,
+			eimg_cose_alg_name(s.alg));
+	} else {
+		rc = eimg_cose_tbs(s.protected_hdr, s.protected_len, s.payload, s.payload_len, &tbs, &tbslen, err);
+		if (rc)
+			goto out;
+		eimg_error verr;
+		eimg_error_clear(&verr);
+		int vr = eimg_x509_verify_rs(x, eimg_cose_alg_hash(s.alg), tbs, tbslen, s.sig, s.sig_len, &verr);
+		if (vr == EIMG_EVERIFY)
+			problem(r, "the COSE signature does not verify with the certificate's key");
+		else if (vr) {
+			rc = vr;
+			if (err)
+				*err = verr;
+			goto out;
+		}
+	}
+	if (idx != 0)
+		problem(r, "the signed payload is for register %u, expected 0", idx);
+	if (memcmp(value, r->pcr0, 48) != 0) {
+		char a[97], b[97];
+		problem(r, "the signed PCR0 %s differs from the computed PCR0 %s", eimg_hex(value, 48, a),
+			eimg_hex(r->pcr0, 48, b));
+	}
+	if (r->now < xi.not_before || r->now > xi.not_after) {
+		char now[40];
+		fmt_time(r->now, now, sizeof(now));
+		problem(r, "the certificate is not valid at %s (valid from %s to %s)", now, nb, na);
+	}
+	if (r->signature_problem[0])
+		r->signature_ok = false;
+	rc = EIMG_OK;
+out:
+	eimg_cose_sign1_clear(&s);
+	eimg_x509_free(x);
+	free(pem);
+	free(cose);
+	free(der);
+	free(tbs);
+	return rc;
+}
+
+static void check_metadata(eimg_nitro_report *r, const uint8_t *buf, size_t len)
+{
+	json_error_t je;
+	json_t *j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		snprintf(r->metadata_problem, sizeof(r->metadata_problem), "metadata is not a JSON object");
+		json_decref(j);
+		return;
+	}
+	r->metadata = j;
+	const char *v = json_string_value(json_object_get(j, "ImageName"));
+	if (v)
+		eimg_escape(v, strlen(v), r->image_name, sizeof(r->image_name));
+	v = json_string_value(json_object_get(j, "ImageVersion"));
+	if (v)
+		eimg_escape(v, strlen(v), r->image_version, sizeof(r->image_version));
+}
+
+/* Reads a small section (cmdline, metadata, signature) of a file. */
+static int read_section(int fd, const char *name, const struct eimg_eif_section *s, uint8_t **out, eimg_error *err)
+{
+	size_t n = (size_t)s->size, got = 0;
+	uint8_t *b = malloc(n + 1);
+	if (!b)
+		return eimg_err_nomem(err);
+	while (got < n) {
+		ssize_t k = pread(fd, b + got, n - got, (off_t)(s->offset + EIMG_EIF_SECTION_HEADER_SIZE + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int rc = k < 0 ? eimg_err_sys(err, name, "cannot read") : eimg_err(err, EIMG_EINVAL, name, "truncated");
+			free(b);
+			return rc;
+		}
+		got += (size_t)k;
+	}
+	b[n] = '\0';
+	*out = b;
+	return EIMG_OK;
+}
+
+static int audit(const char *source, const uint8_t *mem, size_t len, int fd, const struct eimg_nitro_audit_opts *o,
+		 eimg_nitro_report **out, eimg_error *err)
+{
+	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
+	eimg_nitro_report *r = calloc(1, sizeof(*r));
+	struct eimg_nitro_digest dg;
+	uint8_t *sec = NULL;
+	int rc;
+
+	if (!r)
+		return eimg_err_nomem(err);
+	if (!o)
+		o = &dflt;
+	snprintf(r->source, sizeof(r->source), "%s", source);
+	r->manifest_match = -1;
+	r->now = o->now ? o->now : (int64_t)time(NULL);
+	rc = mem ? eimg_eif_read_layout_buffer(source, mem, len, &r->layout, err)
+		 : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
+	if (rc)
+		goto out;
+	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
+		 : eimg_nitro_pcr_fd(source, fd, &r->layout, o->threads, &dg, err);
+	if (rc)
+		goto out;
+	memcpy(r->pcr0, dg.pcr0, 48);
+	memcpy(r->pcr1, dg.pcr1, 48);
+	memcpy(r->pcr2, dg.pcr2, 48);
+	r->crc_computed = dg.crc;
+	r->crc_ok = dg.crc == r->layout.crc;
+
+	const eimg_eif_layout *l = &r->layout;
+	if (l->metadata >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->metadata];
+		if (mem) {
+			check_metadata(r, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size);
+		} else {
+			rc = read_section(fd, source, s, &sec, err);
+			if (rc)
+				goto out;
+			check_metadata(r, sec, (size_t)s->size);
+			free(sec);
+			sec = NULL;
+		}
+	}
+	if (l->signature >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->signature];
+		const uint8_t *p;
+		r->is_signed = true;
+		if (mem) {
+			p = mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE;
+		} else {
+			rc = read_section(fd, source, s, &sec, err);
+			if (rc)
+				goto out;
+			p = sec;
+		}
+		rc = check_signature(r, p, (size_t)s->size, err);
+		if (rc)
+			goto out;
+	}
+	/* The manifest inside the application ramdisk (the second one). */
+	if (mem && l->nramdisks == 2) {
+		const struct eimg_eif_section *s = &l->sections[l->nsections - 1 - (l->signature >= 0)];
+		const uint8_t *data;
+		size_t dlen;
+		eimg_error ignored;
+		if (s->type == EIMG_EIF_RAMDISK &&
+		    eimg_cpio_find(source, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size,
+				   EIMG_NITRO_MANIFEST_PATH, &data, &dlen, &ignored) == EIMG_OK &&
+		    dlen <= EIMG_MANIFEST_MAX_BYTES) {
+			r->manifest = malloc(dlen + 1);
+			if (!r->manifest) {
+				rc = eimg_err_nomem(err);
+				goto out;
+			}
+			memcpy(r->manifest, data, dlen);
+			r->manifest[dlen] = '\0';
+			r->manifest_len = dlen;
+		}
+	}
+	if (o->manifest_json)
+		r->manifest_match = r->manifest && r->manifest_len == o->manifest_len &&
+				    memcmp(r->manifest, o->manifest_json, o->manifest_len) == 0;
+	*out = r;
+	r = NULL;
+	rc = EIMG_OK;
+out:
+	free(sec);
+	eimg_nitro_report_free(r);
+	return rc;
+}
+
+int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
+			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err)
+{
+	return audit(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, opts, out, err);
+}
+
+int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *opts,
+			  eimg_nitro_report **out, eimg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return eimg_err_sys(err, path, "cannot open");
+	int rc = audit(path, NULL, 0, fd, opts, out, err);
+	close(fd);
+	return rc;
+}
+
+int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err)
+{
+	if (!r->crc_ok)
+		return eimg_err(err, EIMG_EINVAL, r->source, "CRC mismatch: the header says 0x%08x, the content gives 0x%08x",
+				r->layout.crc, r->crc_computed);
+	if (r->is_signed && !r->signature_ok)
+		return eimg_err(err, EIMG_EVERIFY, r->source, "signature check failed: %s", r->signature_problem);
+	if (r->manifest_match == 0)
+		return eimg_err(err, EIMG_EVERIFY, r->source,
+				"the manifest inside the application ramdisk differs from the image's manifest.json");
+	return EIMG_OK;
+}
+
+static const uint8_t *pcr_of(const eimg_nitro_report *r, unsigned i)
+{
+	switch (i) {
+	case 0: return r->pcr0;
+	case 1: return r->pcr1;
+	case 2: return r->pcr2;
+	case 8: return r->is_signed ? r->pcr8 : NULL;
+	default: return NULL;
+	}
+}
+
+void eimg_nitro_report_values(const eimg_nitro_report *r, struct eimg_values *v)
+{
+	for (unsigned i = 0; i < EIMG_NPCR; i++) {
+		const uint8_t *p = pcr_of(r, i);
+		if (p) {
+			memcpy(v->pcr[i], p, 48);
+			v->pcr_mask |= (uint16_t)(1u << i);
+		}
+	}
+}
+
+int eimg_nitro_check_pcrs(const eimg_nitro_report *r, const char *spec, eimg_error *err)
+{
+	char msg[EIMG_ERROR_MSG_MAX] = "";
+	size_t ml = 0;
+	unsigned seen = 0, bad = 0;
+	const char *p = spec;
+	char esc[64];
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		const char *e = p;
+		while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+			e++;
+		size_t tl = (size_t)(e - p);
+		if (tl < 6 || strncmp(p, "PCR", 3) != 0 || p[3] < '0' || p[3] > '8' || p[4] != ':')
+			return eimg_err(err, EIMG_EINVAL, NULL, "expected PCRn:<96 hex digits>, got \"%s\"",
+					eimg_escape(p, tl, esc, sizeof(esc)));
+		unsigned i = (unsigned)(p[3] - '0');
+		if (seen & (1u << i))
+			return eimg_err(err, EIMG_EINVAL, NULL, "PCR%u given twice", i);
+		seen |= 1u << i;
+		char hex[100];
+		uint8_t want[48];
+		if (tl - 5 >= sizeof(hex))
+			return eimg_err(err, EIMG_EINVAL, NULL, "PCR%u: expected 96 hex digits, got %zu", i, tl - 5);
+		memcpy(hex, p + 5, tl - 5);
+		hex[tl - 5] = '\0';
+		char what[8];
+		snprintf(what, sizeof(what), "PCR%u", i);
+		int rc = eimg_unhex(hex, want, 48, what, err);
+		if (rc)
+			return rc;
+		const uint8_t *have = pcr_of(r, i);
+		if (!have || memcmp(have, want, 48) != 0) {
+			char a[97], b[97];
+			int k = snprintf(msg + ml, sizeof(msg) - ml, "%sPCR%u differs: expected %s, actual %s", bad ? "; " : "",
+					 i, eimg_hex(want, 48, a), have ? eimg_hex(have, 48, b) : "(none)");
+			if (k > 0)
+				ml = ml + (size_t)k >= sizeof(msg) ? sizeof(msg) - 1 : ml + (size_t)k;
+			bad++;
+		}
+		p = e;
+	}
+	if (!seen)
+		return eimg_err(err, EIMG_EINVAL, NULL, "no PCR values given");
+	if (bad)
+		return eimg_err(err, EIMG_EVERIFY, r->source, "%s", msg);
+	return EIMG_OK;
+}
+
+/* ---------------------------------------------------------------- reports */
+
+json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
+{
+	char h[97];
+	json_t *j = json_object(), *m = json_object(), *secs = json_array();
+	if (!j || !m || !secs)
+		goto fail;
+	json_object_set_new(m, "HashAlgorithm", json_string("Sha384 { ... }"));
+	json_object_set_new(m, "PCR0", json_string(eimg_hex(r->pcr0, 48, h)));
+	json_object_set_new(m, "PCR1", json_string(eimg_hex(r->pcr1, 48, h)));
+	json_object_set_new(m, "PCR2", json_string(eimg_hex(r->pcr2, 48, h)));
+	if (r->is_signed)
+		json_object_set_new(m, "PCR8", json_string(eimg_hex(r->pcr8, 48, h)));
+	json_object_set_new(j, "EifVersion", json_integer(r->layout.version));
+	json_object_set_new(j, "Measurements", m);
+	m = NULL;
+	json_object_set_new(j, "IsSigned", json_boolean(r->is_signed));
+	if (r->is_signed) {
+		json_object_set(j, "SigningCertificate", r->cert_json ? r->cert_json : json_null());
+		json_object_set_new(j, "SignatureAlgorithm", json_string(eimg_cose_alg_name(r->cose_alg)));
+	}
+	json_object_set_new(j, "CheckCRC", json_boolean(r->crc_ok));
+	snprintf(h, sizeof(h), "0x%08x", r->crc_computed);
+	json_object_set_new(j, "CRC", json_string(h));
+	if (r->is_signed) {
+		json_object_set_new(j, "SignatureCheck", json_boolean(r->signature_ok));
+		if (!r->signature_ok)
+			json_object_set_new(j, "SignatureProblem", json_string(r->signature_problem));
+	}
+	json_object_set_new(j, "ImageName", json_string(r->image_name));
+	json_object_set_new(j, "ImageVersion", json_string(r->image_version));
+	json_object_set(j, "Metadata", r->metadata ? r->metadata : json_null());
+	json_object_set_new(j, "Architecture",
+			    json_string(r->layout.flags & EIMG_EIF_FLAG_AARCH64 ? "aarch64" : "x86_64"));
+	json_object_set_new(j, "DefaultMemory", json_integer((json_int_t)r->layout.default_mem));
+	json_object_set_new(j, "DefaultCpus", json_integer((json_int_t)r->layout.default_cpus));
+	for (unsigned i = 0; i < r->layout.nsections; i++) {
+		const struct eimg_eif_section *s = &r->layout.sections[i];
+		json_array_append_new(secs, json_pack("{s:s, s:I, s:I}", "Type", eimg_eif_section_name(s->type), "Offset",
+						      (json_int_t)s->offset, "Size", (json_int_t)s->size));
+	}
+	json_object_set_new(j, "Sections", secs);
+	secs = NULL;
+	if (r->manifest_match >= 0)
+		json_object_set_new(j, "ManifestCheck", json_boolean(r->manifest_match == 1));
+	return j;
+fail:
+	json_decref(j);
+	json_decref(m);
+	json_decref(secs);
+	return NULL;
+}
+
+int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err)
+{
+	json_t *j = eimg_nitro_report_json_t(r);
+	if (!j)
+		return eimg_err_nomem(err);
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!s)
+		return eimg_err_nomem(err);
+	size_t n = strlen(s);
+	char *t = realloc(s, n + 2);
+	if (!t) {
+		free(s);
+		return eimg_err_nomem(err);
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	*out = t;
+	return EIMG_OK;
+}
+
+struct sb {
+	char *b;
+	size_t len, cap;
+	int failed;
+};
+
+static void sb_add(struct sb *s, const char *fmt, ...) EIMG_PRINTF(2, 3);
+static void sb_add(struct sb *s, const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[2048];
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || s->failed)
+		return;
+	size_t k = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
+	if (s->len + k + 1 > s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 4096;
+		while (nc < s->len + k + 1)
+			nc *= 2;
+		char *nb = realloc(s->b, nc);
+		if (!nb) {
+			s->failed = 1;
+			return;
+		}
+		s->b = nb;
+		s->cap = nc;
+	}
+	memcpy(s->b + s->len, tmp, k);
+	s->len += k;
+	s->b[s->len] = '\0';
+}
+
+int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *err)
+{
+	struct sb s = { NULL, 0, 0, 0 };
+	char h[97];
+	const eimg_eif_layout *l = &r->layout;
+
+	sb_add(&s, "EifVersion: %u\n", l->version);
+	sb_add(&s, "Architecture: %s\n", l->flags & EIMG_EIF_FLAG_AARCH64 ? "aarch64" : "x86_64");
+	sb_add(&s, "DefaultMemory: %llu MiB\nDefaultCpus: %llu\n", (unsigned long long)(l->default_mem >> 20),
+	       (unsigned long long)l->default_cpus);
+	sb_add(&s, "Sections:");
+	for (unsigned i = 0; i < l->nsections; i++)
+		sb_add(&s, "%s %s %llu", i ? "," : "", eimg_eif_section_name(l->sections[i].type),
+		       (unsigned long long)l->sections[i].size);
+	sb_add(&s, "\nHashAlgorithm: Sha384 { ... }\n");
+	sb_add(&s, "PCR0: %s\n", eimg_hex(r->pcr0, 48, h));
+	sb_add(&s, "PCR1: %s\n", eimg_hex(r->pcr1, 48, h));
+	sb_add(&s, "PCR2: %s\n", eimg_hex(r->pcr2, 48, h));
+	if (r->is_signed)
+		sb_add(&s, "PCR8: %s\n", eimg_hex(r->pcr8, 48, h));
+	if (r->crc_ok)
+		sb_add(&s, "CheckCRC: ok (0x%08x)\n", r->crc_computed);
+	else
+		sb_add(&s, "CheckCRC: MISMATCH (header 0x%08x, content 0x%08x)\n", l->crc, r->crc_computed);
+	sb_add(&s, "IsSigned: %s\n", r->is_signed ? "yes" : "no");
+	if (r->is_signed) {
+		char nb[40], na[40];
+		fmt_time(r->cert_not_before, nb, sizeof(nb));
+		fmt_time(r->cert_not_after, na, sizeof(na));
+		sb_add(&s, "SigningCertificate: subject \"%s\"\n", r->cert_subject);
+		sb_add(&s, "  IssuerName: %s\n  Algorithm: %s\n  Key: %s\n  Serial: %s\n  NotBefore: %s\n  NotAfter: %s\n",
+		       r->cert_issuer, r->cert_sig_alg, r->cert_key, r->cert_serial, nb, na);
+		sb_add(&s, "SignatureAlgorithm: %s\n", eimg_cose_alg_name(r->cose_alg));
+		if (r->signature_ok)
+			sb_add(&s, "SignatureCheck: ok\n");
+		else
+			sb_add(&s, "SignatureCheck: FAILED: %s\n", r->signature_problem);
+	}
+	if (l->metadata >= 0) {
+		sb_add(&s, "ImageName: %s\nImageVersion: %s\n", r->image_name, r->image_version);
+		if (r->metadata) {
+			json_t *bm = json_object_get(r->metadata, "BuildMetadata");
+			const char *keys[] = { "BuildTime", "BuildTool", "BuildToolVersion", "OperatingSystem", "KernelVersion" };
+			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+				const char *v = json_string_value(json_object_get(bm, keys[i]));
+				char esc[256];
+				if (v)
+					sb_add(&s, "%s: %s\n", keys[i], eimg_escape(v, strlen(v), esc, sizeof(esc)));
+			}
+		} else {
+			sb_add(&s, "Metadata: %s\n", r->metadata_problem);
+		}
+	}
+	if (r->manifest)
+		sb_add(&s, "Manifest: %s (%zu bytes)%s\n", EIMG_NITRO_MANIFEST_PATH, r->manifest_len,
+		       r->manifest_match == 1 ? ", equal to manifest.json" : r->manifest_match == 0 ? ", DIFFERS from manifest.json" : "");
+	if (s.failed || !s.b) {
+		free(s.b);
+		return eimg_err_nomem(err);
+	}
+	*out = s.b;
+	return EIMG_OK;
+}
+
+/* ---------------------------------------------------------------- signing */
+
+static int load_cert(const char *path, eimg_x509 **x, struct eimg_x509_info *xi, int *alg, eimg_error *err)
+{
+	int rc = eimg_x509_load_file(path, x, err);
+	if (rc)
+		return rc;
+	rc = eimg_x509_info(*x, xi, err);
+	if (rc)
+		goto fail;
+	*alg = eimg_cose_alg_for_bits(xi->key_bits);
+	if (!*alg) {
+		rc = eimg_err(err, EIMG_EINVAL, path, "the certificate's key is %s; Nitro signing needs EC P-256, P-384 or P-521",
+			      xi->key_alg);
+		goto fail;
+	}
+	return EIMG_OK;
+fail:
+	eimg_x509_free(*x);
+	*x = NULL;
+	return rc;
+}
+
+/* Audits the EIF and builds the payload, protected header and Sig_structure. */
+static int prepare(const char *source, const uint8_t *eif, size_t len, int alg, uint8_t **prot, size_t *plen,
+		   uint8_t **payload, size_t *paylen, uint8_t **tbs, size_t *tbslen, eimg_error *err)
+{
+	eimg_nitro_report *r = NULL;
+	struct eimg_nitro_audit_opts ao = { 1, 0, NULL, 0 }; /* time does not matter here */
+	int rc = eimg_nitro_audit_buffer(source, eif, len, &ao, &r, err);
+	if (rc)
+		return rc;
+	if (!r->crc_ok) {
+		rc = eimg_nitro_report_verdict(r, err);
+		goto out;
+	}
+	rc = eimg_nitro_payload_encode(r->pcr0, payload, paylen, err);
+	if (!rc)
+		rc = eimg_cose_protected_encode(alg, prot, plen, err);
+	if (!rc)
+		rc = eimg_cose_tbs(*prot, *plen, *payload, *paylen, tbs, tbslen, err);
+out:
+	eimg_nitro_report_free(r);
+	return rc;
+}
+
+static int finish(const char *source, const uint8_t *eif, size_t len, const eimg_x509 *x, int alg,
+		  uint8_t *prot, size_t plen, uint8_t *payload, size_t paylen, const uint8_t *rs, size_t rslen,
+		  uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct eimg_cose_sign1 s;
+	uint8_t *cose = NULL, *pem = NULL, *sec = NULL;
+	size_t coselen = 0, pemlen = 0, seclen = 0;
+	int rc;
+	memset(&s, 0, sizeof(s));
+	s.alg = alg;
+	s.protected_hdr = prot;
+	s.protected_len = plen;
+	s.payload = payload;
+	s.payload_len = paylen;
+	if (rslen > sizeof(s.sig))
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "signature too long");
+	memcpy(s.sig, rs, rslen);
+	s.sig_len = rslen;
+	rc = eimg_cose_sign1_encode(&s, &cose, &coselen, err);
+	if (!rc)
+		rc = eimg_x509_pem(x, &pem, &pemlen, err);
+	if (!rc)
+		rc = eimg_nitro_sigsec_encode(pem, pemlen, cose, coselen, &sec, &seclen, err);
+	if (!rc)
+		rc = eimg_eif_set_signature(source, eif, len, sec, seclen, out, out_len, err);
+	free(cose);
+	free(pem);
+	free(sec);
+	return rc;
+}
+
+int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
+		    uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	eimg_ec_key *k = NULL;
+	struct eimg_x509_info xi;
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, rs[132];
+	size_t plen = 0, paylen = 0, tbslen = 0, rslen = sizeof(rs);
+	int alg = 0, rc;
+
+	if (!o || !o->key_path || !o->cert_path)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "signing needs a key and a certificate");
+	rc = load_cert(o->cert_path, &x, &xi, &alg, err);
+	if (rc)
+		return rc;
+	int64_t now = o->now ? o->now : (int64_t)time(NULL);
+	if (now < xi.not_before || now > xi.not_after) {
+		char nb[40], na[40];
+		fmt_time(xi.not_before, nb, sizeof(nb));
+		fmt_time(xi.not_after, na, sizeof(na));
+		rc = eimg_err(err, EIMG_EINVAL, o->cert_path, "the certificate is not valid now (valid from %s to %s)", nb, na);
+		goto out;
+	}
+	rc = eimg_ec_key_load(o->key_path, o->passphrase, &k, err);
+	if (rc)
+		goto out;
+	if (!eimg_ec_key_matches(k, x)) {
+		rc = eimg_err(err, EIMG_EINVAL, o->key_path, "the key does not belong to the certificate '%s'", o->cert_path);
+		goto out;
+	}
+	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	if (rc)
+		goto out;
+	rc = eimg_ec_sign_rs(k, eimg_cose_alg_hash(alg), tbs, tbslen, rs, &rslen, err);
+	if (rc)
+		goto out;
+	rc = finish(source, eif, len, x, alg, prot, plen, payload, paylen, rs, rslen, out, out_len, err);
+out:
+	eimg_ec_key_free(k);
+	eimg_x509_free(x);
+	free(prot);
+	free(payload);
+	free(tbs);
+	return rc;
+}
+
+int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+			  uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	struct eimg_x509_info xi;
+	uint8_t *prot = NULL, *payload = NULL;
+	size_t plen = 0, paylen = 0;
+	int alg = 0;
+	int rc = load_cert(cert_path, &x, &xi, &alg, err);
+	if (rc)
+		return rc;
+	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, tbs, tbs_len, err);
+	eimg_x509_free(x);
+	free(prot);
+	free(payload);
+	return rc;
+}
+
+int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	struct eimg_x509_info xi;
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, rs[132];
+	size_t plen = 0, paylen = 0, tbslen = 0;
+	int alg = 0;
+	int rc = load_cert(cert_path, &x, &xi, &alg, err);
+	if (rc)
+		return rc;
+	size_t fb = eimg_cose_alg_fbytes(alg);
+	if (sig_len == 2 * fb && sig[0] != 0x30) {
+		memcpy(rs, sig, sig_len);
+	} else {
+		rc = eimg_ec_der_to_rs(sig, sig_len, fb, rs, err);
+		if (rc) {
+			eimg_err_context(err, NULL, "signature: expected a DER ECDSA signature or %zu raw bytes (r||s)", 2 * fb);
+			goto out;
+		}
+	}
+	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	if (rc)
+		goto out;
+	rc = eimg_x509_verify_rs(x, eimg_cose_alg_hash(alg), tbs, tbslen, rs, 2 * fb, err);
+	if (rc) {
+		if (rc == EIMG_EVERIFY)
+			rc = eimg_err(err, EIMG_EVERIFY, cert_path,
+				      "the signature does not verify with this certificate's key for this EIF's PCR0");
+		goto out;
+	}
+	rc = finish(source, eif, len, x, alg, prot, plen, payload, paylen, rs, 2 * fb, out, out_len, err);
+out:
+	eimg_x509_free(x);
+	free(prot);
+	free(payload);
+	free(tbs);
+	return rc;
+}
+
+static int read_eif(const char *path, uint8_t **buf, size_t *len, eimg_error *err)
+{
+	return eimg_read_file(path, (size_t)EIMG_NITRO_MAX_INMEM, buf, len, err);
+}
+
+int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err)
+{
+	uint8_t *b = NULL, *s = NULL;
+	size_t bl = 0, sl = 0;
+	int rc = read_eif(in, &b, &bl, err);
+	if (!rc)
+		rc = eimg_nitro_sign(in, b, bl, o, &s, &sl, err);
+	if (!rc)
+		rc = eimg_write_file_atomic(out, s, sl, err);
+	free(b);
+	free(s);
+	return rc;
+}
+
+int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err)
+{
+	uint8_t *b = NULL, *t = NULL;
+	size_t bl = 0, tl = 0;
+	int rc = read_eif(in, &b, &bl, err);
+	if (!rc)
+		rc = eimg_nitro_export_tbs(in, b, bl, cert_path, &t, &tl, err);
+	if (!rc)
+		rc = eimg_write_file_atomic(out, t, tl, err);
+	free(b);
+	free(t);
+	return rc;
+}
+
+int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
+			   eimg_error *err)
+{
+	uint8_t *b = NULL, *sig = NULL, *s = NULL;
+	size_t bl = 0, sigl = 0, sl = 0;
+	int rc = read_eif(in, &b, &bl, err);
+	if (!rc)
+		rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
+	if (!rc)
+		rc = eimg_nitro_attach(in, b, bl, cert_path, sig, sigl, &s, &sl, err);
+	if (!rc)
+		rc = eimg_write_file_atomic(out, s, sl, err);
+	free(b);
+	free(sig);
+	free(s);
+	return rc;
+}
