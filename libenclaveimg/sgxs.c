@@ -389,7 +389,8 @@ int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error
 	int fd = -1, rc;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool is_stdin = strcmp(path, "-") == 0;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
 	if (fstat(fd, &st) < 0) {
@@ -432,7 +433,7 @@ int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error
 out:
 	eimg_hash_free(rd.h);
 	free(buf);
-	if (fd >= 0)
+	if (fd >= 0 && !is_stdin)
 		close(fd);
 	return rc;
 }

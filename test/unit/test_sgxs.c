@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <cmocka.h>
 
@@ -211,6 +212,18 @@ static void check_vector(const char *name, const char *want, uint64_t size, uint
 	assert_int_equal(info.neadd, neadd);
 	assert_int_equal(info.nextend, nextend);
 	assert_int_equal(info.ntcs, ntcs);
+
+	/* Same from standard input ("-"). */
+	int saved = dup(0), fd = open(path, O_RDONLY);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 0), 0);
+	close(fd);
+	struct eimg_sgxs_info info0;
+	rc = eimg_sgxs_read_file("-", &info0, &err);
+	dup2(saved, 0);
+	close(saved);
+	assert_int_equal(rc, EIMG_OK);
+	assert_memory_equal(&info, &info0, sizeof(info));
 
 	/* Same through the buffer reader, and sha256(file) == MRENCLAVE. */
 	uint8_t *buf;

@@ -36,6 +36,8 @@ struct eimg_sgxs_info {
 	uint8_t mrenclave[32];
 };
 
+/* Reads path ("-" = standard input) in 1 MiB chunks: any size up to what
+ * EIMG_SGXS_MAX_SIZE implies, in constant memory. */
 int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error *err);
 int eimg_sgxs_read_buffer(const char *source, const uint8_t *buf, size_t len,
 			  struct eimg_sgxs_info *out, eimg_error *err);
