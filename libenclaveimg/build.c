@@ -8,6 +8,7 @@
 
 #include "eimg/keys.h"
 #include "eimg/measure.h"
+#include "eimg/nitro.h"
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
 #include "internal.h"
@@ -50,6 +51,32 @@ int eimg_measurement_json_sgx(const struct eimg_sgx_measurement *m, char **out, 
 	r[n] = '\n';
 	r[n + 1] = '\0';
 	free(s);
+	*out = r;
+	*len = n + 1;
+	return EIMG_OK;
+}
+
+int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, eimg_error *err)
+{
+	char h[3][97];
+	for (int i = 0; i < 3; i++)
+		eimg_hex(pcr012 + 48 * i, 48, h[i]);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", EIMG_MEASUREMENT_FORMAT, "target", "nitro",
+			      "hash_algorithm", "sha384", "pcr0", h[0], "pcr1", h[1], "pcr2", h[2]);
+	if (!o)
+		return eimg_err_nomem(err);
+	char *sj = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(o);
+	if (!sj)
+		return eimg_err_nomem(err);
+	size_t n = strlen(sj);
+	char *r = realloc(sj, n + 2);
+	if (!r) {
+		free(sj);
+		return eimg_err_nomem(err);
+	}
+	r[n] = '\n';
+	r[n + 1] = '\0';
 	*out = r;
 	*len = n + 1;
 	return EIMG_OK;
@@ -168,6 +195,25 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	return rc;
 }
 
+static int build_nitro(const eimg_manifest *man, eimg_image *img, uint64_t mtime, struct eimg_build_result *res,
+		       eimg_error *err)
+{
+	struct eimg_nitro_build_opts bo;
+	eimg_nitro_report *rep = NULL;
+	int rc;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.epoch = mtime;
+	rc = eimg_nitro_build(man, img->manifest_json, img->manifest_len, &bo, &img->eif, &img->eif_size, &rep, err);
+	if (rc)
+		return rc;
+	memcpy(res->pcr[0], rep->pcr0, 48);
+	memcpy(res->pcr[1], rep->pcr1, 48);
+	memcpy(res->pcr[2], rep->pcr2, 48);
+	eimg_nitro_report_free(rep);
+	return eimg_measurement_json_nitro(&res->pcr[0][0], &img->measurement_json, &img->measurement_len, err);
+}
+
 int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct eimg_build_result *res,
 	       eimg_error *err)
 {
@@ -199,7 +245,7 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 	if (man->target == EIMG_TARGET_SGX) {
 		rc = build_sgx(man, img, &r, err);
 	} else {
-		rc = eimg_err(err, EIMG_EUNSUPPORTED, opt->manifest_path, "target nitro: not built yet by this version");
+		rc = build_nitro(man, img, opt->mtime, &r, err);
 	}
 	if (rc)
 		goto out;
@@ -367,4 +413,68 @@ int eimg_measure_image(const eimg_image *img, struct eimg_sgx_measurement *out, 
 	*out = s->m;
 	eimg_sgx_image_free(s);
 	return EIMG_OK;
+}
+
+int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
+			  eimg_error *err)
+{
+	eimg_manifest *man = NULL;
+	eimg_nitro_report *rep = NULL;
+	struct eimg_nitro_audit_opts ao;
+	char *canon = NULL, *rec = NULL;
+	size_t canon_len = 0, rec_len = 0;
+	uint8_t pcr[3][48];
+	int rc;
+
+	if (!img->eif)
+		return eimg_err(err, EIMG_EINVAL, source, "not a Nitro image (no enclave.eif)");
+	rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &man, err);
+	if (rc) {
+		if (err->line)
+			eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
+		else
+			eimg_err_context(err, source, "manifest.json");
+		goto out;
+	}
+	if (man->target != EIMG_TARGET_NITRO) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json target is not nitro but the image holds enclave.eif");
+		goto out;
+	}
+	rc = eimg_manifest_canonical(man, &canon, &canon_len, err);
+	if (rc)
+		goto out;
+	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
+		goto out;
+	}
+	if (img->nfiles || img->nkeys || img->sigstruct) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "a Nitro image holds no files/, keys/ or sigstruct.bin members");
+		goto out;
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.manifest_json = img->manifest_json;
+	ao.manifest_len = img->manifest_len;
+	rc = eimg_nitro_audit_buffer(source, img->eif, img->eif_size, &ao, &rep, err);
+	if (rc)
+		goto out;
+	memcpy(pcr[0], rep->pcr0, 48);
+	memcpy(pcr[1], rep->pcr1, 48);
+	memcpy(pcr[2], rep->pcr2, 48);
+	rc = eimg_measurement_json_nitro(&pcr[0][0], &rec, &rec_len, err);
+	if (rc)
+		goto out;
+	/* The record is canonical JSON of the recomputed values: any difference is an alteration. */
+	if (rec_len != img->measurement_len || memcmp(rec, img->measurement_json, rec_len) != 0) {
+		rc = eimg_err(err, EIMG_EVERIFY, source,
+			      "recorded PCRs in measurement.json differ from the recomputed ones: the image was altered after it was built");
+		goto out;
+	}
+	*out = rep;
+	rep = NULL;
+out:
+	free(rec);
+	free(canon);
+	eimg_nitro_report_free(rep);
+	eimg_manifest_free(man);
+	return rc;
 }

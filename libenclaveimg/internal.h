@@ -45,8 +45,6 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg_error *err);
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
 void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
-/* Convenience: atomically replace path with buf. */
-int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_error *err);
 
 /* Wipes then frees (for key material). */
 void eimg_free_secret(void *p, size_t len);

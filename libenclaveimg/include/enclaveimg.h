@@ -17,5 +17,7 @@
 #include "eimg/constraint.h"
 #include "eimg/sigstruct.h"
 #include "eimg/identity.h"
+#include "eimg/eif.h"
+#include "eimg/nitro.h"
 
 #endif

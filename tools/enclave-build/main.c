@@ -8,12 +8,13 @@
 #include <enclaveimg.h>
 
 static const char usage_text[] =
-	"usage: enclave-build [-f manifest] [-o image.eimg] [--json]\n"
+	"usage: enclave-build [-f manifest] [-o image.eimg] [--eif FILE] [--json]\n"
 	"\n"
 	"Validates the manifest, lays out and measures the enclave, and writes the image atomically.\n"
 	"\n"
 	"  -f, --manifest FILE   the manifest (default: enclave.yaml)\n"
 	"  -o, --output FILE     the image to write (default: NAME.eimg, NAME from the manifest; - for stdout)\n"
+	"      --eif FILE        Nitro target: also write the EIF as a plain file for nitro-cli\n"
 	"      --json            print the result as JSON\n"
 	"  -q, --quiet           print nothing on success\n"
 	"  -h, --help            show this help and exit\n"
@@ -25,6 +26,7 @@ static const char usage_text[] =
 struct opts {
 	const char *manifest;
 	const char *output;
+	const char *eif;
 	bool json, quiet;
 };
 
@@ -65,7 +67,16 @@ static int run(const struct opts *o)
 		fprintf(stderr, "enclave-build: out of memory\n");
 		return EIMG_EXIT_ERROR;
 	}
-	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
+	if (o->eif && !img->eif) {
+		eimg_image_free(img);
+		free(out_path);
+		fprintf(stderr, "enclave-build: --eif: '%s' is not a Nitro manifest (target: nitro)\n", o->manifest);
+		return EIMG_EXIT_USAGE;
+	}
+	if (o->eif)
+		rc = eimg_write_file_atomic(o->eif, img->eif, img->eif_size, &err);
+	if (rc == EIMG_OK)
+		rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	eimg_image_free(img);
 	if (rc) {
 		free(out_path);
@@ -87,6 +98,7 @@ int main(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "eif", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -100,6 +112,7 @@ int main(int argc, char **argv)
 		case 'f': o.manifest = optarg; break;
 		case 'o': o.output = optarg; break;
 		case 'j': o.json = true; break;
+		case 'e': o.eif = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-build %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -110,6 +123,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "enclave-build: unexpected argument '%s' (the manifest is given with -f)\n", argv[optind]);
+		return EIMG_EXIT_USAGE;
+	}
+	if (o.eif && strcmp(o.eif, "-") == 0) {
+		fprintf(stderr, "enclave-build: --eif needs a file name\n");
 		return EIMG_EXIT_USAGE;
 	}
 	if (o.json && o.quiet) {

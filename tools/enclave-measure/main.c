@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"                       [--constraint TEXT] INPUT\n"
 	"\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
-	"image (.eimg) or an SGXS load stream (.sgxs); the kind is detected from the content.\n"
+	"image (.eimg), an SGXS load stream (.sgxs) or a Nitro EIF (.eif); the kind is detected\n"
+	"from the content.\n"
 	"\n"
 	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
 	"      --sgxs FILE       write the image's SGXS load stream to FILE (sha256 of it = MRENCLAVE)\n"
@@ -119,6 +120,53 @@ static int measure_sgxs(const struct opts *o)
 	return check_identity(o, &id, false, o->input);
 }
 
+/* A Nitro EIF, plain or from an image: print the audit, then judge it. */
+static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
+{
+	eimg_error err;
+	struct eimg_identity id;
+	char *text = NULL;
+	int rc, ex;
+
+	eimg_error_clear(&err);
+	rc = o->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
+	if (rc)
+		return fail(&err, rc);
+	ex = emit(text);
+	if (ex)
+		return ex;
+	rc = eimg_nitro_report_verdict(rep, &err);
+	if (rc)
+		return fail(&err, rc);
+	memset(&id, 0, sizeof(id));
+	id.mode = EIMG_ID_HARDWARE;
+	id.security = EIMG_SEC_STALE;
+	id.pcr_mask = 0x7 | (rep->is_signed ? 0x100 : 0);
+	memcpy(id.pcr[0], rep->pcr0, 48);
+	memcpy(id.pcr[1], rep->pcr1, 48);
+	memcpy(id.pcr[2], rep->pcr2, 48);
+	memcpy(id.pcr[8], rep->pcr8, 48);
+	return check_identity(o, &id, false, o->input);
+}
+
+static int measure_eif(const struct opts *o)
+{
+	eimg_error err;
+	eimg_nitro_report *rep = NULL;
+
+	eimg_error_clear(&err);
+	if (o->sgxs_out) {
+		fprintf(stderr, "enclave-measure: --sgxs: '%s' is a Nitro EIF, not an SGX enclave\n", o->input);
+		return EIMG_EXIT_USAGE;
+	}
+	int rc = eimg_nitro_audit_file(o->input, NULL, &rep, &err);
+	if (rc)
+		return fail(&err, rc);
+	int ex = nitro_finish(o, rep);
+	eimg_nitro_report_free(rep);
+	return ex;
+}
+
 static int measure_image(const struct opts *o)
 {
 	eimg_error err;
@@ -133,10 +181,20 @@ static int measure_image(const struct opts *o)
 	rc = eimg_image_read_file(o->input, &img, &err);
 	if (rc)
 		return fail(&err, rc);
-	if (!img->elf) {
+	if (img->eif) {
+		eimg_nitro_report *rep = NULL;
+		if (o->sgxs_out) {
+			eimg_image_free(img);
+			fprintf(stderr, "enclave-measure: --sgxs: '%s' is a Nitro image, not an SGX enclave\n", o->input);
+			return EIMG_EXIT_USAGE;
+		}
+		rc = eimg_nitro_image_open(img, o->input, &rep, &err);
 		eimg_image_free(img);
-		fprintf(stderr, "enclave-measure: '%s': Nitro images are not supported by this version\n", o->input);
-		return EIMG_EXIT_ERROR;
+		if (rc)
+			return fail(&err, rc);
+		ex = nitro_finish(o, rep);
+		eimg_nitro_report_free(rep);
+		return ex;
 	}
 	rc = eimg_sgx_image_open(img, o->input, &s, &err);
 	if (rc) {
@@ -245,12 +303,13 @@ int main(int argc, char **argv)
 	switch (eimg_detect_input(head, got)) {
 	case EIMG_INPUT_IMAGE: rc = measure_image(&o); break;
 	case EIMG_INPUT_SGXS: rc = measure_sgxs(&o); break;
+	case EIMG_INPUT_EIF: rc = measure_eif(&o); break;
 	case EIMG_INPUT_SIGSTRUCT:
 		fprintf(stderr, "enclave-measure: '%s': a SIGSTRUCT: show and verify it with 'enclave-sign verify'\n", o.input);
 		rc = EIMG_EXIT_ERROR;
 		break;
 	default:
-		fprintf(stderr, "enclave-measure: '%s': not an enclave image (.eimg) or SGXS file\n", o.input);
+		fprintf(stderr, "enclave-measure: '%s': not an enclave image (.eimg), SGXS stream or EIF\n", o.input);
 		rc = EIMG_EXIT_ERROR;
 		break;
 	}

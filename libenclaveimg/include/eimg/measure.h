@@ -71,6 +71,17 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 /* The informative measurement record stored as measurement.json (canonical JSON). */
 int eimg_measurement_json_sgx(const struct eimg_sgx_measurement *m, char **out, size_t *len, eimg_error *err);
 
+/* The Nitro measurement record; pcr012 holds PCR0, PCR1, PCR2 (3 x 48 bytes). */
+int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, eimg_error *err);
+
+/* Reopens a Nitro image: checks the manifest is canonical and equals the
+ * copy inside the application ramdisk, audits the EIF (recomputing every
+ * PCR) and compares with the recorded measurement.json (EIMG_EVERIFY when
+ * they differ).  *out is the EIF's audit report (eimg/nitro.h). */
+struct eimg_nitro_report;
+int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
+			  eimg_error *err);
+
 /* What kind of input a buffer holds, from its first bytes. */
 enum eimg_input_kind { EIMG_INPUT_UNKNOWN = 0, EIMG_INPUT_IMAGE, EIMG_INPUT_SGXS, EIMG_INPUT_EIF,
 		       EIMG_INPUT_SIGSTRUCT, EIMG_INPUT_ELF };

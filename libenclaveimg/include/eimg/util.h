@@ -19,4 +19,8 @@ int eimg_parse_size(const char *s, uint64_t *out);
  * else EIMG_EINVAL), else 0 when fallback_now is false, else time(NULL). */
 int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err);
 
+/* Atomically replaces path with buf (temp file in the same folder + rename;
+ * mode 0644); "-" writes to standard output. */
+int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_error *err);
+
 #endif

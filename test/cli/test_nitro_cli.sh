@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Nitro target through enclave-build and enclave-measure: PCRs, --eif, determinism,
+# --expect with PCRs (exit 3 naming each PCR), tamper detection, plain EIF input.
+. "$(dirname "$0")/lib.sh"
+PY=${PYTHON:-/usr/bin/python3}
+
+mknitro() { # folder
+	mkdir -p "$1/app/bin" "$1/app/etc"
+	head -c 200000 /dev/zero | tr '\0' 'K' > "$1/bzImage"        # placeholder kernel (real ones come from AWS)
+	printf '#!/bin/sh\necho init\n' > "$1/init"; chmod 755 "$1/init"
+	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
+	printf 'greeting=hello\n' > "$1/app/etc/hello.conf"
+	cat > "$1/enclave.yaml" <<'Y'
+version: 1
+name: nitro-demo
+target: nitro
+nitro:
+  kernel: bzImage
+  cmdline: "reboot=k panic=30 pci=off nomodules console=ttyS0"
+  init: init
+  app: app
+  entrypoint: ["/bin/hello"]
+  memory: 512M
+  cpus: 2
+  ingress: [8080]
+  egress:
+    allow: ["kms.us-east-1.amazonaws.com"]
+runtime:
+  log: debug
+Y
+}
+json_get() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$1" "$2"; }
+
+case_begin build-nitro
+mknitro p
+expect 0 enclave-build -f p/enclave.yaml -o n.eimg --eif n.eif --json
+echo "$out" > b.json
+pcr0=$(json_get b.json Measurements.PCR0); pcr1=$(json_get b.json Measurements.PCR1); pcr2=$(json_get b.json Measurements.PCR2)
+[ ${#pcr0} = 96 ] || _t_failmsg "no PCR0 in --json"
+[ -f n.eif ] || _t_failmsg "--eif not written"
+[ "$(head -c 4 n.eif)" = ".eif" ] || _t_failmsg "--eif is not an EIF"
+expect 0 enclave-measure --json n.eif
+echo "$out" > e.json
+[ "$(json_get e.json Measurements.PCR0)" = "$pcr0" ] || _t_failmsg "plain EIF PCR0 differs from the build's"
+[ "$(json_get e.json Measurements.PCR2)" = "$pcr2" ] || _t_failmsg "plain EIF PCR2 differs from the build's"
+expect 0 enclave-measure --json n.eimg
+echo "$out" > i.json
+[ "$(json_get i.json Measurements.PCR1)" = "$pcr1" ] || _t_failmsg "image PCR1 differs from the build's"
+expect 0 enclave-build -f p/enclave.yaml -o n2.eimg
+expect_out "^PCR0 $pcr0"
+expect 2 enclave-build -f p/enclave.yaml -o x.eimg --eif -
+
+case_begin nitro-determinism
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o a.eimg --eif a.eif
+cp -r p q; touch -d '2003-01-01' q/bzImage q/init q/app/bin/hello q/app q/app/etc/hello.conf
+mkdir -p w; (cd w && umask 027 && TZ=America/Lima enclave-build -q -f ../q/enclave.yaml -o ../b.eimg --eif ../b.eif)
+expect_same a.eimg b.eimg
+expect_same a.eif b.eif
+SOURCE_DATE_EPOCH=1800000000 enclave-build -q -f p/enclave.yaml -o c.eimg --eif c.eif
+cmp -s a.eif c.eif && _t_failmsg "SOURCE_DATE_EPOCH does not reach the EIF"
+# Ramdisk entry times come from SOURCE_DATE_EPOCH too (they are measured): same epoch, same PCRs.
+SOURCE_DATE_EPOCH=1800000000 enclave-build -q -f q/enclave.yaml -o d.eimg --eif d.eif
+expect_same c.eif d.eif
+
+case_begin nitro-policy-in-pcr2
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o a.eimg --eif a.eif
+sed -i 's/8080/8443/' p/enclave.yaml
+expect 0 enclave-build -q -f p/enclave.yaml -o b.eimg --eif b.eif
+p2a=$(enclave-measure --json a.eif | grep '"PCR2"'); p2b=$(enclave-measure --json b.eif | grep '"PCR2"')
+[ "$p2a" != "$p2b" ] || _t_failmsg "the ingress policy is not covered by PCR2"
+[ "$(enclave-measure --json a.eif | grep '"PCR1"')" = "$(enclave-measure --json b.eif | grep '"PCR1"')" ] || _t_failmsg "policy changed PCR1"
+sed -i 's/log: debug/log: info/' p/enclave.yaml
+expect 0 enclave-build -q -f p/enclave.yaml -o c.eimg --eif c.eif
+[ "$(enclave-measure --json b.eif | grep '"PCR2"')" = "$(enclave-measure --json c.eif | grep '"PCR2"')" ] || _t_failmsg "the unmeasured runtime section changed PCR2"
+
+case_begin nitro-expect
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
+enclave-measure --json n.eif > m.json
+pcr0=$(json_get m.json Measurements.PCR0); pcr2=$(json_get m.json Measurements.PCR2)
+expect 0 enclave-measure --expect "PCR0:$pcr0 PCR2:$pcr2" n.eif
+zero=$(printf '%096d' 0)
+expect 3 enclave-measure --expect "PCR0:$zero PCR1:$zero PCR2:$pcr2" n.eimg
+expect_one_line_err
+expect_err "PCR0 differs: expected $zero, actual $pcr0"
+expect_err "PCR1 differs"
+echo "$errtxt" | grep -q "PCR2 differs" && _t_failmsg "PCR2 matched but was reported"
+expect 3 enclave-measure --expect "PCR8:$zero" n.eif
+expect_err "PCR8 differs"
+expect 0 enclave-measure --constraint "PCR0:$pcr0" n.eif
+expect 3 enclave-measure --constraint "PCR0:$zero" n.eif
+expect_err "PCR0"
+
+case_begin nitro-tamper
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
+cp n.eif t.eif
+"$PY" - t.eif <<'P'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[1], "wb").write(b)
+P
+expect 1 enclave-measure t.eif
+expect_one_line_err
+expect_err "CRC"
+head -c 700 n.eif > cut.eif
+expect 1 enclave-measure cut.eif
+expect_one_line_err
+"$PY" - n.eimg <<'P'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    m = t.getmember("measurement.json"); data = t.extractfile(m).read()
+    pos = m.offset_data + data.index(b'"pcr2": "') + 12
+with open(sys.argv[1], "r+b") as f:
+    f.seek(pos); c = f.read(1); f.seek(pos); f.write(b"0" if c != b"0" else b"1")
+P
+expect 3 enclave-measure n.eimg
+expect_err "recorded PCRs"
+finish
