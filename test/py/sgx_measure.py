@@ -261,8 +261,10 @@ def measure_image(path, sgxs_out=None):
         if out:
             out.close()
     npages = sum(r[1] // PAGE for r in lay["regions"])
+    regions = [{"offset": off, "pages": rsize // PAGE, "secinfo": sec, "kind": kind}
+               for off, rsize, sec, _content, kind in lay["regions"]]
     return {"mrenclave": md, "size": lay["size"], "pages": npages, "threads": lay["threads"],
-            "layout_version": LAYOUT_VERSION}
+            "entry": lay["entry"], "layout_version": LAYOUT_VERSION, "regions": regions}
 
 
 def measure_sgxs(path):
