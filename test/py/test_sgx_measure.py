@@ -173,7 +173,8 @@ def part_b(bindir):
                 continue
             built = json.loads(out)["mrenclave"]
             out = run([measure, "--json", img], tmp)
-            measured = json.loads(out)["mrenclave"] if out is not None else None
+            mjson = json.loads(out) if out is not None else {}
+            measured = mjson.get("mrenclave")
             sgxs_tool = os.path.join(tmp, "v%d.tool.sgxs" % i)
             sgxs_py = os.path.join(tmp, "v%d.py.sgxs" % i)
             indep = sm.measure_image(img, sgxs_out=sgxs_py)
@@ -181,6 +182,11 @@ def part_b(bindir):
                   "%s: enclave-build %s, enclave-measure %s, independent %s"
                   % (what, built, measured, indep["mrenclave"]))
             seen.add(indep["mrenclave"])
+            if "layout" in mjson:
+                tool_regions = [{k: r.get(k) for k in ("offset", "pages", "secinfo", "kind")} for r in mjson["layout"]]
+                check(tool_regions == indep["regions"] and mjson.get("enclave_size") == indep["size"]
+                      and mjson.get("pages") == indep["pages"],
+                      "%s: enclave-measure's layout summary matches the independent layout" % what)
             # The SGXS stream: the tool's file, byte for byte the same as the
             # independent stream, hashing to MRENCLAVE.
             if run([measure, "--sgxs", sgxs_tool, img], tmp) is not None and os.path.exists(sgxs_tool):
