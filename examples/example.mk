@@ -5,7 +5,7 @@
 # MODE must match `mode:` in enclave.yaml: the runtime refuses to run in an
 # image recorded with another mode.
 ex_dir := $(abspath $(dir $(firstword $(MAKEFILE_LIST))))
-top    := $(abspath $(ex_dir)/../..)
+top    := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 BUILDDIR ?= $(top)/build/examples/$(NAME)
 RT_BUILD ?= $(BUILDDIR)/runtime
 MODE ?= simulation
