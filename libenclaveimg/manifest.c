@@ -315,19 +315,30 @@ out:
 
 /* ------------------------------------------------------------ key paths */
 
+/* Key paths are for messages only: silently truncated to fit. */
+static void path_cat(char *out, size_t size, const char *a, const char *sep, const char *b)
+{
+	size_t o = 0;
+	const char *parts[3] = { a, sep, b };
+	for (int i = 0; i < 3; i++)
+		for (const char *p = parts[i]; p && *p && o + 1 < size; p++)
+			out[o++] = *p;
+	if (size)
+		out[o < size ? o : size - 1] = '\0';
+}
+
 static void path_key(char *out, size_t size, const char *parent, const char *key, size_t keylen)
 {
 	char esc[96];
 	eimg_escape(key, keylen, esc, sizeof(esc));
-	if (parent && *parent)
-		snprintf(out, size, "%s.%s", parent, esc);
-	else
-		snprintf(out, size, "%s", esc);
+	path_cat(out, size, parent, parent && *parent ? "." : "", esc);
 }
 
 static void path_index(char *out, size_t size, const char *parent, size_t i)
 {
-	snprintf(out, size, "%s[%zu]", parent, i);
+	char idx[32];
+	snprintf(idx, sizeof(idx), "[%zu]", i);
+	path_cat(out, size, parent, "", idx);
 }
 
 #define PATHSZ 256

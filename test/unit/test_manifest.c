@@ -1005,6 +1005,22 @@ static void test_errors_keys(void **state)
 	expect_error(NITRO_MIN "sgx: {enclave: app.elf}\n", "enclave.yaml:10:1: sgx: not allowed with target nitro");
 	expect_error(NITRO_MIN "files: []\n", "enclave.yaml:10:1: files: not allowed with target nitro");
 	expect_error(NITRO_MIN "user_keys: []\n", "enclave.yaml:10:1: user_keys: not allowed with target nitro");
+	/* A long unknown key is named, truncated. */
+	{
+		char text[600], want[600], key[301];
+		memset(key, 'k', 300);
+		key[300] = '\0';
+		snprintf(text, sizeof(text), SGX_MIN "runtime: 1\n%s: 1\n", key);
+		snprintf(want, sizeof(want), "enclave.yaml:7:1: %.91s...: unknown key", key);
+		expect_error(text, want);
+	}
+	/* err may be NULL. */
+	{
+		eimg_manifest *m = NULL;
+		const char *text = "version: 2\n";
+		assert_int_equal(eimg_manifest_parse_buffer("x", text, strlen(text), NULL, &m, NULL), 1);
+		assert_null(m);
+	}
 	/* Mapping keys must be scalars. */
 	expect_error("? [a]\n: 1\n", "enclave.yaml:1:3: mapping keys must be scalars, got a sequence");
 	expect_error(SGX_MIN "runtime: {? {a: 1} : 2}\n",
