@@ -130,6 +130,29 @@ def main():
         doc = yaml.safe_load(text)
         if v.is_valid(doc):
             failures.append("invalid manifest accepted: %s" % what)
+    # Every key of the schema is documented in enclave-manifest(5) (".It Ic key").
+    with open(os.path.join(TOP, "man", "enclave-manifest.5")) as f:
+        page = f.read()
+    documented = set()
+    for line in page.splitlines():
+        if line.startswith(".It Ic "):
+            for word in line[len(".It Ic "):].replace(",", " ").split():
+                if word not in ("Ic", "Pq") and not word.startswith("("):
+                    documented.add(word)
+
+    def keys(node):
+        if isinstance(node, dict):
+            for k, val in node.items():
+                if k == "properties":
+                    for name in val:
+                        yield name
+                yield from keys(val)
+        elif isinstance(node, list):
+            for item in node:
+                yield from keys(item)
+    for name in sorted(set(keys(schema))):
+        if name not in documented:
+            failures.append("key %r is not documented in man/enclave-manifest.5" % name)
     for f_ in failures:
         print("test_manifest_schema: FAIL: %s" % f_)
     if failures:
