@@ -316,25 +316,31 @@ static void probe_cpuinfo(const struct eimg_sgx_hw_ops *ops, struct eimg_sgx_hw_
 	free(buf);
 }
 
+#define WHY_NO_FLC "the CPU has SGX but no Flexible Launch Control (CPUID leaf 7 ECX bit 30, sgx_lc): the " \
+	"Linux driver runs enclaves only on FLC CPUs; use another machine or the simulation backend"
+
 static int no_device(const struct eimg_sgx_hw_platform *p, eimg_error *err)
 {
 	const char *why;
-	if (!p->cpu_sgx1)
+	/* The kernel's view (/proc/cpuinfo) first: CPUID may be filtered by a
+	 * hypervisor. */
+	if (p->kernel_sgx && p->kernel_sgx_lc)
+		why = "the kernel has SGX but the device node is missing: in a container pass it through "
+		      "(docker run --device /dev/sgx_enclave), else check that devtmpfs is mounted on /dev";
+	else if (p->kernel_sgx && p->cpu_sgx1 && !p->cpu_flc)
+		why = WHY_NO_FLC;
+	else if (p->kernel_sgx)
+		why = "the firmware locked launch control (no \"sgx_lc\" flag in /proc/cpuinfo): set SGX launch "
+		      "control to unlocked (FLC) in the firmware setup";
+	else if (!p->cpu_sgx1)
 		why = "the CPU does not report SGX (CPUID leaf 7 EBX bit 2 or leaf 0x12 SGX1 clear): this machine "
 		      "has no SGX, or SGX is disabled in the firmware setup; use the simulation backend";
 	else if (!p->cpu_flc)
-		why = "the CPU has SGX but no Flexible Launch Control (CPUID leaf 7 ECX bit 30, sgx_lc): the Linux "
-		      "driver runs enclaves only on FLC CPUs; use another machine or the simulation backend";
-	else if (!p->kernel_sgx)
+		why = WHY_NO_FLC;
+	else
 		why = "the CPU has SGX with Flexible Launch Control but the kernel did not enable it (no \"sgx\" flag "
 		      "in /proc/cpuinfo): Linux older than 5.11, a kernel without CONFIG_X86_SGX, or SGX disabled "
 		      "in the firmware setup";
-	else if (!p->kernel_sgx_lc)
-		why = "the firmware locked launch control (no \"sgx_lc\" flag in /proc/cpuinfo): set SGX launch "
-		      "control to unlocked (FLC) in the firmware setup";
-	else
-		why = "the kernel has SGX but the device node is missing: in a container pass it through "
-		      "(docker run --device /dev/sgx_enclave), else check that devtmpfs is mounted on /dev";
 	return eimg_err(err, EIMG_EUNSUPPORTED, EIMG_SGX_DEVICE, "no such device: %s", why);
 }
 
@@ -399,7 +405,7 @@ int eimg_sgx_hw_preflight_ops(const struct eimg_sgx_hw_ops *ops, uint64_t epc_by
 		goto out;
 	}
 	if (p.cpu_sgx1 && !p.cpu_flc) {
-		rc = no_device(&p, err); /* same explanation, though a device exists */
+		rc = eimg_err(err, EIMG_EUNSUPPORTED, EIMG_SGX_DEVICE, "%s", WHY_NO_FLC);
 		goto out;
 	}
 	if (epc_bytes && p.epc_bytes && epc_bytes > p.epc_bytes) {

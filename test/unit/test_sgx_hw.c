@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
@@ -605,6 +606,9 @@ static void test_preflight(void **state)
 	fk.device = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "device node is missing", "--device /dev/sgx_enclave");
 	fresh_fake();
+	fk.device = fk.cpu_sgx = fk.cpu_flc = false; /* a hypervisor hiding CPUID: the kernel knows better */
+	expect_preflight(EIMG_EUNSUPPORTED, "device node is missing", NULL);
+	fresh_fake();
 	fk.perm_denied = true;
 	expect_preflight(EIMG_EIO, "permission denied", "usermod -aG");
 	fresh_fake();
@@ -685,6 +689,91 @@ static void test_vdso_parser(void **state)
 		      eimg_vdso_sym(vdso, "__vdso_sgx_enter_enclave") ? "present" : "absent");
 }
 
+/* A synthetic vDSO image linked at vaddr 0x1000000 (so the load bias
+ * matters), with either DT_HASH or DT_GNU_HASH. */
+static void build_vdso(uint8_t *img, bool gnu)
+{
+	const uint64_t va = 0x1000000;
+	memset(img, 0, 4096);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_phoff = 64;
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = 2;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + 64);
+	ph[0].p_type = PT_LOAD;
+	ph[0].p_offset = 0;
+	ph[0].p_vaddr = va;
+	ph[1].p_type = PT_DYNAMIC;
+	ph[1].p_offset = 0x200;
+	ph[1].p_vaddr = va + 0x200;
+	static const char str[] = "\0__vdso_a\0__vdso_b\0__vdso_obj\0__vdso_undef\0";
+	Elf64_Dyn *d = (Elf64_Dyn *)(img + 0x200);
+	d[0].d_tag = DT_SYMTAB; d[0].d_un.d_ptr = va + 0x300;
+	d[1].d_tag = DT_STRTAB; d[1].d_un.d_ptr = va + 0x400;
+	d[2].d_tag = DT_STRSZ; d[2].d_un.d_val = sizeof(str);
+	d[3].d_tag = gnu ? DT_GNU_HASH : DT_HASH; d[3].d_un.d_ptr = va + 0x500;
+	d[4].d_tag = DT_NULL;
+	Elf64_Sym *sym = (Elf64_Sym *)(img + 0x300);
+	static const struct { uint32_t name; unsigned type; uint16_t shndx; uint64_t value; } syms[5] = {
+		{ 0, 0, 0, 0 }, { 1, STT_FUNC, 7, 0x800 }, { 10, STT_FUNC, 7, 0x900 },
+		{ 19, STT_OBJECT, 7, 0xa00 }, { 30, STT_FUNC, SHN_UNDEF, 0 } };
+	for (int i = 0; i < 5; i++) {
+		sym[i].st_name = syms[i].name;
+		sym[i].st_info = ELF64_ST_INFO(STB_GLOBAL, syms[i].type);
+		sym[i].st_shndx = syms[i].shndx;
+		sym[i].st_value = va + syms[i].value;
+	}
+	memcpy(img + 0x400, str, sizeof(str));
+	uint32_t *h = (uint32_t *)(img + 0x500);
+	if (!gnu) {
+		h[0] = 1;  /* nbucket */
+		h[1] = 5;  /* nchain = symbols */
+	} else {
+		h[0] = 1;  /* nbuckets */
+		h[1] = 1;  /* symoffset */
+		h[2] = 1;  /* bloom words (64-bit) */
+		h[3] = 0;
+		memset(h + 4, 0xff, 8);
+		h[6] = 1;  /* bucket 0 -> symbol 1 */
+		h[7] = 0x10; h[8] = 0x20; h[9] = 0x30; h[10] = 0x41; /* chain of symbols 1..4, last ends */
+	}
+}
+
+static void test_vdso_synthetic(void **state)
+{
+	(void)state;
+	_Alignas(16) static uint8_t img[4096];
+	for (int gnu = 0; gnu < 2; gnu++) {
+		build_vdso(img, gnu);
+		assert_ptr_equal(eimg_vdso_sym(img, "__vdso_a"), img + 0x800);
+		assert_ptr_equal(eimg_vdso_sym(img, "__vdso_b"), img + 0x900);
+		assert_null(eimg_vdso_sym(img, "__vdso_obj"));    /* not a function */
+		assert_null(eimg_vdso_sym(img, "__vdso_undef"));  /* undefined */
+		assert_null(eimg_vdso_sym(img, "__vdso_c"));
+		/* a string table size that cuts a name off */
+		((Elf64_Dyn *)(img + 0x200))[2].d_un.d_val = 12;
+		assert_null(eimg_vdso_sym(img, "__vdso_b"));
+		build_vdso(img, gnu);
+		/* no hash table: no symbol count, nothing found */
+		((Elf64_Dyn *)(img + 0x200))[3].d_tag = DT_DEBUG;
+		assert_null(eimg_vdso_sym(img, "__vdso_a"));
+		build_vdso(img, gnu);
+		/* no PT_DYNAMIC */
+		((Elf64_Phdr *)(img + 64))[1].p_type = PT_NOTE;
+		assert_null(eimg_vdso_sym(img, "__vdso_a"));
+	}
+	/* GNU hash: the count ends at the chain's end bit */
+	build_vdso(img, true);
+	((Elf64_Sym *)(img + 0x300))[4].st_shndx = 7; /* define symbol 4 */
+	assert_ptr_equal(eimg_vdso_sym(img, "__vdso_undef"), img);
+	uint32_t *h = (uint32_t *)(img + 0x500);
+	h[9] = 0x31; /* symbol 3 ends the chain: symbol 4 does not exist */
+	assert_null(eimg_vdso_sym(img, "__vdso_undef"));
+	assert_ptr_equal(eimg_vdso_sym(img, "__vdso_b"), img + 0x900);
+}
+
 static void test_uapi_numbers(void **state)
 {
 	(void)state;
@@ -759,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_preflight),
 		cmocka_unit_test(test_real_preflight),
 		cmocka_unit_test(test_vdso_parser),
+		cmocka_unit_test(test_vdso_synthetic),
 		cmocka_unit_test(test_runtime_enclu),
 	};
 	return cmocka_run_group_tests_name("sgx_hw", tests, group_setup, group_teardown);
