@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
+#include <jansson.h>
 #include "eimg/sim.h"
 #include "internal.h"
 
@@ -96,6 +97,19 @@ static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, 
 	if (rc) {
 		print_err(&err);
 		return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
+	}
+	/* runtime.json is not measured (operator settings), but it must at
+	 * least be what it claims to be: a JSON object. */
+	if (img->runtime_json) {
+		json_error_t je;
+		json_t *rt = json_loadb(img->runtime_json, img->runtime_len, JSON_REJECT_DUPLICATES, &je);
+		bool ok = rt && json_is_object(rt);
+		json_decref(rt);
+		if (!ok) {
+			fprintf(stderr, "enclave-run: '%s': member 'runtime.json' is not a JSON object\n", o->image);
+			eimg_image_free(img);
+			return EIMG_EXIT_VERIFY;
+		}
 	}
 	if (!img->elf) {
 		fprintf(stderr, "enclave-run: '%s': not an SGX image (enclave-run runs SGX images; a Nitro EIF runs with nitro-cli)\n",

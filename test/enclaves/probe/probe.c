@@ -8,7 +8,9 @@
  *   big N         reply N bytes of 'x'  spin         loop forever
  *   heap          allocate until the heap is exhausted, free, reply the count
  *   file NAME     reply the measured file NAME     mode  reply the mode
- *   fmt           reply a formatted line (exercises vsnprintf) */
+ *   fmt           reply a formatted line (exercises vsnprintf)
+ *   block         wait until another thread sends "release" (needs threads > 1)
+ *   release       let "block" return; reply the TCS index */
 #include <enclave.h>
 
 static int starts(const uint8_t *m, size_t len, const char *w)
@@ -18,6 +20,7 @@ static int starts(const uint8_t *m, size_t len, const char *w)
 }
 
 static volatile int sink;
+static volatile int released;
 
 /* Deep recursion the compiler cannot turn into a loop. */
 static int recurse(volatile int *depth)
@@ -74,6 +77,15 @@ int enclave_on_message(const uint8_t *m, size_t len)
 			if (enclave_reply("x", 1))
 				return 2;
 		return 0;
+	}
+	if (starts(m, len, "block")) {
+		while (!__atomic_load_n(&released, __ATOMIC_ACQUIRE))
+			__builtin_ia32_pause();
+		return enclave_replyf("unblocked on TCS %u", enclave_thread_index());
+	}
+	if (starts(m, len, "release")) {
+		__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+		return enclave_replyf("released from TCS %u", enclave_thread_index());
 	}
 	if (starts(m, len, "spin"))
 		for (;;)

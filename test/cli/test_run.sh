@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# enclave-run: examples end to end, verification before run (tampered,
+# swapped, unsigned, wrong-mode images; --expect; --constraint), the sandbox
+# (raw system call), faults, malformed frames, sockets, threads, signals.
+. "$(dirname "$0")/lib.sh"
+B="$EIMG_TOP/${BUILDDIR:-build}"
+CLIENT="${PYTHON:-/usr/bin/python3} $EIMG_TOP/test/cli/run_client.py"
+command -v openssl >/dev/null || { echo "skipped: openssl not installed"; exit 77; }
+[ -x "$EIMG_BIN/enclave-run" ] || { echo "enclave-run not built"; exit 1; }
+
+# ---- set-up: keys, images of every example and of the probe enclave
+case_begin setup
+S=$PWD
+openssl genrsa -3 -out key.pem 3072 2>/dev/null || exit 1
+openssl genrsa -3 -out key2.pem 3072 2>/dev/null || exit 1
+make -s -C "$EIMG_TOP/test/enclaves/probe" BUILDDIR="$B/test/enclaves/probe" RT_BUILD="$B/runtime" >/dev/null || exit 1
+build_signed() { # NAME SRCDIR [KEY]
+	(cd "$2" && enclave-build -q -o "$S/$1.eimg") && enclave-sign -k "${3:-$S/key.pem}" "$S/$1.eimg" >/dev/null
+}
+for e in hello average files; do
+	expect 0 build_signed $e "$B/examples/$e"
+done
+expect 0 build_signed probe "$B/test/enclaves/probe"
+# a two-thread probe
+mkdir -p probe2 && cp "$B/test/enclaves/probe/probe.elf" probe2/ &&
+	sed 's/threads: 1/threads: 2/' "$B/test/enclaves/probe/enclave.yaml" > probe2/enclave.yaml
+expect 0 build_signed probe2 "$S/probe2"
+# hello built for hardware mode (same ELF, manifest says hardware)
+mkdir -p hw && cp "$B/examples/hello/hello.elf" "$B/examples/hello/greeting.txt" hw/ &&
+	sed 's/^mode: simulation/mode: hardware/' "$B/examples/hello/enclave.yaml" > hw/enclave.yaml
+expect 0 build_signed hello-hw "$S/hw"
+(cd "$B/examples/hello" && enclave-build -q -o "$S/unsigned.eimg")
+MRE=$(enclave-measure --json "$S/hello.eimg" | sed -n 's/.*"mrenclave": *"\([0-9a-f]*\)".*/\1/p' | head -1)
+[ ${#MRE} = 64 ] || _t_failmsg "cannot read MRENCLAVE of hello.eimg"
+MRS=$(enclave-sign verify --json "$S/hello.eimg" 2>/dev/null | sed -n 's/.*"mrsigner": *"\([0-9a-f]*\)".*/\1/p' | head -1)
+[ ${#MRS} = 64 ] || _t_failmsg "cannot read MRSIGNER of hello.eimg"
+
+# frame helpers: frame TEXT -> request frame on stdout
+frame() { local n=${#1}; printf "\\x$(printf %02x $((n>>24&255)))\\x$(printf %02x $((n>>16&255)))\\x$(printf %02x $((n>>8&255)))\\x$(printf %02x $((n&255)))\\0\\0\\0\\0%s" "$1"; }
+
+# ---- usage
+case_begin help
+expect 0 enclave-run --help
+expect_out "usage: enclave-run"
+expect_out "Exit status: 0 clean exit"
+case_begin missing_image_arg
+expect 2 enclave-run
+expect_err "missing the image"
+case_begin bad_option
+expect 2 enclave-run --bogus "$S/hello.eimg"
+case_begin bad_max_message
+expect 2 enclave-run --max-message 0 "$S/hello.eimg"
+expect_err "max-message"
+case_begin missing_file
+expect 1 enclave-run ./nope.eimg </dev/null
+expect_err "nope.eimg"
+expect_one_line_err
+
+# ---- examples end to end
+case_begin hello_lines
+printf 'world\nagain\n' > in
+expect 0 enclave-run --lines "$S/hello.eimg" < in
+[ "$out" = "$(printf 'Hello from inside the enclave, world!\nHello from inside the enclave, again!')" ] || _t_failmsg "replies: $out"
+expect_err "enclave: hello enclave ready"
+expect_err "verified '.*hello.eimg': MRENCLAVE $MRE"
+case_begin hello_frames
+{ frame "world"; frame ""; } > in
+enclave-run -q "$S/hello.eimg" < in > got; rc=$?
+[ $rc = 0 ] || _t_failmsg "exit $rc"
+printf '\0\0\0\x25\0\0\0\0Hello from inside the enclave, world!\0\0\0\x20\0\0\0\0Hello from inside the enclave, !' > want
+cmp -s got want || _t_failmsg "binary replies differ: $(od -c got | head -3)"
+case_begin hello_mock
+expect 0 enclave-run --mock --lines "$S/hello.eimg" < <(printf 'gdb\n')
+expect_out "^Hello from inside the enclave, gdb!$"
+expect_err "mock \\(no sandbox\\)"
+case_begin files_example
+printf 'list\ncat poem.txt\nwc settings.ini\nget greeting\ncat missing\n' > in
+expect 0 enclave-run -q --lines "$S/files.eimg" < in
+expect_out "^poem.txt 73$"
+expect_out "^settings.ini 54$"
+expect_out "^Measured once and sealed in light,$"
+expect_out "^3 8 54 settings.ini$"
+expect_out "^measured settings$"
+expect_out "^error: no such measured file$"
+case_begin average_example_stdin
+printf 'submit 1\nsubmit 2\nresult\nsubmit 4.5\nresult\nsubmit 100\nresult\n' > in
+expect 0 enclave-run -q --lines "$S/average.eimg" < in
+expect_out "^no complete round yet \\(2 of 3\\)$"
+expect_out "^round 1: average of 3 inputs is 2.500$"
+# a 4th input never changes the published average (no difference attack)
+[ "$(echo "$out" | tail -1)" = "round 1: average of 3 inputs is 2.500" ] || _t_failmsg "last result: $(echo "$out" | tail -1)"
+echo "$out" | grep -q "100" && _t_failmsg "a single input was revealed"
+
+case_begin average_example_socket_clients
+enclave-run -q --listen "unix:$PWD/s" "$S/average.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+got=$($CLIENT "unix:$PWD/s" send:a:"submit 10" recv:a send:b:"submit 20" recv:b send:c:result recv:c \
+	send:c:"submit 60" recv:c send:a:result recv:a)
+echo "$got" | grep -q "no complete round yet (2 of 3)" || _t_failmsg "before the round: $got"
+echo "$got" | grep -q "0	round 1: average of 3 inputs is 30.000" || _t_failmsg "result: $got"
+kill -TERM $pid; wait $pid; rc=$?
+[ $rc = 0 ] || _t_failmsg "SIGTERM exit $rc: $(cat err)"
+[ -e s ] && _t_failmsg "socket file left behind"
+
+# ---- verification before run: nothing runs, exit 3
+flip() { # IMAGE MEMBER OUT: flip one byte of MEMBER's data (inside a loaded segment for the ELF)
+	"${PYTHON:-/usr/bin/python3}" - "$@" <<'PY'
+import struct, sys, tarfile
+img, member, out = sys.argv[1:]
+data = bytearray(open(img, "rb").read())
+m = tarfile.open(img).getmember(member)
+off = m.size // 2
+if member == "enclave.elf":
+    elf = data[m.offset_data:m.offset_data + m.size]
+    phoff, = struct.unpack_from("<Q", elf, 32); phnum, = struct.unpack_from("<H", elf, 56)
+    for i in range(phnum):
+        t, fl, po, va, pa, fs = struct.unpack_from("<IIQQQQ", elf, phoff + 56 * i)
+        if t == 1 and fl & 1 and fs:
+            off = po + fs // 2
+            break
+data[m.offset_data + off] ^= 0x01
+open(out, "wb").write(data)
+PY
+}
+for m in EIMAGE manifest.json runtime.json enclave.elf files/greeting.txt measurement.json sigstruct.bin; do
+	case_begin "tampered_$(echo $m | tr / _)"
+	flip "$S/hello.eimg" "$m" t.eimg || _t_failmsg "cannot tamper"
+	expect 3 enclave-run --lines t.eimg < <(echo hi)
+	[ -z "$out" ] || _t_failmsg "something ran: $out"
+	echo "$errtxt" | grep -q "enclave: hello enclave ready" && _t_failmsg "enclave code ran"
+	echo "$errtxt" | grep -q "nothing was run\|t.eimg" || _t_failmsg "no reason given: $errtxt"
+done
+case_begin swapped_sigstruct
+"${PYTHON:-/usr/bin/python3}" - "$S/hello.eimg" "$S/files.eimg" t.eimg <<'PY'
+import sys, tarfile
+a, b, out = sys.argv[1:]
+da = bytearray(open(a, "rb").read()); db = open(b, "rb").read()
+ma = tarfile.open(a).getmember("sigstruct.bin"); mb = tarfile.open(b).getmember("sigstruct.bin")
+da[ma.offset_data:ma.offset_data + 1808] = db[mb.offset_data:mb.offset_data + 1808]
+open(out, "wb").write(da)
+PY
+expect 3 enclave-run --lines t.eimg < <(echo hi)
+[ -z "$out" ] || _t_failmsg "something ran"
+expect_err "nothing was run"
+case_begin unsigned_image
+expect 3 enclave-run --lines "$S/unsigned.eimg" < <(echo hi)
+expect_err "not signed"
+expect_err "enclave-sign -k KEY"
+[ -z "$out" ] || _t_failmsg "something ran"
+case_begin wrong_mode
+expect 3 enclave-run --lines "$S/hello-hw.eimg" < <(echo hi)
+expect_err "built for hardware mode"
+expect_err "mode: simulation' in enclave.yaml"
+expect_err "enclave-build and enclave-sign again"
+[ -z "$out" ] || _t_failmsg "something ran"
+case_begin expect_mismatch
+expect 3 enclave-run --lines --expect 0000000000000000000000000000000000000000000000000000000000000000 "$S/hello.eimg" < <(echo hi)
+expect_err "expected 0{64}"
+expect_err "$MRE"
+[ -z "$out" ] || _t_failmsg "something ran"
+case_begin expect_match
+expect 0 enclave-run -q --lines --expect "mrenclave:$MRE" --expect "mrsigner:$MRS" "$S/hello.eimg" < <(echo ok)
+expect_out "enclave, ok!"
+case_begin constraint_match
+expect 0 enclave-run -q --lines --constraint "C:$MRE SEC:INSECURE" "$S/hello.eimg" < <(echo ok)
+expect_out "enclave, ok!"
+case_begin constraint_mismatch
+expect 3 enclave-run -q --lines --constraint "S:$(echo "$MRS" | tr 0-9a-f 1-9a-f0) PROD:7 SEC:INSECURE" "$S/hello.eimg" < <(echo ok)
+expect_err "constraint (S|C/S): expected"
+expect_err "constraint PROD: expected"
+[ -z "$out" ] || _t_failmsg "something ran"
+case_begin constraint_secure_refuses_simulation
+expect 3 enclave-run -q --lines --constraint "C:$MRE" "$S/hello.eimg" < <(echo ok)
+expect_err "constraint SEC"
+
+# ---- supervision: the sandbox, faults, aborts
+probe() { expect "$1" enclave-run -q --lines "$S/probe.eimg" < <(printf 'echo before\n%s\necho after\n' "$2"); }
+case_begin sandbox_raw_syscall
+probe 5 syscall
+expect_out "^before$"
+expect_err "sandbox violation: the enclave made system call getpid \\(39\\) at enclave offset 0x[0-9a-f]+"
+echo "$out" | grep -q "getpid returned" && _t_failmsg "the system call returned to the enclave"
+echo "$out" | grep -q "^after$" && _t_failmsg "the enclave kept running"
+case_begin fault_outside_region
+probe 4 segv
+expect_err "enclave fault: memory access to an unmapped page .* outside the enclave, by code at enclave offset"
+case_begin fault_write_to_code
+probe 4 wild
+expect_err "enclave fault: memory access not permitted by the page permissions .* at address enclave offset"
+case_begin fault_stack_overflow
+probe 4 stack
+expect_err "enclave fault"
+case_begin enclave_abort
+probe 4 abort
+expect_err "the enclave aborted"
+case_begin handler_error_continues
+probe 0 fail
+expect_out "^error: the enclave's handler returned error 7$"
+expect_out "^after$"
+case_begin reply_too_big
+expect 0 enclave-run -q --lines --max-message 100 "$S/probe.eimg" < <(printf 'big 101\nbig 100\n')
+expect_out "^error: the reply of 101 bytes exceeds the message limit of 100 bytes$"
+expect_out "^x{100}$"
+case_begin heap_reuse
+probe 0 heap
+expect_out "^allocated [0-9]+ blocks of 1 KiB, realloc ok 1$"
+case_begin runtime_printf
+probe 0 fmt
+expect_out '^\[  -42\|ab  \|beef\|z\|-9000000000\|7\|tru\|\+5\|0\|%\]$'
+case_begin runtime_log_and_mode
+expect 0 enclave-run --lines "$S/probe.eimg" < <(printf 'log secret-free text\nmode\n')
+expect_err "enclave-run: enclave: secret-free text"
+expect_out "^mode 2 threads 1 log 1$"
+case_begin mock_no_sandbox_still_verifies
+expect 3 enclave-run --mock --lines "$S/unsigned.eimg" < <(echo hi)
+
+# ---- malformed frames
+# binary replies: keep them in bin.out, show them without NUL bytes
+run_bin() { local rc; enclave-run "$@" > bin.out; rc=$?; tr -d '\0' < bin.out; return $rc; }
+case_begin frame_too_long
+printf '\0\x10\0\x01\0\0\0\0' > in
+expect 1 run_bin -q "$S/hello.eimg" < in
+expect_err "standard input: frame of 1048577 bytes exceeds the message limit of 1048576 bytes"
+case_begin frame_bad_code
+{ frame ok; printf '\0\0\0\x01\0\0\0\x09x'; } > in
+expect 1 run_bin -q "$S/hello.eimg" < in
+expect_err "code 9"
+echo "$out" | grep -q "enclave, ok!" || _t_failmsg "the good frame before was not answered"
+case_begin frame_truncated
+{ frame ok; printf '\0\0\0\x09\0\0\0\0abc'; } > in
+expect 1 run_bin -q "$S/hello.eimg" < in
+expect_err "input ended inside a frame: 3 of 9 payload bytes"
+case_begin frame_truncated_header
+printf '\0\0\0' > in
+expect 1 run_bin -q "$S/hello.eimg" < in
+expect_err "inside a frame header"
+case_begin line_too_long
+head -c 200 /dev/zero | tr '\0' a > in
+expect 1 enclave-run -q --lines --max-message 100 "$S/hello.eimg" < in
+expect_err "line longer than the message limit of 100 bytes"
+case_begin socket_malformed_frame_keeps_serving
+enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+got=$($CLIENT "unix:$PWD/s" raw:bad:7fffffff00000000 recv:bad eof:bad send:good:fine recv:good)
+echo "$got" | grep -q "^3	malformed request: frame of 2147483647 bytes" || _t_failmsg "no error frame: $got"
+echo "$got" | grep -q "^0	Hello from inside the enclave, fine!" || _t_failmsg "server stopped serving: $got"
+kill -INT $pid; wait $pid; rc=$?
+[ $rc = 0 ] || _t_failmsg "SIGINT exit $rc: $(cat err)"
+
+# ---- sockets, threads, signals, processes
+case_begin tcp_loopback
+enclave-run -q --listen tcp:0 "$S/hello.eimg" 2>err & pid=$!
+for i in $(seq 50); do grep -q "listening on" err && break; sleep 0.1; done
+addr=$(sed -n 's/.*listening on \(tcp:127.0.0.1:[0-9]*\).*/\1/p' err)
+[ -n "$addr" ] || _t_failmsg "no address: $(cat err)"
+got=$($CLIENT "$addr" send:1:tcp recv:1)
+[ "$got" = "0	Hello from inside the enclave, tcp!" ] || _t_failmsg "reply: $got"
+kill -TERM $pid; wait $pid
+case_begin threads_run_concurrently
+enclave-run -q --listen "unix:$PWD/s" "$S/probe2.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+got=$($CLIENT "unix:$PWD/s" send:a:block send:b:release recv:b recv:a)
+echo "$got" | grep -q "released from TCS [01]" || _t_failmsg "release: $got"
+echo "$got" | grep -q "unblocked on TCS [01]" || _t_failmsg "block: $got"
+kill -TERM $pid; wait $pid
+case_begin sigterm_no_stray_process
+enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+child=$(cat /proc/$pid/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep . | head -1)
+[ -n "$child" ] || _t_failmsg "no sandbox child process found"
+kill -TERM $pid; wait $pid; rc=$?
+[ $rc = 0 ] || _t_failmsg "exit $rc"
+[ -n "$child" ] && kill -0 "$child" 2>/dev/null && _t_failmsg "child $child still exists"
+[ -e s ] && _t_failmsg "socket file left behind"
+case_begin sandbox_child_fds_closed
+enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg" 2>err 3>/dev/null 7>/dev/null & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+child=$(cat /proc/$pid/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep . | head -1)
+nfd=$(ls /proc/$child/fd 2>/dev/null | wc -l)
+[ "$nfd" = 1 ] || _t_failmsg "the sandbox child has $nfd descriptors open (want 1: its channel): $(ls -l /proc/$child/fd 2>&1)"
+grep -q "^Seccomp:[[:space:]]*2" /proc/$child/status || _t_failmsg "no seccomp filter on the child"
+kill -TERM $pid; wait $pid
+case_begin listen_socket_in_use
+enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+expect 1 enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg"
+expect_err "another process is listening"
+kill -TERM $pid; wait $pid
+case_begin listen_bad_address
+expect 2 enclave-run -q --listen "tcp:10.0.0.1:80" "$S/hello.eimg"
+expect_err "loopback only"
+
+finish
