@@ -25,7 +25,7 @@
 #define EIMG_IMAGE_MAX_MEMBERS    2100             /* all members */
 #define EIMG_IMAGE_MAX_MEMBER     (1ull << 30)     /* any one member: 1 GiB */
 #define EIMG_IMAGE_MAX_TOTAL      (4ull << 30)     /* all member data: 4 GiB */
-#define EIMG_IMAGE_MAX_PATH       255              /* member name length */
+#define EIMG_IMAGE_MAX_PATH       255              /* <name> after files/ or keys/ */
 #define EIMG_IMAGE_MAX_JSON       (1u << 20)       /* manifest/runtime/measurement json */
 /* The whole archive: member data plus headers, padding and the end marker. */
 #define EIMG_IMAGE_MAX_ARCHIVE    (EIMG_IMAGE_MAX_TOTAL + (16ull << 20))
@@ -42,7 +42,7 @@ struct eimg_member {
 typedef struct eimg_image {
 	char *manifest_json;       /* NUL-terminated */
 	size_t manifest_len;
-	char *runtime_json;        /* NUL-terminated, "{}\n" if absent */
+	char *runtime_json;        /* NUL-terminated; the writer writes NULL as "{}\n" */
 	size_t runtime_len;
 	uint8_t *elf;              /* SGX: enclave ELF, or NULL */
 	size_t elf_size;
