@@ -1,7 +1,9 @@
 /* Fuzz target: the enclave image reader (enclave-image(5)).
  * Any input must be rejected cleanly or accepted; an accepted image must
  * write back and read again to the same content (the writer never produces
- * what the reader rejects). */
+ * what the reader rejects).  Seeds: fuzz/corpus/fuzz_image/ (sgx-sample and
+ * nitro-sample from "test_image --write-samples DIR", a truncated copy, and a
+ * GNU-format archive with a long name written by Python's tarfile). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
