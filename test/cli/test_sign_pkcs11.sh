@@ -21,7 +21,7 @@ fi
 # binds the engine (inside ENGINE_by_id) and frees them only in its own
 # teardown at exit, which LeakSanitizer reports; those two sites only.
 printf 'leak:ENGINE_by_id\nleak:ENGINE_remove\n' > "$_t_root/lsan.supp"
-export LSAN_OPTIONS="suppressions=$_t_root/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$_t_root/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 have_engine=0
 openssl engine pkcs11 -t >/dev/null 2>&1 && have_engine=1
