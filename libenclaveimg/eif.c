@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "eimg/eif.h"
 #include "internal.h"
+#include "nitro_int.h"
 
 const char *eimg_eif_section_name(unsigned type)
 {
@@ -217,22 +217,10 @@ int eimg_eif_read_layout_fd(const char *source, int fd, eimg_eif_layout *out, ei
 	return read_layout(&s, out, err);
 }
 
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-	/* zlib's crc32 takes a uInt length: feed it in pieces. */
-	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		crc = (uint32_t)crc32(crc, p, k);
-		p += k;
-		n -= k;
-	}
-	return crc;
-}
-
 uint32_t eimg_eif_crc(const uint8_t *buf, size_t len)
 {
-	uint32_t c = crc_update(0, buf, EIMG_EIF_CRC_OFFSET);
-	return crc_update(c, buf + EIMG_EIF_HEADER_SIZE, len - EIMG_EIF_HEADER_SIZE);
+	uint32_t c = eimg_crc32(0, buf, EIMG_EIF_CRC_OFFSET);
+	return eimg_crc32(c, buf + EIMG_EIF_HEADER_SIZE, len - EIMG_EIF_HEADER_SIZE);
 }
 
 /* Checks the reference order: kernel, cmdline, [metadata], ramdisk+, [signature]. */

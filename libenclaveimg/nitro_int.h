@@ -12,6 +12,10 @@
 #include "eimg/eif.h"
 #include "eimg/error.h"
 
+/* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */
+uint32_t eimg_crc32(uint32_t crc, const uint8_t *p, size_t n);
+uint32_t eimg_crc32_zlib(uint32_t crc, const uint8_t *p, size_t n); /* always zlib (tests) */
+
 /* ---- nitro_pcr.c ---- */
 struct eimg_nitro_digest {
 	uint8_t pcr0[48], pcr1[48], pcr2[48];

@@ -131,7 +131,7 @@ static int work(struct pass *ps, struct chunk *c, int t)
 	if (t == 1 && c->pcrb)
 		rc = eimg_hash_update(ps->h[c->pcrb], c->p, c->len);
 	if (c->crc_by == t)
-		c->crc = (uint32_t)crc32(0, c->p, (uInt)c->len);
+		c->crc = eimg_crc32(0, c->p, c->len);
 	return rc;
 }
 

@@ -7,7 +7,7 @@ the C library; the tests compare the two.
 Commands (all output is JSON on stdout):
   eif_ref.py describe EIF            layout, CRC check, PCR0/1/2 (+PCR8), signature check
   eif_ref.py build OUT --kernel F --cmdline F [--metadata F] --ramdisk F... [--mem N] [--cpus N] [--flags N]
-                                      writes an EIF (streams large inputs)
+                                      writes an EIF (streams large inputs; F may be zero:N)
   eif_ref.py cpio OUT --mtime T SPEC   writes a newc archive from a spec file (JSON list of
                                       [path, "dir"|"file"|"link", mode, data-file-or-target])
 """
@@ -112,10 +112,12 @@ def from_array(x):
 # ---------------------------------------------------------------- EIF
 
 def write_eif(out, parts, flags=0, mem=1 << 30, cpus=2):
-    """parts: list of (type, filename-or-bytes).  Streams files."""
+    """parts: list of (type, filename-or-bytes or "zero:N").  Streams files."""
     sizes = []
     for t, src in parts:
-        if isinstance(src, bytes):
+        if isinstance(src, str) and src.startswith("zero:"):
+            sizes.append(int(src[5:]))
+        elif isinstance(src, bytes):
             sizes.append(len(src))
         else:
             with open(src, "rb") as f:
@@ -141,6 +143,13 @@ def write_eif(out, parts, flags=0, mem=1 << 30, cpus=2):
             if isinstance(src, bytes):
                 crc = zlib.crc32(src, crc)
                 f.write(src)
+            elif src.startswith("zero:"):
+                left, z = s, bytes(1 << 20)
+                while left:
+                    b = z[:min(left, len(z))]
+                    crc = zlib.crc32(b, crc)
+                    f.write(b)
+                    left -= len(b)
             else:
                 with open(src, "rb") as g:
                     while True:

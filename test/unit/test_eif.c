@@ -14,6 +14,7 @@
 #include "eimg/eif.h"
 #include "eimg/nitro.h"
 #include "internal.h"
+#include "nitro_int.h"
 
 static uint8_t *eif;
 static size_t eif_len;
@@ -271,6 +272,36 @@ static void test_set_signature(void **state)
 	free(u);
 }
 
+/* The fast CRC equals zlib's for every small length and alignment, chained
+ * from any start value, and on a large buffer. */
+static void test_crc32_matches_zlib(void **state)
+{
+	(void)state;
+	size_t big = (1u << 20) + 77;
+	uint8_t *b = malloc(big);
+	uint32_t x = 12345;
+	for (size_t i = 0; i < big; i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 16; off++)
+		for (size_t n = 0; n < 400; n++) {
+			uint32_t start = (uint32_t)(n * 2654435761u);
+			uint32_t want = (uint32_t)crc32(start, b + off, (uInt)n);
+			if (eimg_crc32(start, b + off, n) != want)
+				fail_msg("crc mismatch at offset %zu length %zu", off, n);
+		}
+	assert_int_equal(eimg_crc32(0, b, big), (uint32_t)crc32(0, b, (uInt)big));
+	assert_int_equal(eimg_crc32(0xdeadbeef, b + 3, big - 3), (uint32_t)crc32(0xdeadbeef, b + 3, (uInt)(big - 3)));
+	assert_int_equal(eimg_crc32_zlib(7, b, big), (uint32_t)crc32(7, b, (uInt)big));
+	/* Known answer: CRC-32 of "123456789" is cbf43926. */
+	assert_int_equal(eimg_crc32(0, (const uint8_t *)"123456789", 9), 0xcbf43926u);
+	memset(b, 0, 64);
+	memcpy(b, "123456789", 9);
+	assert_int_equal(eimg_crc32(0, b, 64), (uint32_t)crc32(0, b, 64));
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_types_and_order),
 		cmocka_unit_test(test_crc_mismatch_reported),
 		cmocka_unit_test(test_set_signature),
+		cmocka_unit_test(test_crc32_matches_zlib),
 	};
 	return cmocka_run_group_tests_name("eif", tests, setup, teardown);
 }
