@@ -456,6 +456,8 @@ struct source {
 	uint64_t nonzero_end;      /* offset just past the last non-zero byte seen */
 	uint8_t head[8];           /* first bytes, to recognise compressed input */
 	size_t headlen;
+	bool len_known;            /* the input length is known in advance: */
+	uint64_t known_len;        /* buffer length or regular file size */
 	int rc;                    /* failure inside the read callback */
 	eimg_error cb_err;
 };
@@ -514,6 +516,7 @@ static la_ssize_t read_cb(struct archive *a, void *cd, const void **buf)
 
 struct reader {
 	const char *src;          /* source name for messages */
+	const struct source *in;
 	eimg_image *img;
 	bool seen[K_COUNT];
 	int last_rank;
@@ -691,33 +694,64 @@ static int check_place(struct reader *r, int k, const char *sub, const char *esc
 	return EIMG_OK;
 }
 
+/* Reads the member's data.  When the input length is known, a declared size
+ * beyond the end of the input is refused before allocating; otherwise the
+ * buffer grows with the data actually present, so a short hostile stream
+ * cannot make the reader allocate the declared size up front. */
 static int read_data(struct reader *r, struct archive *a, const char *esc, size_t size, uint8_t **out,
 		     eimg_error *err)
 {
-	uint8_t *buf = malloc(size + 1);
-	size_t got = 0;
+	uint8_t *buf = NULL;
+	size_t got = 0, cap;
+	int rc;
+	if (r->in->len_known) {
+		uint64_t data_at = (uint64_t)archive_read_header_position(a) + BLOCK;
+		uint64_t left = r->in->known_len > data_at ? r->in->known_len - data_at : 0;
+		if ((uint64_t)size > left)
+			return eimg_err(err, EIMG_EINVAL, r->src,
+					"member '%s': truncated archive: %zu bytes declared, at most %llu present",
+					esc, size, (unsigned long long)left);
+		cap = size;
+	} else {
+		cap = size < READ_CHUNK ? size : READ_CHUNK;
+	}
+	buf = malloc(cap + 1);
 	if (!buf)
 		return eimg_err_nomem(err);
 	while (got < size) {
-		la_ssize_t n = archive_read_data(a, buf + got, size - got);
+		if (got == cap) {
+			size_t ncap = cap > size / 2 ? size : cap * 2;
+			uint8_t *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				rc = eimg_err_nomem(err);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		la_ssize_t n = archive_read_data(a, buf + got, cap - got);
 		if (n < 0) {
 			const char *m = archive_error_string(a);
 			char mesc[ESC];
-			free(buf);
-			return eimg_err(err, EIMG_EINVAL, r->src, "member '%s': truncated or damaged archive: %s",
-					esc, eimg_escape(m ? m : "read error", strlen(m ? m : "read error"),
-							 mesc, sizeof(mesc)));
+			if (!m)
+				m = "read error";
+			rc = eimg_err(err, EIMG_EINVAL, r->src, "member '%s': truncated or damaged archive: %s",
+				      esc, eimg_escape(m, strlen(m), mesc, sizeof(mesc)));
+			goto fail;
 		}
 		if (n == 0) {
-			free(buf);
-			return eimg_err(err, EIMG_EINVAL, r->src,
-					"member '%s': truncated archive: %zu of %zu bytes present", esc, got, size);
+			rc = eimg_err(err, EIMG_EINVAL, r->src,
+				      "member '%s': truncated archive: %zu of %zu bytes present", esc, got, size);
+			goto fail;
 		}
 		got += (size_t)n;
 	}
 	buf[size] = '\0';
 	*out = buf;
 	return EIMG_OK;
+fail:
+	free(buf);
+	return rc;
 }
 
 static int append_member(struct eimg_member **arr, size_t *n, size_t *cap, const char *name,
@@ -875,6 +909,7 @@ static int read_archive(const char *name, struct archive *a, struct source *src,
 	int rc;
 	memset(&r, 0, sizeof(r));
 	r.src = name;
+	r.in = src;
 	r.last_rank = -1;
 	r.img = eimg_image_new();
 	if (!r.img)
@@ -983,6 +1018,8 @@ int eimg_image_read_buffer(const char *source, const uint8_t *buf, size_t len, e
 	memset(&src, 0, sizeof(src));
 	src.name = source;
 	src.fd = -1;
+	src.len_known = true;
+	src.known_len = len;
 	source_account(&src, buf ? buf : (const uint8_t *)"", len);
 	if (len == 0)
 		return eimg_err(err, EIMG_EINVAL, source, "not an enclave image: empty input");
@@ -1038,6 +1075,10 @@ int eimg_image_read_file(const char *path, eimg_image **out, eimg_error *err)
 	if (S_ISREG(st.st_mode) && st.st_size == 0) {
 		rc = eimg_err(err, EIMG_EINVAL, path, "not an enclave image: empty file");
 		goto out;
+	}
+	if (S_ISREG(st.st_mode)) {
+		src.len_known = true;
+		src.known_len = (uint64_t)st.st_size;
 	}
 	src.chunk = malloc(READ_CHUNK);
 	if (!src.chunk) {

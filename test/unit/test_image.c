@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -400,6 +401,150 @@ static void test_determinism(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* A small independent tar writer for hostile archives                 */
+
+struct tarb {
+	uint8_t *p;
+	size_t len;
+};
+
+static void tb_raw(struct tarb *t, const void *d, size_t n)
+{
+	t->p = realloc(t->p, t->len + n + 1);
+	assert_non_null(t->p);
+	if (n)
+		memcpy(t->p + t->len, d, n);
+	t->len += n;
+}
+
+static void tb_pad(struct tarb *t)
+{
+	static const uint8_t z[512];
+	if (t->len % 512)
+		tb_raw(t, z, 512 - t->len % 512);
+}
+
+/* One POSIX ustar header; size is what the header declares. */
+static void tb_header(struct tarb *t, const char *name, char type, unsigned long long size, const char *link)
+{
+	uint8_t h[512];
+	memset(h, 0, sizeof(h));
+	size_t nl = strlen(name);
+	if (nl <= 100) {
+		memcpy(h, name, nl);
+	} else { /* split at the last '/' that keeps the name part within 100 bytes */
+		const char *sl = strchr(name + nl - 101, '/');
+		assert_non_null(sl);
+		assert_true(sl - name <= 155);
+		memcpy(h + 345, name, (size_t)(sl - name));
+		memcpy(h, sl + 1, nl - (size_t)(sl - name) - 1);
+	}
+	snprintf((char *)h + 100, 8, "%07o", 0644);
+	snprintf((char *)h + 108, 8, "%07o", 0);
+	snprintf((char *)h + 116, 8, "%07o", 0);
+	char sz[13];
+	snprintf(sz, sizeof(sz), "%011llo", size);
+	memcpy(h + 124, sz, 11);
+	snprintf((char *)h + 136, 12, "%011o", 0);
+	h[156] = (uint8_t)type;
+	if (link)
+		memcpy(h + 157, link, strlen(link));
+	memcpy(h + 257, "ustar\0" "00", 8);
+	memset(h + 148, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+	tb_raw(t, h, 512);
+}
+
+static void tb_file(struct tarb *t, const char *name, const void *data, size_t n)
+{
+	tb_header(t, name, '0', n, NULL);
+	tb_raw(t, data, n);
+	tb_pad(t);
+}
+
+static void tb_str(struct tarb *t, const char *name, const char *s)
+{
+	tb_file(t, name, s, strlen(s));
+}
+
+/* A pax extended header with the given records ("key=value" each). */
+static void tb_pax(struct tarb *t, const char *const *recs)
+{
+	char body[4096];
+	size_t bl = 0;
+	for (size_t i = 0; recs[i]; i++) {
+		size_t rl = strlen(recs[i]) + 3; /* " " "\n" + at least one digit */
+		size_t total = rl;
+		for (;;) { /* the length counts its own digits */
+			char digits[24];
+			size_t d = (size_t)snprintf(digits, sizeof(digits), "%zu", total);
+			if (rl - 1 + d == total)
+				break;
+			total = rl - 1 + d;
+		}
+		bl += (size_t)snprintf(body + bl, sizeof(body) - bl, "%zu %s\n", total, recs[i]);
+	}
+	tb_header(t, "PaxHeader/x", 'x', bl, NULL);
+	tb_raw(t, body, bl);
+	tb_pad(t);
+}
+
+static void tb_end(struct tarb *t)
+{
+	static const uint8_t z[1024];
+	tb_raw(t, z, 1024);
+}
+
+static const char sig1808[1808];
+
+enum { P_MAGIC = 1, P_MANIFEST = 2, P_RUNTIME = 4, P_ELF = 8, P_MEAS = 16 };
+#define HEAD (P_MAGIC | P_MANIFEST | P_RUNTIME | P_ELF)
+
+static void tb_std(struct tarb *t, unsigned parts)
+{
+	if (parts & P_MAGIC)
+		tb_str(t, "EIMAGE", EIMG_IMAGE_MAGIC);
+	if (parts & P_MANIFEST)
+		tb_str(t, "manifest.json", "{}\n");
+	if (parts & P_RUNTIME)
+		tb_str(t, "runtime.json", "{}\n");
+	if (parts & P_ELF)
+		tb_str(t, "enclave.elf", "\177ELF");
+}
+
+/* Feeds buf to eimg_image_read_file("-") through a pipe, in small writes. */
+static int read_via_pipe(const uint8_t *buf, size_t len, eimg_image **out, eimg_error *err)
+{
+	int pfd[2], saved = dup(0), status;
+	assert_true(saved >= 0);
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		for (size_t o = 0; o < len;) {
+			ssize_t w = write(pfd[1], buf + o, len - o > 777 ? 777 : len - o);
+			if (w <= 0)
+				_exit(1);
+			o += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(dup2(pfd[0], 0), 0);
+	close(pfd[0]);
+	int rc = eimg_image_read_file("-", out, err);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	kill(pid, SIGKILL); /* the reader may stop early */
+	waitpid(pid, &status, 0);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Files: read_file, atomic write_file                                */
 
 static void test_files(void **state)
@@ -427,33 +572,38 @@ static void test_files(void **state)
 	back = NULL;
 
 	/* standard input as a pipe (not seekable, no size) */
-	int pfd[2];
-	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		size_t l;
-		uint8_t *d = slurp(path, &l);
-		close(pfd[0]);
-		for (size_t o = 0; o < l;) { /* small writes: many short reads on the other side */
-			ssize_t w = write(pfd[1], d + o, l - o > 777 ? 777 : l - o);
-			if (w <= 0)
-				_exit(1);
-			o += (size_t)w;
-		}
-		_exit(0);
-	}
-	close(pfd[1]);
-	assert_int_equal(dup2(pfd[0], 0), 0);
-	close(pfd[0]);
-	assert_int_equal(eimg_image_read_file("-", &back, &err), EIMG_OK);
+	size_t plen;
+	uint8_t *pdata = slurp(path, &plen);
+	assert_int_equal(read_via_pipe(pdata, plen, &back, &err), EIMG_OK);
 	assert_images_equal(img, back);
 	eimg_image_free(back);
 	back = NULL;
+	/* a hostile stream declaring a 1 GiB member but ending early */
+	struct tarb t = { 0 };
+	tb_std(&t, HEAD);
+	tb_header(&t, "files/big", '0', EIMG_IMAGE_MAX_MEMBER, NULL);
+	tb_raw(&t, pdata, 3000);
+	assert_int_equal(read_via_pipe(t.p, t.len, &back, &err), EIMG_EINVAL);
+	assert_null(back);
+	assert_string_equal(err.file, "-");
+	assert_non_null(strstr(err.msg, "member 'files/big': truncated"));
+	/* the same from memory is refused before allocating */
+	expect_reject(t.p, t.len, "member 'files/big': truncated archive: 1073741824 bytes declared, at most");
+	free(t.p);
+	free(pdata);
 	assert_int_equal(dup2(saved, 0), 0);
 	close(saved);
-	int status;
-	waitpid(pid, &status, 0);
+
+	/* a file above the archive limit is refused from its size (a sparse file) */
+	char huge[300];
+	snprintf(huge, sizeof(huge), "%s/huge.eimg", dir);
+	fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)EIMG_IMAGE_MAX_ARCHIVE + 1), 0);
+	close(fd);
+	assert_int_equal(eimg_image_read_file(huge, &back, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "above the limit"));
+	unlink(huge);
 
 	/* trailing garbage is caught by the file reader too */
 	snprintf(bad, sizeof(bad), "%s/bad.eimg", dir);
@@ -658,120 +808,6 @@ static void test_writer_validation(void **state)
 	eimg_image_free(NULL);
 }
 
-/* ------------------------------------------------------------------ */
-/* A small independent tar writer for hostile archives                 */
-
-struct tarb {
-	uint8_t *p;
-	size_t len;
-};
-
-static void tb_raw(struct tarb *t, const void *d, size_t n)
-{
-	t->p = realloc(t->p, t->len + n + 1);
-	assert_non_null(t->p);
-	if (n)
-		memcpy(t->p + t->len, d, n);
-	t->len += n;
-}
-
-static void tb_pad(struct tarb *t)
-{
-	static const uint8_t z[512];
-	if (t->len % 512)
-		tb_raw(t, z, 512 - t->len % 512);
-}
-
-/* One POSIX ustar header; size is what the header declares. */
-static void tb_header(struct tarb *t, const char *name, char type, unsigned long long size, const char *link)
-{
-	uint8_t h[512];
-	memset(h, 0, sizeof(h));
-	size_t nl = strlen(name);
-	if (nl <= 100) {
-		memcpy(h, name, nl);
-	} else { /* split at the last '/' that keeps the name part within 100 bytes */
-		const char *sl = strchr(name + nl - 101, '/');
-		assert_non_null(sl);
-		assert_true(sl - name <= 155);
-		memcpy(h + 345, name, (size_t)(sl - name));
-		memcpy(h, sl + 1, nl - (size_t)(sl - name) - 1);
-	}
-	snprintf((char *)h + 100, 8, "%07o", 0644);
-	snprintf((char *)h + 108, 8, "%07o", 0);
-	snprintf((char *)h + 116, 8, "%07o", 0);
-	char sz[13];
-	snprintf(sz, sizeof(sz), "%011llo", size);
-	memcpy(h + 124, sz, 11);
-	snprintf((char *)h + 136, 12, "%011o", 0);
-	h[156] = (uint8_t)type;
-	if (link)
-		memcpy(h + 157, link, strlen(link));
-	memcpy(h + 257, "ustar\0" "00", 8);
-	memset(h + 148, ' ', 8);
-	unsigned sum = 0;
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-	tb_raw(t, h, 512);
-}
-
-static void tb_file(struct tarb *t, const char *name, const void *data, size_t n)
-{
-	tb_header(t, name, '0', n, NULL);
-	tb_raw(t, data, n);
-	tb_pad(t);
-}
-
-static void tb_str(struct tarb *t, const char *name, const char *s)
-{
-	tb_file(t, name, s, strlen(s));
-}
-
-/* A pax extended header with the given records ("key=value" each). */
-static void tb_pax(struct tarb *t, const char *const *recs)
-{
-	char body[4096];
-	size_t bl = 0;
-	for (size_t i = 0; recs[i]; i++) {
-		size_t rl = strlen(recs[i]) + 3; /* " " "\n" + at least one digit */
-		size_t total = rl;
-		for (;;) { /* the length counts its own digits */
-			char digits[24];
-			size_t d = (size_t)snprintf(digits, sizeof(digits), "%zu", total);
-			if (rl - 1 + d == total)
-				break;
-			total = rl - 1 + d;
-		}
-		bl += (size_t)snprintf(body + bl, sizeof(body) - bl, "%zu %s\n", total, recs[i]);
-	}
-	tb_header(t, "PaxHeader/x", 'x', bl, NULL);
-	tb_raw(t, body, bl);
-	tb_pad(t);
-}
-
-static void tb_end(struct tarb *t)
-{
-	static const uint8_t z[1024];
-	tb_raw(t, z, 1024);
-}
-
-static const char sig1808[1808];
-
-enum { P_MAGIC = 1, P_MANIFEST = 2, P_RUNTIME = 4, P_ELF = 8, P_MEAS = 16 };
-
-static void tb_std(struct tarb *t, unsigned parts)
-{
-	if (parts & P_MAGIC)
-		tb_str(t, "EIMAGE", EIMG_IMAGE_MAGIC);
-	if (parts & P_MANIFEST)
-		tb_str(t, "manifest.json", "{}\n");
-	if (parts & P_RUNTIME)
-		tb_str(t, "runtime.json", "{}\n");
-	if (parts & P_ELF)
-		tb_str(t, "enclave.elf", "\177ELF");
-}
-
 static void run_reject(struct tarb *t, const char *want)
 {
 	expect_reject(t->p, t->len, want);
@@ -779,8 +815,6 @@ static void run_reject(struct tarb *t, const char *want)
 	t->p = NULL;
 	t->len = 0;
 }
-
-#define HEAD (P_MAGIC | P_MANIFEST | P_RUNTIME | P_ELF)
 
 static void test_builder_positive_control(void **state)
 {

@@ -61,7 +61,8 @@ typedef struct eimg_image {
 /* Reads and strictly validates an archive (never extracts to disk).
  * source names the input in error messages.  eimg_image_read_file streams the
  * file through libarchive ("-" reads standard input); peak memory is the sum of
- * the member sizes plus a 64 KiB read buffer.  files/keys come back sorted;
+ * the member sizes plus a 64 KiB read buffer; a declared size is never
+ * allocated beyond what the input can hold.  files/keys come back sorted;
  * runtime_json is always set (the member is required). */
 int eimg_image_read_file(const char *path, eimg_image **out, eimg_error *err);
 int eimg_image_read_buffer(const char *source, const uint8_t *buf, size_t len,
