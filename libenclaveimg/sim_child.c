@@ -78,6 +78,80 @@ static void send_msg(int fd, uint32_t type, uint64_t a, const char *msg)
 
 /* ---------------------------------------------------------------- worker */
 
+int eimg_sim_worker_alloc(struct sim_worker_args *w)
+{
+	size_t m = w->max_message ? w->max_message : 1;
+	w->in = malloc(m);
+	w->out = malloc(CH_HDR + m);
+	w->rbuf = malloc(CH_IOBUF);
+	w->wbuf = malloc(CH_IOBUF);
+	w->rlen = w->roff = w->wlen = 0;
+	if (!w->in || !w->out || !w->rbuf || !w->wbuf) {
+		eimg_sim_worker_free(w);
+		return -1;
+	}
+	/* touch everything now: in the sandbox no page may need a new mapping */
+	memset(w->in, 0, m);
+	memset(w->out, 0, CH_HDR + m);
+	memset(w->rbuf, 0, CH_IOBUF);
+	memset(w->wbuf, 0, CH_IOBUF);
+	return 0;
+}
+
+void eimg_sim_worker_free(struct sim_worker_args *w)
+{
+	free(w->in);
+	free(w->out);
+	free(w->rbuf);
+	free(w->wbuf);
+	w->in = w->out = w->rbuf = w->wbuf = NULL;
+}
+
+static int flush_w(struct sim_worker_args *w)
+{
+	int rc = write_all(w->fd, w->wbuf, w->wlen);
+	w->wlen = 0;
+	return rc;
+}
+
+/* Queues a frame whose header is at f (payload follows it); large frames
+ * and log lines go out at once. */
+static int send_frame(struct sim_worker_args *w, const uint8_t *f, size_t len, bool now)
+{
+	if (!now && len <= CH_IOBUF - w->wlen) {
+		memcpy(w->wbuf + w->wlen, f, len);
+		w->wlen += len;
+		return 0;
+	}
+	if (w->wlen && flush_w(w))
+		return -1;
+	return write_all(w->fd, f, len);
+}
+
+/* Ensures n bytes are buffered (n <= CH_IOBUF).  Flushes pending replies
+ * before blocking.  1 ok, 0 clean EOF at a frame boundary, -1 error. */
+static int fill(struct sim_worker_args *w, size_t n)
+{
+	while (w->rlen - w->roff < n) {
+		if (w->roff) {
+			memmove(w->rbuf, w->rbuf + w->roff, w->rlen - w->roff);
+			w->rlen -= w->roff;
+			w->roff = 0;
+		}
+		if (w->wlen && flush_w(w))
+			return -1;
+		ssize_t r = read(w->fd, w->rbuf + w->rlen, CH_IOBUF - w->rlen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return w->rlen == w->roff ? 0 : -1;
+		w->rlen += (size_t)r;
+	}
+	return 1;
+}
+
 struct log_ctx {
 	struct sim_worker_args *w;
 	int failed;
@@ -93,29 +167,45 @@ static void worker_log(void *ctx, const char *text, size_t len)
 		return;
 	}
 	eimg_ch_header(f, (uint32_t)len, CH_LOG, 0, 0);
-	if (write_all(lc->w->fd, f, CH_HDR + len) != 0)
+	if (send_frame(lc->w, f, CH_HDR + len, true) != 0)
 		lc->failed = 1;
 }
 
 int eimg_sim_worker(struct sim_worker_args *w)
 {
-	uint8_t hdr[CH_HDR];
 	for (;;) {
-		int r = read_all(w->fd, hdr, CH_HDR);
+		int r = fill(w, CH_HDR);
 		if (r == 0)
 			return 0;
 		if (r < 0)
 			return CHILD_EXIT_PROTOCOL;
+		const uint8_t *hdr = w->rbuf + w->roff;
 		uint32_t len = eimg_get_le32(hdr), type = eimg_get_le32(hdr + 4);
 		if (type != CH_REQ || len > w->max_message)
 			return CHILD_EXIT_PROTOCOL;
-		if (len && read_all(w->fd, w->in, len) != 1)
-			return CHILD_EXIT_PROTOCOL;
+		w->roff += CH_HDR;
+		const uint8_t *msg;
+		if (len <= CH_IOBUF) {
+			if (fill(w, len) != 1)
+				return CHILD_EXIT_PROTOCOL;
+			msg = w->rbuf + w->roff;
+			w->roff += len;
+		} else {
+			/* a large message: what is buffered, then the rest directly */
+			size_t have = w->rlen - w->roff;
+			memcpy(w->in, w->rbuf + w->roff, have);
+			w->roff = w->rlen = 0;
+			if (read_all(w->fd, w->in + have, len - have) != 1)
+				return CHILD_EXIT_PROTOCOL;
+			msg = w->in;
+		}
 		struct eimg_sim_result res;
 		struct log_ctx lc = { w, 0 };
 		eimg_error err;
-		if (eimg_sim_call(w->enclave, w->tcs, w->in, len, w->out + CH_HDR, w->max_message, worker_log, &lc,
+		if (eimg_sim_call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log, &lc,
 				  &res, &err) != EIMG_OK) {
+			if (w->wlen)
+				flush_w(w);
 			send_msg(w->fd, CH_HOSTERR, 0, err.msg);
 			return CHILD_EXIT_HOSTERR;
 		}
@@ -123,11 +213,14 @@ int eimg_sim_worker(struct sim_worker_args *w)
 			return CHILD_EXIT_PROTOCOL;
 		uint32_t rlen = res.status == EIMG_ECALL_OK ? (uint32_t)res.detail : 0;
 		eimg_ch_header(w->out, rlen, CH_REPLY, res.status, res.detail);
-		if (write_all(w->fd, w->out, CH_HDR + rlen) != 0)
+		if (send_frame(w, w->out, CH_HDR + rlen, false) != 0)
 			return CHILD_EXIT_PROTOCOL;
-		/* the reply may hold secrets of the client: do not keep it around */
+		/* the reply may hold a client's secrets: do not keep it around */
 		if (rlen)
 			memset(w->out + CH_HDR, 0, rlen);
+		/* nothing more buffered: the replies go out before we block */
+		if (w->rlen == w->roff && w->wlen && flush_w(w))
+			return CHILD_EXIT_PROTOCOL;
 	}
 }
 
@@ -138,6 +231,7 @@ static uint64_t g_size;
 static int g_fd0 = -1;
 static __thread int t_fd = -1;
 static __thread uint32_t t_tcs;
+static __thread struct sim_worker_args *t_w;
 
 static void fault_handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -160,6 +254,9 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
 	for (int i = 0; i < CHF_N; i++)
 		eimg_le64(f + CH_HDR + 8 * i, v[i]);
 	int fd = t_fd >= 0 ? t_fd : g_fd0;
+	/* replies to earlier messages still batched go first */
+	if (t_w && t_w->wlen && t_w->wlen <= CH_IOBUF)
+		(void)!write(fd, t_w->wbuf, t_w->wlen);
 	(void)!write(fd, f, sizeof f);
 	_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
 }
@@ -255,6 +352,7 @@ static void *child_thread_main(void *arg)
 	struct child_thread *ct = arg;
 	t_fd = ct->w.fd;
 	t_tcs = ct->w.tcs;
+	t_w = &ct->w;
 	if (alt_stack() != 0)
 		_exit(CHILD_EXIT_HOSTERR);
 	__atomic_store_n(&ct->ready, 1, __ATOMIC_RELEASE);
@@ -291,16 +389,12 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	/* All buffers before the sandbox: afterwards not even malloc may ask
 	 * the kernel for memory. */
 	for (uint32_t i = 0; i < n; i++) {
-		ct[i].w = (struct sim_worker_args){ e, i, fds[i], max_message, NULL, NULL, 1 };
-		ct[i].w.in = malloc(max_message ? max_message : 1);
-		ct[i].w.out = malloc(CH_HDR + max_message);
-		if (!ct[i].w.in || !ct[i].w.out) {
+		ct[i].w = (struct sim_worker_args){ .enclave = e, .tcs = i, .fd = fds[i], .max_message = max_message,
+						    .sandboxed = 1 };
+		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");
 			_exit(CHILD_EXIT_LOADERR);
 		}
-		/* touch them so that no page fault needs new mappings later */
-		memset(ct[i].w.in, 0, max_message ? max_message : 1);
-		memset(ct[i].w.out, 0, CH_HDR + max_message);
 	}
 	if (install_handlers() != 0 || alt_stack() != 0) {
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "installing signal handlers failed");
@@ -330,5 +424,6 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	if (write_all(fds[0], hdr, CH_HDR) != 0)
 		_exit(CHILD_EXIT_PROTOCOL);
 	ct[0].w.fd = fds[0];
+	t_w = &ct[0].w;
 	_exit(eimg_sim_worker(&ct[0].w));
 }

@@ -45,7 +45,15 @@ struct sim_worker_args {
 	size_t max_message;
 	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
 	int sandboxed;        /* child process: exit the process on EOF/errors */
+	uint8_t *rbuf, *wbuf; /* preallocated: CH_IOBUF each (batched channel I/O) */
+	size_t rlen, roff, wlen;
 };
+
+#define CH_IOBUF 65536
+
+/* Allocates in/out/rbuf/wbuf for a worker (before any sandbox); frees them. */
+int eimg_sim_worker_alloc(struct sim_worker_args *w);
+void eimg_sim_worker_free(struct sim_worker_args *w);
 
 /* Child process: loads, sandboxes, serves; never returns. */
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,

@@ -90,6 +90,8 @@ struct req {
 struct client {
 	int in_fd, out_fd;
 	bool is_stdio, eof, closing, dead;
+	bool out_nonblock;        /* writes never block: try them right away */
+	int out_saved_flags;      /* stdout's flags to restore, or -1 */
 	struct eimg_frame_parser parser;
 	struct buf out;
 	struct req *head, *tail;  /* requests not yet answered to the client */
@@ -258,6 +260,20 @@ static struct client *client_new(struct runner *R, int in_fd, int out_fd, bool i
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->is_stdio = is_stdio;
+	c->out_saved_flags = -1;
+	c->out_nonblock = !is_stdio;
+	if (is_stdio) {
+		/* A pipe or socket on stdout is made non-blocking for the run (and
+		 * restored): replies then go out without waiting for poll.  A
+		 * terminal or file is left alone. */
+		struct stat st;
+		int fl = fcntl(out_fd, F_GETFL);
+		if (fl >= 0 && fstat(out_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+		    fcntl(out_fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+			c->out_saved_flags = fl;
+			c->out_nonblock = true;
+		}
+	}
 	eimg_frame_parser_init(&c->parser, R->max, R->o->lines);
 	R->clients[R->nclients++] = c;
 	return c;
@@ -308,6 +324,8 @@ static void client_close(struct runner *R, unsigned idx)
 	}
 	eimg_frame_parser_free(&c->parser);
 	buf_free(&c->out);
+	if (c->out_saved_flags >= 0)
+		fcntl(c->out_fd, F_SETFL, c->out_saved_flags);
 	if (!c->is_stdio)
 		close(c->in_fd);
 	free(c);
@@ -421,7 +439,7 @@ static void client_read(struct runner *R, struct client *c)
 static void client_write(struct client *c)
 {
 	size_t n = buf_avail(&c->out);
-	if (c->is_stdio && n > STDIO_WCHUNK)
+	if (!c->out_nonblock && n > STDIO_WCHUNK)
 		n = STDIO_WCHUNK;
 	ssize_t w = c->is_stdio ? write(c->out_fd, c->out.p + c->out.off, n)
 				: send(c->out_fd, c->out.p + c->out.off, n, MSG_NOSIGNAL);
@@ -777,9 +795,8 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 		}
 		for (uint32_t i = 0; i < R->nch; i++) {
 			struct sim_worker_args *w = &R->wargs[i];
-			*w = (struct sim_worker_args){ R->enclave, i, child_fds[i], R->max, malloc(R->max ? R->max : 1),
-						       malloc(CH_HDR + R->max), 0 };
-			if (!w->in || !w->out) {
+			*w = (struct sim_worker_args){ .enclave = R->enclave, .tcs = i, .fd = child_fds[i], .max_message = R->max };
+			if (eimg_sim_worker_alloc(w) != 0) {
 				rc = eimg_err_nomem(err);
 				goto out;
 			}
@@ -922,8 +939,14 @@ int eimg_run(const eimg_layout *l, const uint8_t mrenclave[32], const struct eim
 	double stop_deadline = 0;
 	for (;;) {
 		dispatch(&R);
-		for (unsigned i = 0; i < R.nclients; i++)
+		for (uint32_t i = 0; i < R.nch; i++)
+			if (buf_avail(&R.ch[i].out) && !R.ch[i].eof)
+				chan_write(&R, &R.ch[i]);   /* non-blocking: no need to wait for poll */
+		for (unsigned i = 0; i < R.nclients; i++) {
 			client_flush_replies(&R, R.clients[i]);
+			if (R.clients[i]->out_nonblock && buf_avail(&R.clients[i]->out) && !R.clients[i]->dead)
+				client_write(R.clients[i]);
+		}
 		/* drop finished or broken clients */
 		for (unsigned i = 0; i < R.nclients;) {
 			struct client *c = R.clients[i];
@@ -1069,8 +1092,7 @@ out:
 		for (uint32_t i = 0; i < R.nch; i++) {
 			if (i < R.nthreads)
 				close(R.wargs[i].fd);
-			free(R.wargs[i].in);
-			free(R.wargs[i].out);
+			eimg_sim_worker_free(&R.wargs[i]);
 		}
 	}
 	if (!R.abandon) {
