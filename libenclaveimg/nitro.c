@@ -496,12 +496,14 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 	}
 	/* The manifest inside the application ramdisk (the second one). */
 	if (mem && l->nramdisks == 2) {
-		const struct eimg_eif_section *s = &l->sections[l->nsections - 1 - (l->signature >= 0)];
+		const struct eimg_eif_section *s = NULL;
+		for (unsigned i = 0; i < l->nsections; i++)
+			if (l->sections[i].type == EIMG_EIF_RAMDISK)
+				s = &l->sections[i]; /* the last one: the application */
 		const uint8_t *data;
 		size_t dlen;
 		eimg_error ignored;
-		if (s->type == EIMG_EIF_RAMDISK &&
-		    eimg_cpio_find(source, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size,
+		if (s && eimg_cpio_find(source, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size,
 				   EIMG_NITRO_MANIFEST_PATH, &data, &dlen, &ignored) == EIMG_OK &&
 		    dlen <= EIMG_MANIFEST_MAX_BYTES) {
 			r->manifest = malloc(dlen + 1);
