@@ -32,28 +32,11 @@ int eimg_detect_input(const uint8_t *head, size_t len)
 int eimg_measurement_json_sgx(const struct eimg_sgx_measurement *m, char **out, size_t *len, eimg_error *err)
 {
 	char hex[65];
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "format", EIMG_MEASUREMENT_FORMAT,
-			      "target", "sgx", "layout_version", EIMG_LAYOUT_VERSION, "mode", eimg_mode_name(m->mode),
-			      "mrenclave", eimg_hex(m->mrenclave, 32, hex), "enclave_size", (json_int_t)m->enclave_size);
-	if (!o)
-		return eimg_err_nomem(err);
-	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
-	json_decref(o);
-	if (!s)
-		return eimg_err_nomem(err);
-	size_t n = strlen(s);
-	char *r = malloc(n + 2);
-	if (!r) {
-		free(s);
-		return eimg_err_nomem(err);
-	}
-	memcpy(r, s, n);
-	r[n] = '\n';
-	r[n + 1] = '\0';
-	free(s);
-	*out = r;
-	*len = n + 1;
-	return EIMG_OK;
+	return eimg_json_dump(json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "format", EIMG_MEASUREMENT_FORMAT, "target",
+					"sgx", "layout_version", EIMG_LAYOUT_VERSION, "mode", eimg_mode_name(m->mode),
+					"mrenclave", eimg_hex(m->mrenclave, 32, hex), "enclave_size",
+					(json_int_t)m->enclave_size),
+			      out, len, err);
 }
 
 int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, eimg_error *err)
@@ -61,25 +44,9 @@ int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, 
 	char h[3][97];
 	for (int i = 0; i < 3; i++)
 		eimg_hex(pcr012 + 48 * i, 48, h[i]);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", EIMG_MEASUREMENT_FORMAT, "target", "nitro",
-			      "hash_algorithm", "sha384", "pcr0", h[0], "pcr1", h[1], "pcr2", h[2]);
-	if (!o)
-		return eimg_err_nomem(err);
-	char *sj = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
-	json_decref(o);
-	if (!sj)
-		return eimg_err_nomem(err);
-	size_t n = strlen(sj);
-	char *r = realloc(sj, n + 2);
-	if (!r) {
-		free(sj);
-		return eimg_err_nomem(err);
-	}
-	r[n] = '\n';
-	r[n + 1] = '\0';
-	*out = r;
-	*len = n + 1;
-	return EIMG_OK;
+	return eimg_json_dump(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", EIMG_MEASUREMENT_FORMAT, "target",
+					"nitro", "hash_algorithm", "sha384", "pcr0", h[0], "pcr1", h[1], "pcr2", h[2]),
+			      out, len, err);
 }
 
 static void fill_measurement(const eimg_manifest *man, const eimg_layout *l, struct eimg_sgx_measurement *m)

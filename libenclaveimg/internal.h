@@ -46,6 +46,11 @@ int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
 void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
 
+/* Serialises a jansson value (taking the reference, also on failure) with
+ * sorted keys, two-space indent and a trailing newline.  len may be NULL. */
+struct json_t;
+int eimg_json_dump(struct json_t *o, char **out, size_t *len, eimg_error *err);
+
 /* Wipes then frees (for key material). */
 void eimg_free_secret(void *p, size_t len);
 

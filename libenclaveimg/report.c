@@ -84,21 +84,8 @@ static void perm_string(uint64_t secinfo, char out[4])
 
 static char *dump_json(json_t *o)
 {
-	if (!o)
-		return NULL;
-	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
-	json_decref(o);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *r = realloc(s, n + 2);
-	if (!r) {
-		free(s);
-		return NULL;
-	}
-	r[n] = '\n';
-	r[n + 1] = '\0';
-	return r;
+	char *s = NULL;
+	return eimg_json_dump(o, &s, NULL, NULL) == EIMG_OK ? s : NULL;
 }
 
 char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
