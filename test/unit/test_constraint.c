@@ -471,6 +471,73 @@ static void test_check_expire(void **state)
 	expect_match("C:" H1, &id, mar31);
 }
 
+/* The EXPIRE instant for many (now, period) pairs against an independent
+ * implementation in Python (datetime + calendar.monthrange). */
+static void test_expire_python(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/python3", X_OK) != 0) {
+		print_message("skipped: /usr/bin/python3 not available\n");
+		skip();
+	}
+	enum { N = 400 };
+	static uint64_t nows[N];
+	static unsigned per[N][4];
+	char path[] = "/tmp/eimg-expire-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17; /* xorshift: fixed sequence */
+		nows[i] = x % 4000000000ull;
+		per[i][0] = (unsigned)(x >> 32) % 31;
+		per[i][1] = (unsigned)(x >> 40) % 40;
+		per[i][2] = (unsigned)(x >> 48) % 11;
+		per[i][3] = (unsigned)(x >> 52) % 400;
+		if (i % 4 == 0) /* month ends: the clamping cases */
+			nows[i] = 1709208000ull + (uint64_t)(i % 31) * 86400 * 30 + 86399;
+		fprintf(f, "%llu %u %u %u %u\n", (unsigned long long)nows[i], per[i][0], per[i][1], per[i][2], per[i][3]);
+	}
+	fclose(f);
+	static const char script[] =
+		"import sys, calendar, datetime\n"
+		"for line in open(sys.argv[1]):\n"
+		"    now, y, m, w, d = map(int, line.split())\n"
+		"    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=now)\n"
+		"    ny, nm = divmod(t.year * 12 + t.month - 1 - (y * 12 + m), 12)\n"
+		"    day = min(t.day, calendar.monthrange(ny, nm + 1)[1])\n"
+		"    r = t.replace(year=ny, month=nm + 1, day=day) - datetime.timedelta(days=7 * w + d)\n"
+		"    print('%04d-%02d-%02dT%02d:%02d:%02dZ' % (r.year, r.month, r.day, r.hour, r.minute, r.second))\n";
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 - '%s' <<'EOF'\n%sEOF\n", path, script);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	struct eimg_identity id = sgx_id();
+	id.timestamp = 0;
+	char line[128];
+	int n = 0;
+	while (n < N && fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = 0;
+		char text[200], period[64] = "P";
+		size_t o = 1;
+		const char u[4] = { 'Y', 'M', 'W', 'D' };
+		for (int k = 0; k < 4; k++)
+			o += (size_t)snprintf(period + o, sizeof(period) - o, "%u%c", per[n][k], u[k]);
+		snprintf(text, sizeof(text), "C:" H1 " EXPIRE:%s", period);
+		struct eimg_constraint_failure fl = expect_fail1(text, &id, nows[n], "EXPIRE");
+		if (!strstr(fl.expected, line))
+			fail_msg("now %llu %s: C says \"%s\", Python %s", (unsigned long long)nows[n], period,
+				 fl.expected, line);
+		n++;
+	}
+	int st = pclose(p);
+	unlink(path);
+	assert_int_equal(st, 0);
+	assert_int_equal(n, N);
+}
+
 static void test_check_pcr(void **state)
 {
 	(void)state;
@@ -543,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_check_revoke),
 		cmocka_unit_test(test_check_security),
 		cmocka_unit_test(test_check_expire),
+		cmocka_unit_test(test_expire_python),
 		cmocka_unit_test(test_check_pcr),
 		cmocka_unit_test(test_failure_list),
 	};
