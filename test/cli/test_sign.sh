@@ -285,6 +285,16 @@ expect_same one.sig three.sig
 base64 < s_dgst.bin > s.b64
 expect 0 enclave-sign attach -s s.b64 -p pub.pem $common -o four.sig
 expect_same one.sig four.sig
+# PKCS#1 and DER public keys.
+openssl rsa -in key.pem -RSAPublicKey_out -out pub1.pem 2>/dev/null
+openssl rsa -in key.pem -pubout -outform DER -out pub.der 2>/dev/null
+expect 0 enclave-sign attach -s s_dgst.bin -p pub1.pem $common -o six.sig
+expect_same one.sig six.sig
+expect 0 enclave-sign attach -s s_dgst.bin -p pub.der $common -o seven.sig
+expect_same one.sig seven.sig
+expect 0 enclave-sign verify --json --mrenclave $MRE_SIG1 seven.sig
+echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["verified"]=="valid" and d["isvsvn"]==9 and d["format"]=="SIGSTRUCT", d' ||
+	_t_failmsg "verify --json"
 # Certificate as the public key.
 openssl req -new -x509 -key key.pem -subj /CN=signer -days 1 -out cert.pem 2>/dev/null
 expect 0 enclave-sign attach -s s_dgst.bin -p cert.pem $common -o five.sig
