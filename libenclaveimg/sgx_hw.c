@@ -17,6 +17,7 @@
 #include <cpuid.h>
 #endif
 
+#include "enclave_abi.h"
 #include "eimg/sgxs.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
@@ -850,4 +851,50 @@ int eimg_sgx_hw_enter(eimg_sgx_hw_enclave *e, uint32_t thread, const struct eimg
 	if (err)
 		err->sys_errno = EFAULT;
 	return rc;
+}
+
+static bool overlaps(const eimg_sgx_hw_enclave *e, const void *p, size_t len)
+{
+	uint64_t a = (uint64_t)(uintptr_t)p, end;
+	if (len == 0)
+		return false;
+	if (eimg_add_overflow(a, len, &end))
+		return true;
+	return a < e->base + e->size && end > e->base;
+}
+
+int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		     eimg_error *err)
+{
+	if (!e || !res || (in_len && !in) || (out_cap && !out))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "SGX call: missing argument");
+	if (tcs >= e->threads)
+		return eimg_err(err, EIMG_EINVAL, NULL, "no TCS %" PRIu32 " (the enclave has %" PRIu32 ")", tcs, e->threads);
+	if (overlaps(e, in, in_len) || overlaps(e, out, out_cap))
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "host buffer inside the enclave");
+	struct eimg_sgx_hw_call c = { EIMG_ECALL_MESSAGE, (uint64_t)(uintptr_t)in, in_len, (uint64_t)(uintptr_t)out,
+				      out_cap };
+	for (;;) {
+		struct eimg_sgx_hw_exit x;
+		int rc = eimg_sgx_hw_enter(e, tcs, &c, &x, err);
+		if (rc)
+			return rc;
+		if (x.rdi == EIMG_EEXIT_RETURN) {
+			if (x.rsi == EIMG_ECALL_OK && x.rdx > out_cap)
+				return eimg_err(err, EIMG_EINVAL, NULL,
+						"the enclave claims a reply of %" PRIu64 " bytes in a %zu-byte buffer", x.rdx,
+						out_cap);
+			res->status = x.rsi;
+			res->detail = x.rdx;
+			return EIMG_OK;
+		}
+		if (x.rdi != EIMG_EEXIT_OCALL)
+			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %" PRIu64, x.rdi);
+		if (x.rsi != EIMG_OCALL_LOG)
+			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %" PRIu64, x.rsi);
+		if (log)
+			log(log_ctx, (const char *)out, x.rdx < out_cap ? (size_t)x.rdx : out_cap);
+		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, 0, 0, 0, 0 };
+	}
 }

@@ -25,7 +25,7 @@
 #define FAKE_FD 4242
 #define FAKE_MAX_MAPS 128
 
-enum { FAKE_ECHO = 0, FAKE_FAULT = 1 };
+enum { FAKE_ECHO = 0, FAKE_FAULT = 1, FAKE_RUNTIME = 2 };
 
 struct fake_sgx {
 	/* the platform */
@@ -49,6 +49,12 @@ struct fake_sgx {
 	size_t nmaps;
 	unsigned enters;
 	uint64_t last_tcs;
+	/* FAKE_RUNTIME: a message pending across the log ocall */
+	const uint8_t *msg_in;
+	size_t msg_len;
+	uint8_t *msg_out;
+	size_t msg_cap;
+	bool pending;
 	int init_errno;            /* errno of the last refused INIT, 0 if none */
 };
 
@@ -437,6 +443,37 @@ static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx, u
 		run->exception_vector = 14;
 		run->exception_error_code = 0x8007;
 		run->exception_addr = f->base + 0x1000;
+	} else if (f->enter_mode == FAKE_RUNTIME) {
+		/* the runtime's ABI (enclave_abi.h): MESSAGE -> a log ocall -> RESUME -> reply reversed */
+		f->enters++;
+		f->last_tcs = tcs;
+		run->function = EIMG_ENCLU_EEXIT;
+		if (rdi == 1 && !f->pending) {
+			f->msg_in = (const uint8_t *)rsi;
+			f->msg_len = rdx;
+			f->msg_out = (uint8_t *)r8;
+			f->msg_cap = r9;
+			f->pending = true;
+			int n = snprintf((char *)f->msg_out, f->msg_cap, "got %zu bytes", f->msg_len);
+			ordi = 2; /* EIMG_EEXIT_OCALL */
+			orsi = 1; /* EIMG_OCALL_LOG */
+			ordx = n;
+		} else if (rdi == 2 && f->pending) {
+			f->pending = false;
+			ordi = 1;
+			if (f->msg_len > f->msg_cap) {
+				orsi = 3; /* ETOOBIG */
+				ordx = (long)f->msg_len;
+			} else {
+				for (size_t i = 0; i < f->msg_len; i++)
+					f->msg_out[i] = f->msg_in[f->msg_len - 1 - i];
+				orsi = 0;
+				ordx = (long)f->msg_len;
+			}
+		} else {
+			ordi = 1;
+			orsi = 5; /* EBADOP */
+		}
 	} else {
 		f->enters++;
 		f->last_tcs = tcs;

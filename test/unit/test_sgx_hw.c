@@ -373,6 +373,57 @@ static void test_enter_exception(void **state)
 	fake_release(&fk);
 }
 
+static void collect_log(void *ctx, const char *text, size_t len)
+{
+	snprintf(ctx, 64, "%.*s", (int)len, text);
+}
+
+/* eimg_sgx_hw_call: the message ABI with a log ocall, as eimg_sim_call */
+static void test_call(void **state)
+{
+	(void)state;
+	need_key();
+	setup_input();
+	eimg_layout *l = make_layout();
+	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_error err;
+	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
+	sign(mr, false, 0x3, ss);
+	fresh_fake();
+	eimg_sgx_hw_enclave *e = NULL;
+	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
+	fk.enter_mode = FAKE_RUNTIME;
+	uint8_t out[64];
+	char logged[64] = "";
+	struct eimg_sim_result res;
+	int rc = eimg_sgx_hw_call(e, 1, (const uint8_t *)"hello", 5, out, sizeof(out), collect_log, logged, &res, &err);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_string_equal(logged, "got 5 bytes");
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.detail, 5);
+	assert_memory_equal(out, "olleh", 5);
+	assert_int_equal(fk.enters, 2); /* MESSAGE, then RESUME after the ocall */
+	/* reply too large for the buffer: the enclave's verdict, not a host error */
+	rc = eimg_sgx_hw_call(e, 0, (const uint8_t *)"hello world", 11, out, 8, NULL, NULL, &res, &err);
+	assert_int_equal(rc, EIMG_OK);
+	assert_int_equal(res.status, 3);
+	assert_int_equal(res.detail, 11);
+	/* host buffers inside the enclave are refused before entering */
+	unsigned before = fk.enters;
+	assert_int_equal(eimg_sgx_hw_call(e, 0, (const uint8_t *)(uintptr_t)(fk.base + 0x100), 4, out, sizeof(out),
+					  NULL, NULL, &res, &err), EIMG_EINTERNAL);
+	assert_int_equal(eimg_sgx_hw_call(e, 2, out, 1, out, sizeof(out), NULL, NULL, &res, &err), EIMG_EINVAL);
+	assert_int_equal(fk.enters, before);
+	/* an exception inside the enclave ends the call with the exception's message */
+	fk.enter_mode = FAKE_FAULT;
+	assert_int_equal(eimg_sgx_hw_call(e, 0, out, 1, out, sizeof(out), NULL, NULL, &res, &err), EIMG_EIO);
+	assert_non_null(strstr(err.msg, "#PF"));
+	eimg_sgx_hw_unload(e);
+	eimg_layout_free(l);
+	fake_release(&fk);
+}
+
 static void test_debug_launch(void **state)
 {
 	(void)state;
@@ -841,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_fake_refusals),
 		cmocka_unit_test(test_load_good),
 		cmocka_unit_test(test_enter_exception),
+		cmocka_unit_test(test_call),
 		cmocka_unit_test(test_debug_launch),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_bad_layout_for_driver),

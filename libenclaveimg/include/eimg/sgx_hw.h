@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "eimg/error.h"
 #include "eimg/layout.h"
+#include "eimg/sim.h"
 
 #define EIMG_SGX_DEVICE "/dev/sgx_enclave"
 
@@ -79,6 +80,15 @@ struct eimg_sgx_hw_exit {
  * per TCS at a time. */
 int eimg_sgx_hw_enter(eimg_sgx_hw_enclave *e, uint32_t thread, const struct eimg_sgx_hw_call *in,
 		      struct eimg_sgx_hw_exit *out, eimg_error *err);
+
+/* One message, as eimg_sim_call() does it in simulation: enters TCS tcs
+ * with EIMG_ECALL_MESSAGE (enclave_abi.h), serves the enclave's ocalls (log
+ * lines go to log) until it returns, and puts the enclave's verdict in res.
+ * in and out must lie outside the enclave.  Fails for host-side problems
+ * and for an exception in the enclave (EIMG_EIO, the message says which). */
+int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		     eimg_error *err);
 
 /* Unmaps the enclave and closes the device (the kernel frees its EPC). */
 void eimg_sgx_hw_unload(eimg_sgx_hw_enclave *e);
