@@ -203,6 +203,21 @@ def part_b(bindir):
                 check(False, "%s: enclave-measure --sgxs" % what)
         check(len(seen) == len([v for v in VARIANTS if have_openssl or "user_keys" not in v[1]]),
               "every variant has its own MRENCLAVE")
+        # The examples (real runtime ELFs with relocations and RELRO), if built.
+        exdir = os.path.join(os.path.dirname(bindir), "examples")
+        for ex in sorted(os.listdir(exdir)) if os.path.isdir(exdir) else []:
+            yaml = os.path.join(exdir, ex, "enclave.yaml")
+            if not os.path.exists(yaml):
+                continue
+            img = os.path.join(tmp, "example-%s.eimg" % ex)
+            out = run([build, "-f", yaml, "-o", img, "--json"], tmp)
+            if out is None:
+                check(False, "example %s: enclave-build" % ex)
+                continue
+            built = json.loads(out)["mrenclave"]
+            indep = sm.measure_image(img)
+            check(built == indep["mrenclave"], "example %s: enclave-build %s, independent %s"
+                  % (ex, built, indep["mrenclave"]))
         return None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
