@@ -115,3 +115,8 @@ uint32_t eimg_crc32_zlib(uint32_t crc, const uint8_t *p, size_t n)
 {
 	return crc_zlib(crc, p, n);
 }
+
+uint32_t eimg_crc32_combine(uint32_t a, uint32_t b, uint64_t len_b)
+{
+	return (uint32_t)crc32_combine(a, b, (z_off_t)len_b);
+}

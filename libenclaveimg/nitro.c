@@ -435,7 +435,7 @@ static int read_section(int fd, const char *name, const struct eimg_eif_section 
 }
 
 static int audit(const char *source, const uint8_t *mem, size_t len, int fd, const struct eimg_nitro_audit_opts *o,
-		 eimg_nitro_report **out, eimg_error *err)
+		 eimg_nitro_report **out, struct eimg_nitro_digest *dg_out, eimg_error *err)
 {
 	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
 	eimg_nitro_report *r = calloc(1, sizeof(*r));
@@ -521,6 +521,8 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 				    memcmp(r->manifest, o->manifest_json, o->manifest_len) == 0;
 	*out = r;
 	r = NULL;
+	if (dg_out)
+		*dg_out = dg;
 	rc = EIMG_OK;
 out:
 	free(sec);
@@ -531,7 +533,7 @@ out:
 int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
 			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err)
 {
-	return audit(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, opts, out, err);
+	return audit(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, opts, out, NULL, err);
 }
 
 int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *opts,
@@ -540,7 +542,7 @@ int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
-	int rc = audit(path, NULL, 0, fd, opts, out, err);
+	int rc = audit(path, NULL, 0, fd, opts, out, NULL, err);
 	close(fd);
 	return rc;
 }
@@ -829,36 +831,51 @@ fail:
 	return rc;
 }
 
-/* Audits the EIF and builds the payload, protected header and Sig_structure. */
-static int prepare(const char *source, const uint8_t *eif, size_t len, int alg, uint8_t **prot, size_t *plen,
-		   uint8_t **payload, size_t *paylen, uint8_t **tbs, size_t *tbslen, eimg_error *err)
+/* What signing needs from the EIF: its audit (layout, PCR0, CRC). */
+struct target {
+	const char *source;
+	const uint8_t *mem;          /* memory input, or NULL */
+	size_t len;
+	int fd;                      /* file input */
+	eimg_nitro_report *r;
+	struct eimg_nitro_digest dg;
+};
+
+static int open_target(struct target *t, eimg_error *err)
 {
-	eimg_nitro_report *r = NULL;
-	struct eimg_nitro_audit_opts ao = { 1, 0, NULL, 0 }; /* time does not matter here */
-	int rc = eimg_nitro_audit_buffer(source, eif, len, &ao, &r, err);
+	struct eimg_nitro_audit_opts ao = { 1, 0, NULL, 0 }; /* certificate times do not matter here */
+	int rc = audit(t->source, t->mem, t->len, t->fd, &ao, &t->r, &t->dg, err);
 	if (rc)
 		return rc;
-	if (!r->crc_ok) {
-		rc = eimg_nitro_report_verdict(r, err);
-		goto out;
-	}
-	rc = eimg_nitro_payload_encode(r->pcr0, payload, paylen, err);
+	if (!t->r->crc_ok)
+		return eimg_nitro_report_verdict(t->r, err);
+	const eimg_eif_layout *l = &t->r->layout;
+	if (l->signature >= 0 && (unsigned)l->signature != l->nsections - 1)
+		return eimg_err(err, EIMG_EINVAL, t->source, "the signature section is not the last section");
+	if (l->signature < 0 && l->nsections >= EIMG_EIF_MAX_SECTIONS)
+		return eimg_err(err, EIMG_EINVAL, t->source, "no room for a signature section (%u sections)", l->nsections);
+	return EIMG_OK;
+}
+
+/* The payload, protected header and Sig_structure for PCR0 and an algorithm. */
+static int tbs_for(const eimg_nitro_report *r, int alg, uint8_t **prot, size_t *plen, uint8_t **payload,
+		   size_t *paylen, uint8_t **tbs, size_t *tbslen, eimg_error *err)
+{
+	int rc = eimg_nitro_payload_encode(r->pcr0, payload, paylen, err);
 	if (!rc)
 		rc = eimg_cose_protected_encode(alg, prot, plen, err);
 	if (!rc)
 		rc = eimg_cose_tbs(*prot, *plen, *payload, *paylen, tbs, tbslen, err);
-out:
-	eimg_nitro_report_free(r);
 	return rc;
 }
 
-static int finish(const char *source, const uint8_t *eif, size_t len, const eimg_x509 *x, int alg,
-		  uint8_t *prot, size_t plen, uint8_t *payload, size_t paylen, const uint8_t *rs, size_t rslen,
-		  uint8_t **out, size_t *out_len, eimg_error *err)
+/* The signature section's bytes. */
+static int section_for(const eimg_x509 *x, int alg, uint8_t *prot, size_t plen, uint8_t *payload, size_t paylen,
+		       const uint8_t *rs, size_t rslen, uint8_t **sec, size_t *seclen, eimg_error *err)
 {
 	struct eimg_cose_sign1 s;
-	uint8_t *cose = NULL, *pem = NULL, *sec = NULL;
-	size_t coselen = 0, pemlen = 0, seclen = 0;
+	uint8_t *cose = NULL, *pem = NULL;
+	size_t coselen = 0, pemlen = 0;
 	int rc;
 	memset(&s, 0, sizeof(s));
 	s.alg = alg;
@@ -874,23 +891,100 @@ static int finish(const char *source, const uint8_t *eif, size_t len, const eimg
 	if (!rc)
 		rc = eimg_x509_pem(x, &pem, &pemlen, err);
 	if (!rc)
-		rc = eimg_nitro_sigsec_encode(pem, pemlen, cose, coselen, &sec, &seclen, err);
-	if (!rc)
-		rc = eimg_eif_set_signature(source, eif, len, sec, seclen, out, out_len, err);
+		rc = eimg_nitro_sigsec_encode(pem, pemlen, cose, coselen, sec, seclen, err);
 	free(cose);
 	free(pem);
-	free(sec);
 	return rc;
 }
 
-int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
-		    uint8_t **out, size_t *out_len, eimg_error *err)
+/* Writes the signed EIF: in memory, or streamed from the input file to out
+ * (header with the new CRC, the unchanged bytes, the new section).  The
+ * copied bytes are checked against the CRC of the audit: a file changed in
+ * between is refused. */
+static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, const char *out_path, uint8_t **out,
+			size_t *out_len, eimg_error *err)
+{
+	if (t->mem)
+		return eimg_eif_set_signature(t->source, t->mem, t->len, sec, seclen, out, out_len, err);
+
+	const eimg_eif_layout *l = &t->r->layout;
+	unsigned keep = l->signature >= 0 ? l->nsections - 1 : l->nsections;
+	uint64_t base = l->signature >= 0 ? l->sections[l->signature].offset : l->file_size;
+	uint8_t hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	struct eimg_outfile o;
+	uint8_t *buf = NULL;
+	int rc;
+
+	if (t->dg.body_len != base - EIMG_EIF_HEADER_SIZE)
+		return eimg_err(err, EIMG_EINTERNAL, t->source, "signing: inconsistent body length");
+	if (pread(t->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return eimg_err_sys(err, t->source, "cannot read");
+	eimg_be16(hdr + 26, (uint16_t)(keep + 1));
+	if (eimg_get_be16(hdr + 4) < 3)
+		eimg_be16(hdr + 4, 3);
+	eimg_be64(hdr + 28 + 8 * keep, base);
+	eimg_be64(hdr + 284 + 8 * keep, seclen);
+	for (unsigned i = keep + 1; i < EIMG_EIF_MAX_SECTIONS; i++) {
+		eimg_be64(hdr + 28 + 8 * i, 0);
+		eimg_be64(hdr + 284 + 8 * i, 0);
+	}
+	eimg_be16(sh, EIMG_EIF_SIGNATURE);
+	eimg_be16(sh + 2, 0);
+	eimg_be64(sh + 4, seclen);
+	uint32_t crc = eimg_crc32(0, hdr, EIMG_EIF_CRC_OFFSET);
+	crc = eimg_crc32_combine(crc, t->dg.body_crc, t->dg.body_len);
+	crc = eimg_crc32(crc, sh, sizeof(sh));
+	crc = eimg_crc32(crc, sec, seclen);
+	eimg_be32(hdr + EIMG_EIF_CRC_OFFSET, crc);
+
+	rc = eimg_outfile_open(&o, out_path, err);
+	if (rc)
+		return rc;
+	buf = malloc(1u << 20);
+	if (!buf) {
+		rc = eimg_err_nomem(err);
+		goto fail;
+	}
+	rc = eimg_outfile_write(&o, hdr, sizeof(hdr), err);
+	uint32_t check = 0;
+	for (uint64_t off = EIMG_EIF_HEADER_SIZE; rc == EIMG_OK && off < base;) {
+		size_t n = base - off > (1u << 20) ? (1u << 20) : (size_t)(base - off);
+		ssize_t k = pread(t->fd, buf, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rc = k < 0 ? eimg_err_sys(err, t->source, "cannot read")
+				   : eimg_err(err, EIMG_EINVAL, t->source, "file shrank while being signed");
+			break;
+		}
+		check = eimg_crc32(check, buf, (size_t)k);
+		rc = eimg_outfile_write(&o, buf, (size_t)k, err);
+		off += (uint64_t)k;
+	}
+	if (rc == EIMG_OK && check != t->dg.body_crc)
+		rc = eimg_err(err, EIMG_EINVAL, t->source, "file changed while being signed");
+	if (rc == EIMG_OK)
+		rc = eimg_outfile_write(&o, sh, sizeof(sh), err);
+	if (rc == EIMG_OK)
+		rc = eimg_outfile_write(&o, sec, seclen, err);
+	if (rc)
+		goto fail;
+	free(buf);
+	return eimg_outfile_commit(&o, err);
+fail:
+	free(buf);
+	eimg_outfile_abort(&o);
+	return rc;
+}
+
+static int do_sign(struct target *t, const struct eimg_nitro_sign_opts *o, const char *out_path, uint8_t **out,
+		   size_t *out_len, eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	eimg_ec_key *k = NULL;
 	struct eimg_x509_info xi;
-	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, rs[132];
-	size_t plen = 0, paylen = 0, tbslen = 0, rslen = sizeof(rs);
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132];
+	size_t plen = 0, paylen = 0, tbslen = 0, seclen = 0, rslen = sizeof(rs);
 	int alg = 0, rc;
 
 	if (!o || !o->key_path || !o->cert_path)
@@ -913,24 +1007,26 @@ int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const st
 		rc = eimg_err(err, EIMG_EINVAL, o->key_path, "the key does not belong to the certificate '%s'", o->cert_path);
 		goto out;
 	}
-	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
-	if (rc)
-		goto out;
-	rc = eimg_ec_sign_rs(k, eimg_cose_alg_hash(alg), tbs, tbslen, rs, &rslen, err);
-	if (rc)
-		goto out;
-	rc = finish(source, eif, len, x, alg, prot, plen, payload, paylen, rs, rslen, out, out_len, err);
+	rc = open_target(t, err);
+	if (!rc)
+		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	if (!rc)
+		rc = eimg_ec_sign_rs(k, eimg_cose_alg_hash(alg), tbs, tbslen, rs, &rslen, err);
+	if (!rc)
+		rc = section_for(x, alg, prot, plen, payload, paylen, rs, rslen, &sec, &seclen, err);
+	if (!rc)
+		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
 out:
 	eimg_ec_key_free(k);
 	eimg_x509_free(x);
 	free(prot);
 	free(payload);
 	free(tbs);
+	free(sec);
 	return rc;
 }
 
-int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
-			  uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, size_t *tbs_len, eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
@@ -938,22 +1034,23 @@ int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, co
 	size_t plen = 0, paylen = 0;
 	int alg = 0;
 	int rc = load_cert(cert_path, &x, &xi, &alg, err);
-	if (rc)
-		return rc;
-	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, tbs, tbs_len, err);
+	if (!rc)
+		rc = open_target(t, err);
+	if (!rc)
+		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, tbs, tbs_len, err);
 	eimg_x509_free(x);
 	free(prot);
 	free(payload);
 	return rc;
 }
 
-int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
-		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err)
+static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
+		     const char *out_path, uint8_t **out, size_t *out_len, eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
-	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, rs[132];
-	size_t plen = 0, paylen = 0, tbslen = 0;
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132];
+	size_t plen = 0, paylen = 0, tbslen = 0, seclen = 0;
 	int alg = 0;
 	int rc = load_cert(cert_path, &x, &xi, &alg, err);
 	if (rc)
@@ -968,7 +1065,9 @@ int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const 
 			goto out;
 		}
 	}
-	rc = prepare(source, eif, len, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	rc = open_target(t, err);
+	if (!rc)
+		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
 	if (rc)
 		goto out;
 	rc = eimg_x509_verify_rs(x, eimg_cose_alg_hash(alg), tbs, tbslen, rs, 2 * fb, err);
@@ -978,62 +1077,110 @@ int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const 
 				      "the signature does not verify with this certificate's key for this EIF's PCR0");
 		goto out;
 	}
-	rc = finish(source, eif, len, x, alg, prot, plen, payload, paylen, rs, 2 * fb, out, out_len, err);
+	rc = section_for(x, alg, prot, plen, payload, paylen, rs, 2 * fb, &sec, &seclen, err);
+	if (!rc)
+		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
 out:
 	eimg_x509_free(x);
 	free(prot);
 	free(payload);
 	free(tbs);
+	free(sec);
 	return rc;
 }
 
-static int read_eif(const char *path, uint8_t **buf, size_t *len, eimg_error *err)
+static void target_mem(struct target *t, const char *source, const uint8_t *eif, size_t len)
 {
-	return eimg_read_file(path, (size_t)EIMG_NITRO_MAX_INMEM, buf, len, err);
+	memset(t, 0, sizeof(*t));
+	t->source = source ? source : "EIF";
+	t->mem = eif ? eif : (const uint8_t *)"";
+	t->len = eif ? len : 0;
+	t->fd = -1;
+}
+
+static int target_file(struct target *t, const char *path, eimg_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->source = path;
+	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return t->fd < 0 ? eimg_err_sys(err, path, "cannot open") : EIMG_OK;
+}
+
+static void target_close(struct target *t)
+{
+	eimg_nitro_report_free(t->r);
+	if (t->fd >= 0)
+		close(t->fd);
+}
+
+int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
+		    uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct target t;
+	target_mem(&t, source, eif, len);
+	int rc = do_sign(&t, o, NULL, out, out_len, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+			  uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+{
+	struct target t;
+	target_mem(&t, source, eif, len);
+	int rc = do_export(&t, cert_path, tbs, tbs_len, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct target t;
+	target_mem(&t, source, eif, len);
+	int rc = do_attach(&t, cert_path, sig, sig_len, NULL, out, out_len, err);
+	target_close(&t);
+	return rc;
 }
 
 int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err)
 {
-	uint8_t *b = NULL, *s = NULL;
-	size_t bl = 0, sl = 0;
-	int rc = read_eif(in, &b, &bl, err);
+	struct target t;
+	int rc = target_file(&t, in, err);
 	if (!rc)
-		rc = eimg_nitro_sign(in, b, bl, o, &s, &sl, err);
-	if (!rc)
-		rc = eimg_write_file_atomic(out, s, sl, err);
-	free(b);
-	free(s);
+		rc = do_sign(&t, o, out, NULL, NULL, err);
+	target_close(&t);
 	return rc;
 }
 
 int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err)
 {
-	uint8_t *b = NULL, *t = NULL;
-	size_t bl = 0, tl = 0;
-	int rc = read_eif(in, &b, &bl, err);
+	struct target t;
+	uint8_t *tbs = NULL;
+	size_t tl = 0;
+	int rc = target_file(&t, in, err);
 	if (!rc)
-		rc = eimg_nitro_export_tbs(in, b, bl, cert_path, &t, &tl, err);
+		rc = do_export(&t, cert_path, &tbs, &tl, err);
 	if (!rc)
-		rc = eimg_write_file_atomic(out, t, tl, err);
-	free(b);
-	free(t);
+		rc = eimg_write_file_atomic(out, tbs, tl, err);
+	free(tbs);
+	target_close(&t);
 	return rc;
 }
 
 int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
 			   eimg_error *err)
 {
-	uint8_t *b = NULL, *sig = NULL, *s = NULL;
-	size_t bl = 0, sigl = 0, sl = 0;
-	int rc = read_eif(in, &b, &bl, err);
+	struct target t;
+	uint8_t *sig = NULL;
+	size_t sigl = 0;
+	int rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
+	if (rc)
+		return rc;
+	rc = target_file(&t, in, err);
 	if (!rc)
-		rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
-	if (!rc)
-		rc = eimg_nitro_attach(in, b, bl, cert_path, sig, sigl, &s, &sl, err);
-	if (!rc)
-		rc = eimg_write_file_atomic(out, s, sl, err);
-	free(b);
+		rc = do_attach(&t, cert_path, sig, sigl, out, NULL, NULL, err);
 	free(sig);
-	free(s);
+	target_close(&t);
 	return rc;
 }

@@ -15,11 +15,17 @@
 /* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */
 uint32_t eimg_crc32(uint32_t crc, const uint8_t *p, size_t n);
 uint32_t eimg_crc32_zlib(uint32_t crc, const uint8_t *p, size_t n); /* always zlib (tests) */
+/* CRC of A||B from crc(A), crc(B) and the length of B. */
+uint32_t eimg_crc32_combine(uint32_t a, uint32_t b, uint64_t len_b);
 
 /* ---- nitro_pcr.c ---- */
 struct eimg_nitro_digest {
 	uint8_t pcr0[48], pcr1[48], pcr2[48];
 	uint32_t crc;       /* CRC-32 computed over the file */
+	uint32_t body_crc;  /* CRC-32 (from 0) of the bytes from offset 548 up to
+			       the signature section (or the end): lets a signer
+			       stream a re-signed file with its new CRC */
+	uint64_t body_len;
 };
 /* PCR = SHA384(48 zero bytes || digest). */
 void eimg_nitro_extend(const uint8_t digest[48], uint8_t pcr[48]);

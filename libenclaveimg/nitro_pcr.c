@@ -29,13 +29,14 @@ struct chunk {
 	uint8_t pcr0;        /* part of PCR0 */
 	uint8_t pcrb;        /* 0, 1 (PCR1) or 2 (PCR2) */
 	uint8_t crc_by;      /* thread that computes the CRC */
+	uint8_t body;        /* after the header, before a signature section */
 	uint32_t crc;
 };
 
 /* A region of the file with one role. */
 struct region {
 	uint64_t off, len;
-	uint8_t pcr0, pcrb;
+	uint8_t pcr0, pcrb, body;
 };
 
 struct pass {
@@ -50,6 +51,8 @@ struct pass {
 	uint64_t produced, done[2], combined;
 	int finished, failed;
 	uint32_t crc;
+	uint32_t body_crc;   /* CRC of the bytes from 548 up to the signature section */
+	uint64_t body_len;
 	pthread_mutex_t m;
 	pthread_cond_t more, freed;
 };
@@ -57,11 +60,14 @@ struct pass {
 static void build_regions(struct pass *ps, const eimg_eif_layout *l)
 {
 	unsigned n = 0, ram = 0;
-	ps->reg[n++] = (struct region){ 0, EIMG_EIF_CRC_OFFSET, 0, 0 };
+	int before_sig = 1;
+	ps->reg[n++] = (struct region){ 0, EIMG_EIF_CRC_OFFSET, 0, 0, 0 };
 	for (unsigned i = 0; i < l->nsections; i++) {
 		const struct eimg_eif_section *s = &l->sections[i];
-		ps->reg[n++] = (struct region){ s->offset, EIMG_EIF_SECTION_HEADER_SIZE, 0, 0 };
-		struct region r = { s->offset + EIMG_EIF_SECTION_HEADER_SIZE, s->size, 0, 0 };
+		if (s->type == EIMG_EIF_SIGNATURE)
+			before_sig = 0;
+		ps->reg[n++] = (struct region){ s->offset, EIMG_EIF_SECTION_HEADER_SIZE, 0, 0, (uint8_t)before_sig };
+		struct region r = { s->offset + EIMG_EIF_SECTION_HEADER_SIZE, s->size, 0, 0, (uint8_t)before_sig };
 		switch (s->type) {
 		case EIMG_EIF_KERNEL:
 		case EIMG_EIF_CMDLINE:
@@ -116,6 +122,7 @@ static int next_chunk(struct pass *ps, struct chunk *c, uint64_t seq, eimg_error
 	c->len = n;
 	c->pcr0 = r->pcr0;
 	c->pcrb = r->pcrb;
+	c->body = r->body;
 	c->crc_by = (uint8_t)(seq & 1);
 	c->crc = 0;
 	ps->pos += n;
@@ -138,6 +145,10 @@ static int work(struct pass *ps, struct chunk *c, int t)
 static void combine(struct pass *ps, const struct chunk *c)
 {
 	ps->crc = (uint32_t)crc32_combine(ps->crc, c->crc, (z_off_t)c->len);
+	if (c->body) {
+		ps->body_crc = (uint32_t)crc32_combine(ps->body_crc, c->crc, (z_off_t)c->len);
+		ps->body_len += c->len;
+	}
 }
 
 struct worker_arg {
@@ -297,6 +308,8 @@ static int measure(struct pass *ps, const eimg_eif_layout *l, int threads, struc
 		eimg_nitro_extend(d, i == 0 ? r.pcr0 : i == 1 ? r.pcr1 : r.pcr2);
 	}
 	r.crc = ps->crc;
+	r.body_crc = ps->body_crc;
+	r.body_len = ps->body_len;
 	*out = r;
 out:
 	if (sync) {

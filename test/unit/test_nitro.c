@@ -469,6 +469,49 @@ static void test_detached(void **state)
 		fail_msg("attach: %s", err.msg);
 	assert_int_equal(eimg_nitro_audit_buffer("s.eif", s, sl, NULL, &rs, NULL), 0);
 	assert_true(rs->signature_ok);
+	/* The file forms stream the EIF and give the same bytes. */
+	assert_int_equal(eimg_write_file_atomic(path("a.eif"), a, al, NULL), 0);
+	assert_int_equal(eimg_nitro_export_tbs_file(path("a.eif"), path("det.crt"), path("tbs2.bin"), &err), 0);
+	uint8_t *f;
+	size_t fl;
+	assert_int_equal(eimg_read_file(path("tbs2.bin"), 1 << 20, &f, &fl, NULL), 0);
+	assert_int_equal(fl, tl);
+	assert_memory_equal(f, tbs, tl);
+	free(f);
+	if (eimg_nitro_attach_file(path("a.eif"), path("det.crt"), path("sig.der"), path("f.eif"), &err))
+		fail_msg("attach_file: %s", err.msg);
+	assert_int_equal(eimg_read_file(path("f.eif"), 1 << 26, &f, &fl, NULL), 0);
+	assert_int_equal(fl, sl);
+	assert_memory_equal(f, s, sl);
+	free(f);
+	/* In place, over a signed file: the section is replaced, same bytes again. */
+	assert_int_equal(eimg_nitro_attach_file(path("f.eif"), path("det.crt"), path("sig.der"), path("f.eif"), &err), 0);
+	assert_int_equal(eimg_read_file(path("f.eif"), 1 << 26, &f, &fl, NULL), 0);
+	assert_int_equal(fl, sl);
+	assert_memory_equal(f, s, sl);
+	free(f);
+	struct eimg_nitro_sign_opts so = { path("det.key"), path("det.crt"), NULL, 0 };
+	char keyp[600], crtp[600];
+	snprintf(keyp, sizeof(keyp), "%s", path("det.key"));
+	snprintf(crtp, sizeof(crtp), "%s", path("det.crt"));
+	so.key_path = keyp;
+	so.cert_path = crtp;
+	assert_int_equal(eimg_nitro_sign_file(path("a.eif"), path("g.eif"), &so, &err), 0);
+	eimg_nitro_report *rg;
+	assert_int_equal(eimg_nitro_audit_file(path("g.eif"), NULL, &rg, &err), 0);
+	assert_true(rg->crc_ok && rg->signature_ok);
+	assert_memory_equal(rg->pcr0, rs->pcr0, 48);
+	assert_memory_equal(rg->pcr8, rs->pcr8, 48);
+	eimg_nitro_report_free(rg);
+	/* A damaged input is refused before anything is written. */
+	uint8_t *dmg = malloc(al);
+	memcpy(dmg, a, al);
+	dmg[al - 1] ^= 1;
+	assert_int_equal(eimg_write_file_atomic(path("d.eif"), dmg, al, NULL), 0);
+	free(dmg);
+	assert_int_equal(eimg_nitro_sign_file(path("d.eif"), path("h.eif"), &so, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "CRC mismatch"));
+	assert_int_equal(access(path("h.eif"), F_OK), -1);
 	/* The same signature with another certificate: refused, exit code 3. */
 	uint8_t *bad;
 	size_t badl;

@@ -44,7 +44,6 @@
 #define EIMG_NITRO_MAX_INIT     (1ull << 30)    /* init binary or boot-strap ramdisk */
 #define EIMG_NITRO_MAX_CONFIG   (4u << 20)      /* kernel .config */
 #define EIMG_NITRO_MAX_CERT     (64u << 10)     /* signing certificate file */
-#define EIMG_NITRO_MAX_INMEM    (8ull << 30)    /* EIF signed in memory (sign/attach) */
 
 struct eimg_nitro_build_opts {
 	uint64_t epoch;              /* SOURCE_DATE_EPOCH (ramdisk mtimes, BuildTime) */
@@ -149,8 +148,11 @@ int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, co
 int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
 		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err);
 
-/* File forms for plain .eif files: read in (at most EIMG_NITRO_MAX_INMEM
- * bytes), write out atomically (may equal in; "-" is stdout). */
+/* File forms for plain .eif files, streamed (memory use does not grow with
+ * the file): the input is audited in one pass, then copied with the new
+ * signature section; the copy is checked against the audited CRC, so a file
+ * changed in between is refused.  out is written atomically (it may equal
+ * in; "-" is stdout). */
 int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err);
 int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err);
 int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
