@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -27,6 +28,14 @@
 #include "enclave_abi.h"
 #include "internal.h"
 #include "sim_int.h"
+
+/* Leaves the child process.  Not _exit(): sanitizer runtimes intercept it
+ * and make system calls the sandbox forbids. */
+__attribute__((noreturn)) static void child_exit(int code)
+{
+	for (;;)
+		syscall(SYS_exit_group, code);
+}
 
 void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b)
 {
@@ -258,7 +267,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
 	if (t_w && t_w->wlen && t_w->wlen <= CH_IOBUF)
 		(void)!write(fd, t_w->wbuf, t_w->wlen);
 	(void)!write(fd, f, sizeof f);
-	_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
+	child_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
 }
 
 static int alt_stack(void)
@@ -354,10 +363,10 @@ static void *child_thread_main(void *arg)
 	t_tcs = ct->w.tcs;
 	t_w = &ct->w;
 	if (alt_stack() != 0)
-		_exit(CHILD_EXIT_HOSTERR);
+		child_exit(CHILD_EXIT_HOSTERR);
 	__atomic_store_n(&ct->ready, 1, __ATOMIC_RELEASE);
 	int rc = eimg_sim_worker(&ct->w);
-	_exit(rc);
+	child_exit(rc);
 }
 
 void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
@@ -373,18 +382,18 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	signal(SIGPIPE, SIG_IGN);
 	if (close_others(fds, n) != 0) {
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
-		_exit(CHILD_EXIT_LOADERR);
+		child_exit(CHILD_EXIT_LOADERR);
 	}
 	rc = eimg_sim_load(l, mrenclave, &e, &err);
 	if (rc != EIMG_OK) {
 		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
-		_exit(CHILD_EXIT_LOADERR);
+		child_exit(CHILD_EXIT_LOADERR);
 	}
 	g_base = eimg_sim_base(e);
 	g_size = eimg_sim_size(e);
 	if (!(ct = calloc(n, sizeof *ct))) {
 		send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory");
-		_exit(CHILD_EXIT_LOADERR);
+		child_exit(CHILD_EXIT_LOADERR);
 	}
 	/* All buffers before the sandbox: afterwards not even malloc may ask
 	 * the kernel for memory. */
@@ -393,12 +402,12 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 						    .sandboxed = 1 };
 		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");
-			_exit(CHILD_EXIT_LOADERR);
+			child_exit(CHILD_EXIT_LOADERR);
 		}
 	}
 	if (install_handlers() != 0 || alt_stack() != 0) {
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "installing signal handlers failed");
-		_exit(CHILD_EXIT_LOADERR);
+		child_exit(CHILD_EXIT_LOADERR);
 	}
 	for (uint32_t i = 1; i < n; i++) {
 		pthread_attr_t at;
@@ -406,7 +415,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 		pthread_attr_setstacksize(&at, 256 * 1024);
 		if (pthread_create(&ct[i].th, &at, child_thread_main, &ct[i]) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "cannot create worker threads");
-			_exit(CHILD_EXIT_LOADERR);
+			child_exit(CHILD_EXIT_LOADERR);
 		}
 		pthread_attr_destroy(&at);
 	}
@@ -416,14 +425,14 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	rc = install_seccomp(fds, n, &err);
 	if (rc != EIMG_OK) {
 		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
-		_exit(CHILD_EXIT_LOADERR);
+		child_exit(CHILD_EXIT_LOADERR);
 	}
 	/* From here on: only read/write on the channels, and exit. */
 	uint8_t hdr[CH_HDR];
 	eimg_ch_header(hdr, 0, CH_READY, 0, 0);
 	if (write_all(fds[0], hdr, CH_HDR) != 0)
-		_exit(CHILD_EXIT_PROTOCOL);
+		child_exit(CHILD_EXIT_PROTOCOL);
 	ct[0].w.fd = fds[0];
 	t_w = &ct[0].w;
-	_exit(eimg_sim_worker(&ct[0].w));
+	child_exit(eimg_sim_worker(&ct[0].w));
 }
