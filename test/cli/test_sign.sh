@@ -172,6 +172,23 @@ mkproject false && key3072 && {
 	expect 0 enclave-measure app.eimg
 }
 
+case_begin output-errors
+mkproject false && key3072 && {
+	expect 1 enclave-sign -k key.pem -o no/such/dir/out.eimg app.eimg
+	expect_one_line_err
+	expect_err "no/such/dir/out.eimg"
+	expect 1 enclave-sign -k key.pem --mrenclave $MRE_SIG1 -o no/such/dir/x.sig
+	expect_one_line_err
+	expect 1 enclave-sign export --mrenclave $MRE_SIG1 -o no/such/dir/x.bin
+	expect 1 enclave-sign -k key.pem nothere.eimg
+	expect_err "nothere.eimg"
+	printf 'not an image' > junk.eimg
+	expect 1 enclave-sign -k key.pem junk.eimg
+	expect_one_line_err
+	ls -a | grep -q '^\.eimg-' && _t_failmsg "temporary file left behind"
+	true
+}
+
 case_begin image-debug-allowed
 mkproject true && key3072 && {
 	expect 0 enclave-sign -k key.pem app.eimg
@@ -380,6 +397,37 @@ expect_same a.sig c.sig
 # The passphrase never shows in the output.
 grep -q s3cret a.sig && _t_failmsg "passphrase in the output"
 true
+
+case_begin encrypted-key-prompt
+# The passphrase typed on a terminal (a pseudo-terminal here): not echoed.
+openssl genrsa -3 -aes256 -passout pass:s3cret -out enc.pem 3072 2>/dev/null
+printf 's3cret\n' > pass.txt
+expect 0 enclave-sign -k enc.pem --passphrase-file pass.txt --mrenclave $MRE_SIG1 --date 2026-01-01 -o a.sig
+"$PY" - "$EIMG_BIN/enclave-sign" -k enc.pem --mrenclave $MRE_SIG1 --date 2026-01-01 -o b.sig <<'P' || _t_failmsg "terminal prompt"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen = b""
+while b"passphrase: " not in seen:
+    d = os.read(fd, 1024)
+    if not d:
+        sys.exit("no prompt: %r" % seen)
+    seen += d
+os.write(fd, b"s3cret\n")
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    seen += d
+_, st = os.waitpid(pid, 0)
+assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, (st, seen)
+assert b"s3cret" not in seen, "passphrase echoed"
+P
+expect_same a.sig b.sig
 
 case_begin key-never-in-output
 mkproject false && key3072 && {

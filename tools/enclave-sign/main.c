@@ -159,8 +159,9 @@ static int prompt_tty(void *ctx, const char *what, char *buf, size_t size)
 	}
 	quiet = old;
 	quiet.c_lflag &= (tcflag_t)~ECHO;
-	dprintf(fd, "Enter the key's %s: ", what);
+	/* Echo off (discarding type-ahead) before the prompt appears. */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
+	dprintf(fd, "Enter the key's %s: ", what);
 	while ((size_t)n + 1 < size) {
 		char c;
 		ssize_t r = read(fd, &c, 1);
