@@ -578,8 +578,13 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 				free(c->e[i].data);
 				continue;
 			}
-			return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
-					eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
+				      eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			/* Keep the list consistent for eimg_cpio_free(). */
+			while (i < c->n)
+				c->e[w++] = c->e[i++];
+			c->n = w;
+			return rc;
 		}
 		c->e[w++] = c->e[i];
 	}

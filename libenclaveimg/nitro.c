@@ -139,6 +139,14 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 		rc = eimg_err(err, EIMG_EINVAL, n->app, "application: expected a folder or a .tar/.tar.gz/.tgz archive");
 	if (rc)
 		goto out;
+	/* Mount points the boot-strap init uses inside the application root,
+	 * unless the application has these paths itself. */
+	static const char *const mnt[] = { "rootfs/dev", "rootfs/proc", "rootfs/run", "rootfs/sys", "rootfs/tmp" };
+	for (size_t i = 0; i < sizeof(mnt) / sizeof(mnt[0]) && !rc; i++)
+		if (!eimg_cpio_has(c, mnt[i]))
+			rc = eimg_cpio_add_dir(c, mnt[i], err);
+	if (rc)
+		goto out;
 	if (eimg_cpio_has(c, EIMG_NITRO_MANIFEST_PATH)) {
 		rc = eimg_err(err, EIMG_EINVAL, n->app, "the application contains %s, a path reserved for the manifest",
 			      EIMG_NITRO_MANIFEST_PATH + 7);

@@ -58,6 +58,8 @@ def app_entries(app, canon, entrypoint):
                 mode = 0o755 if os.stat(p).st_mode & 0o111 else 0o644
                 ents.append((base + "/" + f, "file", mode, open(p, "rb").read()))
     ents.append(("rootfs/etc/enclave/manifest.json", "file", 0o644, canon))
+    have = {e[0] for e in ents}
+    ents += [("rootfs/" + d, "dir", 0o755, b"") for d in ("dev", "proc", "run", "sys", "tmp") if "rootfs/" + d not in have]
     return ents
 
 

@@ -226,7 +226,9 @@ static void test_python_agrees(void **state)
 		 "[[\"cmd\",\"file\",420,\"%s\"],[\"env\",\"file\",420,null],[\"rootfs\",\"dir\",493,null],"
 		 "[\"rootfs/bin/app\",\"file\",493,\"%s\"],[\"rootfs/data/a.txt\",\"file\",420,\"%s\"],"
 		 "[\"rootfs/data/b.txt\",\"file\",420,\"%s\"],[\"rootfs/run\",\"link\",511,\"bin/app\"],"
-		 "[\"rootfs/etc/enclave/manifest.json\",\"file\",420,\"%s\"]]",
+		 "[\"rootfs/etc/enclave/manifest.json\",\"file\",420,\"%s\"],[\"rootfs/dev\",\"dir\",493,null],"
+		 "[\"rootfs/proc\",\"dir\",493,null],[\"rootfs/sys\",\"dir\",493,null],"
+		 "[\"rootfs/tmp\",\"dir\",493,null]]",
 		 path("cmd"), path("app/bin/app"), path("app/data/a.txt"), path("app/data/b.txt"), path("canon.json"));
 	wfile("spec0.json", spec0, strlen(spec0), 0644);
 	wfile("spec1.json", spec1, strlen(spec1), 0644);
@@ -610,6 +612,42 @@ static void test_bad_inputs(void **state)
 	assert_int_not_equal(eimg_nitro_build(&m, canon, strlen(canon), &bo, &a, &al, NULL, &err), 0);
 }
 
+/* The newc writer: order, inode numbers, parents, duplicates, link checks. */
+static void test_cpio(void **state)
+{
+	(void)state;
+	eimg_cpio *c = eimg_cpio_new();
+	uint8_t *out;
+	size_t len;
+	const uint8_t *d;
+	size_t dl;
+	eimg_error err;
+	assert_int_equal(eimg_cpio_add_file(c, "b/z", 0644, (const uint8_t *)"zz", 2, NULL), 0);
+	assert_int_equal(eimg_cpio_add_file(c, "a", 0755, (const uint8_t *)"x", 1, NULL), 0);
+	assert_int_equal(eimg_cpio_add_symlink(c, "b/l", "../a", 1, &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_add_symlink(c, "b/l", "../a", 0, NULL), 0);
+	assert_int_equal(eimg_cpio_add_symlink(c, "b/m", "/etc/passwd", 0, NULL), 0);
+	assert_int_equal(eimg_cpio_add_symlink(c, "b/n", "./../../x", 0, &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_add_dir(c, "b", NULL), 0);
+	assert_int_equal(eimg_cpio_add_dir(c, "b/", &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_add_dir(c, "b/../c", &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_add_dir(c, "/abs", &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_write(c, 5, &out, &len, NULL), 0);
+	/* a (ino 1), b (2, added once), b/l, b/m, b/z, then the trailer. */
+	assert_memory_equal(out, "070701" "00000001" "000081ed", 22);
+	assert_int_equal(eimg_cpio_find("t", out, len, "b/z", &d, &dl, NULL), 0);
+	assert_int_equal(dl, 2);
+	assert_memory_equal(d, "zz", 2);
+	assert_int_equal(eimg_cpio_find("t", out, len, "b/q", &d, &dl, &err), EIMG_EINVAL);
+	assert_int_equal(eimg_cpio_find("t", out, len - 200, "b/z", &d, &dl, &err), EIMG_EINVAL);
+	free(out);
+	/* A file and a folder with one name: an error, no crash, no leak. */
+	assert_int_equal(eimg_cpio_add_file(c, "b/z/deeper", 0644, (const uint8_t *)"", 0, NULL), 0);
+	assert_int_equal(eimg_cpio_write(c, 5, &out, &len, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "given twice"));
+	eimg_cpio_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_sign_p521),
 		cmocka_unit_test(test_detached),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_cpio),
 	};
 	return cmocka_run_group_tests_name("nitro", tests, setup, teardown);
 }
