@@ -113,6 +113,56 @@ def bcd(y, m, d):
     return int(f"{y:04d}{m:02d}{d:02d}", 16)
 
 
+def image_case(tmp, key, pub):
+    """A signed image: its SIGSTRUCT signs the MRENCLAVE that the independent
+    calculator (sgx_measure.py) computes, with the manifest's fields."""
+    build = os.path.join(BIN, "enclave-build")
+    if not os.access(build, os.X_OK):
+        print("enclave-build not built: image part skipped")
+        return
+    src = os.path.join(tmp, "e.c")
+    open(src, "w").write("static volatile unsigned long c = 7;\n"
+                         "void enclave_entry(void) { for (;;) { c++; __asm__ volatile(\"pause\"); } }\n")
+    elf = os.path.join(tmp, "app.elf")
+    try:
+        subprocess.run(["gcc", "-O1", "-nostdlib", "-static-pie", "-fPIE", "-ffreestanding", "-fno-stack-protector",
+                        "-Wl,-z,max-page-size=4096", "-Wl,-z,separate-code", "-Wl,-z,noexecstack",
+                        "-Wl,-e,enclave_entry", "-o", elf, src], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("cannot build a test ELF (%s): image part skipped" % e)
+        return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sgx_measure  # the independent MRENCLAVE calculator in this folder
+    for debug in (False, True):
+        man = os.path.join(tmp, "enclave.yaml")
+        open(man, "w").write(
+            "version: 1\nname: indep\ntarget: sgx\nmode: simulation\nsgx:\n  enclave: app.elf\n"
+            "  heap_size: 64K\n  stack_size: 16K\n  product_id: 4242\n  security_version: 17\n"
+            "  debug: %s\n  kss: true\n  isv_family_id: \"%s\"\n  isv_ext_product_id: \"%s\"\n"
+            % ("true" if debug else "false", "5a" * 16, "c3" * 16))
+        img = os.path.join(tmp, "app.eimg")
+        p = subprocess.run([build, "-q", "-f", man, "-o", img], capture_output=True)
+        if p.returncode != 0:
+            raise SystemExit("enclave-build failed: " + p.stderr.decode())
+        run("-k", key, "--date", "2026-11-23", img)
+        import tarfile
+        with tarfile.open(img) as t:
+            ss = t.extractfile("sigstruct.bin").read()
+        name = "image debug=%s" % debug
+        f = verify_first_principles(ss, name, pub)
+        indep = sgx_measure.measure_image(img)["mrenclave"]
+        indep = indep if isinstance(indep, bytes) else bytes.fromhex(indep)
+        check(f["enclavehash"] == indep, f"{name}: SIGSTRUCT MRENCLAVE differs from the independent measurement")
+        check(f["isvprodid"] == 4242 and f["isvsvn"] == 17, f"{name}: isvprodid/isvsvn from the manifest")
+        check(f["attr_flags"] == 0x84 and f["attr_xfrm"] == 3, f"{name}: attributes MODE64BIT|KSS, xfrm 3")
+        want = 0xFFFFFFFFFFFFFFFD if debug else 0xFFFFFFFFFFFFFFFF
+        check(f["mask_flags"] == want, f"{name}: mask flags 0x{f['mask_flags']:x}")
+        check(f["mask_xfrm"] == 0xFFFFFFFFFFFFFF1B, f"{name}: xfrm mask")
+        check((f["miscselect"], f["miscmask"]) == (0, 0xFFFFFFFF), f"{name}: misc")
+        check(f["isvfamilyid"] == bytes([0x5A] * 16) and f["isvextprodid"] == bytes([0xC3] * 16), f"{name}: KSS ids")
+        check(f["date"] == 0x20261123, f"{name}: date")
+
+
 def main():
     if not os.access(SIGN, os.X_OK):
         print(f"skipped: {SIGN} not built")
@@ -177,6 +227,8 @@ def main():
         run("-k", key, "--mrenclave", "11" * 32, "--date", "2026-01-02", "-o", b)
         check(open(a, "rb").read() == open(b, "rb").read(), "two-step result differs from one-step")
         verify_first_principles(open(a, "rb").read(), "two-step", pub)
+
+        image_case(tmp, key, pub)
 
     # Public vectors.
     if os.path.isdir(VECTORS):
