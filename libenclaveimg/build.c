@@ -120,6 +120,8 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	eimg_elf elf;
 	eimg_layout *layout = NULL;
 	struct eimg_layout_input in;
+	char *measured = NULL;
+	size_t measured_len = 0;
 	int rc;
 
 	rc = eimg_read_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &img->elf, &img->elf_size, err);
@@ -136,11 +138,14 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	if (rc)
 		return rc;
 	img->nkeys = man->nkeys;
+	rc = eimg_manifest_measured(man, &measured, &measured_len, err);
+	if (rc)
+		return rc;
 
 	memset(&in, 0, sizeof(in));
 	in.manifest = man;
-	in.manifest_json = img->manifest_json;
-	in.manifest_len = img->manifest_len;
+	in.manifest_json = measured;
+	in.manifest_len = measured_len;
 	in.elf = &elf;
 	in.files = img->files;
 	in.nfiles = img->nfiles;
@@ -148,6 +153,7 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	in.nkeys = img->nkeys;
 	rc = eimg_layout_sgx(&in, &layout, err);
 	if (rc) {
+		free(measured);
 		if (!err->file[0])
 			snprintf(err->file, sizeof(err->file), "%s", man->source);
 		return rc;
@@ -159,6 +165,7 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 		rc = eimg_measurement_json_sgx(&res->sgx, &img->measurement_json, &img->measurement_len, err);
 	}
 	eimg_layout_free(layout);
+	free(measured);
 	return rc;
 }
 
@@ -335,10 +342,15 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 		eimg_err_context(err, source, "enclave.elf");
 		goto out;
 	}
+	free(canon);
+	canon = NULL;
+	rc = eimg_manifest_measured(s->manifest, &canon, &canon_len, err);
+	if (rc)
+		goto out;
 	memset(&in, 0, sizeof(in));
 	in.manifest = s->manifest;
-	in.manifest_json = img->manifest_json;
-	in.manifest_len = img->manifest_len;
+	in.manifest_json = canon;
+	in.manifest_len = canon_len;
 	in.elf = &s->elf;
 	in.files = img->files;
 	in.nfiles = img->nfiles;

@@ -1437,7 +1437,7 @@ static json_t *jentries(const struct eimg_manifest_entry *e, size_t n)
 	return a;
 }
 
-int eimg_manifest_canonical(const eimg_manifest *m, char **out, size_t *len, eimg_error *err)
+static int canonical(const eimg_manifest *m, bool measured, char **out, size_t *len, eimg_error *err)
 {
 	json_t *root = NULL, *sec = NULL;
 	char *s = NULL, hex[33];
@@ -1462,16 +1462,19 @@ int eimg_manifest_canonical(const eimg_manifest *m, char **out, size_t *len, eim
 		bad |= jset(sec, "threads", json_integer(x->threads));
 		bad |= jset(sec, "ssa_frames", json_integer(x->ssa_frames));
 		bad |= jset(sec, "ssa_frame_size", json_integer(x->ssa_frame_size));
-		bad |= jset(sec, "product_id", json_integer(x->product_id));
-		bad |= jset(sec, "security_version", json_integer(x->security_version));
-		bad |= jset(sec, "debug", json_boolean(x->debug));
 		bad |= jset(sec, "allow_write_exec", json_boolean(x->allow_write_exec));
-		bad |= jset(sec, "xfrm", jhex(x->xfrm));
-		bad |= jset(sec, "xfrm_mask", jhex(x->xfrm_mask));
-		bad |= jset(sec, "misc_select", jhex(x->misc_select));
-		bad |= jset(sec, "misc_mask", jhex(x->misc_mask));
-		bad |= jset(sec, "kss", json_boolean(x->kss));
-		if (x->kss) {
+		if (!measured) {
+			/* Signing parameters: they go into the SIGSTRUCT, not into MRENCLAVE. */
+			bad |= jset(sec, "product_id", json_integer(x->product_id));
+			bad |= jset(sec, "security_version", json_integer(x->security_version));
+			bad |= jset(sec, "debug", json_boolean(x->debug));
+			bad |= jset(sec, "xfrm", jhex(x->xfrm));
+			bad |= jset(sec, "xfrm_mask", jhex(x->xfrm_mask));
+			bad |= jset(sec, "misc_select", jhex(x->misc_select));
+			bad |= jset(sec, "misc_mask", jhex(x->misc_mask));
+			bad |= jset(sec, "kss", json_boolean(x->kss));
+		}
+		if (x->kss && !measured) {
 			bad |= jset(sec, "isv_family_id", json_string(eimg_hex(x->isv_family_id, 16, hex)));
 			bad |= jset(sec, "isv_ext_product_id", json_string(eimg_hex(x->isv_ext_product_id, 16, hex)));
 		}
@@ -1531,6 +1534,18 @@ nomem:
 	json_decref(root);
 	json_decref(sec);
 	return eimg_err(err, EIMG_ENOMEM, NULL, "canonical manifest: out of memory or invalid text");
+}
+
+int eimg_manifest_canonical(const eimg_manifest *m, char **out, size_t *len, eimg_error *err)
+{
+	return canonical(m, false, out, len, err);
+}
+
+int eimg_manifest_measured(const eimg_manifest *m, char **out, size_t *len, eimg_error *err)
+{
+	if (m && m->target != EIMG_TARGET_SGX)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "measured manifest: only for the sgx target");
+	return canonical(m, true, out, len, err);
 }
 
 const char *eimg_mode_name(int mode)

@@ -196,6 +196,11 @@ expect 0 enclave-build -q -f p/enclave.yaml -o b.eimg
 sed -i 's/greeting_language: en/greeting_language: fr/' p/enclave.yaml
 expect 0 enclave-build -q -f p/enclave.yaml -o c.eimg
 [ "$(enclave-measure b.eimg | grep ^mrenclave)" = "$(enclave-measure c.eimg | grep ^mrenclave)" ] || _t_failmsg "the runtime section changed MRENCLAVE"
+# Signing parameters belong to the SIGSTRUCT: as on hardware, they leave MRENCLAVE alone.
+sed -i 's/security_version: 3/security_version: 4\n  debug: true/; s/product_id: 7/product_id: 8/' p/enclave.yaml
+expect 0 enclave-build -q -f p/enclave.yaml -o d.eimg
+[ "$(enclave-measure c.eimg | grep ^mrenclave)" = "$(enclave-measure d.eimg | grep ^mrenclave)" ] || _t_failmsg "signing parameters changed MRENCLAVE"
+tar -xOf d.eimg manifest.json | grep -q '"security_version": 4' || _t_failmsg "manifest.json lost the signing parameters"
 
 # Flip one byte inside a member's data (the tar stays well-formed): measure must refuse.
 tamper() { # image member offset-in-member
@@ -216,7 +221,7 @@ for member in enclave.elf files/greeting.txt manifest.json measurement.json keys
 	expect 0 enclave-build -q -f p/enclave.yaml -o t.eimg
 	case $member in
 	measurement.json) off=$(grep -abo '"mrenclave": "' <(tar -xOf t.eimg measurement.json) | cut -d: -f1); off=$((off + 20));;
-	manifest.json) off=$(grep -abo '"security_version": 3' <(tar -xOf t.eimg manifest.json) | cut -d: -f1); off=$((off + 20));;
+	manifest.json) off=$(grep -abo '"threads": 2' <(tar -xOf t.eimg manifest.json) | cut -d: -f1); off=$((off + 11));;
 	*) off=100;;
 	esac
 	tamper t.eimg "$member" "$off"

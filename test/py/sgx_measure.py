@@ -134,6 +134,21 @@ def info_blob(mode, manifest, files, keys):
 
 # ---------------------------------------------------------------- layout
 
+# Signing parameters: in manifest.json, but not in the enclave's measured copy
+# (they belong to the SIGSTRUCT, as on hardware DEBUG/ISVSVN are not in MRENCLAVE).
+SIGNING_KEYS = ("product_id", "security_version", "debug", "xfrm", "xfrm_mask", "misc_select",
+                "misc_mask", "kss", "isv_family_id", "isv_ext_product_id")
+
+
+def measured_manifest(manifest_bytes):
+    """The bytes placed in the enclave: manifest.json without the signing keys,
+    in the same canonical JSON form (sorted keys, two-space indent, newline)."""
+    man = json.loads(manifest_bytes)
+    for k in SIGNING_KEYS:
+        man["sgx"].pop(k, None)
+    return (json.dumps(man, indent=2, sort_keys=True, ensure_ascii=False, separators=(",", ": ")) + "\n").encode()
+
+
 def layout(elf_bytes, manifest_bytes, files, keys):
     """Applies layout version 1.  Returns a dict with size, ssa_frame_size and
     regions: a list of (offset, size, secinfo, content bytes (zero-extended),
@@ -154,7 +169,7 @@ def layout(elf_bytes, manifest_bytes, files, keys):
         regions.append((first, len(content), SEC_REG | perm, content, "elf"))
     cur = segs[-1][0] + len(segs[-1][1])
     info_off = cur
-    blob = info_blob(mode, manifest_bytes, files, keys)
+    blob = info_blob(mode, measured_manifest(manifest_bytes), files, keys)
     regions.append((cur, page_up(len(blob)), SEC_REG | SEC_R, blob, "info"))
     cur += page_up(len(blob)) + PAGE
     heap_off = cur

@@ -114,6 +114,13 @@ int eimg_manifest_parse_buffer(const char *name, const char *buf, size_t len,
  * section.  Parsing it back with base_dir == NULL gives the same manifest. */
 int eimg_manifest_canonical(const eimg_manifest *m, char **out, size_t *len, eimg_error *err);
 
+/* SGX: the manifest bytes placed (and so measured) in the enclave: the
+ * canonical form without the signing parameters (product_id,
+ * security_version, debug, xfrm, xfrm_mask, misc_select, misc_mask, kss and
+ * the KSS ids), which belong to the SIGSTRUCT.  So, as on hardware, the same
+ * enclave has the same MRENCLAVE whatever its signature allows. */
+int eimg_manifest_measured(const eimg_manifest *m, char **out, size_t *len, eimg_error *err);
+
 void eimg_manifest_free(eimg_manifest *m);
 
 const char *eimg_mode_name(int mode);     /* "hardware" / "simulation" */
