@@ -286,6 +286,29 @@ for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
 expect 1 enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg"
 expect_err "another process is listening"
 kill -TERM $pid; wait $pid
+case_begin runtime_ingress_listens
+mkdir -p src && cp "$B/examples/hello/hello.elf" "$B/examples/hello/greeting.txt" src/ &&
+	{ cat "$B/examples/hello/enclave.yaml"; printf 'runtime:\n  ingress: [0]\n'; } > src/enclave.yaml
+expect 0 build_signed rt "$PWD/src"
+mv "$S/rt.eimg" .
+enclave-run -q rt.eimg 2>err & pid=$!
+for i in $(seq 50); do grep -q "listening on" err && break; sleep 0.1; done
+addr=$(sed -n 's/.*listening on \(tcp:127.0.0.1:[0-9]*\).*/\1/p' err)
+[ -n "$addr" ] || _t_failmsg "the image's ingress was not used: $(cat err)"
+[ -n "$addr" ] && { got=$($CLIENT "$addr" send:1:ingress recv:1); [ "$got" = "0	Hello from inside the enclave, ingress!" ] || _t_failmsg "reply: $got"; }
+kill -TERM $pid; wait $pid
+expect 0 enclave-run -q --stdio --lines rt.eimg < <(echo here)
+expect_out "enclave, here!"
+expect 2 enclave-run --stdio --listen tcp:0 rt.eimg
+case_begin host_out_of_memory
+if [ -n "${EIMG_SANITIZE:-}" ]; then echo "skipped under sanitizers (ulimit -v)"; else
+	mkdir -p src && cp "$B/examples/hello/hello.elf" "$B/examples/hello/greeting.txt" src/ &&
+		sed 's/heap_size: .*/heap_size: 64M/' "$B/examples/hello/enclave.yaml" > src/enclave.yaml
+	expect 0 build_signed big "$PWD/src"
+	expect 1 sh -c 'ulimit -v 150000 && exec enclave-run --lines "$0" < /dev/null' "$S/big.eimg"
+	expect_err "cannot reserve 128 MiB of address space for the enclave"
+	echo "$errtxt" | grep -q "enclave: hello enclave ready" && _t_failmsg "enclave code ran"
+fi
 case_begin listen_bad_address
 expect 2 enclave-run -q --listen "tcp:10.0.0.1:80" "$S/hello.eimg"
 expect_err "loopback only"

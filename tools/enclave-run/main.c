@@ -21,7 +21,7 @@
 #define EXIT_VIOLATION 5
 
 static const char usage_text[] =
-	"usage: enclave-run [--mock] [--listen ADDR] [--lines] [--max-message SIZE] [-q]\n"
+	"usage: enclave-run [--mock] [--listen ADDR | --stdio] [--lines] [--max-message SIZE] [-q]\n"
 	"                   [--expect VALUE]... [--expect-file FILE] [--constraint TEXT] IMAGE.eimg\n"
 	"\n"
 	"Verifies an SGX enclave image (it parses, its measurement recomputes, its SIGSTRUCT is valid\n"
@@ -31,7 +31,9 @@ static const char usage_text[] =
 	"check passes.\n"
 	"\n"
 	"      --mock              run the enclave inside this process, without the sandbox (for gdb)\n"
-	"  -l, --listen ADDR       serve clients on unix:PATH or tcp:[127.0.0.1:]PORT (loopback only)\n"
+	"  -l, --listen ADDR       serve clients on unix:PATH or tcp:[127.0.0.1:]PORT (loopback only);\n"
+	"                          default: the image's runtime listen/ingress setting, else stdin/stdout\n"
+	"      --stdio             use stdin/stdout even if the image names a listening address\n"
 	"      --lines             one message per line instead of binary frames (for humans)\n"
 	"  -m, --max-message SIZE  largest message and reply (default 1M, at most 64M)\n"
 	"  -e, --expect VALUE      expected values: 64 hex digits (MRENCLAVE) or mrenclave:HEX\n"
@@ -51,6 +53,8 @@ struct opts {
 	struct eimg_expect expect;
 	eimg_constraint *constraint;
 	bool quiet;
+	bool stdio;               /* --stdio: ignore the image's listen/ingress */
+	char listen_buf[512];
 };
 
 static void print_err(const eimg_error *err)
@@ -80,6 +84,40 @@ static void on_listen(void *ctx, const char *where)
 	fprintf(stderr, "enclave-run: listening on %s\n", where);
 }
 
+/* The listening address from the image's runtime configuration (the
+ * manifest's unmeasured `runtime:` section) when the command line gives
+ * none: "listen": "unix:PATH" | "tcp:PORT" ..., or "ingress": [PORT]
+ * (loopback).  Returns 0 or an exit status. */
+static int runtime_listen(struct opts *o, json_t *rt)
+{
+	json_t *l = json_object_get(rt, "listen"), *in = json_object_get(rt, "ingress");
+	if (o->stdio || o->run.listen)
+		return 0;
+	if (l && in) {
+		fprintf(stderr, "enclave-run: '%s': runtime: give either listen or ingress, not both\n", o->image);
+		return EIMG_EXIT_ERROR;
+	}
+	if (l) {
+		if (!json_is_string(l) || !*json_string_value(l)) {
+			fprintf(stderr, "enclave-run: '%s': runtime.listen: expected an address like \"unix:PATH\" or \"tcp:PORT\"\n",
+				o->image);
+			return EIMG_EXIT_ERROR;
+		}
+		snprintf(o->listen_buf, sizeof o->listen_buf, "%s", json_string_value(l));
+	} else if (in) {
+		json_t *p = json_is_array(in) && json_array_size(in) == 1 ? json_array_get(in, 0) : NULL;
+		if (!p || !json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 65535) {
+			fprintf(stderr, "enclave-run: '%s': runtime.ingress: expected one port, like [8080]\n", o->image);
+			return EIMG_EXIT_ERROR;
+		}
+		snprintf(o->listen_buf, sizeof o->listen_buf, "tcp:127.0.0.1:%lld", (long long)json_integer_value(p));
+	} else {
+		return 0;
+	}
+	o->run.listen = o->listen_buf;
+	return 0;
+}
+
 /* Every check before anything runs.  Prints each failure; returns the exit
  * status (0 when the image may run).  Content problems are verification
  * failures (3); only an unreadable file or no memory is an error (1). */
@@ -104,6 +142,11 @@ static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, 
 		json_error_t je;
 		json_t *rt = json_loadb(img->runtime_json, img->runtime_len, JSON_REJECT_DUPLICATES, &je);
 		bool ok = rt && json_is_object(rt);
+		if (ok && (rc = runtime_listen(o, rt)) != 0) {
+			json_decref(rt);
+			eimg_image_free(img);
+			return rc;
+		}
 		json_decref(rt);
 		if (!ok) {
 			fprintf(stderr, "enclave-run: '%s': member 'runtime.json' is not a JSON object\n", o->image);
@@ -202,6 +245,7 @@ int main(int argc, char **argv)
 		{ "mock", no_argument, NULL, 'M' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "lines", no_argument, NULL, 'L' },
+		{ "stdio", no_argument, NULL, 'S' },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
@@ -226,6 +270,7 @@ int main(int argc, char **argv)
 		case 'M': o.run.backend = EIMG_RUN_MOCK; break;
 		case 'l': o.run.listen = optarg; break;
 		case 'L': o.run.lines = true; break;
+		case 'S': o.stdio = true; break;
 		case 'm':
 			if (eimg_parse_size(optarg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
 				return usage_error("--max-message: expected a size from 1 to 64M, got \"%s\"", optarg);
@@ -262,6 +307,8 @@ int main(int argc, char **argv)
 	if (argc - optind > 1)
 		return usage_error("one image only, got also '%s'", argv[optind + 1]);
 	o.image = argv[optind];
+	if (o.stdio && o.run.listen)
+		return usage_error("--stdio and --listen exclude each other%s", "");
 
 	eimg_image *img = NULL;
 	eimg_sgx_image *s = NULL;
