@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -612,6 +613,105 @@ static void test_bad_inputs(void **state)
 	assert_int_not_equal(eimg_nitro_build(&m, canon, strlen(canon), &bo, &a, &al, NULL, &err), 0);
 }
 
+/* Replaces the certificate inside a signed EIF's signature section. */
+static void swap_cert(const uint8_t *s, size_t sl, const char *crt, uint8_t **out, size_t *outl)
+{
+	eimg_eif_layout l;
+	uint8_t *pem, *cose, *newpem, *sec;
+	size_t pl, cl, npl, secl;
+	assert_int_equal(eimg_eif_read_layout_buffer("s", s, sl, &l, NULL), 0);
+	const struct eimg_eif_section *sg = &l.sections[l.signature];
+	assert_int_equal(eimg_nitro_sigsec_decode("s", s + sg->offset + 12, (size_t)sg->size, &pem, &pl, &cose, &cl, NULL), 0);
+	assert_int_equal(eimg_read_file(path(crt), 1 << 16, &newpem, &npl, NULL), 0);
+	assert_int_equal(eimg_nitro_sigsec_encode(newpem, npl, cose, cl, &sec, &secl, NULL), 0);
+	assert_int_equal(eimg_eif_set_signature("s", s, sl, sec, secl, out, outl, NULL), 0);
+	free(pem);
+	free(cose);
+	free(newpem);
+	free(sec);
+}
+
+/* Signing refuses what it must; a signature section with a wrong
+ * certificate, an unfit key type or broken CBOR is caught by the audit. */
+static void test_sign_refusals(void **state)
+{
+	(void)state;
+	eimg_manifest m;
+	uint8_t *a, *s, *t;
+	size_t al, sl, tl;
+	eimg_nitro_report *ra, *rt;
+	eimg_error err;
+	char k1[600], c1[600], k2[600], c2[600];
+	manifest(&m);
+	build(&m, 1700000000, &a, &al, &ra);
+	make_key("P-384", "r1", 30);
+	make_key("P-256", "r2", 30);
+	assert_int_equal(run("openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 30 -subj /CN=rsa"), 0);
+	assert_int_equal(run("openssl pkey -in r1.key -aes256 -passout pass:sesame -out r1enc.key"), 0);
+	snprintf(k1, sizeof(k1), "%s", path("r1.key"));
+	snprintf(c1, sizeof(c1), "%s", path("r1.crt"));
+	snprintf(k2, sizeof(k2), "%s", path("r2.key"));
+	snprintf(c2, sizeof(c2), "%s", path("r2.crt"));
+	struct eimg_nitro_sign_opts so = { k2, c1, NULL, 0 };
+	assert_int_equal(eimg_nitro_sign("a", a, al, &so, &s, &sl, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "does not belong"));
+	char rk[600], rc_[600], ek[600];
+	snprintf(rk, sizeof(rk), "%s", path("rsa.key"));
+	snprintf(rc_, sizeof(rc_), "%s", path("rsa.crt"));
+	snprintf(ek, sizeof(ek), "%s", path("r1enc.key"));
+	so = (struct eimg_nitro_sign_opts){ rk, rc_, NULL, 0 };
+	assert_int_equal(eimg_nitro_sign("a", a, al, &so, &s, &sl, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "needs EC P-256, P-384 or P-521"));
+	/* At a time after the certificate's end (40 days from now). */
+	so = (struct eimg_nitro_sign_opts){ k1, c1, NULL, (int64_t)time(NULL) + 40 * 86400 };
+	assert_int_equal(eimg_nitro_sign("a", a, al, &so, &s, &sl, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "not valid now"));
+	so = (struct eimg_nitro_sign_opts){ ek, c1, NULL, 0 };
+	assert_int_equal(eimg_nitro_sign("a", a, al, &so, &s, &sl, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "passphrase"));
+	so = (struct eimg_nitro_sign_opts){ ek, c1, "wrong", 0 };
+	assert_int_equal(eimg_nitro_sign("a", a, al, &so, &s, &sl, &err), EIMG_EINVAL);
+	so = (struct eimg_nitro_sign_opts){ ek, c1, "sesame", 0 };
+	if (eimg_nitro_sign("a", a, al, &so, &s, &sl, &err))
+		fail_msg("sign with passphrase: %s", err.msg);
+
+	/* Another EC certificate of the same curve in the section: the COSE signature fails. */
+	make_key("P-384", "r3", 30);
+	swap_cert(s, sl, "r3.crt", &t, &tl);
+	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, NULL), 0);
+	assert_false(rt->signature_ok);
+	assert_non_null(strstr(rt->signature_problem, "does not verify"));
+	assert_int_equal(eimg_nitro_report_verdict(rt, &err), EIMG_EVERIFY);
+	eimg_nitro_report_free(rt);
+	free(t);
+	/* A P-256 or an RSA certificate for an ES384 signature: unfit key. */
+	swap_cert(s, sl, "r2.crt", &t, &tl);
+	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, NULL), 0);
+	assert_non_null(strstr(rt->signature_problem, "does not fit"));
+	eimg_nitro_report_free(rt);
+	free(t);
+	swap_cert(s, sl, "rsa.crt", &t, &tl);
+	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, NULL), 0);
+	assert_non_null(strstr(rt->signature_problem, "RSA"));
+	assert_int_equal(eimg_nitro_report_verdict(rt, &err), EIMG_EVERIFY);
+	eimg_nitro_report_free(rt);
+	free(t);
+	/* A certificate that is not one: an error naming the part. */
+	wfile("junk.crt", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 62, 0644);
+	swap_cert(s, sl, "junk.crt", &t, &tl);
+	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "signing_certificate"));
+	free(t);
+	/* Broken CBOR in the signature section. */
+	assert_int_equal(eimg_eif_set_signature("s", s, sl, (const uint8_t *)"\x81\xa2\x9f", 3, &t, &tl, NULL), 0);
+	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "signature section"));
+	free(t);
+	eimg_nitro_report_free(ra);
+	free(a);
+	free(s);
+}
+
 /* The newc writer: order, inode numbers, parents, duplicates, link checks. */
 static void test_cpio(void **state)
 {
@@ -661,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_detached),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_cpio),
+		cmocka_unit_test(test_sign_refusals),
 	};
 	return cmocka_run_group_tests_name("nitro", tests, setup, teardown);
 }
