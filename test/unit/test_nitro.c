@@ -697,7 +697,8 @@ static void test_sign_refusals(void **state)
 	eimg_nitro_report_free(rt);
 	free(t);
 	/* A certificate that is not one: an error naming the part. */
-	wfile("junk.crt", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 62, 0644);
+	static const char junk[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+	wfile("junk.crt", junk, strlen(junk), 0644);
 	swap_cert(s, sl, "junk.crt", &t, &tl);
 	assert_int_equal(eimg_nitro_audit_buffer("t", t, tl, NULL, &rt, &err), EIMG_EINVAL);
 	assert_non_null(strstr(err.msg, "signing_certificate"));
