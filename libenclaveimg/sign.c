@@ -235,7 +235,10 @@ int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t d
 static int field_mismatch(eimg_error *err, const char *source, const char *what, unsigned long long sig,
 			  unsigned long long man)
 {
-	return eimg_err(err, EIMG_EVERIFY, source, "the signature's %s is 0x%llx, the image's manifest gives 0x%llx",
+	bool dec = strncmp(what, "isv", 3) == 0;
+	return eimg_err(err, EIMG_EVERIFY, source,
+			dec ? "the signature's %s is %llu, the image's manifest gives %llu"
+			    : "the signature's %s is 0x%llx, the image's manifest gives 0x%llx",
 			what, sig, man);
 }
 

@@ -268,6 +268,19 @@ mkproject false && key3072 && {
 	expect 3 enclave-sign verify s.eimg
 }
 
+case_begin image-manifest-fields-changed
+# Signing parameters are not measured: the signature binds them, and verify
+# compares them with the image's manifest.
+mkproject false && key3072 && {
+	expect 0 enclave-sign -k key.pem app.eimg
+	off=$(grep -abo '"security_version": 3' <(tar -xOf app.eimg manifest.json) | cut -d: -f1)
+	tamper app.eimg manifest.json $((off + 20))
+	expect 0 enclave-measure app.eimg
+	expect 3 enclave-sign verify app.eimg
+	expect_one_line_err
+	expect_err "isvsvn is 3, the image's manifest gives 2"
+}
+
 case_begin image-constraint
 mkproject false && key3072 && {
 	expect 0 enclave-sign -k key.pem app.eimg
