@@ -44,9 +44,18 @@
 	pxor	%xmm14, %xmm14
 	pxor	%xmm15, %xmm15
 #if EIMG_RT_HW
+	/* A hardware-mode runtime in an image recorded as simulation (a
+	 * build mistake) leaves by a jump, so that the simulation can report
+	 * the mode mismatch instead of faulting on ENCLU.  On real hardware a
+	 * jump out of the enclave faults, which is all such an image deserves. */
+	cmpl	$0, eimg_rt_jump_exit(%rip)
+	jne	1f
 	movl	$EEXIT_LEAF, %eax
 	ENCLU
 	ud2
+1:
+	xorl	%eax, %eax
+	jmp	*%rbx
 #else
 	xorl	%eax, %eax
 	jmp	*%rbx

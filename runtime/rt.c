@@ -16,6 +16,7 @@ static uint64_t rt_info_len;
 static unsigned rt_nthreads;
 static int rt_log_on;
 static uint8_t *rt_tds[RT_MAX_THREADS];    /* thread data pages seen so far */
+int eimg_rt_jump_exit;                     /* entry.S: leave by a jump (see there) */
 
 /* Weak: a program without enclave_init() is fine; without
  * enclave_on_message() every message fails with ENOHANDLER. */
@@ -309,6 +310,7 @@ static struct rt_ret rt_init(uint8_t *td)
 	rt_info = base + info;
 	rt_info_len = ld64(rt_info + 16);
 	rt_nthreads = (unsigned)threads;
+	eimg_rt_jump_exit = EIMG_RT_HW && ld32(rt_info + 12) == EIMG_ABI_MODE_SIMULATION;
 	if (ld32(rt_info + 12) != EIMG_RT_MODE) {
 		r.status = EIMG_ECALL_EMODE;
 		r.detail = ld32(rt_info + 12);
@@ -505,7 +507,15 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	static volatile int init_done;
 	static enclave_lock_t init_lock = ENCLAVE_LOCK_INIT;
 	if (!init_done) {
-		enclave_lock(&init_lock);
+		/* like enclave_lock, but gives up when enclave_init aborted the
+		 * enclave while holding the lock */
+		while (__atomic_exchange_n(&init_lock.locked, 1, __ATOMIC_ACQUIRE)) {
+			if (__atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == RT_DEAD) {
+				r.status = rt_status_failed;
+				return r;
+			}
+			__builtin_ia32_pause();
+		}
 		int rc = 0;
 		if (!init_done) {
 			t->in_message = 1;

@@ -30,6 +30,7 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 uint64_t eimg_rt_ocall(uint8_t *td, uint64_t op, uint64_t len);
 
 __attribute__((noreturn)) void eimg_rt_abort_exit(uint8_t *td, uint64_t status);
+extern int eimg_rt_jump_exit;
 void eimg_rt_heap_init(void *base, size_t size);
 
 static inline uint64_t rt_ld64(const uint8_t *p) { return *(const volatile uint64_t *)p; }

@@ -153,6 +153,14 @@ expect_err "built for hardware mode"
 expect_err "mode: simulation' in enclave.yaml"
 expect_err "enclave-build and enclave-sign again"
 [ -z "$out" ] || _t_failmsg "something ran"
+case_begin elf_linked_for_hardware
+# the manifest says simulation, the ELF carries the hardware runtime
+make -s -C "$EIMG_TOP/test/enclaves/probe" MODE=hardware BUILDDIR="$B/test/enclaves/probe-hw" RT_BUILD="$B/runtime" >/dev/null ||
+	_t_failmsg "cannot build the probe with the hardware runtime"
+expect 0 build_signed probe-hw "$B/test/enclaves/probe-hw"
+expect 4 enclave-run -q --lines "$S/probe-hw.eimg" < <(echo hi)
+expect_out "linked with the enclave runtime for another mode"
+expect_err "relink it with the runtime of the image's mode"
 case_begin expect_mismatch
 expect 3 enclave-run --lines --expect 0000000000000000000000000000000000000000000000000000000000000000 "$S/hello.eimg" < <(echo hi)
 expect_err "expected 0{64}"
