@@ -1,8 +1,11 @@
 /* SIGSTRUCT signing operations: fields from a manifest, one-step signing,
  * two-step (detached) signing, verification, and the same on images. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eimg/constraint.h"
 #include "eimg/hash.h"
@@ -403,6 +406,31 @@ out:
 	return rc;
 }
 
+/* The first bytes of a file (fewer if it is shorter). */
+static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, eimg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	if (fd < 0)
+		return eimg_err_sys(err, path, "cannot open");
+	while (n < size) {
+		ssize_t r = read(fd, head + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = eimg_err_sys(err, path, "cannot read");
+			close(fd);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*got = n;
+	return EIMG_OK;
+}
+
 /* unsigned_code: the status for an image without a signature. */
 static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **imgp,
 		    int unsigned_code, eimg_error *err)
@@ -412,14 +440,24 @@ static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *for
 	eimg_image *img = NULL;
 	int rc, fmt = 0;
 
-	rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+	uint8_t head[512];
+	size_t hlen = 0;
+	rc = read_head(path, head, sizeof(head), &hlen, err);
 	if (rc)
 		return rc;
-	switch (eimg_detect_input(buf, len)) {
+	int kind = eimg_detect_input(head, hlen);
+	if (kind == EIMG_INPUT_IMAGE) {
+		/* Images are streamed with the image format's own limits. */
+		rc = eimg_image_read_file(path, &img, err);
+	} else {
+		rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+		if (rc == EIMG_OK)
+			kind = eimg_detect_input(buf, len);
+	}
+	if (rc)
+		goto out;
+	switch (kind) {
 	case EIMG_INPUT_IMAGE:
-		rc = eimg_image_read_buffer(path, buf, len, &img, err);
-		if (rc)
-			goto out;
 		if (!img->sigstruct) {
 			rc = eimg_err(err, unsigned_code, path,
 				      "the image is not signed (no sigstruct.bin): sign it with 'enclave-sign -k KEY'");
