@@ -91,6 +91,7 @@ struct client {
 	int in_fd, out_fd;
 	bool is_stdio, eof, closing, dead;
 	bool out_nonblock;        /* writes never block: try them right away */
+	int write_errno;          /* why writing to the client failed, 0 if it did not */
 	int out_saved_flags;      /* stdout's flags to restore, or -1 */
 	struct eimg_frame_parser parser;
 	struct buf out;
@@ -315,6 +316,11 @@ static void client_flush_replies(struct runner *R, struct client *c)
 static void client_close(struct runner *R, unsigned idx)
 {
 	struct client *c = R->clients[idx];
+	if (c->is_stdio && c->write_errno && !R->input_status) {
+		R->input_status = EIMG_EIO;
+		snprintf(R->input_err, sizeof R->input_err, "standard output: %s (replies were lost)",
+			 strerror(c->write_errno));
+	}
 	for (struct req *r = c->head, *n; r; r = n) {
 		n = r->cnext;
 		if (r->done)
@@ -444,8 +450,10 @@ static void client_write(struct client *c)
 	ssize_t w = c->is_stdio ? write(c->out_fd, c->out.p + c->out.off, n)
 				: send(c->out_fd, c->out.p + c->out.off, n, MSG_NOSIGNAL);
 	if (w < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno != EAGAIN && errno != EINTR) {
+			c->write_errno = errno;
 			c->dead = true;
+		}
 		return;
 	}
 	c->out.off += (size_t)w;

@@ -317,6 +317,11 @@ if [ -n "${EIMG_SANITIZE:-}" ]; then echo "skipped under sanitizers (ulimit -v)"
 	expect_err "cannot reserve 128 MiB of address space for the enclave"
 	echo "$errtxt" | grep -q "enclave: hello enclave ready" && _t_failmsg "enclave code ran"
 fi
+case_begin broken_stdout
+{ sleep 0.3; echo a; } | enclave-run -q --lines "$S/hello.eimg" 2>err | true
+rc=${PIPESTATUS[1]}
+[ "$rc" = 1 ] || _t_failmsg "exit $rc with a closed standard output"
+grep -q "standard output: Broken pipe (replies were lost)" err || _t_failmsg "message: $(cat err)"
 case_begin listen_bad_address
 expect 2 enclave-run -q --listen "tcp:10.0.0.1:80" "$S/hello.eimg"
 expect_err "loopback only"
