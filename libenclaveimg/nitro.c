@@ -1053,17 +1053,35 @@ static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, siz
 }
 
 static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
-		     const char *out_path, uint8_t **out, size_t *out_len, eimg_error *err)
+		     eimg_nitro_signer_fn fn, void *ctx, const char *out_path, uint8_t **out, size_t *out_len,
+		     eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
-	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132];
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132], made[512];
 	size_t plen = 0, paylen = 0, tbslen = 0, seclen = 0;
 	int alg = 0;
 	int rc = load_cert(cert_path, &x, &xi, &alg, err);
 	if (rc)
 		return rc;
 	size_t fb = eimg_cose_alg_fbytes(alg);
+	rc = open_target(t, err);
+	if (!rc)
+		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	if (rc)
+		goto out;
+	if (fn) {
+		size_t n = sizeof(made);
+		rc = fn(ctx, eimg_cose_alg_hash(alg), tbs, tbslen, made, &n, err);
+		if (rc)
+			goto out;
+		if (n > sizeof(made)) {
+			rc = eimg_err(err, EIMG_EINTERNAL, NULL, "signer: signature longer than its buffer");
+			goto out;
+		}
+		sig = made;
+		sig_len = n;
+	}
 	if (sig_len == 2 * fb && sig[0] != 0x30) {
 		memcpy(rs, sig, sig_len);
 	} else {
@@ -1073,11 +1091,6 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 			goto out;
 		}
 	}
-	rc = open_target(t, err);
-	if (!rc)
-		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
-	if (rc)
-		goto out;
 	rc = eimg_x509_verify_rs(x, eimg_cose_alg_hash(alg), tbs, tbslen, rs, 2 * fb, err);
 	if (rc) {
 		if (rc == EIMG_EVERIFY)
@@ -1089,6 +1102,7 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 	if (!rc)
 		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
 out:
+	explicit_bzero(made, sizeof(made));
 	eimg_x509_free(x);
 	free(prot);
 	free(payload);
@@ -1146,7 +1160,7 @@ int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const 
 {
 	struct target t;
 	target_mem(&t, source, eif, len);
-	int rc = do_attach(&t, cert_path, sig, sig_len, NULL, out, out_len, err);
+	int rc = do_attach(&t, cert_path, sig, sig_len, NULL, NULL, NULL, out, out_len, err);
 	target_close(&t);
 	return rc;
 }
@@ -1187,8 +1201,33 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 		return rc;
 	rc = target_file(&t, in, err);
 	if (!rc)
-		rc = do_attach(&t, cert_path, sig, sigl, out, NULL, NULL, err);
+		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, out, NULL, NULL, err);
 	free(sig);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_sign_with(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+			 eimg_nitro_signer_fn fn, void *ctx, uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct target t;
+	if (!fn)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
+	target_mem(&t, source, eif, len);
+	int rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, NULL, out, out_len, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
+			      void *ctx, eimg_error *err)
+{
+	struct target t;
+	if (!fn)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
+	int rc = target_file(&t, in, err);
+	if (!rc)
+		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, out, NULL, NULL, err);
 	target_close(&t);
 	return rc;
 }

@@ -613,6 +613,66 @@ static void test_bad_inputs(void **state)
 	assert_int_not_equal(eimg_nitro_build(&m, canon, strlen(canon), &bo, &a, &al, NULL, &err), 0);
 }
 
+/* A signer callback standing in for an HSM: openssl dgst signs the bytes. */
+static int hsm_sign(void *ctx, int hash, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len, eimg_error *err)
+{
+	const char *mode = ctx;
+	char cmd[256];
+	uint8_t *b;
+	size_t bl;
+	if (strcmp(mode, "fail") == 0)
+		return eimg_err(err, EIMG_EIO, "hsm", "token not present");
+	wfile("hsm.in", msg, len, 0644);
+	snprintf(cmd, sizeof(cmd), "openssl dgst -sha%d -sign %s -out hsm.out hsm.in", hash, mode);
+	if (run(cmd) != 0)
+		return eimg_err(err, EIMG_EIO, "hsm", "openssl failed");
+	if (eimg_read_file(path("hsm.out"), 4096, &b, &bl, err))
+		return EIMG_EIO;
+	if (bl > *sig_len) {
+		free(b);
+		return eimg_err(err, EIMG_EINVAL, "hsm", "too long");
+	}
+	memcpy(sig, b, bl);
+	*sig_len = bl;
+	free(b);
+	return EIMG_OK;
+}
+
+static void test_sign_with_signer(void **state)
+{
+	(void)state;
+	eimg_manifest m;
+	uint8_t *a, *s;
+	size_t al, sl;
+	eimg_nitro_report *ra, *rs;
+	eimg_error err;
+	char crt[600];
+	manifest(&m);
+	build(&m, 1700000000, &a, &al, &ra);
+	make_key("P-521", "hsm", 30);
+	make_key("P-521", "stranger", 30);
+	snprintf(crt, sizeof(crt), "%s", path("hsm.crt"));
+	if (eimg_nitro_sign_with("a", a, al, crt, hsm_sign, "hsm.key", &s, &sl, &err))
+		fail_msg("sign_with: %s", err.msg);
+	assert_int_equal(eimg_nitro_audit_buffer("s", s, sl, NULL, &rs, NULL), 0);
+	assert_true(rs->signature_ok);
+	assert_int_equal(rs->cose_alg, EIMG_COSE_ES512);
+	eimg_nitro_report_free(rs);
+	free(s);
+	/* The signer used the wrong key: caught before anything is attached. */
+	assert_int_equal(eimg_nitro_sign_with("a", a, al, crt, hsm_sign, "stranger.key", &s, &sl, &err), EIMG_EVERIFY);
+	assert_int_equal(eimg_nitro_sign_with("a", a, al, crt, hsm_sign, "fail", &s, &sl, &err), EIMG_EIO);
+	assert_non_null(strstr(err.msg, "token not present"));
+	/* File form. */
+	assert_int_equal(eimg_write_file_atomic(path("w.eif"), a, al, NULL), 0);
+	assert_int_equal(eimg_nitro_sign_with_file(path("w.eif"), path("w2.eif"), crt, hsm_sign, "hsm.key", &err), 0);
+	assert_int_equal(eimg_nitro_audit_file(path("w2.eif"), NULL, &rs, NULL), 0);
+	assert_true(rs->signature_ok);
+	eimg_nitro_report_free(rs);
+	eimg_nitro_report_free(ra);
+	free(a);
+}
+
 /* Replaces the certificate inside a signed EIF's signature section. */
 static void swap_cert(const uint8_t *s, size_t sl, const char *crt, uint8_t **out, size_t *outl)
 {
@@ -763,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_cpio),
 		cmocka_unit_test(test_sign_refusals),
+		cmocka_unit_test(test_sign_with_signer),
 	};
 	return cmocka_run_group_tests_name("nitro", tests, setup, teardown);
 }

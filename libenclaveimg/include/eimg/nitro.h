@@ -148,6 +148,16 @@ int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, co
 int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
 		      const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len, eimg_error *err);
 
+/* Signing through a caller's signer (an HSM, a KMS, a pkcs11 engine key):
+ * fn signs msg (the Sig_structure) with ECDSA and the given hash (256, 384,
+ * 512 for P-256/384/521) and writes a DER ECDSA-Sig-Value or raw r||s into
+ * sig, *sig_len being its capacity on entry (512) and the length on return.
+ * The result is verified against the certificate before it is attached. */
+typedef int (*eimg_nitro_signer_fn)(void *ctx, int hash, const uint8_t *msg, size_t msg_len, uint8_t *sig,
+				    size_t *sig_len, eimg_error *err);
+int eimg_nitro_sign_with(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
+			 eimg_nitro_signer_fn fn, void *ctx, uint8_t **out, size_t *out_len, eimg_error *err);
+
 /* File forms for plain .eif files, streamed (memory use does not grow with
  * the file): the input is audited in one pass, then copied with the new
  * signature section; the copy is checked against the audited CRC, so a file
@@ -157,5 +167,7 @@ int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitr
 int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err);
 int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
 			   eimg_error *err);
+int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
+			      void *ctx, eimg_error *err);
 
 #endif
