@@ -215,6 +215,10 @@ expect_out "^allocated [0-9]+ blocks of 1 KiB, realloc ok 1$"
 case_begin runtime_printf
 probe 0 fmt
 expect_out '^\[  -42\|ab  \|beef\|z\|-9000000000\|7\|tru\|\+5\|0\|%\]$'
+case_begin runtime_self_relocation
+readelf -r "$B/test/enclaves/probe/probe.elf" | grep -q R_X86_64_RELATIVE || _t_failmsg "the probe has no relocations to test"
+probe 0 reloc
+expect_out "^alpha beta gamma$"
 case_begin runtime_log_and_mode
 expect 0 enclave-run --lines "$S/probe.eimg" < <(printf 'log secret-free text\nmode\n')
 expect_err "enclave-run: enclave: secret-free text"

@@ -10,7 +10,9 @@
  *   file NAME     reply the measured file NAME     mode  reply the mode
  *   fmt           reply a formatted line (exercises vsnprintf)
  *   block         wait until another thread sends "release" (needs threads > 1)
- *   release       let "block" return; reply the TCS index */
+ *   release       let "block" return; reply the TCS index
+ *   reloc         reply through a table of absolute pointers (needs the
+ *                 runtime's self-relocation) */
 #include <enclave.h>
 
 static int starts(const uint8_t *m, size_t len, const char *w)
@@ -20,6 +22,9 @@ static int starts(const uint8_t *m, size_t len, const char *w)
 }
 
 static volatile int sink;
+/* absolute addresses in data: R_X86_64_RELATIVE relocations in the ELF */
+static const char *const words[] = { "alpha", "beta", "gamma" };
+static int (*const ops[])(const void *, size_t) = { enclave_reply };
 static volatile int released;
 
 /* Deep recursion the compiler cannot turn into a loop. */
@@ -86,6 +91,12 @@ int enclave_on_message(const uint8_t *m, size_t len)
 	if (starts(m, len, "release")) {
 		__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
 		return enclave_replyf("released from TCS %u", enclave_thread_index());
+	}
+	if (starts(m, len, "reloc")) {
+		for (int i = 0; i < 3; i++)
+			if (ops[0]((const uint8_t *)words[i], strlen(words[i])) || (i < 2 && enclave_reply(" ", 1)))
+				return 1;
+		return 0;
 	}
 	if (starts(m, len, "spin"))
 		for (;;)
