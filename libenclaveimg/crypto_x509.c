@@ -204,7 +204,8 @@ int eimg_x509_info(const eimg_x509 *x, struct eimg_x509_info *out, eimg_error *e
 	name_line(X509_get_issuer_name(x->x), r.issuer, sizeof(r.issuer));
 	name_line(X509_get_subject_name(x->x), r.subject, sizeof(r.subject));
 	int nid = X509_get_signature_nid(x->x);
-	snprintf(r.sig_alg, sizeof(r.sig_alg), "%s", nid != NID_undef ? OBJ_nid2ln(nid) : "unknown");
+	const char *ln = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+	snprintf(r.sig_alg, sizeof(r.sig_alg), "%s", ln ? ln : "unknown");
 	EVP_PKEY *pk = X509_get0_pubkey(x->x);
 	if (!pk) {
 		ERR_clear_error();
@@ -223,8 +224,8 @@ int eimg_x509_info(const eimg_x509 *x, struct eimg_x509_info *out, eimg_error *e
 			snprintf(r.key_alg, sizeof(r.key_alg), "EC %.20s", g);
 	} else {
 		int id = EVP_PKEY_get_base_id(pk);
-		snprintf(r.key_alg, sizeof(r.key_alg), "%.16s %d", id == EVP_PKEY_RSA ? "RSA" : OBJ_nid2sn(id),
-			 EVP_PKEY_get_bits(pk));
+		const char *sn = id == EVP_PKEY_RSA ? "RSA" : OBJ_nid2sn(id);
+		snprintf(r.key_alg, sizeof(r.key_alg), "%.16s %d", sn ? sn : "unknown", EVP_PKEY_get_bits(pk));
 	}
 	if (asn1_time(X509_get0_notBefore(x->x), &r.not_before) || asn1_time(X509_get0_notAfter(x->x), &r.not_after)) {
 		ERR_clear_error();
@@ -251,7 +252,7 @@ void *eimg_x509_name_json(const eimg_x509 *x, bool issuer)
 		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
 		char key[80], val[512];
 		unsigned char *u = NULL;
-		if (nid != NID_undef)
+		if (nid != NID_undef && OBJ_nid2ln(nid))
 			snprintf(key, sizeof(key), "%s", OBJ_nid2ln(nid));
 		else
 			OBJ_obj2txt(key, sizeof(key), X509_NAME_ENTRY_get_object(e), 1);
