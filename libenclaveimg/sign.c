@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "eimg/constraint.h"
+#include "eimg/identity.h"
 #include "eimg/hash.h"
 #include "eimg/manifest.h"
 #include "eimg/measure.h"
@@ -554,18 +556,19 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 	}
 	if (r->constraint) {
 		struct eimg_identity id;
-		memset(&id, 0, sizeof(id));
-		id.has_sgx = true;
-		memcpy(id.mrenclave, v.s.enclavehash, 32);
-		memcpy(id.mrsigner, mrs, 32);
-		id.isvprodid = v.s.isvprodid;
-		id.isvsvn = v.s.isvsvn;
+		int mode = EIMG_ID_HARDWARE; /* a bare SIGSTRUCT says nothing about the mode */
+		if (img) {
+			eimg_manifest *m = NULL;
+			rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+			if (rc)
+				goto out;
+			mode = m->mode;
+			eimg_manifest_free(m);
+		}
 		/* No launch yet: judge the signature by the launch it permits;
 		 * a debug-only signature can only ever run as a debug enclave. */
-		id.debug = !eimg_sigstruct_production_allowed(&v.s);
-		id.mode = EIMG_ID_HARDWARE;
-		id.security = EIMG_SEC_STALE;
-		rc = eimg_constraint_check(r->constraint, &id, 0, NULL, 0, NULL, err);
+		eimg_identity_sgx(v.s.enclavehash, &v.s, mode, !eimg_sigstruct_production_allowed(&v.s), &id);
+		rc = eimg_constraint_check(r->constraint, &id, (uint64_t)time(NULL), NULL, 0, NULL, err);
 		if (rc) {
 			if (err)
 				eimg_err_context(err, r->input, "constraint not met");

@@ -285,9 +285,12 @@ case_begin image-constraint
 mkproject false && key3072 && {
 	expect 0 enclave-sign -k key.pem app.eimg
 	mrs=$(enclave-sign show --json app.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrsigner"])')
-	expect 0 enclave-sign verify --constraint "S:$mrs PROD:7" app.eimg
+	# The image is a simulation build: INSECURE, so only SEC:INSECURE accepts it.
+	expect 0 enclave-sign verify --constraint "S:$mrs PROD:7 SEC:INSECURE" app.eimg
+	expect 3 enclave-sign verify --constraint "S:$mrs PROD:7" app.eimg
+	expect_err "SEC: expected STALE or SECURE, got INSECURE"
 	expect 0 enclave-sign verify --mrsigner "$mrs" app.eimg
-	expect 3 enclave-sign verify --constraint "S:$mrs PROD:8" app.eimg
+	expect 3 enclave-sign verify --constraint "S:$mrs PROD:8 SEC:INSECURE" app.eimg
 	expect_one_line_err
 	expect_err "PROD"
 	expect 2 enclave-sign verify --constraint "BOGUS:1" app.eimg
