@@ -676,35 +676,76 @@ static int hex8(const uint8_t *p, uint32_t *v)
 	return 0;
 }
 
-int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
-		   const uint8_t **data, size_t *size, eimg_error *err)
+int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+		     uint64_t *data_off, uint64_t *size, eimg_error *err)
 {
-	size_t off = 0, plen = strlen(path);
+	uint64_t off = 0;
+	size_t plen = strlen(path);
+	char name[EIMG_CPIO_MAX_PATH + 1];
 	for (unsigned count = 0; count <= EIMG_CPIO_MAX_ENTRIES; count++) {
+		uint8_t h[110];
 		uint32_t f[13];
-		if (len - off < 110 || memcmp(buf + off, "070701", 6) != 0)
-			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %zu", off);
+		if (len - off < 110)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: truncated cpio header at offset %llu",
+					(unsigned long long)off);
+		if (rd(ctx, off, h, sizeof(h)))
+			return eimg_err_sys(err, source, "cannot read");
+		if (memcmp(h, "070701", 6) != 0)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu", (unsigned long long)off);
 		for (int i = 0; i < 13; i++)
-			if (hex8(buf + off + 6 + 8 * i, &f[i]))
-				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %zu", off);
+			if (hex8(h + 6 + 8 * i, &f[i]))
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu",
+						(unsigned long long)off);
 		uint32_t mode = f[1], fsize = f[6], nsize = f[11];
-		size_t name_off = off + 110;
-		if (nsize == 0 || nsize > len - name_off || buf[name_off + nsize - 1] != '\0')
-			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %zu", off);
-		size_t doff = (name_off + nsize + 3) & ~(size_t)3;
+		uint64_t name_off = off + 110;
+		if (nsize == 0 || nsize > len - name_off)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu", (unsigned long long)off);
+		uint64_t doff = (name_off + nsize + 3) & ~(uint64_t)3;
 		if (doff > len || fsize > len - doff)
-			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry at offset %zu runs past the end", off);
-		const char *name = (const char *)buf + name_off;
-		if (nsize - 1 == 10 && memcmp(name, "TRAILER!!!", 10) == 0)
-			break;
-		if (nsize - 1 == plen && memcmp(name, path, plen) == 0 && (mode & 0170000) == 0100000) {
-			*data = buf + doff;
-			*size = fsize;
-			return EIMG_OK;
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry at offset %llu runs past the end",
+					(unsigned long long)off);
+		/* Only names of the right length (or the trailer's) are read. */
+		if (nsize - 1 == plen || nsize - 1 == 10) {
+			if (nsize > sizeof(name) || rd(ctx, name_off, name, nsize))
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: unreadable cpio name at offset %llu",
+						(unsigned long long)off);
+			if (name[nsize - 1] != '\0')
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu",
+						(unsigned long long)off);
+			if (nsize - 1 == 10 && memcmp(name, "TRAILER!!!", 10) == 0)
+				break;
+			if (nsize - 1 == plen && memcmp(name, path, plen) == 0 && (mode & 0170000) == 0100000) {
+				*data_off = doff;
+				*size = fsize;
+				return EIMG_OK;
+			}
 		}
-		off = (doff + fsize + 3) & ~(size_t)3;
+		off = (doff + fsize + 3) & ~(uint64_t)3;
 		if (off > len)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry runs past the end");
 	}
 	return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
+}
+
+struct memrd {
+	const uint8_t *buf;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *out, size_t n)
+{
+	memcpy(out, ((struct memrd *)ctx)->buf + off, n);
+	return 0;
+}
+
+int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
+		   const uint8_t **data, size_t *size, eimg_error *err)
+{
+	struct memrd m = { buf };
+	uint64_t off = 0, sz = 0;
+	int rc = eimg_cpio_locate(source, mem_read, &m, len, path, &off, &sz, err);
+	if (rc)
+		return rc;
+	*data = buf + off;
+	*size = (size_t)sz;
+	return EIMG_OK;
 }

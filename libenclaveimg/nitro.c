@@ -442,6 +442,61 @@ static int read_section(int fd, const char *name, const struct eimg_eif_section 
 	return EIMG_OK;
 }
 
+struct rdctx {
+	const uint8_t *mem;
+	int fd;
+	uint64_t base;
+};
+
+static int rd_at(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	struct rdctx *c = ctx;
+	if (c->mem) {
+		memcpy(buf, c->mem + c->base + off, n);
+		return 0;
+	}
+	uint8_t *p = buf;
+	off += c->base;
+	while (n > 0) {
+		ssize_t k = pread(c->fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += k;
+		off += (uint64_t)k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Copies the canonical manifest out of the application ramdisk, if there is
+ * one (an EIF from another builder has none: not an error). */
+static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const struct eimg_eif_section *s,
+			 eimg_error *err)
+{
+	struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+	uint64_t off = 0, size = 0;
+	eimg_error ignored;
+	if (eimg_cpio_locate(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH, &off, &size, &ignored) != EIMG_OK ||
+	    size > EIMG_MANIFEST_MAX_BYTES)
+		return EIMG_OK;
+	r->manifest = malloc((size_t)size + 1);
+	if (!r->manifest)
+		return eimg_err_nomem(err);
+	if (rd_at(&c, off, r->manifest, (size_t)size)) {
+		free(r->manifest);
+		r->manifest = NULL;
+		return eimg_err_sys(err, r->source, "cannot read");
+	}
+	r->manifest[size] = '\0';
+	r->manifest_len = (size_t)size;
+	return EIMG_OK;
+}
+
 static int audit(const char *source, const uint8_t *mem, size_t len, int fd, const struct eimg_nitro_audit_opts *o,
 		 eimg_nitro_report **out, struct eimg_nitro_digest *dg_out, eimg_error *err)
 {
@@ -502,27 +557,15 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 		if (rc)
 			goto out;
 	}
-	/* The manifest inside the application ramdisk (the second one). */
-	if (mem && l->nramdisks == 2) {
+	/* The manifest inside the application ramdisk (the last one). */
+	if (l->nramdisks >= 2) {
 		const struct eimg_eif_section *s = NULL;
 		for (unsigned i = 0; i < l->nsections; i++)
 			if (l->sections[i].type == EIMG_EIF_RAMDISK)
-				s = &l->sections[i]; /* the last one: the application */
-		const uint8_t *data;
-		size_t dlen;
-		eimg_error ignored;
-		if (s && eimg_cpio_find(source, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size,
-				   EIMG_NITRO_MANIFEST_PATH, &data, &dlen, &ignored) == EIMG_OK &&
-		    dlen <= EIMG_MANIFEST_MAX_BYTES) {
-			r->manifest = malloc(dlen + 1);
-			if (!r->manifest) {
-				rc = eimg_err_nomem(err);
-				goto out;
-			}
-			memcpy(r->manifest, data, dlen);
-			r->manifest[dlen] = '\0';
-			r->manifest_len = dlen;
-		}
+				s = &l->sections[i];
+		rc = find_manifest(r, mem, fd, s, err);
+		if (rc)
+			goto out;
 	}
 	if (o->manifest_json)
 		r->manifest_match = r->manifest && r->manifest_len == o->manifest_len &&
@@ -687,6 +730,10 @@ json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
 	}
 	json_object_set_new(j, "Sections", secs);
 	secs = NULL;
+	if (r->manifest) {
+		json_t *mj = json_loadb(r->manifest, r->manifest_len, JSON_REJECT_DUPLICATES, NULL);
+		json_object_set_new(j, "Manifest", mj ? mj : json_string("(not JSON)"));
+	}
 	if (r->manifest_match >= 0)
 		json_object_set_new(j, "ManifestCheck", json_boolean(r->manifest_match == 1));
 	return j;
@@ -752,6 +799,49 @@ static void sb_add(struct sb *s, const char *fmt, ...)
 	s->b[s->len] = '\0';
 }
 
+/* "a b c" from a JSON array of strings or integers, escaped. */
+static void join(const json_t *a, char *out, size_t size)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < json_array_size(a) && o + 1 < size; i++) {
+		const json_t *v = json_array_get(a, i);
+		char t[256], e[512];
+		if (json_is_string(v))
+			snprintf(t, sizeof(t), "%s", json_string_value(v));
+		else if (json_is_integer(v))
+			snprintf(t, sizeof(t), "%lld", (long long)json_integer_value(v));
+		else
+			snprintf(t, sizeof(t), "?");
+		eimg_escape(t, strlen(t), e, sizeof(e));
+		int k = snprintf(out + o, size - o, "%s%s", i ? " " : "", e);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+	if (o >= size)
+		out[size - 1] = '\0';
+}
+
+/* The measured policy from the embedded manifest: what auditors look for. */
+static void policy_text(struct sb *s, const char *m, size_t len)
+{
+	json_t *j = json_loadb(m, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *n = json_object_get(j, "nitro");
+	char buf[1024];
+	if (json_is_object(n)) {
+		join(json_object_get(n, "entrypoint"), buf, sizeof(buf));
+		sb_add(s, "  Entrypoint: %s\n", buf);
+		join(json_object_get(n, "ingress"), buf, sizeof(buf));
+		sb_add(s, "  Ingress: %s\n", buf[0] ? buf : "(none)");
+		join(json_object_get(json_object_get(n, "egress"), "allow"), buf, sizeof(buf));
+		sb_add(s, "  EgressAllow: %s\n", buf[0] ? buf : "(none)");
+		join(json_object_get(json_object_get(n, "egress"), "deny"), buf, sizeof(buf));
+		sb_add(s, "  EgressDeny: %s\n", buf[0] ? buf : "(none)");
+	}
+	json_decref(j);
+}
+
 int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *err)
 {
 	struct sb s = { NULL, 0, 0, 0 };
@@ -808,6 +898,8 @@ int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *e
 	if (r->manifest)
 		sb_add(&s, "Manifest: %s (%zu bytes)%s\n", EIMG_NITRO_MANIFEST_PATH, r->manifest_len,
 		       r->manifest_match == 1 ? ", equal to manifest.json" : r->manifest_match == 0 ? ", DIFFERS from manifest.json" : "");
+	if (r->manifest)
+		policy_text(&s, r->manifest, r->manifest_len);
 	if (s.failed || !s.b) {
 		free(s.b);
 		return eimg_err_nomem(err);

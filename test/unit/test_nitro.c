@@ -163,6 +163,20 @@ static void test_build_deterministic(void **state)
 	assert_int_equal(ra->layout.default_mem, 512ull << 20);
 	assert_int_equal(ra->layout.default_cpus, 2);
 	assert_int_equal(ra->manifest_match, 1);
+	/* The streamed audit of the file finds the embedded manifest too. */
+	eimg_nitro_report *rf;
+	char *txt, *js;
+	assert_int_equal(eimg_write_file_atomic(path("det.eif"), a, al, NULL), 0);
+	assert_int_equal(eimg_nitro_audit_file(path("det.eif"), NULL, &rf, NULL), 0);
+	assert_non_null(rf->manifest);
+	assert_string_equal(rf->manifest, canon);
+	assert_int_equal(eimg_nitro_report_json(rf, &js, NULL), 0);
+	assert_non_null(strstr(js, "\"Manifest\": {"));
+	assert_int_equal(eimg_nitro_report_text(rf, &txt, NULL), 0);
+	assert_non_null(strstr(txt, "Manifest: rootfs/etc/enclave/manifest.json"));
+	free(txt);
+	free(js);
+	eimg_nitro_report_free(rf);
 	assert_string_equal(ra->image_name, "demo");
 	const char *kv = json_string_value(json_object_get(json_object_get(ra->metadata, "BuildMetadata"), "KernelVersion"));
 	assert_string_equal(kv, "6.1.77");
