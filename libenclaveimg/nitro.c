@@ -1323,3 +1323,20 @@ int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_
 	target_close(&t);
 	return rc;
 }
+
+int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	uint8_t *der = NULL, d[48];
+	size_t dl = 0;
+	int rc = eimg_x509_load_file(cert_path, &x, err);
+	if (!rc)
+		rc = eimg_x509_der(x, &der, &dl, err);
+	if (!rc) {
+		eimg_sha384(der, dl, d);
+		eimg_nitro_extend(d, pcr8);
+	}
+	free(der);
+	eimg_x509_free(x);
+	return rc;
+}

@@ -404,6 +404,9 @@ static void sign_one(const char *curve, const char *name, int alg)
 		assert_string_equal(json_string_value(json_object_get(j, "PCR8")), eimg_hex(rs->pcr8, 48, h));
 		json_decref(j);
 	}
+	uint8_t p8[48];
+	assert_int_equal(eimg_nitro_pcr8_of_cert(crtp, p8, NULL), 0);
+	assert_memory_equal(p8, rs->pcr8, 48);
 	/* Re-signing replaces the section: the same size, the same layout. */
 	uint8_t *s2;
 	size_t s2l;

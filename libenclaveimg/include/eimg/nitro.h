@@ -122,6 +122,10 @@ json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r);  /* NULL on no mem
 int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err); /* indented, '\n' */
 void eimg_nitro_report_free(eimg_nitro_report *r);
 
+/* PCR8 that signing with this certificate (PEM or DER file) gives, as
+ * `nitro-cli pcr --signing-certificate` prints it: for --expect values. */
+int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error *err);
+
 /* ---- Signing ---- */
 struct eimg_nitro_sign_opts {
 	const char *key_path;        /* PEM EC private key: P-256, P-384 or P-521 */
