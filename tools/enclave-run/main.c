@@ -67,7 +67,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "enclave-run: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'enclave-run --help' for more information.\n");
+	fprintf(stderr, "\nusage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n");
 	return EIMG_EXIT_USAGE;
 }
 
@@ -299,7 +299,9 @@ int main(int argc, char **argv)
 		case 'q': o.quiet = true; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-run %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default: fputs("Try 'enclave-run --help' for more information.\n", stderr); return EIMG_EXIT_USAGE;
+		default:
+			fputs("usage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n", stderr);
+			return EIMG_EXIT_USAGE;
 		}
 	}
 	if (optind == argc)
