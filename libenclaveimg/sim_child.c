@@ -439,7 +439,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	}
 	/* From here on: only read/write on the channels, and exit. */
 	uint8_t hdr[CH_HDR];
-	eimg_ch_header(hdr, 0, CH_READY, 0, 0);
+	eimg_ch_header(hdr, 0, CH_READY, (uint64_t)(uintptr_t)g_base, 0);
 	if (write_all(fds[0], hdr, CH_HDR) != 0)
 		child_exit(CHILD_EXIT_PROTOCOL);
 	ct[0].w.fd = fds[0];

@@ -18,7 +18,7 @@ enum ch_type {
 	CH_REQ = 1,       /* runner -> worker: a message (payload) */
 	CH_REPLY = 2,     /* a = EIMG_ECALL_* status, b = detail; payload = reply when OK */
 	CH_LOG = 3,       /* payload = one log line */
-	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only) */
+	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only); a = base */
 	CH_LOADERR = 5,   /* a = eimg status; payload = message */
 	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
 	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */

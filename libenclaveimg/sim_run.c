@@ -601,7 +601,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 			}
 			R->ready = true;
 			if (R->o->on_ready)
-				R->o->on_ready(R->o->ready_ctx);
+				R->o->on_ready(R->o->ready_ctx, a);
 			break;
 		case CH_LOADERR:
 			if (R->ready) {
@@ -820,7 +820,7 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 		}
 		R->ready = true;
 		if (R->o->on_ready)
-			R->o->on_ready(R->o->ready_ctx);
+			R->o->on_ready(R->o->ready_ctx, (uint64_t)(uintptr_t)eimg_sim_base(R->enclave));
 	} else {
 		fflush(NULL);
 		pid_t pid = fork();

@@ -223,6 +223,24 @@ case_begin runtime_log_and_mode
 expect 0 enclave-run --lines "$S/probe.eimg" < <(printf 'log secret-free text\nmode\n')
 expect_err "enclave-run: enclave: secret-free text"
 expect_out "^mode 2 threads 1 log 1$"
+case_begin mock_gdb_steps_into_enclave
+if ! command -v gdb >/dev/null || [ -n "${EIMG_SANITIZE:-}" ]; then echo "skipped: no gdb (or sanitizer build)"; else
+	echo gdbtest > in
+	cat > g.gdb <<EOF2
+set pagination off
+set confirm off
+break eimg_sim_call
+run --mock --lines -q $S/hello.eimg < in
+eval "add-symbol-file $B/examples/hello/hello.elf -o %lu", (unsigned long) eimg_sim_base(e)
+break enclave_on_message
+continue
+info args
+continue
+EOF2
+	expect 0 timeout 120 gdb -q -batch -x g.gdb "$EIMG_BIN/enclave-run"
+	expect_out "hit Breakpoint 2, enclave_on_message \\(msg=.*\"gdbtest\""
+	expect_out "Hello from inside the enclave, gdbtest!"
+fi
 case_begin mock_no_sandbox_still_verifies
 expect 3 enclave-run --mock --lines "$S/unsigned.eimg" < <(echo hi)
 

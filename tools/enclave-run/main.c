@@ -84,6 +84,14 @@ static void on_listen(void *ctx, const char *where)
 	fprintf(stderr, "enclave-run: listening on %s\n", where);
 }
 
+static void on_ready(void *ctx, uint64_t base)
+{
+	const struct opts *o = ctx;
+	if (o->run.backend == EIMG_RUN_MOCK && !o->quiet)
+		fprintf(stderr, "enclave-run: mock: enclave loaded at %#llx; in gdb: add-symbol-file ENCLAVE.elf -o %#llx\n",
+			(unsigned long long)base, (unsigned long long)base);
+}
+
 /* The listening address from the image's runtime configuration (the
  * manifest's unmeasured `runtime:` section) when the command line gives
  * none: "listen": "unix:PATH" | "tcp:PORT" ..., or "ingress": [PORT]
@@ -337,6 +345,8 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		o.run.log = on_log;
 	o.run.on_listen = on_listen;
+	o.run.on_ready = on_ready;
+	o.run.ready_ctx = &o;
 
 	struct eimg_run_result res;
 	int rc = eimg_run(s->layout, mrenclave, &o.run, &res, &err);

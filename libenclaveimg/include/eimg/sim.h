@@ -92,8 +92,10 @@ struct eimg_run_options {
 	void (*on_listen)(void *ctx, const char *where);
 	void *listen_ctx;
 	/* Called after the enclave is loaded and sandboxed, before the first
-	 * message (may be NULL); for timing. */
-	void (*on_ready)(void *ctx);
+	 * message (may be NULL), with the enclave's base address (in the child
+	 * process for the simulation backend; in this process for mock mode,
+	 * where a debugger loads the ELF's symbols at that offset). */
+	void (*on_ready)(void *ctx, uint64_t base);
 	void *ready_ctx;
 };
 
