@@ -189,6 +189,17 @@ expect_out "^before$"
 expect_err "sandbox violation: the enclave made system call getpid \\(39\\) at enclave offset 0x[0-9a-f]+"
 echo "$out" | grep -q "getpid returned" && _t_failmsg "the system call returned to the enclave"
 echo "$out" | grep -q "^after$" && _t_failmsg "the enclave kept running"
+case_begin sandbox_forged_channel_frame
+enclave-run -q --listen "unix:$PWD/s" "$S/probe.eimg" 2>err & pid=$!
+for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
+child=$(cat /proc/$pid/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep . | head -1)
+chfd=$(ls /proc/$child/fd 2>/dev/null | head -1)
+[ -n "$chfd" ] || _t_failmsg "cannot find the child's channel"
+got=$($CLIENT "unix:$PWD/s" send:1:"forge $chfd" recv:1)
+wait $pid; rc=$?
+[ $rc = 5 ] || _t_failmsg "exit $rc: $(cat err)"
+grep -q "broke the channel protocol: unknown frame type" err || _t_failmsg "message: $(cat err)"
+echo "$got" | grep -q "^4	" || _t_failmsg "the client was not told: $got"
 case_begin fault_outside_region
 probe 4 segv
 expect_err "enclave fault: memory access to an unmapped page .* outside the enclave, by code at enclave offset"

@@ -12,7 +12,9 @@
  *   block         wait until another thread sends "release" (needs threads > 1)
  *   release       let "block" return; reply the TCS index
  *   reloc         reply through a table of absolute pointers (needs the
- *                 runtime's self-relocation) */
+ *                 runtime's self-relocation)
+ *   forge FD      raw write(FD) of a bogus channel frame: what a hostile
+ *                 enclave could send to the runner through its channel */
 #include <enclave.h>
 
 static int starts(const uint8_t *m, size_t len, const char *w)
@@ -97,6 +99,14 @@ int enclave_on_message(const uint8_t *m, size_t len)
 			if (ops[0]((const uint8_t *)words[i], strlen(words[i])) || (i < 2 && enclave_reply(" ", 1)))
 				return 1;
 		return 0;
+	}
+	if (starts(m, len, "forge ")) {
+		long fd = 0, r;
+		for (size_t i = 6; i < len && m[i] >= '0' && m[i] <= '9'; i++)
+			fd = fd * 10 + (m[i] - '0');
+		static const uint8_t bogus[24] = { 0, 0, 0, 0, 99, 0, 0, 0 };
+		__asm__ volatile("syscall" : "=a"(r) : "a"(1L), "D"(fd), "S"(bogus), "d"(24L) : "rcx", "r11", "memory");
+		return enclave_replyf("write returned %ld", r);
 	}
 	if (starts(m, len, "spin"))
 		for (;;)
