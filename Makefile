@@ -116,11 +116,15 @@ install: all $(BUILDDIR)/enclaveimg.pc
 	install -m 0644 $(BUILDDIR)/enclaveimg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 libenclaveimg/include/enclaveimg.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 libenclaveimg/include/eimg/*.h $(DESTDIR)$(INCDIR)/eimg/
+	$(MAKE) -C runtime BUILDDIR=$(abspath $(BUILDDIR))/runtime
+	install -d $(DESTDIR)$(INCDIR)/enclave $(DESTDIR)$(LIBDIR)/enclave
+	install -m 0644 runtime/include/enclave.h $(DESTDIR)$(INCDIR)/enclave/
+	install -m 0644 $(BUILDDIR)/runtime/libenclave-simulation.a $(BUILDDIR)/runtime/libenclave-hardware.a $(DESTDIR)$(LIBDIR)/enclave/
 	for s in 1 3 5 7; do for f in man/*.$$s; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libenclaveimg.a $(DESTDIR)$(LIBDIR)/pkgconfig/enclaveimg.pc
-	rm -rf $(DESTDIR)$(INCDIR)/eimg $(DESTDIR)$(INCDIR)/enclaveimg.h
+	rm -rf $(DESTDIR)$(INCDIR)/eimg $(DESTDIR)$(INCDIR)/enclaveimg.h $(DESTDIR)$(INCDIR)/enclave $(DESTDIR)$(LIBDIR)/enclave
 
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-san

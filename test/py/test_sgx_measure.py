@@ -209,6 +209,9 @@ def part_b(bindir):
             yaml = os.path.join(exdir, ex, "enclave.yaml")
             if not os.path.exists(yaml):
                 continue
+            with open(yaml) as f:
+                if not any(line.strip() == "target: sgx" for line in f):
+                    continue   # a Nitro example: its PCRs are checked by test_nitro_independent.py
             img = os.path.join(tmp, "example-%s.eimg" % ex)
             out = run([build, "-f", yaml, "-o", img, "--json"], tmp)
             if out is None:
