@@ -1,4 +1,5 @@
-/* RSA-3072 (e = 3) for SGX SIGSTRUCTs: every OpenSSL call of the signing
+/* Signing keys (any type, for SGX and Nitro signing) and RSA-3072 (e = 3) for
+ * SGX SIGSTRUCTs: every OpenSSL call of the signing
  * module lives here.  Keys (PEM/DER, encrypted PEM with a passphrase callback,
  * pkcs11: URIs through OpenSSL's ENGINE API), PKCS#1 v1.5 SHA-256 signing and
  * verification, q1/q2 with BIGNUM, detached signature formats.
@@ -33,7 +34,7 @@
 
 #define HOWTO_KEY "make one with 'openssl genrsa -3 -out key.pem 3072'"
 
-struct eimg_rsa {
+struct eimg_key {
 	EVP_PKEY *pkey;
 	ENGINE *engine;        /* functional reference, or NULL */
 	char source[EIMG_ERROR_FILE_MAX];
@@ -57,7 +58,7 @@ static int ossl_err(eimg_error *err, int code, const char *file, const char *wha
 	return eimg_err(err, code, file, "%s: %s", what, ossl_reason(r, sizeof(r)));
 }
 
-void eimg_rsa_free(eimg_rsa *k)
+void eimg_key_free(eimg_key *k)
 {
 	if (!k)
 		return;
@@ -230,7 +231,7 @@ static void redact_uri(const char *uri, char *out, size_t size)
 	}
 }
 
-static int load_engine_key(const struct eimg_key_source *src, eimg_rsa *k, eimg_error *err)
+static int load_engine_key(const struct eimg_key_source *src, eimg_key *k, eimg_error *err)
 {
 	struct pass_ctx pc = {.src = src, .what = "PIN", .err = err};
 	char reason[256];
@@ -311,9 +312,10 @@ static EVP_PKEY *parse_private(const uint8_t *buf, size_t len, struct pass_ctx *
 	return pkey;
 }
 
-int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_rsa **out, eimg_error *err)
+/* Any private key from a key source, not yet checked for SGX. */
+int eimg_key_load_private(const struct eimg_key_source *src, eimg_key **out, eimg_error *err)
 {
-	eimg_rsa *k = NULL;
+	eimg_key *k = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -357,15 +359,60 @@ int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_rsa **out, eim
 			goto out;
 		}
 	}
-	rc = check_sgx_key(k->pkey, k->source, err);
-	if (rc)
-		goto out;
 	*out = k;
 	k = NULL;
 out:
 	if (buf)
 		eimg_free_secret(buf, len + 1);
-	eimg_rsa_free(k);
+	eimg_key_free(k);
+	return rc;
+}
+
+int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_key **out, eimg_error *err)
+{
+	eimg_key *k = NULL;
+	int rc = eimg_key_load_private(src, &k, err);
+	if (rc)
+		return rc;
+	rc = check_sgx_key(k->pkey, k->source, err);
+	if (rc) {
+		eimg_key_free(k);
+		return rc;
+	}
+	*out = k;
+	return EIMG_OK;
+}
+
+int eimg_key_sign(eimg_key *k, int hash_bits, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen,
+		  eimg_error *err)
+{
+	const EVP_MD *md = hash_bits == 256 ? EVP_sha256() : hash_bits == 384 ? EVP_sha384()
+			   : hash_bits == 512 ? EVP_sha512() : NULL;
+	EVP_MD_CTX *mctx;
+	size_t need = 0;
+	int rc;
+
+	if (!md)
+		return eimg_err(err, EIMG_EINTERNAL, k->source, "unsupported hash SHA-%d", hash_bits);
+	mctx = EVP_MD_CTX_new();
+	if (!mctx)
+		return eimg_err_nomem(err);
+	if (EVP_DigestSignInit(mctx, NULL, md, NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(mctx, NULL, &need, msg, len) != 1) {
+		rc = ossl_err(err, EIMG_EINVAL, k->source, "this key cannot sign");
+		goto out;
+	}
+	if (need > *siglen) {
+		rc = eimg_err(err, EIMG_EINTERNAL, k->source, "signature buffer too small");
+		goto out;
+	}
+	if (EVP_DigestSign(mctx, sig, siglen, msg, len) != 1) {
+		rc = ossl_err(err, EIMG_EINVAL, k->source, "signing failed");
+		goto out;
+	}
+	rc = EIMG_OK;
+out:
+	EVP_MD_CTX_free(mctx);
 	return rc;
 }
 
@@ -436,11 +483,11 @@ static int no_pass_cb(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-int eimg_rsa_load_public(const char *path, eimg_rsa **out, eimg_error *err)
+int eimg_rsa_load_public(const char *path, eimg_key **out, eimg_error *err)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	eimg_rsa *k = NULL;
+	eimg_key *k = NULL;
 	int rc, encrypted = 0;
 
 	k = calloc(1, sizeof(*k));
@@ -477,11 +524,11 @@ int eimg_rsa_load_public(const char *path, eimg_rsa **out, eimg_error *err)
 out:
 	if (buf)
 		eimg_free_secret(buf, len + 1);
-	eimg_rsa_free(k);
+	eimg_key_free(k);
 	return rc;
 }
 
-int eimg_rsa_modulus_le(const eimg_rsa *k, uint8_t out[EIMG_RSA_BYTES], eimg_error *err)
+int eimg_rsa_modulus_le(const eimg_key *k, uint8_t out[EIMG_RSA_BYTES], eimg_error *err)
 {
 	BIGNUM *n = NULL, *e = NULL;
 	int rc = EIMG_OK;
@@ -494,7 +541,7 @@ int eimg_rsa_modulus_le(const eimg_rsa *k, uint8_t out[EIMG_RSA_BYTES], eimg_err
 	return rc;
 }
 
-int eimg_rsa_sign(eimg_rsa *k, const uint8_t *msg, size_t len, uint8_t sig_be[EIMG_RSA_BYTES], eimg_error *err)
+int eimg_rsa_sign(eimg_key *k, const uint8_t *msg, size_t len, uint8_t sig_be[EIMG_RSA_BYTES], eimg_error *err)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;

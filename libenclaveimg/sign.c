@@ -98,7 +98,7 @@ int eimg_sigstruct_sign(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const struct eimg_key_s
 {
 	uint8_t tmp[EIMG_SIGSTRUCT_SIZE], msg[EIMG_SIGSTRUCT_SIGNED];
 	uint8_t mod[EIMG_RSA_BYTES], sig[EIMG_RSA_BYTES];
-	eimg_rsa *k = NULL;
+	eimg_key *k = NULL;
 	int rc;
 
 	rc = eimg_rsa_load_private(key, &k, err);
@@ -113,7 +113,7 @@ int eimg_sigstruct_sign(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const struct eimg_key_s
 		goto out;
 	eimg_sigstruct_signed_bytes(tmp, msg);
 	rc = eimg_rsa_sign(k, msg, sizeof(msg), sig, err);
-	eimg_rsa_free(k);   /* wipes the private key */
+	eimg_key_free(k);   /* wipes the private key */
 	k = NULL;
 	if (rc)
 		goto out;
@@ -130,7 +130,7 @@ int eimg_sigstruct_sign(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const struct eimg_key_s
 	}
 	memcpy(ss, tmp, EIMG_SIGSTRUCT_SIZE);
 out:
-	eimg_rsa_free(k);
+	eimg_key_free(k);
 	return rc;
 }
 
@@ -141,7 +141,7 @@ int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path,
 	uint8_t mod[EIMG_RSA_BYTES], sig_be[EIMG_RSA_BYTES], sig_le[EIMG_RSA_BYTES];
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	eimg_rsa *k = NULL;
+	eimg_key *k = NULL;
 	char why[256];
 	int rc;
 
@@ -156,7 +156,7 @@ int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path,
 	if (rc)
 		return rc;
 	rc = eimg_rsa_modulus_le(k, mod, err);
-	eimg_rsa_free(k);
+	eimg_key_free(k);
 	if (rc)
 		return rc;
 	memcpy(tmp, ss, sizeof(tmp));

@@ -11,21 +11,29 @@
 #define EIMG_MAX_KEY_INPUT   (1u << 20)   /* key files */
 #define EIMG_MAX_PASSPHRASE  1024
 
-typedef struct eimg_rsa eimg_rsa;
+typedef struct eimg_key eimg_key;
+
+/* Loads any private key (PEM or DER file, possibly encrypted, or a pkcs11:
+ * URI) for signing; no check of its type. */
+int eimg_key_load_private(const struct eimg_key_source *src, eimg_key **out, eimg_error *err);
+/* Signs msg with the key's own scheme and the given hash (256/384/512): ECDSA
+ * gives a DER ECDSA-Sig-Value.  *siglen: capacity in, length out. */
+int eimg_key_sign(eimg_key *k, int hash_bits, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen,
+		  eimg_error *err);
 
 /* Loads a private key (PEM or DER file, possibly encrypted, or a pkcs11: URI)
  * and checks it is RSA, 3072 bits, exponent 3 (EIMG_EINVAL with a message
  * saying how to make one otherwise). */
-int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_rsa **out, eimg_error *err);
+int eimg_rsa_load_private(const struct eimg_key_source *src, eimg_key **out, eimg_error *err);
 /* Loads a public key: PEM/DER SubjectPublicKeyInfo or PKCS#1, a certificate,
  * or an unencrypted private key (its public half).  Same checks. */
-int eimg_rsa_load_public(const char *path, eimg_rsa **out, eimg_error *err);
-void eimg_rsa_free(eimg_rsa *k);
+int eimg_rsa_load_public(const char *path, eimg_key **out, eimg_error *err);
+void eimg_key_free(eimg_key *k);
 
 /* The modulus, little-endian, 384 bytes. */
-int eimg_rsa_modulus_le(const eimg_rsa *k, uint8_t out[EIMG_RSA_BYTES], eimg_error *err);
+int eimg_rsa_modulus_le(const eimg_key *k, uint8_t out[EIMG_RSA_BYTES], eimg_error *err);
 /* RSASSA-PKCS1-v1_5 with SHA-256 over msg: 384 bytes big-endian. */
-int eimg_rsa_sign(eimg_rsa *k, const uint8_t *msg, size_t len, uint8_t sig_be[EIMG_RSA_BYTES], eimg_error *err);
+int eimg_rsa_sign(eimg_key *k, const uint8_t *msg, size_t len, uint8_t sig_be[EIMG_RSA_BYTES], eimg_error *err);
 
 /* Verifies a little-endian signature over msg with the key (modulus LE,
  * exponent).  EIMG_EVERIFY when it does not verify; *why (may be NULL)

@@ -306,7 +306,7 @@ static void test_two_step(void **state)
 	uint8_t sig[EIMG_RSA_BYTES];
 	struct eimg_sign_fields f;
 	struct eimg_key_source key = {.path = vec_path("sig1.key.pem")};
-	eimg_rsa *k = NULL;
+	eimg_key *k = NULL;
 	eimg_error err;
 	char dir[] = "/tmp/eimg-test-XXXXXX", sigpath[128];
 
@@ -324,7 +324,7 @@ static void test_two_step(void **state)
 	eimg_sigstruct_signed_bytes(two, msg);
 	assert_int_equal(eimg_rsa_load_private(&key, &k, &err), EIMG_OK);
 	assert_int_equal(eimg_rsa_sign(k, msg, sizeof(msg), sig, &err), EIMG_OK);
-	eimg_rsa_free(k);
+	eimg_key_free(k);
 	assert_int_equal(eimg_write_file_atomic(sigpath, sig, sizeof(sig), &err), EIMG_OK);
 	/* The public key is taken from the private key file here. */
 	assert_int_equal(eimg_sigstruct_attach(two, sigpath, key.path, &err), EIMG_OK);
