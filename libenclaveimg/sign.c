@@ -476,7 +476,7 @@ static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *for
 		rc = eimg_err(err, EIMG_EINVAL, path, "is an SGXS load stream, not a signature (use it with --sgxs)");
 		goto out;
 	case EIMG_INPUT_EIF:
-		rc = eimg_err(err, EIMG_EINVAL, path, "is a Nitro EIF: its signature is checked by enclave-measure");
+		rc = eimg_err(err, EIMG_EINVAL, path, "is a Nitro EIF: Nitro signing takes an EC key and --cert CERT");
 		goto out;
 	default:
 		rc = eimg_sigstruct_extract(path, buf, len, out, &fmt, err);

@@ -1,5 +1,6 @@
-/* enclave-sign: sign SGX enclaves (images, SGXS files, MRENCLAVE values),
- * two-step signing for HSMs, verification and display of SIGSTRUCTs. */
+/* enclave-sign: sign SGX enclaves (images, SGXS files, MRENCLAVE values) and
+ * Nitro enclaves (images, EIFs), two-step signing for HSMs, verification and
+ * display of signatures. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -24,11 +26,16 @@ static const char usage_text[] =
 	"       enclave-sign attach -s SIG -p PUBKEY [-o OUT] (IMAGE.eimg | --sgxs FILE | --mrenclave HEX) [FIELDS]\n"
 	"       enclave-sign verify [--sgxs FILE | --mrenclave HEX] [--mrsigner HEX] [--constraint C] [--json] INPUT\n"
 	"       enclave-sign show [--json] INPUT\n"
+	"       enclave-sign [sign] -k EC-KEY --cert CERT [-o OUT] [--force] NITRO.eimg|FILE.eif\n"
+	"       enclave-sign export --cert CERT -o OUT NITRO.eimg|FILE.eif\n"
+	"       enclave-sign attach -s SIG --cert CERT [-o OUT] NITRO.eimg|FILE.eif\n"
 	"\n"
 	"Signs SGX enclaves with RSA-3072 (exponent 3): adds a SIGSTRUCT to an enclave image, or writes\n"
 	"a standalone 1808-byte SIGSTRUCT for an SGXS file or an MRENCLAVE value. export/attach split\n"
 	"signing in two steps for HSMs and offline keys. verify and show read images, bare SIGSTRUCTs\n"
 	"(Gramine .sig, sgxs-sign), Intel SDK .signed.so and Open Enclave signed enclaves.\n"
+	"With --cert, signs Nitro images and EIFs with an EC key (P-256/384/521) and its certificate\n"
+	"(COSE_Sign1 over PCR0, as nitro-cli does); export/attach give the detached flow.\n"
 	"\n"
 	"  -k, --key KEY              private key: PEM/DER file (may be encrypted) or a pkcs11: URI\n"
 	"      --passphrase-file FILE key passphrase or token PIN: first line of FILE\n"
@@ -42,6 +49,7 @@ static const char usage_text[] =
 	"      --digest               export: the 32-byte SHA-256 instead of the 256 signed bytes\n"
 	"  -s, --signature FILE       attach: detached signature (384 bytes big-endian, DER or base64)\n"
 	"  -p, --public-key FILE      attach: the signer's public key (PEM/DER, or certificate)\n"
+	"      --cert FILE            Nitro: the signing certificate (PEM or DER) of the EC key\n"
 	"      --mrsigner HEX         verify: expected MRSIGNER\n"
 	"  -c, --constraint C         verify: an enclave constraint, or @FILE (enclave-constraints(7))\n"
 	"      --json                 verify/show/sign: print the fields as JSON\n"
@@ -64,7 +72,7 @@ static const char usage_text[] =
 enum {
 	OPT_PASS_FILE = 256, OPT_PASS_ENV, OPT_PKCS11_MODULE, OPT_DATE, OPT_SGXS, OPT_MRENCLAVE, OPT_DIGEST,
 	OPT_MRSIGNER, OPT_JSON, OPT_ISVPRODID, OPT_ISVSVN, OPT_DEBUG, OPT_XFRM, OPT_MISC, OPT_KSS,
-	OPT_FAMILY, OPT_EXTPROD, OPT_ATTR, OPT_ATTRMASK
+	OPT_FAMILY, OPT_EXTPROD, OPT_ATTR, OPT_ATTRMASK, OPT_CERT
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +88,7 @@ static const struct option long_opts[] = {
 	{"digest", no_argument, NULL, OPT_DIGEST},
 	{"signature", required_argument, NULL, 's'},
 	{"public-key", required_argument, NULL, 'p'},
+	{"cert", required_argument, NULL, OPT_CERT},
 	{"mrsigner", required_argument, NULL, OPT_MRSIGNER},
 	{"constraint", required_argument, NULL, 'c'},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -113,6 +122,7 @@ struct state {
 	bool digest;
 	const char *signature;
 	const char *pubkey;
+	const char *cert;
 	bool have_mrsigner;
 	uint8_t mrsigner[32];
 	const char *constraint;
@@ -243,6 +253,7 @@ static int parse_args(int argc, char **argv, struct state *st)
 		case OPT_DIGEST: st->digest = true; break;
 		case 's': st->signature = optarg; break;
 		case 'p': st->pubkey = optarg; break;
+		case OPT_CERT: st->cert = optarg; break;
 		case OPT_MRSIGNER:
 			if (eimg_unhex(optarg, st->mrsigner, 32, "--mrsigner", &err))
 				return fail(&err, EIMG_EUSAGE);
@@ -403,6 +414,98 @@ static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k
 	return EIMG_EXIT_OK;
 }
 
+static int do_sign_nitro(struct state *st)
+{
+	struct eimg_nitro_sign_request r;
+	eimg_error err;
+	uint64_t mtime;
+	int rc;
+
+	eimg_error_clear(&err);
+	if (!st->input)
+		return usage_error("%s", "no input given: a Nitro image or an EIF");
+	if (st->sgxs || st->have_mrenclave || st->have_fields || st->date_arg || st->pubkey || st->have_mrsigner ||
+	    st->constraint)
+		return usage_error("%s", "Nitro signing (--cert) takes -k, -o, --force, -s and the passphrase options only");
+	if (st->cmd == CMD_SIGN && !st->key.path)
+		return usage_error("%s", "no key given (-k KEY)");
+	if (st->cmd != CMD_SIGN && st->key.path)
+		return usage_error("%s", "-k is for one-step signing, not export/attach");
+	if (st->cmd == CMD_ATTACH && !st->signature)
+		return usage_error("%s", "attach needs --signature FILE");
+	if (st->cmd == CMD_EXPORT && !st->output)
+		return usage_error("%s", "export needs -o FILE");
+	if (st->digest)
+		return usage_error("%s", "--digest is for SGX; Nitro signatures are made over the exported bytes");
+	rc = eimg_source_date_epoch(0, &mtime, &err);
+	if (rc)
+		return fail(&err, rc);
+	st->key.prompt = prompt_tty;
+	memset(&r, 0, sizeof(r));
+	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH : EIMG_SIGN_OP_EXPORT;
+	r.input = st->input;
+	r.output = st->output;
+	r.key = &st->key;
+	r.cert_path = st->cert;
+	r.signature_path = st->signature;
+	r.force = st->force;
+	r.mtime = mtime;
+	rc = eimg_nitro_sign_run(&r, &err);
+	if (rc)
+		return fail(&err, rc);
+	if (r.op != EIMG_SIGN_OP_EXPORT && !(st->output && strcmp(st->output, "-") == 0))
+		printf("wrote %s\n", st->output ? st->output : st->input);
+	return EIMG_EXIT_OK;
+}
+
+/* Nitro: the audit report, and a valid signature required. */
+static int do_verify_nitro(struct state *st)
+{
+	eimg_nitro_report *rep = NULL;
+	eimg_constraint *c = NULL;
+	struct eimg_identity id;
+	eimg_error err;
+	char *text = NULL;
+	int rc;
+
+	eimg_error_clear(&err);
+	if (st->sgxs || st->have_mrenclave || st->have_mrsigner)
+		return usage_error("%s", "--sgxs, --mrenclave and --mrsigner are for SGX; check PCRs with --constraint");
+	if (st->constraint) {
+		rc = eimg_constraint_parse_arg(st->constraint, &c, &err);
+		if (rc)
+			return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+	}
+	rc = eimg_nitro_verify_file(st->input, &rep, &err);
+	if (rc == EIMG_OK && c) {
+		memset(&id, 0, sizeof(id));
+		id.mode = EIMG_ID_HARDWARE;
+		id.security = EIMG_SEC_STALE;
+		id.pcr_mask = 0x107;
+		memcpy(id.pcr[0], rep->pcr0, 48);
+		memcpy(id.pcr[1], rep->pcr1, 48);
+		memcpy(id.pcr[2], rep->pcr2, 48);
+		memcpy(id.pcr[8], rep->pcr8, 48);
+		rc = eimg_constraint_check(c, &id, (uint64_t)time(NULL), NULL, 0, NULL, &err);
+		if (rc)
+			eimg_err_context(&err, st->input, "constraint not met");
+	}
+	eimg_constraint_free(c);
+	if (rc) {
+		eimg_nitro_report_free(rep);
+		return fail(&err, rc);
+	}
+	if (st->cmd == CMD_VERIFY && !st->json)
+		printf("'%s': Nitro EIF: signature valid\n", st->input);
+	rc = st->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
+	eimg_nitro_report_free(rep);
+	if (rc)
+		return fail(&err, rc);
+	fputs(text, stdout);
+	free(text);
+	return EIMG_EXIT_OK;
+}
+
 static int do_sign(struct state *st)
 {
 	struct eimg_sign_request r;
@@ -546,7 +649,14 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &st);
 	if (rc >= 0)
 		return rc;
-	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW)
+	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW) {
+		if (st.input && eimg_is_nitro_input(st.input))
+			return do_verify_nitro(&st);
 		return do_verify(&st);
+	}
+	if (st.cert)
+		return do_sign_nitro(&st);
+	if (st.input && eimg_is_nitro_input(st.input))
+		return usage_error("'%s' is a Nitro image or EIF: sign it with an EC key and --cert CERT", st.input);
 	return do_sign(&st);
 }

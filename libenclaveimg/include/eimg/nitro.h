@@ -174,4 +174,31 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
 			      void *ctx, eimg_error *err);
 
+/* ---- enclave-sign for Nitro (sign_nitro.c) ---- */
+struct eimg_key_source;
+struct eimg_nitro_sign_request {
+	int op;                              /* EIMG_SIGN_OP_SIGN, _EXPORT or _ATTACH (eimg/sigstruct.h) */
+	const char *input;                   /* a Nitro image (.eimg) or a plain EIF */
+	const char *output;                  /* NULL: in place (sign, attach); export needs one */
+	const struct eimg_key_source *key;   /* sign: any EC key the loader takes (file, encrypted, pkcs11:) */
+	const char *cert_path;               /* the signing certificate (PEM or DER) */
+	const char *signature_path;          /* attach: DER ECDSA-Sig-Value or raw r||s */
+	bool force;                          /* replace an existing signature */
+	uint64_t mtime;                      /* archive mtime when an image is rewritten */
+};
+
+/* Signs, exports or attaches.  The input is audited first: a malformed EIF,
+ * a CRC mismatch, an image whose recorded PCRs differ from the recomputed
+ * ones, or (without force) an already signed EIF is refused.  Outputs are
+ * written atomically. */
+int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err);
+
+/* Audits a Nitro image or EIF and requires a valid signature: EIMG_EVERIFY
+ * for an unsigned EIF or one whose signature does not verify. */
+int eimg_nitro_verify_file(const char *path, eimg_nitro_report **out, eimg_error *err);
+
+/* Whether path is a plain EIF or a Nitro image (false for anything else,
+ * unreadable input included: the caller's own reading reports that). */
+bool eimg_is_nitro_input(const char *path);
+
 #endif

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# enclave-sign for Nitro images and plain EIFs: one-step signing with an EC key and its
+# certificate, PCR8, --force, the detached flow with openssl, verification, bad input.
+. "$(dirname "$0")/lib.sh"
+PY=${PYTHON:-/usr/bin/python3}
+
+mknitro() { # folder
+	mkdir -p "$1/app/bin"
+	head -c 100000 /dev/zero | tr '\0' 'K' > "$1/bzImage"
+	printf '#!/bin/sh\necho init\n' > "$1/init"
+	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
+	cat > "$1/enclave.yaml" <<'Y'
+version: 1
+name: signed-nitro
+target: nitro
+nitro:
+  kernel: bzImage
+  cmdline: "console=ttyS0"
+  init: init
+  app: app
+  entrypoint: ["/bin/hello"]
+Y
+	enclave-build -q -f "$1/enclave.yaml" -o n.eimg --eif n.eif
+}
+mkcert() { # curve name-prefix
+	openssl ecparam -name "$1" -genkey -noout -out "$2.key" 2>/dev/null
+	openssl req -x509 -new -key "$2.key" -subj "/CN=enclave release $1" -days 30 -out "$2.pem" 2>/dev/null
+}
+pcr() { enclave-measure --json "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Measurements"][sys.argv[1]])' "$2"; }
+pcr8_of() { # independent: PCR8 = SHA384(48 zero bytes || SHA384(DER of the certificate))
+	openssl x509 -in "$1" -outform DER | "$PY" -c 'import hashlib,sys; d=sys.stdin.buffer.read(); print(hashlib.sha384(bytes(48)+hashlib.sha384(d).digest()).hexdigest())'
+}
+
+case_begin sign-image-p384
+mknitro p; mkcert secp384r1 rel
+p0=$(pcr n.eimg PCR0); p2=$(pcr n.eimg PCR2)
+expect 0 enclave-sign -k rel.key --cert rel.pem n.eimg
+expect_out "wrote n.eimg"
+expect 0 enclave-sign verify n.eimg
+expect_out "signature valid"
+[ "$(pcr n.eimg PCR0)" = "$p0" ] && [ "$(pcr n.eimg PCR2)" = "$p2" ] || _t_failmsg "signing changed PCR0/PCR2"
+[ "$(pcr n.eimg PCR8)" = "$(pcr8_of rel.pem)" ] || _t_failmsg "PCR8 is not the extend of SHA-384 of the certificate"
+expect 0 enclave-measure --expect "PCR8:$(pcr8_of rel.pem)" n.eimg
+expect 0 enclave-sign verify --constraint "PCR0:$p0 PCR8:$(pcr8_of rel.pem)" n.eimg
+expect 3 enclave-sign verify --constraint "PCR8:$(printf '%096d' 0)" n.eimg
+expect_err "PCR8"
+expect 1 enclave-sign -k rel.key --cert rel.pem n.eimg
+expect_err "already signed"
+expect 0 enclave-sign -k rel.key --cert rel.pem --force n.eimg
+
+case_begin sign-eif-curves
+for curve in prime256v1 secp384r1 secp521r1; do
+	mknitro p; mkcert $curve k
+	expect 0 enclave-sign -k k.key --cert k.pem -o s.eif n.eif
+	expect 0 enclave-sign verify s.eif
+	[ "$(pcr s.eif PCR1)" = "$(pcr n.eif PCR1)" ] || _t_failmsg "$curve: signing changed PCR1"
+	[ "$(pcr s.eif PCR8)" = "$(pcr8_of k.pem)" ] || _t_failmsg "$curve: PCR8 wrong"
+	[ "$(stat -c %s s.eif)" -gt "$(stat -c %s n.eif)" ] || _t_failmsg "$curve: no signature section added"
+done
+
+case_begin detached-openssl
+mknitro p; mkcert secp384r1 rel
+expect 0 enclave-sign export --cert rel.pem -o tbs.bin n.eif
+[ -s tbs.bin ] || _t_failmsg "nothing exported"
+openssl dgst -sha384 -sign rel.key -out sig.der tbs.bin
+expect 0 enclave-sign attach -s sig.der --cert rel.pem -o s.eif n.eif
+expect 0 enclave-sign verify s.eif
+# The same flow through a Nitro image.
+expect 0 enclave-sign export --cert rel.pem -o tbs2.bin n.eimg
+cmp -s tbs.bin tbs2.bin || _t_failmsg "image and EIF export different Sig_structures"
+expect 0 enclave-sign attach -s sig.der --cert rel.pem n.eimg
+expect 0 enclave-sign verify n.eimg
+# A signature over other bytes is refused and nothing is written.
+printf 'other bytes' > other.bin; openssl dgst -sha384 -sign rel.key -out bad.der other.bin
+expect 3 enclave-sign attach -s bad.der --cert rel.pem -o bad.eif n.eif
+expect_one_line_err
+expect_no_file bad.eif
+
+case_begin bad-keys-and-certs
+mknitro p; mkcert secp384r1 rel; mkcert prime256v1 other
+openssl genrsa -out rsa.key 2048 2>/dev/null
+expect 1 enclave-sign -k rsa.key --cert rel.pem -o x.eif n.eif
+expect_one_line_err
+expect_no_file x.eif
+expect 1 enclave-sign -k other.key --cert rel.pem -o x.eif n.eif
+expect_one_line_err
+expect_err "does not belong to the certificate"
+expect_no_file x.eif
+expect 1 enclave-sign -k rel.key --cert missing.pem -o x.eif n.eif
+expect_err "missing.pem"
+openssl ec -in rel.key -aes256 -passout pass:s3cret -out enc.key 2>/dev/null
+expect 1 enclave-sign -k enc.key --cert rel.pem -o x.eif n.eif </dev/null
+expect_err "passphrase"
+expect 0 env PW=s3cret enclave-sign -k enc.key --passphrase-env PW --cert rel.pem -o x.eif n.eif
+expect 0 enclave-sign verify x.eif
+
+case_begin verify-unsigned-and-usage
+mknitro p; mkcert secp384r1 rel
+expect 3 enclave-sign verify n.eif
+expect_err "not signed"
+expect 3 enclave-sign verify n.eimg
+expect 2 enclave-sign export --cert rel.pem n.eif
+expect 2 enclave-sign -k rel.key --cert rel.pem --isvsvn 3 n.eif
+expect 2 enclave-sign export --digest --cert rel.pem -o t.bin n.eif
+expect 2 enclave-sign -k rel.key n.eif
+expect_err "Nitro image or EIF: sign it with an EC key and --cert CERT"
+finish
