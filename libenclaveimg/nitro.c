@@ -633,59 +633,6 @@ void eimg_nitro_report_values(const eimg_nitro_report *r, struct eimg_values *v)
 	}
 }
 
-int eimg_nitro_check_pcrs(const eimg_nitro_report *r, const char *spec, eimg_error *err)
-{
-	char msg[EIMG_ERROR_MSG_MAX] = "";
-	size_t ml = 0;
-	unsigned seen = 0, bad = 0;
-	const char *p = spec;
-	char esc[64];
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (!*p)
-			break;
-		const char *e = p;
-		while (*e && *e != ' ' && *e != '\t' && *e != '\n')
-			e++;
-		size_t tl = (size_t)(e - p);
-		if (tl < 6 || strncmp(p, "PCR", 3) != 0 || p[3] < '0' || p[3] > '8' || p[4] != ':')
-			return eimg_err(err, EIMG_EINVAL, NULL, "expected PCRn:<96 hex digits>, got \"%s\"",
-					eimg_escape(p, tl, esc, sizeof(esc)));
-		unsigned i = (unsigned)(p[3] - '0');
-		if (seen & (1u << i))
-			return eimg_err(err, EIMG_EINVAL, NULL, "PCR%u given twice", i);
-		seen |= 1u << i;
-		char hex[100];
-		uint8_t want[48];
-		if (tl - 5 >= sizeof(hex))
-			return eimg_err(err, EIMG_EINVAL, NULL, "PCR%u: expected 96 hex digits, got %zu", i, tl - 5);
-		memcpy(hex, p + 5, tl - 5);
-		hex[tl - 5] = '\0';
-		char what[8];
-		snprintf(what, sizeof(what), "PCR%u", i);
-		int rc = eimg_unhex(hex, want, 48, what, err);
-		if (rc)
-			return rc;
-		const uint8_t *have = pcr_of(r, i);
-		if (!have || memcmp(have, want, 48) != 0) {
-			char a[97], b[97];
-			int k = snprintf(msg + ml, sizeof(msg) - ml, "%sPCR%u differs: expected %s, actual %s", bad ? "; " : "",
-					 i, eimg_hex(want, 48, a), have ? eimg_hex(have, 48, b) : "(none)");
-			if (k > 0)
-				ml = ml + (size_t)k >= sizeof(msg) ? sizeof(msg) - 1 : ml + (size_t)k;
-			bad++;
-		}
-		p = e;
-	}
-	if (!seen)
-		return eimg_err(err, EIMG_EINVAL, NULL, "no PCR values given");
-	if (bad)
-		return eimg_err(err, EIMG_EVERIFY, r->source, "%s", msg);
-	return EIMG_OK;
-}
-
 /* ---------------------------------------------------------------- reports */
 
 json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)

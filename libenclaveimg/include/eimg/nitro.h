@@ -18,7 +18,7 @@
  *         o.manifest_json = img->manifest_json checks the copy inside the ramdisk)
  *     print eimg_nitro_report_text/json; then eimg_nitro_report_verdict(rep, &err)
  *     (EINVAL: CRC mismatch, EVERIFY: bad signature); --expect: eimg_nitro_report_values()
- *     + eimg_expect_check(), or eimg_nitro_check_pcrs(rep, "PCR0:.. PCR8:..", &err).
+ *     + eimg_expect_check().
  *
  *   enclave-sign:
  *     eimg_nitro_sign(src, eif, len, &so, &out, &out_len, &err);
@@ -104,10 +104,6 @@ int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
  * signature that does not verify or a manifest copy that differs. */
 int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err);
 
-/* Compares "PCR0:<hex> PCR1:<hex> ..." (space separated, each at most once;
- * PCR8 needs a signed image) with the report.  EIMG_EVERIFY naming every
- * PCR that differs with expected and actual values; EIMG_EINVAL for bad text. */
-int eimg_nitro_check_pcrs(const eimg_nitro_report *r, const char *spec, eimg_error *err);
 
 /* Copies the PCRs into an eimg_values (eimg/expect.h): bits 0,1,2 (and 8). */
 struct eimg_values;
