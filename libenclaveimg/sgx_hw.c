@@ -315,6 +315,20 @@ static void probe_cpuinfo(const struct eimg_sgx_hw_ops *ops, struct eimg_sgx_hw_
 		p->kernel_sgx_lc = cpuinfo_flag(buf, "sgx_lc");
 	}
 	free(buf);
+	/* Where CPUID says nothing (a hypervisor may hide leaf 0x12), the
+	 * kernel's per-node EPC totals (Linux 6.0+). */
+	if (p->epc_bytes == 0) {
+		for (unsigned node = 0; node < 64; node++) {
+			char path[96], num[32];
+			snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/x86/sgx_total_bytes", node);
+			if (ops->read_text(ops->ctx, path, num, sizeof(num)) <= 0)
+				continue;
+			char *end;
+			unsigned long long v = strtoull(num, &end, 10);
+			if (end != num && (*end == '\n' || *end == '\0'))
+				p->epc_bytes += v;
+		}
+	}
 }
 
 #define WHY_NO_FLC "the CPU has SGX but no Flexible Launch Control (CPUID leaf 7 ECX bit 30, sgx_lc): the " \

@@ -31,6 +31,7 @@ struct fake_sgx {
 	/* the platform */
 	bool device, perm_denied, noexec, cpu_sgx, cpu_flc, kernel_sgx, kernel_sgx_lc, no_vdso;
 	uint64_t epc_bytes, xfrm_allowed;
+	uint64_t sys_epc[2];       /* /sys node0, node1 sgx_total_bytes (0 = no file) */
 	uint32_t misc_allowed;
 	/* fault injection */
 	unsigned eintr_calls;      /* the next N ADD_PAGES calls fail with EINTR, count 0 */
@@ -124,6 +125,12 @@ static void fake_cpuid(void *ctx, uint32_t leaf, uint32_t sub, uint32_t out[4])
 static ssize_t fake_read_text(void *ctx, const char *path, char *buf, size_t size)
 {
 	struct fake_sgx *f = ctx;
+	for (int node = 0; node < 2; node++) {
+		char p[96];
+		snprintf(p, sizeof(p), "/sys/devices/system/node/node%d/x86/sgx_total_bytes", node);
+		if (strcmp(path, p) == 0 && f->sys_epc[node])
+			return snprintf(buf, size, "%llu\n", (unsigned long long)f->sys_epc[node]);
+	}
 	if (strcmp(path, "/proc/cpuinfo") != 0) {
 		errno = ENOENT;
 		return -1;

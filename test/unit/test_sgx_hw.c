@@ -672,6 +672,16 @@ static void test_preflight(void **state)
 	fresh_fake();
 	fk.epc_bytes = 0;
 	expect_preflight(EIMG_OK, NULL, NULL);
+	/* CPUID hidden by a hypervisor: the kernel's per-node totals in /sys */
+	fresh_fake();
+	fk.epc_bytes = 0;
+	fk.sys_epc[0] = 256 << 10;
+	fk.sys_epc[1] = 512 << 10;
+	expect_preflight(EIMG_EUNSUPPORTED, "needs 1024 KiB of EPC", "has 768 KiB");
+	fk.sys_epc[1] = 1 << 20;
+	expect_preflight(EIMG_OK, NULL, NULL);
+	assert_int_equal(eimg_sgx_hw_preflight_ops(&ops, 0, &p, &err), EIMG_OK);
+	assert_int_equal(p.epc_bytes, (256 << 10) + (1 << 20));
 
 	/* noexec found at mmap time too, when the loader gets that far */
 	need_key();

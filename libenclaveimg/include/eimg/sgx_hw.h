@@ -34,7 +34,8 @@ struct eimg_sgx_hw_platform {
 	bool kernel_sgx;         /* "sgx" flag in /proc/cpuinfo */
 	bool kernel_sgx_lc;      /* "sgx_lc" flag in /proc/cpuinfo */
 	bool device;             /* /dev/sgx_enclave exists */
-	uint64_t epc_bytes;      /* sum of the EPC sections (CPUID 0x12 sub-leaf 2+), 0 = unknown */
+	uint64_t epc_bytes;      /* sum of the EPC sections (CPUID 0x12 sub-leaf 2+, else
+				    /sys/devices/system/node/nodeN/x86/sgx_total_bytes), 0 = unknown */
 	uint32_t misc_allowed;   /* CPUID.(0x12,0):EBX */
 	uint64_t xfrm_allowed;   /* CPUID.(0x12,1):EDX:ECX */
 };
