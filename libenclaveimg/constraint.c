@@ -644,7 +644,9 @@ int eimg_constraint_check(const eimg_constraint *c, const struct eimg_identity *
 
 	/* (any C OR any S) */
 	if (c->nc || c->ns) {
-		bool ok = id->has_sgx && (in_list(c->c, c->nc, id->mrenclave) || in_list(c->s, c->ns, id->mrsigner));
+		bool signer = id->has_sgx && !id->no_sigstruct;
+		bool ok = id->has_sgx && (in_list(c->c, c->nc, id->mrenclave) ||
+					  (signer && in_list(c->s, c->ns, id->mrsigner)));
 		if (!ok) {
 			const char *key = c->nc && c->ns ? "C/S" : c->nc ? "C" : "S";
 			bool both = c->nc && c->ns;
@@ -661,26 +663,29 @@ int eimg_constraint_check(const eimg_constraint *c, const struct eimg_identity *
 					sb_add(&ba, "%s%s", both ? "C:" : "", eimg_hex(id->mrenclave, 32, hex));
 				if (both)
 					sb_add(&ba, " ");
-				if (c->ns)
+				if (c->ns && !signer)
+					sb_add(&ba, "%sunsigned (no SIGSTRUCT)", both ? "S:" : "");
+				else if (c->ns)
 					sb_add(&ba, "%s%s", both ? "S:" : "", eimg_hex(id->mrsigner, 32, hex));
 			}
 			add_fail(&f, key, exp, act);
 		}
 	}
-	if (c->has_prod && (!id->has_sgx || id->isvprodid != c->prod)) {
+	bool fields = id->has_sgx && !id->no_sigstruct; /* ISVPRODID and ISVSVN known */
+	if (c->has_prod && (!fields || id->isvprodid != c->prod)) {
 		snprintf(exp, sizeof(exp), "%u", c->prod);
-		if (id->has_sgx)
+		if (fields)
 			snprintf(act, sizeof(act), "%u", id->isvprodid);
 		else
-			snprintf(act, sizeof(act), "no SGX identity");
+			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
 		add_fail(&f, "PROD", exp, act);
 	}
-	if (c->has_revoke && (!id->has_sgx || (int)id->isvsvn - 1 < (int)c->revoke)) {
+	if (c->has_revoke && (!fields || (int)id->isvsvn - 1 < (int)c->revoke)) {
 		snprintf(exp, sizeof(exp), "revocation level >= %u (ISVSVN >= %u)", c->revoke, c->revoke + 1u);
-		if (id->has_sgx)
+		if (fields)
 			snprintf(act, sizeof(act), "%d (ISVSVN %u)", (int)id->isvsvn - 1, id->isvsvn);
 		else
-			snprintf(act, sizeof(act), "no SGX identity");
+			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
 		add_fail(&f, "REVOKE", exp, act);
 	}
 	{

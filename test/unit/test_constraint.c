@@ -347,6 +347,29 @@ static void test_check_code_and_signer(void **state)
 	nitro.security = EIMG_SEC_SECURE;
 	f = expect_fail1("C:" H1, &nitro, now, "C");
 	assert_string_equal(f.actual, "no SGX identity");
+
+	/* an unsigned SGX image: C can hold, S/PROD/REVOKE cannot (even if
+	 * mrsigner happens to hold the bytes asked for) */
+	struct eimg_identity uns = sgx_id();
+	uns.no_sigstruct = true;
+	expect_match("C:" H1, &uns, now);
+	/* C satisfies "C OR S", but PROD must still hold, and cannot */
+	f = expect_fail1("C:" H1 " S:" H3 " PROD:10", &uns, now, "PROD");
+	assert_string_equal(f.actual, "unsigned (no SIGSTRUCT)");
+	struct eimg_constraint_failure fs[4];
+	size_t nf = 0;
+	eimg_error err;
+	assert_int_equal(check("S:" H3 " PROD:10 REVOKE:0", &uns, now, fs, 4, &nf, &err), EIMG_EVERIFY);
+	assert_int_equal(nf, 3);
+	assert_string_equal(fs[0].key, "S");
+	assert_string_equal(fs[0].actual, "unsigned (no SIGSTRUCT)");
+	assert_string_equal(fs[1].key, "PROD");
+	assert_string_equal(fs[1].actual, "unsigned (no SIGSTRUCT)");
+	assert_string_equal(fs[2].key, "REVOKE");
+	assert_int_equal(check("C:" H2 " S:" H3 " PROD:10", &uns, now, fs, 4, &nf, &err), EIMG_EVERIFY);
+	assert_int_equal(nf, 2);
+	assert_string_equal(fs[0].key, "C/S");
+	assert_string_equal(fs[0].actual, "C:" H1 " S:unsigned (no SIGSTRUCT)");
 }
 
 static void test_check_revoke(void **state)

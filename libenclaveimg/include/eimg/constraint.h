@@ -67,6 +67,8 @@ struct eimg_identity {
 	uint64_t timestamp;        /* attestation time (Unix seconds), 0 = no attestation */
 	uint16_t pcr_mask;         /* bit i: pcr[i] is present */
 	uint8_t pcr[EIMG_CONSTRAINT_NPCR][48];
+	bool no_sigstruct;         /* SGX, unsigned: mrsigner, isvprodid, isvsvn are unknown
+				      (S, PROD and REVOKE then never hold) */
 };
 
 #define EIMG_CONSTRAINT_EXPECTED_MAX 256
