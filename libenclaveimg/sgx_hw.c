@@ -533,12 +533,12 @@ static int add_region(const struct eimg_sgx_hw_ops *ops, int fd, const struct ei
 				errno = e;
 				if (e == ENOMEM)
 					return eimg_err_sys(err, EIMG_SGX_DEVICE,
-							    "out of EPC adding the %s pages at offset 0x%" PRIx64,
-							    region_name(r->kind), a.offset);
+							    "out of EPC adding the %s page at offset 0x%" PRIx64,
+							    region_name(r->kind), a.offset + a.count);
 				return eimg_err_sys(err, EIMG_SGX_DEVICE,
 						    "the driver refused the %s pages at offset 0x%" PRIx64
 						    " (SECINFO 0x%" PRIx64 ")",
-						    region_name(r->kind), a.offset, r->secinfo);
+						    region_name(r->kind), a.offset + a.count, r->secinfo);
 			}
 			stalled = 0;
 		}
