@@ -36,6 +36,7 @@ struct fake_sgx {
 	/* fault injection */
 	unsigned eintr_calls;      /* the next N ADD_PAGES calls fail with EINTR, count 0 */
 	unsigned partial_period;   /* stop with a partial count after every N pages (0 = never) */
+	uint64_t epc_pages_free;   /* ENOMEM once this many pages were added (0 = unlimited) */
 	int enter_mode;
 	/* the enclave */
 	bool fd_open, created, initialized;
@@ -314,7 +315,8 @@ static int fake_add_pages(struct fake_sgx *f, struct eimg_sgx_add_pages *a)
 			a->count = c;
 			return fake_err(EBUSY);
 		}
-		if ((f->npages_added + 2) * 4096 > f->epc_bytes && f->epc_bytes) {
+		if ((f->epc_pages_free && f->npages_added >= f->epc_pages_free) ||
+		    ((f->npages_added + 2) * 4096 > f->epc_bytes && f->epc_bytes)) {
 			a->count = c;
 			return fake_err(ENOMEM);
 		}

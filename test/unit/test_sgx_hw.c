@@ -554,6 +554,22 @@ static void test_bad_layout_for_driver(void **state)
 	assert_non_null(strstr(err.msg, "SECINFO 0x103"));
 	assert_false(fk.fd_open);
 	l->regions[t].secinfo = 0x100;
+	/* the EPC runs out while adding (other enclaves use it): the page is named */
+	fresh_fake();
+	fk.epc_pages_free = 10;
+	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_ENOMEM);
+	assert_int_equal(err.sys_errno, ENOMEM);
+	char want[64];
+	uint64_t off = 0;
+	for (size_t i = 0, n = 0; i < l->nregions; i++) /* the 11th page added */
+		for (uint64_t p = 0; p < l->regions[i].size / 4096; p++, n++)
+			if (n == 10)
+				off = l->regions[i].offset + p * 4096;
+	snprintf(want, sizeof(want), "page at offset 0x%llx", (unsigned long long)off);
+	assert_non_null(strstr(err.msg, "out of EPC"));
+	if (!strstr(err.msg, want))
+		fail_msg("\"%s\" lacks \"%s\"", err.msg, want);
+	assert_false(fk.fd_open);
 	/* a simulation image is not loaded on hardware */
 	l->mode = EIMG_MODE_SIMULATION;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUSAGE);
