@@ -9,6 +9,7 @@ void eimg_identity_sgx(const uint8_t mrenclave[32], const struct eimg_sigstruct 
 	memset(out, 0, sizeof(*out));
 	out->has_sgx = true;
 	memcpy(out->mrenclave, mrenclave, 32);
+	out->no_sigstruct = ss == NULL;
 	if (ss) {
 		eimg_sigstruct_mrsigner(ss, out->mrsigner);
 		out->isvprodid = ss->isvprodid;

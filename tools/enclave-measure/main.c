@@ -272,7 +272,9 @@ int main(int argc, char **argv)
 			rc = eimg_constraint_parse_arg(optarg, &o.constraint, &err);
 			if (rc) {
 				fail(&err, rc);
-				return rc == EIMG_EINVAL && optarg[0] != '@' ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
+				/* A constraint that does not parse is a usage error, from the
+				 * command line or a file alike; an unreadable file is an error. */
+				return rc == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
 			}
 			break;
 		case 'v':
