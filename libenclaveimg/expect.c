@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eimg/constraint.h"
 #include "eimg/expect.h"
 #include "eimg/util.h"
 #include "internal.h"
 
 bool eimg_expect_empty(const struct eimg_expect *e)
 {
-	return !e->want.has_mrenclave && !e->want.has_mrsigner && e->want.pcr_mask == 0;
+	return !e->has_mrenclave && !e->has_mrsigner && e->pcr_mask == 0;
 }
 
 static int set_value(bool *has, uint8_t *dst, size_t n, const char *hex, const char *name, const char *source,
@@ -33,7 +34,7 @@ static int parse_token(struct eimg_expect *e, const char *tok, const char *sourc
 	const char *colon = strchr(tok, ':');
 	if (!colon) {
 		if (strlen(tok) == 64)
-			return set_value(&e->want.has_mrenclave, e->want.mrenclave, 32, tok, "MRENCLAVE", source, err);
+			return set_value(&e->has_mrenclave, e->mrenclave, 32, tok, "MRENCLAVE", source, err);
 		return eimg_err(err, EIMG_EINVAL, source,
 				"'%s': expected 64 hex digits (MRENCLAVE) or NAME:HEX (mrenclave, mrsigner, PCR0..PCR8)",
 				eimg_escape(tok, strlen(tok), esc, sizeof(esc)));
@@ -41,17 +42,17 @@ static int parse_token(struct eimg_expect *e, const char *tok, const char *sourc
 	size_t klen = (size_t)(colon - tok);
 	const char *val = colon + 1;
 	if (klen == 9 && strncmp(tok, "mrenclave", 9) == 0)
-		return set_value(&e->want.has_mrenclave, e->want.mrenclave, 32, val, "MRENCLAVE", source, err);
+		return set_value(&e->has_mrenclave, e->mrenclave, 32, val, "MRENCLAVE", source, err);
 	if (klen == 8 && strncmp(tok, "mrsigner", 8) == 0)
-		return set_value(&e->want.has_mrsigner, e->want.mrsigner, 32, val, "MRSIGNER", source, err);
+		return set_value(&e->has_mrsigner, e->mrsigner, 32, val, "MRSIGNER", source, err);
 	if (klen == 4 && strncmp(tok, "PCR", 3) == 0 && tok[3] >= '0' && tok[3] <= '8') {
 		int i = tok[3] - '0';
-		bool has = e->want.pcr_mask & (1u << i);
+		bool has = e->pcr_mask & (1u << i);
 		char name[8];
 		snprintf(name, sizeof(name), "PCR%d", i);
-		int rc = set_value(&has, e->want.pcr[i], 48, val, name, source, err);
+		int rc = set_value(&has, e->pcr[i], 48, val, name, source, err);
 		if (rc == EIMG_OK)
-			e->want.pcr_mask |= (uint16_t)(1u << i);
+			e->pcr_mask |= (uint16_t)(1u << i);
 		return rc;
 	}
 	return eimg_err(err, EIMG_EINVAL, source, "'%s': unknown expected value (use mrenclave:, mrsigner: or PCR0: .. PCR8:)",
@@ -132,22 +133,23 @@ static void add_diff(struct report *r, const char *name, const uint8_t *want, co
 	r->n++;
 }
 
-int eimg_expect_check(const struct eimg_expect *e, const struct eimg_values *a, eimg_error *err)
+int eimg_expect_check(const struct eimg_expect *e, const struct eimg_identity *a, eimg_error *err)
 {
 	struct report r;
+	bool has_mrsigner = a->has_sgx && !a->no_sigstruct;
 	memset(&r, 0, sizeof(r));
-	if (e->want.has_mrenclave && (!a->has_mrenclave || memcmp(e->want.mrenclave, a->mrenclave, 32) != 0))
-		add_diff(&r, "MRENCLAVE", e->want.mrenclave, a->has_mrenclave ? a->mrenclave : NULL, 32);
-	if (e->want.has_mrsigner && (!a->has_mrsigner || memcmp(e->want.mrsigner, a->mrsigner, 32) != 0))
-		add_diff(&r, "MRSIGNER", e->want.mrsigner, a->has_mrsigner ? a->mrsigner : NULL, 32);
+	if (e->has_mrenclave && (!a->has_sgx || memcmp(e->mrenclave, a->mrenclave, 32) != 0))
+		add_diff(&r, "MRENCLAVE", e->mrenclave, a->has_sgx ? a->mrenclave : NULL, 32);
+	if (e->has_mrsigner && (!has_mrsigner || memcmp(e->mrsigner, a->mrsigner, 32) != 0))
+		add_diff(&r, "MRSIGNER", e->mrsigner, has_mrsigner ? a->mrsigner : NULL, 32);
 	for (int i = 0; i < EIMG_NPCR; i++) {
-		if (!(e->want.pcr_mask & (1u << i)))
+		if (!(e->pcr_mask & (1u << i)))
 			continue;
 		bool have = a->pcr_mask & (1u << i);
-		if (!have || memcmp(e->want.pcr[i], a->pcr[i], 48) != 0) {
+		if (!have || memcmp(e->pcr[i], a->pcr[i], 48) != 0) {
 			char name[8];
 			snprintf(name, sizeof(name), "PCR%d", i);
-			add_diff(&r, name, e->want.pcr[i], have ? a->pcr[i] : NULL, 48);
+			add_diff(&r, name, e->pcr[i], have ? a->pcr[i] : NULL, 48);
 		}
 	}
 	if (r.n == 0)

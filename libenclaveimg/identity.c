@@ -20,14 +20,3 @@ void eimg_identity_sgx(const uint8_t mrenclave[32], const struct eimg_sigstruct 
 	out->security = mode == EIMG_ID_HARDWARE && !debug_launch ? EIMG_SEC_STALE : EIMG_SEC_INSECURE;
 	out->timestamp = 0;
 }
-
-void eimg_identity_values(const struct eimg_identity *id, bool has_mrsigner, struct eimg_values *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->has_mrenclave = id->has_sgx;
-	memcpy(out->mrenclave, id->mrenclave, 32);
-	out->has_mrsigner = id->has_sgx && has_mrsigner;
-	memcpy(out->mrsigner, id->mrsigner, 32);
-	out->pcr_mask = id->pcr_mask;
-	memcpy(out->pcr, id->pcr, sizeof(out->pcr));
-}

@@ -11,6 +11,7 @@
 
 #include "eimg/expect.h"
 #include "eimg/hash.h"
+#include "eimg/constraint.h"
 #include "eimg/nitro.h"
 #include "eimg/util.h"
 #include "internal.h"
@@ -622,13 +623,17 @@ static const uint8_t *pcr_of(const eimg_nitro_report *r, unsigned i)
 	}
 }
 
-void eimg_nitro_report_values(const eimg_nitro_report *r, struct eimg_values *v)
+void eimg_nitro_report_identity(const eimg_nitro_report *r, struct eimg_identity *id)
 {
+	memset(id, 0, sizeof(*id));
+	id->mode = EIMG_ID_HARDWARE;
+	id->security = EIMG_SEC_STALE;
+	id->no_sigstruct = true;
 	for (unsigned i = 0; i < EIMG_NPCR; i++) {
 		const uint8_t *p = pcr_of(r, i);
 		if (p) {
-			memcpy(v->pcr[i], p, 48);
-			v->pcr_mask |= (uint16_t)(1u << i);
+			memcpy(id->pcr[i], p, 48);
+			id->pcr_mask |= (uint16_t)(1u << i);
 		}
 	}
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "eimg/eif.h"
+#include "eimg/constraint.h"
 #include "eimg/expect.h"
 #include "eimg/hash.h"
 #include "eimg/nitro.h"
@@ -422,8 +423,8 @@ static void sign_one(const char *curve, const char *name, int alg)
 	char spec[512], h0[97], h8[97];
 	snprintf(spec, sizeof(spec), "PCR0:%s PCR8:%s", eimg_hex(rs->pcr0, 48, h0), eimg_hex(rs->pcr8, 48, h8));
 	struct eimg_expect ex;
-	struct eimg_values got;
-	eimg_nitro_report_values(rs, &got);
+	struct eimg_identity got;
+	eimg_nitro_report_identity(rs, &got);
 	memset(&ex, 0, sizeof(ex));
 	assert_int_equal(eimg_expect_parse(&ex, spec, "test", &err), 0);
 	assert_int_equal(eimg_expect_check(&ex, &got, &err), 0);
@@ -433,9 +434,8 @@ static void sign_one(const char *curve, const char *name, int alg)
 	assert_int_equal(eimg_expect_check(&ex, &got, &err), EIMG_EVERIFY);
 	assert_non_null(strstr(err.msg, "PCR0 differs: expected "));
 	assert_null(strstr(err.msg, "PCR8"));
-	struct eimg_values v;
-	memset(&v, 0, sizeof(v));
-	eimg_nitro_report_values(rs, &v);
+	struct eimg_identity v;
+	eimg_nitro_report_identity(rs, &v);
 	assert_int_equal(v.pcr_mask, 0x107);
 	/* The certificate's validity is checked at the given time. */
 	struct eimg_nitro_audit_opts late = { rs->cert_not_after + 1, 0, NULL, 0 };

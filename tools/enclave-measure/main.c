@@ -73,16 +73,14 @@ static int emit(char *text)
 }
 
 /* --expect and --constraint against what was recomputed. */
-static int check_identity(const struct opts *o, const struct eimg_identity *id, bool has_mrsigner, const char *source)
+static int check_identity(const struct opts *o, const struct eimg_identity *id, const char *source)
 {
 	eimg_error err;
-	struct eimg_values v;
 	int rc;
 
 	eimg_error_clear(&err);
 	if (!eimg_expect_empty(&o->expect)) {
-		eimg_identity_values(id, has_mrsigner, &v);
-		rc = eimg_expect_check(&o->expect, &v, &err);
+		rc = eimg_expect_check(&o->expect, id, &err);
 		if (rc) {
 			snprintf(err.file, sizeof(err.file), "%s", source);
 			return fail(&err, rc);
@@ -117,7 +115,7 @@ static int measure_sgxs(const struct opts *o)
 	int ex = emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
 	if (ex)
 		return ex;
-	return check_identity(o, &id, false, o->input);
+	return check_identity(o, &id, o->input);
 }
 
 /* A Nitro EIF, plain or from an image: print the audit, then judge it. */
@@ -138,15 +136,8 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
 	rc = eimg_nitro_report_verdict(rep, &err);
 	if (rc)
 		return fail(&err, rc);
-	memset(&id, 0, sizeof(id));
-	id.mode = EIMG_ID_HARDWARE;
-	id.security = EIMG_SEC_STALE;
-	id.pcr_mask = 0x7 | (rep->is_signed ? 0x100 : 0);
-	memcpy(id.pcr[0], rep->pcr0, 48);
-	memcpy(id.pcr[1], rep->pcr1, 48);
-	memcpy(id.pcr[2], rep->pcr2, 48);
-	memcpy(id.pcr[8], rep->pcr8, 48);
-	return check_identity(o, &id, false, o->input);
+	eimg_nitro_report_identity(rep, &id);
+	return check_identity(o, &id, o->input);
 }
 
 static int measure_eif(const struct opts *o)
@@ -222,7 +213,7 @@ static int measure_image(const struct opts *o)
 	/* Not launched: a signature that permits only debug launches can only run as debug. */
 	eimg_identity_sgx(s->m.mrenclave, signed_ ? &ss : NULL, s->m.mode,
 			  signed_ && !eimg_sigstruct_production_allowed(&ss), &id);
-	ex = check_identity(o, &id, signed_, o->input);
+	ex = check_identity(o, &id, o->input);
 out:
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);

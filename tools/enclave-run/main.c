@@ -198,9 +198,7 @@ static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, 
 	eimg_identity_sgx(s->m.mrenclave, signed_ok ? &ss : NULL,
 			  o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION, false, &id);
 	if (!eimg_expect_empty(&o->expect)) {
-		struct eimg_values v;
-		eimg_identity_values(&id, signed_ok, &v);
-		rc = eimg_expect_check(&o->expect, &v, &err);
+		rc = eimg_expect_check(&o->expect, &id, &err);
 		if (rc) {
 			snprintf(err.file, sizeof err.file, "%s", o->image);
 			print_err(&err);

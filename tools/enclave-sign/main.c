@@ -478,14 +478,7 @@ static int do_verify_nitro(struct state *st)
 	}
 	rc = eimg_nitro_verify_file(st->input, &rep, &err);
 	if (rc == EIMG_OK && c) {
-		memset(&id, 0, sizeof(id));
-		id.mode = EIMG_ID_HARDWARE;
-		id.security = EIMG_SEC_STALE;
-		id.pcr_mask = 0x107;
-		memcpy(id.pcr[0], rep->pcr0, 48);
-		memcpy(id.pcr[1], rep->pcr1, 48);
-		memcpy(id.pcr[2], rep->pcr2, 48);
-		memcpy(id.pcr[8], rep->pcr8, 48);
+		eimg_nitro_report_identity(rep, &id);
 		rc = eimg_constraint_check(c, &id, (uint64_t)time(NULL), NULL, 0, NULL, &err);
 		if (rc)
 			eimg_err_context(&err, st->input, "constraint not met");

@@ -19,16 +19,14 @@
 #define EIMG_EXPECT_MAX_TEXT 65536
 #define EIMG_NPCR 9
 
-/* The measured values of one enclave that expectations are checked against. */
-struct eimg_values {
+/* The expected values.  Checked against an eimg_identity (eimg/constraint.h):
+ * MRENCLAVE is known when has_sgx, MRSIGNER when has_sgx and not
+ * no_sigstruct, PCRn when bit n of pcr_mask is set. */
+struct eimg_expect {
 	bool has_mrenclave, has_mrsigner;
 	uint8_t mrenclave[32], mrsigner[32];
-	uint16_t pcr_mask;          /* bit i: pcr[i] is known */
+	uint16_t pcr_mask;          /* bit i: pcr[i] is expected */
 	uint8_t pcr[EIMG_NPCR][48];
-};
-
-struct eimg_expect {
-	struct eimg_values want;
 };
 
 /* Parses one or more --expect strings into e (accumulating; call with a
@@ -42,6 +40,7 @@ bool eimg_expect_empty(const struct eimg_expect *e);
  * EIMG_EVERIFY, with err->msg listing every difference:
  * "MRENCLAVE differs: expected X, actual Y; PCR2 differs: ...".  A value that
  * is expected but unknown (e.g. mrsigner of an unsigned image) is a mismatch. */
-int eimg_expect_check(const struct eimg_expect *e, const struct eimg_values *actual, eimg_error *err);
+struct eimg_identity;
+int eimg_expect_check(const struct eimg_expect *e, const struct eimg_identity *actual, eimg_error *err);
 
 #endif

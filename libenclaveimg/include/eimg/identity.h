@@ -20,7 +20,4 @@
 void eimg_identity_sgx(const uint8_t mrenclave[32], const struct eimg_sigstruct *ss, int mode, bool debug_launch,
 		       struct eimg_identity *out);
 
-/* The same values in the form --expect checks. */
-void eimg_identity_values(const struct eimg_identity *id, bool has_mrsigner, struct eimg_values *out);
-
 #endif

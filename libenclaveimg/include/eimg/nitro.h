@@ -17,7 +17,7 @@
  *     eimg_nitro_audit_buffer(src, img->eif, img->eif_size, &o, &rep, &err); (.eimg member;
  *         o.manifest_json = img->manifest_json checks the copy inside the ramdisk)
  *     print eimg_nitro_report_text/json; then eimg_nitro_report_verdict(rep, &err)
- *     (EINVAL: CRC mismatch, EVERIFY: bad signature); --expect: eimg_nitro_report_values()
+ *     (EINVAL: CRC mismatch, EVERIFY: bad signature); --expect: eimg_nitro_report_identity()
  *     + eimg_expect_check().
  *
  *   enclave-sign:
@@ -105,9 +105,10 @@ int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
 int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err);
 
 
-/* Copies the PCRs into an eimg_values (eimg/expect.h): bits 0,1,2 (and 8). */
-struct eimg_values;
-void eimg_nitro_report_values(const eimg_nitro_report *r, struct eimg_values *v);
+/* The identity of the EIF for --expect and constraints (eimg/constraint.h):
+ * PCR0, 1, 2 (and 8 when signed), hardware mode, STALE (no attestation). */
+struct eimg_identity;
+void eimg_nitro_report_identity(const eimg_nitro_report *r, struct eimg_identity *id);
 
 /* Human-readable report (lines "Name: value"), and JSON with nitro-cli's
  * names: EifVersion, Measurements {HashAlgorithm, PCR0, PCR1, PCR2[, PCR8]},
