@@ -65,24 +65,13 @@ static int whole_err(struct parser *ps, const char *msg)
 	return eimg_err(ps->err, EIMG_EINVAL, NULL, "constraint: %s", msg);
 }
 
-static int hexdigit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static int parse_hex(struct parser *ps, const struct tok *t, const char *v, size_t vlen, uint8_t *out,
 		     size_t n, const char *what)
 {
 	if (vlen != 2 * n)
 		return tok_err(ps, t, "expected %s as %zu hex digits, got %zu characters", what, 2 * n, vlen);
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexdigit(v[2 * i]), lo = hexdigit(v[2 * i + 1]);
+		int hi = eimg_hex_digit(v[2 * i]), lo = eimg_hex_digit(v[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return tok_err(ps, t, "expected %s as hex digits, character %zu is not one", what,
 				       2 * i + (hi < 0 ? 1 : 2));

@@ -51,6 +51,9 @@ void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe 
 struct json_t;
 int eimg_json_dump(struct json_t *o, char **out, size_t *len, eimg_error *err);
 
+/* The value of one hex digit (either case), or -1. */
+int eimg_hex_digit(char c);
+
 /* Wipes then frees (for key material). */
 void eimg_free_secret(void *p, size_t len);
 

@@ -214,7 +214,7 @@ char *eimg_hex(const uint8_t *in, size_t len, char *out)
 	return out;
 }
 
-static int hexval(char c)
+int eimg_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -233,7 +233,7 @@ int eimg_unhex(const char *hex, uint8_t *out, size_t len, const char *what, eimg
 	if (n != 2 * len)
 		return eimg_err(err, EIMG_EINVAL, NULL, "%s: expected %zu hex digits, got %zu", what, 2 * len, n);
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = eimg_hex_digit(hex[2 * i]), lo = eimg_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return eimg_err(err, EIMG_EINVAL, NULL, "%s: not a hex digit at position %zu", what,
 					2 * i + (hi < 0 ? 0 : 1) + 1);
