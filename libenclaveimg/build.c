@@ -287,6 +287,41 @@ out:
 	return rc;
 }
 
+/* The image's manifest.json: parsed, of the expected target, and canonical
+ * (so that its bytes are a function of its content). */
+static int open_manifest(const eimg_image *img, const char *source, int target, eimg_manifest **out,
+			 eimg_error *err)
+{
+	eimg_manifest *m = NULL;
+	char *canon = NULL;
+	size_t canon_len = 0;
+	int rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+	if (rc) {
+		/* Keep the position inside manifest.json but say which image. */
+		if (err->line)
+			return eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
+		return eimg_err_context(err, source, "manifest.json");
+	}
+	if (m->target != target) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json target is %s but the image holds %s",
+			      eimg_target_name(m->target), target == EIMG_TARGET_SGX ? "enclave.elf" : "enclave.eif");
+		goto out;
+	}
+	rc = eimg_manifest_canonical(m, &canon, &canon_len, err);
+	if (rc)
+		goto out;
+	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+out:
+	free(canon);
+	eimg_manifest_free(m);
+	return rc;
+}
+
 int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_image **out, eimg_error *err)
 {
 	eimg_sgx_image *s = calloc(1, sizeof(*s));
@@ -302,26 +337,9 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 		rc = eimg_err(err, EIMG_EINVAL, source, "not an SGX image (no enclave.elf)");
 		goto out;
 	}
-	rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &s->manifest, err);
-	if (rc) {
-		/* Keep the position inside manifest.json but say which image. */
-		if (err->line)
-			eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
-		else
-			eimg_err_context(err, source, "manifest.json");
-		goto out;
-	}
-	if (s->manifest->target != EIMG_TARGET_SGX) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json target is not sgx but the image holds enclave.elf");
-		goto out;
-	}
-	rc = eimg_manifest_canonical(s->manifest, &canon, &canon_len, err);
+	rc = open_manifest(img, source, EIMG_TARGET_SGX, &s->manifest, err);
 	if (rc)
 		goto out;
-	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
-		goto out;
-	}
 	rc = check_members_match(s->manifest->files, s->manifest->nfiles, img->files, img->nfiles, "files", source, err);
 	if (rc == EIMG_OK)
 		rc = check_members_match(s->manifest->keys, s->manifest->nkeys, img->keys, img->nkeys, "keys", source, err);
@@ -400,32 +418,16 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 	eimg_manifest *man = NULL;
 	eimg_nitro_report *rep = NULL;
 	struct eimg_nitro_audit_opts ao;
-	char *canon = NULL, *rec = NULL;
-	size_t canon_len = 0, rec_len = 0;
+	char *rec = NULL;
+	size_t rec_len = 0;
 	uint8_t pcr[3][48];
 	int rc;
 
 	if (!img->eif)
 		return eimg_err(err, EIMG_EINVAL, source, "not a Nitro image (no enclave.eif)");
-	rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &man, err);
-	if (rc) {
-		if (err->line)
-			eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
-		else
-			eimg_err_context(err, source, "manifest.json");
-		goto out;
-	}
-	if (man->target != EIMG_TARGET_NITRO) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json target is not nitro but the image holds enclave.eif");
-		goto out;
-	}
-	rc = eimg_manifest_canonical(man, &canon, &canon_len, err);
+	rc = open_manifest(img, source, EIMG_TARGET_NITRO, &man, err);
 	if (rc)
 		goto out;
-	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
-		goto out;
-	}
 	if (img->nfiles || img->nkeys || img->sigstruct) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "a Nitro image holds no files/, keys/ or sigstruct.bin members");
 		goto out;
@@ -452,7 +454,6 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 	rep = NULL;
 out:
 	free(rec);
-	free(canon);
 	eimg_nitro_report_free(rep);
 	eimg_manifest_free(man);
 	return rc;
