@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attest_int.h"
 #include "eimg/attest.h"
@@ -156,6 +157,17 @@ static int finish_doc(json_t *o, char **doc, size_t *doc_len, eimg_error *err)
 	return EIMG_OK;
 }
 
+/* The enclave's public key as DER; none (len 0) gives an empty key. */
+static int enclave_key(const uint8_t *pubkey, size_t len, uint8_t **der, size_t *derlen, eimg_error *err)
+{
+	if (len == 0) {
+		*der = malloc(1);
+		*derlen = 0;
+		return *der ? EIMG_OK : eimg_err_nomem(err);
+	}
+	return eimg_pubkey_to_der("public key", pubkey, len, der, derlen, err);
+}
+
 static int check_claims(const struct eimg_attest_claims *c, eimg_error *err)
 {
 	if (!c || !mode_word(c->mode))
@@ -180,9 +192,9 @@ int eimg_attest_create_simulation(const struct eimg_attest_claims *claims, const
 	if (claims->mode == EIMG_ID_HARDWARE)
 		return eimg_err(err, EIMG_EUSAGE, NULL,
 				"a simulation-signed attestation cannot speak for a hardware enclave: use a DCAP quote");
-	if (!pubkey || !doc || !doc_len)
+	if ((!pubkey && pubkey_len) || !doc || !doc_len)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "attestation: missing argument");
-	if ((rc = eimg_pubkey_to_der("public key", pubkey, pubkey_len, &pk, &pklen, err)))
+	if ((rc = enclave_key(pubkey, pubkey_len, &pk, &pklen, err)))
 		return rc;
 	bind_report_data(pk, pklen, rd);
 	if ((rc = build_payload(claims, EIMG_SEC_INSECURE, pk, pklen, rd, &payload, &plen, err)))
@@ -231,9 +243,9 @@ int eimg_attest_create_dcap(const struct eimg_quote_ops *q, const struct eimg_at
 		return eimg_err(err, EIMG_EUSAGE, NULL, "a DCAP quote attests hardware enclaves only");
 	if (!q || !q->get_quote)
 		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "no DCAP quote provider is configured");
-	if (!pubkey || !doc || !doc_len)
+	if ((!pubkey && pubkey_len) || !doc || !doc_len)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "attestation: missing argument");
-	if ((rc = eimg_pubkey_to_der("public key", pubkey, pubkey_len, &pk, &pklen, err)))
+	if ((rc = enclave_key(pubkey, pubkey_len, &pk, &pklen, err)))
 		return rc;
 	bind_report_data(pk, pklen, rd);
 	if ((rc = q->get_quote(q->ctx, rd, &quote, &qlen, err)))
@@ -371,11 +383,11 @@ static int parse_payload(const char *source, const uint8_t *bytes, size_t len, s
 	json_t *pk = json_object_get(o, "public_key");
 	if (!json_is_string(pk) ||
 	    b64_decode(json_string_value(pk), json_string_length(pk), EIMG_ATTEST_MAX_PUBKEY, &p->public_key,
-		       &p->public_key_len) != 0 || p->public_key_len == 0) {
+		       &p->public_key_len) != 0) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "payload: public_key: expected base64 of a DER public key");
 		goto out;
 	}
-	{
+	if (p->public_key_len > 0) { /* "" = the enclave published no key */
 		uint8_t *norm = NULL;
 		size_t nlen = 0;
 		bool same = eimg_pubkey_to_der(source, p->public_key, p->public_key_len, &norm, &nlen, NULL) == EIMG_OK &&
@@ -594,4 +606,131 @@ void eimg_attest_result_clear(struct eimg_attest_result *r)
 		return;
 	free(r->public_key);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- showing what a document established ---- */
+
+static const char *iso_time(uint64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if ((uint64_t)tt != t || !gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 32, "?");
+	return buf;
+}
+
+static void key_summary(const struct eimg_attest_result *r, char *desc, size_t dsize, char fp[65])
+{
+	uint8_t h[32];
+	fp[0] = '\0';
+	if (r->public_key_len == 0) {
+		snprintf(desc, dsize, "none (the enclave published no key; the document binds an empty key)");
+		return;
+	}
+	if (eimg_pubkey_describe(r->public_key, r->public_key_len, desc, dsize) != 0)
+		snprintf(desc, dsize, "DER public key");
+	eimg_sha256(r->public_key, r->public_key_len, h);
+	eimg_hex(h, 32, fp);
+}
+
+int eimg_attest_report_text(const struct eimg_attest_result *r, const char *source, char **out, eimg_error *err)
+{
+	char mre[65], mrs[65], fp[65], desc[128], when[32];
+	const struct eimg_identity *id = &r->id;
+	size_t cap = 2048;
+	char *s = malloc(cap);
+	if (!s)
+		return eimg_err_nomem(err);
+	key_summary(r, desc, sizeof(desc), fp);
+	int n = snprintf(s, cap,
+			 "Attestation: %s\n"
+			 "  Signer:      %s\n"
+			 "  Mode:        %s\n"
+			 "  Debug:       %s\n"
+			 "  Security:    %s\n"
+			 "  MRENCLAVE:   %s\n"
+			 "  MRSIGNER:    %s\n"
+			 "  ISVPRODID:   %u\n"
+			 "  ISVSVN:      %u\n"
+			 "  Timestamp:   %s (%" PRIu64 ")\n"
+			 "  Public key:  %s%s%s\n"
+			 "%s",
+			 source ? source : "attestation",
+			 r->signer == EIMG_ATTEST_DCAP ? "dcap (quote verified by the configured DCAP verifier)"
+						       : "simulation (throwaway key: proves only that the document was not altered)",
+			 mode_word(id->mode) ? mode_word(id->mode) : "?", id->debug ? "yes" : "no",
+			 eimg_security_name(eimg_identity_security(id)), eimg_hex(id->mrenclave, 32, mre),
+			 eimg_hex(id->mrsigner, 32, mrs), id->isvprodid, id->isvsvn, iso_time(id->timestamp, when),
+			 id->timestamp, desc, fp[0] ? ", SHA-256 " : "", fp,
+			 r->signer == EIMG_ATTEST_SIMULATION ? "  Notice:      " SIM_NOTICE "\n" : "");
+	if (n < 0 || (size_t)n >= cap) {
+		free(s);
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "attestation report does not fit");
+	}
+	*out = s;
+	return EIMG_OK;
+}
+
+int eimg_attest_report_json(const struct eimg_attest_result *r, const char *source, char **out, eimg_error *err)
+{
+	char mre[65], mrs[65], fp[65], desc[128], when[32];
+	const struct eimg_identity *id = &r->id;
+	char *k64 = b64_encode(r->public_key ? r->public_key : (const uint8_t *)"", r->public_key_len);
+	json_t *o = json_object(), *pk = json_object();
+	if (!k64 || !o || !pk) {
+		free(k64);
+		json_decref(o);
+		json_decref(pk);
+		return eimg_err_nomem(err);
+	}
+	/* o owns pk from here on (also when adding fails). */
+	key_summary(r, desc, sizeof(desc), fp);
+	int bad_ = json_object_set_new(o, "PublicKey", pk) ||
+		   json_object_set_new(o, "Attestation", json_string(source ? source : "attestation")) ||
+		   json_object_set_new(o, "Format", json_string(EIMG_ATTEST_FORMAT)) ||
+		   json_object_set_new(o, "Signer", json_string(r->signer == EIMG_ATTEST_DCAP ? "dcap" : "simulation")) ||
+		   json_object_set_new(o, "Mode", json_string(mode_word(id->mode) ? mode_word(id->mode) : "?")) ||
+		   json_object_set_new(o, "Debug", json_boolean(id->debug)) ||
+		   json_object_set_new(o, "Security", json_string(eimg_security_name(eimg_identity_security(id)))) ||
+		   json_object_set_new(o, "MRENCLAVE", json_string(eimg_hex(id->mrenclave, 32, mre))) ||
+		   json_object_set_new(o, "MRSIGNER", json_string(eimg_hex(id->mrsigner, 32, mrs))) ||
+		   json_object_set_new(o, "ISVPRODID", json_integer(id->isvprodid)) ||
+		   json_object_set_new(o, "ISVSVN", json_integer(id->isvsvn)) ||
+		   json_object_set_new(o, "Timestamp", json_integer((json_int_t)id->timestamp)) ||
+		   json_object_set_new(o, "Time", json_string(iso_time(id->timestamp, when))) ||
+		   json_object_set_new(pk, "Present", json_boolean(r->public_key_len > 0)) ||
+		   json_object_set_new(pk, "Description", json_string(desc)) ||
+		   json_object_set_new(pk, "DER", json_string(k64)) ||
+		   (fp[0] && json_object_set_new(pk, "SHA256", json_string(fp)));
+	free(k64);
+	if (bad_) {
+		json_decref(o);
+		return eimg_err_nomem(err);
+	}
+	return eimg_json_dump(o, out, NULL, err);
+}
+
+int eimg_attest_write_simulation(const char *path, const struct eimg_identity *id, const uint8_t *pubkey,
+				 size_t pubkey_len, uint64_t now, eimg_error *err)
+{
+	struct eimg_attest_claims c;
+	char *doc = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!path || !id || !id->has_sgx)
+		return eimg_err(err, EIMG_EUSAGE, path, "attestation: no SGX identity to attest");
+	memset(&c, 0, sizeof(c));
+	c.mode = id->mode;
+	c.debug = id->debug;
+	memcpy(c.mrenclave, id->mrenclave, 32);
+	memcpy(c.mrsigner, id->mrsigner, 32);
+	c.isvprodid = id->isvprodid;
+	c.isvsvn = id->isvsvn;
+	c.timestamp = now;
+	if ((rc = eimg_attest_create_simulation(&c, pubkey, pubkey_len, &doc, &len, err)))
+		return rc;
+	rc = eimg_write_file_atomic(path, doc, len, err);
+	free(doc);
+	return rc;
 }

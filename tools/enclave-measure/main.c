@@ -10,15 +10,27 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
+#include "eimg/attest.h"
+#include "eimg/nsm.h"
+#include "internal.h"
 
 static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
 	"                       [--constraint TEXT] INPUT\n"
+	"       enclave-measure --attestation DOC [--root ROOT.pem] [--json] [--expect VALUE]...\n"
+	"                       [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg), an SGXS load stream (.sgxs) or a Nitro EIF (.eif); the kind is detected\n"
 	"from the content.\n"
 	"\n"
+	"With --attestation, checks an attestation document as a client would: an\n"
+	"enclave-attestation(5) document (from enclave-run --attestation-out) or a Nitro NSM\n"
+	"document (COSE_Sign1); verifies it, prints its claims, then checks --expect/--constraint.\n"
+	"\n"
+	"  -a, --attestation DOC check the attestation document DOC instead of measuring an input\n"
+	"      --root FILE       Nitro documents: the only trusted root certificate (PEM or DER);\n"
+	"                        without it the chain is not checked and any check exits 3\n"
 	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
 	"      --sgxs FILE       write the image's SGXS load stream to FILE (sha256 of it = MRENCLAVE)\n"
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
@@ -29,10 +41,13 @@ static const char usage_text[] =
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
-	"Exit status: 0 ok, 1 error, 2 usage, 3 measurement mismatch or altered image.\n";
+	"Exit status: 0 ok, 1 error, 2 usage, 3 measurement mismatch, altered image, or an\n"
+	"attestation that is not genuine or does not match.\n";
 
 struct opts {
 	const char *input;
+	const char *attestation;
+	const char *root;
 	const char *sgxs_out;
 	bool json;
 	struct eimg_expect expect;
@@ -79,6 +94,29 @@ static int check_identity(const struct opts *o, const struct eimg_identity *id, 
 	int rc;
 
 	eimg_error_clear(&err);
+	if (o->attestation && o->constraint) {
+		/* A client's check: name every failing key. */
+		struct eimg_constraint_failure f[16];
+		size_t nf = 0;
+		int failed = 0;
+		if (!eimg_expect_empty(&o->expect) && (rc = eimg_expect_check(&o->expect, id, &err))) {
+			snprintf(err.file, sizeof(err.file), "%s", source);
+			failed = fail(&err, rc);
+			eimg_error_clear(&err);
+		}
+		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), f, 16, &nf, &err);
+		if (rc == EIMG_EVERIFY && nf > 0) {
+			for (size_t i = 0; i < nf && i < 16; i++)
+				fprintf(stderr, "enclave-measure: '%s': constraint %s: expected %s, actual %s\n", source,
+					f[i].key, f[i].expected, f[i].actual);
+			return EIMG_EXIT_VERIFY;
+		}
+		if (rc) {
+			eimg_err_context(&err, source, "constraint not met");
+			return fail(&err, rc);
+		}
+		return failed;
+	}
 	if (!eimg_expect_empty(&o->expect)) {
 		rc = eimg_expect_check(&o->expect, id, &err);
 		if (rc) {
@@ -94,6 +132,98 @@ static int check_identity(const struct opts *o, const struct eimg_identity *id, 
 		}
 	}
 	return EIMG_EXIT_OK;
+}
+
+/* An enclave-attestation(5) document (JSON). */
+static int attestation_json(const struct opts *o, const char *doc, size_t len)
+{
+	eimg_error err;
+	struct eimg_attest_result res;
+	char *text = NULL;
+	int rc, ex;
+
+	eimg_error_clear(&err);
+	if (o->root) {
+		fprintf(stderr, "enclave-measure: --root: '%s' is an enclave-attestation document, not a Nitro one\n",
+			o->attestation);
+		return EIMG_EXIT_USAGE;
+	}
+	/* Verify first (signature or quote, binding, consistency), show the
+	 * claims, then judge them: the claims are printed also on a mismatch. */
+	rc = eimg_attestation_check(o->attestation, doc, len, NULL, (uint64_t)time(NULL), NULL, &res, NULL, 0, NULL, &err);
+	if (rc)
+		return fail(&err, rc);
+	rc = o->json ? eimg_attest_report_json(&res, o->attestation, &text, &err)
+		     : eimg_attest_report_text(&res, o->attestation, &text, &err);
+	if (rc) {
+		eimg_attest_result_clear(&res);
+		return fail(&err, rc);
+	}
+	ex = emit(text);
+	if (!ex)
+		ex = check_identity(o, &res.id, o->attestation);
+	eimg_attest_result_clear(&res);
+	return ex;
+}
+
+/* A Nitro NSM attestation document (COSE_Sign1). */
+static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
+{
+	eimg_error err;
+	struct eimg_nsm_doc *d = NULL;
+	struct eimg_identity id;
+	char *text = NULL;
+	int rc, ex;
+
+	eimg_error_clear(&err);
+	rc = eimg_nsm_attest_check(o->attestation, doc, len, o->root, (uint64_t)time(NULL), &d, &err);
+	if (rc)
+		return fail(&err, rc);
+	rc = o->json ? eimg_nsm_report_json(d, o->attestation, &text, &err)
+		     : eimg_nsm_report_text(d, o->attestation, &text, &err);
+	if (rc) {
+		eimg_nsm_doc_free(d);
+		return fail(&err, rc);
+	}
+	ex = emit(text);
+	if (!ex && (o->constraint || !eimg_expect_empty(&o->expect))) {
+		if (!d->chain_checked) {
+			fprintf(stderr, "enclave-measure: '%s': the certificate chain was NOT checked (no --root): "
+				"the document is unverified, so no constraint or expected value is accepted\n",
+				o->attestation);
+			ex = EIMG_EXIT_VERIFY;
+		} else {
+			eimg_nsm_identity(d, &id);
+			ex = check_identity(o, &id, o->attestation);
+		}
+	}
+	eimg_nsm_doc_free(d);
+	return ex;
+}
+
+static int check_attestation(const struct opts *o)
+{
+	eimg_error err;
+	uint8_t *doc = NULL;
+	size_t len = 0, i = 0;
+	int ex;
+
+	eimg_error_clear(&err);
+	if (o->sgxs_out) {
+		fprintf(stderr, "enclave-measure: --sgxs: not with --attestation\n");
+		return EIMG_EXIT_USAGE;
+	}
+	int rc = eimg_read_file(o->attestation, EIMG_ATTEST_MAX_DOC, &doc, &len, &err);
+	if (rc)
+		return fail(&err, rc);
+	while (i < len && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' || doc[i] == '\n'))
+		i++;
+	if (i < len && doc[i] == '{')
+		ex = attestation_json(o, (const char *)doc, len);
+	else
+		ex = attestation_nsm(o, doc, len);
+	free(doc);
+	return ex;
 }
 
 static int measure_sgxs(const struct opts *o)
@@ -224,6 +354,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "attestation", required_argument, NULL, 'a' },
+		{ "root", required_argument, NULL, 'r' },
 		{ "sgxs", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
@@ -239,9 +371,11 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	eimg_error_clear(&err);
-	while ((c = getopt_long(argc, argv, "e:E:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:e:E:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
+		case 'a': o.attestation = optarg; break;
+		case 'r': o.root = optarg; break;
 		case 's': o.sgxs_out = optarg; break;
 		case 'e':
 			rc = eimg_expect_parse(&o.expect, optarg, "--expect", &err);
@@ -277,6 +411,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n");
 			return EIMG_EXIT_USAGE;
 		}
+	}
+	if (o.attestation || o.root) {
+		if (!o.attestation) {
+			fprintf(stderr, "enclave-measure: --root needs --attestation DOC\n");
+			rc = EIMG_EXIT_USAGE;
+		} else if (optind != argc) {
+			fprintf(stderr, "enclave-measure: --attestation checks a document, not an input: got '%s' too\n",
+				argv[optind]);
+			rc = EIMG_EXIT_USAGE;
+		} else {
+			rc = check_attestation(&o);
+		}
+		eimg_constraint_free(o.constraint);
+		return rc;
 	}
 	if (optind == argc) {
 		fprintf(stderr, "enclave-measure: no input given (an .eimg image or an .sgxs file)\n");

@@ -13,6 +13,7 @@
 
 #include <enclaveimg.h>
 #include <jansson.h>
+#include "eimg/attest.h"
 #include "eimg/sim.h"
 #include "internal.h"
 
@@ -40,6 +41,7 @@ static const char usage_text[] =
 	"                          mrsigner:HEX; repeatable\n"
 	"  -E, --expect-file FILE  read expected values from FILE\n"
 	"  -c, --constraint TEXT   an enclave constraint (enclave-constraints(7)); @FILE reads FILE\n"
+	"      --attestation-out FILE  write the enclave's attestation document (enclave-attestation(5))\n"
 	"  -q, --quiet             do not print the enclave's log lines or the verification summary\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -52,6 +54,7 @@ struct opts {
 	struct eimg_run_options run;
 	struct eimg_expect expect;
 	eimg_constraint *constraint;
+	const char *attestation_out; /* --attestation-out */
 	bool quiet;
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
 	char listen_buf[512];
@@ -245,6 +248,31 @@ fail:
 	return EIMG_EXIT_ERROR;
 }
 
+/* --attestation-out: a simulation/mock document for the verified image
+ * (the loader refuses to enter unless what it placed measures to the same
+ * MRENCLAVE).  The runtime has no way yet for the enclave to publish a
+ * public key, so the document binds none and says so. */
+static int write_attestation(const struct opts *o, const eimg_image *img, const uint8_t mrenclave[32])
+{
+	eimg_error err;
+	struct eimg_sigstruct ss;
+	struct eimg_identity id;
+	int rc = eimg_sigstruct_decode(o->image, img->sigstruct, img->sigstruct_size, &ss, &err);
+	if (!rc) {
+		eimg_identity_sgx(mrenclave, &ss, o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION,
+				  false, &id);
+		rc = eimg_attest_write_simulation(o->attestation_out, &id, NULL, 0, (uint64_t)time(NULL), &err);
+	}
+	if (rc) {
+		print_err(&err);
+		return eimg_exit_code(rc);
+	}
+	if (!o->quiet)
+		fprintf(stderr, "enclave-run: attestation document written to '%s' (simulation: INSECURE; no enclave key)\n",
+			o->attestation_out);
+	return EIMG_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -256,6 +284,7 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
+		{ "attestation-out", required_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -302,6 +331,7 @@ int main(int argc, char **argv)
 				return ex == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(ex);
 			}
 			break;
+		case 'A': o.attestation_out = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-run %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -325,6 +355,8 @@ int main(int argc, char **argv)
 	eimg_constraint_free(o.constraint);
 	if (ex)
 		return ex;
+	if (o.attestation_out && (ex = write_attestation(&o, img, mrenclave)) != 0)
+		goto out;
 
 	/* SIGTERM/SIGINT end the run cleanly through a signalfd; SIGPIPE is
 	 * an error on the write instead. */

@@ -20,7 +20,9 @@
  *    "report_data":"<128 hex>"}
  * report_data = SHA-256(public_key DER) || 32 zero bytes: it binds the
  * enclave's public key to the attested enclave (in a DCAP quote it is the
- * REPORTDATA the enclave itself put into its EREPORT).
+ * REPORTDATA the enclave itself put into its EREPORT).  An enclave that
+ * published no key gets "public_key":"" (report_data = SHA-256 of nothing,
+ * then zeros): the document then binds no key, and says so.
  *
  * "simulation": signed by a throwaway P-256 key made for the one document.
  * It shows the document was not altered after it was made, nothing more:
@@ -78,10 +80,16 @@ struct eimg_quote_ops {
 };
 
 /* A simulation (or mock) document for an enclave whose public key is
- * pubkey (DER SPKI or PEM).  claims->mode must be simulation or mock.
+ * pubkey (DER SPKI or PEM; NULL/0 when the enclave published none).  claims->mode must be simulation or mock.
  * *doc is malloc'ed JSON ending in a newline. */
 int eimg_attest_create_simulation(const struct eimg_attest_claims *claims, const uint8_t *pubkey, size_t pubkey_len,
 				  char **doc, size_t *doc_len, eimg_error *err);
+
+/* Makes a simulation document for a launched enclave (id: its mode,
+ * DEBUG, MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN; made at time now) and
+ * writes it to path atomically (mode 0644). */
+int eimg_attest_write_simulation(const char *path, const struct eimg_identity *id, const uint8_t *pubkey,
+				 size_t pubkey_len, uint64_t now, eimg_error *err);
 
 /* A hardware document: the quote comes from q->get_quote over the report
  * data binding pubkey.  claims->mode must be hardware. */
@@ -93,7 +101,7 @@ struct eimg_attest_result {
 	int signer;                    /* enum eimg_attest_signer */
 	struct eimg_identity id;       /* what the constraint was checked against */
 	uint8_t *public_key;           /* DER SPKI bound by the document; free with _clear */
-	size_t public_key_len;
+	size_t public_key_len;         /* 0: the enclave published no key */
 };
 
 /* Parses and verifies a document (signature or quote, report data binding,
@@ -108,5 +116,10 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 			   struct eimg_constraint_failure *fails, size_t maxfails, size_t *nfails, eimg_error *err);
 
 void eimg_attest_result_clear(struct eimg_attest_result *r);
+
+/* The claims of a checked document, for people (text) and programs (JSON,
+ * sorted keys); *out is malloc'ed and ends in a newline. */
+int eimg_attest_report_text(const struct eimg_attest_result *r, const char *source, char **out, eimg_error *err);
+int eimg_attest_report_json(const struct eimg_attest_result *r, const char *source, char **out, eimg_error *err);
 
 #endif
