@@ -463,7 +463,11 @@ int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char 
 	fprintf(f, "  Security:    %s\n", eimg_security_name(eimg_identity_security(&id)));
 	for (unsigned i = 0; i < EIMG_NSM_NPCR; i++)
 		if (d->pcr_mask & (1u << i))
-			fprintf(f, "  PCR%-2u        %s\n", i, eimg_hex(d->pcr[i], 48, h));
+		{
+			char label[16];
+			snprintf(label, sizeof(label), "PCR%u:", i);
+			fprintf(f, "  %-13s%s\n", label, eimg_hex(d->pcr[i], 48, h));
+		}
 	const struct { const char *name; const uint8_t *p; size_t n; } opt[3] = {
 		{ "Public key:  ", d->public_key, d->public_key_len },
 		{ "User data:   ", d->user_data, d->user_data_len },

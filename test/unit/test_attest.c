@@ -224,6 +224,90 @@ static void test_simulation_roundtrip(void **state)
 			 EIMG_EINVAL);
 }
 
+/* An enclave that published no key: "public_key":"" and report_data =
+ * SHA-256 of nothing; the result says so (length 0); the reports too. */
+static void test_no_enclave_key(void **state)
+{
+	(void)state;
+	struct eimg_attest_claims c = claims(EIMG_ID_SIMULATION, false);
+	struct eimg_attest_result res;
+	char *doc = NULL, *text = NULL;
+	size_t len = 0;
+	eimg_error err;
+	assert_int_equal(eimg_attest_create_simulation(&c, NULL, 0, &doc, &len, &err), EIMG_OK);
+	if (check(doc, "C:" H1 " SEC:INSECURE", NOW, NULL, &res, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(res.public_key_len, 0);
+	assert_non_null(res.public_key);
+	assert_int_equal(eimg_attest_report_text(&res, "doc.json", &text, &err), EIMG_OK);
+	assert_non_null(strstr(text, "Public key:  none (the enclave published no key"));
+	assert_non_null(strstr(text, "MRENCLAVE:   " H1));
+	free(text);
+	assert_int_equal(eimg_attest_report_json(&res, "doc.json", &text, &err), EIMG_OK);
+	assert_non_null(strstr(text, "\"Present\": false"));
+	free(text);
+	eimg_attest_result_clear(&res);
+	free(doc);
+	/* the empty key must still be bound: SHA-256("") then zeros */
+	char *p = payload_text("simulation", "INSECURE", H1, NOW, true, "");
+	char *q = strstr(p, "\"public_key\":\"") + strlen("\"public_key\":\"");
+	char *end = strchr(q, '"');
+	memmove(q, end, strlen(end) + 1); /* public_key "" but report_data of the real key */
+	doc = forge_sim(p);
+	expect_rc(doc, NULL, EIMG_EVERIFY, "does not bind the public key");
+	free(doc);
+	free(p);
+	/* a key given: reports describe it */
+	doc = sim_doc(EIMG_ID_MOCK, false);
+	assert_int_equal(check(doc, NULL, NOW, NULL, &res, &err), EIMG_OK);
+	assert_int_equal(eimg_attest_report_text(&res, "doc.json", &text, &err), EIMG_OK);
+	assert_non_null(strstr(text, "Public key:  EC 256, SHA-256 "));
+	assert_non_null(strstr(text, "Mode:        mock"));
+	free(text);
+	eimg_attest_result_clear(&res);
+	free(doc);
+}
+
+/* eimg_attest_write_simulation: the document for a launch identity, written
+ * atomically; it checks and carries the identity's values. */
+static void test_write_simulation(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_attest_XXXXXX", path[64];
+	struct eimg_identity id;
+	struct eimg_attest_result res;
+	eimg_error err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/att.json", dir);
+	memset(&id, 0, sizeof(id));
+	id.has_sgx = true;
+	id.mode = EIMG_ID_SIMULATION;
+	assert_int_equal(eimg_unhex(H1, id.mrenclave, 32, "x", NULL), 0);
+	assert_int_equal(eimg_unhex(H3, id.mrsigner, 32, "x", NULL), 0);
+	id.isvprodid = 5;
+	id.isvsvn = 9;
+	assert_int_equal(eimg_attest_write_simulation(path, &id, enclave_pk, enclave_pk_len, NOW, &err), EIMG_OK);
+	assert_int_equal(eimg_read_file(path, EIMG_ATTEST_MAX_DOC, &buf, &len, &err), EIMG_OK);
+	if (check((const char *)buf, "S:" H3 " PROD:5 REVOKE:8 SEC:INSECURE", NOW, NULL, &res, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(res.id.isvsvn, 9);
+	assert_int_equal(res.id.timestamp, NOW);
+	assert_memory_equal(res.public_key, enclave_pk, enclave_pk_len);
+	eimg_attest_result_clear(&res);
+	free(buf);
+	/* no identity, or a hardware one: refused, nothing written */
+	id.has_sgx = false;
+	assert_int_equal(eimg_attest_write_simulation(path, &id, NULL, 0, NOW, &err), EIMG_EUSAGE);
+	id.has_sgx = true;
+	id.mode = EIMG_ID_HARDWARE;
+	unlink(path);
+	assert_int_equal(eimg_attest_write_simulation(path, &id, NULL, 0, NOW, &err), EIMG_EUSAGE);
+	assert_int_equal(access(path, F_OK), -1);
+	rmdir(dir);
+}
+
 static void test_forgeries(void **state)
 {
 	(void)state;
@@ -512,6 +596,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simulation_roundtrip),
+		cmocka_unit_test(test_no_enclave_key),
+		cmocka_unit_test(test_write_simulation),
 		cmocka_unit_test(test_forgeries),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_dcap),
