@@ -159,6 +159,22 @@ def main():
         "payload-float": cose_sign1(b"\xa1\x69timestamp\xfb" + bytes(8), leaf_key),
         "payload-sha256": cose_sign1(payload(extra={"digest": "SHA256"}), leaf_key),
         "payload-cert-junk": cose_sign1(payload(extra={"certificate": b"\x30\x03junk"}), leaf_key),
+        "payload-cert-null": cose_sign1(payload(extra={"certificate": None}), leaf_key),
+        "payload-pcr-index-32": cose_sign1(payload(p={32: bytes(48)}), leaf_key),
+        "payload-pcrs-empty": cose_sign1(payload(p={}), leaf_key),
+        "payload-cabundle-17": cose_sign1(payload(extra={"cabundle": [der(root)] * 17}), leaf_key),
+        "payload-cabundle-empty": cose_sign1(payload(extra={"cabundle": []}), leaf_key),
+        "payload-user-data-big": cose_sign1(payload(extra={"user_data": bytes(1025)}), leaf_key),
+        "payload-module-empty": cose_sign1(payload(extra={"module_id": ""}), leaf_key),
+        "payload-timestamp-zero": cose_sign1(payload(t=0), leaf_key),
+        "payload-bool": cose_sign1(payload(extra={"nonce": True}), leaf_key),
+        "payload-tag": cose_sign1(b"\xa1\x69timestamp\xc1\x01", leaf_key),
+        # the same key twice: a map of 10 entries whose last repeats "nonce"
+        "payload-duplicate-key": cose_sign1(head(5, 10) + payload()[1:] + enc("nonce") + enc(None), leaf_key),
+        "payload-trailing": cose_sign1(payload() + b"\x00", leaf_key),
+        "protected-es512": enc([enc({1: -36}), {}, payload(), bytes(132)]),
+        "protected-extra": enc([enc({1: -35, 4: b"kid"}), {}, payload(), bytes(96)]),
+        "short-signature": enc([prot, {}, payload(), bytes(95)]),
     }
     for k, v in list(docs.items()) + [("hostile-" + k, v) for k, v in hostile.items()]:
         with open(os.path.join(outdir, k + ".cose"), "wb") as f:

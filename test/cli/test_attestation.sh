@@ -12,6 +12,18 @@ command -v openssl >/dev/null || { echo "skipped: openssl not installed"; exit 7
 $PY -c 'import cryptography' 2>/dev/null || { echo "skipped: $PY has no cryptography package"; exit 77; }
 [ -x "$EIMG_BIN/enclave-run" ] && [ -f "$B/examples/hello/hello.elf" ] || { echo "tools or examples not built"; exit 1; }
 
+# Validates a JSON file against schemas/attestation-output.schema.json (skips without jsonschema).
+schema_check() {
+	"$PY" - "$EIMG_TOP/schemas/attestation-output.schema.json" "$1" <<'P'
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(0)
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+P
+}
+
 # ---- set-up: a signed hello image
 case_begin setup
 S=$PWD
@@ -45,6 +57,7 @@ expect 0 enclave-measure --attestation att.json --expect "mrenclave:$MRE mrsigne
 expect 0 enclave-measure --attestation att.json --json
 echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["Mode"]=="simulation" and d["Security"]=="INSECURE" and d["PublicKey"]["Present"] is False, d' ||
 	_t_failmsg "--json output"
+echo "$out" > out.json && schema_check out.json || _t_failmsg "--json does not match attestation-output.schema.json"
 cp att.json "$S/att.json"
 
 case_begin run-mock-document
@@ -117,6 +130,13 @@ expect_err "does not bind the public key"
 $PY mkdoc.py "$MRE" "$MRS" -100000 simulation INSECURE none > future.json
 expect 3 enclave-measure --attestation future.json
 expect_err "lies in the future"
+$PY mkdoc.py "$MRE" "$MRS" 0 simulation INSECURE none > k.json
+expect 0 enclave-measure --attestation k.json --json
+echo "$out" > out.json && schema_check out.json || _t_failmsg "--json with a key does not match the schema"
+# a DCAP document needs a quote verifier this tool does not have: error, not a verdict
+"$PY" -c 'import json,sys; d=json.load(open("k.json")); d["signer"]="dcap"; [d.pop(k) for k in ("notice","key","signature")]; d["quote"]="AAAA"; print(json.dumps(d))' < /dev/null > dcap.json
+expect 1 enclave-measure --attestation dcap.json --constraint "C:$MRE"
+expect_err "DCAP quote verifier"
 printf '{"format": "enclave-attestation 1", "signer":' > cut.json
 expect 1 enclave-measure --attestation cut.json
 expect_one_line_err
@@ -155,6 +175,9 @@ expect 0 enclave-measure --attestation "$N/good.cose" --root "$N/root.pem" --exp
 expect 0 enclave-measure --attestation "$N/good-tagged.cose" --root "$N/root.pem" --json
 echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["ChainVerified"] is True and d["UserData"]=="68656c6c6f" and d["Nonce"]=="010203" and d["PublicKey"] is None, d' ||
 	_t_failmsg "--json output of a Nitro document"
+echo "$out" > out.json && schema_check out.json || _t_failmsg "Nitro --json does not match attestation-output.schema.json"
+expect 0 enclave-measure --attestation "$N/good.cose" --json
+echo "$out" > out2.json && schema_check out2.json || _t_failmsg "Nitro --json (no root) does not match the schema"
 openssl x509 -in "$N/root.pem" -outform DER -out root.der
 expect 0 enclave-measure --attestation "$N/good.cose" --root root.der --constraint "PCR0:$P0"
 
