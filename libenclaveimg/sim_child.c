@@ -213,11 +213,12 @@ int eimg_sim_worker(struct sim_worker_args *w)
 		struct eimg_sim_result res;
 		struct log_ctx lc = { w, 0 };
 		eimg_error err;
-		if (eimg_sim_call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log, &lc,
-				  &res, &err) != EIMG_OK) {
+		int crc = w->engine->call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log,
+					  &lc, &res, &err);
+		if (crc != EIMG_OK) {
 			if (w->wlen)
 				flush_w(w);
-			send_msg(w->fd, CH_HOSTERR, 0, err.msg);
+			send_msg(w->fd, crc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
 			return CHILD_EXIT_HOSTERR;
 		}
 		if (lc.failed)
@@ -408,7 +409,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	/* All buffers before the sandbox: afterwards not even malloc may ask
 	 * the kernel for memory. */
 	for (uint32_t i = 0; i < n; i++) {
-		ct[i].w = (struct sim_worker_args){ .enclave = e, .tcs = i, .fd = fds[i], .max_message = max_message,
+		ct[i].w = (struct sim_worker_args){ .engine = &eimg_sim_engine, .enclave = e, .tcs = i, .fd = fds[i], .max_message = max_message,
 						    .sandboxed = 1 };
 		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");

@@ -22,7 +22,9 @@ enum ch_type {
 	CH_LOADERR = 5,   /* a = eimg status; payload = message */
 	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
 	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */
-	CH_HOSTERR = 8    /* payload = message (the worker's own failure) */
+	CH_HOSTERR = 8,   /* payload = message (the worker's own failure) */
+	CH_EXCEPTION = 9  /* payload = message: the CPU reported an exception inside the
+			     enclave (hardware backend) */
 };
 
 /* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
@@ -38,8 +40,28 @@ enum {
 	CHILD_EXIT_HOSTERR = 14
 };
 
+/* A backend's operations on a loaded enclave, as the workers use them:
+ * run one message on a TCS (the contract of eimg_sim_call), the enclave's
+ * base address, unload.  An EIMG_EIO status with sys_errno EFAULT from call
+ * means an exception inside the enclave (reported as a fault). */
+struct eimg_run_engine {
+	int (*call)(void *enclave, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+		    eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err);
+	uint64_t (*base)(const void *enclave);
+	void (*unload)(void *enclave);
+};
+extern const struct eimg_run_engine eimg_sim_engine;     /* eimg_sim_* (sim_run.c) */
+extern const struct eimg_run_engine eimg_sgx_hw_engine;  /* eimg_sgx_hw_* (sim_run.c) */
+
+/* eimg_run() with the hardware loader's system seam (sgx_hw_int.h), so that
+ * tests drive the hardware backend through a fake device. */
+struct eimg_sgx_hw_ops;
+int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const struct eimg_run_options *o,
+		    const struct eimg_sgx_hw_ops *hw, struct eimg_run_result *res, eimg_error *err);
+
 struct sim_worker_args {
-	eimg_sim_enclave *enclave;
+	const struct eimg_run_engine *engine;
+	void *enclave;
 	uint32_t tcs;
 	int fd;               /* this worker's channel end */
 	size_t max_message;

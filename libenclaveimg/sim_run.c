@@ -1,7 +1,9 @@
 /* The runner (enclave-run): one poll loop that reads client messages (stdin
  * or a listening socket), hands them to the enclave's workers (a sandboxed
- * child process, or threads in mock mode), writes the replies back in
- * request order, relays enclave log lines, and supervises the child. */
+ * child process in simulation, threads of this process in mock mode and on
+ * SGX hardware), writes the replies back in request order, relays enclave
+ * log lines, and supervises the child.  The backends differ only in how
+ * the enclave is loaded and in their struct eimg_run_engine (sim_int.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eimg/sgx_hw.h"
+#include "eimg/sigstruct.h"
 #include "eimg/sim.h"
 #include "enclave_abi.h"
 #include "internal.h"
+#include "sgx_hw_int.h"
 #include "sim_int.h"
 
 #define RBUF 65536
@@ -113,11 +118,13 @@ struct runner {
 	uint32_t nch;
 	struct chan *ch;
 	pid_t child;
-	pthread_t *threads;       /* mock mode */
+	pthread_t *threads;       /* in-process backends (mock, hardware) */
 	uint32_t nthreads;        /* started */
-	bool abandon;             /* mock: a thread is stuck in the enclave */
+	bool abandon;             /* in-process: a thread is stuck in the enclave */
 	struct sim_worker_args *wargs;
-	eimg_sim_enclave *enclave;/* mock mode */
+	const struct eimg_run_engine *engine; /* in-process backends */
+	void *enclave;            /* in-process backends: the loaded enclave */
+	const struct eimg_sgx_hw_ops *hw;
 	bool ready, stopping, dead;
 	struct timespec stop_at;
 	struct client *clients[EIMG_RUN_MAX_CLIENTS + 1];
@@ -618,6 +625,13 @@ static void chan_frames(struct runner *R, struct chan *c)
 				describe_fault(R, type, a, p, len);
 			}
 			break;
+		case CH_EXCEPTION:
+			if (!R->res->what[0]) {
+				R->res->outcome = EIMG_RUN_FAULT;
+				snprintf(R->res->what, sizeof R->res->what, "enclave fault: %.*s", (int)(len < 400 ? len : 400),
+					 (const char *)p);
+			}
+			break;
 		case CH_HOSTERR:
 			if (!R->res->what[0]) {
 				R->res->outcome = EIMG_RUN_FAULT;
@@ -761,10 +775,63 @@ static void accept_client(struct runner *R)
 
 /* ------------------------------------------------------------ workers */
 
-static void *mock_thread(void *arg)
+/* ------------------------------------------------------------ engines */
+
+static int sim_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+			   eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
 {
-	eimg_sim_worker(arg);
+	return eimg_sim_call(e, tcs, in, in_len, out, out_cap, log, log_ctx, res, err);
+}
+static uint64_t sim_engine_base(const void *e) { return (uint64_t)(uintptr_t)eimg_sim_base(e); }
+static void sim_engine_unload(void *e) { eimg_sim_unload(e); }
+
+const struct eimg_run_engine eimg_sim_engine = { sim_engine_call, sim_engine_base, sim_engine_unload };
+
+static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+			  eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
+{
+	return eimg_sgx_hw_call(e, tcs, in, in_len, out, out_cap, log, log_ctx, res, err);
+}
+static uint64_t hw_engine_base(const void *e) { return eimg_sgx_hw_base(e); }
+static void hw_engine_unload(void *e) { eimg_sgx_hw_unload(e); }
+
+const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload };
+
+/* ------------------------------------------------------------ workers */
+
+static void *worker_thread(void *arg)
+{
+	struct sim_worker_args *w = arg;
+	if (eimg_sim_worker(w) != 0)
+		shutdown(w->fd, SHUT_RDWR);   /* the runner sees the channel end: the enclave stopped */
 	return NULL;
+}
+
+/* Loads the enclave in this process (mock, hardware). */
+static int load_in_process(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err)
+{
+	if (R->o->backend == EIMG_RUN_MOCK) {
+		eimg_sim_enclave *e = NULL;
+		int rc = eimg_sim_load(l, mrenclave, &e, err);
+		if (rc == EIMG_OK) {
+			R->engine = &eimg_sim_engine;
+			R->enclave = e;
+		}
+		return rc;
+	}
+	/* hardware: EINIT compares the CPU's measurement with the SIGSTRUCT,
+	 * which must be the one the caller verified */
+	if (!R->o->sigstruct)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "the hardware backend needs the image's SIGSTRUCT");
+	if (memcmp(R->o->sigstruct + EIMG_SS_ENCLAVEHASH, mrenclave, 32) != 0)
+		return eimg_err(err, EIMG_EVERIFY, NULL, "the SIGSTRUCT is not the one for the expected MRENCLAVE");
+	eimg_sgx_hw_enclave *e = NULL;
+	int rc = eimg_sgx_hw_load_ops(R->hw, l, R->o->sigstruct, R->o->debug_launch, &e, err);
+	if (rc == EIMG_OK) {
+		R->engine = &eimg_sgx_hw_engine;
+		R->enclave = e;
+	}
+	return rc;
 }
 
 static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err)
@@ -792,8 +859,8 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 		R->ch[i].fd = pairs[i][0];
 		child_fds[i] = pairs[i][1];
 	}
-	if (R->o->backend == EIMG_RUN_MOCK) {
-		if ((rc = eimg_sim_load(l, mrenclave, &R->enclave, err)))
+	if (R->o->backend != EIMG_RUN_SIMULATION) {
+		if ((rc = load_in_process(R, l, mrenclave, err)))
 			goto out;
 		R->threads = calloc(R->nch, sizeof *R->threads);
 		R->wargs = calloc(R->nch, sizeof *R->wargs);
@@ -803,14 +870,15 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 		}
 		for (uint32_t i = 0; i < R->nch; i++) {
 			struct sim_worker_args *w = &R->wargs[i];
-			*w = (struct sim_worker_args){ .enclave = R->enclave, .tcs = i, .fd = child_fds[i], .max_message = R->max };
+			*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
+						       .max_message = R->max };
 			if (eimg_sim_worker_alloc(w) != 0) {
 				rc = eimg_err_nomem(err);
 				goto out;
 			}
 		}
 		for (uint32_t i = 0; i < R->nch; i++) {
-			if (pthread_create(&R->threads[i], NULL, mock_thread, &R->wargs[i]) != 0) {
+			if (pthread_create(&R->threads[i], NULL, worker_thread, &R->wargs[i]) != 0) {
 				/* threads already started get EOF when the channels close */
 				rc = eimg_err(err, EIMG_ENOMEM, NULL, "cannot create enclave threads");
 				goto out;
@@ -820,7 +888,7 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 		}
 		R->ready = true;
 		if (R->o->on_ready)
-			R->o->on_ready(R->o->ready_ctx, (uint64_t)(uintptr_t)eimg_sim_base(R->enclave));
+			R->o->on_ready(R->o->ready_ctx, R->engine->base(R->enclave));
 	} else {
 		fflush(NULL);
 		pid_t pid = fork();
@@ -903,6 +971,12 @@ static bool outputs_flushed(struct runner *R)
 int eimg_run(const eimg_layout *l, const uint8_t mrenclave[32], const struct eimg_run_options *o,
 	     struct eimg_run_result *res, eimg_error *err)
 {
+	return eimg_run_hw_ops(l, mrenclave, o, eimg_sgx_hw_sys_ops(), res, err);
+}
+
+int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const struct eimg_run_options *o,
+		    const struct eimg_sgx_hw_ops *hw, struct eimg_run_result *res, eimg_error *err)
+{
 	struct runner R;
 	struct pollfd *pfd = NULL;
 	int rc = EIMG_OK;
@@ -912,12 +986,15 @@ int eimg_run(const eimg_layout *l, const uint8_t mrenclave[32], const struct eim
 	memset(res, 0, sizeof *res);
 	R.o = o;
 	R.res = res;
+	R.hw = hw;
+	if (o->backend != EIMG_RUN_SIMULATION && o->backend != EIMG_RUN_MOCK && o->backend != EIMG_RUN_HARDWARE)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "unknown backend %d", o->backend);
 	R.listen_fd = -1;
 	R.max = o->max_message ? o->max_message : EIMG_RUN_DEFAULT_MESSAGE;
 	if (R.max > EIMG_RUN_MAX_MESSAGE)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "the message limit is at most %u bytes", EIMG_RUN_MAX_MESSAGE);
 	if (l->threads < 1 || l->threads > EIMG_SIM_MAX_THREADS)
-		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "the simulation runs 1 to %d threads (TCSs); the image has %u",
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "enclave-run runs 1 to %d threads (TCSs); the image has %u",
 				EIMG_SIM_MAX_THREADS, l->threads);
 	R.nch = l->threads;
 	R.window = R.nch == 1 ? EIMG_RUN_MAX_PENDING : 1;
@@ -1107,7 +1184,8 @@ out:
 		/* a mock thread stuck in the enclave keeps its memory until exit */
 		free(R.threads);
 		free(R.wargs);
-		eimg_sim_unload(R.enclave);
+		if (R.enclave)
+			R.engine->unload(R.enclave);
 	}
 	while (R.nclients)
 		client_close(&R, 0);

@@ -148,11 +148,87 @@ expect_err "not signed"
 expect_err "enclave-sign -k KEY"
 [ -z "$out" ] || _t_failmsg "something ran"
 case_begin wrong_mode
-expect 3 enclave-run --lines "$S/hello-hw.eimg" < <(echo hi)
-expect_err "built for hardware mode"
+expect 3 enclave-run --backend simulation --lines "$S/hello-hw.eimg" < <(echo hi)
+expect_err "built for hardware mode and the simulation backend runs only images built for simulation"
 expect_err "mode: simulation' in enclave.yaml"
 expect_err "enclave-build and enclave-sign again"
+expect_err "on an SGX machine run it with --backend hardware"
 [ -z "$out" ] || _t_failmsg "something ran"
+case_begin wrong_mode_mock
+expect 3 enclave-run --mock --lines "$S/hello-hw.eimg" < <(echo hi)
+expect_err "built for hardware mode and the mock \\(simulation\\) backend runs only"
+[ -z "$out" ] || _t_failmsg "something ran"
+
+# ---- the hardware backend (this machine has no SGX: it stops in the preflight)
+case_begin hardware_backend_refuses_simulation_image
+expect 3 enclave-run --backend hardware --lines "$S/hello.eimg" < <(echo hi)
+expect_err "'.*hello.eimg': mode: the image was built for simulation mode and the hardware backend runs only images built for hardware"
+expect_err "set 'mode: hardware' in enclave.yaml, link the ELF with the hardware runtime \\(make MODE=hardware\\), then run enclave-build and enclave-sign again; or run it with --backend simulation"
+expect_err "verification failed \\(1 check\\); nothing was run"
+[ -z "$out" ] || _t_failmsg "something ran"
+case_begin hardware_usage
+expect 2 enclave-run --backend sgx "$S/hello-hw.eimg"
+expect_err "--backend: expected simulation or hardware"
+expect 2 enclave-run --backend hardware --mock "$S/hello-hw.eimg"
+expect_err "excludes --backend hardware"
+expect 2 enclave-run --debug --lines "$S/hello.eimg" < <(echo hi)
+expect_err "--debug applies to the hardware backend and to Nitro images"
+expect 2 enclave-run --cpus 2 "$S/hello.eimg"
+expect_err "--cpus applies to Nitro images only"
+expect 2 enclave-run --preflight --backend simulation
+expect 2 enclave-run --attestation-out a.json "$S/hello-hw.eimg"
+expect_err "on SGX hardware an attestation is a quote"
+expect_no_file a.json
+# what the preflight finds decides the exact message (enclave-run --preflight prints it)
+case_begin hardware_preflight_no_device
+if [ -e /dev/sgx_enclave ]; then
+	echo "  (this machine has /dev/sgx_enclave: the no-device checks do not apply)"
+else
+	expect 1 enclave-run --preflight
+	expect_out "^device: /dev/sgx_enclave missing$"
+	expect_out "^CPU: SGX1 (yes|no), SGX2 (yes|no), Flexible Launch Control (yes|no)$"
+	expect_one_line_err
+	pf_out=$out pf_err=$errtxt
+	if grep -qw sgx /proc/cpuinfo && grep -qw sgx_lc /proc/cpuinfo; then
+		why="the kernel has SGX but the device node is missing: in a container pass it through (docker run --device /dev/sgx_enclave), else check that devtmpfs is mounted on /dev"
+	elif grep -qw sgx /proc/cpuinfo; then
+		why="the firmware locked launch control (no \"sgx_lc\" flag in /proc/cpuinfo): set SGX launch control to unlocked (FLC) in the firmware setup"
+		echo "$pf_out" | grep -q "SGX1 yes.*Flexible Launch Control no" && why="the CPU has SGX but no Flexible Launch Control (CPUID leaf 7 ECX bit 30, sgx_lc): the Linux driver runs enclaves only on FLC CPUs; use another machine or the simulation backend"
+	elif echo "$pf_out" | grep -q "^CPU: SGX1 no"; then
+		why="the CPU does not report SGX (CPUID leaf 7 EBX bit 2 or leaf 0x12 SGX1 clear): this machine has no SGX, or SGX is disabled in the firmware setup; use the simulation backend"
+	elif echo "$pf_out" | grep -q "Flexible Launch Control no"; then
+		why="the CPU has SGX but no Flexible Launch Control (CPUID leaf 7 ECX bit 30, sgx_lc): the Linux driver runs enclaves only on FLC CPUs; use another machine or the simulation backend"
+	else
+		why="the CPU has SGX with Flexible Launch Control but the kernel did not enable it (no \"sgx\" flag in /proc/cpuinfo): Linux older than 5.11, a kernel without CONFIG_X86_SGX, or SGX disabled in the firmware setup"
+	fi
+	want="enclave-run: '/dev/sgx_enclave': no such device: $why"
+	[ "$pf_err" = "$want" ] || _t_failmsg "preflight message: $pf_err"
+	# an image built for hardware runs on the hardware backend by default: verified, then the preflight stops it
+	for args in "" "--backend hardware"; do
+		expect 1 enclave-run $args -q --lines "$S/hello-hw.eimg" < <(echo hi)
+		[ "$errtxt" = "$want" ] || _t_failmsg "run $args: $errtxt"
+		[ -z "$out" ] || _t_failmsg "something ran"
+	done
+	expect 1 enclave-run --lines "$S/hello-hw.eimg" < <(echo hi)
+	expect_err "^enclave-run: verified '.*hello-hw.eimg': MRENCLAVE [0-9a-f]{64}, MRSIGNER [0-9a-f]{64}, hardware$"
+	# the preflight of an image: verified first, its EPC need reported
+	expect 1 enclave-run --preflight "$S/hello-hw.eimg"
+	expect_out "^EPC needed by '.*hello-hw.eimg': [0-9]+ KiB$"
+	expect 3 enclave-run --preflight "$S/unsigned.eimg"
+fi
+# --debug on hardware: only if the signature allows it (checked before the platform)
+case_begin hardware_debug_needs_debug_signature
+expect 3 enclave-run --debug -q --lines "$S/hello-hw.eimg" < <(echo hi)
+expect_err "^enclave-run: '.*hello-hw.eimg': --debug: the signature is production-only \\(DEBUG is in its attribute mask and clear\\): run without --debug, or sign an image built with 'debug: true'$"
+expect_err "verification failed \\(1 check\\); nothing was run"
+mkdir -p hwd && cp "$B/examples/hello/hello.elf" "$B/examples/hello/greeting.txt" hwd/ &&
+	sed 's/^mode: simulation/mode: hardware/; s/^  threads: 1/  threads: 1\n  debug: true/' "$B/examples/hello/enclave.yaml" > hwd/enclave.yaml
+expect 0 build_signed hello-hw-debug "$PWD/hwd"
+if [ ! -e /dev/sgx_enclave ]; then
+	expect 1 enclave-run --debug --lines "$S/hello-hw-debug.eimg" < <(echo hi)
+	expect_err "verified .*hardware \\(debug launch\\)$"
+	expect_err "^enclave-run: '/dev/sgx_enclave': no such device"
+fi
 case_begin elf_linked_for_hardware
 # the manifest says simulation, the ELF carries the hardware runtime
 make -s -C "$EIMG_TOP/test/enclaves/probe" MODE=hardware BUILDDIR="$B/test/enclaves/probe-hw" RT_BUILD="$B/runtime" >/dev/null ||

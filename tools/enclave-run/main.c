@@ -1,6 +1,9 @@
-/* enclave-run: verify an SGX enclave image, then run it in the simulation
- * sandbox (or in this process, --mock) and serve messages. */
+/* enclave-run: verify an enclave image, then run it: an SGX image in the
+ * simulation sandbox (or in this process, --mock) or on SGX hardware
+ * (/dev/sgx_enclave), serving messages; a Nitro image or EIF through
+ * nitro-cli (start, watch, terminate on SIGTERM/SIGINT). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +17,8 @@
 #include <enclaveimg.h>
 #include <jansson.h>
 #include "eimg/attest.h"
+#include "eimg/nitro_run.h"
+#include "eimg/sgx_hw.h"
 #include "eimg/sim.h"
 #include "internal.h"
 
@@ -22,26 +27,45 @@
 #define EXIT_VIOLATION 5
 
 static const char usage_text[] =
-	"usage: enclave-run [--mock] [--listen ADDR | --stdio] [--lines] [--max-message SIZE] [-q]\n"
-	"                   [--expect VALUE]... [--expect-file FILE] [--constraint TEXT] IMAGE.eimg\n"
+	"usage: enclave-run [--backend simulation|hardware] [--mock] [--debug] [--listen ADDR | --stdio]\n"
+	"                   [--lines] [--max-message SIZE] [-q] [--expect VALUE]... [--expect-file FILE]\n"
+	"                   [--constraint TEXT] [--attestation-out FILE] IMAGE.eimg\n"
+	"       enclave-run --preflight [IMAGE.eimg]\n"
+	"       enclave-run [--dry-run] [--debug] [--cpus N] [--memory MIB] [--enclave-cid CID]\n"
+	"                   [--require-signature] [--nitro-cli PATH] [--watch-interval SECONDS]\n"
+	"                   [--expect VALUE]... [--constraint TEXT] NITRO.eimg|FILE.eif\n"
 	"\n"
-	"Verifies an SGX enclave image (it parses, its measurement recomputes, its SIGSTRUCT is valid\n"
-	"and signs the recomputed MRENCLAVE, --expect and --constraint hold), then loads it in a\n"
-	"sandboxed child process and hands it messages: length-prefixed frames on standard input,\n"
-	"replies on standard output, or clients of a listening socket.  Nothing runs unless every\n"
-	"check passes.\n"
+	"Verifies an enclave image, then runs it; nothing runs unless every check passes.\n"
+	"SGX: the image parses, its measurement recomputes, its SIGSTRUCT is valid and signs the\n"
+	"recomputed MRENCLAVE, --expect and --constraint hold; then it is loaded in a sandboxed child\n"
+	"process (simulation) or through /dev/sgx_enclave (hardware) and handed messages:\n"
+	"length-prefixed frames on standard input, replies on standard output, or clients of a\n"
+	"listening socket.  Nitro: the EIF's PCRs are recomputed, its CRC and signature checked,\n"
+	"--expect and --constraint hold; then it is started with nitro-cli run-enclave and watched.\n"
 	"\n"
+	"  -b, --backend NAME      simulation or hardware (default: the image's mode)\n"
 	"      --mock              run the enclave inside this process, without the sandbox (for gdb)\n"
+	"      --debug             hardware: launch with the DEBUG attribute (the signature must allow\n"
+	"                          it); Nitro: debug mode, and attach the enclave's console\n"
+	"      --preflight         check that this machine can run SGX enclaves on hardware, report,\n"
+	"                          and exit (0 ready, 1 not); with an image also its EPC need\n"
 	"  -l, --listen ADDR       serve clients on unix:PATH or tcp:[127.0.0.1:]PORT (loopback only);\n"
 	"                          default: the image's runtime listen/ingress setting, else stdin/stdout\n"
 	"      --stdio             use stdin/stdout even if the image names a listening address\n"
 	"      --lines             one message per line instead of binary frames (for humans)\n"
 	"  -m, --max-message SIZE  largest message and reply (default 1M, at most 64M)\n"
 	"  -e, --expect VALUE      expected values: 64 hex digits (MRENCLAVE) or mrenclave:HEX\n"
-	"                          mrsigner:HEX; repeatable\n"
+	"                          mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
 	"  -E, --expect-file FILE  read expected values from FILE\n"
 	"  -c, --constraint TEXT   an enclave constraint (enclave-constraints(7)); @FILE reads FILE\n"
 	"      --attestation-out FILE  write the enclave's attestation document (enclave-attestation(5))\n"
+	"      --dry-run           Nitro: verify, print the nitro-cli commands it would run, exit\n"
+	"      --cpus N            Nitro: CPU count (default: the manifest's, or the EIF header's)\n"
+	"      --memory MIB        Nitro: memory in MiB (default: the manifest's, or the EIF header's)\n"
+	"      --enclave-cid CID   Nitro: the enclave's vsock CID (default: chosen by nitro-cli)\n"
+	"      --require-signature Nitro: refuse an unsigned EIF\n"
+	"      --nitro-cli PATH    Nitro: the nitro-cli program (default: nitro-cli from PATH)\n"
+	"      --watch-interval SECONDS  Nitro: how often to ask nitro-cli whether the enclave runs (2)\n"
 	"  -q, --quiet             do not print the enclave's log lines or the verification summary\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -57,6 +81,11 @@ struct opts {
 	const char *attestation_out; /* --attestation-out */
 	bool quiet;
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
+	int backend;              /* --backend: 0 (the image's mode), EIMG_RUN_SIMULATION or _HARDWARE */
+	bool mock, debug, preflight, dry_run;
+	const char *sgx_only;     /* an SGX-only option given (for the Nitro refusal) */
+	const char *nitro_only;   /* a Nitro-only option given */
+	struct eimg_nitro_run_options nitro;
 	char listen_buf[512];
 };
 
@@ -129,24 +158,94 @@ static int runtime_listen(struct opts *o, json_t *rt)
 	return 0;
 }
 
-/* Every check before anything runs.  Prints each failure; returns the exit
- * status (0 when the image may run).  Content problems are verification
- * failures (3); only an unreadable file or no memory is an error (1). */
-static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, uint8_t mrenclave[32])
+/* --expect and --constraint against an identity: prints each failure,
+ * returns how many checks failed. */
+static int check_identity(const struct opts *o, const struct eimg_identity *id)
 {
 	eimg_error err;
-	eimg_image *img = NULL;
+	int failures = 0, rc;
+	if (!eimg_expect_empty(&o->expect)) {
+		rc = eimg_expect_check(&o->expect, id, &err);
+		if (rc) {
+			snprintf(err.file, sizeof err.file, "%s", o->image);
+			print_err(&err);
+			failures++;
+		}
+	}
+	if (o->constraint) {
+		struct eimg_constraint_failure f[16];
+		size_t nf = 0;
+		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), f, 16, &nf, &err);
+		if (rc == EIMG_EVERIFY) {
+			for (size_t i = 0; i < nf && i < 16; i++)
+				fprintf(stderr, "enclave-run: '%s': constraint %s: expected %s, actual %s\n", o->image, f[i].key,
+					f[i].expected, f[i].actual);
+			if (nf == 0)
+				print_err(&err);
+			failures++;
+		} else if (rc) {
+			print_err(&err);
+			failures++;
+		}
+	}
+	return failures;
+}
+
+static int verify_failed(const struct opts *o, int failures)
+{
+	fprintf(stderr, "enclave-run: '%s': verification failed (%d check%s); nothing was run\n", o->image, failures,
+		failures == 1 ? "" : "s");
+	return EIMG_EXIT_VERIFY;
+}
+
+/* The backend for an SGX image: --backend, else the image's mode.  A
+ * mismatch is a verification failure with a message saying how to rebuild. */
+static int choose_backend(struct opts *o, int mode)
+{
+	int want = o->mock ? EIMG_RUN_SIMULATION
+		   : o->backend ? o->backend : mode == EIMG_MODE_HARDWARE ? EIMG_RUN_HARDWARE : EIMG_RUN_SIMULATION;
+	o->run.backend = o->mock ? EIMG_RUN_MOCK : want;
+	if (want == EIMG_RUN_HARDWARE && mode != EIMG_MODE_HARDWARE) {
+		fprintf(stderr, "enclave-run: '%s': mode: the image was built for %s mode and the hardware backend runs "
+			"only images built for hardware; to run it on SGX hardware set 'mode: hardware' in enclave.yaml, "
+			"link the ELF with the hardware runtime (make MODE=hardware), then run enclave-build and "
+			"enclave-sign again; or run it with --backend simulation\n",
+			o->image, eimg_mode_name(mode));
+		return 1;
+	}
+	if (want != EIMG_RUN_HARDWARE && mode != EIMG_MODE_SIMULATION) {
+		fprintf(stderr, "enclave-run: '%s': mode: the image was built for %s mode and the %s backend runs only "
+			"images built for simulation; to run it here set 'mode: simulation' in enclave.yaml, link the ELF "
+			"with the simulation runtime (make MODE=simulation), then run enclave-build and enclave-sign again; "
+			"on an SGX machine run it with --backend hardware\n",
+			o->image, eimg_mode_name(mode), o->mock ? "mock (simulation)" : "simulation");
+		return 1;
+	}
+	return 0;
+}
+
+static const char *backend_name(const struct opts *o)
+{
+	switch (o->run.backend) {
+	case EIMG_RUN_MOCK: return "mock (no sandbox)";
+	case EIMG_RUN_HARDWARE: return o->debug ? "hardware (debug launch)" : "hardware";
+	default: return "simulation";
+	}
+}
+
+/* Every check before an SGX enclave runs; takes img.  Prints each failure;
+ * returns the exit status (0 when the image may run).  Content problems
+ * are verification failures (3); only an unreadable file or no memory is an
+ * error (1). */
+static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8_t mrenclave[32])
+{
+	eimg_error err;
 	eimg_sgx_image *s = NULL;
 	struct eimg_sigstruct ss;
 	struct eimg_identity id;
 	int failures = 0, rc;
 	bool signed_ok = false;
 
-	rc = eimg_image_read_file(o->image, &img, &err);
-	if (rc) {
-		print_err(&err);
-		return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
-	}
 	/* runtime.json is not measured (operator settings), but it must at
 	 * least be what it claims to be: a JSON object. */
 	if (img->runtime_json) {
@@ -165,29 +264,29 @@ static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, 
 			return EIMG_EXIT_VERIFY;
 		}
 	}
-	if (!img->elf) {
-		fprintf(stderr, "enclave-run: '%s': not an SGX image (enclave-run runs SGX images; a Nitro EIF runs with nitro-cli)\n",
-			o->image);
-		eimg_image_free(img);
-		return EIMG_EXIT_VERIFY;
-	}
 	rc = eimg_sgx_image_open(img, o->image, &s, &err);
 	if (rc) {
 		print_err(&err);
 		eimg_image_free(img);
 		return rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
 	}
-	if (s->manifest->mode != EIMG_MODE_SIMULATION) {
-		fprintf(stderr, "enclave-run: '%s': mode: the image was built for %s mode, this host runs simulation%s; "
-			"to run it here set 'mode: simulation' in enclave.yaml, link the ELF with the simulation runtime "
-			"(make MODE=simulation), then run enclave-build and enclave-sign again\n",
-			o->image, eimg_mode_name(s->manifest->mode),
-			o->run.backend == EIMG_RUN_MOCK ? " (mock)" : "");
-		failures++;
+	failures += choose_backend(o, s->manifest->mode);
+	if (o->debug && o->run.backend != EIMG_RUN_HARDWARE) {
+		fprintf(stderr, "enclave-run: --debug applies to the hardware backend and to Nitro images (a simulation "
+			"enclave is always debuggable: --mock runs it under gdb)\n");
+		rc = EIMG_EXIT_USAGE;
+		goto fail;
+	}
+	if (o->attestation_out && o->run.backend == EIMG_RUN_HARDWARE) {
+		fprintf(stderr, "enclave-run: --attestation-out writes simulation and mock attestation documents; on SGX "
+			"hardware an attestation is a quote from the platform, which enclave-run does not produce\n");
+		rc = EIMG_EXIT_USAGE;
+		goto fail;
 	}
 	rc = eimg_sign_verify_image(img, o->image, &ss, &err);
 	if (rc == EIMG_ENOMEM) {
 		print_err(&err);
+		rc = EIMG_EXIT_ERROR;
 		goto fail;
 	}
 	if (rc) {
@@ -198,54 +297,41 @@ static int verify(struct opts *o, eimg_image **img_out, eimg_sgx_image **s_out, 
 	} else {
 		signed_ok = true;
 	}
+	if (signed_ok && o->run.backend == EIMG_RUN_HARDWARE) {
+		/* what EINIT would refuse, said before anything is loaded */
+		if (o->debug && !eimg_sigstruct_debug_allowed(&ss)) {
+			fprintf(stderr, "enclave-run: '%s': --debug: the signature is production-only (DEBUG is in its "
+				"attribute mask and clear): run without --debug, or sign an image built with 'debug: true'\n",
+				o->image);
+			failures++;
+		} else if (!o->debug && !eimg_sigstruct_production_allowed(&ss)) {
+			fprintf(stderr, "enclave-run: '%s': the signature allows only debug launches (DEBUG is in its "
+				"attribute mask and set): run with --debug, or sign for production\n", o->image);
+			failures++;
+		}
+	}
 	eimg_identity_sgx(s->m.mrenclave, signed_ok ? &ss : NULL,
-			  o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION, false, &id);
-	if (!eimg_expect_empty(&o->expect)) {
-		rc = eimg_expect_check(&o->expect, &id, &err);
-		if (rc) {
-			snprintf(err.file, sizeof err.file, "%s", o->image);
-			print_err(&err);
-			failures++;
-		}
-	}
-	if (o->constraint) {
-		struct eimg_constraint_failure f[16];
-		size_t nf = 0;
-		rc = eimg_constraint_check(o->constraint, &id, (uint64_t)time(NULL), f, 16, &nf, &err);
-		if (rc == EIMG_EVERIFY) {
-			for (size_t i = 0; i < nf && i < 16; i++)
-				fprintf(stderr, "enclave-run: '%s': constraint %s: expected %s, actual %s\n", o->image, f[i].key,
-					f[i].expected, f[i].actual);
-			if (nf == 0)
-				print_err(&err);
-			failures++;
-		} else if (rc) {
-			print_err(&err);
-			failures++;
-		}
-	}
+			  o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK
+			  : o->run.backend == EIMG_RUN_HARDWARE ? EIMG_ID_HARDWARE : EIMG_ID_SIMULATION,
+			  o->debug, &id);
+	failures += check_identity(o, &id);
 	if (failures) {
-		fprintf(stderr, "enclave-run: '%s': verification failed (%d check%s); nothing was run\n", o->image,
-			failures, failures == 1 ? "" : "s");
-		eimg_sgx_image_free(s);
-		eimg_image_free(img);
-		return EIMG_EXIT_VERIFY;
+		rc = verify_failed(o, failures);
+		goto fail;
 	}
 	if (!o->quiet) {
 		char h1[65], h2[65];
 		fprintf(stderr, "enclave-run: verified '%s': MRENCLAVE %s, MRSIGNER %s, %s\n", o->image,
-			eimg_hex(s->m.mrenclave, 32, h1), eimg_hex(id.mrsigner, 32, h2),
-			o->run.backend == EIMG_RUN_MOCK ? "mock (no sandbox)" : "simulation");
+			eimg_hex(s->m.mrenclave, 32, h1), eimg_hex(id.mrsigner, 32, h2), backend_name(o));
 	}
 	/* The loader compares what it placed with the SIGSTRUCT, as EINIT does. */
 	memcpy(mrenclave, ss.enclavehash, 32);
-	*img_out = img;
 	*s_out = s;
 	return EIMG_EXIT_OK;
 fail:
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);
-	return EIMG_EXIT_ERROR;
+	return rc;
 }
 
 /* --attestation-out: a simulation/mock document for the verified image
@@ -273,18 +359,164 @@ static int write_attestation(const struct opts *o, const eimg_image *img, const 
 	return EIMG_EXIT_OK;
 }
 
+/* SIGTERM/SIGINT end the run cleanly through a signalfd; SIGPIPE is an
+ * error on the write instead.  Returns the signalfd or -1. */
+static int stop_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		fprintf(stderr, "enclave-run: signalfd: %s\n", strerror(errno));
+	return fd;
+}
+
+/* --preflight: what the hardware backend needs, checked and reported. */
+static int preflight(const struct opts *o, const eimg_sgx_image *s)
+{
+	struct eimg_sgx_hw_platform p;
+	eimg_error err;
+	uint64_t need = s ? (s->layout->npages + 1) * (uint64_t)EIMG_PAGE : 0;
+	int rc = eimg_sgx_hw_preflight(need, &p, &err);
+	printf("CPU: SGX1 %s, SGX2 %s, Flexible Launch Control %s\n", p.cpu_sgx1 ? "yes" : "no",
+	       p.cpu_sgx2 ? "yes" : "no", p.cpu_flc ? "yes" : "no");
+	printf("kernel: sgx %s, sgx_lc %s (flags in /proc/cpuinfo)\n", p.kernel_sgx ? "yes" : "no",
+	       p.kernel_sgx_lc ? "yes" : "no");
+	printf("device: %s %s\n", EIMG_SGX_DEVICE, p.device ? "present" : "missing");
+	if (p.epc_bytes)
+		printf("EPC: %llu KiB\n", (unsigned long long)(p.epc_bytes >> 10));
+	else
+		printf("EPC: unknown\n");
+	if (s)
+		printf("EPC needed by '%s': %llu KiB\n", o->image, (unsigned long long)(need >> 10));
+	if (rc) {
+		fflush(stdout);
+		print_err(&err);
+		return EIMG_EXIT_ERROR;
+	}
+	printf("ready: this machine can run SGX enclaves on hardware\n");
+	return EIMG_EXIT_OK;
+}
+
+static void on_nitro_event(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "enclave-run: %s\n", text);
+}
+
+/* A Nitro image (img != NULL) or a plain EIF: verify, then hand it to nitro-cli. */
+static int run_nitro(struct opts *o, eimg_image *img)
+{
+	eimg_error err;
+	eimg_nitro_launch *l = NULL;
+	struct eimg_identity id;
+	int rc, ex = EIMG_EXIT_OK;
+
+	if (o->sgx_only || o->attestation_out) {
+		fprintf(stderr, "enclave-run: '%s' is a Nitro %s: %s applies to SGX images only\n", o->image,
+			img ? "image" : "EIF", o->sgx_only ? o->sgx_only : "--attestation-out");
+		eimg_image_free(img);
+		return EIMG_EXIT_USAGE;
+	}
+	if (!o->dry_run && (o->nitro.stop_fd = stop_signals()) < 0) {
+		eimg_image_free(img);
+		return EIMG_EXIT_ERROR;
+	}
+	o->nitro.on_event = on_nitro_event;
+	rc = img ? eimg_nitro_launch_open_image(img, o->image, &o->nitro, &l, &err)
+		 : eimg_nitro_launch_open_eif(o->image, &o->nitro, &l, &err);
+	if (rc) {
+		print_err(&err);
+		eimg_image_free(img);
+		if (o->nitro.stop_fd >= 0)
+			close(o->nitro.stop_fd);
+		if (rc == EIMG_EUSAGE)
+			return EIMG_EXIT_USAGE;
+		if (rc == EIMG_EIO || rc == EIMG_ENOMEM)
+			return EIMG_EXIT_ERROR;
+		return verify_failed(o, 1);
+	}
+	const eimg_nitro_report *rep = eimg_nitro_launch_report(l);
+	eimg_nitro_report_identity(rep, &id);
+	id.debug = o->debug;
+	int failures = check_identity(o, &id);
+	if (failures) {
+		ex = verify_failed(o, failures);
+		goto out;
+	}
+	if (!o->quiet) {
+		char h0[97], h1[97], h2[97], h8[97];
+		fprintf(stderr, "enclave-run: verified '%s': PCR0 %s, PCR1 %s, PCR2 %s, %s%s%s\n", o->image,
+			eimg_hex(rep->pcr0, 48, h0), eimg_hex(rep->pcr1, 48, h1), eimg_hex(rep->pcr2, 48, h2),
+			rep->is_signed ? "signed, PCR8 " : "unsigned", rep->is_signed ? eimg_hex(rep->pcr8, 48, h8) : "",
+			o->debug ? ", debug mode" : "");
+	}
+	if (o->dry_run) {
+		char *text = NULL;
+		if ((rc = eimg_nitro_launch_commands(l, &text, &err))) {
+			print_err(&err);
+			ex = eimg_exit_code(rc);
+			goto out;
+		}
+		fputs(text, stdout);
+		free(text);
+		goto out;
+	}
+	struct eimg_nitro_run_result res;
+	rc = eimg_nitro_launch_run(l, &res, &err);
+	if (rc) {
+		print_err(&err);
+		ex = eimg_exit_code(rc) == EIMG_EXIT_VERIFY ? EIMG_EXIT_ERROR : eimg_exit_code(rc);
+	}
+out:
+	if (o->nitro.stop_fd >= 0)
+		close(o->nitro.stop_fd);
+	eimg_nitro_launch_free(l);
+	eimg_image_free(img);
+	return ex;
+}
+
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
+	       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
 	static const struct option longopts[] = {
-		{ "mock", no_argument, NULL, 'M' },
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "mock", no_argument, NULL, O_MOCK },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "preflight", no_argument, NULL, O_PREFLIGHT },
 		{ "listen", required_argument, NULL, 'l' },
-		{ "lines", no_argument, NULL, 'L' },
-		{ "stdio", no_argument, NULL, 'S' },
+		{ "lines", no_argument, NULL, O_LINES },
+		{ "stdio", no_argument, NULL, O_STDIO },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
-		{ "attestation-out", required_argument, NULL, 'A' },
+		{ "attestation-out", required_argument, NULL, O_ATTEST },
+		{ "dry-run", no_argument, NULL, O_DRYRUN },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "memory", required_argument, NULL, O_MEMORY },
+		{ "enclave-cid", required_argument, NULL, O_CID },
+		{ "require-signature", no_argument, NULL, O_REQSIG },
+		{ "nitro-cli", required_argument, NULL, O_NITROCLI },
+		{ "watch-interval", required_argument, NULL, O_WATCH },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -300,16 +532,29 @@ int main(int argc, char **argv)
 	o.run.in_fd = 0;
 	o.run.out_fd = 1;
 	o.run.stop_fd = -1;
-	while ((c = getopt_long(argc, argv, "l:m:e:E:c:qhV", longopts, NULL)) != -1) {
+	o.nitro.stop_fd = -1;
+	while ((c = getopt_long(argc, argv, "b:l:m:e:E:c:qhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'M': o.run.backend = EIMG_RUN_MOCK; break;
-		case 'l': o.run.listen = optarg; break;
-		case 'L': o.run.lines = true; break;
-		case 'S': o.stdio = true; break;
+		case O_BACKEND:
+			if (strcmp(optarg, "simulation") == 0)
+				o.backend = EIMG_RUN_SIMULATION;
+			else if (strcmp(optarg, "hardware") == 0)
+				o.backend = EIMG_RUN_HARDWARE;
+			else
+				return usage_error("--backend: expected simulation or hardware, got \"%s\"", optarg);
+			o.sgx_only = "--backend";
+			break;
+		case O_MOCK: o.mock = true; o.sgx_only = "--mock"; break;
+		case O_DEBUG: o.debug = true; o.nitro.debug = true; break;
+		case O_PREFLIGHT: o.preflight = true; break;
+		case 'l': o.run.listen = optarg; o.sgx_only = "--listen"; break;
+		case O_LINES: o.run.lines = true; o.sgx_only = "--lines"; break;
+		case O_STDIO: o.stdio = true; o.sgx_only = "--stdio"; break;
 		case 'm':
 			if (eimg_parse_size(optarg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
 				return usage_error("--max-message: expected a size from 1 to 64M, got \"%s\"", optarg);
 			o.run.max_message = (size_t)v;
+			o.sgx_only = "--max-message";
 			break;
 		case 'e':
 			if (eimg_expect_parse(&o.expect, optarg, "--expect", &err)) {
@@ -331,7 +576,44 @@ int main(int argc, char **argv)
 				return ex == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(ex);
 			}
 			break;
-		case 'A': o.attestation_out = optarg; break;
+		case O_ATTEST: o.attestation_out = optarg; break;
+		case O_DRYRUN: o.dry_run = true; o.nitro_only = "--dry-run"; break;
+		case O_CPUS:
+			if (parse_u64(optarg, 1, EIMG_NITRO_MAX_CPUS, &v))
+				return usage_error("--cpus: expected a CPU count from 1 to 4096, got \"%s\"", optarg);
+			o.nitro.cpus = (uint32_t)v;
+			o.nitro_only = "--cpus";
+			break;
+		case O_MEMORY:
+			if (parse_u64(optarg, 64, EIMG_NITRO_MAX_MEMORY_MIB, &v))
+				return usage_error("--memory: expected MiB from 64 to 16777216, got \"%s\"", optarg);
+			o.nitro.memory_mib = v;
+			o.nitro_only = "--memory";
+			break;
+		case O_CID:
+			if (parse_u64(optarg, 4, UINT32_MAX - 1, &v))
+				return usage_error("--enclave-cid: expected a CID from 4 to 4294967294, got \"%s\"", optarg);
+			o.nitro.has_cid = true;
+			o.nitro.cid = v;
+			o.nitro_only = "--enclave-cid";
+			break;
+		case O_REQSIG: o.nitro.require_signature = true; o.nitro_only = "--require-signature"; break;
+		case O_NITROCLI:
+			if (!*optarg)
+				return usage_error("--nitro-cli: empty path%s", "");
+			o.nitro.nitro_cli = optarg;
+			o.nitro_only = "--nitro-cli";
+			break;
+		case O_WATCH: {
+			char *end;
+			errno = 0;
+			double d = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(d >= 0.01 && d <= 3600))
+				return usage_error("--watch-interval: expected seconds from 0.01 to 3600, got \"%s\"", optarg);
+			o.nitro.watch_ms = (unsigned)(d * 1000 + 0.5);
+			o.nitro_only = "--watch-interval";
+			break;
+		}
 		case 'q': o.quiet = true; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-run %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -340,35 +622,90 @@ int main(int argc, char **argv)
 			return EIMG_EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
-		return usage_error("missing the image to run%s", "");
 	if (argc - optind > 1)
 		return usage_error("one image only, got also '%s'", argv[optind + 1]);
+	if (o.mock && o.backend == EIMG_RUN_HARDWARE)
+		return usage_error("--mock runs the simulation in this process: it excludes --backend hardware%s", "");
+	if (o.preflight) {
+		if (o.backend == EIMG_RUN_SIMULATION || o.mock)
+			return usage_error("--preflight checks the hardware backend: it excludes --backend simulation and --mock%s", "");
+		if (o.nitro_only || o.debug || o.dry_run)
+			return usage_error("--preflight takes no run options (it only checks this machine)%s", "");
+		o.backend = EIMG_RUN_HARDWARE;
+		if (optind == argc)
+			return preflight(&o, NULL);
+	}
+	if (optind == argc)
+		return usage_error("missing the image to run%s", "");
 	o.image = argv[optind];
 	if (o.stdio && o.run.listen)
 		return usage_error("--stdio and --listen exclude each other%s", "");
 
+	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
+	uint8_t head[512];
+	ssize_t hn = -1;
+	int hfd = open(o.image, O_RDONLY | O_CLOEXEC);
+	if (hfd >= 0) {
+		hn = read(hfd, head, sizeof head);
+		close(hfd);
+	}
+	bool plain_eif = hn > 0 && eimg_detect_input(head, (size_t)hn) == EIMG_INPUT_EIF;
 	eimg_image *img = NULL;
+	if (!plain_eif) {
+		int rc = eimg_image_read_file(o.image, &img, &err);
+		if (rc) {
+			print_err(&err);
+			eimg_constraint_free(o.constraint);
+			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
+		}
+	}
+	if (plain_eif || img->eif) {
+		if (o.preflight)
+			ex = usage_error("--preflight checks SGX hardware; '%s' is a Nitro image", o.image);
+		else
+			ex = run_nitro(&o, img);
+		eimg_constraint_free(o.constraint);
+		return ex;
+	}
+	if (!img->elf) {
+		fprintf(stderr, "enclave-run: '%s': neither an SGX nor a Nitro image (no enclave.elf or enclave.eif)\n", o.image);
+		eimg_image_free(img);
+		eimg_constraint_free(o.constraint);
+		return EIMG_EXIT_VERIFY;
+	}
+	if (o.nitro_only) {
+		eimg_image_free(img);
+		eimg_constraint_free(o.constraint);
+		return usage_error("%s applies to Nitro images only", o.nitro_only);
+	}
+
 	eimg_sgx_image *s = NULL;
 	uint8_t mrenclave[32];
-	ex = verify(&o, &img, &s, mrenclave);
+	ex = verify(&o, img, &s, mrenclave);
 	eimg_constraint_free(o.constraint);
 	if (ex)
 		return ex;
+	if (o.preflight) {
+		ex = preflight(&o, s);
+		goto out;
+	}
 	if (o.attestation_out && (ex = write_attestation(&o, img, mrenclave)) != 0)
 		goto out;
+	if (o.run.backend == EIMG_RUN_HARDWARE) {
+		/* the platform, with actionable messages, before anything is loaded */
+		uint64_t need = (s->layout->npages + 1) * (uint64_t)EIMG_PAGE;
+		int rc = eimg_sgx_hw_preflight(need, NULL, &err);
+		if (rc) {
+			print_err(&err);
+			ex = EIMG_EXIT_ERROR;
+			goto out;
+		}
+		o.run.sigstruct = img->sigstruct;
+		o.run.debug_launch = o.debug;
+	}
 
-	/* SIGTERM/SIGINT end the run cleanly through a signalfd; SIGPIPE is
-	 * an error on the write instead. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	o.run.stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	o.run.stop_fd = stop_signals();
 	if (o.run.stop_fd < 0) {
-		fprintf(stderr, "enclave-run: signalfd: %s\n", strerror(errno));
 		ex = EIMG_EXIT_ERROR;
 		goto out;
 	}

@@ -69,7 +69,9 @@ const char *eimg_sim_status_text(uint64_t status);
 
 enum eimg_run_backend {
 	EIMG_RUN_SIMULATION = 1,  /* child process, seccomp sandbox */
-	EIMG_RUN_MOCK = 2         /* same loader and runtime in this process, no sandbox */
+	EIMG_RUN_MOCK = 2,        /* same loader and runtime in this process, no sandbox */
+	EIMG_RUN_HARDWARE = 3     /* SGX through /dev/sgx_enclave (eimg/sgx_hw.h), threads in
+				     this process; the CPU protects the enclave */
 };
 
 enum eimg_run_outcome {
@@ -97,6 +99,11 @@ struct eimg_run_options {
 	 * where a debugger loads the ELF's symbols at that offset). */
 	void (*on_ready)(void *ctx, uint64_t base);
 	void *ready_ctx;
+	/* Hardware backend only: the image's SIGSTRUCT (1808 bytes) for EINIT,
+	 * and whether to launch with the DEBUG attribute (refused when the
+	 * SIGSTRUCT does not allow it). */
+	const uint8_t *sigstruct;
+	bool debug_launch;
 };
 
 struct eimg_run_result {
@@ -110,7 +117,17 @@ struct eimg_run_result {
  * enclave dies.  Returns EIMG_OK with res->outcome telling how it ended;
  * EIMG_EVERIFY when the placed pages do not measure to expected_mrenclave
  * (nothing ran); other statuses for host problems (socket in use, out of
- * memory, malformed input frames on stdin). */
+ * memory, malformed input frames on stdin).
+ *
+ * One loop serves every backend; a backend is a loader plus a small table
+ * of operations on the loaded enclave (run one message on a TCS, unload),
+ * driven by one worker per TCS: in a sandboxed child process (simulation)
+ * or in threads of this process (mock, hardware).  The hardware backend
+ * loads with eimg_sgx_hw_load(l, o->sigstruct, o->debug_launch) (the CPU's
+ * EINIT checks the measurement) and calls eimg_sgx_hw_call(); an exception
+ * inside the enclave ends the run as EIMG_RUN_FAULT.  Platform problems
+ * (no device, no FLC, permissions, ...) come back as the loader's
+ * statuses and messages (eimg/sgx_hw.h); nothing ran. */
 int eimg_run(const eimg_layout *l, const uint8_t expected_mrenclave[32], const struct eimg_run_options *o,
 	     struct eimg_run_result *res, eimg_error *err);
 
