@@ -13,6 +13,15 @@
  *     EIMG_ECALL_MESSAGE: RSI = host input buffer, RDX = its length,
  *                         R8  = host output buffer, R9 = its capacity.
  *     EIMG_ECALL_RESUME:  RSI = result of the ocall being resumed.
+ *     EIMG_ECALL_INIT:    RSI = RDX = 0, R8 = host output buffer, R9 = its
+ *                         capacity.  Optional, sent once by a host before the
+ *                         first message: runs the program's enclave_init (else
+ *                         the first message runs it) and returns EIMG_ECALL_OK
+ *                         with RDX = length of the public key the program
+ *                         published with enclave_set_attestation_key(), copied
+ *                         to the output buffer (0: none), or EIMG_ECALL_ETOOBIG
+ *                         with RDX = that length.  A runtime without it answers
+ *                         EIMG_ECALL_EBADOP, which a host takes as "no key".
  *   All host buffers must lie entirely outside the enclave's address range
  *   (checked: EIMG_ECALL_EBADBUF).  The enclave copies the input into enclave
  *   memory before its handler sees it, and copies the reply out only after
@@ -59,6 +68,7 @@
 /* Operations (RDI on entry). */
 #define EIMG_ECALL_MESSAGE 1
 #define EIMG_ECALL_RESUME  2
+#define EIMG_ECALL_INIT    3
 
 /* Exit kinds (RDI on exit). */
 #define EIMG_EEXIT_RETURN 1

@@ -238,16 +238,15 @@ static bool overlaps(const eimg_sim_enclave *e, const void *p, size_t len)
 	return len && a < b + e->size && a + len > b;
 }
 
-int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
-		  size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
-		  eimg_error *err)
+static int sim_ecall(eimg_sim_enclave *e, uint32_t tcs, uint64_t op, const uint8_t *in, size_t in_len,
+		     uint8_t *out, size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		     eimg_error *err)
 {
 	if (tcs >= e->threads)
 		return eimg_err(err, EIMG_EINVAL, NULL, "no TCS %u (the enclave has %u)", tcs, e->threads);
 	if (overlaps(e, in, in_len) || overlaps(e, out, out_cap))
 		return eimg_err(err, EIMG_EINTERNAL, NULL, "host buffer inside the enclave");
-	struct sim_regs r = { EIMG_ECALL_MESSAGE, (uint64_t)(uintptr_t)in, in_len, (uint64_t)(uintptr_t)out,
-			      out_cap };
+	struct sim_regs r = { op, (uint64_t)(uintptr_t)in, in_len, (uint64_t)(uintptr_t)out, out_cap };
 	for (;;) {
 		eimg_sim_eenter(e->tcs[tcs], e->oentry[tcs], &r);
 		if (r.rdi == EIMG_EEXIT_RETURN) {
@@ -269,6 +268,29 @@ int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t i
 			log(log_ctx, (const char *)out, r.rdx < out_cap ? (size_t)r.rdx : out_cap);
 		r = (struct sim_regs){ EIMG_ECALL_RESUME, 0, 0, 0, 0 };
 	}
+}
+
+int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
+		  size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		  eimg_error *err)
+{
+	return sim_ecall(e, tcs, EIMG_ECALL_MESSAGE, in, in_len, out, out_cap, log, log_ctx, res, err);
+}
+
+int eimg_sim_init(eimg_sim_enclave *e, uint8_t *key, size_t key_cap, size_t *key_len, eimg_sim_log_fn log,
+		  void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
+{
+	int rc = sim_ecall(e, 0, EIMG_ECALL_INIT, NULL, 0, key, key_cap, log, log_ctx, res, err);
+	*key_len = 0;
+	if (rc)
+		return rc;
+	if (res->status == EIMG_ECALL_EBADOP) { /* a runtime without INIT: no key */
+		res->status = EIMG_ECALL_OK;
+		res->detail = 0;
+	}
+	if (res->status == EIMG_ECALL_OK)
+		*key_len = (size_t)res->detail;
+	return EIMG_OK;
 }
 
 const char *eimg_sim_status_text(uint64_t status)

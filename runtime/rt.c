@@ -462,6 +462,59 @@ static void wipe_free(void *p, size_t n)
 	}
 }
 
+/* The public key the program published from enclave_init (a copy in
+ * enclave memory); handed to the host by EIMG_ECALL_INIT. */
+static uint8_t *rt_att_key;
+static size_t rt_att_key_len;
+static volatile int rt_in_init;
+
+int enclave_set_attestation_key(const void *key, size_t len)
+{
+	if (!rt_in_init || rt_att_key || !key || len == 0 || len > ENCLAVE_ATTESTATION_KEY_MAX ||
+	    !enclave_is_within(key, len))
+		return -1;
+	uint8_t *k = malloc(len);
+	if (!k)
+		return -1;
+	memcpy(k, key, len);
+	rt_att_key_len = len;
+	rt_att_key = k;
+	return 0;
+}
+
+/* Runs enclave_init once (the first MESSAGE or INIT runs it; others wait).
+ * Returns 0, or -1 with r->status set when the enclave is dead. */
+static int run_init(struct rt_thread *t, struct rt_ret *r)
+{
+	static volatile int init_done;
+	static enclave_lock_t init_lock = ENCLAVE_LOCK_INIT;
+	if (init_done)
+		return 0;
+	/* like enclave_lock, but gives up when enclave_init aborted the
+	 * enclave while holding the lock */
+	while (__atomic_exchange_n(&init_lock.locked, 1, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == RT_DEAD) {
+			r->status = rt_status_failed;
+			return -1;
+		}
+		__builtin_ia32_pause();
+	}
+	int rc = 0;
+	if (!init_done) {
+		t->in_message = 1;
+		rt_in_init = 1;
+		if (enclave_init)
+			rc = enclave_init();
+		rt_in_init = 0;
+		t->in_message = 0;
+		init_done = 1;
+	}
+	enclave_unlock(&init_lock);
+	if (rc != 0)
+		enclave_abort("enclave_init failed");
+	return 0;
+}
+
 struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	struct rt_ret r = { EIMG_ECALL_OK, 0 };
@@ -488,6 +541,35 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	}
 	td_register(td);
 
+	if (op == EIMG_ECALL_INIT) {
+		/* Runs enclave_init, then hands out the published key (RDX = its
+		 * length, 0 when none) through the output buffer a3/a4. */
+		uint64_t out = a3, out_cap = a4;
+		struct rt_thread *t = rt_thread_of(td);
+		if (a1 || a2 || !outside(out, out_cap)) {
+			r.status = EIMG_ECALL_EBADBUF;
+			return r;
+		}
+		t->host_out = (uint8_t *)out;
+		t->host_out_cap = (size_t)out_cap;
+		t->reply = 0;
+		t->reply_len = t->reply_cap = 0;
+		if (run_init(t, &r) == 0) {
+			if (rt_att_key_len > out_cap) {
+				r.status = EIMG_ECALL_ETOOBIG;
+				r.detail = rt_att_key_len;
+			} else {
+				if (rt_att_key_len)
+					memcpy((void *)out, rt_att_key, rt_att_key_len);
+				r.detail = rt_att_key_len;
+			}
+		}
+		wipe_free(t->reply, t->reply_cap); /* a reply made by enclave_init goes nowhere */
+		t->reply = 0;
+		t->reply_len = t->reply_cap = 0;
+		t->host_out = 0;
+		return r;
+	}
 	if (op != EIMG_ECALL_MESSAGE) {
 		r.status = EIMG_ECALL_EBADOP;
 		return r;
@@ -503,31 +585,10 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	t->reply = 0;
 	t->reply_len = t->reply_cap = 0;
 
-	/* enclave_init runs inside the first message, so it may log. */
-	static volatile int init_done;
-	static enclave_lock_t init_lock = ENCLAVE_LOCK_INIT;
-	if (!init_done) {
-		/* like enclave_lock, but gives up when enclave_init aborted the
-		 * enclave while holding the lock */
-		while (__atomic_exchange_n(&init_lock.locked, 1, __ATOMIC_ACQUIRE)) {
-			if (__atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == RT_DEAD) {
-				r.status = rt_status_failed;
-				return r;
-			}
-			__builtin_ia32_pause();
-		}
-		int rc = 0;
-		if (!init_done) {
-			t->in_message = 1;
-			if (enclave_init)
-				rc = enclave_init();
-			t->in_message = 0;
-			init_done = 1;
-		}
-		enclave_unlock(&init_lock);
-		if (rc != 0)
-			enclave_abort("enclave_init failed");
-	}
+	/* enclave_init runs inside the first message (unless the host sent
+	 * EIMG_ECALL_INIT first), so it may log. */
+	if (run_init(t, &r) != 0)
+		return r;
 
 	/* Copy the message into enclave memory before anyone looks at it. */
 	uint8_t *msg = malloc(in_len ? (size_t)in_len : 1);

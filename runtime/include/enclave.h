@@ -41,6 +41,16 @@ int enclave_reply(const void *data, size_t len);
 /* Appends formatted text (snprintf syntax) to the reply. */
 int enclave_replyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- attestation ---- */
+#define ENCLAVE_ATTESTATION_KEY_MAX 16384
+/* Publishes the enclave's public key (DER SubjectPublicKeyInfo, at most
+ * ENCLAVE_ATTESTATION_KEY_MAX bytes, in enclave memory) for its attestation
+ * document: the host binds it into the document (enclave-attestation(5)).
+ * Only from enclave_init, and once; returns 0, or -1 otherwise.  The
+ * runtime has no cryptography: make the key pair inside the enclave with a
+ * crypto library, keep the private key inside, publish only the public key. */
+int enclave_set_attestation_key(const void *key, size_t len);
+
 /* ---- logging: reaches the host in simulation and debug enclaves only ---- */
 void enclave_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int enclave_log_enabled(void);

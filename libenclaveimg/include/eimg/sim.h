@@ -62,6 +62,16 @@ int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t i
 		  size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
 		  eimg_error *err);
 
+/* The optional EIMG_ECALL_INIT (enclave_abi.h) on TCS 0, before the first
+ * message: runs the program's enclave_init and returns the public key it
+ * published with enclave_set_attestation_key() for its attestation document
+ * (enclave-attestation(5)).  *key_len is the key's length (0: none
+ * published, or a runtime without INIT).  Fails only for host-side
+ * problems, as eimg_sim_call; the enclave's verdict is in res
+ * (EIMG_ECALL_ETOOBIG: the key exceeds key_cap, res->detail its length). */
+int eimg_sim_init(eimg_sim_enclave *e, uint8_t *key, size_t key_cap, size_t *key_len, eimg_sim_log_fn log,
+		  void *log_ctx, struct eimg_sim_result *res, eimg_error *err);
+
 /* Text for an EIMG_ECALL_* status ("the enclave heap is exhausted", ...). */
 const char *eimg_sim_status_text(uint64_t status);
 
