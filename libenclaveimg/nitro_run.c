@@ -513,14 +513,13 @@ static int cli_failed(const eimg_nitro_launch *l, const char *verb, const struct
 
 /* The JSON value in a nitro-cli answer: from the first line that starts
  * with '{' or '[' (nitro-cli prints progress lines before it). */
-static json_t *answer_json(const struct captured *c, char open)
+static json_t *answer_json(const char *out, size_t len, char open)
 {
-	if (!c->out)
-		return NULL;
-	for (const char *p = c->out; p && *p;) {
+	const char *end = out ? out + len : NULL;
+	for (const char *p = out; p && p < end;) {
 		if (*p == open)
-			return json_loadb(p, c->out_len - (size_t)(p - c->out), JSON_DISABLE_EOF_CHECK, NULL);
-		const char *nl = strchr(p, '\n');
+			return json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, NULL);
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : NULL;
 	}
 	return NULL;
@@ -541,6 +540,54 @@ static uint64_t json_u64(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+int eimg_nitro_parse_run_answer(const char *out, size_t len, struct eimg_nitro_run_result *res, eimg_error *err)
+{
+	json_t *ans = len <= EIMG_NITRO_MAX_OUTPUT ? answer_json(out, len, '{') : NULL;
+	json_t *jid = json_object_get(ans, "EnclaveID");
+	int rc = EIMG_OK;
+	if (!json_is_string(jid) || !valid_id(json_string_value(jid))) {
+		rc = eimg_err(err, EIMG_EINVAL, NULL,
+			      "run-enclave succeeded but its answer has no valid EnclaveID: check 'nitro-cli describe-enclaves' "
+			      "and terminate the enclave it started");
+	} else {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->enclave_id, sizeof res->enclave_id, "%s", json_string_value(jid));
+		res->cid = json_u64(ans, "EnclaveCID");
+		uint64_t cpus = json_u64(ans, "NumberOfCPUs");
+		res->cpus = cpus <= UINT32_MAX ? (uint32_t)cpus : 0;
+		res->memory_mib = json_u64(ans, "MemoryMiB");
+	}
+	json_decref(ans);
+	return rc;
+}
+
+int eimg_nitro_parse_describe(const char *out, size_t len, const char *id, char *state, size_t scap, eimg_error *err)
+{
+	json_t *arr = len <= EIMG_NITRO_MAX_OUTPUT ? answer_json(out, len, '[') : NULL;
+	int r = -1;
+	if (!json_is_array(arr)) {
+		eimg_err(err, EIMG_EINVAL, NULL, "describe-enclaves: the answer is not a JSON array");
+	} else {
+		size_t i;
+		json_t *e;
+		r = 0;
+		if (scap)
+			state[0] = '\0';
+		json_array_foreach(arr, i, e) {
+			json_t *jid = json_object_get(e, "EnclaveID"), *js = json_object_get(e, "State");
+			if (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)
+				continue;
+			const char *st = json_is_string(js) ? json_string_value(js) : "";
+			if (scap)
+				eimg_escape(st, strlen(st), state, scap);
+			r = strcmp(st, "RUNNING") == 0 ? 1 : 0;
+			break;
+		}
+	}
+	json_decref(arr);
+	return r;
 }
 
 /* ------------------------------------------------------------ running */
@@ -605,26 +652,11 @@ static int describe(const eimg_nitro_launch *l, const char *id, char *state, siz
 		captured_free(&cap);
 		return -1;
 	}
-	json_t *arr = answer_json(&cap, '[');
-	int r = -1;
-	if (!json_is_array(arr)) {
-		eimg_err(err, EIMG_EIO, l->o.nitro_cli, "describe-enclaves: the answer is not a JSON array");
-	} else {
-		size_t i;
-		json_t *e;
-		r = 0;
-		state[0] = '\0';
-		json_array_foreach(arr, i, e) {
-			json_t *jid = json_object_get(e, "EnclaveID"), *js = json_object_get(e, "State");
-			if (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)
-				continue;
-			const char *s = json_is_string(js) ? json_string_value(js) : "";
-			eimg_escape(s, strlen(s), state, scap);
-			r = strcmp(s, "RUNNING") == 0 ? 1 : 0;
-			break;
-		}
+	int r = eimg_nitro_parse_describe(cap.out, cap.out_len, id, state, scap, err);
+	if (r < 0 && err) {
+		err->code = EIMG_EIO;
+		snprintf(err->file, sizeof err->file, "%s", l->o.nitro_cli);
 	}
-	json_decref(arr);
 	captured_free(&cap);
 	return r;
 }
@@ -655,7 +687,6 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 	struct cmd c;
 	struct captured cap;
 	pid_t console = 0;
-	json_t *ans = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -676,18 +707,13 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 		captured_free(&cap);
 		return rc;
 	}
-	ans = answer_json(&cap, '{');
-	json_t *jid = json_object_get(ans, "EnclaveID");
-	if (!json_is_string(jid) || !valid_id(json_string_value(jid))) {
-		rc = eimg_err(err, EIMG_EIO, l->o.nitro_cli,
-			      "run-enclave succeeded but its answer has no valid EnclaveID: check 'nitro-cli describe-enclaves' "
-			      "and terminate the enclave it started");
+	if ((rc = eimg_nitro_parse_run_answer(cap.out, cap.out_len, res, err))) {
+		if (err) {
+			err->code = rc = EIMG_EIO;
+			snprintf(err->file, sizeof err->file, "%s", l->o.nitro_cli);
+		}
 		goto out;
 	}
-	snprintf(res->enclave_id, sizeof res->enclave_id, "%s", json_string_value(jid));
-	res->cid = json_u64(ans, "EnclaveCID");
-	res->cpus = (uint32_t)json_u64(ans, "NumberOfCPUs");
-	res->memory_mib = json_u64(ans, "MemoryMiB");
 	event(l, "started enclave %s: CID %" PRIu64 ", %" PRIu32 " CPUs, %" PRIu64 " MiB%s", res->enclave_id, res->cid,
 	      res->cpus, res->memory_mib, l->o.debug ? ", debug mode (attestations carry zero PCRs)" : "");
 
@@ -750,7 +776,6 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 	rc = EIMG_OK;
 out:
 	stop_console(&console);
-	json_decref(ans);
 	captured_free(&cap);
 	return rc;
 }

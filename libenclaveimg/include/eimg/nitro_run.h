@@ -117,6 +117,19 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 
 void eimg_nitro_launch_free(eimg_nitro_launch *l);
 
+/* The parsers of nitro-cli's answers (exposed for tests and fuzzing).  Both
+ * take standard output as nitro-cli prints it (progress lines, then JSON
+ * from the first line that starts with '{' / '['), at most
+ * EIMG_NITRO_MAX_OUTPUT bytes; duplicate keys are refused.
+ * run-enclave: EnclaveID (1 to 127 characters of [A-Za-z0-9-_.:], not
+ * starting with '-') is required; EnclaveCID, NumberOfCPUs, MemoryMiB are 0
+ * when absent or not non-negative integers.  EIMG_EINVAL otherwise.
+ * describe-enclaves: 1 when the enclave id is listed with State RUNNING, 0
+ * when it is not listed or in another State (state receives it escaped, ""
+ * when not listed), -1 (err) when the answer is not a JSON array. */
+int eimg_nitro_parse_run_answer(const char *out, size_t len, struct eimg_nitro_run_result *res, eimg_error *err);
+int eimg_nitro_parse_describe(const char *out, size_t len, const char *id, char *state, size_t scap, eimg_error *err);
+
 /* Appends arg to a command line, shell-quoted (single quotes unless the
  * argument is made of [A-Za-z0-9_@%+=:,./-] only).  Returns 0, -1 when cap
  * is too small.  Exposed for tests. */

@@ -1,0 +1,154 @@
+/* The parsers of nitro-cli's answers and the shell quoting of --dry-run
+ * (nitro_run.c): nitro-cli's real output shapes, and hostile answers (no
+ * JSON, wrong types, duplicate keys, bad enclave ids, huge numbers, an
+ * answer over the size limit). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "eimg/nitro_run.h"
+
+#define ID "i-05f6ed443aEXAMPLE-enc173dfe3eEXAMPLE"
+
+static int parse_run(const char *text, struct eimg_nitro_run_result *r, eimg_error *err)
+{
+	return eimg_nitro_parse_run_answer(text, strlen(text), r, err);
+}
+
+static void test_run_answer(void **state)
+{
+	(void)state;
+	struct eimg_nitro_run_result r;
+	eimg_error err;
+	/* as nitro-cli prints it: progress lines, then the JSON object */
+	const char *good = "Start allocating memory...\n"
+			   "Started enclave with enclave-cid: 16, memory: 1600 MiB, cpu-ids: [1, 3]\n"
+			   "{\n  \"EnclaveName\": \"app\",\n  \"EnclaveID\": \"" ID "\",\n  \"ProcessID\": 7077,\n"
+			   "  \"EnclaveCID\": 16,\n  \"NumberOfCPUs\": 2,\n  \"CPUIDs\": [1, 3],\n  \"MemoryMiB\": 1600\n}\n";
+	assert_int_equal(parse_run(good, &r, &err), EIMG_OK);
+	assert_string_equal(r.enclave_id, ID);
+	assert_int_equal(r.cid, 16);
+	assert_int_equal(r.cpus, 2);
+	assert_int_equal(r.memory_mib, 1600);
+	/* optional numbers absent or of the wrong type: 0 */
+	assert_int_equal(parse_run("{\"EnclaveID\": \"" ID "\", \"EnclaveCID\": \"16\", \"MemoryMiB\": -5}", &r, &err),
+			 EIMG_OK);
+	assert_int_equal(r.cid, 0);
+	assert_int_equal(r.memory_mib, 0);
+	assert_int_equal(parse_run("{\"EnclaveID\": \"" ID "\", \"NumberOfCPUs\": 99999999999}", &r, &err), EIMG_OK);
+	assert_int_equal(r.cpus, 0);
+
+	static const char *const bad[] = {
+		"",
+		"Start allocating memory...\n",
+		"[ E26 ] Insufficient memory requested.\n",
+		"{\"EnclaveID\": 42}",
+		"{\"EnclaveID\": \"\"}",
+		"{\"EnclaveID\": \"-rf\"}",                          /* would read as an option */
+		"{\"EnclaveID\": \"a b\"}",
+		"{\"EnclaveID\": \"i-1;reboot\"}",
+		"{\"EnclaveID\": \"i-1\\u0000x\"}",
+		"{\"EnclaveID\": \"i-1\", \"EnclaveID\": \"i-2\"}",  /* duplicate key */
+		"{\"EnclaveID\": \"" ID "\"",                        /* truncated */
+		"[{\"EnclaveID\": \"" ID "\"}]",                     /* not the run-enclave shape */
+		"x{\"EnclaveID\": \"" ID "\"}",                      /* JSON must start a line */
+		"{\"EnclaveID\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", /* 128 */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&err, 0, sizeof err);
+		if (parse_run(bad[i], &r, &err) != EIMG_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(err.msg, "no valid EnclaveID"));
+	}
+	/* 127 characters is the longest id */
+	char buf[256];
+	snprintf(buf, sizeof buf, "{\"EnclaveID\": \"%0127d\"}", 7);
+	assert_int_equal(parse_run(buf, &r, &err), EIMG_OK);
+	assert_int_equal(strlen(r.enclave_id), 127);
+	/* an answer over the output limit is refused whatever it holds */
+	size_t big = EIMG_NITRO_MAX_OUTPUT + 2;
+	char *huge = malloc(big);
+	assert_non_null(huge);
+	memset(huge, ' ', big);
+	memcpy(huge, "{\"EnclaveID\": \"" ID "\"}", strlen("{\"EnclaveID\": \"" ID "\"}"));
+	assert_int_equal(eimg_nitro_parse_run_answer(huge, big, &r, &err), EIMG_EINVAL);
+	free(huge);
+	/* no terminating NUL needed: the length rules */
+	const char *cut = "{\"EnclaveID\": \"" ID "\"}GARBAGE";
+	assert_int_equal(eimg_nitro_parse_run_answer(cut, strlen(cut) - 7, &r, &err), EIMG_OK);
+}
+
+static void test_describe(void **state)
+{
+	(void)state;
+	char st[32];
+	eimg_error err;
+	const char *running = "[\n  {\n    \"EnclaveName\": \"app\",\n    \"EnclaveID\": \"" ID "\",\n"
+			      "    \"ProcessID\": 12345,\n    \"EnclaveCID\": 10,\n    \"NumberOfCPUs\": 2,\n"
+			      "    \"CPUIDs\": [1, 3],\n    \"MemoryMiB\": 1600,\n    \"State\": \"RUNNING\",\n"
+			      "    \"Flags\": \"NONE\"\n  }\n]\n";
+	assert_int_equal(eimg_nitro_parse_describe(running, strlen(running), ID, st, sizeof st, &err), 1);
+	assert_string_equal(st, "RUNNING");
+	/* another enclave listed, ours gone */
+	assert_int_equal(eimg_nitro_parse_describe(running, strlen(running), "i-other-enc1", st, sizeof st, &err), 0);
+	assert_string_equal(st, "");
+	assert_int_equal(eimg_nitro_parse_describe("[]\n", 3, ID, st, sizeof st, &err), 0);
+	const char *term = "[{\"EnclaveID\": \"" ID "\", \"State\": \"TERMINATING\"}]";
+	assert_int_equal(eimg_nitro_parse_describe(term, strlen(term), ID, st, sizeof st, &err), 0);
+	assert_string_equal(st, "TERMINATING");
+	/* a State that is not a string, or hostile text: not running, escaped */
+	const char *odd = "[{\"EnclaveID\": \"" ID "\", \"State\": 1}]";
+	assert_int_equal(eimg_nitro_parse_describe(odd, strlen(odd), ID, st, sizeof st, &err), 0);
+	const char *esc = "[{\"EnclaveID\": \"" ID "\", \"State\": \"RUN\\u001b[2J\\nNING\"}]";
+	assert_int_equal(eimg_nitro_parse_describe(esc, strlen(esc), ID, st, sizeof st, &err), 0);
+	assert_null(strchr(st, '\033'));
+	assert_null(strchr(st, '\n'));
+	/* entries that are not objects are skipped */
+	const char *mixed = "[1, \"x\", null, {\"EnclaveID\": \"" ID "\", \"State\": \"RUNNING\"}]";
+	assert_int_equal(eimg_nitro_parse_describe(mixed, strlen(mixed), ID, st, sizeof st, &err), 1);
+	static const char *const bad[] = {
+		"", "{}", "null", "[", "[{\"EnclaveID\": \"a\", \"EnclaveID\": \"b\"}]", "Describing...\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (eimg_nitro_parse_describe(bad[i], strlen(bad[i]), ID, st, sizeof st, &err) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	assert_non_null(strstr(err.msg, "not a JSON array"));
+}
+
+static void test_shell_quote(void **state)
+{
+	(void)state;
+	char q[64];
+	assert_int_equal(eimg_shell_quote("/usr/bin/nitro-cli", q, sizeof q), 0);
+	assert_string_equal(q, "/usr/bin/nitro-cli");
+	assert_int_equal(eimg_shell_quote("--enclave-cid=16,a@b%c+d", q, sizeof q), 0);
+	assert_string_equal(q, "--enclave-cid=16,a@b%c+d");
+	assert_int_equal(eimg_shell_quote("", q, sizeof q), 0);
+	assert_string_equal(q, "''");
+	assert_int_equal(eimg_shell_quote("a b", q, sizeof q), 0);
+	assert_string_equal(q, "'a b'");
+	assert_int_equal(eimg_shell_quote("it's $HOME", q, sizeof q), 0);
+	assert_string_equal(q, "'it'\\''s $HOME'");
+	assert_int_equal(eimg_shell_quote("<EnclaveID>", q, sizeof q), 0);
+	assert_string_equal(q, "'<EnclaveID>'");
+	/* too small: refused, never truncated */
+	assert_int_equal(eimg_shell_quote("abcdef", q, 6), -1);
+	assert_int_equal(eimg_shell_quote("abcdef", q, 7), 0);
+	assert_int_equal(eimg_shell_quote("a b", q, 5), -1);
+	assert_int_equal(eimg_shell_quote("a b", q, 6), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_answer),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_shell_quote),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
