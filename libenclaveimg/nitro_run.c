@@ -310,7 +310,19 @@ struct captured {
 	char *out, *errt;
 	size_t out_len, err_len;
 	int status;
+	bool interrupted;         /* stopped because stop_fd became readable */
+	bool timed_out;           /* killed after the time limit */
 };
+
+/* How long one describe-enclaves may take before it counts as a failure. */
+#define DESCRIBE_TIMEOUT_MS 60000
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void captured_free(struct captured *c)
 {
@@ -407,8 +419,11 @@ static int drain(int fd, char **buf, size_t *len)
 	return 0;
 }
 
-/* Runs a command to its end, collecting its output. */
-static int run_capture(const eimg_nitro_launch *l, const struct cmd *c, struct captured *cap, eimg_error *err)
+/* Runs a command to its end, collecting its output.  With watch (the
+ * describe-enclaves poll) the command is killed when stop_fd becomes
+ * readable (interrupted) or after DESCRIBE_TIMEOUT_MS (timed_out). */
+static int run_capture(const eimg_nitro_launch *l, const struct cmd *c, bool watch, struct captured *cap,
+		       eimg_error *err)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	pid_t pid;
@@ -423,13 +438,27 @@ static int run_capture(const eimg_nitro_launch *l, const struct cmd *c, struct c
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
-	bool oe = false, ee = false;
+	bool oe = false, ee = false, killed = false;
+	int64_t deadline = now_ms() + DESCRIBE_TIMEOUT_MS;
 	while (!oe || !ee) {
-		struct pollfd p[2] = { { oe ? -1 : po[0], POLLIN, 0 }, { ee ? -1 : pe[0], POLLIN, 0 } };
-		if (poll(p, 2, -1) < 0) {
+		struct pollfd p[3] = { { oe ? -1 : po[0], POLLIN, 0 }, { ee ? -1 : pe[0], POLLIN, 0 },
+				       { watch && !killed ? l->o.stop_fd : -1, POLLIN, 0 } };
+		int64_t left = deadline - now_ms();
+		int pr = poll(p, 3, watch && !killed ? (int)(left > 0 ? left : 0) : -1);
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (watch && !killed && (pr == 0 || p[2].revents)) {
+			/* the stop request itself stays readable for the caller */
+			if (pr == 0)
+				cap->timed_out = true;
+			else
+				cap->interrupted = true;
+			kill(pid, SIGKILL);
+			killed = true;
+			continue;
 		}
 		if (p[0].revents && drain(po[0], &cap->out, &cap->out_len))
 			oe = true;
@@ -645,8 +674,18 @@ static int describe(const eimg_nitro_launch *l, const char *id, char *state, siz
 	memset(&c, 0, sizeof c);
 	cmd_add(&c, l->o.nitro_cli);
 	cmd_add(&c, "describe-enclaves");
-	if (run_capture(l, &c, &cap, err))
+	if (run_capture(l, &c, true, &cap, err))
 		return -1;
+	if (cap.interrupted) {   /* the caller sees the stop request next */
+		captured_free(&cap);
+		return 1;
+	}
+	if (cap.timed_out) {
+		eimg_err(err, EIMG_EIO, l->o.nitro_cli, "describe-enclaves did not answer within %d seconds",
+			 DESCRIBE_TIMEOUT_MS / 1000);
+		captured_free(&cap);
+		return -1;
+	}
 	if (!succeeded(&cap)) {
 		cli_failed(l, "describe-enclaves", &cap, err);
 		captured_free(&cap);
@@ -666,7 +705,7 @@ static int terminate(const eimg_nitro_launch *l, const char *id, eimg_error *err
 	struct cmd c;
 	struct captured cap;
 	id_cmd(l, "terminate-enclave", id, &c);
-	int rc = run_capture(l, &c, &cap, err);
+	int rc = run_capture(l, &c, false, &cap, err);
 	if (rc == EIMG_OK && !succeeded(&cap))
 		rc = cli_failed(l, "terminate-enclave", &cap, err);
 	captured_free(&cap);
@@ -698,7 +737,7 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 	if (!l->eif_path && (rc = write_tmp(l, err)))
 		return rc;
 	run_enclave_cmd(l, l->eif_path ? l->eif_path : l->tmpfile, &c);
-	rc = run_capture(l, &c, &cap, err);
+	rc = run_capture(l, &c, false, &cap, err);
 	remove_tmp(l);   /* the enclave is loaded (or not): the copy is not needed any more */
 	if (rc)
 		return rc;

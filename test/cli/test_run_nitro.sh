@@ -66,6 +66,7 @@ run-enclave)
 J
 	;;
 describe-enclaves)
+	if [ -f "$d/describe.hang" ]; then echo $$ > "$d/hang.pid"; exec sleep 30; fi
 	if [ -f "$d/describe.fail" ]; then echo "[ E99 ] Describe failed: stand-in error" >&2; exit 3; fi
 	# in debug runs, answer only once the console has started (no timing in the test)
 	if [ -f "$d/describe.wait_console" ]; then for i in $(seq 200); do [ -f "$d/console.done" ] && break; sleep 0.05; done; fi
@@ -277,4 +278,19 @@ wait $pid; rc=$?
 [ "$(tail -1 c/calls)" = "terminate-enclave --enclave-id $ID" ] || _t_failmsg "last call: $(tail -1 c/calls)"
 [ "$(sed '1d;$d' c/calls | sort -u)" = "describe-enclaves" ] || _t_failmsg "calls: $(cat c/calls)"
 grep -q "^enclave-run: terminating enclave $ID$" e || _t_failmsg "stderr: $(cat e)"
+# a describe-enclaves that hangs does not keep the signal from terminating the enclave
+case_begin sigterm_during_hung_describe
+mkcli c
+: > c/describe.hang
+enclave-run -q --nitro-cli "$PWD/c/nitro-cli" "$S/n.eif" >o 2>e &
+pid=$!
+for i in $(seq 500); do grep -q describe-enclaves c/calls 2>/dev/null && break; sleep 0.02; done
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc = 0 ] || _t_failmsg "exit $rc: $(cat e)"
+want="run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768
+describe-enclaves
+terminate-enclave --enclave-id $ID"
+[ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"
+kill -0 "$(cat c/hang.pid)" 2>/dev/null && _t_failmsg "the hung describe-enclaves was left running"
 finish
