@@ -110,8 +110,11 @@ struct eimg_nitro_run_result {
  * terminated on request (EIMG_OK, res->end says which).  Failures of
  * nitro-cli are EIMG_EIO with a one-line message naming the command, its
  * exit status and nitro-cli's own error line ("[ Exx ] ...").  If watching
- * fails after the enclave started, the enclave is terminated before the
- * error is returned (the message says whether that worked).  res->enclave_id
+ * fails after the enclave started (EIMG_NITRO_DESCRIBE_TRIES failures in a
+ * row; a describe-enclaves that does not answer within 60 s is killed and
+ * counts as one), the enclave is terminated before the error is returned
+ * (the message says whether that worked).  A describe-enclaves in progress
+ * is killed when stop_fd becomes readable.  res->enclave_id
  * is filled as soon as the enclave started, also on a later failure. */
 int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *res, eimg_error *err);
 
