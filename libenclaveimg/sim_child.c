@@ -12,6 +12,7 @@
  * same way.  Handlers run on their own signal stack, so an enclave with a
  * broken stack pointer is still reported. */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -381,7 +382,7 @@ static void *child_thread_main(void *arg)
 }
 
 void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
-			 size_t max_message)
+			 size_t max_message, bool attest_init)
 {
 	eimg_error err;
 	eimg_sim_enclave *e = NULL;
@@ -439,12 +440,35 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 		child_exit(CHILD_EXIT_LOADERR);
 	}
 	/* From here on: only read/write on the channels, and exit. */
-	uint8_t hdr[CH_HDR];
-	eimg_ch_header(hdr, 0, CH_READY, (uint64_t)(uintptr_t)g_base, 0);
-	if (write_all(fds[0], hdr, CH_HDR) != 0)
-		child_exit(CHILD_EXIT_PROTOCOL);
 	ct[0].w.fd = fds[0];
 	t_w = &ct[0].w;
+	size_t klen = 0;
+	if (attest_init) {
+		/* enclave_init runs now, sandboxed like a message; its key comes
+		 * back in the worker's output buffer, behind the frame header */
+		struct eimg_sim_result res;
+		struct log_ctx lc = { &ct[0].w, 0 };
+		rc = eimg_sim_init(e, ct[0].w.out + CH_HDR, max_message, &klen, worker_log, &lc, &res, &err);
+		if (rc != EIMG_OK) {
+			send_msg(fds[0], err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+			child_exit(CHILD_EXIT_HOSTERR);
+		}
+		if (lc.failed)
+			child_exit(CHILD_EXIT_PROTOCOL);
+		if (res.status != EIMG_ECALL_OK) {
+			char m[200];
+			snprintf(m, sizeof m, "the enclave's start-up call (enclave_init, attestation key) failed: %s%s",
+				 eimg_sim_status_text(res.status),
+				 res.status == EIMG_ECALL_ETOOBIG ? " (the key exceeds --max-message)" : "");
+			send_msg(fds[0], CH_LOADERR, EIMG_EINVAL, m);
+			child_exit(CHILD_EXIT_LOADERR);
+		}
+	}
+	eimg_ch_header(ct[0].w.out, (uint32_t)klen, CH_READY, (uint64_t)(uintptr_t)g_base, attest_init ? 1 : 0);
+	if (write_all(fds[0], ct[0].w.out, CH_HDR + klen) != 0)
+		child_exit(CHILD_EXIT_PROTOCOL);
+	if (klen)
+		memset(ct[0].w.out + CH_HDR, 0, klen);
 	child_exit(eimg_sim_worker(&ct[0].w));
 	__builtin_unreachable();
 }

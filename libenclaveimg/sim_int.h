@@ -8,6 +8,7 @@
 #ifndef EIMG_SIM_INT_H
 #define EIMG_SIM_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/sim.h"
@@ -18,7 +19,8 @@ enum ch_type {
 	CH_REQ = 1,       /* runner -> worker: a message (payload) */
 	CH_REPLY = 2,     /* a = EIMG_ECALL_* status, b = detail; payload = reply when OK */
 	CH_LOG = 3,       /* payload = one log line */
-	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only); a = base */
+	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only); a = base;
+			     b = 1: EIMG_ECALL_INIT ran, payload = the attestation key */
 	CH_LOADERR = 5,   /* a = eimg status; payload = message */
 	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
 	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */
@@ -78,8 +80,10 @@ int eimg_sim_worker_alloc(struct sim_worker_args *w);
 void eimg_sim_worker_free(struct sim_worker_args *w);
 
 /* Child process: loads, sandboxes, serves; never returns. */
+/* attest_init: after sandboxing, run EIMG_ECALL_INIT and send the enclave's
+ * attestation key as the CH_READY payload (b = 1). */
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
-						   uint32_t n, size_t max_message);
+						   uint32_t n, size_t max_message, bool attest_init);
 /* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
 int eimg_sim_worker(struct sim_worker_args *w);
 

@@ -124,6 +124,8 @@ struct runner {
 	struct sim_worker_args *wargs;
 	const struct eimg_run_engine *engine; /* in-process backends */
 	void *enclave;            /* in-process backends: the loaded enclave */
+	uint8_t *attest_key;      /* mock: the key EIMG_ECALL_INIT returned, until on_attest_key */
+	size_t attest_key_len;
 	const struct eimg_sgx_hw_ops *hw;
 	bool ready, stopping, dead;
 	struct timespec stop_at;
@@ -582,7 +584,8 @@ static void chan_frames(struct runner *R, struct chan *c)
 		const uint8_t *h = c->in.p + c->in.off;
 		uint32_t len = eimg_get_le32(h), type = eimg_get_le32(h + 4);
 		uint64_t a = eimg_get_le64(h + 8), b = eimg_get_le64(h + 16);
-		if (len > R->max + 64) {
+		/* replies and the attestation key fit in max; error texts in 1 KiB */
+		if (len > (R->max > 1024 ? R->max : 1024) + 64) {
 			protocol_violation(R, "oversized frame");
 			return;
 		}
@@ -591,7 +594,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 		const uint8_t *p = h + CH_HDR;
 		switch (type) {
 		case CH_REPLY:
-			if (!c->head || (a == EIMG_ECALL_OK && b != len) || (a != EIMG_ECALL_OK && len != 0)) {
+			if (!c->head || (a == EIMG_ECALL_OK && b != len) || (a != EIMG_ECALL_OK && len != 0) || len > R->max) {
 				protocol_violation(R, "unexpected reply");
 				return;
 			}
@@ -606,7 +609,13 @@ static void chan_frames(struct runner *R, struct chan *c)
 				protocol_violation(R, "unexpected READY");
 				return;
 			}
+			if ((b != 0) != (R->o->on_attest_key != NULL) || (b == 0 && len != 0) || len > R->max) {
+				protocol_violation(R, "unexpected READY");
+				return;
+			}
 			R->ready = true;
+			if (R->o->on_attest_key)
+				R->o->on_attest_key(R->o->ready_ctx, p, len);
 			if (R->o->on_ready)
 				R->o->on_ready(R->o->ready_ctx, a);
 			break;
@@ -834,6 +843,28 @@ static int load_in_process(struct runner *R, const eimg_layout *l, const uint8_t
 	return rc;
 }
 
+/* Mock: EIMG_ECALL_INIT in this process; the key is kept for on_attest_key. */
+static int attest_init_in_process(struct runner *R, eimg_error *err)
+{
+	struct eimg_sim_result res;
+	size_t klen = 0;
+	uint8_t *k = malloc(R->max);
+	if (!k)
+		return eimg_err_nomem(err);
+	int rc = eimg_sim_init(R->enclave, k, R->max, &klen, R->o->log, R->o->log_ctx, &res, err);
+	if (rc == EIMG_OK && res.status != EIMG_ECALL_OK)
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "the enclave's start-up call (enclave_init, attestation key) failed: %s%s",
+			      eimg_sim_status_text(res.status),
+			      res.status == EIMG_ECALL_ETOOBIG ? " (the key exceeds --max-message)" : "");
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	R->attest_key = k;
+	R->attest_key_len = klen;
+	return EIMG_OK;
+}
+
 static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err)
 {
 	int (*pairs)[2] = calloc(R->nch, sizeof *pairs);
@@ -862,6 +893,8 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 	if (R->o->backend != EIMG_RUN_SIMULATION) {
 		if ((rc = load_in_process(R, l, mrenclave, err)))
 			goto out;
+		if (R->o->on_attest_key && (rc = attest_init_in_process(R, err)))
+			goto out;
 		R->threads = calloc(R->nch, sizeof *R->threads);
 		R->wargs = calloc(R->nch, sizeof *R->wargs);
 		if (!R->threads || !R->wargs) {
@@ -887,6 +920,11 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 			R->nthreads = i + 1;
 		}
 		R->ready = true;
+		if (R->o->on_attest_key) {
+			R->o->on_attest_key(R->o->ready_ctx, R->attest_key, R->attest_key_len);
+			eimg_free_secret(R->attest_key, R->attest_key_len);
+			R->attest_key = NULL;
+		}
 		if (R->o->on_ready)
 			R->o->on_ready(R->o->ready_ctx, R->engine->base(R->enclave));
 	} else {
@@ -897,7 +935,7 @@ static int start_workers(struct runner *R, const eimg_layout *l, const uint8_t m
 			goto out;
 		}
 		if (pid == 0)
-			eimg_sim_child_main(l, mrenclave, child_fds, R->nch, R->max);
+			eimg_sim_child_main(l, mrenclave, child_fds, R->nch, R->max, R->o->on_attest_key != NULL);
 		R->child = pid;
 	}
 out:
@@ -989,6 +1027,9 @@ int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const str
 	R.hw = hw;
 	if (o->backend != EIMG_RUN_SIMULATION && o->backend != EIMG_RUN_MOCK && o->backend != EIMG_RUN_HARDWARE)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "unknown backend %d", o->backend);
+	if (o->on_attest_key && o->backend == EIMG_RUN_HARDWARE)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
+				"the attestation key of a hardware enclave belongs in its quote (DCAP), not here");
 	R.listen_fd = -1;
 	R.max = o->max_message ? o->max_message : EIMG_RUN_DEFAULT_MESSAGE;
 	if (R.max > EIMG_RUN_MAX_MESSAGE)
@@ -1187,6 +1228,7 @@ out:
 		if (R.enclave)
 			R.engine->unload(R.enclave);
 	}
+	eimg_free_secret(R.attest_key, R.attest_key_len);
 	while (R.nclients)
 		client_close(&R, 0);
 	while (R.qhead) {

@@ -66,6 +66,40 @@ expect 0 enclave-run --mock --lines -q --attestation-out att.json "$S/hello.eimg
 expect 0 enclave-measure --attestation att.json
 expect_out "Mode: +mock"
 
+# ---- an enclave that publishes its public key (test/enclaves/attkey: a fixed TEST key)
+case_begin run-enclave-key
+make -s -C "$EIMG_TOP/test/enclaves/attkey" BUILDDIR="$B/test/enclaves/attkey" RT_BUILD="$B/runtime" >/dev/null ||
+	_t_failmsg "cannot build test/enclaves/attkey"
+(cd "$B/test/enclaves/attkey" && enclave-build -q -o "$S/attkey.eimg") && enclave-sign -k "$S/key.pem" "$S/attkey.eimg" >/dev/null ||
+	_t_failmsg "cannot build attkey.eimg"
+KEYFP=$(sha256sum "$EIMG_TOP/test/enclaves/attkey/test-key.der" | cut -c1-64)
+echo x > in.txt
+for mode in "" --mock; do
+	rm -f att.json
+	expect 0 enclave-run $mode --lines --attestation-out att.json "$S/attkey.eimg" < in.txt
+	expect_out "first=0 second=-1 later=-1"
+	expect_err "enclave: attkey: published a 91-byte test key"
+	expect_err "attestation document written to 'att.json' \(simulation: INSECURE; binds the enclave's public key\)"
+	expect 0 enclave-measure --attestation att.json --constraint "S:$MRS PROD:3 REVOKE:1 SEC:INSECURE"
+	expect_out "Public key: +EC 256, SHA-256 $KEYFP"
+	expect 0 enclave-measure --attestation att.json --json
+	echo "$out" | $PY -c 'import json,sys,base64,hashlib; d=json.load(sys.stdin); k=d["PublicKey"]; assert k["Present"] and hashlib.sha256(base64.b64decode(k["DER"])).hexdigest()==sys.argv[1]' "$KEYFP" ||
+		_t_failmsg "--json PublicKey is not the published key"
+done
+# a key larger than the message limit: the enclave does not start
+expect 1 enclave-run -q --max-message 10 --attestation-out big.json "$S/attkey.eimg" < in.txt
+expect_err "exceeds --max-message"
+expect_no_file big.json
+# the enclave publishes something that is not a public key: no document, the run stops, exit 1
+mkdir -p junk && cp "$B/test/enclaves/attkey/attkey.elf" "$B/test/enclaves/attkey/enclave.yaml" junk/ &&
+	printf 'not a key' > junk/test-key.der
+(cd junk && enclave-build -q -o "$S/junk.eimg") && enclave-sign -k "$S/key.pem" "$S/junk.eimg" >/dev/null
+expect 1 enclave-run --lines --attestation-out junk.json "$S/junk.eimg" < in.txt
+expect_err "no attestation document: stopping the enclave"
+expect_no_file junk.json
+expect 2 enclave-run --attestation-out - "$S/attkey.eimg" < in.txt
+expect_err "standard output carries the replies"
+
 # ---- constraint failures are named, exit 3
 case_begin constraint-sec-default
 expect 3 enclave-measure --attestation "$S/att.json" --constraint "C:$MRE"

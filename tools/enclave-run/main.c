@@ -79,6 +79,8 @@ struct opts {
 	struct eimg_expect expect;
 	eimg_constraint *constraint;
 	const char *attestation_out; /* --attestation-out */
+	struct eimg_identity attest_id; /* what the document states */
+	bool attest_failed;          /* the document could not be written */
 	bool quiet;
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
 	int backend;              /* --backend: 0 (the image's mode), EIMG_RUN_SIMULATION or _HARDWARE */
@@ -122,6 +124,26 @@ static void on_ready(void *ctx, uint64_t base)
 	if (o->run.backend == EIMG_RUN_MOCK && !o->quiet)
 		fprintf(stderr, "enclave-run: mock: enclave loaded at %#llx; in gdb: add-symbol-file ENCLAVE.elf -o %#llx\n",
 			(unsigned long long)base, (unsigned long long)base);
+}
+
+/* The enclave is loaded and published its key (or none): write the
+ * document before any client is served.  On failure stop the run (as
+ * SIGTERM would) and exit 1. */
+static void on_attest_key(void *ctx, const uint8_t *key, size_t len)
+{
+	struct opts *o = ctx;
+	eimg_error err;
+	int rc = eimg_attest_write_simulation(o->attestation_out, &o->attest_id, key, len, (uint64_t)time(NULL), &err);
+	if (rc) {
+		print_err(&err);
+		fprintf(stderr, "enclave-run: no attestation document: stopping the enclave\n");
+		o->attest_failed = true;
+		raise(SIGTERM);
+		return;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "enclave-run: attestation document written to '%s' (simulation: INSECURE; %s)\n",
+			o->attestation_out, len ? "binds the enclave's public key" : "the enclave published no key");
 }
 
 /* The listening address from the image's runtime configuration (the
@@ -336,26 +358,30 @@ fail:
 
 /* --attestation-out: a simulation/mock document for the verified image
  * (the loader refuses to enter unless what it placed measures to the same
- * MRENCLAVE).  The runtime has no way yet for the enclave to publish a
- * public key, so the document binds none and says so. */
-static int write_attestation(const struct opts *o, const eimg_image *img, const uint8_t mrenclave[32])
+ * MRENCLAVE), written once the enclave is loaded and has published its
+ * public key (enclave_set_attestation_key from enclave_init; none: the
+ * document binds none and says so), before the first message.  Here: the
+ * identity it states, and an early check that the file can be written. */
+static int prepare_attestation(struct opts *o, const eimg_image *img, const uint8_t mrenclave[32])
 {
 	eimg_error err;
 	struct eimg_sigstruct ss;
-	struct eimg_identity id;
-	int rc = eimg_sigstruct_decode(o->image, img->sigstruct, img->sigstruct_size, &ss, &err);
-	if (!rc) {
-		eimg_identity_sgx(mrenclave, &ss, o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION,
-				  false, &id);
-		rc = eimg_attest_write_simulation(o->attestation_out, &id, NULL, 0, (uint64_t)time(NULL), &err);
+	struct eimg_outfile of;
+	if (strcmp(o->attestation_out, "-") == 0) {
+		fprintf(stderr, "enclave-run: --attestation-out: standard output carries the replies; name a file\n");
+		return EIMG_EXIT_USAGE;
 	}
+	int rc = eimg_sigstruct_decode(o->image, img->sigstruct, img->sigstruct_size, &ss, &err);
+	if (!rc)
+		rc = eimg_outfile_open(&of, o->attestation_out, &err);
 	if (rc) {
 		print_err(&err);
 		return eimg_exit_code(rc);
 	}
-	if (!o->quiet)
-		fprintf(stderr, "enclave-run: attestation document written to '%s' (simulation: INSECURE; no enclave key)\n",
-			o->attestation_out);
+	eimg_outfile_abort(&of);
+	eimg_identity_sgx(mrenclave, &ss, o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION, false,
+			  &o->attest_id);
+	o->run.on_attest_key = on_attest_key;
 	return EIMG_EXIT_OK;
 }
 
@@ -689,7 +715,7 @@ int main(int argc, char **argv)
 		ex = preflight(&o, s);
 		goto out;
 	}
-	if (o.attestation_out && (ex = write_attestation(&o, img, mrenclave)) != 0)
+	if (o.attestation_out && (ex = prepare_attestation(&o, img, mrenclave)) != 0)
 		goto out;
 	if (o.run.backend == EIMG_RUN_HARDWARE) {
 		/* the platform, with actionable messages, before anything is loaded */
@@ -727,7 +753,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "enclave-run: %s\n", res.what);
 		ex = EXIT_VIOLATION;
 	} else {
-		ex = EIMG_EXIT_OK;
+		ex = o.attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
 	}
 out:
 	if (o.run.stop_fd >= 0)

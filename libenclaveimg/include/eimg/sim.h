@@ -109,6 +109,13 @@ struct eimg_run_options {
 	 * where a debugger loads the ELF's symbols at that offset). */
 	void (*on_ready)(void *ctx, uint64_t base);
 	void *ready_ctx;
+	/* When set (simulation and mock backends): before the first message,
+	 * the enclave is asked once for the public key it published for its
+	 * attestation document (EIMG_ECALL_INIT, which also runs its
+	 * enclave_init), and this is called with it (len 0: none published),
+	 * right before on_ready, with ready_ctx.  An enclave_init that fails
+	 * then ends the run before any message, as a load error. */
+	void (*on_attest_key)(void *ctx, const uint8_t *key, size_t len);
 	/* Hardware backend only: the image's SIGSTRUCT (1808 bytes) for EINIT,
 	 * and whether to launch with the DEBUG attribute (refused when the
 	 * SIGSTRUCT does not allow it). */
