@@ -16,6 +16,7 @@ mknitro() { # folder
 	head -c 200000 /dev/zero | tr '\0' 'K' > "$1/bzImage"        # placeholder kernel
 	printf '#!/bin/sh\necho init\n' > "$1/init"; chmod 755 "$1/init"
 	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
+	printf "greeting=hello\n" > "$1/app/etc/hello.conf"
 	cat > "$1/enclave.yaml" <<'Y'
 version: 1
 name: nitro-run

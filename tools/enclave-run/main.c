@@ -686,9 +686,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (plain_eif || img->eif) {
-		if (o.preflight)
+		if (o.preflight) {
+			eimg_image_free(img);
 			ex = usage_error("--preflight checks SGX hardware; '%s' is a Nitro image", o.image);
-		else
+		} else
 			ex = run_nitro(&o, img);
 		eimg_constraint_free(o.constraint);
 		return ex;
