@@ -271,7 +271,8 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 		}
 		nn++;
 	}
-	qsort(names, nn, sizeof(*names), cmp_str);
+	if (nn)
+		qsort(names, nn, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nn && rc == EIMG_OK; i++) {
 		struct stat st;
 		free(hp);

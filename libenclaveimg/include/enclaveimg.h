@@ -19,5 +19,10 @@
 #include "eimg/identity.h"
 #include "eimg/eif.h"
 #include "eimg/nitro.h"
+#include "eimg/nitro_run.h"
+#include "eimg/nsm.h"
+#include "eimg/attest.h"
+#include "eimg/sim.h"
+#include "eimg/sgx_hw.h"
 
 #endif
