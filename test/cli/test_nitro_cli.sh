@@ -5,7 +5,7 @@
 PY=${PYTHON:-/usr/bin/python3}
 
 mknitro() { # folder
-	mkdir -p "$1/app/bin" "$1/app/etc"
+	mkdir -p "$1/app/bin" "$1/app/etc" "$1/app/var/empty"   # an empty folder too
 	head -c 200000 /dev/zero | tr '\0' 'K' > "$1/bzImage"        # placeholder kernel (real ones come from AWS)
 	printf '#!/bin/sh\necho init\n' > "$1/init"; chmod 755 "$1/init"
 	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
