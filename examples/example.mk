@@ -21,6 +21,9 @@ EX_LDFLAGS := -nostdlib -static-pie -Wl,-z,max-page-size=4096 -Wl,-z,separate-co
 	-Wl,-z,noexecstack -Wl,-z,text -Wl,--build-id=none -Wl,-e,eimg_rt_entry
 
 RT_LIB := $(RT_BUILD)/libenclave-$(MODE).a
+# Libraries an example links besides the runtime (e.g. EX_LIBS := $(BEARSSL_A)).
+BEARSSL_A := $(shell for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do [ -f $$d/libbearssl.a ] && { echo $$d/libbearssl.a; break; }; done)
+EX_LIBS ?=
 OBJS := $(SRCS:%.c=$(BUILDDIR)/%.o)
 
 all: $(BUILDDIR)/$(NAME).elf $(BUILDDIR)/enclave.yaml $(DATA:%=$(BUILDDIR)/%)
@@ -33,7 +36,7 @@ $(BUILDDIR)/%.o: $(ex_dir)/%.c $(top)/runtime/include/enclave.h
 	$(CC) $(EX_CFLAGS) -c $< -o $@
 
 $(BUILDDIR)/$(NAME).elf: $(OBJS) $(RT_LIB)
-	$(CC) $(EX_LDFLAGS) $(OBJS) $(RT_LIB) -lgcc -o $@
+	$(CC) $(EX_LDFLAGS) $(OBJS) -Wl,--start-group $(RT_LIB) $(EX_LIBS) -Wl,--end-group -lgcc -o $@
 
 $(BUILDDIR)/%: $(ex_dir)/%
 	@mkdir -p $(dir $@)

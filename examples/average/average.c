@@ -5,6 +5,10 @@
  *                     ("submit -12.5"); reply "accepted: k of N in round R"
  *   result            the average of the last COMPLETE round, or
  *                     "no complete round yet (k of N)"
+ *   prove <text>      "signature <hex>": ECDSA P-256/SHA-256 over <text> with
+ *                     the enclave's own key, whose public half is in its
+ *                     attestation document: a client that checks both knows
+ *                     it talks to the attested enclave
  *
  * Inputs are grouped in rounds of N (round_size in the measured file
  * average.conf, at least 2).  A round's average is computed once, when its
@@ -23,6 +27,7 @@ static long long count;         /* inputs in the open round */
 static long long rounds_done;
 static long long last_sum;      /* of the last complete round, milli-units */
 static int have_result;
+static uint8_t secret_key[32];  /* made inside the enclave; never leaves it */
 
 int enclave_init(void)
 {
@@ -41,7 +46,15 @@ int enclave_init(void)
 	if (round_size < 2 || round_size > MAX_ROUND)
 		return 1;
 	inputs = calloc((size_t)round_size, sizeof *inputs);
-	return inputs ? 0 : 1;
+	if (!inputs)
+		return 1;
+	/* The enclave's own key pair: the public half goes into its attestation
+	 * document, so a client can check it talks to this enclave before it
+	 * sends a number (encrypting to the key is the protocol on top). */
+	uint8_t spki[ENCLAVE_P256_SPKI_LEN];
+	if (enclave_keygen_p256(secret_key, spki) || enclave_set_attestation_key(spki, sizeof spki))
+		return 1;
+	return 0;
 }
 
 /* "12", "-3.5", "0.125" -> milli-units; -1 on bad syntax or overflow. */
@@ -111,5 +124,17 @@ int enclave_on_message(const uint8_t *m, size_t len)
 		snprintf(prefix, sizeof prefix, "round %lld: average of %lld inputs is ", rounds_done, round_size);
 		return reply_milli(prefix, last_sum, round_size);
 	}
-	return enclave_replyf("error: unknown request; send 'submit <number>' or 'result'");
+	if (len >= 6 && memcmp(m, "prove ", 6) == 0) {
+		uint8_t sig[ENCLAVE_P256_SIG_MAX];
+		size_t n = sizeof sig;
+		if (enclave_sign_p256(secret_key, m + 6, len - 6, sig, &n))
+			return enclave_replyf("error: cannot sign");
+		if (enclave_replyf("signature "))
+			return 1;
+		for (size_t i = 0; i < n; i++)
+			if (enclave_replyf("%02x", sig[i]))
+				return 1;
+		return 0;
+	}
+	return enclave_replyf("error: unknown request; send 'submit <number>', 'result' or 'prove <text>'");
 }

@@ -51,6 +51,21 @@ int enclave_replyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * crypto library, keep the private key inside, publish only the public key. */
 int enclave_set_attestation_key(const void *key, size_t len);
 
+/* ---- key pairs made inside the enclave (link with libbearssl.a) ---- */
+#define ENCLAVE_P256_SPKI_LEN 91
+/* Makes a P-256 key pair from the CPU's RDRAND through BearSSL's HMAC-DRBG
+ * and key generation: the 32-byte private scalar goes into sk (keep it in
+ * enclave memory), the public key as DER SubjectPublicKeyInfo into spki
+ * (ready for enclave_set_attestation_key).  Returns 0, or -1 when the CPU
+ * gives no randomness.  An enclave that calls it links
+ * /usr/lib/x86_64-linux-gnu/libbearssl.a (Debian's libbearssl-dev). */
+int enclave_keygen_p256(uint8_t sk[32], uint8_t spki[ENCLAVE_P256_SPKI_LEN]);
+#define ENCLAVE_P256_SIG_MAX 72
+/* ECDSA P-256 with SHA-256 over msg (deterministic, RFC 6979) with a key
+ * from enclave_keygen_p256: a DER ECDSA-Sig-Value into sig, *siglen its
+ * capacity in and length out.  Returns 0, or -1. */
+int enclave_sign_p256(const uint8_t sk[32], const void *msg, size_t len, uint8_t *sig, size_t *siglen);
+
 /* ---- logging: reaches the host in simulation and debug enclaves only ---- */
 void enclave_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int enclave_log_enabled(void);
