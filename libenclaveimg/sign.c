@@ -247,11 +247,12 @@ static int field_mismatch(eimg_error *err, const char *source, const char *what,
 			what, sig, man);
 }
 
-int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out, eimg_error *err)
+int eimg_sign_verify_opened(const eimg_sgx_image *si, const char *source, struct eimg_sigstruct *out,
+			    eimg_error *err)
 {
+	const eimg_image *img = si->image;
 	struct eimg_sigstruct s;
 	struct eimg_sign_fields f;
-	uint8_t mre[32];
 	char h1[65], h2[65];
 	int rc;
 
@@ -263,12 +264,10 @@ int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eim
 	rc = eimg_sigstruct_verify(img->sigstruct, source, err);
 	if (rc)
 		return rc;
-	rc = image_fields(img, source, s.date, mre, &f, false, err);
-	if (rc)
-		return rc;
-	if (memcmp(mre, s.enclavehash, 32) != 0)
+	eimg_sign_fields_from_manifest(&si->manifest->sgx, s.date, &f);
+	if (memcmp(si->m.mrenclave, s.enclavehash, 32) != 0)
 		return eimg_err(err, EIMG_EVERIFY, source, "the signature is for MRENCLAVE %s, the image measures %s",
-				eimg_hex(s.enclavehash, 32, h1), eimg_hex(mre, 32, h2));
+				eimg_hex(s.enclavehash, 32, h1), eimg_hex(si->m.mrenclave, 32, h2));
 	if (s.isvprodid != f.isvprodid)
 		return field_mismatch(err, source, "isvprodid", s.isvprodid, f.isvprodid);
 	if (s.isvsvn != f.isvsvn)
@@ -292,6 +291,19 @@ int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eim
 	if (out)
 		*out = s;
 	return EIMG_OK;
+}
+
+int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out, eimg_error *err)
+{
+	eimg_sgx_image *si = NULL;
+	int rc;
+	if (!img->sigstruct)
+		return eimg_err(err, EIMG_EINVAL, source, "the image is not signed (no sigstruct.bin): sign it with enclave-sign -k KEY");
+	rc = eimg_sgx_image_open(img, source, &si, err);
+	if (rc == EIMG_OK)
+		rc = eimg_sign_verify_opened(si, source, out, err);
+	eimg_sgx_image_free(si);
+	return rc;
 }
 
 /* ---- what enclave-sign does ---- */

@@ -305,7 +305,7 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 		rc = EIMG_EXIT_USAGE;
 		goto fail;
 	}
-	rc = eimg_sign_verify_image(img, o->image, &ss, &err);
+	rc = eimg_sign_verify_opened(s, o->image, &ss, &err); /* measured once, by eimg_sgx_image_open */
 	if (rc == EIMG_ENOMEM) {
 		print_err(&err);
 		rc = EIMG_EXIT_ERROR;

@@ -223,6 +223,11 @@ int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t d
 /* Verifies an image's signature: the SIGSTRUCT itself, that it signs the
  * recomputed MRENCLAVE and the manifest's fields.  EIMG_EINVAL "not signed"
  * when the image has no signature. */
+struct eimg_sgx_image;
+/* The same for an image already opened (and so measured) with
+ * eimg_sgx_image_open(), without measuring it again. */
+int eimg_sign_verify_opened(const struct eimg_sgx_image *si, const char *source, struct eimg_sigstruct *out,
+			    eimg_error *err);
 int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out,
 			   eimg_error *err);
 
