@@ -15,6 +15,7 @@
 
 #include "eimg/hash.h"
 #include "internal.h"
+#include "cbor_int.h"
 #include "nitro_int.h"
 
 /* ---- growable output ---- */
@@ -185,141 +186,12 @@ int eimg_cose_sign1_encode(const struct eimg_cose_sign1 *s, uint8_t **out, size_
 	return done(&o, out, len, err);
 }
 
-/* ---- strict pre-check with the streaming decoder ---- */
+static const struct eimg_cbor_limits cose_limits = { EIMG_COSE_MAX_DEPTH, EIMG_COSE_MAX_ITEMS, false };
 
-struct vctx {
-	size_t remaining;          /* bytes left after the current item's head */
-	size_t stack[EIMG_COSE_MAX_DEPTH + 1];
-	int depth;
-	size_t items;
-	int top_items;             /* top-level items seen */
-	int allow_tag18;
-	const char *bad;           /* first problem */
-};
-
-static void item(struct vctx *v)
+static int load(const char *source, const char *what, const uint8_t *buf, size_t len, cbor_item_t **out,
+		eimg_error *err)
 {
-	if (v->bad)
-		return;
-	if (++v->items > EIMG_COSE_MAX_ITEMS) {
-		v->bad = "too many items";
-		return;
-	}
-	if (v->depth == 0) {
-		v->top_items++;
-		return;
-	}
-	v->stack[v->depth - 1]--;
-}
-
-static void close_done(struct vctx *v)
-{
-	while (v->depth > 0 && v->stack[v->depth - 1] == 0)
-		v->depth--;
-}
-
-static void scalar(struct vctx *v)
-{
-	item(v);
-	close_done(v);
-}
-
-static void open_coll(struct vctx *v, size_t n, size_t per)
-{
-	item(v);
-	if (v->bad)
-		return;
-	if (n > v->remaining / per) {
-		v->bad = "a declared length exceeds the data";
-		return;
-	}
-	if (n == 0) {
-		close_done(v);
-		return;
-	}
-	if (v->depth >= EIMG_COSE_MAX_DEPTH) {
-		v->bad = "nested too deeply";
-		return;
-	}
-	v->stack[v->depth++] = n * per;
-}
-
-static void cb_u8(void *c, uint8_t x) { (void)x; scalar(c); }
-static void cb_u16(void *c, uint16_t x) { (void)x; scalar(c); }
-static void cb_u32(void *c, uint32_t x) { (void)x; scalar(c); }
-static void cb_u64(void *c, uint64_t x) { (void)x; scalar(c); }
-static void cb_str(void *c, cbor_data d, size_t n) { (void)d; (void)n; scalar(c); }
-static void cb_array(void *c, size_t n) { open_coll(c, n, 1); }
-static void cb_map(void *c, size_t n) { open_coll(c, n, 2); }
-static void cb_bad_indef(void *c) { struct vctx *v = c; if (!v->bad) v->bad = "indefinite lengths are not accepted"; }
-static void cb_bad_simple(void *c) { struct vctx *v = c; if (!v->bad) v->bad = "unexpected simple value"; }
-static void cb_bad_bool(void *c, bool b) { (void)b; cb_bad_simple(c); }
-static void cb_bad_float(void *c, float f) { (void)f; struct vctx *v = c; if (!v->bad) v->bad = "floating-point values are not accepted"; }
-static void cb_bad_double(void *c, double f) { (void)f; cb_bad_float(c, 0); }
-static void cb_tag(void *c, uint64_t t)
-{
-	struct vctx *v = c;
-	if (v->bad)
-		return;
-	if (!(v->allow_tag18 && t == 18 && v->depth == 0 && v->items == 0 && v->top_items == 0))
-		v->bad = "unexpected tag";
-	/* A tag is followed by its item, which counts in its place. */
-}
-
-static int precheck(const char *source, const char *what, const uint8_t *buf, size_t len, int allow_tag18,
-		    eimg_error *err)
-{
-	struct cbor_callbacks cb = cbor_empty_callbacks;
-	struct vctx v;
-	size_t off = 0;
-
-	memset(&v, 0, sizeof(v));
-	v.allow_tag18 = allow_tag18;
-	cb.uint8 = cb_u8; cb.uint16 = cb_u16; cb.uint32 = cb_u32; cb.uint64 = cb_u64;
-	cb.negint8 = cb_u8; cb.negint16 = cb_u16; cb.negint32 = cb_u32; cb.negint64 = cb_u64;
-	cb.byte_string = cb_str; cb.string = cb_str;
-	cb.byte_string_start = cb_bad_indef; cb.string_start = cb_bad_indef;
-	cb.indef_array_start = cb_bad_indef; cb.indef_map_start = cb_bad_indef; cb.indef_break = cb_bad_indef;
-	cb.array_start = cb_array; cb.map_start = cb_map; cb.tag = cb_tag;
-	cb.float2 = cb_bad_float; cb.float4 = cb_bad_float; cb.float8 = cb_bad_double;
-	cb.undefined = cb_bad_simple; cb.null = cb_bad_simple; cb.boolean = cb_bad_bool;
-
-	if (len == 0)
-		return eimg_err(err, EIMG_EINVAL, source, "%s: empty CBOR", what);
-	while (off < len) {
-		if (v.top_items > 0 && v.depth == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "%s: %zu bytes after the CBOR item", what, len - off);
-		v.remaining = len - off;
-		struct cbor_decoder_result r = cbor_stream_decode(buf + off, len - off, &cb, &v);
-		if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "%s: %s CBOR at offset %zu", what,
-					r.status == CBOR_DECODER_NEDATA ? "truncated" : "malformed", off);
-		off += r.read;
-		v.remaining = len - off;
-		if (v.bad)
-			return eimg_err(err, EIMG_EINVAL, source, "%s: CBOR at offset %zu: %s", what, off, v.bad);
-	}
-	if (v.depth != 0 || v.top_items != 1)
-		return eimg_err(err, EIMG_EINVAL, source, "%s: truncated CBOR", what);
-	return EIMG_OK;
-}
-
-static int load(const char *source, const char *what, const uint8_t *buf, size_t len, int allow_tag18,
-		cbor_item_t **out, eimg_error *err)
-{
-	struct cbor_load_result res;
-	int rc = precheck(source, what, buf, len, allow_tag18, err);
-	if (rc)
-		return rc;
-	cbor_item_t *it = cbor_load(buf, len, &res);
-	if (!it || res.error.code != CBOR_ERR_NONE || res.read != len) {
-		if (it)
-			cbor_decref(&it);
-		return res.error.code == CBOR_ERR_MEMERROR ? eimg_err_nomem(err)
-							   : eimg_err(err, EIMG_EINVAL, source, "%s: malformed CBOR", what);
-	}
-	*out = it;
-	return EIMG_OK;
+	return eimg_cbor_load_strict(source, what, buf, len, &cose_limits, out, err);
 }
 
 /* ---- shape checks on the loaded tree ---- */
@@ -378,7 +250,7 @@ int eimg_nitro_sigsec_decode(const char *source, const uint8_t *buf, size_t len,
 	uint8_t *cert = NULL, *sig = NULL;
 	size_t cl = 0, sl = 0;
 	const char *what = "signature section";
-	int rc = load(source, what, buf, len, 0, &root, err);
+	int rc = load(source, what, buf, len, &root, err);
 	if (rc)
 		return rc;
 	if (!cbor_isa_array(root) || cbor_array_size(root) != 1 || !cbor_isa_map(cbor_array_handle(root)[0])) {
@@ -422,7 +294,7 @@ int eimg_nitro_payload_decode(const char *source, const uint8_t *buf, size_t len
 	size_t vl = 0;
 	int have_i = 0, have_v = 0;
 	const char *what = "COSE payload";
-	int rc = load(source, what, buf, len, 0, &root, err);
+	int rc = load(source, what, buf, len, &root, err);
 	if (rc)
 		return rc;
 	if (!cbor_isa_map(root) || cbor_map_size(root) != 2) {
@@ -465,7 +337,7 @@ static int protected_alg(const char *source, const uint8_t *buf, size_t len, int
 {
 	cbor_item_t *root = NULL;
 	const char *what = "COSE protected header";
-	int rc = load(source, what, buf, len, 0, &root, err);
+	int rc = load(source, what, buf, len, &root, err);
 	if (rc)
 		return rc;
 	rc = eimg_err(err, EIMG_EINVAL, source, "%s: expected {1: ES256, ES384 or ES512}", what);
@@ -499,7 +371,7 @@ int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, s
 		buf++;
 		len--;
 	}
-	int rc = load(source, what, buf, len, 0, &root, err);
+	int rc = load(source, what, buf, len, &root, err);
 	if (rc)
 		return rc;
 	arr = root;

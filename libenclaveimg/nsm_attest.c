@@ -21,125 +21,15 @@
 #include "eimg/nsm.h"
 #include "eimg/util.h"
 #include "internal.h"
+#include "cbor_int.h"
 #include "nitro_int.h"
 #include "nsm_int.h"
 
 #define MAX_DEPTH 4
 #define MAX_ITEMS 4096
 
-/* ---- strict pre-check of the payload ---- */
-
-struct vctx {
-	size_t remaining;
-	size_t stack[MAX_DEPTH + 1];
-	int depth;
-	size_t items;
-	int top_items;
-	const char *bad;
-};
-
-static void item(struct vctx *v)
-{
-	if (v->bad)
-		return;
-	if (++v->items > MAX_ITEMS) {
-		v->bad = "too many items";
-		return;
-	}
-	if (v->depth == 0)
-		v->top_items++;
-	else
-		v->stack[v->depth - 1]--;
-}
-
-static void close_done(struct vctx *v)
-{
-	while (v->depth > 0 && v->stack[v->depth - 1] == 0)
-		v->depth--;
-}
-
-static void scalar(struct vctx *v)
-{
-	item(v);
-	close_done(v);
-}
-
-static void open_coll(struct vctx *v, size_t n, size_t per)
-{
-	item(v);
-	if (v->bad)
-		return;
-	if (n > v->remaining / per) {
-		v->bad = "a declared length exceeds the data";
-		return;
-	}
-	if (n == 0) {
-		close_done(v);
-		return;
-	}
-	if (v->depth >= MAX_DEPTH) {
-		v->bad = "nested too deeply";
-		return;
-	}
-	v->stack[v->depth++] = n * per;
-}
-
-static void set_bad(void *c, const char *why)
-{
-	struct vctx *v = c;
-	if (!v->bad)
-		v->bad = why;
-}
-
-static void cb_u8(void *c, uint8_t x) { (void)x; scalar(c); }
-static void cb_u16(void *c, uint16_t x) { (void)x; scalar(c); }
-static void cb_u32(void *c, uint32_t x) { (void)x; scalar(c); }
-static void cb_u64(void *c, uint64_t x) { (void)x; scalar(c); }
-static void cb_str(void *c, cbor_data d, size_t n) { (void)d; (void)n; scalar(c); }
-static void cb_null(void *c) { scalar(c); }
-static void cb_array(void *c, size_t n) { open_coll(c, n, 1); }
-static void cb_map(void *c, size_t n) { open_coll(c, n, 2); }
-static void cb_indef(void *c) { set_bad(c, "indefinite lengths are not accepted"); }
-static void cb_simple(void *c) { set_bad(c, "unexpected simple value"); }
-static void cb_bool(void *c, bool b) { (void)b; set_bad(c, "unexpected simple value"); }
-static void cb_float(void *c, float f) { (void)f; set_bad(c, "floating-point values are not accepted"); }
-static void cb_double(void *c, double f) { (void)f; set_bad(c, "floating-point values are not accepted"); }
-static void cb_tag(void *c, uint64_t t) { (void)t; set_bad(c, "unexpected tag"); }
-
-static int precheck(const char *source, const uint8_t *buf, size_t len, eimg_error *err)
-{
-	struct cbor_callbacks cb = cbor_empty_callbacks;
-	struct vctx v;
-	size_t off = 0;
-
-	memset(&v, 0, sizeof(v));
-	cb.uint8 = cb_u8; cb.uint16 = cb_u16; cb.uint32 = cb_u32; cb.uint64 = cb_u64;
-	cb.negint8 = cb_u8; cb.negint16 = cb_u16; cb.negint32 = cb_u32; cb.negint64 = cb_u64;
-	cb.byte_string = cb_str; cb.string = cb_str;
-	cb.byte_string_start = cb_indef; cb.string_start = cb_indef;
-	cb.indef_array_start = cb_indef; cb.indef_map_start = cb_indef; cb.indef_break = cb_indef;
-	cb.array_start = cb_array; cb.map_start = cb_map; cb.tag = cb_tag;
-	cb.float2 = cb_float; cb.float4 = cb_float; cb.float8 = cb_double;
-	cb.undefined = cb_simple; cb.null = cb_null; cb.boolean = cb_bool;
-
-	if (len == 0)
-		return eimg_err(err, EIMG_EINVAL, source, "payload: empty CBOR");
-	while (off < len) {
-		if (v.top_items > 0 && v.depth == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "payload: %zu bytes after the CBOR item", len - off);
-		v.remaining = len - off;
-		struct cbor_decoder_result r = cbor_stream_decode(buf + off, len - off, &cb, &v);
-		if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "payload: %s CBOR at offset %zu",
-					r.status == CBOR_DECODER_NEDATA ? "truncated" : "malformed", off);
-		off += r.read;
-		if (v.bad)
-			return eimg_err(err, EIMG_EINVAL, source, "payload: CBOR at offset %zu: %s", off, v.bad);
-	}
-	if (v.depth != 0 || v.top_items != 1)
-		return eimg_err(err, EIMG_EINVAL, source, "payload: truncated CBOR");
-	return EIMG_OK;
-}
+/* The NSM writes null for absent optional fields. */
+static const struct eimg_cbor_limits payload_limits = { MAX_DEPTH, MAX_ITEMS, true };
 
 /* ---- the payload map ---- */
 
@@ -224,17 +114,10 @@ static const char *const keys[K_N] = { "module_id", "digest",    "timestamp",  "
 static int parse_payload(const char *source, const uint8_t *buf, size_t len, struct eimg_nsm_doc *d, eimg_error *err)
 {
 	cbor_item_t *root = NULL;
-	struct cbor_load_result res;
 	bool seen[K_N] = { false };
-	int rc = precheck(source, buf, len, err);
+	int rc = eimg_cbor_load_strict(source, "payload", buf, len, &payload_limits, &root, err);
 	if (rc)
 		return rc;
-	root = cbor_load(buf, len, &res);
-	if (!root || res.error.code != CBOR_ERR_NONE || res.read != len) {
-		rc = res.error.code == CBOR_ERR_MEMERROR ? eimg_err_nomem(err)
-							 : eimg_err(err, EIMG_EINVAL, source, "payload: malformed CBOR");
-		goto out;
-	}
 	if (!cbor_isa_map(root) || !cbor_map_is_definite(root)) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "payload: expected a map");
 		goto out;
