@@ -72,7 +72,7 @@ make -s -C "$EIMG_TOP/test/enclaves/attkey" BUILDDIR="$B/test/enclaves/attkey" R
 	_t_failmsg "cannot build test/enclaves/attkey"
 (cd "$B/test/enclaves/attkey" && enclave-build -q -o "$S/attkey.eimg") && enclave-sign -k "$S/key.pem" "$S/attkey.eimg" >/dev/null ||
 	_t_failmsg "cannot build attkey.eimg"
-KEYFP=$(sha256sum "$EIMG_TOP/test/enclaves/attkey/test-key.der" | cut -c1-64)
+KEYFP=$(sha256sum "$B/test/enclaves/attkey/test-key.der" | cut -c1-64)
 echo x > in.txt
 for mode in "" --mock; do
 	rm -f att.json

@@ -2,7 +2,7 @@
  * from enclave_init, and reports what the runtime allowed.
  *
  * TEST ONLY: the key is a fixed public key read from the measured file
- * test-key.der.  The runtime has no cryptography; a real enclave makes its
+ * test-key.der (made at build time).  The runtime has no cryptography; a real enclave makes its
  * key pair inside with a crypto library, keeps the private key inside and
  * publishes only the public key.
  *
