@@ -244,6 +244,46 @@ expect 1 enclave-build -q -f p/enclave.yaml -o no/such/dir/x.eimg
 expect_one_line_err
 expect_err "no/such/dir/x.eimg"
 
+case_begin measure-signer-from-unverified-signature
+# The signature's MRSIGNER/ISVPRODID only count when the signature verifies and
+# signs this image: a SIGSTRUCT copied from another (trusted) image, or one with a
+# broken signature, must not satisfy --expect mrsigner: or S:/PROD: constraints.
+mkproject p
+expect 0 enclave-build -q -f p/enclave.yaml -o good.eimg
+sed 's/^name: demo/name: evil/' p/enclave.yaml > p/evil.yaml
+expect 0 enclave-build -q -f p/evil.yaml -o evil.eimg
+openssl genrsa -3 -out key.pem 3072 2>/dev/null
+expect 0 enclave-sign -k key.pem good.eimg
+mrs=$(enclave-sign verify --json good.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrsigner"])')
+expect 0 enclave-measure --expect "mrsigner:$mrs" good.eimg
+expect 0 enclave-measure --constraint "S:$mrs PROD:7 SEC:INSECURE" good.eimg
+"$PY" - good.eimg evil.eimg swapped.eimg forged.eimg <<'PYEOF'
+import io, sys, tarfile
+good, evil, swapped, forged = sys.argv[1:5]
+sig = tarfile.open(good).extractfile("sigstruct.bin").read()
+def write(src, out, data):
+    with tarfile.open(src) as ti, tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as t:
+        for m in ti.getmembers():
+            if m.name != "sigstruct.bin":
+                t.addfile(m, ti.extractfile(m))
+        info = tarfile.TarInfo("sigstruct.bin"); info.size = len(data); info.mode = 0o644
+        t.addfile(info, io.BytesIO(data))
+write(evil, swapped, sig)
+bad = bytearray(sig); bad[516:900] = b"\x01" * 384
+write(good, forged, bytes(bad))
+PYEOF
+expect 3 enclave-measure --expect "mrsigner:$mrs" swapped.eimg
+expect_one_line_err
+expect_err "swapped.eimg"
+expect 3 enclave-measure --constraint "S:$mrs PROD:7 SEC:INSECURE" swapped.eimg
+expect_one_line_err
+expect 3 enclave-measure --expect "mrsigner:$mrs" forged.eimg
+expect_one_line_err
+expect_err "forged.eimg"
+# Without a check the measurement is still shown (the report says the signature is not for it).
+expect 0 enclave-measure swapped.eimg
+expect_out "signs this mrenclave: NO"
+
 case_begin sgxs-vectors
 if [ -d "$EIMG_VECTORS" ]; then
 	expect 0 enclave-measure "$EIMG_VECTORS/test_enclave.sgxs"

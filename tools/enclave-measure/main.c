@@ -333,7 +333,13 @@ static int measure_image(const struct opts *o)
 	if (ex)
 		goto out;
 	if (img->sigstruct) {
-		rc = eimg_sigstruct_decode(o->input, img->sigstruct, img->sigstruct_size, &ss, &err);
+		/* The signature's MRSIGNER, ISVPRODID and ISVSVN only count once it
+		 * verifies and signs this very enclave (a copied or forged
+		 * SIGSTRUCT must not satisfy mrsigner:, S: or PROD:). */
+		if (!eimg_expect_empty(&o->expect) || o->constraint)
+			rc = eimg_sign_verify_opened(s, o->input, &ss, &err);
+		else
+			rc = eimg_sigstruct_decode(o->input, img->sigstruct, img->sigstruct_size, &ss, &err);
 		if (rc) {
 			ex = fail(&err, rc);
 			goto out;
