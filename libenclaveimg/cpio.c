@@ -677,15 +677,53 @@ static int hex8(const uint8_t *p, uint32_t *v)
 	return 0;
 }
 
+/* How a cpio name relates to the canonical path, as the kernel's path lookup
+ * sees the name: a leading "/" or "./", repeated "/" and "." components do
+ * not count. */
+enum { NAME_OTHER, NAME_EQUAL, NAME_PREFIX, NAME_DOTDOT };
+
+static int name_vs(const char *name, const char *path)
+{
+	const char *n = name, *p = path;
+	for (const char *q = name; *q; q += strcspn(q, "/"), q += *q == '/') {
+		if (q[0] == '.' && q[1] == '.' && (q[2] == '/' || q[2] == '\0'))
+			return NAME_DOTDOT;
+	}
+	for (;;) {
+		while (*n == '/')
+			n++;
+		size_t k = strcspn(n, "/");
+		if (k == 1 && n[0] == '.') {
+			n++;
+			continue;
+		}
+		if (k == 0) /* the name ends here */
+			return *p == '\0' ? NAME_EQUAL : p != path ? NAME_PREFIX : NAME_OTHER;
+		size_t m = strcspn(p, "/");
+		if (m == 0 || k != m || memcmp(n, p, k) != 0)
+			return NAME_OTHER;
+		n += k;
+		p += m;
+		if (*p == '/')
+			p++;
+	}
+}
+
+/* The kernel's initramfs unpacker lets a later entry replace an earlier one
+ * (same path in another spelling, a hard link, a symbolic link on the way,
+ * another archive after the trailer), so the file is only "located" when
+ * exactly one entry can give it its content. */
 int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 		     uint64_t *data_off, uint64_t *size, eimg_error *err)
 {
-	uint64_t off = 0;
-	size_t plen = strlen(path);
+	uint64_t off = 0, found_off = 0, found_size = 0;
+	unsigned found = 0;
 	char name[EIMG_CPIO_MAX_PATH + 1];
-	for (unsigned count = 0; count <= EIMG_CPIO_MAX_ENTRIES; count++) {
+	for (unsigned count = 0;; count++) {
 		uint8_t h[110];
 		uint32_t f[13];
+		if (count > EIMG_CPIO_MAX_ENTRIES)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: more than %u cpio entries", EIMG_CPIO_MAX_ENTRIES);
 		if (len - off < 110)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: truncated cpio header at offset %llu",
 					(unsigned long long)off);
@@ -697,7 +735,7 @@ int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64
 			if (hex8(h + 6 + 8 * i, &f[i]))
 				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu",
 						(unsigned long long)off);
-		uint32_t mode = f[1], fsize = f[6], nsize = f[11];
+		uint32_t mode = f[1], nlink = f[4], fsize = f[6], nsize = f[11];
 		uint64_t name_off = off + 110;
 		if (nsize == 0 || nsize > len - name_off)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu", (unsigned long long)off);
@@ -705,27 +743,57 @@ int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64
 		if (doff > len || fsize > len - doff)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry at offset %llu runs past the end",
 					(unsigned long long)off);
-		/* Only names of the right length (or the trailer's) are read. */
-		if (nsize - 1 == plen || nsize - 1 == 10) {
-			if (nsize > sizeof(name) || rd(ctx, name_off, name, nsize))
-				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: unreadable cpio name at offset %llu",
-						(unsigned long long)off);
-			if (name[nsize - 1] != '\0')
-				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu",
-						(unsigned long long)off);
-			if (nsize - 1 == 10 && memcmp(name, "TRAILER!!!", 10) == 0)
-				break;
-			if (nsize - 1 == plen && memcmp(name, path, plen) == 0 && (mode & 0170000) == 0100000) {
-				*data_off = doff;
-				*size = fsize;
-				return EIMG_OK;
-			}
-		}
+		if (nsize > sizeof(name) || rd(ctx, name_off, name, nsize))
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: unreadable cpio name at offset %llu",
+					(unsigned long long)off);
+		if (name[nsize - 1] != '\0' || memchr(name, '\0', nsize - 1))
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu",
+					(unsigned long long)off);
+		uint64_t entry = off;
 		off = (doff + fsize + 3) & ~(uint64_t)3;
 		if (off > len)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry runs past the end");
+		if (strcmp(name, "TRAILER!!!") == 0)
+			break;
+		switch (name_vs(name, path)) {
+		case NAME_EQUAL:
+			if (found++ || (mode & 0170000) != 0100000 || nlink > 1)
+				return eimg_err(err, EIMG_EINVAL, source,
+						"ramdisk: \"%s\" is not one regular file (see the entry at offset %llu)",
+						path, (unsigned long long)entry);
+			found_off = doff;
+			found_size = fsize;
+			break;
+		case NAME_PREFIX:
+			if ((mode & 0170000) != 0040000)
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a folder on the way to \"%s\" is not a folder",
+						path);
+			break;
+		case NAME_DOTDOT:
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a cpio name with \"..\" makes \"%s\" ambiguous",
+					path);
+		default:
+			break;
+		}
 	}
-	return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
+	/* The kernel reads on after the trailer (zero padding, then maybe another archive). */
+	while (off < len) {
+		uint8_t buf[4096];
+		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		if (rd(ctx, off, buf, n))
+			return eimg_err_sys(err, source, "cannot read");
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return eimg_err(err, EIMG_EINVAL, source,
+						"ramdisk: data after the cpio trailer at offset %llu (another archive?)",
+						(unsigned long long)(off + i));
+		off += n;
+	}
+	if (!found)
+		return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
+	*data_off = found_off;
+	*size = found_size;
+	return EIMG_OK;
 }
 
 struct memrd {

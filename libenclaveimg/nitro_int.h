@@ -67,8 +67,11 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
 		   const uint8_t **data, size_t *size, eimg_error *err);
 /* The same through a reader (0 on success, -1 with errno on failure): the
- * data of path starts at *data_off in the archive.  Reads only headers and
- * names of the right length, never file data. */
+ * data of path starts at *data_off in the archive.  Reads only headers, names
+ * and what follows the trailer, never file data.  EIMG_EINVAL also when the
+ * kernel's unpacker could leave other content at path (a second entry for it
+ * in any spelling, a hard link, a non-folder on the way, "..", an archive
+ * after the trailer). */
 typedef int (*eimg_cpio_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 		     uint64_t *data_off, uint64_t *size, eimg_error *err);

@@ -119,4 +119,54 @@ with open(sys.argv[1], "r+b") as f:
 P
 expect 3 enclave-measure n.eimg
 expect_err "recorded PCRs"
+# The manifest shown for an EIF must be the one the kernel leaves in place: the
+# initramfs unpacker lets a later entry of the same path (also spelt "./a" or
+# "a//b", or in an archive after the trailer) replace an earlier one, so such a
+# ramdisk has no single manifest and none is shown.
+case_begin nitro-manifest-shadowed
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
+for v in dup alias dot after single; do
+"$PY" - n.eif "$v.eif" "$v" <<'P'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read(); how = sys.argv[3]
+n = struct.unpack(">H", b[26:28])[0]
+secs = []
+for i in range(n):
+    off = struct.unpack(">Q", b[28 + 8 * i:36 + 8 * i])[0]
+    t, _, size = struct.unpack(">HHQ", b[off:off + 12])
+    secs.append([t, b[off + 12:off + 12 + size]])
+def ent(name, data, mode=0o100644):
+    nb = name.encode() + b"\0"
+    h = b"070701" + b"".join(b"%08X" % x for x in (1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+    e = h + nb
+    e += b"\0" * (-len(e) % 4) + data
+    return e + b"\0" * (-len(e) % 4)
+good = b'{"decoy":"shown"}'; bad = b'{"real":"runs"}'
+m = "rootfs/etc/enclave/manifest.json"
+first = ent(m, good)
+second = {"dup": ent(m, bad), "alias": ent("rootfs//etc/enclave/manifest.json", bad),
+          "dot": ent("./rootfs/etc/enclave/./manifest.json", bad), "single": b""}.get(how, b"")
+rd = first + second + ent("TRAILER!!!", b"", 0)
+if how == "after":
+    rd += b"\0" * 512 + ent(m, bad) + ent("TRAILER!!!", b"", 0)
+last = max(i for i, s in enumerate(secs) if s[0] == 3)
+secs[last][1] = rd
+offs, body, pos = [], b"", 548
+for t, d in secs:
+    offs.append(pos); sec = struct.pack(">HHQ", t, 0, len(d)) + d; body += sec; pos += len(sec)
+h = bytearray(b[:548])
+for i in range(32):
+    h[28 + 8 * i:36 + 8 * i] = struct.pack(">Q", offs[i] if i < n else 0)
+    h[284 + 8 * i:292 + 8 * i] = struct.pack(">Q", len(secs[i][1]) if i < n else 0)
+h[544:548] = struct.pack(">I", zlib.crc32(body, zlib.crc32(bytes(h[:544]))))
+open(sys.argv[2], "wb").write(bytes(h) + body)
+P
+done
+expect 0 enclave-measure --json single.eif
+echo "$out" | grep -q '"decoy"' || _t_failmsg "control: the only manifest copy is not shown"
+for v in dup alias dot after; do
+	expect 0 enclave-measure --json "$v.eif"
+	echo "$out" | grep -q '"decoy"' && _t_failmsg "$v: shows a manifest that a later ramdisk entry replaces"
+done
 finish
