@@ -115,6 +115,9 @@ int eimg_sigstruct_check_layout(const struct eimg_sigstruct *s, const char *sour
 				s->header_what);
 	if (s->reserved_nonzero)
 		return eimg_err(err, EIMG_EVERIFY, source, "SIGSTRUCT %s is not zero (corrupted)", s->reserved_what);
+	if (s->vendor != 0 && s->vendor != 0x8086)
+		return eimg_err(err, EIMG_EVERIFY, source,
+				"SIGSTRUCT vendor is 0x%x, must be 0 or 0x8086 (the kernel's enclave init refuses it)", s->vendor);
 	if (s->exponent != EIMG_RSA_EXPONENT)
 		return eimg_err(err, EIMG_EVERIFY, source, "SIGSTRUCT exponent is %u, must be 3", s->exponent);
 	if (all_zero(s->modulus, EIMG_RSA_BYTES))

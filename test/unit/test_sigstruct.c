@@ -297,6 +297,54 @@ static void test_verify_corruptions(void **state)
 	free(orig);
 }
 
+/* A SIGSTRUCT signed with a vendor other than 0 or 0x8086: the signature is
+ * mathematically fine but the kernel's SGX_IOC_ENCLAVE_INIT refuses it, so
+ * verification must not call it valid (and signing must not produce it). */
+static void test_verify_vendor(void **state)
+{
+	(void)state;
+	static const uint32_t vendors[] = {0, 0x8086, 0x1234, 0x80860000u};
+	struct eimg_key_source key = {.path = vec_path("sig1.key.pem")};
+	for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
+		uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32], msg[EIMG_SIGSTRUCT_SIGNED];
+		uint8_t mod[EIMG_RSA_BYTES], sig_be[EIMG_RSA_BYTES], sig_le[EIMG_RSA_BYTES];
+		struct eimg_sign_fields f;
+		eimg_key *k = NULL;
+		eimg_error err;
+		bool ok = vendors[i] == 0 || vendors[i] == 0x8086;
+
+		memset(mre, 0x5a, sizeof(mre));
+		eimg_sign_fields_default(0x20260101, &f);
+		f.vendor = vendors[i];
+		eimg_sigstruct_prepare(mre, &f, ss);
+		/* Sign by hand (the library's signer checks its result). */
+		assert_int_equal(eimg_rsa_load_private(&key, &k, &err), EIMG_OK);
+		assert_int_equal(eimg_rsa_modulus_le(k, mod, &err), EIMG_OK);
+		eimg_sigstruct_signed_bytes(ss, msg);
+		assert_int_equal(eimg_rsa_sign(k, msg, sizeof(msg), sig_be, &err), EIMG_OK);
+		eimg_key_free(k);
+		for (size_t j = 0; j < EIMG_RSA_BYTES; j++)
+			sig_le[j] = sig_be[EIMG_RSA_BYTES - 1 - j];
+		memcpy(ss + EIMG_SS_MODULUS, mod, EIMG_RSA_BYTES);
+		eimg_le32(ss + EIMG_SS_EXPONENT, 3);
+		memcpy(ss + EIMG_SS_SIGNATURE, sig_le, EIMG_RSA_BYTES);
+		assert_int_equal(eimg_rsa_q1q2(sig_le, mod, ss + EIMG_SS_Q1, ss + EIMG_SS_Q2, &err), EIMG_OK);
+		eimg_error_clear(&err);
+		int rc = eimg_sigstruct_verify(ss, "v.sig", &err);
+		if (ok) {
+			assert_int_equal(rc, EIMG_OK);
+			continue;
+		}
+		assert_int_equal(rc, EIMG_EVERIFY);
+		if (!strstr(err.msg, "vendor"))
+			fail_msg("vendor 0x%x: message \"%s\" does not name the vendor", vendors[i], err.msg);
+		assert_string_equal(err.file, "v.sig");
+		/* The one-step signer refuses to produce it. */
+		eimg_sigstruct_prepare(mre, &f, ss);
+		assert_int_not_equal(eimg_sigstruct_sign(ss, &key, &err), EIMG_OK);
+	}
+}
+
 /* ---- two-step signing ---- */
 
 static void test_two_step(void **state)
@@ -594,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_intel_vector),
 		cmocka_unit_test(test_verify_vectors),
 		cmocka_unit_test(test_verify_corruptions),
+		cmocka_unit_test(test_verify_vendor),
 		cmocka_unit_test(test_two_step),
 		cmocka_unit_test(test_detached_formats),
 		cmocka_unit_test(test_foreign),
