@@ -86,8 +86,10 @@ static int load_entries(const struct eimg_manifest_entry *e, size_t n, bool keys
 		if (rc) {
 			/* Point at the manifest entry that named the file. */
 			eimg_err_context(err, manifest, "%s[%zu].path: '%s'", keys ? "user_keys" : "files", i, e[i].path);
-			err->line = e[i].pos.line;
-			err->column = e[i].pos.column;
+			if (err) {
+				err->line = e[i].pos.line;
+				err->column = e[i].pos.column;
+			}
 			goto out;
 		}
 		if (keys) {
@@ -154,7 +156,7 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	rc = eimg_layout_sgx(&in, &layout, err);
 	if (rc) {
 		free(measured);
-		if (!err->file[0])
+		if (err && !err->file[0])
 			snprintf(err->file, sizeof(err->file), "%s", man->source);
 		return rc;
 	}
@@ -298,6 +300,8 @@ static int open_manifest(const eimg_image *img, const char *source, int target, 
 	int rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
 	if (rc) {
 		/* Keep the position inside manifest.json but say which image. */
+		if (!err)
+			return rc;
 		if (err->line)
 			return eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
 		return eimg_err_context(err, source, "manifest.json");

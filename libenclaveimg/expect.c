@@ -21,6 +21,8 @@ static int set_value(bool *has, uint8_t *dst, size_t n, const char *hex, const c
 		return eimg_err(err, EIMG_EINVAL, source, "%s is expected more than once", name);
 	int rc = eimg_unhex(hex, dst, n, name, err);
 	if (rc) {
+		if (!err)
+			return rc;
 		err->file[0] = '\0';
 		return eimg_err_context(err, source, "bad expected value");
 	}

@@ -28,7 +28,9 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "eimg/expect.h"
 #include "eimg/image.h"
+#include "eimg/measure.h"
 #include "eimg/util.h"
 #include "internal.h"
 
@@ -1318,6 +1320,29 @@ static int read_one(const char *path)
 	return 0;
 }
 
+/* err may be NULL (error.h): opening an image whose manifest.json does not
+ * parse, and bad expected values, fail without touching *err. */
+static void test_null_err(void **state)
+{
+	(void)state;
+	eimg_image *img = eimg_image_new();
+	eimg_sgx_image *s = NULL;
+	struct eimg_expect e;
+	assert_non_null(img);
+	img->elf = malloc(4);
+	assert_non_null(img->elf);
+	memcpy(img->elf, "\177ELF", 4);
+	img->elf_size = 4;
+	img->manifest_json = strdup("{\"version\": [\n");
+	assert_non_null(img->manifest_json);
+	img->manifest_len = strlen(img->manifest_json);
+	assert_int_not_equal(eimg_sgx_image_open(img, "x.eimg", &s, NULL), EIMG_OK);
+	assert_null(s);
+	eimg_image_free(img);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(eimg_expect_parse(&e, "mrenclave:zz", "--expect", NULL), EIMG_EINVAL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-samples") == 0)
@@ -1339,6 +1364,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_trailing),
 		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_null_err),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
