@@ -168,6 +168,10 @@ mr=$(echo "$out" | awk '/^mrenclave/ {print $2}')
 expect 0 enclave-measure demo.sgxs
 expect_out "^mrenclave +$mr"
 expect 2 enclave-measure --sgxs again.sgxs demo.sgxs
+# --sgxs - : standard output holds the stream alone, so its SHA-256 is MRENCLAVE.
+enclave-measure --sgxs - demo.eimg > stdout.sgxs 2>stdout.err || _t_failmsg "--sgxs - failed: $(cat stdout.err)"
+cmp -s stdout.sgxs demo.sgxs || _t_failmsg "--sgxs - wrote more or other bytes than the SGXS stream"
+[ "$(sha256sum < stdout.sgxs | cut -d' ' -f1)" = "$mr" ] || _t_failmsg "sha256 of --sgxs - output is not MRENCLAVE"
 
 case_begin determinism
 mkproject p

@@ -329,9 +329,12 @@ static int measure_image(const struct opts *o)
 			goto out;
 		}
 	}
-	ex = emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
-	if (ex)
-		goto out;
+	/* With --sgxs -, standard output holds the stream alone (its SHA-256 is MRENCLAVE). */
+	if (!o->sgxs_out || strcmp(o->sgxs_out, "-") != 0) {
+		ex = emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
+		if (ex)
+			goto out;
+	}
 	if (img->sigstruct) {
 		/* The signature's MRSIGNER, ISVPRODID and ISVSVN only count once it
 		 * verifies and signs this very enclave (a copied or forged
