@@ -141,8 +141,11 @@ int eimg_sim_load(const eimg_layout *l, const uint8_t expected[32], eimg_sim_enc
 	e->threads = l->threads;
 
 	/* Reserve twice the size, keep the size-aligned part (like ECREATE's
-	 * naturally aligned base), give the rest back. */
-	size_t len = (size_t)l->size * 2;
+	 * naturally aligned base) with one inaccessible guard page on each side,
+	 * so that an access just outside the enclave always faults whatever
+	 * else the process maps; give the rest back. */
+	size_t guard = EIMG_PAGE;
+	size_t len = (size_t)l->size * 2 + 2 * guard;
 	void *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
 		rc = errno == ENOMEM ? eimg_err(err, EIMG_ENOMEM, NULL,
@@ -151,13 +154,15 @@ int eimg_sim_load(const eimg_layout *l, const uint8_t expected[32], eimg_sim_enc
 				     : eimg_err_sys(err, NULL, "mmap of the enclave range");
 		goto out;
 	}
-	uintptr_t a = (uintptr_t)m, b = (a + (uintptr_t)l->size - 1) & ~((uintptr_t)l->size - 1);
-	if (b > a)
-		munmap(m, b - a);
-	if (a + len > b + l->size)
-		munmap((void *)(b + l->size), a + len - (b + l->size));
-	e->map = (uint8_t *)b;
-	e->map_len = (size_t)l->size;
+	uintptr_t a = (uintptr_t)m;
+	uintptr_t b = (a + guard + (uintptr_t)l->size - 1) & ~((uintptr_t)l->size - 1);
+	uintptr_t keep_lo = b - guard, keep_hi = b + (uintptr_t)l->size + guard;
+	if (keep_lo > a)
+		munmap(m, keep_lo - a);
+	if (a + len > keep_hi)
+		munmap((void *)keep_hi, a + len - keep_hi);
+	e->map = (uint8_t *)keep_lo;
+	e->map_len = keep_hi - keep_lo;
 	e->base = (uint8_t *)b;
 
 	/* Place: every added page readable and writable while we work. */

@@ -74,21 +74,27 @@ static void test_vector_a_placed(void **state)
 	/* no page is writable through the loader's mapping: the code page is R+X
 	 * and the TCS, guard and unused pages inaccessible (checked via mincore
 	 * would need residency; ask the kernel through /proc/self/maps) */
-	char line[512], want_code[64], want_none[64];
+	char line[512], want_code[64], want_none[64], want_below[64];
 	snprintf(want_code, sizeof want_code, "%lx-%lx r-xp", (unsigned long)(uintptr_t)b,
 		 (unsigned long)(uintptr_t)b + 0x1000);
+	/* the rest of the enclave and the guard page above it, inaccessible */
 	snprintf(want_none, sizeof want_none, "%lx-%lx ---p", (unsigned long)(uintptr_t)b + 0x1000,
-		 (unsigned long)(uintptr_t)b + 0x10000);
+		 (unsigned long)(uintptr_t)b + 0x11000);
+	/* the guard page below the base */
+	snprintf(want_below, sizeof want_below, "%lx-%lx ---p", (unsigned long)(uintptr_t)b - 0x1000,
+		 (unsigned long)(uintptr_t)b);
 	FILE *f = fopen("/proc/self/maps", "r");
 	assert_non_null(f);
-	bool code = false, none = false;
+	bool code = false, none = false, below = false;
 	while (fgets(line, sizeof line, f)) {
 		code |= strncmp(line, want_code, strlen(want_code)) == 0;
 		none |= strncmp(line, want_none, strlen(want_none)) == 0;
+		below |= strncmp(line, want_below, strlen(want_below)) == 0;
 	}
 	fclose(f);
 	assert_true(code);
 	assert_true(none);
+	assert_true(below);
 	eimg_sim_unload(e);
 }
 
