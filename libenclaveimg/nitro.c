@@ -1108,6 +1108,16 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 	int rc = load_cert(cert_path, &x, &xi, &alg, err);
 	if (rc)
 		return rc;
+	/* As one-step signing with a key file: never make a signature that a
+	 * careful verifier refuses today. */
+	int64_t now = (int64_t)time(NULL);
+	if (now < xi.not_before || now > xi.not_after) {
+		char nb[40], na[40];
+		fmt_time(xi.not_before, nb, sizeof(nb));
+		fmt_time(xi.not_after, na, sizeof(na));
+		rc = eimg_err(err, EIMG_EINVAL, cert_path, "the certificate is not valid now (valid from %s to %s)", nb, na);
+		goto out;
+	}
 	size_t fb = eimg_cose_alg_fbytes(alg);
 	rc = open_target(t, err);
 	if (!rc)

@@ -94,6 +94,33 @@ expect_err "passphrase"
 expect 0 env PW=s3cret enclave-sign -k enc.key --passphrase-env PW --cert rel.pem -o x.eif n.eif
 expect 0 enclave-sign verify x.eif
 
+case_begin certificate-not-valid-now
+mknitro p
+openssl ecparam -name secp384r1 -genkey -noout -out old.key 2>/dev/null
+# A certificate that is valid only from tomorrow: signing now is refused, in one and two steps.
+"$PY" - old.key old.pem <<'P'
+import sys, datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not yet")])
+now = datetime.datetime.utcnow()
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now + datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA384()))
+open(sys.argv[2], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+P
+expect 1 enclave-sign -k old.key --cert old.pem -o x.eif n.eif
+expect_one_line_err
+expect_err "not valid now"
+expect_no_file x.eif
+expect 0 enclave-sign export --cert old.pem -o tbs.bin n.eif
+openssl dgst -sha384 -sign old.key -out sig.der tbs.bin
+expect 1 enclave-sign attach -s sig.der --cert old.pem -o x.eif n.eif
+expect_err "not valid now"
+expect_no_file x.eif
+
 case_begin verify-unsigned-and-usage
 mknitro p; mkcert secp384r1 rel
 expect 3 enclave-sign verify n.eif
