@@ -88,6 +88,23 @@ static char *dump_json(json_t *o)
 	return eimg_json_dump(o, &s, NULL, NULL) == EIMG_OK ? s : NULL;
 }
 
+/* A file name as a JSON string: as it is when it is UTF-8, else escaped
+ * (bytes outside printable ASCII as \xNN), so that JSON output never fails
+ * on a legal Linux file name. */
+static json_t *name_json(const char *name)
+{
+	json_t *j = json_string(name);
+	if (j)
+		return j;
+	size_t n = strlen(name), size = 4 * n + 8;
+	char *esc = malloc(size);
+	if (!esc)
+		return NULL;
+	j = json_string(eimg_escape(name, n, esc, size));
+	free(esc);
+	return j;
+}
+
 char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 {
 	struct sb b = { 0 };
@@ -154,8 +171,8 @@ static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
 			return NULL;
 		}
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:o}",
-			 "image", source, "name", s->manifest->name, "target", "sgx", "mode", eimg_mode_name(m->mode),
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:o}",
+			 "image", name_json(source), "name", s->manifest->name, "target", "sgx", "mode", eimg_mode_name(m->mode),
 			 "mrenclave", eimg_hex(m->mrenclave, 32, hex), "enclave_size", (json_int_t)m->enclave_size,
 			 "threads", (int)m->threads, "ssa_frames", (int)m->ssa_frames, "ssa_frame_size",
 			 (int)m->ssa_frame_size, "heap_size", (json_int_t)m->heap_size, "stack_size",
@@ -202,7 +219,7 @@ char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *sourc
 char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source)
 {
 	char hex[65];
-	return dump_json(json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:I}", "sgxs", source, "target", "sgx",
+	return dump_json(json_pack("{s:o, s:s, s:s, s:I, s:i, s:I, s:I, s:I}", "sgxs", name_json(source), "target", "sgx",
 				   "mrenclave", eimg_hex(info->mrenclave, 32, hex), "enclave_size",
 				   (json_int_t)info->size, "ssa_frame_size", (int)info->ssa_frame_size, "pages",
 				   (json_int_t)info->neadd, "tcs_pages", (json_int_t)info->ntcs, "extends",
@@ -227,12 +244,12 @@ char *eimg_report_build_json(const struct eimg_build_result *r, const char *outp
 {
 	char hex[97];
 	if (r->target == EIMG_TARGET_SGX)
-		return dump_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "image", output, "target", "sgx", "mode",
+		return dump_json(json_pack("{s:o, s:s, s:s, s:s, s:I, s:i}", "image", name_json(output), "target", "sgx", "mode",
 					   eimg_mode_name(r->sgx.mode), "mrenclave", eimg_hex(r->sgx.mrenclave, 32, hex),
 					   "enclave_size", (json_int_t)r->sgx.enclave_size, "threads", (int)r->sgx.threads));
 	char p[3][97];
 	for (int i = 0; i < 3; i++)
 		eimg_hex(r->pcr[i], 48, p[i]);
-	return dump_json(json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "image", output, "target", "nitro",
+	return dump_json(json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}}", "image", name_json(output), "target", "nitro",
 				   "Measurements", "HashAlgorithm", "Sha384 { ... }", "PCR0", p[0], "PCR1", p[1], "PCR2", p[2]));
 }

@@ -173,6 +173,23 @@ enclave-measure --sgxs - demo.eimg > stdout.sgxs 2>stdout.err || _t_failmsg "--s
 cmp -s stdout.sgxs demo.sgxs || _t_failmsg "--sgxs - wrote more or other bytes than the SGXS stream"
 [ "$(sha256sum < stdout.sgxs | cut -d' ' -f1)" = "$mr" ] || _t_failmsg "sha256 of --sgxs - output is not MRENCLAVE"
 
+case_begin json-non-utf8-path
+# A file name that is not UTF-8 still gives JSON (the name escaped), not a
+# silent exit 0 without output (build) or "out of memory" (measure).
+mkproject p
+nm=$(printf 'img-\377.eimg')
+expect 0 enclave-build --json -f p/enclave.yaml -o "$nm"
+echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["image"] == "img-\\xff.eimg", d' 2>/dev/null \
+	|| _t_failmsg "enclave-build --json: no JSON or wrong image name: $out"
+expect 0 enclave-measure --json "$nm"
+echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["image"] == "img-\\xff.eimg", d' 2>/dev/null \
+	|| _t_failmsg "enclave-measure --json: no JSON or wrong image name: $errtxt"
+expect 0 enclave-measure --sgxs "demo.sgxs" "$nm"
+cp demo.sgxs "$(printf 's-\377.sgxs')"
+expect 0 enclave-measure --json "$(printf 's-\377.sgxs')"
+echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["sgxs"] == "s-\\xff.sgxs", d' 2>/dev/null \
+	|| _t_failmsg "enclave-measure --json on SGXS: no JSON or wrong name: $errtxt"
+
 case_begin determinism
 mkproject p
 expect 0 enclave-build -q -f p/enclave.yaml -o a.eimg

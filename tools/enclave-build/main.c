@@ -84,8 +84,13 @@ static int run(const struct opts *o)
 	}
 	if (!o->quiet && strcmp(out_path, "-") != 0) {
 		text = o->json ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
-		if (text)
-			fputs(text, stdout);
+		if (!text) {
+			/* The image is written; say so instead of exiting 0 silently. */
+			fprintf(stderr, "enclave-build: wrote '%s' but cannot render the result: out of memory\n", out_path);
+			free(out_path);
+			return EIMG_EXIT_ERROR;
+		}
+		fputs(text, stdout);
 		free(text);
 	}
 	free(out_path);
