@@ -88,6 +88,15 @@ static int get_passphrase(struct pass_ctx *pc, char *buf, size_t size)
 	const struct eimg_key_source *src = pc->src;
 	if (size == 0)
 		return -1;
+	if (src->passphrase) {
+		size_t n = strlen(src->passphrase);
+		if (n >= size) {
+			pc->rc = eimg_err(pc->err, EIMG_EINVAL, NULL, "the %s is too long", pc->what);
+			return -1;
+		}
+		memcpy(buf, src->passphrase, n + 1);
+		return (int)n;
+	}
 	if (src->passphrase_file) {
 		uint8_t *data = NULL;
 		size_t len = 0;
@@ -263,7 +272,7 @@ static int load_engine_key(const struct eimg_key_source *src, eimg_key *k, eimg_
 				"cannot initialise the PKCS#11 module: %s", ossl_reason(reason, sizeof(reason)));
 	}
 	k->engine = e;
-	if (src->passphrase_file || src->passphrase_env) {
+	if (src->passphrase || src->passphrase_file || src->passphrase_env) {
 		if (get_passphrase(&pc, pin, sizeof(pin)) < 0) {
 			OPENSSL_cleanse(pin, sizeof(pin));
 			return pc.rc ? pc.rc : eimg_err(err, EIMG_EINVAL, k->source, "cannot get the PIN");

@@ -16,6 +16,7 @@
 #include "eimg/util.h"
 #include "internal.h"
 #include "nitro_int.h"
+#include "sigstruct_int.h"
 
 /* ---------------------------------------------------------------- build */
 
@@ -1029,55 +1030,6 @@ fail:
 	return rc;
 }
 
-static int do_sign(struct target *t, const struct eimg_nitro_sign_opts *o, const char *out_path, uint8_t **out,
-		   size_t *out_len, eimg_error *err)
-{
-	eimg_x509 *x = NULL;
-	eimg_ec_key *k = NULL;
-	struct eimg_x509_info xi;
-	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132];
-	size_t plen = 0, paylen = 0, tbslen = 0, seclen = 0, rslen = sizeof(rs);
-	int alg = 0, rc;
-
-	if (!o || !o->key_path || !o->cert_path)
-		return eimg_err(err, EIMG_EUSAGE, NULL, "signing needs a key and a certificate");
-	rc = load_cert(o->cert_path, &x, &xi, &alg, err);
-	if (rc)
-		return rc;
-	int64_t now = o->now ? o->now : (int64_t)time(NULL);
-	if (now < xi.not_before || now > xi.not_after) {
-		char nb[40], na[40];
-		fmt_time(xi.not_before, nb, sizeof(nb));
-		fmt_time(xi.not_after, na, sizeof(na));
-		rc = eimg_err(err, EIMG_EINVAL, o->cert_path, "the certificate is not valid now (valid from %s to %s)", nb, na);
-		goto out;
-	}
-	rc = eimg_ec_key_load(o->key_path, o->passphrase, &k, err);
-	if (rc)
-		goto out;
-	if (!eimg_ec_key_matches(k, x)) {
-		rc = eimg_err(err, EIMG_EINVAL, o->key_path, "the key does not belong to the certificate '%s'", o->cert_path);
-		goto out;
-	}
-	rc = open_target(t, err);
-	if (!rc)
-		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
-	if (!rc)
-		rc = eimg_ec_sign_rs(k, eimg_cose_alg_hash(alg), tbs, tbslen, rs, &rslen, err);
-	if (!rc)
-		rc = section_for(x, alg, prot, plen, payload, paylen, rs, rslen, &sec, &seclen, err);
-	if (!rc)
-		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
-out:
-	eimg_ec_key_free(k);
-	eimg_x509_free(x);
-	free(prot);
-	free(payload);
-	free(tbs);
-	free(sec);
-	return rc;
-}
-
 static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, size_t *tbs_len, eimg_error *err)
 {
 	eimg_x509 *x = NULL;
@@ -1097,8 +1049,8 @@ static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, siz
 }
 
 static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
-		     eimg_nitro_signer_fn fn, void *ctx, const char *out_path, uint8_t **out, size_t *out_len,
-		     eimg_error *err)
+		     eimg_nitro_signer_fn fn, void *ctx, int64_t at, const char *out_path, uint8_t **out,
+		     size_t *out_len, eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
@@ -1110,7 +1062,7 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 		return rc;
 	/* As one-step signing with a key file: never make a signature that a
 	 * careful verifier refuses today. */
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = at ? at : (int64_t)time(NULL);
 	if (now < xi.not_before || now > xi.not_after) {
 		char nb[40], na[40];
 		fmt_time(xi.not_before, nb, sizeof(nb));
@@ -1189,15 +1141,6 @@ static void target_close(struct target *t)
 		close(t->fd);
 }
 
-int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
-		    uint8_t **out, size_t *out_len, eimg_error *err)
-{
-	struct target t;
-	target_mem(&t, source, eif, len);
-	int rc = do_sign(&t, o, NULL, out, out_len, err);
-	target_close(&t);
-	return rc;
-}
 
 int eimg_nitro_export_tbs(const char *source, const uint8_t *eif, size_t len, const char *cert_path,
 			  uint8_t **tbs, size_t *tbs_len, eimg_error *err)
@@ -1214,17 +1157,7 @@ int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const 
 {
 	struct target t;
 	target_mem(&t, source, eif, len);
-	int rc = do_attach(&t, cert_path, sig, sig_len, NULL, NULL, NULL, out, out_len, err);
-	target_close(&t);
-	return rc;
-}
-
-int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err)
-{
-	struct target t;
-	int rc = target_file(&t, in, err);
-	if (!rc)
-		rc = do_sign(&t, o, out, NULL, NULL, err);
+	int rc = do_attach(&t, cert_path, sig, sig_len, NULL, NULL, 0, NULL, out, out_len, err);
 	target_close(&t);
 	return rc;
 }
@@ -1255,7 +1188,7 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 		return rc;
 	rc = target_file(&t, in, err);
 	if (!rc)
-		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, out, NULL, NULL, err);
+		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, 0, out, NULL, NULL, err);
 	free(sig);
 	target_close(&t);
 	return rc;
@@ -1268,7 +1201,7 @@ int eimg_nitro_sign_with(const char *source, const uint8_t *eif, size_t len, con
 	if (!fn)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
 	target_mem(&t, source, eif, len);
-	int rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, NULL, out, out_len, err);
+	int rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, NULL, out, out_len, err);
 	target_close(&t);
 	return rc;
 }
@@ -1281,7 +1214,7 @@ int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_
 		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
 	int rc = target_file(&t, in, err);
 	if (!rc)
-		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, out, NULL, NULL, err);
+		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, out, NULL, NULL, err);
 	target_close(&t);
 	return rc;
 }
@@ -1300,5 +1233,55 @@ int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error 
 	}
 	free(der);
 	eimg_x509_free(x);
+	return rc;
+}
+
+/* One-step signing with a key file: the shared key loader (encrypted keys,
+ * pkcs11: URIs) and the signer path above, which verifies the result. */
+static int key_signer(void *ctx, int hash, const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len,
+		      eimg_error *err)
+{
+	return eimg_key_sign(ctx, hash, msg, msg_len, sig, sig_len, err);
+}
+
+static int sign_with_key(struct target *t, const struct eimg_nitro_sign_opts *o, const char *out_path,
+			 uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct eimg_key_source src;
+	eimg_key *k = NULL;
+	int rc;
+
+	if (!o || !o->key_path || !o->cert_path)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "signing needs a key and a certificate");
+	memset(&src, 0, sizeof(src));
+	src.path = o->key_path;
+	src.passphrase = o->passphrase;
+	rc = eimg_key_load_private(&src, &k, err);
+	if (rc)
+		return rc;
+	rc = do_attach(t, o->cert_path, NULL, 0, key_signer, k, o->now, out_path, out, out_len, err);
+	eimg_key_free(k);
+	if (rc == EIMG_EVERIFY)
+		rc = eimg_err(err, EIMG_EINVAL, o->key_path, "the key does not belong to the certificate '%s'", o->cert_path);
+	return rc;
+}
+
+int eimg_nitro_sign(const char *source, const uint8_t *eif, size_t len, const struct eimg_nitro_sign_opts *o,
+		    uint8_t **out, size_t *out_len, eimg_error *err)
+{
+	struct target t;
+	target_mem(&t, source, eif, len);
+	int rc = sign_with_key(&t, o, NULL, out, out_len, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err)
+{
+	struct target t;
+	int rc = target_file(&t, in, err);
+	if (!rc)
+		rc = sign_with_key(&t, o, out, NULL, NULL, err);
+	target_close(&t);
 	return rc;
 }

@@ -105,15 +105,6 @@ int eimg_x509_verify_rs(const eimg_x509 *x, int hash, const uint8_t *msg, size_t
 			const uint8_t *rs, size_t rslen, eimg_error *err);
 
 /* ---- crypto_ec.c ---- */
-typedef struct eimg_ec_key eimg_ec_key;
-/* A PEM EC private key (PKCS#8 or SEC1; an encrypted one needs passphrase). */
-int eimg_ec_key_load(const char *path, const char *passphrase, eimg_ec_key **out, eimg_error *err);
-void eimg_ec_key_free(eimg_ec_key *k);
-int eimg_ec_key_bits(const eimg_ec_key *k); /* 256, 384, 521 */
-bool eimg_ec_key_matches(const eimg_ec_key *k, const eimg_x509 *x);
-/* ECDSA over msg (hashed with hash), result as r||s (2 * field bytes). */
-int eimg_ec_sign_rs(const eimg_ec_key *k, int hash, const uint8_t *msg, size_t msglen,
-		    uint8_t *rs, size_t *rslen, eimg_error *err);
 /* DER ECDSA-Sig-Value -> r||s with each half of fbytes bytes (strict DER). */
 int eimg_ec_der_to_rs(const uint8_t *der, size_t len, size_t fbytes, uint8_t *rs, eimg_error *err);
 

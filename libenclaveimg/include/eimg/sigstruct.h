@@ -165,6 +165,7 @@ typedef int (*eimg_passphrase_fn)(void *ctx, const char *what, char *buf, size_t
 
 struct eimg_key_source {
 	const char *path;              /* PEM/DER private key file, or a "pkcs11:" URI */
+	const char *passphrase;        /* the passphrase (or PIN) itself, or NULL */
 	const char *passphrase_file;   /* first line is the passphrase (or PIN), or NULL */
 	const char *passphrase_env;    /* name of an environment variable, or NULL */
 	eimg_passphrase_fn prompt;     /* or NULL: no prompting */
