@@ -77,17 +77,34 @@ int eimg_err_nomem(eimg_error *err)
 
 const char *eimg_error_format(const eimg_error *err, char *buf, size_t size)
 {
+	char tmp[sizeof(err->file) + EIMG_ERROR_MSG_MAX + 64];
 	if (!buf || size == 0)
 		return buf;
 	if (!err) {
-		snprintf(buf, size, "unknown error");
+		snprintf(tmp, sizeof(tmp), "unknown error");
 	} else if (err->file[0] && err->line) {
-		snprintf(buf, size, "%s:%u:%u: %s", err->file, err->line, err->column, err->msg);
+		snprintf(tmp, sizeof(tmp), "%s:%u:%u: %s", err->file, err->line, err->column, err->msg);
 	} else if (err->file[0]) {
-		snprintf(buf, size, "'%s': %s", err->file, err->msg);
+		snprintf(tmp, sizeof(tmp), "'%s': %s", err->file, err->msg);
 	} else {
-		snprintf(buf, size, "%s", err->msg[0] ? err->msg : "unknown error");
+		snprintf(tmp, sizeof(tmp), "%s", err->msg[0] ? err->msg : "unknown error");
 	}
+	/* One line whatever the file name holds: control characters as \xNN. */
+	size_t o = 0;
+	for (const char *p = tmp; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		char e[5];
+		size_t n = 1;
+		if (c < 0x20 || c == 0x7f)
+			n = (size_t)snprintf(e, sizeof(e), "\\x%02x", c);
+		else
+			e[0] = (char)c;
+		if (o + n >= size)
+			break;
+		memcpy(buf + o, e, n);
+		o += n;
+	}
+	buf[o] = '\0';
 	return buf;
 }
 

@@ -190,6 +190,21 @@ expect 0 enclave-measure --json "$(printf 's-\377.sgxs')"
 echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["sgxs"] == "s-\\xff.sgxs", d' 2>/dev/null \
 	|| _t_failmsg "enclave-measure --json on SGXS: no JSON or wrong name: $errtxt"
 
+case_begin error-one-line-control-chars
+# A file name with a newline (legal on Linux) still gives a one-line error,
+# the control character escaped.
+mkproject p
+expect 1 enclave-measure "$(printf 'no\nsuch.eimg')"
+expect_one_line_err
+expect_err 'no\\x0asuch.eimg'
+expect 1 enclave-build -q -f "$(printf 'p/en\rclave.yaml')"
+expect_one_line_err
+expect_err 'en\\x0dclave.yaml'
+expect 0 enclave-build -q -f p/enclave.yaml -o demo.eimg
+expect 1 enclave-sign -k "$(printf 'k\n.pem')" demo.eimg
+expect_one_line_err
+expect_err 'k\\x0a.pem'
+
 case_begin determinism
 mkproject p
 expect 0 enclave-build -q -f p/enclave.yaml -o a.eimg

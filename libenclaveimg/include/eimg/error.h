@@ -41,7 +41,8 @@ typedef struct eimg_error {
 void eimg_error_clear(eimg_error *err);
 
 /* Formats the error as one line: "file:line:col: msg" when a position is
- * known, "'file': msg" when only the file is, else "msg".  Returns buf. */
+ * known, "'file': msg" when only the file is, else "msg"; control characters
+ * (a newline in a file name) appear as \xNN.  Returns buf. */
 const char *eimg_error_format(const eimg_error *err, char *buf, size_t size);
 
 /* Adds context in front of an error already in err: msg becomes
