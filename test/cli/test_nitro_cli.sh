@@ -47,6 +47,16 @@ echo "$out" > e.json
 [ "$(json_get e.json Measurements.PCR2)" = "$pcr2" ] || _t_failmsg "plain EIF PCR2 differs from the build's"
 expect 0 enclave-measure --json n.eimg
 echo "$out" > i.json
+"$PY" - "$EIMG_TOP/schemas/measure-output.schema.json" e.json i.json <<'P' || _t_failmsg "Nitro --json does not match schemas/measure-output.schema.json"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(0)
+schema = json.load(open(sys.argv[1]))
+for f in sys.argv[2:]:
+    jsonschema.validate(json.load(open(f)), schema)
+P
 [ "$(json_get i.json Measurements.PCR1)" = "$pcr1" ] || _t_failmsg "image PCR1 differs from the build's"
 expect 0 enclave-build -f p/enclave.yaml -o n2.eimg
 expect_out "^PCR0 $pcr0"

@@ -41,6 +41,17 @@ expect_out "signature valid"
 [ "$(pcr n.eimg PCR0)" = "$p0" ] && [ "$(pcr n.eimg PCR2)" = "$p2" ] || _t_failmsg "signing changed PCR0/PCR2"
 [ "$(pcr n.eimg PCR8)" = "$(pcr8_of rel.pem)" ] || _t_failmsg "PCR8 is not the extend of SHA-384 of the certificate"
 expect 0 enclave-measure --expect "PCR8:$(pcr8_of rel.pem)" n.eimg
+enclave-measure --json n.eimg > signed.json
+"$PY" - "$EIMG_TOP/schemas/measure-output.schema.json" signed.json <<'P' || _t_failmsg "signed Nitro --json does not match its schema"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    sys.exit(0)
+d = json.load(open(sys.argv[2]))
+jsonschema.validate(d, json.load(open(sys.argv[1])))
+assert d["IsSigned"] and d["SignatureCheck"] and d["SignatureAlgorithm"] == "ES384", d
+P
 expect 0 enclave-sign verify --constraint "PCR0:$p0 PCR8:$(pcr8_of rel.pem)" n.eimg
 expect 3 enclave-sign verify --constraint "PCR8:$(printf '%096d' 0)" n.eimg
 expect_err "PCR8"
