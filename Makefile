@@ -103,9 +103,12 @@ sanitize:
 bench: all examples
 	@BUILDDIR=$(BUILDDIR) bench/run
 
-$(BUILDDIR)/enclaveimg.pc: Makefile
+# A static library only: its dependencies are public requirements (pkg-config --libs gives them).
+# Always regenerated, so that the PREFIX of this `make install` is the one recorded.
+.PHONY: $(BUILDDIR)/enclaveimg.pc
+$(BUILDDIR)/enclaveimg.pc:
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: enclaveimg\nDescription: build, sign, measure and run enclave images\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lenclaveimg\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
+	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: enclaveimg\nDescription: build, sign, measure and run enclave images\nVersion: %s\nRequires: %s\nLibs: -L$${libdir} -lenclaveimg -lpthread\nCflags: -I$${includedir}\n' \
 	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' '$(PKG_NAMES)' > $@
 
 install: all $(BUILDDIR)/enclaveimg.pc
