@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 }
 C
 export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"
-expect 0 cc -std=c11 -Wall -Werror -o consumer consumer.c $(pkg-config --cflags --libs enclaveimg)
+san=""; [ -n "${EIMG_SANITIZE:-}" ] && san="-fsanitize=address,undefined"   # the sanitizer build installs an instrumented library
+expect 0 cc -std=c11 -Wall -Werror $san -o consumer consumer.c $(pkg-config --cflags --libs enclaveimg)
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 ex="$EIMG_TOP/$BD/examples/hello"
 if [ -f "$ex/enclave.yaml" ]; then
