@@ -713,8 +713,8 @@ static int name_vs(const char *name, const char *path)
  * (same path in another spelling, a hard link, a symbolic link on the way,
  * another archive after the trailer), so the file is only "located" when
  * exactly one entry can give it its content. */
-int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
-		     uint64_t *data_off, uint64_t *size, eimg_error *err)
+static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path, bool want_file,
+		uint64_t *data_off, uint64_t *size, eimg_error *err)
 {
 	uint64_t off = 0, found_off = 0, found_size = 0;
 	unsigned found = 0;
@@ -757,6 +757,8 @@ int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64
 			break;
 		switch (name_vs(name, path)) {
 		case NAME_EQUAL:
+			if (!want_file)
+				break;
 			if (found++ || (mode & 0170000) != 0100000 || nlink > 1)
 				return eimg_err(err, EIMG_EINVAL, source,
 						"ramdisk: \"%s\" is not one regular file (see the entry at offset %llu)",
@@ -789,11 +791,26 @@ int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64
 						(unsigned long long)(off + i));
 		off += n;
 	}
+	if (!want_file)
+		return EIMG_OK;
 	if (!found)
 		return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
 	*data_off = found_off;
 	*size = found_size;
 	return EIMG_OK;
+}
+
+int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+		     uint64_t *data_off, uint64_t *size, eimg_error *err)
+{
+	return scan(source, rd, ctx, len, path, true, data_off, size, err);
+}
+
+int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+			eimg_error *err)
+{
+	uint64_t off = 0, size = 0;
+	return scan(source, rd, ctx, len, path, false, &off, &size, err);
 }
 
 struct memrd {

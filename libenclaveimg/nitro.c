@@ -559,13 +559,25 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 		if (rc)
 			goto out;
 	}
-	/* The manifest inside the application ramdisk (the last one). */
+	/* The manifest inside the application ramdisk (the last one), unless
+	 * an earlier ramdisk can redirect its path (the kernel unpacks them
+	 * all into one root, in file order). */
 	if (l->nramdisks >= 2) {
 		const struct eimg_eif_section *s = NULL;
-		for (unsigned i = 0; i < l->nsections; i++)
-			if (l->sections[i].type == EIMG_EIF_RAMDISK)
-				s = &l->sections[i];
-		rc = find_manifest(r, mem, fd, s, err);
+		bool redirected = false;
+		for (unsigned i = 0; i < l->nsections; i++) {
+			if (l->sections[i].type != EIMG_EIF_RAMDISK)
+				continue;
+			if (s && !redirected) {
+				struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+				eimg_error ignored;
+				redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
+								 &ignored) != EIMG_OK;
+			}
+			s = &l->sections[i];
+		}
+		if (!redirected)
+			rc = find_manifest(r, mem, fd, s, err);
 		if (rc)
 			goto out;
 	}

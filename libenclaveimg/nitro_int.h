@@ -75,6 +75,11 @@ int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const cha
 typedef int (*eimg_cpio_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 		     uint64_t *data_off, uint64_t *size, eimg_error *err);
+/* For an archive unpacked before the one that holds path: EIMG_EINVAL when
+ * it could send a later entry for path elsewhere (a non-folder, e.g. a
+ * symbolic link, at a folder on the way; "..": data after the trailer). */
+int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+			eimg_error *err);
 
 /* ---- crypto_x509.c ---- */
 typedef struct eimg_x509 eimg_x509;

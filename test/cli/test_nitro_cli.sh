@@ -131,12 +131,13 @@ expect 3 enclave-measure n.eimg
 expect_err "recorded PCRs"
 # The manifest shown for an EIF must be the one the kernel leaves in place: the
 # initramfs unpacker lets a later entry of the same path (also spelt "./a" or
-# "a//b", or in an archive after the trailer) replace an earlier one, so such a
-# ramdisk has no single manifest and none is shown.
+# "a//b", or in an archive after the trailer) replace an earlier one, and a
+# symbolic link on the way (also from an earlier ramdisk) sends it elsewhere,
+# so such ramdisks have no single manifest and none is shown.
 case_begin nitro-manifest-shadowed
 mknitro p
 expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
-for v in dup alias dot after single; do
+for v in dup alias dot after link link0 single; do
 "$PY" - n.eif "$v.eif" "$v" <<'P'
 import struct, sys, zlib
 b = open(sys.argv[1], "rb").read(); how = sys.argv[3]
@@ -156,7 +157,14 @@ good = b'{"decoy":"shown"}'; bad = b'{"real":"runs"}'
 m = "rootfs/etc/enclave/manifest.json"
 first = ent(m, good)
 second = {"dup": ent(m, bad), "alias": ent("rootfs//etc/enclave/manifest.json", bad),
-          "dot": ent("./rootfs/etc/enclave/./manifest.json", bad), "single": b""}.get(how, b"")
+          "dot": ent("./rootfs/etc/enclave/./manifest.json", bad), "single": b"", "after": b"",
+          "link": ent("x/enclave/manifest.json", bad), "link0": ent("x/enclave/manifest.json", bad)}[how]
+if how == "link":
+    first = ent("rootfs/etc", b"/x", 0o120777) + first
+if how == "link0":  # the symbolic link comes from the boot-strap ramdisk
+    r0 = [i for i, s in enumerate(secs) if s[0] == 3][0]
+    t = secs[r0][1].index(b"TRAILER!!!") - 110
+    secs[r0][1] = secs[r0][1][:t] + ent("rootfs/etc", b"/x", 0o120777) + ent("TRAILER!!!", b"", 0)
 rd = first + second + ent("TRAILER!!!", b"", 0)
 if how == "after":
     rd += b"\0" * 512 + ent(m, bad) + ent("TRAILER!!!", b"", 0)
@@ -175,7 +183,7 @@ P
 done
 expect 0 enclave-measure --json single.eif
 echo "$out" | grep -q '"decoy"' || _t_failmsg "control: the only manifest copy is not shown"
-for v in dup alias dot after; do
+for v in dup alias dot after link link0; do
 	expect 0 enclave-measure --json "$v.eif"
 	echo "$out" | grep -q '"decoy"' && _t_failmsg "$v: shows a manifest that a later ramdisk entry replaces"
 done
