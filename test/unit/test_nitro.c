@@ -833,6 +833,64 @@ static void test_cpio(void **state)
 	eimg_cpio_free(c);
 }
 
+/* eimg_cpio_find: only a path that no other entry can replace (as the
+ * kernel's unpacker sees names) is found. */
+static size_t newc_entry(uint8_t *o, const char *name, unsigned mode, const char *data, unsigned nlink)
+{
+	size_t nl = strlen(name) + 1, dl = strlen(data), n = 0;
+	n += (size_t)sprintf((char *)o, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1u, mode, 0u, 0u,
+			     nlink, 0u, (unsigned)dl, 0u, 0u, 0u, 0u, (unsigned)nl, 0u);
+	memcpy(o + n, name, nl);
+	n += nl;
+	while (n % 4)
+		o[n++] = 0;
+	memcpy(o + n, data, dl);
+	n += dl;
+	while (n % 4)
+		o[n++] = 0;
+	return n;
+}
+
+static int find_with(const char *a, unsigned ma, const char *b, unsigned mb, unsigned nlink, bool tail)
+{
+	uint8_t buf[4096];
+	size_t n = 0, dl;
+	const uint8_t *d;
+	eimg_error err;
+	n += newc_entry(buf + n, "r/etc/m.json", 0100644, "A", nlink);
+	if (a)
+		n += newc_entry(buf + n, a, ma, "B", 1);
+	if (b)
+		n += newc_entry(buf + n, b, mb, "C", 1);
+	n += newc_entry(buf + n, "TRAILER!!!", 0, "", 1);
+	memset(buf + n, 0, 64);
+	n += 64;
+	if (tail)
+		n += newc_entry(buf + n, "r/etc/m.json", 0100644, "D", 1);
+	int rc = eimg_cpio_find("t", buf, n, "r/etc/m.json", &d, &dl, &err);
+	if (rc == 0 && (dl != 1 || d[0] != 'A'))
+		return -1;
+	return rc;
+}
+
+static void test_cpio_shadowed(void **state)
+{
+	(void)state;
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, false), 0);
+	assert_int_equal(find_with("r/etc/m.json.bak", 0100644, "r/etc/m.jso", 0100644, 1, false), 0);
+	assert_int_equal(find_with("r/etc", 040755, "r", 040755, 1, false), 0);
+	assert_int_equal(find_with(".", 040755, "..x", 0100644, 1, false), 0);
+	assert_int_equal(find_with("r/etc/m.json", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("/r/etc/m.json", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("r//etc/./m.json/", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("./r/etc/m.json", 0120777, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("r/etc", 0120777, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("r", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with("r/x/../y", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 2, false), EIMG_EINVAL);   /* a hard link */
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, true), EIMG_EINVAL);    /* another archive after the trailer */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -846,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_detached),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_cpio),
+		cmocka_unit_test(test_cpio_shadowed),
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_sign_with_signer),
 	};
