@@ -66,6 +66,11 @@ expect 2 enclave-sign -k k.pem --mrenclave 1234 -o x.sig
 expect_err "64 hex digits"
 expect 2 enclave-sign -k k.pem --isvsvn 70000 --mrenclave $MRE_SIG1 -o x.sig
 expect_err "isvsvn"
+# A leading zero is not octal (010 would silently sign ISVSVN 8): refused, as in the manifest.
+expect 2 enclave-sign -k k.pem --isvsvn 010 --mrenclave $MRE_SIG1 -o x.sig
+expect_err "isvsvn"
+expect 2 enclave-sign -k k.pem --isvprodid 010 --mrenclave $MRE_SIG1 -o x.sig
+expect_err "isvprodid"
 expect 2 enclave-sign -k k.pem --isvsvn 1 x.eimg
 expect_err "come from its manifest"
 expect 2 enclave-sign -k k.pem --sgxs a.sgxs --mrenclave $MRE_SIG1 -o x.sig

@@ -193,6 +193,9 @@ static bool parse_u64(const char *s, uint64_t *out)
 	char *end;
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return false;
+	/* Decimal without leading zeros, or 0x hex (as in the manifest): "010" is not octal 8. */
+	if (s[0] == '0' && s[1] && s[1] != 'x' && s[1] != 'X')
+		return false;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 0);
 	if (errno || *end)
