@@ -273,6 +273,10 @@ expect 1 enclave-measure junk.bin
 expect_err "not an enclave image"
 expect 1 enclave-measure does-not-exist.eimg
 expect_err "does-not-exist.eimg"
+mkdir adir
+expect 1 enclave-measure adir
+expect_one_line_err
+expect_err "'adir': .*([Dd]irectory)"
 
 case_begin output-folder-missing
 mkproject p

@@ -71,8 +71,15 @@ static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, 
 		return EIMG_EIO;
 	}
 	ssize_t n = read(fd, head, size);
+	int e = errno;
 	close(fd);
-	*got = n > 0 ? (size_t)n : 0;
+	if (n < 0) {
+		snprintf(err->file, sizeof(err->file), "%s", path);
+		snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(e));
+		err->code = EIMG_EIO;
+		return EIMG_EIO;
+	}
+	*got = (size_t)n;
 	return EIMG_OK;
 }
 
