@@ -204,6 +204,10 @@ expect 0 enclave-build -q -f p/enclave.yaml -o demo.eimg
 expect 1 enclave-sign -k "$(printf 'k\n.pem')" demo.eimg
 expect_one_line_err
 expect_err 'k\\x0a.pem'
+head -c 600 /dev/zero | tr '\0' 'j' > "$(printf 'junk\n.bin')"
+expect 1 enclave-measure "$(printf 'junk\n.bin')"
+expect_one_line_err
+expect_err 'junk\\x0a.bin'
 
 case_begin determinism
 mkproject p

@@ -462,12 +462,13 @@ int main(int argc, char **argv)
 	case EIMG_INPUT_SGXS: rc = measure_sgxs(&o); break;
 	case EIMG_INPUT_EIF: rc = measure_eif(&o); break;
 	case EIMG_INPUT_SIGSTRUCT:
-		fprintf(stderr, "enclave-measure: '%s': a SIGSTRUCT: show and verify it with 'enclave-sign verify'\n", o.input);
-		rc = EIMG_EXIT_ERROR;
+		/* Through eimg_error_format: one line whatever the file name holds. */
+		eimg_err(&err, EIMG_EINVAL, o.input, "a SIGSTRUCT: show and verify it with 'enclave-sign verify'");
+		rc = fail(&err, EIMG_EINVAL);
 		break;
 	default:
-		fprintf(stderr, "enclave-measure: '%s': not an enclave image (.eimg), SGXS stream or EIF\n", o.input);
-		rc = EIMG_EXIT_ERROR;
+		eimg_err(&err, EIMG_EINVAL, o.input, "not an enclave image (.eimg), SGXS stream or EIF");
+		rc = fail(&err, EIMG_EINVAL);
 		break;
 	}
 	eimg_constraint_free(o.constraint);
