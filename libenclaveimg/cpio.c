@@ -711,17 +711,40 @@ static int name_vs(const char *name, const char *path)
 
 /* The kernel's initramfs unpacker lets a later entry replace an earlier one
  * (same path in another spelling, a hard link, a symbolic link on the way,
- * another archive after the trailer), so the file is only "located" when
- * exactly one entry can give it its content. */
+ * also in another archive after the trailer, which the kernel unpacks too),
+ * so the file is only "located" when exactly one entry can give it its
+ * content. */
 static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path, bool want_file,
 		uint64_t *data_off, uint64_t *size, eimg_error *err)
 {
 	uint64_t off = 0, found_off = 0, found_size = 0;
 	unsigned found = 0;
 	char name[EIMG_CPIO_MAX_PATH + 1];
+	bool trailer = false;
 	for (unsigned count = 0;; count++) {
 		uint8_t h[110];
 		uint32_t f[13];
+		if (trailer) {
+			/* The kernel reads on after a trailer: zero padding, then
+			 * maybe another archive whose entries count as well. */
+			bool more = false;
+			while (off < len && !more) {
+				uint8_t buf[4096];
+				size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf), i = 0;
+				if (rd(ctx, off, buf, n))
+					return eimg_err_sys(err, source, "cannot read");
+				while (i < n && buf[i] == 0)
+					i++;
+				off += i;
+				more = i < n;
+			}
+			if (!more)
+				break;
+			if (off % 4)
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: misaligned data after a cpio trailer at offset %llu",
+						(unsigned long long)off);
+			trailer = false;
+		}
 		if (count > EIMG_CPIO_MAX_ENTRIES)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: more than %u cpio entries", EIMG_CPIO_MAX_ENTRIES);
 		if (len - off < 110)
@@ -753,8 +776,10 @@ static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t le
 		off = (doff + fsize + 3) & ~(uint64_t)3;
 		if (off > len)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry runs past the end");
-		if (strcmp(name, "TRAILER!!!") == 0)
-			break;
+		if (strcmp(name, "TRAILER!!!") == 0) {
+			trailer = true;
+			continue;
+		}
 		switch (name_vs(name, path)) {
 		case NAME_EQUAL:
 			if (!want_file)
@@ -777,19 +802,6 @@ static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t le
 		default:
 			break;
 		}
-	}
-	/* The kernel reads on after the trailer (zero padding, then maybe another archive). */
-	while (off < len) {
-		uint8_t buf[4096];
-		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
-		if (rd(ctx, off, buf, n))
-			return eimg_err_sys(err, source, "cannot read");
-		for (size_t i = 0; i < n; i++)
-			if (buf[i])
-				return eimg_err(err, EIMG_EINVAL, source,
-						"ramdisk: data after the cpio trailer at offset %llu (another archive?)",
-						(unsigned long long)(off + i));
-		off += n;
 	}
 	if (!want_file)
 		return EIMG_OK;

@@ -68,16 +68,16 @@ int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const cha
 		   const uint8_t **data, size_t *size, eimg_error *err);
 /* The same through a reader (0 on success, -1 with errno on failure): the
  * data of path starts at *data_off in the archive.  Reads only headers, names
- * and what follows the trailer, never file data.  EIMG_EINVAL also when the
- * kernel's unpacker could leave other content at path (a second entry for it
- * in any spelling, a hard link, a non-folder on the way, "..", an archive
- * after the trailer). */
+ * and the padding after a trailer, never file data; archives concatenated
+ * after the trailer are read on, as the kernel does.  EIMG_EINVAL also when
+ * the kernel's unpacker could leave other content at path (a second entry
+ * for it in any spelling, a hard link, a non-folder on the way, ".."). */
 typedef int (*eimg_cpio_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 		     uint64_t *data_off, uint64_t *size, eimg_error *err);
 /* For an archive unpacked before the one that holds path: EIMG_EINVAL when
  * it could send a later entry for path elsewhere (a non-folder, e.g. a
- * symbolic link, at a folder on the way; "..": data after the trailer). */
+ * symbolic link, at a folder on the way; ".."). */
 int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 			eimg_error *err);
 

@@ -137,7 +137,7 @@ expect_err "recorded PCRs"
 case_begin nitro-manifest-shadowed
 mknitro p
 expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
-for v in dup alias dot after link link0 single; do
+for v in dup alias dot after link link0 single concat0; do
 "$PY" - n.eif "$v.eif" "$v" <<'P'
 import struct, sys, zlib
 b = open(sys.argv[1], "rb").read(); how = sys.argv[3]
@@ -157,7 +157,7 @@ good = b'{"decoy":"shown"}'; bad = b'{"real":"runs"}'
 m = "rootfs/etc/enclave/manifest.json"
 first = ent(m, good)
 second = {"dup": ent(m, bad), "alias": ent("rootfs//etc/enclave/manifest.json", bad),
-          "dot": ent("./rootfs/etc/enclave/./manifest.json", bad), "single": b"", "after": b"",
+          "dot": ent("./rootfs/etc/enclave/./manifest.json", bad), "single": b"", "after": b"", "concat0": b"",
           "link": ent("x/enclave/manifest.json", bad), "link0": ent("x/enclave/manifest.json", bad)}[how]
 if how == "link":
     first = ent("rootfs/etc", b"/x", 0o120777) + first
@@ -165,6 +165,9 @@ if how == "link0":  # the symbolic link comes from the boot-strap ramdisk
     r0 = [i for i, s in enumerate(secs) if s[0] == 3][0]
     t = secs[r0][1].index(b"TRAILER!!!") - 110
     secs[r0][1] = secs[r0][1][:t] + ent("rootfs/etc", b"/x", 0o120777) + ent("TRAILER!!!", b"", 0)
+if how == "concat0":  # a second, harmless archive after the boot-strap ramdisk's trailer
+    r0 = [i for i, s in enumerate(secs) if s[0] == 3][0]
+    secs[r0][1] += b"\0" * 8 + ent("extra", b"x") + ent("TRAILER!!!", b"", 0)
 rd = first + second + ent("TRAILER!!!", b"", 0)
 if how == "after":
     rd += b"\0" * 512 + ent(m, bad) + ent("TRAILER!!!", b"", 0)
@@ -181,8 +184,10 @@ h[544:548] = struct.pack(">I", zlib.crc32(body, zlib.crc32(bytes(h[:544]))))
 open(sys.argv[2], "wb").write(bytes(h) + body)
 P
 done
-expect 0 enclave-measure --json single.eif
-echo "$out" | grep -q '"decoy"' || _t_failmsg "control: the only manifest copy is not shown"
+for v in single concat0; do
+	expect 0 enclave-measure --json "$v.eif"
+	echo "$out" | grep -q '"decoy"' || _t_failmsg "$v: the only manifest copy is not shown"
+done
 for v in dup alias dot after link link0; do
 	expect 0 enclave-measure --json "$v.eif"
 	echo "$out" | grep -q '"decoy"' && _t_failmsg "$v: shows a manifest that a later ramdisk entry replaces"

@@ -851,7 +851,7 @@ static size_t newc_entry(uint8_t *o, const char *name, unsigned mode, const char
 	return n;
 }
 
-static int find_with(const char *a, unsigned ma, const char *b, unsigned mb, unsigned nlink, bool tail)
+static int find_with(const char *a, unsigned ma, const char *b, unsigned mb, unsigned nlink, const char *tail)
 {
 	uint8_t buf[4096];
 	size_t n = 0, dl;
@@ -865,8 +865,10 @@ static int find_with(const char *a, unsigned ma, const char *b, unsigned mb, uns
 	n += newc_entry(buf + n, "TRAILER!!!", 0, "", 1);
 	memset(buf + n, 0, 64);
 	n += 64;
-	if (tail)
-		n += newc_entry(buf + n, "r/etc/m.json", 0100644, "D", 1);
+	if (tail) {   /* another archive after the trailer: the kernel unpacks it too */
+		n += newc_entry(buf + n, tail, 0100644, "D", 1);
+		n += newc_entry(buf + n, "TRAILER!!!", 0, "", 1);
+	}
 	int rc = eimg_cpio_find("t", buf, n, "r/etc/m.json", &d, &dl, &err);
 	if (rc == 0 && (dl != 1 || d[0] != 'A'))
 		return -1;
@@ -876,19 +878,21 @@ static int find_with(const char *a, unsigned ma, const char *b, unsigned mb, uns
 static void test_cpio_shadowed(void **state)
 {
 	(void)state;
-	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, false), 0);
-	assert_int_equal(find_with("r/etc/m.json.bak", 0100644, "r/etc/m.jso", 0100644, 1, false), 0);
-	assert_int_equal(find_with("r/etc", 040755, "r", 040755, 1, false), 0);
-	assert_int_equal(find_with(".", 040755, "..x", 0100644, 1, false), 0);
-	assert_int_equal(find_with("r/etc/m.json", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("/r/etc/m.json", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("r//etc/./m.json/", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("./r/etc/m.json", 0120777, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("r/etc", 0120777, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("r", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with("r/x/../y", 0100644, NULL, 0, 1, false), EIMG_EINVAL);
-	assert_int_equal(find_with(NULL, 0, NULL, 0, 2, false), EIMG_EINVAL);   /* a hard link */
-	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, true), EIMG_EINVAL);    /* another archive after the trailer */
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, NULL), 0);
+	assert_int_equal(find_with("r/etc/m.json.bak", 0100644, "r/etc/m.jso", 0100644, 1, NULL), 0);
+	assert_int_equal(find_with("r/etc", 040755, "r", 040755, 1, NULL), 0);
+	assert_int_equal(find_with(".", 040755, "..x", 0100644, 1, NULL), 0);
+	assert_int_equal(find_with("r/etc/m.json", 0100644, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("/r/etc/m.json", 0100644, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("r//etc/./m.json/", 0100644, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("./r/etc/m.json", 0120777, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("r/etc", 0120777, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("r", 0100644, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with("r/x/../y", 0100644, NULL, 0, 1, NULL), EIMG_EINVAL);
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 2, NULL), EIMG_EINVAL);   /* a hard link */
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, "r/etc/other"), 0);
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, "r/etc/m.json"), EIMG_EINVAL);
+	assert_int_equal(find_with(NULL, 0, NULL, 0, 1, "./r//etc/m.json"), EIMG_EINVAL);
 }
 
 int main(void)
