@@ -6,6 +6,8 @@
 #    (RSA-PKCS over DigestInfo || digest, as pre-hashed HSM/KMS signing does);
 #  - one step with a pkcs11: URI through OpenSSL's pkcs11 engine when installed.
 # Every result must equal one-step signing with the same key from a file.
+# Nitro: an EC P-384 key in the token signs an EIF (two steps with pkcs11-tool,
+# one step with a pkcs11: URI); the result verifies.
 . "$(dirname "$0")/lib.sh"
 unset SOURCE_DATE_EPOCH
 
@@ -107,6 +109,56 @@ if [ $have_engine = 1 ]; then
 	expect_no_file x.sig
 else
 	echo "skipped part: OpenSSL pkcs11 engine not installed (apt-get install libengine-pkcs11-openssl)"
+fi
+
+# ---- Nitro: an EC P-384 key in the token signs an EIF, in two steps and in one ----
+nitro_setup() {
+	hsm_setup || return 1
+	openssl ecparam -name secp384r1 -genkey -noout -out ec.pem 2>/dev/null || return 1
+	openssl pkcs8 -topk8 -nocrypt -in ec.pem -out ec8.pem || return 1
+	softhsm2-util --import ec8.pem --token eimg-test --label nitro --id 03 --pin 1234 >/dev/null || return 1
+	openssl req -x509 -new -key ec.pem -subj /CN=nitro-hsm -days 30 -out nitro.pem 2>/dev/null || return 1
+	rm -f ec.pem ec8.pem   # from here on the key lives only in the token
+	mkdir -p app/bin
+	head -c 50000 /dev/zero | tr '\0' 'K' > bzImage
+	printf '#!/bin/sh\n' > init; printf '#!/bin/sh\necho hi\n' > app/bin/hi; chmod 755 app/bin/hi
+	printf 'version: 1\nname: hsm-nitro\ntarget: nitro\nnitro:\n  kernel: bzImage\n  cmdline: "console=ttyS0"\n  init: init\n  app: app\n  entrypoint: ["/bin/hi"]\n' > enclave.yaml
+	enclave-build -q -f enclave.yaml -o n.eimg --eif n.eif
+}
+
+case_begin softhsm-nitro-two-step
+nitro_setup || _t_failmsg "SoftHSM2/Nitro setup failed"
+expect 0 enclave-sign export --cert nitro.pem -o tbs.bin n.eif
+# SoftHSM2 signs pre-hashed data only (CKM_ECDSA): hash the Sig_structure with
+# SHA-384 here, as with a cloud KMS; pkcs11-tool's ECDSA signature is raw r||s.
+openssl dgst -sha384 -binary -out tbs.sha384 tbs.bin
+pkcs11-tool --module "$MOD" --token-label eimg-test --login --pin 1234 --sign --id 03 -m ECDSA \
+	-i tbs.sha384 -o token.sig >/dev/null 2>&1 || _t_failmsg "pkcs11-tool --sign (ECDSA) failed"
+[ "$(stat -c %s token.sig)" = 96 ] || _t_failmsg "expected a 96-byte r||s signature from the token"
+expect 0 enclave-sign attach -s token.sig --cert nitro.pem -o signed.eif n.eif
+expect 0 enclave-sign verify signed.eif
+# The same signature does not fit another EIF: refused, nothing written.
+expect 0 enclave-build -q -f enclave.yaml -o m.eimg --eif m.eif   # same inputs: same EIF
+expect_same n.eif m.eif
+printf 'X' >> app/bin/hi
+expect 0 enclave-build -q -f enclave.yaml -o o.eimg --eif other.eif
+expect 3 enclave-sign attach -s token.sig --cert nitro.pem -o x.eif other.eif
+expect_no_file x.eif
+
+if [ $have_engine = 1 ]; then
+	case_begin softhsm-nitro-pkcs11-uri
+	nitro_setup || _t_failmsg "SoftHSM2/Nitro setup failed"
+	expect 0 enclave-sign -k "pkcs11:token=eimg-test;object=nitro;type=private" --pkcs11-module "$MOD" \
+		--passphrase-file pin.txt --cert nitro.pem -o signed.eif n.eif
+	expect 0 enclave-sign verify signed.eif
+	expect 0 enclave-sign -k "pkcs11:token=eimg-test;object=nitro;type=private;pin-value=1234" --pkcs11-module "$MOD" \
+		--cert nitro.pem n.eimg
+	expect 0 enclave-sign verify n.eimg
+	# The RSA key of the token does not belong to the certificate.
+	expect 1 enclave-sign -k "pkcs11:token=eimg-test;object=sgx;type=private" --pkcs11-module "$MOD" \
+		--passphrase-file pin.txt --cert nitro.pem -o x.eif n.eif
+	expect_one_line_err
+	expect_no_file x.eif
 fi
 
 finish
