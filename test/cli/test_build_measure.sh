@@ -271,6 +271,17 @@ for member in enclave.elf files/greeting.txt manifest.json measurement.json keys
 	[ "$(wc -l < err.txt)" = 1 ] || _t_failmsg "tampered $member: not one line: $(cat err.txt)"
 done
 
+case_begin outputs-never-replace-inputs
+mkproject p
+expect 2 enclave-build -f p/enclave.yaml -o p/enclave.yaml
+expect_err "over the manifest"
+grep -q "^name: demo" p/enclave.yaml || _t_failmsg "the manifest was overwritten"
+expect 0 enclave-build -q -f p/enclave.yaml -o d.eimg
+cp d.eimg keep.eimg
+expect 2 enclave-measure --sgxs d.eimg d.eimg
+expect_err "over the input"
+expect_same d.eimg keep.eimg
+
 case_begin garbage-input
 head -c 4096 /dev/urandom > junk.bin
 expect 1 enclave-measure junk.bin

@@ -61,6 +61,11 @@ P
 expect 0 enclave-build -f p/enclave.yaml -o n2.eimg
 expect_out "^PCR0 $pcr0"
 expect 2 enclave-build -f p/enclave.yaml -o x.eimg --eif -
+expect 2 enclave-build -f p/enclave.yaml -o same.out --eif same.out
+# Both outputs or neither: the EIF cannot be written, so the image is not left behind.
+expect 1 enclave-build -f p/enclave.yaml -o y.eimg --eif no/such/dir/y.eif
+expect_one_line_err
+expect_no_file y.eimg
 
 case_begin nitro-determinism
 mknitro p

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <enclaveimg.h>
 
@@ -73,10 +74,19 @@ static int run(const struct opts *o)
 		fprintf(stderr, "enclave-build: --eif: '%s' is not a Nitro manifest (target: nitro)\n", o->manifest);
 		return EIMG_EXIT_USAGE;
 	}
-	if (o->eif)
+	if (eimg_same_file(out_path, o->manifest) || (o->eif && eimg_same_file(o->eif, o->manifest))) {
+		eimg_image_free(img);
+		fprintf(stderr, "enclave-build: refusing to write the output over the manifest '%s'\n", o->manifest);
+		free(out_path);
+		return EIMG_EXIT_USAGE;
+	}
+	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
+	if (rc == EIMG_OK && o->eif) {
 		rc = eimg_write_file_atomic(o->eif, img->eif, img->eif_size, &err);
-	if (rc == EIMG_OK)
-		rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
+		/* Both outputs or neither: an error leaves no half of the result behind. */
+		if (rc && strcmp(out_path, "-") != 0)
+			unlink(out_path);
+	}
 	eimg_image_free(img);
 	if (rc) {
 		free(out_path);
@@ -128,6 +138,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "enclave-build: unexpected argument '%s' (the manifest is given with -f)\n", argv[optind]);
+		return EIMG_EXIT_USAGE;
+	}
+	if (o.eif && o.output && strcmp(o.eif, o.output) == 0) {
+		fprintf(stderr, "enclave-build: --eif and -o name the same file\n");
 		return EIMG_EXIT_USAGE;
 	}
 	if (o.eif && strcmp(o.eif, "-") == 0) {

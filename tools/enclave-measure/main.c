@@ -451,6 +451,10 @@ int main(int argc, char **argv)
 		return EIMG_EXIT_USAGE;
 	}
 	o.input = argv[optind];
+	if (o.sgxs_out && eimg_same_file(o.sgxs_out, o.input)) {
+		fprintf(stderr, "enclave-measure: --sgxs: refusing to write the stream over the input\n");
+		return EIMG_EXIT_USAGE;
+	}
 
 	uint8_t head[512];
 	size_t got = 0;

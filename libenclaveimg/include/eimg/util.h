@@ -23,4 +23,9 @@ int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err);
  * mode 0644); "-" writes to standard output. */
 int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_error *err);
 
+/* Whether two paths name the same existing file (same device and inode), so
+ * that a tool can refuse to write its output over one of its inputs. */
+#include <stdbool.h>
+bool eimg_same_file(const char *a, const char *b);
+
 #endif
