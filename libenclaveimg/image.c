@@ -811,6 +811,11 @@ static int read_member(struct reader *r, struct archive *a, struct archive_entry
 					cesc);
 		}
 		free(data);
+		/* The image's own timestamp, kept when a tool rewrites the image
+		 * (signing adds a member and changes nothing else). */
+		if (archive_entry_mtime_is_set(e) && archive_entry_mtime(e) >= 0 &&
+		    (uint64_t)archive_entry_mtime(e) <= EIMG_IMAGE_MAX_MTIME)
+			img->mtime = (uint64_t)archive_entry_mtime(e);
 		break;
 	case K_MANIFEST:
 	case K_RUNTIME:

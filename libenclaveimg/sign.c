@@ -406,7 +406,8 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		img->sigstruct = newsig;
 		img->sigstruct_size = EIMG_SIGSTRUCT_SIZE;
 		newsig = NULL;
-		rc = eimg_image_write_file(img, r->mtime, r->output ? r->output : r->image_path, err);
+		/* The signed image keeps the image's own timestamp: only sigstruct.bin is added. */
+		rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->image_path, err);
 	} else {
 		rc = write_out(r->output, ss, sizeof(ss), err);
 	}

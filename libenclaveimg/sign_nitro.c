@@ -110,7 +110,8 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 	img->eif = res;
 	img->eif_size = res_len;
 	res = NULL;
-	rc = eimg_image_write_file(img, r->mtime, r->output ? r->output : r->input, err);
+	/* The image keeps its own timestamp: only enclave.eif's signature section changes. */
+	rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->input, err);
 out:
 	free(sig);
 	free(res);

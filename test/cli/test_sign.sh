@@ -544,4 +544,18 @@ cp k.pem k.keep
 expect 2 enclave-sign -k k.pem --mrenclave c50673624a6cb17c1c6c2a4e6906f47a170c4629b8723781d1017ef376f1a75d -o k.pem
 expect_err "over an input file"
 expect_same k.pem k.keep
+case_begin signing-keeps-the-image-timestamp
+mkproject false && key3072 && {
+	SOURCE_DATE_EPOCH=1700000000 enclave-build -q -f enclave.yaml -o t.eimg
+	(unset SOURCE_DATE_EPOCH; enclave-sign -k key.pem --date 2026-11-23 -o s.eimg t.eimg >/dev/null) || _t_failmsg "signing failed"
+	"$PY" - t.eimg s.eimg <<'P' || _t_failmsg "signing changed the image's timestamp or its other members"
+import sys, tarfile
+a, b = (tarfile.open(f) for f in sys.argv[1:3])
+ma = {m.name: (m.mtime, a.extractfile(m).read()) for m in a.getmembers()}
+mb = {m.name: (m.mtime, b.extractfile(m).read()) for m in b.getmembers()}
+assert set(mb) - set(ma) == {"sigstruct.bin"}, set(mb) ^ set(ma)
+assert all(mb[n] == ma[n] for n in ma), "a member changed"
+assert {t for t, _ in mb.values()} == {1700000000}, "timestamps changed"
+P
+}
 finish

@@ -421,7 +421,6 @@ static int do_sign_nitro(struct state *st)
 {
 	struct eimg_nitro_sign_request r;
 	eimg_error err;
-	uint64_t mtime;
 	int rc;
 
 	eimg_error_clear(&err);
@@ -440,9 +439,6 @@ static int do_sign_nitro(struct state *st)
 		return usage_error("%s", "export needs -o FILE");
 	if (st->digest)
 		return usage_error("%s", "--digest is for SGX; Nitro signatures are made over the exported bytes");
-	rc = eimg_source_date_epoch(0, &mtime, &err);
-	if (rc)
-		return fail(&err, rc);
 	st->key.prompt = prompt_tty;
 	memset(&r, 0, sizeof(r));
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH : EIMG_SIGN_OP_EXPORT;
@@ -452,7 +448,6 @@ static int do_sign_nitro(struct state *st)
 	r.cert_path = st->cert;
 	r.signature_path = st->signature;
 	r.force = st->force;
-	r.mtime = mtime;
 	rc = eimg_nitro_sign_run(&r, &err);
 	if (rc)
 		return fail(&err, rc);
@@ -508,7 +503,6 @@ static int do_sign(struct state *st)
 	struct eimg_sigstruct s;
 	eimg_error err;
 	uint32_t date;
-	uint64_t mtime;
 	int rc;
 
 	eimg_error_clear(&err);
@@ -545,9 +539,6 @@ static int do_sign(struct state *st)
 			return rc;
 		r.fields = &st->fields;
 	}
-	rc = eimg_source_date_epoch(0, &mtime, &err);
-	if (rc)
-		return fail(&err, rc);
 	st->key.prompt = prompt_tty;
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN
 	       : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH
@@ -558,7 +549,6 @@ static int do_sign(struct state *st)
 	r.date = date;
 	r.output = st->output;
 	r.force = st->force;
-	r.mtime = mtime;
 	r.key = &st->key;
 	r.signature_path = st->signature;
 	r.pubkey_path = st->pubkey;

@@ -56,6 +56,8 @@ typedef struct eimg_image {
 	size_t measurement_len;
 	uint8_t *sigstruct;        /* NULL if unsigned */
 	size_t sigstruct_size;
+	uint64_t mtime;            /* read: the EIMAGE member's mtime (0 if unset or out of range);
+				      writers take the mtime as an argument, not from here */
 } eimg_image;
 
 /* Reads and strictly validates an archive (never extracts to disk).

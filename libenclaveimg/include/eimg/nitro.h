@@ -181,7 +181,6 @@ struct eimg_nitro_sign_request {
 	const char *cert_path;               /* the signing certificate (PEM or DER) */
 	const char *signature_path;          /* attach: DER ECDSA-Sig-Value or raw r||s */
 	bool force;                          /* replace an existing signature */
-	uint64_t mtime;                      /* archive mtime when an image is rewritten */
 };
 
 /* Signs, exports or attaches.  The input is audited first: a malformed EIF,

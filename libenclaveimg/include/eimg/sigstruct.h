@@ -256,7 +256,6 @@ struct eimg_sign_request {
 	uint32_t date;                        /* BCD; fields->date is ignored */
 	const char *output;
 	bool force;                           /* replace an existing image signature */
-	uint64_t mtime;                       /* image archive mtime (SOURCE_DATE_EPOCH or 0) */
 	const struct eimg_key_source *key;    /* SIGN */
 	const char *signature_path;           /* ATTACH */
 	const char *pubkey_path;              /* ATTACH */
