@@ -475,27 +475,89 @@ static int rd_at(void *ctx, uint64_t off, void *buf, size_t n)
 	return 0;
 }
 
+/* Reads one file of a ramdisk (at most max bytes) if it is there exactly
+ * once; 1 when found, 0 when not, < 0 on a read error. */
+static int ramdisk_file(eimg_nitro_report *r, struct rdctx *c, const struct eimg_eif_section *s, const char *path,
+			uint64_t max, char **out, size_t *len, eimg_error *err)
+{
+	uint64_t off = 0, size = 0;
+	eimg_error ignored;
+	if (eimg_cpio_locate(r->source, rd_at, c, s->size, path, &off, &size, &ignored) != EIMG_OK || size > max)
+		return 0;
+	char *buf = malloc((size_t)size + 1);
+	if (!buf)
+		return -eimg_err_nomem(err);
+	if (rd_at(c, off, buf, (size_t)size)) {
+		free(buf);
+		return -eimg_err_sys(err, r->source, "cannot read");
+	}
+	buf[size] = '\0';
+	*out = buf;
+	*len = (size_t)size;
+	return 1;
+}
+
+/* The manifest's entrypoint must be what init starts: cmd holds it, one
+ * argument per line, and env is empty (enclave-build writes nothing else). */
+static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, const char *env, size_t env_len)
+{
+	eimg_manifest *m = NULL;
+	/* A file there that is not a Nitro manifest is not ours: nothing to compare
+	 * (for an image, the comparison with manifest.json catches it). */
+	if (eimg_manifest_parse_buffer("manifest.json", r->manifest, r->manifest_len, NULL, &m, NULL) != EIMG_OK ||
+	    m->target != EIMG_TARGET_NITRO)
+		goto out;
+	r->launch_match = 0;
+	if (!cmd) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single 'cmd' file");
+		goto out;
+	}
+	size_t want = 0;
+	for (size_t i = 0; i < m->nitro.entrypoint_len; i++)
+		want += strlen(m->nitro.entrypoint[i]) + 1;
+	bool same = want == cmd_len;
+	for (size_t i = 0, o = 0; same && i < m->nitro.entrypoint_len; i++) {
+		size_t k = strlen(m->nitro.entrypoint[i]);
+		same = memcmp(cmd + o, m->nitro.entrypoint[i], k) == 0 && cmd[o + k] == '\n';
+		o += k + 1;
+	}
+	if (!same) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem),
+			 "the ramdisk's 'cmd' (what init starts) is not the manifest's entrypoint");
+		goto out;
+	}
+	if (!env || env_len != 0) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem),
+			 env ? "the ramdisk's 'env' is not empty (the manifest sets no environment)"
+			     : "the application ramdisk has no single 'env' file");
+		goto out;
+	}
+	r->launch_match = 1;
+out:
+	eimg_manifest_free(m);
+}
+
 /* Copies the canonical manifest out of the application ramdisk, if there is
- * one (an EIF from another builder has none: not an error). */
+ * one (an EIF from another builder has none: not an error), and checks that
+ * the launch files agree with it. */
 static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const struct eimg_eif_section *s,
 			 eimg_error *err)
 {
 	struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
-	uint64_t off = 0, size = 0;
-	eimg_error ignored;
-	if (eimg_cpio_locate(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH, &off, &size, &ignored) != EIMG_OK ||
-	    size > EIMG_MANIFEST_MAX_BYTES)
-		return EIMG_OK;
-	r->manifest = malloc((size_t)size + 1);
-	if (!r->manifest)
-		return eimg_err_nomem(err);
-	if (rd_at(&c, off, r->manifest, (size_t)size)) {
-		free(r->manifest);
-		r->manifest = NULL;
-		return eimg_err_sys(err, r->source, "cannot read");
+	char *cmd = NULL, *env = NULL;
+	size_t cmd_len = 0, env_len = 0;
+	int k = ramdisk_file(r, &c, s, EIMG_NITRO_MANIFEST_PATH, EIMG_MANIFEST_MAX_BYTES, &r->manifest, &r->manifest_len,
+			     err);
+	if (k <= 0)
+		return -k;
+	if ((k = ramdisk_file(r, &c, s, "cmd", 1u << 20, &cmd, &cmd_len, err)) < 0 ||
+	    (k = ramdisk_file(r, &c, s, "env", 1u << 20, &env, &env_len, err)) < 0) {
+		free(cmd);
+		return -k;
 	}
-	r->manifest[size] = '\0';
-	r->manifest_len = (size_t)size;
+	check_launch(r, cmd, cmd_len, env, env_len);
+	free(cmd);
+	free(env);
 	return EIMG_OK;
 }
 
@@ -514,6 +576,7 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 		o = &dflt;
 	snprintf(r->source, sizeof(r->source), "%s", source);
 	r->manifest_match = -1;
+	r->launch_match = -1;
 	r->now = o->now ? o->now : (int64_t)time(NULL);
 	rc = mem ? eimg_eif_read_layout_buffer(source, mem, len, &r->layout, err)
 		 : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
@@ -572,7 +635,9 @@ static int audit(const char *source, const uint8_t *mem, size_t len, int fd, con
 				struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
 				eimg_error ignored;
 				redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
-								 &ignored) != EIMG_OK;
+								 &ignored) != EIMG_OK ||
+					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "cmd", &ignored) != EIMG_OK ||
+					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "env", &ignored) != EIMG_OK;
 			}
 			s = &l->sections[i];
 		}
@@ -622,6 +687,8 @@ int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err)
 	if (r->manifest_match == 0)
 		return eimg_err(err, EIMG_EVERIFY, r->source,
 				"the manifest inside the application ramdisk differs from the image's manifest.json");
+	if (r->launch_match == 0)
+		return eimg_err(err, EIMG_EVERIFY, r->source, "%s", r->launch_problem);
 	return EIMG_OK;
 }
 
@@ -701,6 +768,8 @@ json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
 	}
 	if (r->manifest_match >= 0)
 		json_object_set_new(j, "ManifestCheck", json_boolean(r->manifest_match == 1));
+	if (r->launch_match >= 0)
+		json_object_set_new(j, "LaunchCheck", json_boolean(r->launch_match == 1));
 	return j;
 fail:
 	json_decref(j);
@@ -865,6 +934,10 @@ int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *e
 		       r->manifest_match == 1 ? ", equal to manifest.json" : r->manifest_match == 0 ? ", DIFFERS from manifest.json" : "");
 	if (r->manifest)
 		policy_text(&s, r->manifest, r->manifest_len);
+	if (r->launch_match == 1)
+		sb_add(&s, "LaunchCheck: ok (cmd is the entrypoint, env is empty)\n");
+	else if (r->launch_match == 0)
+		sb_add(&s, "LaunchCheck: FAILED: %s\n", r->launch_problem);
 	if (s.failed || !s.b) {
 		free(s.b);
 		return eimg_err_nomem(err);

@@ -197,4 +197,23 @@ for v in dup alias dot after link link0; do
 	expect 0 enclave-measure --json "$v.eif"
 	echo "$out" | grep -q '"decoy"' && _t_failmsg "$v: shows a manifest that a later ramdisk entry replaces"
 done
+case_begin nitro-launch-matches-manifest
+mknitro p
+expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
+expect 0 enclave-measure n.eif
+expect_out "LaunchCheck: ok"
+# Same-length change of what init starts ('cmd'), CRC fixed up: the PCRs change
+# with it, but the manifest shown would no longer describe what runs.
+"$PY" - n.eif evil.eif <<'P'
+import sys, zlib, struct
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"/bin/hello\n")
+assert i > 0 and b[i - 1:i] != b'"', "cmd not found"
+b[i:i + 11] = b"/bin/evil!\n"
+struct.pack_into(">I", b, 544, zlib.crc32(bytes(b[:544]) + bytes(b[548:])) & 0xffffffff)
+open(sys.argv[2], "wb").write(b)
+P
+expect 3 enclave-measure evil.eif
+expect_one_line_err
+expect_err "cmd.*not the manifest's entrypoint"
 finish

@@ -82,6 +82,10 @@ typedef struct eimg_nitro_report {
 	char *manifest;              /* NUL-terminated copy, NULL if none found */
 	size_t manifest_len;
 	int manifest_match;          /* -1 not checked, 0 differs, 1 equal */
+	/* With a manifest: the ramdisk's cmd (what init starts) equals the
+	 * manifest's entrypoint and its env is empty, as enclave-build writes them. */
+	int launch_match;            /* -1 not checked (no manifest), 0 differs, 1 equal */
+	char launch_problem[160];
 } eimg_nitro_report;
 
 /* Builds an EIF from a parsed Nitro manifest and its canonical bytes (which
