@@ -5,6 +5,7 @@
  * log lines, and supervises the child.  The backends differ only in how
  * the enclave is loaded and in their struct eimg_run_engine (sim_int.h). */
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -132,6 +133,8 @@ struct runner {
 	struct client *clients[EIMG_RUN_MAX_CLIENTS + 1];
 	unsigned nclients;
 	int listen_fd;
+	bool accept_paused;      /* out of descriptors: listen again after a short pause */
+	unsigned max_clients;    /* EIMG_RUN_MAX_CLIENTS, fewer when RLIMIT_NOFILE is low */
 	char *unix_path;
 	struct req *qhead, *qtail;
 	unsigned window;
@@ -776,9 +779,14 @@ static int open_listener(struct runner *R, const char *spec, char *where, size_t
 static void accept_client(struct runner *R)
 {
 	int fd = accept4(R->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* The pending connection stays queued, so the socket stays readable:
+		 * without a pause the loop would spin until a descriptor frees up. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			R->accept_paused = true;
 		return;
-	if (R->nclients >= EIMG_RUN_MAX_CLIENTS || !client_new(R, fd, fd, false))
+	}
+	if (R->nclients >= R->max_clients || !client_new(R, fd, fd, false))
 		close(fd);
 }
 
@@ -1041,6 +1049,15 @@ int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const str
 	R.window = R.nch == 1 ? EIMG_RUN_MAX_PENDING : 1;
 	R.ch = calloc(R.nch, sizeof *R.ch);
 	pfd = calloc(R.nch + EIMG_RUN_MAX_CLIENTS * 2 + 4, sizeof *pfd);
+	/* poll(2) refuses more entries than RLIMIT_NOFILE (EINVAL), and each
+	 * client takes two: never accept more clients than the limit allows. */
+	R.max_clients = EIMG_RUN_MAX_CLIENTS;
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+		uint64_t room = nofile.rlim_cur > (uint64_t)R.nch + 4 ? (nofile.rlim_cur - R.nch - 4) / 2 : 0;
+		if (room < R.max_clients)
+			R.max_clients = (unsigned)room;
+	}
 	if (!R.ch || !pfd) {
 		free(R.ch);
 		free(pfd);
@@ -1115,7 +1132,7 @@ int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const str
 			stop_idx = (int)n;
 			pfd[n++] = (struct pollfd){ o->stop_fd, POLLIN, 0 };
 		}
-		if (R.listen_fd >= 0 && !R.stopping && R.nclients < EIMG_RUN_MAX_CLIENTS && R.ready) {
+		if (R.listen_fd >= 0 && !R.stopping && R.nclients < R.max_clients && R.ready && !R.accept_paused) {
 			listen_idx = (int)n;
 			pfd[n++] = (struct pollfd){ R.listen_fd, POLLIN, 0 };
 		}
@@ -1133,7 +1150,8 @@ int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const str
 			pfd[n++] = (struct pollfd){ want_in ? c->in_fd : -1, POLLIN, 0 };
 			pfd[n++] = (struct pollfd){ buf_avail(&c->out) ? c->out_fd : -1, POLLOUT, 0 };
 		}
-		int timeout = stop_deadline ? 100 : -1;
+		int timeout = stop_deadline || R.accept_paused ? 100 : -1;
+		R.accept_paused = false;   /* listen again on the next round */
 		int pr = poll(pfd, n, timeout);
 		if (pr < 0) {
 			if (errno == EINTR)

@@ -398,6 +398,34 @@ nfd=$(ls /proc/$child/fd 2>/dev/null | wc -l)
 [ "$nfd" = 1 ] || _t_failmsg "the sandbox child has $nfd descriptors open (want 1: its channel): $(ls -l /proc/$child/fd 2>&1)"
 grep -q "^Seccomp:[[:space:]]*2" /proc/$child/status || _t_failmsg "no seccomp filter on the child"
 kill -TERM $pid; wait $pid
+case_begin listen_low_descriptor_limit
+# More clients than RLIMIT_NOFILE allows: no poll(2) failure, no busy loop; the
+# extra connections wait in the backlog and are served once others leave.
+rm -f low.sock
+(ulimit -n 16; exec enclave-run -q --lines --listen "unix:$PWD/low.sock" "$S/hello.eimg") 2>low.err &
+lowpid=$!
+for _ in $(seq 50); do [ -S low.sock ] && break; sleep 0.1; done
+"${PYTHON:-/usr/bin/python3}" - "$lowpid" "$PWD/low.sock" <<'P' || _t_failmsg "enclave-run misbehaved under a low descriptor limit: $(cat low.err)"
+import os, socket, sys, time
+pid, path = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+socks = []
+for _ in range(40):
+    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(5); socks.append(s)
+c0 = cpu(); time.sleep(1.0); used = cpu() - c0
+assert used < 0.5, "busy loop: %.2f s of CPU in 1 s" % used
+socks[0].sendall(b"one\n")
+assert socks[0].recv(100).endswith(b"one!\n")
+for s in socks: s.close()
+time.sleep(0.3)
+s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(5); s.sendall(b"two\n")
+assert s.recv(100).endswith(b"two!\n")
+P
+kill "$lowpid" 2>/dev/null; wait "$lowpid" 2>/dev/null
+grep -q "poll" low.err && _t_failmsg "poll failed: $(cat low.err)"
+
 case_begin listen_socket_in_use
 enclave-run -q --listen "unix:$PWD/s" "$S/hello.eimg" 2>err & pid=$!
 for i in $(seq 50); do [ -S s ] && break; sleep 0.1; done
