@@ -25,9 +25,6 @@ int eimg_err_at(eimg_error *err, int code, const char *file, unsigned line, unsi
 int eimg_err_sys(eimg_error *err, const char *file, const char *fmt, ...) EIMG_PRINTF(3, 4);
 int eimg_err_nomem(eimg_error *err);
 
-/* Escapes untrusted text for an error message (non-printable -> \xNN),
- * truncating to fit.  Returns out. */
-const char *eimg_escape(const char *in, size_t len, char *out, size_t outsize);
 
 /* Reads a whole regular file of at most max bytes.  *out is NUL-terminated
  * (one extra byte), free() it. */

@@ -558,4 +558,8 @@ assert all(mb[n] == ma[n] for n in ma), "a member changed"
 assert {t for t, _ in mb.values()} == {1700000000}, "timestamps changed"
 P
 }
+case_begin usage-errors-stay-one-line
+expect 2 enclave-sign --isvsvn "$(printf '1\n2')" --mrenclave c50673624a6cb17c1c6c2a4e6906f47a170c4629b8723781d1017ef376f1a75d -o x.sig
+expect_one_line_err
+expect_err 'got "1\\x0a2"'
 finish

@@ -146,8 +146,10 @@ static int fail(const eimg_error *err, int status)
 
 static int usage_error(const char *fmt, const char *arg)
 {
+	char esc[300];
+	/* arg may come from the command line: printed escaped, on one line */
 	fprintf(stderr, "enclave-sign: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, eimg_escape(arg, strlen(arg), esc, sizeof(esc)));
 	fprintf(stderr, " (usage: see 'enclave-sign --help')\n");
 	return EIMG_EXIT_USAGE;
 }

@@ -54,6 +54,10 @@ int eimg_err_context(eimg_error *err, const char *file, const char *fmt, ...)
 #endif
 	;
 
+/* Escapes untrusted text for an error message (non-printable -> \xNN),
+ * truncating to fit.  Returns out. */
+const char *eimg_escape(const char *in, size_t len, char *out, size_t outsize);
+
 /* Maps a status to the tools' exit code (EVERIFY -> 3, EUSAGE -> 2, others -> 1). */
 int eimg_exit_code(int status);
 
