@@ -28,102 +28,7 @@
 #include "sim_int.h"
 
 #include "fake_sgx_dev.c"
-
-static uint8_t elf_bytes[0x4000];
-static eimg_elf elf;
-static eimg_manifest man;
-static struct eimg_layout_input lin;
-static const char manifest_json[] = "{\"x\":1}\n";
-static char keypath[64] = "";
-static bool have_key;
-static struct fake_sgx fk;
-static struct eimg_sgx_hw_ops ops;
-
-static void setup_input(void)
-{
-	for (size_t i = 0; i < sizeof(elf_bytes); i++)
-		elf_bytes[i] = (uint8_t)(i * 13 + 5);
-	memset(&elf, 0, sizeof(elf));
-	elf.entry = 0x1010;
-	elf.data = elf_bytes;
-	elf.size = sizeof(elf_bytes);
-	elf.seg[0] = (struct eimg_elf_segment){ .vaddr = 0, .memsz = 0x1000, .file_off = 0, .filesz = 0x200, .flags = EIMG_SEG_R };
-	elf.seg[1] = (struct eimg_elf_segment){ .vaddr = 0x1000, .memsz = 0x2000, .file_off = 0x1000, .filesz = 0x1800, .flags = EIMG_SEG_R | EIMG_SEG_X };
-	elf.seg[2] = (struct eimg_elf_segment){ .vaddr = 0x3000, .memsz = 0x2000, .data_off = 0x10, .file_off = 0x3010, .filesz = 0x20, .flags = EIMG_SEG_R | EIMG_SEG_W };
-	elf.nseg = 3;
-	elf.image_end = 0x5000;
-	memset(&man, 0, sizeof(man));
-	man.version = 1;
-	man.target = EIMG_TARGET_SGX;
-	man.mode = EIMG_MODE_HARDWARE;
-	man.source = "enclave.yaml";
-	man.sgx.heap_size = 0x10000;
-	man.sgx.stack_size = 0x4000;
-	man.sgx.threads = 1;       /* the fake runs one message at a time */
-	man.sgx.ssa_frames = 2;
-	man.sgx.ssa_frame_size = 1;
-	lin = (struct eimg_layout_input){ .manifest = &man, .manifest_json = manifest_json,
-		.manifest_len = strlen(manifest_json), .elf = &elf };
-}
-
-static eimg_layout *make_layout(void)
-{
-	eimg_layout *l = NULL;
-	eimg_error err;
-	if (eimg_layout_sgx(&lin, &l, &err) != EIMG_OK)
-		fail_msg("layout: %s", err.msg);
-	return l;
-}
-
-static void sign(const uint8_t mr[32], bool debug, uint8_t ss[EIMG_SIGSTRUCT_SIZE])
-{
-	struct eimg_sign_fields f;
-	eimg_error err;
-	eimg_sign_fields_default(0x20261123, &f);
-	f.attr_xfrm = 0x3;
-	if (debug)
-		f.mask_flags = EIMG_MASK_FLAGS_DEBUG_ALLOWED;
-	eimg_sigstruct_prepare(mr, &f, ss);
-	struct eimg_key_source key = { .path = keypath };
-	if (eimg_sigstruct_sign(ss, &key, &err) != EIMG_OK)
-		fail_msg("sign: %s", err.msg);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	snprintf(keypath, sizeof(keypath), "/tmp/eimg-runhw-key-%ld.pem", (long)getpid());
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd),
-		 "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -pkeyopt rsa_keygen_pubexp:3 "
-		 "-out %s 2>/dev/null", keypath);
-	have_key = system(cmd) == 0;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (keypath[0])
-		unlink(keypath);
-	return 0;
-}
-
-static void need_key(void)
-{
-	if (!have_key) {
-		print_message("skipped: openssl could not generate an RSA-3072 e=3 test key\n");
-		skip();
-	}
-}
-
-static void fresh_fake(int mode)
-{
-	fake_release(&fk);
-	fake_default(&fk);
-	fk.enter_mode = mode;
-	ops = fake_ops(&fk);
-}
+#include "hw_fixture.c"
 
 /* ---- one run of the message loop over files ---- */
 struct run {
@@ -181,12 +86,12 @@ static void test_good_image_answers(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, ss);
+	sign(mr, false, 0x3, ss);
 	fresh_fake(FAKE_RUNTIME);
 	struct run r;
 	int rc = run_lines(l, ss, false, "hello\nworld!\n", &r);
@@ -212,12 +117,12 @@ static void test_tampered_image_refused(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, ss);
+	sign(mr, false, 0x3, ss);
 	eimg_layout_free(l);
 	/* one byte of code changed after signing: the CPU's EINIT refuses */
 	elf_bytes[0x1500] ^= 0x20;
@@ -234,7 +139,7 @@ static void test_tampered_image_refused(void **state)
 	eimg_layout_free(l);
 
 	/* a SIGSTRUCT that is not the one for the expected MRENCLAVE: refused before the device */
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	l = make_layout();
 	uint8_t other[32];
 	memset(other, 0x5a, sizeof other);
@@ -255,12 +160,12 @@ static void test_exception_is_a_fault(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, ss);
+	sign(mr, false, 0x3, ss);
 	fresh_fake(FAKE_FAULT);
 	struct run r;
 	assert_int_equal(run_lines(l, ss, false, "boom\nnever\n", &r), EIMG_OK);
@@ -279,13 +184,13 @@ static void test_debug_launch(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], prod[EIMG_SIGSTRUCT_SIZE], both[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, prod);
-	sign(mr, true, both);
+	sign(mr, false, 0x3, prod);
+	sign(mr, true, 0x3, both);
 	struct run r;
 	/* production-only signature: no debug launch, the device is not touched */
 	fresh_fake(FAKE_RUNTIME);
@@ -308,12 +213,12 @@ static void test_platform_refusals(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, ss);
+	sign(mr, false, 0x3, ss);
 	struct run r;
 	fresh_fake(FAKE_RUNTIME);
 	fk.device = false;

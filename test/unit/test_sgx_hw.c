@@ -26,6 +26,7 @@
 #include "sgx_hw_int.h"
 
 #include "fake_sgx_dev.c"
+#include "hw_fixture.c"
 
 #if defined(__has_include)
 #if __has_include(<asm/sgx.h>)
@@ -34,107 +35,6 @@
 #endif
 #endif
 
-/* ---- a small enclave: the layout code's own input, as in test_layout.c ---- */
-static uint8_t elf_bytes[0x4000];
-static eimg_elf elf;
-static eimg_manifest man;
-static struct eimg_layout_input lin;
-static const char manifest_json[] = "{\"x\":1}\n";
-static char keypath[64] = "";
-static bool have_key;
-
-static void setup_input(void)
-{
-	for (size_t i = 0; i < sizeof(elf_bytes); i++)
-		elf_bytes[i] = (uint8_t)(i * 7 + 3);
-	memset(&elf, 0, sizeof(elf));
-	elf.entry = 0x1010;
-	elf.data = elf_bytes;
-	elf.size = sizeof(elf_bytes);
-	elf.seg[0] = (struct eimg_elf_segment){ .vaddr = 0, .memsz = 0x1000, .file_off = 0, .filesz = 0x200, .flags = EIMG_SEG_R };
-	elf.seg[1] = (struct eimg_elf_segment){ .vaddr = 0x1000, .memsz = 0x2000, .file_off = 0x1000, .filesz = 0x1800, .flags = EIMG_SEG_R | EIMG_SEG_X };
-	elf.seg[2] = (struct eimg_elf_segment){ .vaddr = 0x3000, .memsz = 0x2000, .data_off = 0x10, .file_off = 0x3010, .filesz = 0x20, .flags = EIMG_SEG_R | EIMG_SEG_W };
-	elf.nseg = 3;
-	elf.image_end = 0x5000;
-	memset(&man, 0, sizeof(man));
-	man.version = 1;
-	man.target = EIMG_TARGET_SGX;
-	man.mode = EIMG_MODE_HARDWARE;
-	man.source = "enclave.yaml";
-	man.sgx.heap_size = 0x40000;   /* 64 pages: more than one ADD_PAGES batch */
-	man.sgx.stack_size = 0x4000;
-	man.sgx.threads = 2;
-	man.sgx.ssa_frames = 2;
-	man.sgx.ssa_frame_size = 1;
-	lin = (struct eimg_layout_input){ .manifest = &man, .manifest_json = manifest_json,
-		.manifest_len = strlen(manifest_json), .elf = &elf };
-}
-
-static eimg_layout *make_layout(void)
-{
-	eimg_layout *l = NULL;
-	eimg_error err;
-	if (eimg_layout_sgx(&lin, &l, &err) != EIMG_OK)
-		fail_msg("layout: %s", err.msg);
-	return l;
-}
-
-/* Signs mrenclave with the test key. debug: DEBUG out of the mask (both
- * launch modes); else production-only.  Adjust hook may change fields. */
-static void sign(const uint8_t mr[32], bool debug, uint64_t xfrm, uint8_t ss[EIMG_SIGSTRUCT_SIZE])
-{
-	struct eimg_sign_fields f;
-	eimg_error err;
-	eimg_sign_fields_default(0x20261123, &f);
-	f.isvprodid = 7;
-	f.isvsvn = 3;
-	f.attr_xfrm = xfrm;
-	if (debug)
-		f.mask_flags = EIMG_MASK_FLAGS_DEBUG_ALLOWED;
-	eimg_sigstruct_prepare(mr, &f, ss);
-	struct eimg_key_source key = { .path = keypath };
-	if (eimg_sigstruct_sign(ss, &key, &err) != EIMG_OK)
-		fail_msg("sign: %s", err.msg);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	snprintf(keypath, sizeof(keypath), "/tmp/eimg-sgxhw-key-%ld.pem", (long)getpid());
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd),
-		 "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -pkeyopt rsa_keygen_pubexp:3 "
-		 "-out %s 2>/dev/null", keypath);
-	have_key = system(cmd) == 0;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (keypath[0])
-		unlink(keypath);
-	return 0;
-}
-
-static void need_key(void)
-{
-	if (!have_key) {
-		print_message("skipped: openssl could not generate an RSA-3072 e=3 test key\n");
-		skip();
-	}
-}
-
-static struct fake_sgx fk;
-static struct eimg_sgx_hw_ops ops;
-
-static void fresh_fake(void)
-{
-	fake_release(&fk);
-	fake_default(&fk);
-	ops = fake_ops(&fk);
-}
-
 /* ---- the fake itself: known answer vector A (specs/sgx.md) ---- */
 static void test_fake_vector_a(void **state)
 {
@@ -142,7 +42,7 @@ static void test_fake_vector_a(void **state)
 	static const char *want[2] = { "dfb678268c380f68c443631b70fbb8058eb372ddcc45b02dec934f4017935093",
 				       "002750eb3d5f2b7692af3f4f183be94db4002a7c30c37cc5bedc59a9d2c8ec75" };
 	for (int measure_tcs = 0; measure_tcs < 2; measure_tcs++) {
-		fresh_fake();
+		fresh_fake(FAKE_ECHO);
 		uint8_t *secs = aligned_alloc(4096, 4096), *page = aligned_alloc(4096, 4096);
 		_Alignas(64) uint8_t si[64];
 		assert_non_null(secs);
@@ -186,7 +86,7 @@ static void test_fake_vector_a(void **state)
 static void test_fake_refusals(void **state)
 {
 	(void)state;
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	uint8_t *secs = aligned_alloc(4096, 4096), *page = aligned_alloc(4096, 8192);
 	_Alignas(64) uint8_t si[64];
 	assert_non_null(secs);
@@ -271,14 +171,14 @@ static void test_load_good(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
 
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.eintr_calls = 2;      /* the first two ADD_PAGES calls are interrupted before any page */
 	fk.partial_period = 5;   /* then every 5 pages a partial count */
 	eimg_sgx_hw_enclave *e = NULL;
@@ -337,13 +237,13 @@ static void test_enter_exception(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
 	fk.enter_mode = FAKE_FAULT;
@@ -362,7 +262,7 @@ static void test_enter_exception(void **state)
 	uint64_t saved = l->tcs_offsets[0];
 	eimg_sgx_hw_unload(e);
 	l->tcs_offsets[0] = 0x1000; /* a code page */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
 	assert_int_equal(eimg_sgx_hw_enter(e, 0, &call, &x, &err), EIMG_EIO);
 	assert_int_equal(x.vector, 13);
@@ -383,13 +283,13 @@ static void test_call(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
 	fk.enter_mode = FAKE_RUNTIME;
@@ -428,7 +328,7 @@ static void test_debug_launch(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss_both[EIMG_SIGSTRUCT_SIZE], ss_prod[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
@@ -438,16 +338,16 @@ static void test_debug_launch(void **state)
 	sign(mr, false, 0x3, ss_prod);
 
 	/* a signature for both modes launches in debug: DEBUG in the SECS */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss_both, true, &e, &err), EIMG_OK);
 	assert_int_equal(fk.attributes, 0x6);
 	eimg_sgx_hw_unload(e);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss_both, false, &e, &err), EIMG_OK);
 	assert_int_equal(fk.attributes, 0x4);
 	eimg_sgx_hw_unload(e);
 	/* a production-only signature refuses a debug launch before touching the device */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss_prod, true, &e, &err), EIMG_EUSAGE);
 	assert_null(e);
@@ -462,7 +362,7 @@ static void test_debug_launch(void **state)
 	s.attr_flags |= EIMG_ATTR_DEBUG; /* debug-only */
 	uint8_t ss_dbg[EIMG_SIGSTRUCT_SIZE];
 	eimg_sigstruct_encode(&s, ss_dbg);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss_dbg, false, &e, &err), EIMG_EUSAGE);
 	assert_non_null(strstr(err.msg, "allows only debug launches"));
 	eimg_layout_free(l);
@@ -474,7 +374,7 @@ static void expect_refused(const eimg_layout *l, const uint8_t *ss, const char *
 {
 	eimg_error err;
 	eimg_sgx_hw_enclave *e = NULL;
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	int rc = eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err);
 	assert_int_equal(rc, want_errno == EPERM ? EIMG_EVERIFY : EIMG_EIO);
 	assert_null(e);
@@ -489,7 +389,7 @@ static void test_tampered(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE], bad[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
@@ -523,7 +423,7 @@ static void test_tampered(void **state)
 	expect_refused(l, bad, "EINIT failed", EINVAL);
 
 	/* and the untampered pair still loads */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
 	eimg_sgx_hw_unload(e);
@@ -535,7 +435,7 @@ static void test_bad_layout_for_driver(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
@@ -547,7 +447,7 @@ static void test_bad_layout_for_driver(void **state)
 	while (l->regions[t].kind != EIMG_REGION_TCS)
 		t++;
 	l->regions[t].secinfo = 0x103;
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EIO);
 	assert_int_equal(err.sys_errno, EINVAL);
 	assert_non_null(strstr(err.msg, "refused the TCS pages"));
@@ -555,7 +455,7 @@ static void test_bad_layout_for_driver(void **state)
 	assert_false(fk.fd_open);
 	l->regions[t].secinfo = 0x100;
 	/* the EPC runs out while adding (other enclaves use it): the page is named */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.epc_pages_free = 10;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_ENOMEM);
 	assert_int_equal(err.sys_errno, ENOMEM);
@@ -576,7 +476,7 @@ static void test_bad_layout_for_driver(void **state)
 	assert_non_null(strstr(err.msg, "built for simulation"));
 	l->mode = EIMG_MODE_HARDWARE;
 	/* no vDSO entry point */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.no_vdso = true;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUNSUPPORTED);
 	assert_non_null(strstr(err.msg, "__vdso_sgx_enter_enclave"));
@@ -588,7 +488,7 @@ static void test_ssa_and_xfrm(void **state)
 {
 	(void)state;
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
@@ -596,7 +496,7 @@ static void test_ssa_and_xfrm(void **state)
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	/* AMX tile data needs 3 pages of SSA frame on the fake CPU */
 	sign(mr, false, 0x60003, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_ssa_pages_needed(&ops, 0x60003, 0), 3);
 	assert_int_equal(eimg_sgx_ssa_pages_needed(&ops, 0x7, 0), 1);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EINVAL);
@@ -608,14 +508,14 @@ static void test_ssa_and_xfrm(void **state)
 	eimg_layout *l3 = make_layout();
 	assert_int_equal(eimg_sgx_mrenclave(l3, mr, &err), EIMG_OK);
 	sign(mr, false, 0x60003, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l3, ss, false, &e, &err), EIMG_OK);
 	assert_int_equal(fk.ssa, 3);
 	assert_int_equal(fk.xfrm, 0x60003);
 	eimg_sgx_hw_unload(e);
 	/* XFRM the platform does not offer (AVX-512 here) */
 	sign(mr, false, 0xe7, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l3, ss, false, &e, &err), EIMG_EUNSUPPORTED);
 	assert_non_null(strstr(err.msg, "XFRM 0xe7"));
 	eimg_layout_free(l3);
@@ -645,7 +545,7 @@ static void test_preflight(void **state)
 	(void)state;
 	eimg_error err;
 	struct eimg_sgx_hw_platform p;
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	assert_int_equal(eimg_sgx_hw_preflight_ops(&ops, 1 << 20, &p, &err), EIMG_OK);
 	assert_true(p.cpu_sgx1 && p.cpu_flc && p.kernel_sgx && p.kernel_sgx_lc && p.device);
 	assert_false(p.cpu_sgx2);
@@ -654,42 +554,42 @@ static void test_preflight(void **state)
 	assert_int_equal(p.misc_allowed, 1);
 	assert_false(fk.fd_open);
 
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = fk.cpu_sgx = fk.cpu_flc = fk.kernel_sgx = fk.kernel_sgx_lc = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "no such device", "does not report SGX");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = fk.cpu_flc = fk.kernel_sgx_lc = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "no Flexible Launch Control", "CPUID leaf 7 ECX bit 30");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.cpu_flc = false; /* a device but a non-FLC CPU: same explanation */
 	expect_preflight(EIMG_EUNSUPPORTED, "no Flexible Launch Control", NULL);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = fk.kernel_sgx = fk.kernel_sgx_lc = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "kernel did not enable it", "5.11");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = fk.kernel_sgx_lc = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "locked launch control", "sgx_lc");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = false;
 	expect_preflight(EIMG_EUNSUPPORTED, "device node is missing", "--device /dev/sgx_enclave");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.device = fk.cpu_sgx = fk.cpu_flc = false; /* a hypervisor hiding CPUID: the kernel knows better */
 	expect_preflight(EIMG_EUNSUPPORTED, "device node is missing", NULL);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.perm_denied = true;
 	expect_preflight(EIMG_EIO, "permission denied", "usermod -aG");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.noexec = true;
 	expect_preflight(EIMG_EUNSUPPORTED, "noexec", "remount");
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.epc_bytes = 512 << 10;
 	expect_preflight(EIMG_EUNSUPPORTED, "needs 1024 KiB of EPC", "has 512 KiB");
 	/* unknown EPC size: not a reason to refuse */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.epc_bytes = 0;
 	expect_preflight(EIMG_OK, NULL, NULL);
 	/* CPUID hidden by a hypervisor: the kernel's per-node totals in /sys */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.epc_bytes = 0;
 	fk.sys_epc[0] = 256 << 10;
 	fk.sys_epc[1] = 512 << 10;
@@ -701,19 +601,19 @@ static void test_preflight(void **state)
 
 	/* noexec found at mmap time too, when the loader gets that far */
 	need_key();
-	setup_input();
+	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.noexec = true;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUNSUPPORTED);
 	assert_non_null(strstr(err.msg, "noexec"));
 	assert_false(fk.created); /* refused by the preflight, before ECREATE */
 	/* the EPC needed is the enclave's pages plus the SECS */
-	fresh_fake();
+	fresh_fake(FAKE_ECHO);
 	fk.epc_bytes = l->npages * 4096;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUNSUPPORTED);
 	assert_non_null(strstr(err.msg, "KiB of EPC"));
