@@ -213,28 +213,12 @@ static void describe_fault(struct runner *R, uint32_t type, uint64_t sig, const 
 			 strsignal((int)sig), where, (unsigned long long)v[CHF_TCS]);
 }
 
-/* The enclave is gone: mark every pending request failed. */
-static void fail_all(struct runner *R, const char *why)
+/* Marks every request of a queue failed with why; returns with the queue empty. */
+static void fail_queue(struct req **head, const char *why)
 {
-	for (uint32_t i = 0; i < R->nch; i++) {
-		struct chan *c = &R->ch[i];
-		while (c->head) {
-			struct req *r = c->head;
-			c->head = r->qnext;
-			r->qnext = NULL;
-			r->done = true;
-			r->code = EIMG_FRAME_ESTOPPED;
-			r->reply = (uint8_t *)strdup(why);
-			r->reply_len = r->reply ? strlen(why) : 0;
-			if (!r->c)
-				req_free(r);
-		}
-		c->tail = NULL;
-		c->inflight = 0;
-	}
-	while (R->qhead) {
-		struct req *r = R->qhead;
-		R->qhead = r->qnext;
+	while (*head) {
+		struct req *r = *head;
+		*head = r->qnext;
 		r->qnext = NULL;
 		r->done = true;
 		r->code = EIMG_FRAME_ESTOPPED;
@@ -243,6 +227,18 @@ static void fail_all(struct runner *R, const char *why)
 		if (!r->c)
 			req_free(r);
 	}
+}
+
+/* The enclave is gone: mark every pending request failed. */
+static void fail_all(struct runner *R, const char *why)
+{
+	for (uint32_t i = 0; i < R->nch; i++) {
+		struct chan *c = &R->ch[i];
+		fail_queue(&c->head, why);
+		c->tail = NULL;
+		c->inflight = 0;
+	}
+	fail_queue(&R->qhead, why);
 	R->qtail = NULL;
 }
 
