@@ -25,6 +25,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <jansson.h>
 
 #include "eimg/image.h"
 #include "internal.h"
@@ -119,6 +120,15 @@ static int check_json(const char *file, const char *member, const uint8_t *p, si
 	if (bad >= 0)
 		return eimg_err(err, EIMG_EINVAL, file, "member '%s': %s at byte offset %lld", member,
 				nul ? "contains a NUL byte" : "not valid UTF-8", bad);
+	/* runtime.json is not measured, and nothing else checks its content:
+	 * it must at least be what the format says, one JSON object. */
+	if (strcmp(member, "runtime.json") == 0) {
+		json_t *o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+		bool object = o && json_is_object(o);
+		json_decref(o);
+		if (!object)
+			return eimg_err(err, EIMG_EINVAL, file, "member 'runtime.json': not a JSON object");
+	}
 	return EIMG_OK;
 }
 
