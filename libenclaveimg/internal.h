@@ -43,6 +43,17 @@ int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
 void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
 
+/* Text built piece by piece (reports): appends never fail loudly; a failed
+ * allocation sets failed, and eimg_sb_done() then frees and returns NULL.
+ * Start from a zeroed struct. */
+struct eimg_sb {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+void eimg_sb_printf(struct eimg_sb *b, const char *fmt, ...) EIMG_PRINTF(2, 3);
+char *eimg_sb_done(struct eimg_sb *b); /* the text (free it), or NULL */
+
 /* Serialises a jansson value (taking the reference, also on failure) with
  * sorted keys, two-space indent and a trailing newline.  len may be NULL. */
 struct json_t;

@@ -799,40 +799,6 @@ int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *e
 	return EIMG_OK;
 }
 
-struct sb {
-	char *b;
-	size_t len, cap;
-	int failed;
-};
-
-static void sb_add(struct sb *s, const char *fmt, ...) EIMG_PRINTF(2, 3);
-static void sb_add(struct sb *s, const char *fmt, ...)
-{
-	va_list ap;
-	char tmp[2048];
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || s->failed)
-		return;
-	size_t k = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
-	if (s->len + k + 1 > s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 4096;
-		while (nc < s->len + k + 1)
-			nc *= 2;
-		char *nb = realloc(s->b, nc);
-		if (!nb) {
-			s->failed = 1;
-			return;
-		}
-		s->b = nb;
-		s->cap = nc;
-	}
-	memcpy(s->b + s->len, tmp, k);
-	s->len += k;
-	s->b[s->len] = '\0';
-}
-
 /* "a b c" from a JSON array of strings or integers, escaped. */
 static void join(const json_t *a, char *out, size_t size)
 {
@@ -858,64 +824,64 @@ static void join(const json_t *a, char *out, size_t size)
 }
 
 /* The measured policy from the embedded manifest: what auditors look for. */
-static void policy_text(struct sb *s, const char *m, size_t len)
+static void policy_text(struct eimg_sb *s, const char *m, size_t len)
 {
 	json_t *j = json_loadb(m, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *n = json_object_get(j, "nitro");
 	char buf[1024];
 	if (json_is_object(n)) {
 		join(json_object_get(n, "entrypoint"), buf, sizeof(buf));
-		sb_add(s, "  Entrypoint: %s\n", buf);
+		eimg_sb_printf(s, "  Entrypoint: %s\n", buf);
 		join(json_object_get(n, "ingress"), buf, sizeof(buf));
-		sb_add(s, "  Ingress: %s\n", buf[0] ? buf : "(none)");
+		eimg_sb_printf(s, "  Ingress: %s\n", buf[0] ? buf : "(none)");
 		join(json_object_get(json_object_get(n, "egress"), "allow"), buf, sizeof(buf));
-		sb_add(s, "  EgressAllow: %s\n", buf[0] ? buf : "(none)");
+		eimg_sb_printf(s, "  EgressAllow: %s\n", buf[0] ? buf : "(none)");
 		join(json_object_get(json_object_get(n, "egress"), "deny"), buf, sizeof(buf));
-		sb_add(s, "  EgressDeny: %s\n", buf[0] ? buf : "(none)");
+		eimg_sb_printf(s, "  EgressDeny: %s\n", buf[0] ? buf : "(none)");
 	}
 	json_decref(j);
 }
 
 int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *err)
 {
-	struct sb s = { NULL, 0, 0, 0 };
+	struct eimg_sb s = { 0 };
 	char h[97];
 	const eimg_eif_layout *l = &r->layout;
 
-	sb_add(&s, "EifVersion: %u\n", l->version);
-	sb_add(&s, "Architecture: %s\n", l->flags & EIMG_EIF_FLAG_AARCH64 ? "aarch64" : "x86_64");
-	sb_add(&s, "DefaultMemory: %llu MiB\nDefaultCpus: %llu\n", (unsigned long long)(l->default_mem >> 20),
+	eimg_sb_printf(&s, "EifVersion: %u\n", l->version);
+	eimg_sb_printf(&s, "Architecture: %s\n", l->flags & EIMG_EIF_FLAG_AARCH64 ? "aarch64" : "x86_64");
+	eimg_sb_printf(&s, "DefaultMemory: %llu MiB\nDefaultCpus: %llu\n", (unsigned long long)(l->default_mem >> 20),
 	       (unsigned long long)l->default_cpus);
-	sb_add(&s, "Sections:");
+	eimg_sb_printf(&s, "Sections:");
 	for (unsigned i = 0; i < l->nsections; i++)
-		sb_add(&s, "%s %s %llu", i ? "," : "", eimg_eif_section_name(l->sections[i].type),
+		eimg_sb_printf(&s, "%s %s %llu", i ? "," : "", eimg_eif_section_name(l->sections[i].type),
 		       (unsigned long long)l->sections[i].size);
-	sb_add(&s, "\nHashAlgorithm: Sha384 { ... }\n");
-	sb_add(&s, "PCR0: %s\n", eimg_hex(r->pcr0, 48, h));
-	sb_add(&s, "PCR1: %s\n", eimg_hex(r->pcr1, 48, h));
-	sb_add(&s, "PCR2: %s\n", eimg_hex(r->pcr2, 48, h));
+	eimg_sb_printf(&s, "\nHashAlgorithm: Sha384 { ... }\n");
+	eimg_sb_printf(&s, "PCR0: %s\n", eimg_hex(r->pcr0, 48, h));
+	eimg_sb_printf(&s, "PCR1: %s\n", eimg_hex(r->pcr1, 48, h));
+	eimg_sb_printf(&s, "PCR2: %s\n", eimg_hex(r->pcr2, 48, h));
 	if (r->is_signed)
-		sb_add(&s, "PCR8: %s\n", eimg_hex(r->pcr8, 48, h));
+		eimg_sb_printf(&s, "PCR8: %s\n", eimg_hex(r->pcr8, 48, h));
 	if (r->crc_ok)
-		sb_add(&s, "CheckCRC: ok (0x%08x)\n", r->crc_computed);
+		eimg_sb_printf(&s, "CheckCRC: ok (0x%08x)\n", r->crc_computed);
 	else
-		sb_add(&s, "CheckCRC: MISMATCH (header 0x%08x, content 0x%08x)\n", l->crc, r->crc_computed);
-	sb_add(&s, "IsSigned: %s\n", r->is_signed ? "yes" : "no");
+		eimg_sb_printf(&s, "CheckCRC: MISMATCH (header 0x%08x, content 0x%08x)\n", l->crc, r->crc_computed);
+	eimg_sb_printf(&s, "IsSigned: %s\n", r->is_signed ? "yes" : "no");
 	if (r->is_signed) {
 		char nb[40], na[40];
 		fmt_time(r->cert_not_before, nb, sizeof(nb));
 		fmt_time(r->cert_not_after, na, sizeof(na));
-		sb_add(&s, "SigningCertificate: subject \"%s\"\n", r->cert_subject);
-		sb_add(&s, "  IssuerName: %s\n  Algorithm: %s\n  Key: %s\n  Serial: %s\n  NotBefore: %s\n  NotAfter: %s\n",
+		eimg_sb_printf(&s, "SigningCertificate: subject \"%s\"\n", r->cert_subject);
+		eimg_sb_printf(&s, "  IssuerName: %s\n  Algorithm: %s\n  Key: %s\n  Serial: %s\n  NotBefore: %s\n  NotAfter: %s\n",
 		       r->cert_issuer, r->cert_sig_alg, r->cert_key, r->cert_serial, nb, na);
-		sb_add(&s, "SignatureAlgorithm: %s\n", eimg_cose_alg_name(r->cose_alg));
+		eimg_sb_printf(&s, "SignatureAlgorithm: %s\n", eimg_cose_alg_name(r->cose_alg));
 		if (r->signature_ok)
-			sb_add(&s, "SignatureCheck: ok\n");
+			eimg_sb_printf(&s, "SignatureCheck: ok\n");
 		else
-			sb_add(&s, "SignatureCheck: FAILED: %s\n", r->signature_problem);
+			eimg_sb_printf(&s, "SignatureCheck: FAILED: %s\n", r->signature_problem);
 	}
 	if (l->metadata >= 0) {
-		sb_add(&s, "ImageName: %s\nImageVersion: %s\n", r->image_name, r->image_version);
+		eimg_sb_printf(&s, "ImageName: %s\nImageVersion: %s\n", r->image_name, r->image_version);
 		if (r->metadata) {
 			json_t *bm = json_object_get(r->metadata, "BuildMetadata");
 			const char *keys[] = { "BuildTime", "BuildTool", "BuildToolVersion", "OperatingSystem", "KernelVersion" };
@@ -923,26 +889,25 @@ int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *e
 				const char *v = json_string_value(json_object_get(bm, keys[i]));
 				char esc[256];
 				if (v)
-					sb_add(&s, "%s: %s\n", keys[i], eimg_escape(v, strlen(v), esc, sizeof(esc)));
+					eimg_sb_printf(&s, "%s: %s\n", keys[i], eimg_escape(v, strlen(v), esc, sizeof(esc)));
 			}
 		} else {
-			sb_add(&s, "Metadata: %s\n", r->metadata_problem);
+			eimg_sb_printf(&s, "Metadata: %s\n", r->metadata_problem);
 		}
 	}
 	if (r->manifest)
-		sb_add(&s, "Manifest: %s (%zu bytes)%s\n", EIMG_NITRO_MANIFEST_PATH, r->manifest_len,
+		eimg_sb_printf(&s, "Manifest: %s (%zu bytes)%s\n", EIMG_NITRO_MANIFEST_PATH, r->manifest_len,
 		       r->manifest_match == 1 ? ", equal to manifest.json" : r->manifest_match == 0 ? ", DIFFERS from manifest.json" : "");
 	if (r->manifest)
 		policy_text(&s, r->manifest, r->manifest_len);
 	if (r->launch_match == 1)
-		sb_add(&s, "LaunchCheck: ok (cmd is the entrypoint, env is empty)\n");
+		eimg_sb_printf(&s, "LaunchCheck: ok (cmd is the entrypoint, env is empty)\n");
 	else if (r->launch_match == 0)
-		sb_add(&s, "LaunchCheck: FAILED: %s\n", r->launch_problem);
-	if (s.failed || !s.b) {
-		free(s.b);
+		eimg_sb_printf(&s, "LaunchCheck: FAILED: %s\n", r->launch_problem);
+	char *text = eimg_sb_done(&s);
+	if (!text)
 		return eimg_err_nomem(err);
-	}
-	*out = s.b;
+	*out = text;
 	return EIMG_OK;
 }
 

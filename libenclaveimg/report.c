@@ -25,51 +25,6 @@ const char *eimg_region_kind_name(int kind)
 	}
 }
 
-struct sb {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_printf(struct sb *b, const char *fmt, ...) EIMG_PRINTF(2, 3);
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->failed)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = (b->cap + (size_t)n + 1) * 2;
-		char *ns = realloc(b->s, ncap);
-		if (!ns) {
-			b->failed = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-}
-
-static char *sb_done(struct sb *b)
-{
-	if (b->failed || !b->s) {
-		free(b->s);
-		return NULL;
-	}
-	return b->s;
-}
-
 static void perm_string(uint64_t secinfo, char out[4])
 {
 	if ((secinfo & 0xff00) == EIMG_SECINFO_TCS) {
@@ -107,48 +62,48 @@ static json_t *name_json(const char *name)
 
 char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 {
-	struct sb b = { 0 };
+	struct eimg_sb b = { 0 };
 	char hex[65];
 	const struct eimg_sgx_measurement *m = &s->m;
-	sb_printf(&b, "image          %s\n", source);
-	sb_printf(&b, "name           %s\n", s->manifest->name);
-	sb_printf(&b, "target         sgx\n");
-	sb_printf(&b, "mode           %s\n", eimg_mode_name(m->mode));
-	sb_printf(&b, "mrenclave      %s\n", eimg_hex(m->mrenclave, 32, hex));
-	sb_printf(&b, "enclave size   0x%llx (%llu KiB)\n", (unsigned long long)m->enclave_size,
+	eimg_sb_printf(&b, "image          %s\n", source);
+	eimg_sb_printf(&b, "name           %s\n", s->manifest->name);
+	eimg_sb_printf(&b, "target         sgx\n");
+	eimg_sb_printf(&b, "mode           %s\n", eimg_mode_name(m->mode));
+	eimg_sb_printf(&b, "mrenclave      %s\n", eimg_hex(m->mrenclave, 32, hex));
+	eimg_sb_printf(&b, "enclave size   0x%llx (%llu KiB)\n", (unsigned long long)m->enclave_size,
 		  (unsigned long long)(m->enclave_size >> 10));
-	sb_printf(&b, "threads        %u\n", m->threads);
-	sb_printf(&b, "ssa frames     %u x %u page(s)\n", m->ssa_frames, m->ssa_frame_size);
-	sb_printf(&b, "heap           0x%llx bytes\n", (unsigned long long)m->heap_size);
-	sb_printf(&b, "stack          0x%llx bytes per thread\n", (unsigned long long)m->stack_size);
-	sb_printf(&b, "entry          0x%llx\n", (unsigned long long)m->entry);
-	sb_printf(&b, "pages          %llu added, all measured\n", (unsigned long long)m->npages);
-	sb_printf(&b, "layout\n");
+	eimg_sb_printf(&b, "threads        %u\n", m->threads);
+	eimg_sb_printf(&b, "ssa frames     %u x %u page(s)\n", m->ssa_frames, m->ssa_frame_size);
+	eimg_sb_printf(&b, "heap           0x%llx bytes\n", (unsigned long long)m->heap_size);
+	eimg_sb_printf(&b, "stack          0x%llx bytes per thread\n", (unsigned long long)m->stack_size);
+	eimg_sb_printf(&b, "entry          0x%llx\n", (unsigned long long)m->entry);
+	eimg_sb_printf(&b, "pages          %llu added, all measured\n", (unsigned long long)m->npages);
+	eimg_sb_printf(&b, "layout\n");
 	for (size_t i = 0; i < s->layout->nregions; i++) {
 		const struct eimg_region *r = &s->layout->regions[i];
 		char perm[4];
 		perm_string(r->secinfo, perm);
-		sb_printf(&b, "  0x%012llx  %6llu page(s)  %-3s  %s", (unsigned long long)r->offset,
+		eimg_sb_printf(&b, "  0x%012llx  %6llu page(s)  %-3s  %s", (unsigned long long)r->offset,
 			  (unsigned long long)(r->size / EIMG_PAGE), perm, eimg_region_kind_name(r->kind));
 		if (r->kind >= EIMG_REGION_STACK)
-			sb_printf(&b, " (thread %u)", r->thread);
-		sb_printf(&b, "\n");
+			eimg_sb_printf(&b, " (thread %u)", r->thread);
+		eimg_sb_printf(&b, "\n");
 	}
 	struct eimg_sigstruct ss;
 	if (!s->image->sigstruct) {
-		sb_printf(&b, "signature      none (unsigned: see enclave-sign(1))\n");
+		eimg_sb_printf(&b, "signature      none (unsigned: see enclave-sign(1))\n");
 	} else if (eimg_sigstruct_decode("sigstruct.bin", s->image->sigstruct, s->image->sigstruct_size, &ss, NULL) == 0) {
 		char *t = NULL;
-		sb_printf(&b, "signature      SIGSTRUCT (verify it with 'enclave-sign verify')\n");
-		sb_printf(&b, "  signs this mrenclave: %s\n",
+		eimg_sb_printf(&b, "signature      SIGSTRUCT (verify it with 'enclave-sign verify')\n");
+		eimg_sb_printf(&b, "  signs this mrenclave: %s\n",
 			  memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0 ? "yes" : "NO: it signs another enclave");
 		if (eimg_sigstruct_text(&ss, "  ", &t, NULL) == 0)
-			sb_printf(&b, "%s", t);
+			eimg_sb_printf(&b, "%s", t);
 		else
 			b.failed = true;
 		free(t);
 	}
-	return sb_done(&b);
+	return eimg_sb_done(&b);
 }
 
 static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
@@ -205,15 +160,15 @@ char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
 
 char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source)
 {
-	struct sb b = { 0 };
+	struct eimg_sb b = { 0 };
 	char hex[65];
-	sb_printf(&b, "sgxs           %s\n", source);
-	sb_printf(&b, "mrenclave      %s\n", eimg_hex(info->mrenclave, 32, hex));
-	sb_printf(&b, "enclave size   0x%llx\n", (unsigned long long)info->size);
-	sb_printf(&b, "ssa frame size %u page(s)\n", info->ssa_frame_size);
-	sb_printf(&b, "pages          %llu added (%llu tcs), %llu extends\n", (unsigned long long)info->neadd,
+	eimg_sb_printf(&b, "sgxs           %s\n", source);
+	eimg_sb_printf(&b, "mrenclave      %s\n", eimg_hex(info->mrenclave, 32, hex));
+	eimg_sb_printf(&b, "enclave size   0x%llx\n", (unsigned long long)info->size);
+	eimg_sb_printf(&b, "ssa frame size %u page(s)\n", info->ssa_frame_size);
+	eimg_sb_printf(&b, "pages          %llu added (%llu tcs), %llu extends\n", (unsigned long long)info->neadd,
 		  (unsigned long long)info->ntcs, (unsigned long long)info->nextend);
-	return sb_done(&b);
+	return eimg_sb_done(&b);
 }
 
 char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source)
@@ -228,16 +183,16 @@ char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *sourc
 
 char *eimg_report_build_text(const struct eimg_build_result *r, const char *output)
 {
-	struct sb b = { 0 };
+	struct eimg_sb b = { 0 };
 	char hex[97];
 	if (r->target == EIMG_TARGET_SGX) {
-		sb_printf(&b, "mrenclave %s\n", eimg_hex(r->sgx.mrenclave, 32, hex));
+		eimg_sb_printf(&b, "mrenclave %s\n", eimg_hex(r->sgx.mrenclave, 32, hex));
 	} else {
 		for (int i = 0; i < 3; i++)
-			sb_printf(&b, "PCR%d %s\n", i, eimg_hex(r->pcr[i], 48, hex));
+			eimg_sb_printf(&b, "PCR%d %s\n", i, eimg_hex(r->pcr[i], 48, hex));
 	}
-	sb_printf(&b, "wrote %s\n", output);
-	return sb_done(&b);
+	eimg_sb_printf(&b, "wrote %s\n", output);
+	return eimg_sb_done(&b);
 }
 
 char *eimg_report_build_json(const struct eimg_build_result *r, const char *output)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,4 +302,44 @@ int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err)
 	}
 	*out = fallback_now ? (uint64_t)time(NULL) : 0;
 	return EIMG_OK;
+}
+
+/* ---- growing text ---- */
+
+void eimg_sb_printf(struct eimg_sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap + (size_t)n + 1) * 2;
+		char *ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->failed = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+}
+
+char *eimg_sb_done(struct eimg_sb *b)
+{
+	if (b->failed || !b->s) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
 }
