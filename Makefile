@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # enclaveimg: a toolchain for enclave images.  Plain GNU make, non-recursive, out of tree.
 #   make [BUILDDIR=build] [CC=...] [CFLAGS=...]     build library and tools
 #   make check        unit tests, command-line tests, independent Python checks, fuzz smoke
@@ -41,7 +42,8 @@ ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
               -Ilibenclaveimg/include -Ilibenclaveimg $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-LIB_SRCS  := $(sort $(wildcard libenclaveimg/*.c))
+LIB_DIRS  := core crypto sgx nitro attest run
+LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard libenclaveimg/$(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
 LIB_A     := $(BUILDDIR)/libenclaveimg.a
 TOOLS     := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Times the Nitro measurement of one EIF file against a plain single-thread
  * SHA-384 pass over the same file, both reading the file the same way
  * (1 MiB pread chunks, page cache warm), best of N runs each.  Prints

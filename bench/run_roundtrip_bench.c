@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/run-roundtrip's client: starts a message server (enclave-run, or a
  * baseline like cat) on pipes and measures round trips of empty messages.
  *   run_roundtrip_bench seq N  -- CMD...   one message at a time: N round trips

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark: MRENCLAVE of a large, mostly-heap SGX enclave.
  * usage: sgx_measure_bench HEAP_MIB [SGXS_PATH]
  * Constructs a layout (small ELF, HEAP_MIB of heap, 4 threads) without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared rules of the examples.  An example's Makefile sets NAME (the ELF is
 # $(NAME).elf), SRCS (C sources) and DATA (files copied next to the ELF and
 # enclave.yaml so the manifest's relative paths resolve), then includes this.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: attestation document checking (eimg_attestation_check) with a
  * constraint and a quote verifier that accepts any quote of 136+ bytes as
  * the values it carries, so that both signer paths are reached. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the constraint parser (string and file forms), the canonical
  * form round trip, and the checker on fixed identities. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the CBOR/COSE parsers (signature section with the
  * byte-array quirk, COSE_Sign1, payload) and DER ECDSA signatures.
  * The first input byte selects the parser. */
@@ -5,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "nitro_int.h"
+#include "nitro/nitro_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the EIF reader and the whole audit (layout, CRC, PCRs,
  * metadata JSON, signature section CBOR/COSE, certificate, cpio lookup). */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the enclave ELF checks, and the layout + MRENCLAVE of
  * whatever they accept.  Never crash, never leak. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the --expect / --expect-file parser and the checker.
  * Invariants: parsing never crashes; a failed parse leaves the expectations
  * unchanged; a parsed expectation matches the identity made from its own

@@ -1,4 +1,5 @@
-/* Fuzz target: the client frame parser of enclave-run (sim_frame.c).
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fuzz target: the client frame parser of enclave-run (run/frames.c).
  * The first input byte picks the mode (bit 0: lines) and how the rest is
  * split into reads (bits 1..7: chunk size), so partial headers and payloads
  * are exercised as they arrive from a socket. */

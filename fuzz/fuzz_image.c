@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the enclave image reader (enclave-image(5)).
  * Any input must be rejected cleanly or accepted; an accepted image must
  * write back and read again to the same content (the writer never produces

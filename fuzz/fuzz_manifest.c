@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the manifest parser in image mode (base_dir NULL: no file
  * system access).  Anything that parses must canonicalize, the canonical
  * form must parse again, and canonicalizing that must give the same bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the parsers of nitro-cli's answers (nitro_run.c): the
  * run-enclave answer and the describe-enclaves list, and the shell quoting
  * of --dry-run.  The first byte chooses the parser. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: Nitro NSM attestation documents (eimg_nsm_attest_check:
  * COSE_Sign1, the strict payload parser, certificate parsing and the ES384
  * signature), then the identity and both reports of an accepted document. */

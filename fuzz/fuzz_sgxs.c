@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the SGXS stream reader.  Oracle: whatever it accepts has
  * MRENCLAVE == SHA-256 of the bytes. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: everything that reads an untrusted signature.  The input is
  * tried as a SIGSTRUCT file / signed ELF (extract, decode, layout checks,
  * full verification, text and JSON rendering), as a detached signature
@@ -7,7 +8,7 @@
 #include <string.h>
 
 #include "eimg/sigstruct.h"
-#include "sigstruct_int.h"
+#include "sgx/sigstruct_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

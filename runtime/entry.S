@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enclave entry and exit (the code TCS.OENTRY points to).  See
- * libenclaveimg/enclave_abi.h for the register convention.
+ * libenclaveimg/include/eimg/enclave_abi.h for the register convention.
  *
  * Built twice: with EIMG_RT_HW=1 the exit is EEXIT (ENCLU leaf 4) for SGX
  * hardware; without it the exit is a jump to the same address, which is what
  * the simulation loader expects.  Everything else is identical. */
-#include "enclave_abi.h"
+#include "eimg/enclave_abi.h"
 
 #define ENCLU .byte 0x0f, 0x01, 0xd7
 #define EEXIT_LEAF 4

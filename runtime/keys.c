@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key pairs made inside the enclave, for attestation and for clients to
  * encrypt to.  The cryptography is BearSSL's (Debian's libbearssl-dev: a
  * library written for freestanding use, with no allocation and no system

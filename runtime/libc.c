@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The handful of C library functions freestanding enclave code needs.
  * Compiled with -fno-builtin -fno-tree-loop-distribute-patterns so that the
  * compiler does not turn these loops back into calls to themselves. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The heap allocator over the measured heap region: first fit over an
  * address-ordered free list, blocks split on allocation and merged with both
  * neighbours on free; one spin lock (enclaves are small and mostly

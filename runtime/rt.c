@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave runtime's core: first-entry initialisation (self-relocation,
  * info blob checks, heap), message dispatch, replies, logging, access to the
  * measured manifest, files and user keys. */

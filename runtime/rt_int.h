@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private declarations of the enclave runtime. */
 #ifndef EIMG_RT_INT_H
 #define EIMG_RT_INT_H
 
 #include <stdint.h>
 #include <stddef.h>
-#include "enclave_abi.h"
+#include "eimg/enclave_abi.h"
 
 #ifndef EIMG_RT_HW
 #error "build with -DEIMG_RT_HW=0 (simulation) or -DEIMG_RT_HW=1 (hardware)"

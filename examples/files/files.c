@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* examples/files: reads measured files from the enclave's in-memory file
  * system (the info blob: every file listed in enclave.yaml, measured).
  *

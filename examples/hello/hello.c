@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* examples/hello: replies "<greeting>, <message>!" where the greeting is the
  * measured file greeting.txt (first line). */
 #include <enclave.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Makes the placeholder kernel, kernel config and init that enclave.yaml names,
 # in the folder given (default: blobs/ next to this script).  They are NOT a
 # bootable kernel or a working init: they let the example build, measure and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libenclaveimg: build, sign, measure and run enclave images.  The umbrella header. */
 #ifndef ENCLAVEIMG_H
 #define ENCLAVEIMG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave runtime: what a program running inside an enclave links
  * against (runtime/libenclave-<mode>.a).  Freestanding: no system calls, no
  * C library; this header declares the small set of C functions the runtime

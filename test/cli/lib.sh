@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for command-line tests.  Source it; each case runs in a fresh temp folder.
 #   case_begin NAME            start a case (cd into a fresh folder)
 #   expect EXIT CMD...         run CMD, check its exit code; stdout in $out, stderr in $errtxt

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Makes Nitro NSM-like attestation documents for tests, independently of
 the C library: a CA chain made here with the `cryptography` package, the
 CBOR encoded by hand from RFC 8949 (no cbor2), COSE_Sign1 (RFC 9052) signed

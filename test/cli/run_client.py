@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Test client for enclave-run's message channel (test_run.sh, bench).
 
   run_client.py ADDR CMD...      ADDR = unix:PATH or tcp:HOST:PORT

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Attestation documents for clients: enclave-run --attestation-out writes one,
 # enclave-measure --attestation checks it (signature, binding, SEC/EXPIRE/C/S
 # constraint keys named on failure); documents made independently in Python

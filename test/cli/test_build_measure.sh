@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-build and enclave-measure from the command line: exact exit codes and messages,
 # determinism, tamper detection, --expect, --sgxs, known-answer SGXS vectors.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The constraint language end to end (enclave-constraints(7)): through
 # enclave-measure (an SGXS, no signature) and enclave-sign verify (a signed
 # SIGSTRUCT with its SGXS), exit codes 0 / 2 / 1 / 3 and the per-key message.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A key pair made inside the enclave (runtime: enclave_keygen_p256, BearSSL):
 # examples/average publishes its public key in its attestation document and proves
 # possession of the private key by signing a client's nonce.  Checked independently

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make install with DESTDIR/PREFIX puts the tools, the library, its headers, the
 # pkg-config file, the enclave runtime and the man pages in place, and a program
 # built against the installed library with pkg-config measures an image the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Nitro target through enclave-build and enclave-measure: PCRs, --eif, determinism,
 # --expect with PCRs (exit 3 naming each PCR), tamper detection, plain EIF input.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-run: examples end to end, verification before run (tampered,
 # swapped, unsigned, wrong-mode images; --expect; --constraint), the sandbox
 # (raw system call), faults, malformed frames, sockets, threads, signals.

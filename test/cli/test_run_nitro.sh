@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-run's Nitro hand-off against a stand-in nitro-cli (a bash script
 # created here) that records its arguments and plays back nitro-cli's JSON
 # answers and failures: verification before anything is called (tampered

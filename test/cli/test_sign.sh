@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-sign from the command line: known-answer vectors, images, standalone
 # SIGSTRUCTs, two-step signing with openssl as the "HSM", verification failures,
 # foreign formats (fixtures built here with objcopy), bad keys and inputs.

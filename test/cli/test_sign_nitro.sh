@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-sign for Nitro images and plain EIFs: one-step signing with an EC key and its
 # certificate, PCR8, --force, the detached flow with openssl, verification, bad input.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # enclave-sign with a real PKCS#11 token: SoftHSM2, set up by this test in a
 # temporary folder (its own SOFTHSM2_CONF and token directory).
 #  - two-step: enclave-sign export -> pkcs11-tool --sign -> enclave-sign attach,

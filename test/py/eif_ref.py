@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent reference for the Nitro EIF format, written from the spec
 (shared/specs/nitro-eif.md and man/enclave-nitro.7) with hashlib and zlib only,
 plus the `cryptography` package to verify signatures.  It shares no code with

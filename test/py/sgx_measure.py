@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent MRENCLAVE calculator for enclave images (.eimg) and SGXS files.
 
 Written from man/enclave-measurement.7 (layout version 1) alone, with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent check of the enclave image archive format (man/enclave-image.5).
 
 1. An independent writer, written from the man page alone, builds the two

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks schemas/manifest.schema.json: it is a valid JSON Schema (draft
 2020-12), accepts the documented example manifests and rejects manifests
 that enclave-manifest(5) calls invalid.  Exit 0 pass, 1 fail, 77 skipped

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Nitro end to end, checked by the independent reference eif_ref.py
 (hashlib/zlib/tarfile only): enclave-build writes the EIF of examples/nitro,
 the reference rebuilds both ramdisks and the whole EIF from the inputs and

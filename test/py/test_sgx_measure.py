@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks the independent MRENCLAVE calculator (sgx_measure.py) against the
 known answers, then builds images with the real tools and requires the tools
 and the independent calculator to agree.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent check of enclave-sign's SIGSTRUCTs, from the published layout only.
 
 Parses the 1808 bytes with struct, checks every field against what was asked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A fake /dev/sgx_enclave for test_sgx_hw.c (#included there): it plays the
  * Linux SGX driver and the CPU behind struct eimg_sgx_hw_ops.
  *
@@ -20,7 +21,7 @@
 
 #include "eimg/hash.h"
 #include "eimg/sigstruct.h"
-#include "sgx_hw_int.h"
+#include "run/sgx_hw_int.h"
 
 #define FAKE_FD 4242
 #define FAKE_MAX_MAPS 128

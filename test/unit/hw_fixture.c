@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by test_sgx_hw.c and test_run_hw.c (included after fake_sgx_dev.c):
  * a small enclave built from the layout code's own input, a test signing key
  * made at test time, and a fresh fake device per test. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Attestation documents (eimg/attest.h): simulation documents made and
  * checked, every way a document can be forged or malformed, DCAP documents
  * through a fake quote provider/verifier, the constraint on top, and an
@@ -12,11 +13,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest_int.h"
+#include "attest/attest_int.h"
 #include "eimg/attest.h"
 #include "eimg/hash.h"
 #include "eimg/util.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define H1 "2797b9581b9377d41a8ffc45990335048e79c976a6bbb4e7692ecad699a55317"
 #define H3 "bb53e85cb86e7f1e2b7d97620e25d8d0a250c8fdbfe9b7cddf940bd08b646c88"

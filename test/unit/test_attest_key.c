@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave's attestation key: a program publishes its public key from
  * enclave_init (enclave_set_attestation_key), the host asks for it once with
  * EIMG_ECALL_INIT (eimg_sim_init) and binds it into the attestation document.
@@ -17,8 +18,8 @@
 #include "eimg/image.h"
 #include "eimg/measure.h"
 #include "eimg/sim.h"
-#include "enclave_abi.h"
-#include "internal.h"
+#include "eimg/enclave_abi.h"
+#include "core/internal.h"
 
 static char bd[256];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature section and COSE_Sign1 encoding (exact bytes), decoding of
  * hostile CBOR (deep nesting, huge lengths, indefinite items, tags, trailing
  * bytes), DER <-> r||s. */
@@ -11,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
-#include "nitro_int.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
 
 static void test_protected_and_payload_bytes(void **state)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EIF container: layout checks on hostile input, CRC, writing, signature
  * section replacement.  Each bad input gives one error, never a crash. */
 #include <setjmp.h>
@@ -13,8 +14,8 @@
 
 #include "eimg/eif.h"
 #include "eimg/nitro.h"
-#include "internal.h"
-#include "nitro_int.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
 
 static uint8_t *eif;
 static size_t eif_len;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enclave ELF checks: real ELFs linked by gcc at test time, and hand-made
  * hostile headers. */
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 #include <cmocka.h>
 
 #include "eimg/elf.h"
-#include "internal.h"
+#include "core/internal.h"
 
 static char tmpdir[] = "/tmp/test_elf.XXXXXX";
 static bool have_gcc;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for expected values (--expect, --expect-file): parsing, every
  * error, and the mismatch report naming expected and actual values. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests of the enclave image archive (image.c, enclave-image(5)).
  *
  * Hostile archives are built byte by byte with a small ustar/pax writer below
@@ -32,7 +33,7 @@
 #include "eimg/image.h"
 #include "eimg/measure.h"
 #include "eimg/util.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define SAMPLE_MTIME 1700000000ull
 

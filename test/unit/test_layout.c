@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SGX layout version 1: offsets, page contents (TCS, thread data, info blob)
  * and limits, checked against values worked out by hand from layout.h. */
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 
 #include "eimg/layout.h"
 #include "eimg/sgxs.h"
-#include "internal.h"
+#include "core/internal.h"
 
 static uint8_t elf_bytes[0x4000];
 static uint8_t big[9000];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the manifest module: parsing, defaults, validation errors
  * (exact position and key path), limits, hostile input, canonical form. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Nitro target: build, audit, sign, detached signing, checked against the
  * independent Python reference test/py/eif_ref.py (hashlib/zlib/cryptography)
  * and the published single-ramdisk PCR2. Keys are generated at test time. */
@@ -21,8 +22,8 @@
 #include "eimg/hash.h"
 #include "eimg/nitro.h"
 #include "eimg/util.h"
-#include "internal.h"
-#include "nitro_int.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
 
 static char tmp[256], top[512];
 static char *entry[] = { "/bin/app", "--serve", NULL };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The parsers of nitro-cli's answers and the shell quoting of --dry-run
  * (nitro_run.c): nitro-cli's real output shapes, and hostile answers (no
  * JSON, wrong types, duplicate keys, bad enclave ids, huge numbers, an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Nitro NSM attestation documents (eimg/nsm.h) through the library API:
  * documents and a CA chain made independently by test/cli/nsm_doc.py
  * (Python's cryptography, CBOR by hand), then the values parsed, the
@@ -15,7 +16,7 @@
 #include <cmocka.h>
 
 #include "eimg/nsm.h"
-#include "internal.h"
+#include "core/internal.h"
 
 static char dir[] = "/tmp/test_nsm_XXXXXX";
 static bool have_docs;

@@ -1,4 +1,5 @@
-/* The runner's hardware backend (sim_run.c, EIMG_RUN_HARDWARE) driven through
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The runner's hardware backend (run/runner.c, EIMG_RUN_HARDWARE) driven through
  * the fake /dev/sgx_enclave of fake_sgx_dev.c: the same message loop as the
  * simulation, with eimg_sgx_hw_load (the fake CPU measures the pages and
  * refuses EINIT unless the SIGSTRUCT signs them) and eimg_sgx_hw_call (the
@@ -23,9 +24,9 @@
 #include "eimg/sigstruct.h"
 #include "eimg/sim.h"
 #include "eimg/util.h"
-#include "internal.h"
-#include "sgx_hw_int.h"
-#include "sim_int.h"
+#include "core/internal.h"
+#include "run/sgx_hw_int.h"
+#include "run/sim_int.h"
 
 #include "fake_sgx_dev.c"
 #include "hw_fixture.c"

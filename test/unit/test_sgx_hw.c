@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SGX hardware loader (sgx_hw.c) against a fake /dev/sgx_enclave that
  * plays the driver and the CPU (fake_sgx_dev.c): the fake computes MRENCLAVE
  * from the pages it is given and refuses EINIT unless the SIGSTRUCT verifies
@@ -22,8 +23,8 @@
 #include "eimg/sgxs.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
-#include "internal.h"
-#include "sgx_hw_int.h"
+#include "core/internal.h"
+#include "run/sgx_hw_int.h"
 
 #include "fake_sgx_dev.c"
 #include "hw_fixture.c"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MRENCLAVE and SGXS: known answers (vector A of specs/sgx.md, public SGXS
  * files), a naive reference stream against the batched one, SGXS round trip,
  * hostile SGXS streams, a failing write leaving nothing behind. */
@@ -20,7 +21,7 @@
 #include "eimg/hash.h"
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* write(2) fault injection: fail_write_after >= 0 makes the write after
  * that many successful ones fail with ENOSPC. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SIGSTRUCT: layout, BCD dates, known-answer vectors, signing, two-step
  * signing, verification failures, foreign formats, detached signatures. */
 #include <setjmp.h>
@@ -15,8 +16,8 @@
 #include "eimg/manifest.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
-#include "internal.h"
-#include "sigstruct_int.h"
+#include "core/internal.h"
+#include "sgx/sigstruct_int.h"
 
 static const char *vectors(void)
 {

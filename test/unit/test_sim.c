@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The simulation loader and the message frame parser: the loader's
  * MRENCLAVE of the placed pages against the spec's known-answer vector A,
  * its page permissions and alignment, the EINIT comparison, a real enclave
@@ -17,8 +18,8 @@
 #include "eimg/measure.h"
 #include "eimg/sim.h"
 #include "eimg/util.h"
-#include "enclave_abi.h"
-#include "internal.h"
+#include "eimg/enclave_abi.h"
+#include "core/internal.h"
 
 /* ---- vector A (../shared/specs/sgx.md): ECREATE(ssaframesize 1, size
  * 0x10000); page 0 SECINFO 0x205 with byte i = i % 256, measured; page

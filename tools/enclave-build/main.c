@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* enclave-build: manifest + enclave ELF -> deterministic enclave image (.eimg). */
 #include <getopt.h>
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* enclave-measure: recompute an image's measurement from its content, show it, check it. */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #include <enclaveimg.h>
 #include "eimg/attest.h"
 #include "eimg/nsm.h"
-#include "internal.h"
+#include "core/internal.h"
 
 static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"

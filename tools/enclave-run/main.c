@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* enclave-run: verify an enclave image, then run it: an SGX image in the
  * simulation sandbox (or in this process, --mock) or on SGX hardware
  * (/dev/sgx_enclave), serving messages; a Nitro image or EIF through
@@ -20,7 +21,7 @@
 #include "eimg/nitro_run.h"
 #include "eimg/sgx_hw.h"
 #include "eimg/sim.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* Exit statuses beyond the shared 0..3 (enclave-run(1)). */
 #define EXIT_FAULT     4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* enclave-sign: sign SGX enclaves (images, SGXS files, MRENCLAVE values) and
  * Nitro enclaves (images, EIFs), two-step signing for HSMs, verification and
  * display of signatures. */

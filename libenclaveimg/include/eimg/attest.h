@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Attestation documents: what a running enclave tells a client about
  * itself, and the check a client makes before trusting it.
  * Format and rules: man/enclave-attestation.5.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deciding whether to trust an enclave: the constraint language.
  * Normative text: man/enclave-constraints.7.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AWS Nitro Enclaves image file (EIF): layout, strict parsing, writing.
  * Format as built and accepted: man/enclave-nitro.7.
  *

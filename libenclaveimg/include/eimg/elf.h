@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading an enclave ELF (static, position-independent, x86-64).
  * Only elf.c includes libelf. */
 #ifndef EIMG_ELF_H

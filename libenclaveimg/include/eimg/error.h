@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one error convention of libenclaveimg.
  *
  * Every fallible library function returns an int status (EIMG_OK == 0 on

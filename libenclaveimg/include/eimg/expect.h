@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Expected values (enclave-measure --expect, enclave-run --expect): exact
  * equality checks on named measurements, each mismatch reported with the
  * expected and the actual value.

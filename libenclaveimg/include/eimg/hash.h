@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hashing (SHA-256/384/512) over OpenSSL's EVP, without exposing OpenSSL types. */
 #ifndef EIMG_HASH_H
 #define EIMG_HASH_H

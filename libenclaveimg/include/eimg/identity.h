@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The identity of an enclave that constraints and expectations are checked
  * against, built one way for every tool (enclave-measure --constraint,
  * enclave-sign verify --constraint, enclave-run). */

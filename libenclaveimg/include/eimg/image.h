@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave image archive (.eimg): a deterministic, restricted pax tar.
  * Format: man/enclave-image.5.  Only image.c includes libarchive.
  *

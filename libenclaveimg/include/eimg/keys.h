@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* User public keys: normalised to DER SubjectPublicKeyInfo before they are measured. */
 #ifndef EIMG_KEYS_H
 #define EIMG_KEYS_H

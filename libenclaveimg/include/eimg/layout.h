@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SGX enclave page layout: one description of the pages with three
  * consumers (the measurement, the simulation loader, the hardware loader).
  *

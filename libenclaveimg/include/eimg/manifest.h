@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave manifest (enclave.yaml): parsing, validation, canonical form.
  * Format: man/enclave-manifest.5, schemas/manifest.schema.json.
  * Only manifest.c includes libyaml. */

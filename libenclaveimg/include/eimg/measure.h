@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building and measuring images: the operations the tools share.
  *
  * eimg_build() turns a manifest into an image; eimg_sgx_image_open() turns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AWS Nitro Enclaves target: building EIFs from a manifest, measuring and
  * auditing any EIF (PCR0/1/2/8, CRC, signature), signing (with a key, or
  * detached: export the bytes to sign, attach a signature made elsewhere).
@@ -175,7 +176,7 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
 			      void *ctx, eimg_error *err);
 
-/* ---- enclave-sign for Nitro (sign_nitro.c) ---- */
+/* ---- enclave-sign for Nitro (nitro/nitro_sign.c) ---- */
 struct eimg_key_source;
 struct eimg_nitro_sign_request {
 	int op;                              /* EIMG_SIGN_OP_SIGN, _EXPORT or _ATTACH (eimg/sigstruct.h) */

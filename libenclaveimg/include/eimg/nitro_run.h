@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Handing a verified Nitro enclave image to nitro-cli (enclave-run(1),
  * "Nitro hand-off").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AWS Nitro attestation documents: what a Nitro enclave's NSM (Nitro
  * Security Module) returns, checked as a client would.  Format, rules and
  * limits: man/enclave-attestation.5, section "Nitro documents".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the tools print: one renderer per result, as text and as JSON
  * (schemas/measure-output.schema.json, schemas/build-output.schema.json),
  * so that every tool prints the same thing the same way.

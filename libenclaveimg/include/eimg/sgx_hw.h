@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Running an SGX enclave on hardware through the Linux in-kernel driver
  * (Linux 5.11+, /dev/sgx_enclave; needs a CPU with Flexible Launch Control).
  *
@@ -7,7 +8,7 @@
  * MRENCLAVE is the one enclave-measure prints.  Then SGX_IOC_ENCLAVE_INIT
  * with the image's SIGSTRUCT, one mmap per region with its permissions, and
  * entry through the vDSO's __vdso_sgx_enter_enclave (the register convention
- * of libenclaveimg/enclave_abi.h).
+ * of libenclaveimg/include/eimg/enclave_abi.h).
  *
  * Statuses: EIMG_EUNSUPPORTED when this host cannot run SGX enclaves (the
  * message says why and what to do), EIMG_EIO for a failed system call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MRENCLAVE and the SGXS load stream.
  *
  * The record stream (ECREATE, then per page EADD and 16 EEXTEND with their

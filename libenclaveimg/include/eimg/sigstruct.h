@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SGX SIGSTRUCT: byte layout, fields, signing, verification, foreign formats.
  *
  * The SIGSTRUCT is 1808 bytes, little-endian (../shared/specs/sgx.md,
@@ -156,7 +157,7 @@ int eimg_sigstruct_extract(const char *source, const uint8_t *buf, size_t len,
 int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, const char *name,
 			  const uint8_t **data, size_t *size, eimg_error *err);
 
-/* ---- keys and signing (sign.c over crypto_rsa.c) ---- */
+/* ---- keys and signing (sgx/sgx_sign.c over crypto_rsa.c) ---- */
 
 /* Called for a passphrase or PIN when neither a file nor an environment
  * variable gives one.  Writes at most size-1 bytes and a NUL into buf,
@@ -214,7 +215,7 @@ int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path,
  * check; source names the input. */
 int eimg_sigstruct_verify(const uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *source, eimg_error *err);
 
-/* ---- high-level operations on images (sign.c) ---- */
+/* ---- high-level operations on images (sgx/sgx_sign.c) ---- */
 
 /* Fields of an image's manifest for signing.  Fails with EIMG_EVERIFY when
  * the recorded measurement does not match the recomputed one. */
@@ -232,7 +233,7 @@ int eimg_sign_verify_opened(const struct eimg_sgx_image *si, const char *source,
 int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out,
 			   eimg_error *err);
 
-/* ---- what enclave-sign does (sign.c) ---- */
+/* ---- what enclave-sign does (sgx/sgx_sign.c) ---- */
 
 enum eimg_sign_op {
 	EIMG_SIGN_OP_SIGN = 1,      /* one-step signing with a key */

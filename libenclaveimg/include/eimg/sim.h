@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Running SGX enclaves without SGX hardware: the simulation loader, the
  * sandboxed runner and mock mode (enclave-run(1)).
  *
@@ -7,7 +8,7 @@
  * not added stay inaccessible), recomputes MRENCLAVE from the bytes it
  * placed and refuses to enter unless it equals the SIGSTRUCT's enclavehash.
  * Entering jumps to TCS.OENTRY with the registers EENTER sets
- * (libenclaveimg/enclave_abi.h).
+ * (libenclaveimg/include/eimg/enclave_abi.h).
  *
  * Simulation is a development aid, not a protection of the enclave: the
  * host can read enclave memory.  What it does protect is the host: in the
@@ -75,7 +76,7 @@ int eimg_sim_init(eimg_sim_enclave *e, uint8_t *key, size_t key_cap, size_t *key
 /* Text for an EIMG_ECALL_* status ("the enclave heap is exhausted", ...). */
 const char *eimg_sim_status_text(uint64_t status);
 
-/* ---- the runner (sim_run.c) ---- */
+/* ---- the runner (run/runner.c) ---- */
 
 enum eimg_run_backend {
 	EIMG_RUN_SIMULATION = 1,  /* child process, seccomp sandbox */
@@ -148,7 +149,7 @@ struct eimg_run_result {
 int eimg_run(const eimg_layout *l, const uint8_t expected_mrenclave[32], const struct eimg_run_options *o,
 	     struct eimg_run_result *res, eimg_error *err);
 
-/* ---- frames (sim_frame.c) ----
+/* ---- frames (run/frames.c) ----
  * Client frames, both directions: a 4-byte big-endian payload length, a
  * 4-byte big-endian code, then the payload.  Requests carry code 0.  Replies
  * carry EIMG_FRAME_OK with the enclave's reply, or an error code with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small public helpers the tools share: hex, sizes, SOURCE_DATE_EPOCH. */
 #ifndef EIMG_UTIL_H
 #define EIMG_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test/enclaves/attkey: publishes a public key for its attestation document
  * from enclave_init, and reports what the runtime allowed.
  *

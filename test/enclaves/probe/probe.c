@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test/enclaves/probe: does what the message says, to test the runtime and
  * enclave-run's supervision.
  *   echo TEXT     reply TEXT           log TEXT     log TEXT, reply "logged"

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private helpers shared by the library's modules.  Not installed. */
+#ifndef EIMG_INTERNAL_H
+#define EIMG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+
+#define EIMG_PAGE 4096u
+
+#if defined(__GNUC__)
+#define EIMG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define EIMG_PRINTF(a, b)
+#endif
+
+/* Fill err (if not NULL) and return code.  file may be NULL. */
+int eimg_err(eimg_error *err, int code, const char *file, const char *fmt, ...) EIMG_PRINTF(4, 5);
+/* Same with a position in the file. */
+int eimg_err_at(eimg_error *err, int code, const char *file, unsigned line, unsigned col,
+		const char *fmt, ...) EIMG_PRINTF(6, 7);
+/* EIMG_EIO with errno captured and strerror appended: "<msg>: <strerror>". */
+int eimg_err_sys(eimg_error *err, const char *file, const char *fmt, ...) EIMG_PRINTF(3, 4);
+int eimg_err_nomem(eimg_error *err);
+
+
+/* Reads a whole regular file of at most max bytes.  *out is NUL-terminated
+ * (one extra byte), free() it. */
+int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err);
+
+/* Atomic output: writes to a temporary file in the same folder, renames
+ * over path on commit.  "-" means standard output (not atomic, no rename). */
+struct eimg_outfile {
+	char *path;
+	char *tmp;
+	int fd;
+	bool is_stdout;
+};
+int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err);
+int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg_error *err);
+int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
+void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
+
+/* Text built piece by piece (reports): appends never fail loudly; a failed
+ * allocation sets failed, and eimg_sb_done() then frees and returns NULL.
+ * Start from a zeroed struct. */
+struct eimg_sb {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+void eimg_sb_printf(struct eimg_sb *b, const char *fmt, ...) EIMG_PRINTF(2, 3);
+char *eimg_sb_done(struct eimg_sb *b); /* the text (free it), or NULL */
+
+/* Serialises a jansson value (taking the reference, also on failure) with
+ * sorted keys, two-space indent and a trailing newline.  len may be NULL. */
+struct json_t;
+int eimg_json_dump(struct json_t *o, char **out, size_t *len, eimg_error *err);
+
+/* The value of one hex digit (either case), or -1. */
+int eimg_hex_digit(char c);
+
+/* Wipes then frees (for key material). */
+void eimg_free_secret(void *p, size_t len);
+
+/* Little/big endian stores and loads. */
+static inline void eimg_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void eimg_le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static inline void eimg_le64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static inline uint16_t eimg_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t eimg_get_le32(const uint8_t *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+static inline uint64_t eimg_get_le64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+static inline void eimg_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void eimg_be32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i)); }
+static inline void eimg_be64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i)); }
+static inline uint16_t eimg_get_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t eimg_get_be32(const uint8_t *p) { uint32_t v = 0; for (int i = 0; i < 4; i++) v = (v << 8) | p[i]; return v; }
+static inline uint64_t eimg_get_be64(const uint8_t *p) { uint64_t v = 0; for (int i = 0; i < 8; i++) v = (v << 8) | p[i]; return v; }
+
+/* Overflow-checked arithmetic. */
+static inline bool eimg_add_overflow(uint64_t a, uint64_t b, uint64_t *r) { return __builtin_add_overflow(a, b, r); }
+static inline bool eimg_mul_overflow(uint64_t a, uint64_t b, uint64_t *r) { return __builtin_mul_overflow(a, b, r); }
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host <-> enclave calling convention (ABI version 1).
+ *
+ * Shared by the enclave runtime (runtime/, freestanding: this header needs
+ * only <stdint.h>) and the host loaders (sim.c; a hardware loader uses the
+ * same registers through the kernel's vDSO).  man/enclave-runtime.3 is the
+ * user-facing text.
+ *
+ * Entering (EENTER, or the simulation's jump to TCS.OENTRY):
+ *   RBX = address of the TCS, RCX = address to return to (after EENTER),
+ *   RAX = CSSA (must be 0: the runtime does not handle asynchronous exits;
+ *   any other value is refused with EIMG_ECALL_ECSSA).
+ *   RDI = operation (EIMG_ECALL_*), and for
+ *     EIMG_ECALL_MESSAGE: RSI = host input buffer, RDX = its length,
+ *                         R8  = host output buffer, R9 = its capacity.
+ *     EIMG_ECALL_RESUME:  RSI = result of the ocall being resumed.
+ *     EIMG_ECALL_INIT:    RSI = RDX = 0, R8 = host output buffer, R9 = its
+ *                         capacity.  Optional, sent once by a host before the
+ *                         first message: runs the program's enclave_init (else
+ *                         the first message runs it) and returns EIMG_ECALL_OK
+ *                         with RDX = length of the public key the program
+ *                         published with enclave_set_attestation_key(), copied
+ *                         to the output buffer (0: none), or EIMG_ECALL_ETOOBIG
+ *                         with RDX = that length.  A runtime without it answers
+ *                         EIMG_ECALL_EBADOP, which a host takes as "no key".
+ *   All host buffers must lie entirely outside the enclave's address range
+ *   (checked: EIMG_ECALL_EBADBUF).  The enclave copies the input into enclave
+ *   memory before its handler sees it, and copies the reply out only after
+ *   the handler returned; the handler never sees host memory.
+ *   The runtime switches to the thread's own stack (thread data page field
+ *   stack_top), saving the host's RSP, RBP and return address in the thread
+ *   data page; it clears the direction flag and loads a known MXCSR and x87
+ *   control word (values from the host are never trusted).
+ *
+ * Leaving (EEXIT = ENCLU with RAX = 4, RBX = the saved return address; the
+ * simulation jumps there instead), with RSP and RBP restored to the host's
+ * values, every other general-purpose register except these three and
+ * XMM0..XMM15 zeroed:
+ *   RDI = exit kind (EIMG_EEXIT_*)
+ *   EIMG_EEXIT_RETURN: RSI = status (EIMG_ECALL_OK or an error below),
+ *                      RDX = reply length copied to the host output buffer
+ *                      (EIMG_ECALL_OK), the handler's own non-zero return
+ *                      value (EIMG_ECALL_EAPP), the needed capacity
+ *                      (EIMG_ECALL_ETOOBIG), or the image's mode (EMODE).
+ *   EIMG_EEXIT_OCALL:  RSI = ocall (EIMG_OCALL_*), RDX = number of bytes the
+ *                      enclave placed at the start of the host output buffer.
+ *                      The host performs the ocall and re-enters the same TCS
+ *                      with EIMG_ECALL_RESUME; the enclave continues where it
+ *                      left, on its own stack.  A TCS with a pending ocall
+ *                      accepts only RESUME (else EIMG_ECALL_EBADOP).
+ *
+ * Ocalls:
+ *   EIMG_OCALL_LOG: the output buffer holds one log line (UTF-8, no newline).
+ *                   Sent only when the image's mode allows logging
+ *                   (simulation, or hardware with sgx.debug: true); in a
+ *                   release enclave the runtime drops log text inside the
+ *                   enclave.  The host resumes with result 0.
+ *
+ * Thread data page: the first 88 bytes are the measured fields of layout.h.
+ * Bytes 256..4095 belong to the runtime (host RSP/RBP/return address, the
+ * saved enclave RSP of a pending ocall, per-thread message state); the host
+ * never reads them.
+ */
+#ifndef EIMG_ENCLAVE_ABI_H
+#define EIMG_ENCLAVE_ABI_H
+
+#define EIMG_ABI_VERSION 1
+
+/* Operations (RDI on entry). */
+#define EIMG_ECALL_MESSAGE 1
+#define EIMG_ECALL_RESUME  2
+#define EIMG_ECALL_INIT    3
+
+/* Exit kinds (RDI on exit). */
+#define EIMG_EEXIT_RETURN 1
+#define EIMG_EEXIT_OCALL  2
+
+/* Ocalls (RSI with EIMG_EEXIT_OCALL). */
+#define EIMG_OCALL_LOG 1
+
+/* Statuses (RSI with EIMG_EEXIT_RETURN). */
+#define EIMG_ECALL_OK      0  /* reply of RDX bytes in the output buffer */
+#define EIMG_ECALL_EAPP    1  /* the handler returned non-zero (RDX = that value); no reply */
+#define EIMG_ECALL_ENOMEM  2  /* enclave heap exhausted copying the message or the reply */
+#define EIMG_ECALL_ETOOBIG 3  /* reply larger than the output capacity (RDX = needed) */
+#define EIMG_ECALL_EBADBUF 4  /* a host buffer overlaps the enclave or wraps around */
+#define EIMG_ECALL_EBADOP  5  /* unknown operation, RESUME without ocall, or a call while an ocall is pending */
+#define EIMG_ECALL_EMODE   6  /* the image's mode is not the runtime's (RDX = image mode) */
+#define EIMG_ECALL_EINFO   7  /* the info blob or thread data is malformed */
+#define EIMG_ECALL_ECSSA   8  /* entered with CSSA != 0 */
+#define EIMG_ECALL_EABORT  9  /* the enclave aborted (enclave_abort); it refuses further calls */
+#define EIMG_ECALL_ENOHANDLER 10 /* the program defines no enclave_on_message */
+
+/* Modes as recorded in the info blob (layout.h; = enum eimg_mode). */
+#define EIMG_ABI_MODE_HARDWARE   1
+#define EIMG_ABI_MODE_SIMULATION 2
+
+/* Measured thread data fields (layout.h), byte offsets. */
+#define EIMG_TD_SELF        0
+#define EIMG_TD_STACK_TOP   8
+#define EIMG_TD_STACK_BASE  16
+#define EIMG_TD_TCS         24
+#define EIMG_TD_SSA         32
+#define EIMG_TD_HEAP        40
+#define EIMG_TD_HEAP_SIZE   48
+#define EIMG_TD_INFO        56
+#define EIMG_TD_INDEX       64
+#define EIMG_TD_THREADS     72
+#define EIMG_TD_ENCLAVE_SIZE 80
+
+/* Runtime-private part of the thread data page. */
+#define EIMG_TD_HOST_RSP    256
+#define EIMG_TD_HOST_RBP    264
+#define EIMG_TD_HOST_RET    272
+#define EIMG_TD_ENCL_RSP    280  /* enclave RSP saved by a pending ocall, 0 if none */
+#define EIMG_TD_RT          512  /* start of the runtime's per-thread C state */
+
+#endif

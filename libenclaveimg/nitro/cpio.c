@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Deterministic cpio "newc" ramdisks for Nitro EIFs, written with libarchive.
+ *
+ * Entries are built here, never copied from stat(2): folders 0755, files 0644
+ * or 0755 (when any execute bit is set on the host), symbolic links 0777,
+ * uid = gid = 0, one mtime for all, inode numbers 1, 2, ... in bytewise path
+ * order, nlink 2 for folders and 1 otherwise, device numbers 0.  Devices,
+ * FIFOs, sockets, hard links and symbolic links leaving the tree are refused.
+ * Only this file and image.c include libarchive. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
+
+struct centry {
+	char *path;
+	unsigned type;     /* AE_IFDIR, AE_IFREG, AE_IFLNK */
+	unsigned mode;     /* permission bits */
+	uint8_t *data;     /* file data or link target (owned) */
+	size_t size;
+};
+
+struct eimg_cpio {
+	struct centry *e;
+	size_t n, cap;
+	uint64_t total;
+};
+
+eimg_cpio *eimg_cpio_new(void)
+{
+	return calloc(1, sizeof(eimg_cpio));
+}
+
+void eimg_cpio_free(eimg_cpio *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].path);
+		free(c->e[i].data);
+	}
+	free(c->e);
+	free(c);
+}
+
+static int check_path(const char *path, eimg_error *err)
+{
+	char esc[128];
+	size_t len = strlen(path);
+	if (len == 0 || len > EIMG_CPIO_MAX_PATH)
+		return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk path of %zu bytes (expected 1 to %u)", len,
+				EIMG_CPIO_MAX_PATH);
+	const char *p = path;
+	for (;;) {
+		const char *s = strchr(p, '/');
+		size_t k = s ? (size_t)(s - p) : strlen(p);
+		if (k == 0 || (k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.'))
+			return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk path \"%s\" is not canonical",
+					eimg_escape(path, len, esc, sizeof(esc)));
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+			return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk path \"%s\" has a control character",
+					eimg_escape(path, len, esc, sizeof(esc)));
+	return EIMG_OK;
+}
+
+static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uint8_t *data, size_t size,
+	       eimg_error *err)
+{
+	int rc = check_path(path, err);
+	if (rc)
+		goto fail;
+	if (c->n >= EIMG_CPIO_MAX_ENTRIES) {
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: more than %u entries", EIMG_CPIO_MAX_ENTRIES);
+		goto fail;
+	}
+	if (size > EIMG_CPIO_MAX_FILE || c->total + size > EIMG_CPIO_MAX_TOTAL) {
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data",
+			      (unsigned long long)EIMG_CPIO_MAX_TOTAL);
+		goto fail;
+	}
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 64;
+		struct centry *ne = realloc(c->e, ncap * sizeof(*ne));
+		if (!ne) {
+			rc = eimg_err_nomem(err);
+			goto fail;
+		}
+		c->e = ne;
+		c->cap = ncap;
+	}
+	char *p = strdup(path);
+	if (!p) {
+		rc = eimg_err_nomem(err);
+		goto fail;
+	}
+	c->e[c->n++] = (struct centry){ p, type, mode, data, size };
+	c->total += size;
+	return EIMG_OK;
+fail:
+	free(data);
+	return rc;
+}
+
+static uint8_t *dup_bytes(const uint8_t *d, size_t n)
+{
+	uint8_t *p = malloc(n ? n : 1);
+	if (p && n)
+		memcpy(p, d, n);
+	return p;
+}
+
+int eimg_cpio_add_dir(eimg_cpio *c, const char *path, eimg_error *err)
+{
+	return add(c, path, AE_IFDIR, 0755, NULL, 0, err);
+}
+
+int eimg_cpio_add_file(eimg_cpio *c, const char *path, unsigned mode, const uint8_t *data, size_t size,
+		       eimg_error *err)
+{
+	if (mode != 0644 && mode != 0755)
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: file mode %o", mode);
+	uint8_t *d = dup_bytes(data, size);
+	if (!d)
+		return eimg_err_nomem(err);
+	return add(c, path, AE_IFREG, mode, d, size, err);
+}
+
+/* A relative link target must stay inside the tree, judged from the link's
+ * folder; an absolute one is resolved inside the enclave's root. */
+static int check_link(const char *path, const char *target, unsigned base, eimg_error *err)
+{
+	char e1[128], e2[128];
+	size_t tl = strlen(target);
+	if (tl == 0 || tl >= EIMG_CPIO_MAX_PATH)
+		return eimg_err(err, EIMG_EINVAL, NULL, "symbolic link \"%s\": target of %zu bytes",
+				eimg_escape(path, strlen(path), e1, sizeof(e1)), tl);
+	if (target[0] == '/')
+		return EIMG_OK;
+	long depth = -(long)base;
+	for (const char *p = path; (p = strchr(p, '/')); p++)
+		depth++;
+	const char *p = target;
+	for (;;) {
+		const char *s = strchr(p, '/');
+		size_t k = s ? (size_t)(s - p) : strlen(p);
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return eimg_err(err, EIMG_EINVAL, NULL,
+						"symbolic link \"%s\" -> \"%s\" leaves the application tree",
+						eimg_escape(path, strlen(path), e1, sizeof(e1)),
+						eimg_escape(target, tl, e2, sizeof(e2)));
+		} else if (k > 0 && !(k == 1 && p[0] == '.')) {
+			depth++;
+		}
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return EIMG_OK;
+}
+
+int eimg_cpio_add_symlink(eimg_cpio *c, const char *path, const char *target, unsigned base, eimg_error *err)
+{
+	int rc = check_link(path, target, base, err);
+	if (rc)
+		return rc;
+	uint8_t *d = dup_bytes((const uint8_t *)target, strlen(target) + 1);
+	if (!d)
+		return eimg_err_nomem(err);
+	return add(c, path, AE_IFLNK, 0777, d, strlen(target), err);
+}
+
+bool eimg_cpio_has(const eimg_cpio *c, const char *path)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* ---- host folders ---- */
+
+static int read_fd(int fd, const char *name, size_t max, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return eimg_err_sys(err, name, "cannot stat");
+	if ((uint64_t)st.st_size > max)
+		return eimg_err(err, EIMG_EINVAL, name, "file of %llu bytes, above the ramdisk limit",
+				(unsigned long long)st.st_size);
+	size_t n = (size_t)st.st_size, got = 0;
+	uint8_t *b = malloc(n ? n : 1);
+	if (!b)
+		return eimg_err_nomem(err);
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int rc = r < 0 ? eimg_err_sys(err, name, "cannot read")
+				       : eimg_err(err, EIMG_EINVAL, name, "file shrank while being read");
+			free(b);
+			return rc;
+		}
+		got += (size_t)r;
+	}
+	*out = b;
+	*len = n;
+	return EIMG_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
+{
+	DIR *d = NULL;
+	char **names = NULL;
+	size_t nn = 0, cap = 0;
+	int rc = EIMG_OK;
+	char *hp = NULL, *rp = NULL;
+
+	if (depth > 256)
+		return eimg_err(err, EIMG_EINVAL, host, "folders nested more than 256 deep");
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return eimg_err_sys(err, host, "cannot read folder");
+	}
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno) {
+				rc = eimg_err_sys(err, host, "cannot read folder");
+				goto out;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (nn == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			char **nb = realloc(names, ncap * sizeof(*nb));
+			if (!nb) {
+				rc = eimg_err_nomem(err);
+				goto out;
+			}
+			names = nb;
+			cap = ncap;
+		}
+		if (!(names[nn] = strdup(de->d_name))) {
+			rc = eimg_err_nomem(err);
+			goto out;
+		}
+		nn++;
+	}
+	if (nn)
+		qsort(names, nn, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < nn && rc == EIMG_OK; i++) {
+		struct stat st;
+		free(hp);
+		free(rp);
+		hp = rp = NULL;
+		if (asprintf(&hp, "%s/%s", host, names[i]) < 0 || asprintf(&rp, "%s/%s", rel, names[i]) < 0) {
+			hp = rp = NULL;
+			rc = eimg_err_nomem(err);
+			break;
+		}
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = eimg_err_sys(err, hp, "cannot stat");
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			rc = eimg_cpio_add_dir(c, rp, err);
+			if (rc)
+				break;
+			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				rc = eimg_err_sys(err, hp, "cannot open folder");
+				break;
+			}
+			rc = walk(c, sub, hp, rp, depth + 1, base, err);
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = openat(dirfd(d), names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			uint8_t *data = NULL;
+			size_t len = 0;
+			if (fd < 0) {
+				rc = eimg_err_sys(err, hp, "cannot open");
+				break;
+			}
+			rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
+			close(fd);
+			if (rc)
+				break;
+			rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[EIMG_CPIO_MAX_PATH + 1];
+			ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
+			if (k < 0) {
+				rc = eimg_err_sys(err, hp, "cannot read symbolic link");
+				break;
+			}
+			target[k] = '\0';
+			rc = eimg_cpio_add_symlink(c, rp, target, base, err);
+		} else {
+			rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
+				      "symbolic links can go into an enclave");
+		}
+		if (rc && err && !err->file[0])
+			eimg_err_context(err, hp, "cannot add to the ramdisk");
+	}
+out:
+	free(hp);
+	free(rp);
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static unsigned components(const char *p)
+{
+	unsigned n = 1;
+	for (; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+int eimg_cpio_add_tree(eimg_cpio *c, const char *prefix, const char *dir, eimg_error *err)
+{
+	int rc = eimg_cpio_add_dir(c, prefix, err);
+	if (rc)
+		return rc;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return eimg_err_sys(err, dir, "cannot open folder");
+	return walk(c, fd, dir, prefix, 0, components(prefix), err);
+}
+
+/* ---- tar archives ---- */
+
+/* "./a//b/" -> "a/b"; NULL for absolute paths, ".." parts or nothing left. */
+static char *tar_name(const char *in)
+{
+	if (!in || in[0] == '/')
+		return NULL;
+	size_t n = strlen(in);
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	const char *p = in;
+	while (*p) {
+		const char *s = strchr(p, '/');
+		size_t k = s ? (size_t)(s - p) : strlen(p);
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			free(out);
+			return NULL;
+		}
+		if (k > 0 && !(k == 1 && p[0] == '.')) {
+			if (o != out)
+				*o++ = '/';
+			memcpy(o, p, k);
+			o += k;
+		}
+		p += k;
+		if (*p == '/')
+			p++;
+	}
+	*o = '\0';
+	if (o == out) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err)
+{
+	unsigned base = components(prefix);
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char *name = NULL, *full = NULL;
+	char esc[160];
+	int rc;
+
+	if (!a)
+		return eimg_err_nomem(err);
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_none(a);
+	archive_read_support_filter_gzip(a);
+	rc = eimg_cpio_add_dir(c, prefix, err);
+	if (rc)
+		goto out;
+	if (archive_read_open_filename(a, tar, 65536) != ARCHIVE_OK) {
+		rc = eimg_err(err, EIMG_EINVAL, tar, "cannot read as a tar archive: %s",
+			      archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		goto out;
+	}
+	for (;;) {
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			rc = eimg_err(err, EIMG_EINVAL, tar, "bad tar archive: %s",
+				      archive_error_string(a) ? archive_error_string(a) : "unknown error");
+			goto out;
+		}
+		const char *raw = archive_entry_pathname(e);
+		free(name);
+		free(full);
+		full = NULL;
+		name = tar_name(raw);
+		if (!name) {
+			if (raw && (strcmp(raw, ".") == 0 || strcmp(raw, "./") == 0))
+				continue;
+			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": absolute path, \"..\" or empty name",
+				      raw ? eimg_escape(raw, strlen(raw), esc, sizeof(esc)) : "");
+			goto out;
+		}
+		if (asprintf(&full, "%s/%s", prefix, name) < 0) {
+			full = NULL;
+			rc = eimg_err_nomem(err);
+			goto out;
+		}
+		eimg_escape(name, strlen(name), esc, sizeof(esc));
+		if (archive_entry_hardlink(e)) {
+			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": hard links are not supported", esc);
+			goto out;
+		}
+		switch (archive_entry_filetype(e)) {
+		case AE_IFDIR:
+			rc = eimg_cpio_add_dir(c, full, err);
+			break;
+		case AE_IFLNK: {
+			const char *t = archive_entry_symlink(e);
+			rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
+			break;
+		}
+		case AE_IFREG: {
+			la_int64_t sz = archive_entry_size(e);
+			if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL) {
+				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
+					      esc, (long long)sz);
+				goto out;
+			}
+			uint8_t *d = malloc(sz ? (size_t)sz : 1);
+			if (!d) {
+				rc = eimg_err_nomem(err);
+				goto out;
+			}
+			la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
+			if (got != (la_ssize_t)sz) {
+				free(d);
+				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
+				goto out;
+			}
+			rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
+			break;
+		}
+		default:
+			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
+				      "into an enclave", esc);
+			break;
+		}
+		if (rc) {
+			if (err && !err->file[0])
+				eimg_err_context(err, tar, "member \"%s\"", esc);
+			goto out;
+		}
+	}
+	rc = EIMG_OK;
+out:
+	free(name);
+	free(full);
+	archive_read_free(a);
+	return rc;
+}
+
+/* ---- writing ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct centry *)a)->path, ((const struct centry *)b)->path);
+}
+
+struct obuf {
+	uint8_t *b;
+	size_t len, cap;
+	int failed;
+};
+
+static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_t n)
+{
+	struct obuf *o = ud;
+	(void)a;
+	if (o->len + n > o->cap) {
+		size_t ncap = o->cap ? o->cap : 65536;
+		while (ncap < o->len + n)
+			ncap *= 2;
+		uint8_t *nb = realloc(o->b, ncap);
+		if (!nb) {
+			o->failed = 1;
+			return -1;
+		}
+		o->b = nb;
+		o->cap = ncap;
+	}
+	memcpy(o->b + o->len, buf, n);
+	o->len += n;
+	return (la_ssize_t)n;
+}
+
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct obuf o = { NULL, 0, 0, 0 };
+	char esc[160];
+	int rc;
+
+	/* Missing parents.  Entries of one folder usually follow each other:
+	 * skip the walk up when the parent is the one handled last. */
+	size_t n0 = c->n;
+	char *last = NULL;
+	for (size_t i = 0; i < n0; i++) {
+		char *p = strdup(c->e[i].path);
+		if (!p) {
+			free(last);
+			return eimg_err_nomem(err);
+		}
+		char *s = strrchr(p, '/');
+		if (s) {
+			*s = '\0';
+			if (last && strcmp(last, p) == 0) {
+				free(p);
+				continue;
+			}
+			free(last);
+			last = strdup(p);
+			for (;;) {
+				rc = eimg_cpio_add_dir(c, p, err);
+				if (rc) {
+					free(p);
+					free(last);
+					return rc;
+				}
+				if (!(s = strrchr(p, '/')))
+					break;
+				*s = '\0';
+			}
+		}
+		free(p);
+	}
+	free(last);
+	qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
+	size_t w = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (w > 0 && strcmp(c->e[w - 1].path, c->e[i].path) == 0) {
+			if (c->e[w - 1].type == AE_IFDIR && c->e[i].type == AE_IFDIR) {
+				free(c->e[i].path);
+				free(c->e[i].data);
+				continue;
+			}
+			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
+				      eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			/* Keep the list consistent for eimg_cpio_free(). */
+			while (i < c->n)
+				c->e[w++] = c->e[i++];
+			c->n = w;
+			return rc;
+		}
+		c->e[w++] = c->e[i];
+	}
+	c->n = w;
+
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open(a, &o, NULL, obuf_write, NULL) != ARCHIVE_OK) {
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct centry *ce = &c->e[i];
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, ce->path);
+		archive_entry_set_filetype(e, ce->type);
+		archive_entry_set_perm(e, ce->mode);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
+		archive_entry_set_ino(e, (la_int64_t)(i + 1));
+		archive_entry_set_dev(e, 0);
+		archive_entry_set_mtime(e, (time_t)mtime, 0);
+		if (ce->type == AE_IFLNK) {
+			archive_entry_set_symlink(e, (const char *)ce->data);
+			archive_entry_set_size(e, (la_int64_t)ce->size);
+		} else {
+			archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
+		}
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			rc = o.failed ? eimg_err_nomem(err)
+				      : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
+						 eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)),
+						 archive_error_string(a));
+			goto out;
+		}
+		if (ce->type == AE_IFREG && ce->size) {
+			size_t off = 0;
+			while (off < ce->size) {
+				size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
+				la_ssize_t wr = archive_write_data(a, ce->data + off, k);
+				if (wr <= 0) {
+					rc = o.failed ? eimg_err_nomem(err)
+						      : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
+					goto out;
+				}
+				off += (size_t)wr;
+			}
+		}
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		rc = o.failed ? eimg_err_nomem(err) : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
+		goto out;
+	}
+	*out = o.b;
+	*len = o.len;
+	o.b = NULL;
+	rc = EIMG_OK;
+out:
+	free(o.b);
+	archive_entry_free(e);
+	archive_write_free(a);
+	return rc;
+}
+
+/* ---- reading one member back (strict newc, no libarchive) ---- */
+
+static int hex8(const uint8_t *p, uint32_t *v)
+{
+	uint32_t r = 0;
+	for (int i = 0; i < 8; i++) {
+		int c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		r = r << 4 | (uint32_t)d;
+	}
+	*v = r;
+	return 0;
+}
+
+/* How a cpio name relates to the canonical path, as the kernel's path lookup
+ * sees the name: a leading "/" or "./", repeated "/" and "." components do
+ * not count. */
+enum { NAME_OTHER, NAME_EQUAL, NAME_PREFIX, NAME_DOTDOT };
+
+static int name_vs(const char *name, const char *path)
+{
+	const char *n = name, *p = path;
+	for (const char *q = name; *q; q += strcspn(q, "/"), q += *q == '/') {
+		if (q[0] == '.' && q[1] == '.' && (q[2] == '/' || q[2] == '\0'))
+			return NAME_DOTDOT;
+	}
+	for (;;) {
+		while (*n == '/')
+			n++;
+		size_t k = strcspn(n, "/");
+		if (k == 1 && n[0] == '.') {
+			n++;
+			continue;
+		}
+		if (k == 0) /* the name ends here */
+			return *p == '\0' ? NAME_EQUAL : p != path ? NAME_PREFIX : NAME_OTHER;
+		size_t m = strcspn(p, "/");
+		if (m == 0 || k != m || memcmp(n, p, k) != 0)
+			return NAME_OTHER;
+		n += k;
+		p += m;
+		if (*p == '/')
+			p++;
+	}
+}
+
+/* The kernel's initramfs unpacker lets a later entry replace an earlier one
+ * (same path in another spelling, a hard link, a symbolic link on the way,
+ * also in another archive after the trailer, which the kernel unpacks too),
+ * so the file is only "located" when exactly one entry can give it its
+ * content. */
+static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path, bool want_file,
+		uint64_t *data_off, uint64_t *size, eimg_error *err)
+{
+	uint64_t off = 0, found_off = 0, found_size = 0;
+	unsigned found = 0;
+	char name[EIMG_CPIO_MAX_PATH + 1];
+	bool trailer = false;
+	for (unsigned count = 0;; count++) {
+		uint8_t h[110];
+		uint32_t f[13];
+		if (trailer) {
+			/* The kernel reads on after a trailer: zero padding, then
+			 * maybe another archive whose entries count as well. */
+			bool more = false;
+			while (off < len && !more) {
+				uint8_t buf[4096];
+				size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf), i = 0;
+				if (rd(ctx, off, buf, n))
+					return eimg_err_sys(err, source, "cannot read");
+				while (i < n && buf[i] == 0)
+					i++;
+				off += i;
+				more = i < n;
+			}
+			if (!more)
+				break;
+			if (off % 4)
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: misaligned data after a cpio trailer at offset %llu",
+						(unsigned long long)off);
+			trailer = false;
+		}
+		if (count > EIMG_CPIO_MAX_ENTRIES)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: more than %u cpio entries", EIMG_CPIO_MAX_ENTRIES);
+		if (len - off < 110)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: truncated cpio header at offset %llu",
+					(unsigned long long)off);
+		if (rd(ctx, off, h, sizeof(h)))
+			return eimg_err_sys(err, source, "cannot read");
+		if (memcmp(h, "070701", 6) != 0)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu", (unsigned long long)off);
+		for (int i = 0; i < 13; i++)
+			if (hex8(h + 6 + 8 * i, &f[i]))
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu",
+						(unsigned long long)off);
+		uint32_t mode = f[1], nlink = f[4], fsize = f[6], nsize = f[11];
+		uint64_t name_off = off + 110;
+		if (nsize == 0 || nsize > len - name_off)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu", (unsigned long long)off);
+		uint64_t doff = (name_off + nsize + 3) & ~(uint64_t)3;
+		if (doff > len || fsize > len - doff)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry at offset %llu runs past the end",
+					(unsigned long long)off);
+		if (nsize > sizeof(name) || rd(ctx, name_off, name, nsize))
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: unreadable cpio name at offset %llu",
+					(unsigned long long)off);
+		if (name[nsize - 1] != '\0' || memchr(name, '\0', nsize - 1))
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu",
+					(unsigned long long)off);
+		uint64_t entry = off;
+		off = (doff + fsize + 3) & ~(uint64_t)3;
+		if (off > len)
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry runs past the end");
+		if (strcmp(name, "TRAILER!!!") == 0) {
+			trailer = true;
+			continue;
+		}
+		switch (name_vs(name, path)) {
+		case NAME_EQUAL:
+			if (!want_file)
+				break;
+			if (found++ || (mode & 0170000) != 0100000 || nlink > 1)
+				return eimg_err(err, EIMG_EINVAL, source,
+						"ramdisk: \"%s\" is not one regular file (see the entry at offset %llu)",
+						path, (unsigned long long)entry);
+			found_off = doff;
+			found_size = fsize;
+			break;
+		case NAME_PREFIX:
+			if ((mode & 0170000) != 0040000)
+				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a folder on the way to \"%s\" is not a folder",
+						path);
+			break;
+		case NAME_DOTDOT:
+			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a cpio name with \"..\" makes \"%s\" ambiguous",
+					path);
+		default:
+			break;
+		}
+	}
+	if (!want_file)
+		return EIMG_OK;
+	if (!found)
+		return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
+	*data_off = found_off;
+	*size = found_size;
+	return EIMG_OK;
+}
+
+int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+		     uint64_t *data_off, uint64_t *size, eimg_error *err)
+{
+	return scan(source, rd, ctx, len, path, true, data_off, size, err);
+}
+
+int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+			eimg_error *err)
+{
+	uint64_t off = 0, size = 0;
+	return scan(source, rd, ctx, len, path, false, &off, &size, err);
+}
+
+struct memrd {
+	const uint8_t *buf;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *out, size_t n)
+{
+	memcpy(out, ((struct memrd *)ctx)->buf + off, n);
+	return 0;
+}
+
+int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
+		   const uint8_t **data, size_t *size, eimg_error *err)
+{
+	struct memrd m = { buf };
+	uint64_t off = 0, sz = 0;
+	int rc = eimg_cpio_locate(source, mem_read, &m, len, path, &off, &sz, err);
+	if (rc)
+		return rc;
+	*data = buf + off;
+	*size = (size_t)sz;
+	return EIMG_OK;
+}

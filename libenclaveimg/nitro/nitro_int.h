@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private interfaces of the Nitro modules: streaming PCRs (nitro/pcr.c),
+ * deterministic cpio ramdisks (cpio.c), the signature section and COSE
+ * (cose.c), EC keys and X.509 certificates (crypto_ec.c, crypto_x509.c:
+ * the only ones of these that include OpenSSL).  Not installed. */
+#ifndef EIMG_NITRO_INT_H
+#define EIMG_NITRO_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "eimg/eif.h"
+#include "eimg/error.h"
+
+/* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */
+uint32_t eimg_crc32(uint32_t crc, const uint8_t *p, size_t n);
+uint32_t eimg_crc32_zlib(uint32_t crc, const uint8_t *p, size_t n); /* always zlib (tests) */
+/* CRC of A||B from crc(A), crc(B) and the length of B. */
+uint32_t eimg_crc32_combine(uint32_t a, uint32_t b, uint64_t len_b);
+
+/* ---- nitro/pcr.c ---- */
+struct eimg_nitro_digest {
+	uint8_t pcr0[48], pcr1[48], pcr2[48];
+	uint32_t crc;       /* CRC-32 computed over the file */
+	uint32_t body_crc;  /* CRC-32 (from 0) of the bytes from offset 548 up to
+			       the signature section (or the end): lets a signer
+			       stream a re-signed file with its new CRC */
+	uint64_t body_len;
+};
+/* PCR = SHA384(48 zero bytes || digest). */
+void eimg_nitro_extend(const uint8_t digest[48], uint8_t pcr[48]);
+/* One pass over an EIF whose layout was checked.  threads: 0 automatic
+ * (two hashing threads for files of 4 MiB and more), 1, or 2. */
+int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif_layout *l, int threads,
+			  struct eimg_nitro_digest *out, eimg_error *err);
+int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
+		      struct eimg_nitro_digest *out, eimg_error *err);
+
+/* ---- cpio.c: deterministic newc ramdisks ---- */
+#define EIMG_CPIO_MAX_ENTRIES 200000
+#define EIMG_CPIO_MAX_PATH    4096
+#define EIMG_CPIO_MAX_TOTAL   (4ull << 30)     /* all file data of one ramdisk */
+#define EIMG_CPIO_MAX_FILE    0xffffffffull    /* newc size field */
+
+typedef struct eimg_cpio eimg_cpio;
+eimg_cpio *eimg_cpio_new(void);
+void eimg_cpio_free(eimg_cpio *c);
+/* Paths are relative, '/'-separated, canonical (no "", ".", ".." parts).
+ * Missing parent folders are added (0755).  Adding a folder twice is fine;
+ * anything else twice is an error. */
+int eimg_cpio_add_dir(eimg_cpio *c, const char *path, eimg_error *err);
+/* mode: 0644 or 0755.  The data is copied. */
+int eimg_cpio_add_file(eimg_cpio *c, const char *path, unsigned mode, const uint8_t *data, size_t size,
+		       eimg_error *err);
+/* base: how many leading components of path form the tree the link must not leave. */
+int eimg_cpio_add_symlink(eimg_cpio *c, const char *path, const char *target, unsigned base, eimg_error *err);
+/* Adds the content of a host folder (or a tar archive) under prefix. */
+int eimg_cpio_add_tree(eimg_cpio *c, const char *prefix, const char *dir, eimg_error *err);
+int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err);
+bool eimg_cpio_has(const eimg_cpio *c, const char *path);
+/* Writes the newc archive: entries sorted bytewise by path, inode numbers
+ * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
+ * otherwise, device numbers 0. */
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err);
+/* Looks up a regular file in a newc archive (own strict parser, no
+ * libarchive): *data points into buf.  EIMG_EINVAL if absent or malformed. */
+int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
+		   const uint8_t **data, size_t *size, eimg_error *err);
+/* The same through a reader (0 on success, -1 with errno on failure): the
+ * data of path starts at *data_off in the archive.  Reads only headers, names
+ * and the padding after a trailer, never file data; archives concatenated
+ * after the trailer are read on, as the kernel does.  EIMG_EINVAL also when
+ * the kernel's unpacker could leave other content at path (a second entry
+ * for it in any spelling, a hard link, a non-folder on the way, ".."). */
+typedef int (*eimg_cpio_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
+int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+		     uint64_t *data_off, uint64_t *size, eimg_error *err);
+/* For an archive unpacked before the one that holds path: EIMG_EINVAL when
+ * it could send a later entry for path elsewhere (a non-folder, e.g. a
+ * symbolic link, at a folder on the way; ".."). */
+int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
+			eimg_error *err);
+
+/* ---- crypto_x509.c ---- */
+typedef struct eimg_x509 eimg_x509;
+/* Exactly one PEM certificate (nothing else but whitespace around it). */
+int eimg_x509_parse_pem(const char *source, const uint8_t *pem, size_t len, eimg_x509 **out, eimg_error *err);
+/* Reads a certificate file (PEM or DER). */
+int eimg_x509_load_file(const char *path, eimg_x509 **out, eimg_error *err);
+void eimg_x509_free(eimg_x509 *x);
+int eimg_x509_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_error *err);
+int eimg_x509_pubkey_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_error *err);
+int eimg_x509_pem(const eimg_x509 *x, uint8_t **pem, size_t *len, eimg_error *err);
+/* Distinguished names as "CN=..., O=..." (RFC 2253 order reversed as
+ * OpenSSL's oneline; escaped) and as name/value pairs for JSON. */
+struct eimg_x509_info {
+	char issuer[512], subject[512];
+	char sig_alg[64];        /* e.g. "ecdsa-with-SHA384" */
+	char key_alg[32];        /* "EC P-384", "RSA 2048", ... */
+	int key_bits;            /* EC: 256, 384, 521; 0 if not EC */
+	int64_t not_before, not_after; /* Unix seconds */
+	char serial[130];        /* hex */
+};
+int eimg_x509_info(const eimg_x509 *x, struct eimg_x509_info *out, eimg_error *err);
+/* Issuer/subject as an array of {"name","value"} pairs (jansson json_t *). */
+void *eimg_x509_name_json(const eimg_x509 *x, bool issuer);
+/* Verifies an ECDSA signature given as r||s over msg with the certificate's
+ * key, hashing with SHA-256/384/512 (hash = 256/384/512). EIMG_EVERIFY if bad. */
+int eimg_x509_verify_rs(const eimg_x509 *x, int hash, const uint8_t *msg, size_t msglen,
+			const uint8_t *rs, size_t rslen, eimg_error *err);
+
+/* ---- crypto_ec.c ---- */
+/* DER ECDSA-Sig-Value -> r||s with each half of fbytes bytes (strict DER). */
+int eimg_ec_der_to_rs(const uint8_t *der, size_t len, size_t fbytes, uint8_t *rs, eimg_error *err);
+
+/* ---- cose.c ---- */
+#define EIMG_COSE_MAX_DEPTH 8
+#define EIMG_COSE_MAX_ITEMS 300000
+enum eimg_cose_alg { EIMG_COSE_ES256 = -7, EIMG_COSE_ES384 = -35, EIMG_COSE_ES512 = -36 };
+struct eimg_cose_sign1 {
+	int alg;                  /* enum eimg_cose_alg */
+	uint8_t *protected_hdr;   /* the protected header bytes */
+	size_t protected_len;
+	uint8_t *payload;
+	size_t payload_len;
+	uint8_t sig[132];         /* r||s */
+	size_t sig_len;
+};
+void eimg_cose_sign1_clear(struct eimg_cose_sign1 *s);
+/* Field size (bytes) and hash of an algorithm, 0 if unknown. */
+size_t eimg_cose_alg_fbytes(int alg);
+int eimg_cose_alg_hash(int alg);
+const char *eimg_cose_alg_name(int alg);
+int eimg_cose_alg_for_bits(int bits);
+/* The signature section: [ {"signing_certificate": [u8...], "signature": [u8...]} ]. */
+int eimg_nitro_sigsec_encode(const uint8_t *cert_pem, size_t cert_len, const uint8_t *cose, size_t cose_len,
+			     uint8_t **out, size_t *len, eimg_error *err);
+int eimg_nitro_sigsec_decode(const char *source, const uint8_t *buf, size_t len, uint8_t **cert_pem,
+			     size_t *cert_len, uint8_t **cose, size_t *cose_len, eimg_error *err);
+/* Payload {"register_index": 0, "register_value": [48 u8]}. */
+int eimg_nitro_payload_encode(const uint8_t pcr0[48], uint8_t **out, size_t *len, eimg_error *err);
+int eimg_nitro_payload_decode(const char *source, const uint8_t *buf, size_t len, unsigned *index,
+			      uint8_t value[48], eimg_error *err);
+/* Protected header {1: alg}. */
+int eimg_cose_protected_encode(int alg, uint8_t **out, size_t *len, eimg_error *err);
+/* Sig_structure ["Signature1", protected, h'', payload]. */
+int eimg_cose_tbs(const uint8_t *prot, size_t prot_len, const uint8_t *payload, size_t payload_len,
+		  uint8_t **out, size_t *len, eimg_error *err);
+/* Untagged COSE_Sign1 [protected, {}, payload, signature]. */
+int eimg_cose_sign1_encode(const struct eimg_cose_sign1 *s, uint8_t **out, size_t *len, eimg_error *err);
+/* Accepts untagged or tag 18; the protected header must be exactly {1: alg}. */
+int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, struct eimg_cose_sign1 *out,
+			   eimg_error *err);
+
+#endif

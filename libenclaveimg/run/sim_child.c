@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The simulation backend's child process: loads the enclave, closes every
+ * file descriptor but its channels, installs the seccomp sandbox and serves
+ * messages, one worker thread per TCS.
+ *
+ * The sandbox is built with libseccomp rather than hand-written BPF: the
+ * filter compiler knows the architecture checks (x32, i386 through int 0x80),
+ * argument comparisons and syscall numbering, which a hand-written filter
+ * gets subtly wrong.  Allowed: read and write on this child's channel
+ * descriptors, exit and exit_group.  Anything else raises SIGSYS; the
+ * handler reports the system call and where it came from on the channel and
+ * exits.  Faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) are reported the
+ * same way.  Handlers run on their own signal stack, so an enclave with a
+ * broken stack pointer is still reported. */
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "eimg/error.h"
+#include "eimg/enclave_abi.h"
+#include "core/internal.h"
+#include "run/sim_int.h"
+
+/* Leaves the child process.  Not _exit(), and deliberately not declared
+ * noreturn: sanitizer runtimes intercept _exit and instrument calls of
+ * noreturn functions (__asan_handle_no_return queries sigaltstack), and the
+ * sandbox forbids those system calls. */
+static void child_exit(int code)
+{
+	for (;;)
+		syscall(SYS_exit_group, code);
+}
+
+void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b)
+{
+	eimg_le32(p, len);
+	eimg_le32(p + 4, type);
+	eimg_le64(p + 8, a);
+	eimg_le64(p + 16, b);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 1 = got len bytes, 0 = clean EOF before any byte, -1 = error or short. */
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static void send_msg(int fd, uint32_t type, uint64_t a, const char *msg)
+{
+	uint8_t hdr[CH_HDR];
+	size_t len = strlen(msg);
+	eimg_ch_header(hdr, (uint32_t)len, type, a, 0);
+	if (write_all(fd, hdr, CH_HDR) == 0)
+		write_all(fd, (const uint8_t *)msg, len);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+int eimg_sim_worker_alloc(struct sim_worker_args *w)
+{
+	size_t m = w->max_message ? w->max_message : 1;
+	w->in = malloc(m);
+	w->out = malloc(CH_HDR + m);
+	w->rbuf = malloc(CH_IOBUF);
+	w->wbuf = malloc(CH_IOBUF);
+	w->rlen = w->roff = w->wlen = 0;
+	if (!w->in || !w->out || !w->rbuf || !w->wbuf) {
+		eimg_sim_worker_free(w);
+		return -1;
+	}
+	/* touch everything now: in the sandbox no page may need a new mapping */
+	memset(w->in, 0, m);
+	memset(w->out, 0, CH_HDR + m);
+	memset(w->rbuf, 0, CH_IOBUF);
+	memset(w->wbuf, 0, CH_IOBUF);
+	return 0;
+}
+
+void eimg_sim_worker_free(struct sim_worker_args *w)
+{
+	free(w->in);
+	free(w->out);
+	free(w->rbuf);
+	free(w->wbuf);
+	w->in = w->out = w->rbuf = w->wbuf = NULL;
+}
+
+static int flush_w(struct sim_worker_args *w)
+{
+	int rc = write_all(w->fd, w->wbuf, w->wlen);
+	w->wlen = 0;
+	return rc;
+}
+
+/* Queues a frame whose header is at f (payload follows it); large frames
+ * and log lines go out at once. */
+static int send_frame(struct sim_worker_args *w, const uint8_t *f, size_t len, bool now)
+{
+	if (!now && len <= CH_IOBUF - w->wlen) {
+		memcpy(w->wbuf + w->wlen, f, len);
+		w->wlen += len;
+		return 0;
+	}
+	if (w->wlen && flush_w(w))
+		return -1;
+	return write_all(w->fd, f, len);
+}
+
+/* Ensures n bytes are buffered (n <= CH_IOBUF).  Flushes pending replies
+ * before blocking.  1 ok, 0 clean EOF at a frame boundary, -1 error. */
+static int fill(struct sim_worker_args *w, size_t n)
+{
+	while (w->rlen - w->roff < n) {
+		if (w->roff) {
+			memmove(w->rbuf, w->rbuf + w->roff, w->rlen - w->roff);
+			w->rlen -= w->roff;
+			w->roff = 0;
+		}
+		if (w->wlen && flush_w(w))
+			return -1;
+		ssize_t r = read(w->fd, w->rbuf + w->rlen, CH_IOBUF - w->rlen);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return w->rlen == w->roff ? 0 : -1;
+		w->rlen += (size_t)r;
+	}
+	return 1;
+}
+
+struct log_ctx {
+	struct sim_worker_args *w;
+	int failed;
+};
+
+static void worker_log(void *ctx, const char *text, size_t len)
+{
+	struct log_ctx *lc = ctx;
+	/* the text sits right after the CH_HDR bytes reserved in front of out */
+	uint8_t *f = (uint8_t *)text - CH_HDR;
+	if ((const uint8_t *)text != lc->w->out + CH_HDR) {
+		lc->failed = 1;
+		return;
+	}
+	eimg_ch_header(f, (uint32_t)len, CH_LOG, 0, 0);
+	if (send_frame(lc->w, f, CH_HDR + len, true) != 0)
+		lc->failed = 1;
+}
+
+int eimg_sim_worker(struct sim_worker_args *w)
+{
+	for (;;) {
+		int r = fill(w, CH_HDR);
+		if (r == 0)
+			return 0;
+		if (r < 0)
+			return CHILD_EXIT_PROTOCOL;
+		const uint8_t *hdr = w->rbuf + w->roff;
+		uint32_t len = eimg_get_le32(hdr), type = eimg_get_le32(hdr + 4);
+		if (type != CH_REQ || len > w->max_message)
+			return CHILD_EXIT_PROTOCOL;
+		w->roff += CH_HDR;
+		const uint8_t *msg;
+		if (len <= CH_IOBUF) {
+			if (fill(w, len) != 1)
+				return CHILD_EXIT_PROTOCOL;
+			msg = w->rbuf + w->roff;
+			w->roff += len;
+		} else {
+			/* a large message: what is buffered, then the rest directly */
+			size_t have = w->rlen - w->roff;
+			memcpy(w->in, w->rbuf + w->roff, have);
+			w->roff = w->rlen = 0;
+			if (read_all(w->fd, w->in + have, len - have) != 1)
+				return CHILD_EXIT_PROTOCOL;
+			msg = w->in;
+		}
+		struct eimg_sim_result res;
+		struct log_ctx lc = { w, 0 };
+		eimg_error err;
+		int crc = w->engine->call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log,
+					  &lc, &res, &err);
+		if (crc != EIMG_OK) {
+			if (w->wlen)
+				flush_w(w);
+			send_msg(w->fd, crc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+			return CHILD_EXIT_HOSTERR;
+		}
+		if (lc.failed)
+			return CHILD_EXIT_PROTOCOL;
+		uint32_t rlen = res.status == EIMG_ECALL_OK ? (uint32_t)res.detail : 0;
+		eimg_ch_header(w->out, rlen, CH_REPLY, res.status, res.detail);
+		if (send_frame(w, w->out, CH_HDR + rlen, false) != 0)
+			return CHILD_EXIT_PROTOCOL;
+		/* the reply may hold a client's secrets: do not keep it around */
+		if (rlen)
+			memset(w->out + CH_HDR, 0, rlen);
+		/* nothing more buffered: the replies go out before we block */
+		if (w->rlen == w->roff && w->wlen && flush_w(w))
+			return CHILD_EXIT_PROTOCOL;
+	}
+}
+
+/* ------------------------------------------------------------- sandbox */
+
+static uint8_t *g_base;
+static uint64_t g_size;
+static int g_fd0 = -1;
+static __thread int t_fd = -1;
+static __thread uint32_t t_tcs;
+static __thread struct sim_worker_args *t_w;
+
+static void fault_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uint8_t f[CH_HDR + 8 * CHF_N];
+	uint64_t v[CHF_N] = { 0 };
+	v[CHF_CODE] = (uint64_t)si->si_code;
+	v[CHF_IP] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	v[CHF_BASE] = (uint64_t)(uintptr_t)g_base;
+	v[CHF_SIZE] = g_size;
+	v[CHF_TCS] = t_tcs;
+	if (sig == SIGSYS) {
+		v[CHF_ADDR] = (uint64_t)(uintptr_t)si->si_call_addr;
+		v[CHF_SYSCALL] = (uint64_t)(uint32_t)si->si_syscall;
+		v[CHF_ARCH] = si->si_arch;
+	} else {
+		v[CHF_ADDR] = (uint64_t)(uintptr_t)si->si_addr;
+	}
+	eimg_ch_header(f, 8 * CHF_N, sig == SIGSYS ? CH_VIOLATION : CH_FAULT, (uint64_t)sig, 0);
+	for (int i = 0; i < CHF_N; i++)
+		eimg_le64(f + CH_HDR + 8 * i, v[i]);
+	int fd = t_fd >= 0 ? t_fd : g_fd0;
+	/* replies to earlier messages still batched go first */
+	if (t_w && t_w->wlen && t_w->wlen <= CH_IOBUF)
+		(void)!write(fd, t_w->wbuf, t_w->wlen);
+	(void)!write(fd, f, sizeof f);
+	child_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
+}
+
+static int alt_stack(void)
+{
+	size_t sz = 64 * 1024;
+	void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	stack_t ss = { .ss_sp = p, .ss_size = sz, .ss_flags = 0 };
+	return sigaltstack(&ss, NULL);
+}
+
+static int install_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			return -1;
+	return 0;
+}
+
+static int install_seccomp(const int *fds, uint32_t n, eimg_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	int rc = 0;
+	if (!ctx)
+		return eimg_err(err, EIMG_ENOMEM, NULL, "seccomp_init failed");
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[i]));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fds[i]));
+	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer builds only (make sanitize): its runtime queries the
+	 * signal stack (sigaltstack with a NULL new stack) on its own; a query
+	 * changes nothing.  Release builds never allow it. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 1, SCMP_A0(SCMP_CMP_EQ, 0));
+#endif
+	/* a foreign syscall ABI (int 0x80, x32) kills the whole process */
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0)
+		return eimg_err(err, EIMG_EIO, NULL, "installing the seccomp sandbox failed: %s", strerror(-rc));
+	return EIMG_OK;
+}
+
+/* Closes every descriptor except the channels. */
+static int close_others(const int *fds, uint32_t n)
+{
+	unsigned lo = 0;
+	int *s = malloc(n * sizeof *s);
+	if (!s)
+		return -1;
+	memcpy(s, fds, n * sizeof *s);
+	for (uint32_t i = 1; i < n; i++)     /* insertion sort: n is small */
+		for (uint32_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+			int t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	for (uint32_t i = 0; i < n; i++) {
+		if ((unsigned)s[i] > lo && close_range(lo, (unsigned)s[i] - 1, 0) != 0) {
+			free(s);
+			return -1;
+		}
+		lo = (unsigned)s[i] + 1;
+	}
+	free(s);
+	return close_range(lo, ~0u, 0);
+}
+
+struct child_thread {
+	pthread_t th;
+	struct sim_worker_args w;
+	volatile int ready;
+};
+
+static void *child_thread_main(void *arg)
+{
+	struct child_thread *ct = arg;
+	t_fd = ct->w.fd;
+	t_tcs = ct->w.tcs;
+	t_w = &ct->w;
+	if (alt_stack() != 0)
+		child_exit(CHILD_EXIT_HOSTERR);
+	__atomic_store_n(&ct->ready, 1, __ATOMIC_RELEASE);
+	int rc = eimg_sim_worker(&ct->w);
+	child_exit(rc);
+	return NULL;
+}
+
+void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
+			 size_t max_message, bool attest_init)
+{
+	eimg_error err;
+	eimg_sim_enclave *e = NULL;
+	struct child_thread *ct = NULL;
+	int rc;
+
+	g_fd0 = fds[0];
+	t_fd = fds[0];
+	signal(SIGPIPE, SIG_IGN);
+	if (close_others(fds, n) != 0) {
+		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
+		child_exit(CHILD_EXIT_LOADERR);
+	}
+	rc = eimg_sim_load(l, mrenclave, &e, &err);
+	if (rc != EIMG_OK) {
+		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
+		child_exit(CHILD_EXIT_LOADERR);
+	}
+	g_base = eimg_sim_base(e);
+	g_size = eimg_sim_size(e);
+	if (!(ct = calloc(n, sizeof *ct))) {
+		send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory");
+		child_exit(CHILD_EXIT_LOADERR);
+	}
+	/* All buffers before the sandbox: afterwards not even malloc may ask
+	 * the kernel for memory. */
+	for (uint32_t i = 0; i < n; i++) {
+		ct[i].w = (struct sim_worker_args){ .engine = &eimg_sim_engine, .enclave = e, .tcs = i, .fd = fds[i], .max_message = max_message,
+						    .sandboxed = 1 };
+		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
+			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");
+			child_exit(CHILD_EXIT_LOADERR);
+		}
+	}
+	if (install_handlers() != 0 || alt_stack() != 0) {
+		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "installing signal handlers failed");
+		child_exit(CHILD_EXIT_LOADERR);
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		if (pthread_create(&ct[i].th, &at, child_thread_main, &ct[i]) != 0) {
+			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "cannot create worker threads");
+			child_exit(CHILD_EXIT_LOADERR);
+		}
+		pthread_attr_destroy(&at);
+	}
+	for (uint32_t i = 1; i < n; i++)
+		while (!__atomic_load_n(&ct[i].ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+	rc = install_seccomp(fds, n, &err);
+	if (rc != EIMG_OK) {
+		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
+		child_exit(CHILD_EXIT_LOADERR);
+	}
+	/* From here on: only read/write on the channels, and exit. */
+	ct[0].w.fd = fds[0];
+	t_w = &ct[0].w;
+	size_t klen = 0;
+	if (attest_init) {
+		/* enclave_init runs now, sandboxed like a message; its key comes
+		 * back in the worker's output buffer, behind the frame header */
+		struct eimg_sim_result res;
+		struct log_ctx lc = { &ct[0].w, 0 };
+		rc = eimg_sim_init(e, ct[0].w.out + CH_HDR, max_message, &klen, worker_log, &lc, &res, &err);
+		if (rc != EIMG_OK) {
+			send_msg(fds[0], err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+			child_exit(CHILD_EXIT_HOSTERR);
+		}
+		if (lc.failed)
+			child_exit(CHILD_EXIT_PROTOCOL);
+		if (res.status != EIMG_ECALL_OK) {
+			char m[200];
+			snprintf(m, sizeof m, "the enclave's start-up call (enclave_init, attestation key) failed: %s%s",
+				 eimg_sim_status_text(res.status),
+				 res.status == EIMG_ECALL_ETOOBIG ? " (the key exceeds --max-message)" : "");
+			send_msg(fds[0], CH_LOADERR, EIMG_EINVAL, m);
+			child_exit(CHILD_EXIT_LOADERR);
+		}
+	}
+	eimg_ch_header(ct[0].w.out, (uint32_t)klen, CH_READY, (uint64_t)(uintptr_t)g_base, attest_init ? 1 : 0);
+	if (write_all(fds[0], ct[0].w.out, CH_HDR + klen) != 0)
+		child_exit(CHILD_EXIT_PROTOCOL);
+	if (klen)
+		memset(ct[0].w.out + CH_HDR, 0, klen);
+	child_exit(eimg_sim_worker(&ct[0].w));
+	__builtin_unreachable();
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private: the channel between the runner (run/runner.c) and the workers that
+ * enter the enclave (sim_child.c), one stream socket per TCS.
+ *
+ * Frame: 24-byte header, little-endian: u32 payload length, u32 type,
+ * u64 a, u64 b; then the payload.  Everything a worker sends is treated as
+ * untrusted by the runner (in the simulation the enclave shares the
+ * worker's process and could write to the channel itself). */
+#ifndef EIMG_SIM_INT_H
+#define EIMG_SIM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/sim.h"
+
+#define CH_HDR 24
+
+enum ch_type {
+	CH_REQ = 1,       /* runner -> worker: a message (payload) */
+	CH_REPLY = 2,     /* a = EIMG_ECALL_* status, b = detail; payload = reply when OK */
+	CH_LOG = 3,       /* payload = one log line */
+	CH_READY = 4,     /* loaded, measured, sandboxed (channel 0 only); a = base;
+			     b = 1: EIMG_ECALL_INIT ran, payload = the attestation key */
+	CH_LOADERR = 5,   /* a = eimg status; payload = message */
+	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
+	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */
+	CH_HOSTERR = 8,   /* payload = message (the worker's own failure) */
+	CH_EXCEPTION = 9  /* payload = message: the CPU reported an exception inside the
+			     enclave (hardware backend) */
+};
+
+/* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
+enum { CHF_CODE, CHF_ADDR, CHF_IP, CHF_BASE, CHF_SIZE, CHF_SYSCALL, CHF_ARCH, CHF_TCS, CHF_N };
+
+/* Child exit statuses. */
+enum {
+	CHILD_EXIT_OK = 0,
+	CHILD_EXIT_FAULT = 10,
+	CHILD_EXIT_VIOLATION = 11,
+	CHILD_EXIT_LOADERR = 12,
+	CHILD_EXIT_PROTOCOL = 13,
+	CHILD_EXIT_HOSTERR = 14
+};
+
+/* A backend's operations on a loaded enclave, as the workers use them:
+ * run one message on a TCS (the contract of eimg_sim_call), the enclave's
+ * base address, unload.  An EIMG_EIO status with sys_errno EFAULT from call
+ * means an exception inside the enclave (reported as a fault). */
+struct eimg_run_engine {
+	int (*call)(void *enclave, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+		    eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err);
+	uint64_t (*base)(const void *enclave);
+	void (*unload)(void *enclave);
+};
+extern const struct eimg_run_engine eimg_sim_engine;     /* eimg_sim_* (run/runner.c) */
+extern const struct eimg_run_engine eimg_sgx_hw_engine;  /* eimg_sgx_hw_* (run/runner.c) */
+
+/* eimg_run() with the hardware loader's system seam (sgx_hw_int.h), so that
+ * tests drive the hardware backend through a fake device. */
+struct eimg_sgx_hw_ops;
+int eimg_run_hw_ops(const eimg_layout *l, const uint8_t mrenclave[32], const struct eimg_run_options *o,
+		    const struct eimg_sgx_hw_ops *hw, struct eimg_run_result *res, eimg_error *err);
+
+struct sim_worker_args {
+	const struct eimg_run_engine *engine;
+	void *enclave;
+	uint32_t tcs;
+	int fd;               /* this worker's channel end */
+	size_t max_message;
+	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
+	int sandboxed;        /* child process: exit the process on EOF/errors */
+	uint8_t *rbuf, *wbuf; /* preallocated: CH_IOBUF each (batched channel I/O) */
+	size_t rlen, roff, wlen;
+};
+
+#define CH_IOBUF 65536
+
+/* Allocates in/out/rbuf/wbuf for a worker (before any sandbox); frees them. */
+int eimg_sim_worker_alloc(struct sim_worker_args *w);
+void eimg_sim_worker_free(struct sim_worker_args *w);
+
+/* Child process: loads, sandboxes, serves; never returns. */
+/* attest_init: after sandboxing, run EIMG_ECALL_INIT and send the enclave's
+ * attestation key as the CH_READY payload (b = 1). */
+__attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
+						   uint32_t n, size_t max_message, bool attest_init);
+/* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
+int eimg_sim_worker(struct sim_worker_args *w);
+
+void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b);
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading and checking an enclave ELF: static, position-independent x86-64.
+ * The only file that includes libelf.  Rules: man/enclave-measurement.7. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <gelf.h>
+#include <libelf.h>
+
+#include "eimg/elf.h"
+#include "core/internal.h"
+
+#define PAGE_MASK ((uint64_t)EIMG_PAGE - 1)
+
+static const char *seg_perm(unsigned f, char buf[4])
+{
+	buf[0] = (f & EIMG_SEG_R) ? 'R' : '-';
+	buf[1] = (f & EIMG_SEG_W) ? 'W' : '-';
+	buf[2] = (f & EIMG_SEG_X) ? 'X' : '-';
+	buf[3] = '\0';
+	return buf;
+}
+
+/* Looks for DT_TEXTREL / DF_TEXTREL in the PT_DYNAMIC segment. */
+static int check_dynamic(const char *source, Elf *e, size_t idx, const GElf_Phdr *ph, size_t len,
+			 eimg_error *err)
+{
+	uint64_t end;
+	if (eimg_add_overflow(ph->p_offset, ph->p_filesz, &end) || end > len)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"not a valid ELF file: dynamic segment (program header %zu) lies outside the file", idx);
+	if (ph->p_filesz == 0)
+		return EIMG_OK;
+	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_DYN);
+	if (!d)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"not a valid ELF file: cannot read the dynamic segment (program header %zu): %s",
+				idx, elf_errmsg(-1));
+	size_t n = ph->p_filesz / sizeof(Elf64_Dyn);
+	for (size_t i = 0; i < n; i++) {
+		GElf_Dyn dyn;
+		if (!gelf_getdyn(d, (int)i, &dyn))
+			break;
+		if (dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_TEXTREL || (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL)))
+			return eimg_err(err, EIMG_EINVAL, source,
+					"has relocations in read-only code (DT_TEXTREL); rebuild all objects with -fPIE");
+	}
+	return EIMG_OK;
+}
+
+static int parse(const char *source, Elf *e, size_t len, bool allow_wx, eimg_elf *out, eimg_error *err)
+{
+	GElf_Ehdr eh;
+	size_t phnum = 0;
+	char perm[4];
+
+	if (!gelf_getehdr(e, &eh))
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	if (eh.e_machine != EM_X86_64)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF machine is %u, expected x86-64 (%u)", (unsigned)eh.e_machine, (unsigned)EM_X86_64);
+	if (eh.e_type == ET_EXEC)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"is a fixed-address executable (ET_EXEC); an enclave must be position-independent: link with -static-pie");
+	if (eh.e_type != ET_DYN)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF type is %u, expected a position-independent executable (ET_DYN)", (unsigned)eh.e_type);
+	if (elf_getphdrnum(e, &phnum) != 0)
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	if (phnum == 0)
+		return eimg_err(err, EIMG_EINVAL, source, "has no program headers");
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return eimg_err(err, EIMG_EINVAL, source,
+				"not a valid ELF file: program header entry size is %u, expected %zu",
+				(unsigned)eh.e_phentsize, sizeof(Elf64_Phdr));
+
+	out->nseg = 0;
+	out->entry = eh.e_entry;
+	out->image_end = 0;
+	bool entry_ok = false;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			return eimg_err(err, EIMG_EINVAL, source,
+					"not a valid ELF file: cannot read program header %zu: %s", i, elf_errmsg(-1));
+		switch (ph.p_type) {
+		case PT_INTERP:
+			return eimg_err(err, EIMG_EINVAL, source,
+					"requests a program interpreter (PT_INTERP); an enclave must be linked statically (-static-pie)");
+		case PT_TLS:
+			return eimg_err(err, EIMG_EINVAL, source,
+					"has a PT_TLS segment: thread-local storage is not supported");
+		case PT_DYNAMIC: {
+			int rc = check_dynamic(source, e, i, &ph, len, err);
+			if (rc)
+				return rc;
+			continue;
+		}
+		case PT_LOAD:
+			break;
+		default:
+			continue;
+		}
+
+		uint64_t fend, vend;
+		if (out->nseg == EIMG_ELF_MAX_SEGMENTS)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"has more than %d loadable segments", EIMG_ELF_MAX_SEGMENTS);
+		if (ph.p_memsz == 0)
+			return eimg_err(err, EIMG_EINVAL, source, "segment %zu is empty (p_memsz is 0)", i);
+		if (ph.p_filesz > ph.p_memsz)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu has more file bytes (%#llx) than memory bytes (%#llx)", i,
+					(unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
+		if (eimg_add_overflow(ph.p_offset, ph.p_filesz, &fend) || fend > len)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu: file range %#llx+%#llx lies outside the file (%zu bytes)", i,
+					(unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz, len);
+		if ((ph.p_vaddr & PAGE_MASK) != (ph.p_offset & PAGE_MASK))
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu: address %#llx and file offset %#llx differ modulo the page size 4096", i,
+					(unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_offset);
+		if (eimg_add_overflow(ph.p_vaddr, ph.p_memsz, &vend) || vend > EIMG_ELF_MAX_IMAGE)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu ends beyond the ELF image limit of %llu MiB", i,
+					(unsigned long long)(EIMG_ELF_MAX_IMAGE >> 20));
+		uint64_t start = ph.p_vaddr & ~PAGE_MASK;
+		uint64_t end = (vend + PAGE_MASK) & ~PAGE_MASK;
+		if (out->nseg > 0) {
+			const struct eimg_elf_segment *prev = &out->seg[out->nseg - 1];
+			if (ph.p_vaddr < prev->vaddr + prev->data_off)
+				return eimg_err(err, EIMG_EINVAL, source,
+						"segment %zu is not sorted by address after the previous loadable segment", i);
+			if (start < prev->vaddr + prev->memsz)
+				return eimg_err(err, EIMG_EINVAL, source,
+						"segment %zu (at %#llx) overlaps or shares a page with the previous loadable segment (whose last page ends at %#llx); link with -z separate-code -z max-page-size=4096",
+						i, (unsigned long long)ph.p_vaddr, (unsigned long long)(prev->vaddr + prev->memsz));
+		}
+		unsigned flags = 0;
+		if (ph.p_flags & PF_R)
+			flags |= EIMG_SEG_R;
+		if (ph.p_flags & PF_W)
+			flags |= EIMG_SEG_W;
+		if (ph.p_flags & PF_X)
+			flags |= EIMG_SEG_X;
+		if ((flags & EIMG_SEG_W) && !(flags & EIMG_SEG_R))
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu is writable but not readable (%s), which SGX does not allow", i,
+					seg_perm(flags, perm));
+		if ((flags & EIMG_SEG_W) && (flags & EIMG_SEG_X) && !allow_wx)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu is writable and executable; set sgx.allow_write_exec: true in the manifest to accept it",
+					i);
+		struct eimg_elf_segment *s = &out->seg[out->nseg++];
+		s->vaddr = start;
+		s->memsz = end - start;
+		s->data_off = ph.p_vaddr & PAGE_MASK;
+		s->file_off = ph.p_offset;
+		s->filesz = ph.p_filesz;
+		s->flags = flags;
+		out->image_end = end;
+		if ((flags & EIMG_SEG_X) && eh.e_entry >= ph.p_vaddr && eh.e_entry < vend)
+			entry_ok = true;
+	}
+	if (out->nseg == 0)
+		return eimg_err(err, EIMG_EINVAL, source, "has no loadable (PT_LOAD) segment");
+	if (!entry_ok)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"entry point %#llx is not inside an executable segment",
+				(unsigned long long)eh.e_entry);
+	return EIMG_OK;
+}
+
+int eimg_elf_parse(const char *source, const uint8_t *buf, size_t len, bool allow_wx,
+		   eimg_elf *out, eimg_error *err)
+{
+	int rc;
+	Elf *e = NULL;
+	char *copy = NULL;
+	eimg_elf *res = NULL;
+
+	if (!source)
+		source = "enclave ELF";
+	/* Checked here, before libelf sees the bytes, so that the messages are precise. */
+	if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0)
+		return eimg_err(err, EIMG_EINVAL, source, "not an ELF file (bad magic)");
+	if (buf[EI_CLASS] != ELFCLASS64)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF class is %u, expected 64-bit (ELFCLASS64)", (unsigned)buf[EI_CLASS]);
+	if (buf[EI_DATA] != ELFDATA2LSB)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF data encoding is %u, expected little-endian (ELFDATA2LSB)", (unsigned)buf[EI_DATA]);
+	if (buf[EI_VERSION] != EV_CURRENT)
+		return eimg_err(err, EIMG_EINVAL, source, "ELF version is %u, expected 1", (unsigned)buf[EI_VERSION]);
+	if (len < sizeof(Elf64_Ehdr))
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: truncated header (%zu bytes)", len);
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return eimg_err(err, EIMG_EINTERNAL, source, "libelf initialisation failed: %s", elf_errmsg(-1));
+	/* libelf takes a non-const buffer: give it a private copy so the
+	 * caller's bytes are never touched. */
+	copy = malloc(len);
+	res = malloc(sizeof(*res));
+	if (!copy || !res) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	memcpy(copy, buf, len);
+	e = elf_memory(copy, len);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		rc = eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+		goto out;
+	}
+	memset(res, 0, sizeof(*res));
+	rc = parse(source, e, len, allow_wx, res, err);
+	if (rc)
+		goto out;
+	res->data = buf;
+	res->size = len;
+	memcpy(out, res, sizeof(*out));
+out:
+	if (e)
+		elf_end(e);
+	free(copy);
+	free(res);
+	return rc;
+}

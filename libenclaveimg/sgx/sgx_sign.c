@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SIGSTRUCT signing operations: fields from a manifest, one-step signing,
+ * two-step (detached) signing, verification, and the same on images. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eimg/constraint.h"
+#include "eimg/identity.h"
+#include "eimg/hash.h"
+#include "eimg/manifest.h"
+#include "eimg/measure.h"
+#include "eimg/sgxs.h"
+#include "eimg/sigstruct.h"
+#include "eimg/util.h"
+#include "core/internal.h"
+#include "sgx/sigstruct_int.h"
+
+#define MAX_DETACHED_SIG 65536
+
+void eimg_sign_fields_from_manifest(const struct eimg_manifest_sgx *m, uint32_t date, struct eimg_sign_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->isvprodid = m->product_id;
+	f->isvsvn = m->security_version;
+	f->attr_flags = EIMG_ATTR_MODE64BIT | (m->kss ? EIMG_ATTR_KSS : 0);
+	f->attr_xfrm = m->xfrm;
+	/* A manifest that allows debug launch leaves DEBUG out of the mask (one
+	 * signature for both modes); otherwise DEBUG is in the mask and clear:
+	 * a production-only signature. */
+	f->mask_flags = m->debug ? EIMG_MASK_FLAGS_DEBUG_ALLOWED : EIMG_MASK_FLAGS_PRODUCTION;
+	f->mask_xfrm = m->xfrm_mask;
+	f->miscselect = m->misc_select;
+	f->miscmask = m->misc_mask;
+	f->date = date;
+	f->vendor = 0;
+	if (m->kss) {
+		memcpy(f->isvfamilyid, m->isv_family_id, 16);
+		memcpy(f->isvextprodid, m->isv_ext_product_id, 16);
+	}
+}
+
+void eimg_sign_fields_default(uint32_t date, struct eimg_sign_fields *f)
+{
+	struct eimg_manifest_sgx m;
+	memset(&m, 0, sizeof(m));
+	m.xfrm = 0x3;
+	m.xfrm_mask = 0xffffffffffffff1bull;
+	m.misc_select = 0;
+	m.misc_mask = 0xffffffffu;
+	m.debug = false;
+	eimg_sign_fields_from_manifest(&m, date, f);
+}
+
+void eimg_sigstruct_prepare(const uint8_t mrenclave[32], const struct eimg_sign_fields *f,
+			    uint8_t out[EIMG_SIGSTRUCT_SIZE])
+{
+	struct eimg_sigstruct s;
+	memset(&s, 0, sizeof(s));
+	s.vendor = f->vendor;
+	s.date = f->date;
+	s.miscselect = f->miscselect;
+	s.miscmask = f->miscmask;
+	memcpy(s.isvfamilyid, f->isvfamilyid, 16);
+	s.attr_flags = f->attr_flags;
+	s.attr_xfrm = f->attr_xfrm;
+	s.mask_flags = f->mask_flags;
+	s.mask_xfrm = f->mask_xfrm;
+	memcpy(s.enclavehash, mrenclave, 32);
+	memcpy(s.isvextprodid, f->isvextprodid, 16);
+	s.isvprodid = f->isvprodid;
+	s.isvsvn = f->isvsvn;
+	eimg_sigstruct_encode(&s, out);
+}
+
+static void reverse(uint8_t *out, const uint8_t *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = in[n - 1 - i];
+}
+
+/* Puts modulus, exponent, signature and q1/q2 into a copy of ss. */
+static int complete(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const uint8_t mod_le[EIMG_RSA_BYTES],
+		    const uint8_t sig_be[EIMG_RSA_BYTES], eimg_error *err)
+{
+	uint8_t sig_le[EIMG_RSA_BYTES];
+	memcpy(ss + EIMG_SS_MODULUS, mod_le, EIMG_RSA_BYTES);
+	eimg_le32(ss + EIMG_SS_EXPONENT, EIMG_RSA_EXPONENT);
+	reverse(sig_le, sig_be, EIMG_RSA_BYTES);
+	memcpy(ss + EIMG_SS_SIGNATURE, sig_le, EIMG_RSA_BYTES);
+	return eimg_rsa_q1q2(sig_le, mod_le, ss + EIMG_SS_Q1, ss + EIMG_SS_Q2, err);
+}
+
+int eimg_sigstruct_sign(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const struct eimg_key_source *key, eimg_error *err)
+{
+	uint8_t tmp[EIMG_SIGSTRUCT_SIZE], msg[EIMG_SIGSTRUCT_SIGNED];
+	uint8_t mod[EIMG_RSA_BYTES], sig[EIMG_RSA_BYTES];
+	eimg_key *k = NULL;
+	int rc;
+
+	rc = eimg_rsa_load_private(key, &k, err);
+	if (rc)
+		return rc;
+	memcpy(tmp, ss, sizeof(tmp));
+	/* Clear what a previous signature left, then sign the fields. */
+	memset(tmp + EIMG_SS_MODULUS, 0, EIMG_SS_MISCSELECT - EIMG_SS_MODULUS);
+	memset(tmp + EIMG_SS_Q1, 0, EIMG_SIGSTRUCT_SIZE - EIMG_SS_Q1);
+	rc = eimg_rsa_modulus_le(k, mod, err);
+	if (rc)
+		goto out;
+	eimg_sigstruct_signed_bytes(tmp, msg);
+	rc = eimg_rsa_sign(k, msg, sizeof(msg), sig, err);
+	eimg_key_free(k);   /* wipes the private key */
+	k = NULL;
+	if (rc)
+		goto out;
+	rc = complete(tmp, mod, sig, err);
+	if (rc)
+		goto out;
+	/* Never hand out a signature that does not verify (faulty token, bug). */
+	rc = eimg_sigstruct_verify(tmp, key->path, err);
+	if (rc) {
+		char msgbuf[EIMG_ERROR_MSG_MAX];
+		snprintf(msgbuf, sizeof(msgbuf), "%s", err ? err->msg : "");
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "the new signature does not verify: %s", msgbuf);
+		goto out;
+	}
+	memcpy(ss, tmp, EIMG_SIGSTRUCT_SIZE);
+out:
+	eimg_key_free(k);
+	return rc;
+}
+
+int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path, const char *pubkey_path,
+			  eimg_error *err)
+{
+	uint8_t tmp[EIMG_SIGSTRUCT_SIZE], msg[EIMG_SIGSTRUCT_SIGNED];
+	uint8_t mod[EIMG_RSA_BYTES], sig_be[EIMG_RSA_BYTES], sig_le[EIMG_RSA_BYTES];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	eimg_key *k = NULL;
+	char why[256];
+	int rc;
+
+	rc = eimg_read_file(sig_path, MAX_DETACHED_SIG, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = eimg_rsa_parse_detached(sig_path, buf, len, sig_be, err);
+	free(buf);
+	if (rc)
+		return rc;
+	rc = eimg_rsa_load_public(pubkey_path, &k, err);
+	if (rc)
+		return rc;
+	rc = eimg_rsa_modulus_le(k, mod, err);
+	eimg_key_free(k);
+	if (rc)
+		return rc;
+	memcpy(tmp, ss, sizeof(tmp));
+	memset(tmp + EIMG_SS_MODULUS, 0, EIMG_SS_MISCSELECT - EIMG_SS_MODULUS);
+	memset(tmp + EIMG_SS_Q1, 0, EIMG_SIGSTRUCT_SIZE - EIMG_SS_Q1);
+	eimg_sigstruct_signed_bytes(tmp, msg);
+	reverse(sig_le, sig_be, EIMG_RSA_BYTES);
+	rc = eimg_rsa_verify_le(mod, EIMG_RSA_EXPONENT, msg, sizeof(msg), sig_le, why, sizeof(why), err);
+	if (rc == EIMG_EVERIFY)
+		return eimg_err(err, EIMG_EVERIFY, sig_path,
+				"the detached signature does not verify over these signed bytes with '%s': %s",
+				pubkey_path, why[0] ? why : "bad signature");
+	if (rc)
+		return rc;
+	rc = complete(tmp, mod, sig_be, err);
+	if (rc)
+		return rc;
+	rc = eimg_sigstruct_verify(tmp, sig_path, err);
+	if (rc)
+		return rc;
+	memcpy(ss, tmp, EIMG_SIGSTRUCT_SIZE);
+	return EIMG_OK;
+}
+
+int eimg_sigstruct_verify(const uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *source, eimg_error *err)
+{
+	struct eimg_sigstruct s;
+	uint8_t msg[EIMG_SIGSTRUCT_SIGNED], q1[EIMG_RSA_BYTES], q2[EIMG_RSA_BYTES];
+	char why[256];
+	int rc;
+
+	rc = eimg_sigstruct_decode(source, ss, EIMG_SIGSTRUCT_SIZE, &s, err);
+	if (rc)
+		return rc;
+	rc = eimg_sigstruct_check_layout(&s, source, err);
+	if (rc)
+		return rc;
+	eimg_sigstruct_signed_bytes(ss, msg);
+	rc = eimg_rsa_verify_le(s.modulus, s.exponent, msg, sizeof(msg), s.signature, why, sizeof(why), err);
+	if (rc == EIMG_EVERIFY)
+		return eimg_err(err, EIMG_EVERIFY, source, "SIGSTRUCT signature does not verify: %s",
+				why[0] ? why : "bad signature");
+	if (rc)
+		return rc;
+	rc = eimg_rsa_q1q2(s.signature, s.modulus, q1, q2, err);
+	if (rc)
+		return rc;
+	if (memcmp(q1, s.q1, EIMG_RSA_BYTES) != 0)
+		return eimg_err(err, EIMG_EVERIFY, source, "SIGSTRUCT q1 is wrong (EINIT would reject it)");
+	if (memcmp(q2, s.q2, EIMG_RSA_BYTES) != 0)
+		return eimg_err(err, EIMG_EVERIFY, source, "SIGSTRUCT q2 is wrong (EINIT would reject it)");
+	return EIMG_OK;
+}
+
+/* ---- images ---- */
+
+static int image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
+			struct eimg_sign_fields *out, bool signing, eimg_error *err)
+{
+	eimg_sgx_image *si = NULL;
+	int rc = eimg_sgx_image_open(img, source, &si, err);
+	if (rc == EIMG_EVERIFY && signing) {
+		char m[EIMG_ERROR_MSG_MAX];
+		snprintf(m, sizeof(m), "%s", err ? err->msg : "");
+		return eimg_err(err, EIMG_EVERIFY, source, "refusing to sign: %s", m);
+	}
+	if (rc)
+		return rc;
+	eimg_sign_fields_from_manifest(&si->manifest->sgx, date, out);
+	memcpy(mrenclave, si->m.mrenclave, 32);
+	eimg_sgx_image_free(si);
+	return EIMG_OK;
+}
+
+int eimg_sign_image_fields(const eimg_image *img, const char *source, uint32_t date, uint8_t mrenclave[32],
+			   struct eimg_sign_fields *out, eimg_error *err)
+{
+	return image_fields(img, source, date, mrenclave, out, true, err);
+}
+
+static int field_mismatch(eimg_error *err, const char *source, const char *what, unsigned long long sig,
+			  unsigned long long man)
+{
+	bool dec = strncmp(what, "isv", 3) == 0;
+	return eimg_err(err, EIMG_EVERIFY, source,
+			dec ? "the signature's %s is %llu, the image's manifest gives %llu"
+			    : "the signature's %s is 0x%llx, the image's manifest gives 0x%llx",
+			what, sig, man);
+}
+
+int eimg_sign_verify_opened(const eimg_sgx_image *si, const char *source, struct eimg_sigstruct *out,
+			    eimg_error *err)
+{
+	const eimg_image *img = si->image;
+	struct eimg_sigstruct s;
+	struct eimg_sign_fields f;
+	char h1[65], h2[65];
+	int rc;
+
+	if (!img->sigstruct)
+		return eimg_err(err, EIMG_EINVAL, source, "the image is not signed (no sigstruct.bin): sign it with enclave-sign -k KEY");
+	rc = eimg_sigstruct_decode(source, img->sigstruct, img->sigstruct_size, &s, err);
+	if (rc)
+		return rc;
+	rc = eimg_sigstruct_verify(img->sigstruct, source, err);
+	if (rc)
+		return rc;
+	eimg_sign_fields_from_manifest(&si->manifest->sgx, s.date, &f);
+	if (memcmp(si->m.mrenclave, s.enclavehash, 32) != 0)
+		return eimg_err(err, EIMG_EVERIFY, source, "the signature is for MRENCLAVE %s, the image measures %s",
+				eimg_hex(s.enclavehash, 32, h1), eimg_hex(si->m.mrenclave, 32, h2));
+	if (s.isvprodid != f.isvprodid)
+		return field_mismatch(err, source, "isvprodid", s.isvprodid, f.isvprodid);
+	if (s.isvsvn != f.isvsvn)
+		return field_mismatch(err, source, "isvsvn", s.isvsvn, f.isvsvn);
+	if (s.attr_flags != f.attr_flags)
+		return field_mismatch(err, source, "attributes flags", s.attr_flags, f.attr_flags);
+	if (s.mask_flags != f.mask_flags)
+		return field_mismatch(err, source, "attributes mask flags (debug launch)", s.mask_flags, f.mask_flags);
+	if (s.attr_xfrm != f.attr_xfrm)
+		return field_mismatch(err, source, "xfrm", s.attr_xfrm, f.attr_xfrm);
+	if (s.mask_xfrm != f.mask_xfrm)
+		return field_mismatch(err, source, "xfrm mask", s.mask_xfrm, f.mask_xfrm);
+	if (s.miscselect != f.miscselect)
+		return field_mismatch(err, source, "miscselect", s.miscselect, f.miscselect);
+	if (s.miscmask != f.miscmask)
+		return field_mismatch(err, source, "miscmask", s.miscmask, f.miscmask);
+	if (memcmp(s.isvfamilyid, f.isvfamilyid, 16) != 0)
+		return eimg_err(err, EIMG_EVERIFY, source, "the signature's isvfamilyid differs from the manifest's");
+	if (memcmp(s.isvextprodid, f.isvextprodid, 16) != 0)
+		return eimg_err(err, EIMG_EVERIFY, source, "the signature's isvextprodid differs from the manifest's");
+	if (out)
+		*out = s;
+	return EIMG_OK;
+}
+
+int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eimg_sigstruct *out, eimg_error *err)
+{
+	eimg_sgx_image *si = NULL;
+	int rc;
+	if (!img->sigstruct)
+		return eimg_err(err, EIMG_EINVAL, source, "the image is not signed (no sigstruct.bin): sign it with enclave-sign -k KEY");
+	rc = eimg_sgx_image_open(img, source, &si, err);
+	if (rc == EIMG_OK)
+		rc = eimg_sign_verify_opened(si, source, out, err);
+	eimg_sgx_image_free(si);
+	return rc;
+}
+
+/* ---- what enclave-sign does ---- */
+
+static int write_out(const char *path, const uint8_t *buf, size_t len, eimg_error *err)
+{
+	return eimg_write_file_atomic(path, buf, len, err);
+}
+
+int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out, eimg_error *err)
+{
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32];
+	struct eimg_sign_fields f;
+	eimg_image *img = NULL;
+	uint8_t *newsig = NULL;
+	int n = !!r->image_path + !!r->sgxs_path + !!r->mrenclave;
+	int rc;
+
+	if (n != 1)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "give exactly one of an image, --sgxs FILE or --mrenclave HEX");
+	if (r->image_path && r->fields)
+		return eimg_err(err, EIMG_EUSAGE, NULL,
+				"an image's signature fields come from its manifest: field options only apply with --sgxs or --mrenclave");
+	if (!r->image_path && !r->output)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "standalone signing needs -o FILE for the SIGSTRUCT");
+	if ((r->op == EIMG_SIGN_OP_EXPORT || r->op == EIMG_SIGN_OP_EXPORT_DIGEST) && !r->output)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "export needs -o FILE");
+	if (r->op == EIMG_SIGN_OP_SIGN && (!r->key || !r->key->path))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "signing needs a key (-k KEY)");
+	if (r->op == EIMG_SIGN_OP_ATTACH && (!r->signature_path || !r->pubkey_path))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "attach needs --signature FILE and --public-key FILE");
+	if (!eimg_bcd_date_valid(r->date))
+		return eimg_err(err, EIMG_EUSAGE, NULL, "date 0x%08x is not a valid BCD date", r->date);
+
+	if (r->image_path) {
+		rc = eimg_image_read_file(r->image_path, &img, err);
+		if (rc)
+			goto out;
+		if (img->sigstruct && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST) {
+			rc = eimg_err(err, EIMG_EINVAL, r->image_path,
+				      "the image is already signed: use --force to replace its signature");
+			goto out;
+		}
+		rc = eimg_sign_image_fields(img, r->image_path, r->date, mre, &f, err);
+		if (rc)
+			goto out;
+	} else {
+		if (r->fields)
+			f = *r->fields;
+		else
+			eimg_sign_fields_default(r->date, &f);
+		f.date = r->date;
+		if (r->sgxs_path) {
+			struct eimg_sgxs_info info;
+			rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
+			if (rc)
+				goto out;
+			memcpy(mre, info.mrenclave, 32);
+		} else {
+			memcpy(mre, r->mrenclave, 32);
+		}
+	}
+	eimg_sigstruct_prepare(mre, &f, ss);
+
+	switch (r->op) {
+	case EIMG_SIGN_OP_EXPORT: {
+		uint8_t msg[EIMG_SIGSTRUCT_SIGNED];
+		eimg_sigstruct_signed_bytes(ss, msg);
+		rc = write_out(r->output, msg, sizeof(msg), err);
+		goto out;
+	}
+	case EIMG_SIGN_OP_EXPORT_DIGEST: {
+		uint8_t msg[EIMG_SIGSTRUCT_SIGNED], d[32];
+		eimg_sigstruct_signed_bytes(ss, msg);
+		eimg_sha256(msg, sizeof(msg), d);
+		rc = write_out(r->output, d, sizeof(d), err);
+		goto out;
+	}
+	case EIMG_SIGN_OP_SIGN:
+		rc = eimg_sigstruct_sign(ss, r->key, err);
+		break;
+	case EIMG_SIGN_OP_ATTACH:
+		rc = eimg_sigstruct_attach(ss, r->signature_path, r->pubkey_path, err);
+		break;
+	default:
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "unknown signing operation %d", r->op);
+		break;
+	}
+	if (rc)
+		goto out;
+
+	if (img) {
+		newsig = malloc(EIMG_SIGSTRUCT_SIZE);
+		if (!newsig) {
+			rc = eimg_err_nomem(err);
+			goto out;
+		}
+		memcpy(newsig, ss, EIMG_SIGSTRUCT_SIZE);
+		free(img->sigstruct);
+		img->sigstruct = newsig;
+		img->sigstruct_size = EIMG_SIGSTRUCT_SIZE;
+		newsig = NULL;
+		/* The signed image keeps the image's own timestamp: only sigstruct.bin is added. */
+		rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->image_path, err);
+	} else {
+		rc = write_out(r->output, ss, sizeof(ss), err);
+	}
+	if (rc)
+		goto out;
+	if (out)
+		rc = eimg_sigstruct_decode(NULL, ss, sizeof(ss), out, err);
+out:
+	free(newsig);
+	eimg_image_free(img);
+	return rc;
+}
+
+/* The first bytes of a file (fewer if it is shorter). */
+static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, eimg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	if (fd < 0)
+		return eimg_err_sys(err, path, "cannot open");
+	while (n < size) {
+		ssize_t r = read(fd, head + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = eimg_err_sys(err, path, "cannot read");
+			close(fd);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*got = n;
+	return EIMG_OK;
+}
+
+/* unsigned_code: the status for an image without a signature. */
+static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **imgp,
+		    int unsigned_code, eimg_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	eimg_image *img = NULL;
+	int rc, fmt = 0;
+
+	uint8_t head[512];
+	size_t hlen = 0;
+	rc = read_head(path, head, sizeof(head), &hlen, err);
+	if (rc)
+		return rc;
+	int kind = eimg_detect_input(head, hlen);
+	if (kind == EIMG_INPUT_IMAGE) {
+		/* Images are streamed with the image format's own limits. */
+		rc = eimg_image_read_file(path, &img, err);
+	} else {
+		rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+		if (rc == EIMG_OK)
+			kind = eimg_detect_input(buf, len);
+	}
+	if (rc)
+		goto out;
+	switch (kind) {
+	case EIMG_INPUT_IMAGE:
+		if (!img->sigstruct) {
+			rc = eimg_err(err, unsigned_code, path,
+				      "the image is not signed (no sigstruct.bin): sign it with 'enclave-sign -k KEY'");
+			goto out;
+		}
+		if (img->sigstruct_size != EIMG_SIGSTRUCT_SIZE) {
+			rc = eimg_err(err, EIMG_EINVAL, path, "sigstruct.bin is %zu bytes, expected 1808", img->sigstruct_size);
+			goto out;
+		}
+		memcpy(out, img->sigstruct, EIMG_SIGSTRUCT_SIZE);
+		fmt = EIMG_SIGFMT_IMAGE;
+		break;
+	case EIMG_INPUT_SGXS:
+		rc = eimg_err(err, EIMG_EINVAL, path, "is an SGXS load stream, not a signature (use it with --sgxs)");
+		goto out;
+	case EIMG_INPUT_EIF:
+		rc = eimg_err(err, EIMG_EINVAL, path, "is a Nitro EIF: Nitro signing takes an EC key and --cert CERT");
+		goto out;
+	default:
+		rc = eimg_sigstruct_extract(path, buf, len, out, &fmt, err);
+		if (rc)
+			goto out;
+		break;
+	}
+	if (format)
+		*format = fmt;
+	if (imgp) {
+		*imgp = img;
+		img = NULL;
+	}
+	rc = EIMG_OK;
+out:
+	eimg_image_free(img);
+	free(buf);
+	return rc;
+}
+
+int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **img,
+			     eimg_error *err)
+{
+	return read_sig(path, out, format, img, EIMG_EINVAL, err);
+}
+
+int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err)
+{
+	struct eimg_verify_result v;
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mrs[32];
+	eimg_image *img = NULL;
+	char h1[65], h2[65];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	rc = read_sig(r->input, ss, &v.format, &img, EIMG_EVERIFY, err);
+	if (rc)
+		return rc;
+	if (img) {
+		rc = eimg_sign_verify_image(img, r->input, &v.s, err);
+		if (rc)
+			goto out;
+		v.mrenclave_checked = true;
+	} else {
+		rc = eimg_sigstruct_verify(ss, r->input, err);
+		if (rc)
+			goto out;
+		rc = eimg_sigstruct_decode(r->input, ss, sizeof(ss), &v.s, err);
+		if (rc)
+			goto out;
+	}
+	if (r->sgxs_path) {
+		struct eimg_sgxs_info info;
+		rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
+		if (rc)
+			goto out;
+		if (memcmp(info.mrenclave, v.s.enclavehash, 32) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, r->input, "the signature is for MRENCLAVE %s, '%s' measures %s",
+				      eimg_hex(v.s.enclavehash, 32, h1), r->sgxs_path, eimg_hex(info.mrenclave, 32, h2));
+			goto out;
+		}
+		v.mrenclave_checked = true;
+	}
+	if (r->mrenclave) {
+		if (memcmp(r->mrenclave, v.s.enclavehash, 32) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, r->input, "the signature is for MRENCLAVE %s, expected %s",
+				      eimg_hex(v.s.enclavehash, 32, h1), eimg_hex(r->mrenclave, 32, h2));
+			goto out;
+		}
+		v.mrenclave_checked = true;
+	}
+	eimg_sigstruct_mrsigner(&v.s, mrs);
+	if (r->mrsigner && memcmp(r->mrsigner, mrs, 32) != 0) {
+		rc = eimg_err(err, EIMG_EVERIFY, r->input, "MRSIGNER is %s, expected %s", eimg_hex(mrs, 32, h1),
+			      eimg_hex(r->mrsigner, 32, h2));
+		goto out;
+	}
+	if (r->constraint) {
+		struct eimg_identity id;
+		int mode = EIMG_ID_HARDWARE; /* a bare SIGSTRUCT says nothing about the mode */
+		if (img) {
+			eimg_manifest *m = NULL;
+			rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+			if (rc)
+				goto out;
+			mode = m->mode;
+			eimg_manifest_free(m);
+		}
+		/* No launch yet: judge the signature by the launch it permits;
+		 * a debug-only signature can only ever run as a debug enclave. */
+		eimg_identity_sgx(v.s.enclavehash, &v.s, mode, !eimg_sigstruct_production_allowed(&v.s), &id);
+		rc = eimg_constraint_check(r->constraint, &id, (uint64_t)time(NULL), NULL, 0, NULL, err);
+		if (rc) {
+			if (err)
+				eimg_err_context(err, r->input, "constraint not met");
+			goto out;
+		}
+	}
+	if (res)
+		*res = v;
+	rc = EIMG_OK;
+out:
+	eimg_image_free(img);
+	return rc;
+}
