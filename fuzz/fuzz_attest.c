@@ -40,14 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct eimg_constraint_failure f[2];
 	size_t nf = 0;
 	eimg_error err;
-	int rc = eimg_attestation_check("fuzz", (const char *)data, size, c, 1795407042u, &q, &res, f, 2, &nf, &err);
+	const struct eimg_check_time when = { .at = EIMG_AT_TIME, .time = 1795407042u };
+	int rc = eimg_attestation_check("fuzz", (const char *)data, size, c, &when, &q, &res, f, 2, &nf, &err);
 	if (rc == EIMG_OK) {
 		if (!res.public_key) /* public_key_len 0: the enclave published no key */
 			abort();
 		eimg_attest_result_clear(&res);
 	}
 	/* without a constraint and without a verifier */
-	rc = eimg_attestation_check("fuzz", (const char *)data, size, NULL, 1795407042u, NULL, &res, NULL, 0, NULL, &err);
+	rc = eimg_attestation_check("fuzz", (const char *)data, size, NULL, &when, NULL, &res, NULL, 0, NULL, &err);
 	if (rc == EIMG_OK)
 		eimg_attest_result_clear(&res);
 	return 0;

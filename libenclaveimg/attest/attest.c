@@ -19,76 +19,6 @@
 	"simulation attestation: signed by a throwaway key made for this document; it proves only that " \
 	"the document was not altered, nothing about where or how the enclave runs"
 
-/* ---- base64 (RFC 4648, standard alphabet, padded, no white space) ---- */
-
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const uint8_t *in, size_t len)
-{
-	size_t n = 4 * ((len + 2) / 3);
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		*o++ = b64chars[(v >> 18) & 63];
-		*o++ = b64chars[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < len ? b64chars[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64val(char c)
-{
-	const char *p = c ? strchr(b64chars, c) : NULL;
-	return p ? (int)(p - b64chars) : -1;
-}
-
-/* Strict decoding; returns 0 and a malloc'ed buffer, or -1. */
-static int b64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen)
-{
-	if (len % 4 != 0 || len / 4 * 3 > max + 2)
-		return -1;
-	uint8_t *buf = malloc(len / 4 * 3 + 1);
-	size_t o = 0;
-	if (!buf)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int a = b64val(in[i]), b = b64val(in[i + 1]), c = -2, d = -2;
-		bool last = i + 4 == len;
-		if (in[i + 2] != '=' || !last)
-			c = b64val(in[i + 2]);
-		if (in[i + 3] != '=' || !last)
-			d = b64val(in[i + 3]);
-		if (a < 0 || b < 0 || c == -1 || d == -1 || (c == -2 && d != -2))
-			goto bad;
-		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c < 0 ? 0 : c) << 6 | (uint32_t)(d < 0 ? 0 : d);
-		buf[o++] = (uint8_t)(v >> 16);
-		if (c >= 0)
-			buf[o++] = (uint8_t)(v >> 8);
-		else if (v & 0xffff)
-			goto bad; /* non-canonical padding bits */
-		if (d >= 0)
-			buf[o++] = (uint8_t)v;
-		else if (c >= 0 && (v & 0xff))
-			goto bad;
-	}
-	if (o > max)
-		goto bad;
-	*out = buf;
-	*outlen = o;
-	return 0;
-bad:
-	free(buf);
-	return -1;
-}
-
 /* ---- shared pieces ---- */
 
 static const char *mode_word(int mode)
@@ -112,7 +42,7 @@ static int build_payload(const struct eimg_attest_claims *c, int security, const
 			 const uint8_t rd[64], char **out, size_t *outlen, eimg_error *err)
 {
 	char mre[65], mrs[65], rdh[129];
-	char *pk64 = b64_encode(pk, pklen);
+	char *pk64 = eimg_base64_encode(pk, pklen);
 	if (!pk64)
 		return eimg_err_nomem(err);
 	size_t cap = strlen(pk64) + 512;
@@ -203,9 +133,9 @@ int eimg_attest_create_simulation(const struct eimg_attest_claims *claims, const
 	if ((rc = eimg_attest_key_generate(&key, err)) || (rc = eimg_attest_key_spki(key, &spki, &spkilen, err)) ||
 	    (rc = eimg_attest_key_sign(key, (const uint8_t *)payload, plen, &sig, &siglen, err)))
 		goto out;
-	p64 = b64_encode((const uint8_t *)payload, plen);
-	k64 = b64_encode(spki, spkilen);
-	s64 = b64_encode(sig, siglen);
+	p64 = eimg_base64_encode((const uint8_t *)payload, plen);
+	k64 = eimg_base64_encode(spki, spkilen);
+	s64 = eimg_base64_encode(sig, siglen);
 	o = json_object();
 	if (!p64 || !k64 || !s64 || !o || json_object_set_new(o, "format", json_string(EIMG_ATTEST_FORMAT)) ||
 	    json_object_set_new(o, "signer", json_string("simulation")) ||
@@ -260,8 +190,8 @@ int eimg_attest_create_dcap(const struct eimg_quote_ops *q, const struct eimg_at
 	if ((rc = build_payload(claims, claims->debug ? EIMG_SEC_INSECURE : EIMG_SEC_STALE, pk, pklen, rd, &payload,
 				&plen, err)))
 		goto out;
-	p64 = b64_encode((const uint8_t *)payload, plen);
-	q64 = b64_encode(quote, qlen);
+	p64 = eimg_base64_encode((const uint8_t *)payload, plen);
+	q64 = eimg_base64_encode(quote, qlen);
 	o = json_object();
 	if (!p64 || !q64 || !o || json_object_set_new(o, "format", json_string(EIMG_ATTEST_FORMAT)) ||
 	    json_object_set_new(o, "signer", json_string("dcap")) ||
@@ -383,7 +313,7 @@ static int parse_payload(const char *source, const uint8_t *bytes, size_t len, s
 		goto out;
 	json_t *pk = json_object_get(o, "public_key");
 	if (!json_is_string(pk) ||
-	    b64_decode(json_string_value(pk), json_string_length(pk), EIMG_ATTEST_MAX_PUBKEY, &p->public_key,
+	    eimg_base64_decode(json_string_value(pk), json_string_length(pk), false, EIMG_ATTEST_MAX_PUBKEY, &p->public_key,
 		       &p->public_key_len) != 0) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "payload: public_key: expected base64 of a DER public key");
 		goto out;
@@ -416,7 +346,7 @@ static int doc_b64(json_t *o, const char *key, size_t max, uint8_t **out, size_t
 	json_t *v = json_object_get(o, key);
 	if (!json_is_string(v))
 		return eimg_err(err, EIMG_EINVAL, source, "%s: missing (expected a base64 string)", key);
-	if (b64_decode(json_string_value(v), json_string_length(v), max, out, len) != 0 || *len == 0)
+	if (eimg_base64_decode(json_string_value(v), json_string_length(v), false, max, out, len) != 0 || *len == 0)
 		return eimg_err(err, EIMG_EINVAL, source, "%s: not base64, or above the limit of %zu bytes", key, max);
 	return EIMG_OK;
 }
@@ -432,7 +362,7 @@ static int verify_binding(const struct payload *p, const uint8_t rd[64], const c
 }
 
 int eimg_attestation_check(const char *source, const char *doc, size_t len, const eimg_constraint *c,
-			   uint64_t now, const struct eimg_quote_ops *q, struct eimg_attest_result *out,
+			   const struct eimg_check_time *when, const struct eimg_quote_ops *q, struct eimg_attest_result *out,
 			   struct eimg_constraint_failure *fails, size_t maxfails, size_t *nfails, eimg_error *err)
 {
 	json_t *o = NULL;
@@ -442,7 +372,13 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 	uint8_t *payload = NULL, *key = NULL, *sig = NULL, *quote = NULL;
 	size_t plen = 0, klen = 0, slen = 0, qlen = 0;
 	int signer = 0, rc;
+	struct eimg_check_time deflt;
+	uint64_t now;
 
+	if (!when) {
+		eimg_check_time_now(&deflt);
+		when = &deflt;
+	}
 	memset(&p, 0, sizeof(p));
 	memset(&id, 0, sizeof(id));
 	if (nfails)
@@ -537,6 +473,9 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 		if ((rc = doc_b64(o, "quote", EIMG_ATTEST_MAX_QUOTE, &quote, &qlen, source, err)))
 			goto out;
 		memset(&qi, 0, sizeof(qi));
+		/* The quote's collateral is checked as of the time of the check (with
+		 * --at document: the payload's time, the only one known yet). */
+		now = when->at == EIMG_AT_DOCUMENT ? p.timestamp : when->time;
 		if ((rc = q->verify_quote(q->ctx, quote, qlen, now, &qi, err)))
 			goto out;
 		if (qi.security < EIMG_SEC_INSECURE || qi.security > EIMG_SEC_SECURE) {
@@ -566,11 +505,8 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 		id.security = qi.security;
 		id.timestamp = qi.timestamp; /* the payload's own time is not covered by the quote */
 	}
-	if (id.timestamp > now && id.timestamp - now > EIMG_ATTEST_MAX_SKEW) {
-		rc = eimg_err(err, EIMG_EVERIFY, source, "the attestation time %" PRIu64 " lies in the future (now %" PRIu64 ")",
-			      id.timestamp, now);
+	if ((rc = eimg_check_time_apply(when, source, id.timestamp, EIMG_ATTEST_MAX_SKEW, &now, err)))
 		goto out;
-	}
 	if (c) {
 		size_t nf = 0;
 		rc = eimg_constraint_check(c, &id, now, fails, maxfails, &nf, err);
@@ -588,6 +524,7 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 		out->id = id;
 		out->public_key = p.public_key;
 		out->public_key_len = p.public_key_len;
+		out->checked_at = now;
 		p.public_key = NULL;
 	}
 	rc = EIMG_OK;
@@ -676,7 +613,7 @@ int eimg_attest_report_json(const struct eimg_attest_result *r, const char *sour
 {
 	char mre[65], mrs[65], fp[65], desc[128], when[32];
 	const struct eimg_identity *id = &r->id;
-	char *k64 = b64_encode(r->public_key ? r->public_key : (const uint8_t *)"", r->public_key_len);
+	char *k64 = eimg_base64_encode(r->public_key ? r->public_key : (const uint8_t *)"", r->public_key_len);
 	json_t *o = json_object(), *pk = json_object();
 	if (!k64 || !o || !pk) {
 		free(k64);

@@ -213,9 +213,11 @@ void eimg_nsm_doc_free(struct eimg_nsm_doc *d)
 	free(d);
 }
 
-int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, const char *root_path, uint64_t now,
-			  struct eimg_nsm_doc **out, eimg_error *err)
+int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, const char *root_path,
+			  const struct eimg_check_time *when, struct eimg_nsm_doc **out, eimg_error *err)
 {
+	struct eimg_check_time deflt;
+	uint64_t now;
 	struct eimg_cose_sign1 cs;
 	struct eimg_nsm_doc *d = NULL;
 	struct eimg_cert_info ci;
@@ -257,11 +259,12 @@ int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, co
 	    (rc = eimg_chain_verify_es384(source, d->certificate, d->certificate_len, tbs, tbslen, cs.sig, cs.sig_len,
 					  err)))
 		goto out;
-	if (d->timestamp_ms / 1000 > now && d->timestamp_ms / 1000 - now > EIMG_NSM_MAX_SKEW) {
-		rc = eimg_err(err, EIMG_EVERIFY, source, "the attestation time %" PRIu64 " lies in the future (now %" PRIu64 ")",
-			      d->timestamp_ms / 1000, now);
-		goto out;
+	if (!when) {
+		eimg_check_time_now(&deflt);
+		when = &deflt;
 	}
+	if ((rc = eimg_check_time_apply(when, source, d->timestamp_ms / 1000, EIMG_NSM_MAX_SKEW, &now, err)))
+		goto out;
 	if (root_path) {
 		if ((rc = eimg_x509_load_file(root_path, &rx, err)) || (rc = eimg_x509_der(rx, &root, &rootlen, err)))
 			goto out;
@@ -271,6 +274,7 @@ int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, co
 			goto out;
 		d->chain_checked = true;
 	}
+	d->checked_at = now;
 	*out = d;
 	d = NULL;
 	rc = EIMG_OK;
@@ -343,6 +347,7 @@ int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char 
 		iso_time(d->cert_not_before, t2), iso_time(d->cert_not_after, t3));
 	fprintf(f, "  Chain:       %s%s%s%s\n", chain_text(d), d->chain_checked ? " (" : "",
 		d->chain_checked ? d->root_subject : "", d->chain_checked ? ")" : "");
+	fprintf(f, "  Checked at:  %s\n", iso_time((int64_t)d->checked_at, t2));
 	fprintf(f, "  Debug:       %s\n", id.debug ? "yes (PCR0 is all zeros: debug mode)" : "no");
 	fprintf(f, "  Security:    %s\n", eimg_security_name(eimg_identity_security(&id)));
 	for (unsigned i = 0; i < EIMG_NSM_NPCR; i++)
@@ -395,6 +400,7 @@ int eimg_nsm_report_json(const struct eimg_nsm_doc *d, const char *source, char 
 	       json_object_set_new(o, "Time", json_string(iso_time((int64_t)(d->timestamp_ms / 1000), t))) ||
 	       json_object_set_new(o, "SignatureVerified", json_true()) ||
 	       json_object_set_new(o, "ChainVerified", json_boolean(d->chain_checked)) ||
+	       json_object_set_new(o, "CheckedAt", json_string(iso_time((int64_t)d->checked_at, t))) ||
 	       json_object_set_new(o, "Root", d->chain_checked ? json_string(d->root_subject) : json_null()) ||
 	       json_object_set_new(o, "Debug", json_boolean(id.debug)) ||
 	       json_object_set_new(o, "Security", json_string(eimg_security_name(eimg_identity_security(&id)))) ||

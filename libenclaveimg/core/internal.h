@@ -29,6 +29,13 @@ int eimg_err_nomem(eimg_error *err);
 
 /* Reads a whole regular file of at most max bytes.  *out is NUL-terminated
  * (one extra byte), free() it. */
+/* Base64, RFC 4648 standard alphabet, padded (crypto/crypto_base64.c).
+ * encode: malloc'ed NUL-terminated text, NULL when out of memory.
+ * decode: strict (the encoder's output to the letter), white space between
+ * characters skipped when allow_space; at most max bytes; 0 or -1. */
+char *eimg_base64_encode(const uint8_t *in, size_t len);
+int eimg_base64_decode(const char *in, size_t len, bool allow_space, size_t max, uint8_t **out, size_t *outlen);
+
 int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err);
 
 /* Atomic output: writes to a temporary file in the same folder, renames

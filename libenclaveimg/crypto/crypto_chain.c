@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "eimg/checktime.h"
 #include "core/internal.h"
 #include "attest/nsm_int.h"
 
@@ -181,9 +182,24 @@ int eimg_chain_verify(const char *source, const uint8_t *leaf, size_t leaflen, u
 	} else {
 		int e = X509_STORE_CTX_get_error(ctx);
 		int depth = X509_STORE_CTX_get_error_depth(ctx);
-		rc = eimg_err(err, EIMG_EVERIFY, source,
-			      "the certificate chain does not verify to the root: %s (certificate at depth %d)",
-			      X509_verify_cert_error_string(e), depth);
+		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+		if ((e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID) && bad) {
+			/* Name the certificate, its validity and the time used: stored
+			 * documents outlive their leaf certificates (Nitro's live hours). */
+			char subj[160], nb[32], na[32], at[32];
+			name_line(X509_get_subject_name(bad), subj, sizeof(subj));
+			rc = eimg_err(err, EIMG_EVERIFY, source,
+				      "the certificate chain does not verify to the root: %s (certificate at depth %d, "
+				      "'%s', valid from %s to %s; checked as of %s; a stored document can be checked as "
+				      "of its own time with --at document)",
+				      X509_verify_cert_error_string(e), depth, subj,
+				      eimg_time_iso(asn1_unix(X509_get0_notBefore(bad)), nb),
+				      eimg_time_iso(asn1_unix(X509_get0_notAfter(bad)), na), eimg_time_iso((int64_t)now, at));
+		} else {
+			rc = eimg_err(err, EIMG_EVERIFY, source,
+				      "the certificate chain does not verify to the root: %s (certificate at depth %d)",
+				      X509_verify_cert_error_string(e), depth);
+		}
 	}
 out:
 	ERR_clear_error();

@@ -74,7 +74,8 @@ static int check(const char *doc, const char *ctext, uint64_t now, const struct 
 	struct eimg_constraint_failure f[4];
 	size_t nf = 0;
 	eimg_error_clear(err);
-	int rc = eimg_attestation_check("doc.json", doc, doc ? strlen(doc) : 0, c, now, q, res, f, 4, &nf, err);
+	struct eimg_check_time when = { .at = EIMG_AT_TIME, .time = now };
+	int rc = eimg_attestation_check("doc.json", doc, doc ? strlen(doc) : 0, c, &when, q, res, f, 4, &nf, err);
 	eimg_constraint_free(c);
 	return rc;
 }
@@ -432,7 +433,7 @@ static void test_malformed(void **state)
 	free(huge);
 	/* usage */
 	eimg_error err;
-	assert_int_equal(eimg_attestation_check(NULL, NULL, 0, NULL, NOW, NULL, NULL, NULL, 0, NULL, &err), EIMG_EUSAGE);
+	assert_int_equal(eimg_attestation_check(NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, &err), EIMG_EUSAGE);
 }
 
 /* ---- DCAP through a fake provider/verifier ----

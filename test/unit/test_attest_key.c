@@ -131,7 +131,8 @@ static void test_published_key(void **state)
 	snprintf(doc_path, sizeof(doc_path), "%s/test/enclaves/attkey/att.json", bd);
 	assert_int_equal(eimg_attest_write_simulation(doc_path, &id, key, key_len, 1795407042u, &err), EIMG_OK);
 	assert_int_equal(eimg_read_file(doc_path, EIMG_ATTEST_MAX_DOC, &doc, &doc_len, &err), EIMG_OK);
-	assert_int_equal(eimg_attestation_check("att.json", (const char *)doc, doc_len, NULL, 1795407042u, NULL, &ar,
+	struct eimg_check_time at = { .at = EIMG_AT_TIME, .time = 1795407042u };
+	assert_int_equal(eimg_attestation_check("att.json", (const char *)doc, doc_len, NULL, &at, NULL, &ar,
 						NULL, 0, NULL, &err),
 			 EIMG_OK);
 	assert_int_equal(ar.public_key_len, want_len);

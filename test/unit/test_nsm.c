@@ -66,7 +66,8 @@ static int check(const char *name, const char *root, uint64_t now, struct eimg_n
 	size_t len = 0;
 	assert_int_equal(eimg_read_file(path(name), 1 << 20, &buf, &len, err), EIMG_OK);
 	*d = NULL;
-	int rc = eimg_nsm_attest_check(name, buf, len, root ? path(root) : NULL, now, d, err);
+	struct eimg_check_time when = { .at = EIMG_AT_TIME, .time = now };
+	int rc = eimg_nsm_attest_check(name, buf, len, root ? path(root) : NULL, &when, d, err);
 	free(buf);
 	if (rc)
 		assert_null(*d);
@@ -204,10 +205,10 @@ static void test_refusals(void **state)
 	}
 	/* sizes and usage */
 	static const uint8_t one[1] = { 0x84 };
-	assert_int_equal(eimg_nsm_attest_check("x", one, 0, NULL, now, &d, &err), EIMG_EINVAL);
-	assert_int_equal(eimg_nsm_attest_check("x", one, EIMG_NSM_MAX_DOC + 1, NULL, now, &d, &err), EIMG_EINVAL);
+	assert_int_equal(eimg_nsm_attest_check("x", one, 0, NULL, NULL, &d, &err), EIMG_EINVAL);
+	assert_int_equal(eimg_nsm_attest_check("x", one, EIMG_NSM_MAX_DOC + 1, NULL, NULL, &d, &err), EIMG_EINVAL);
 	assert_non_null(strstr(err.msg, "above the limit"));
-	assert_int_equal(eimg_nsm_attest_check("x", NULL, 1, NULL, now, &d, &err), EIMG_EUSAGE);
+	assert_int_equal(eimg_nsm_attest_check("x", NULL, 1, NULL, NULL, &d, &err), EIMG_EUSAGE);
 }
 
 static void test_reports(void **state)

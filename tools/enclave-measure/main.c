@@ -18,8 +18,8 @@
 static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
 	"                       [--constraint TEXT] INPUT\n"
-	"       enclave-measure --attestation DOC [--root ROOT.pem] [--json] [--expect VALUE]...\n"
-	"                       [--expect-file FILE] [--constraint TEXT]\n"
+	"       enclave-measure --attestation DOC [--root ROOT.pem] [--at TIME] [--max-age DURATION]\n"
+	"                       [--json] [--expect VALUE]... [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg), an SGXS load stream (.sgxs) or a Nitro EIF (.eif); the kind is detected\n"
@@ -27,11 +27,17 @@ static const char usage_text[] =
 	"\n"
 	"With --attestation, checks an attestation document as a client would: an\n"
 	"enclave-attestation(5) document (from enclave-run --attestation-out) or a Nitro NSM\n"
-	"document (COSE_Sign1); verifies it, prints its claims, then checks --expect/--constraint.\n"
+	"document (COSE_Sign1: CBOR, or its hex or base64 text); verifies it, prints its claims,\n"
+	"then checks --expect/--constraint.\n"
 	"\n"
 	"  -a, --attestation DOC check the attestation document DOC instead of measuring an input\n"
 	"      --root FILE       Nitro documents: the only trusted root certificate (PEM or DER);\n"
 	"                        without it the chain is not checked and any check exits 3\n"
+	"      --at TIME         check the document as of TIME: RFC 3339 UTC (2023-01-18T13:07:19Z),\n"
+	"                        seconds since 1970, 'now' (the default) or 'document' (its own\n"
+	"                        signed timestamp)\n"
+	"      --max-age DURATION  the document's timestamp must lie within DURATION (300, 90s, 5m,\n"
+	"                        2h, 1d) before the time of the check\n"
 	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
 	"      --sgxs FILE       write the image's SGXS load stream to FILE (sha256 of it = MRENCLAVE)\n"
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
@@ -49,6 +55,8 @@ struct opts {
 	const char *input;
 	const char *attestation;
 	const char *root;
+	struct eimg_check_time when; /* --at, --max-age */
+	bool when_given;
 	const char *sgxs_out;
 	bool json;
 	struct eimg_expect expect;
@@ -96,7 +104,8 @@ static int emit(char *text)
 }
 
 /* --expect and --constraint against what was recomputed. */
-static int check_identity(const struct opts *o, const struct eimg_identity *id, const char *source)
+/* now: the time of the check (constraints such as EXPIRE). */
+static int check_identity(const struct opts *o, const struct eimg_identity *id, const char *source, uint64_t now)
 {
 	eimg_error err;
 	int rc;
@@ -112,7 +121,7 @@ static int check_identity(const struct opts *o, const struct eimg_identity *id, 
 			failed = fail(&err, rc);
 			eimg_error_clear(&err);
 		}
-		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), f, 16, &nf, &err);
+		rc = eimg_constraint_check(o->constraint, id, now, f, 16, &nf, &err);
 		if (rc == EIMG_EVERIFY && nf > 0) {
 			for (size_t i = 0; i < nf && i < 16; i++)
 				fprintf(stderr, "enclave-measure: '%s': constraint %s: expected %s, actual %s\n", source,
@@ -133,7 +142,7 @@ static int check_identity(const struct opts *o, const struct eimg_identity *id, 
 		}
 	}
 	if (o->constraint) {
-		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), NULL, 0, NULL, &err);
+		rc = eimg_constraint_check(o->constraint, id, now, NULL, 0, NULL, &err);
 		if (rc) {
 			eimg_err_context(&err, source, "constraint not met");
 			return fail(&err, rc);
@@ -158,7 +167,7 @@ static int attestation_json(const struct opts *o, const char *doc, size_t len)
 	}
 	/* Verify first (signature or quote, binding, consistency), show the
 	 * claims, then judge them: the claims are printed also on a mismatch. */
-	rc = eimg_attestation_check(o->attestation, doc, len, NULL, (uint64_t)time(NULL), NULL, &res, NULL, 0, NULL, &err);
+	rc = eimg_attestation_check(o->attestation, doc, len, NULL, &o->when, NULL, &res, NULL, 0, NULL, &err);
 	if (rc)
 		return fail(&err, rc);
 	rc = o->json ? eimg_attest_report_json(&res, o->attestation, &text, &err)
@@ -169,7 +178,7 @@ static int attestation_json(const struct opts *o, const char *doc, size_t len)
 	}
 	ex = emit(text);
 	if (!ex)
-		ex = check_identity(o, &res.id, o->attestation);
+		ex = check_identity(o, &res.id, o->attestation, res.checked_at);
 	eimg_attest_result_clear(&res);
 	return ex;
 }
@@ -184,7 +193,7 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 	int rc, ex;
 
 	eimg_error_clear(&err);
-	rc = eimg_nsm_attest_check(o->attestation, doc, len, o->root, (uint64_t)time(NULL), &d, &err);
+	rc = eimg_nsm_attest_check(o->attestation, doc, len, o->root, &o->when, &d, &err);
 	if (rc)
 		return fail(&err, rc);
 	rc = o->json ? eimg_nsm_report_json(d, o->attestation, &text, &err)
@@ -202,7 +211,7 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 			ex = EIMG_EXIT_VERIFY;
 		} else {
 			eimg_nsm_identity(d, &id);
-			ex = check_identity(o, &id, o->attestation);
+			ex = check_identity(o, &id, o->attestation, d->checked_at);
 		}
 	}
 	eimg_nsm_doc_free(d);
@@ -213,7 +222,7 @@ static int check_attestation(const struct opts *o)
 {
 	eimg_error err;
 	uint8_t *doc = NULL;
-	size_t len = 0, i = 0;
+	size_t len = 0;
 	int ex;
 
 	eimg_error_clear(&err);
@@ -221,12 +230,17 @@ static int check_attestation(const struct opts *o)
 		fprintf(stderr, "enclave-measure: --sgxs: not with --attestation\n");
 		return EIMG_EXIT_USAGE;
 	}
-	int rc = eimg_read_file(o->attestation, EIMG_ATTEST_MAX_DOC, &doc, &len, &err);
+	uint8_t *raw = NULL;
+	size_t rawlen = 0;
+	int kind = 0;
+	/* Text forms (hex, base64) are larger than the document they hold. */
+	int rc = eimg_read_file(o->attestation, 2 * EIMG_ATTEST_MAX_DOC, &raw, &rawlen, &err);
+	if (!rc)
+		rc = eimg_attest_doc_decode(o->attestation, raw, rawlen, &doc, &len, &kind, &err);
+	free(raw);
 	if (rc)
 		return fail(&err, rc);
-	while (i < len && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' || doc[i] == '\n'))
-		i++;
-	if (i < len && doc[i] == '{')
+	if (kind == EIMG_ATTEST_DOC_JSON)
 		ex = attestation_json(o, (const char *)doc, len);
 	else
 		ex = attestation_nsm(o, doc, len);
@@ -253,7 +267,7 @@ static int measure_sgxs(const struct opts *o)
 	int ex = emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
 	if (ex)
 		return ex;
-	return check_identity(o, &id, o->input);
+	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
 }
 
 /* A Nitro EIF, plain or from an image: print the audit, then judge it. */
@@ -275,7 +289,7 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
 	if (rc)
 		return fail(&err, rc);
 	eimg_nitro_report_identity(rep, &id);
-	return check_identity(o, &id, o->input);
+	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
 }
 
 static int measure_eif(const struct opts *o)
@@ -360,7 +374,7 @@ static int measure_image(const struct opts *o)
 	/* Not launched: a signature that permits only debug launches can only run as debug. */
 	eimg_identity_sgx(s->m.mrenclave, signed_ ? &ss : NULL, s->m.mode,
 			  signed_ && !eimg_sigstruct_production_allowed(&ss), &id);
-	ex = check_identity(o, &id, o->input);
+	ex = check_identity(o, &id, o->input, (uint64_t)time(NULL));
 out:
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);
@@ -373,6 +387,8 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "attestation", required_argument, NULL, 'a' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "at", required_argument, NULL, 't' },
+		{ "max-age", required_argument, NULL, 'm' },
 		{ "sgxs", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
@@ -388,11 +404,22 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	eimg_error_clear(&err);
+	eimg_check_time_now(&o.when);
 	while ((c = getopt_long(argc, argv, "a:e:E:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 'a': o.attestation = optarg; break;
 		case 'r': o.root = optarg; break;
+		case 't':
+		case 'm':
+			rc = c == 't' ? eimg_check_time_parse(optarg, &o.when, &err)
+				      : eimg_duration_parse(optarg, &o.when.max_age, &err);
+			if (rc) {
+				fail(&err, rc);
+				return EIMG_EXIT_USAGE;
+			}
+			o.when_given = true;
+			break;
 		case 's': o.sgxs_out = optarg; break;
 		case 'e':
 			rc = eimg_expect_parse(&o.expect, optarg, "--expect", &err);
@@ -429,9 +456,9 @@ int main(int argc, char **argv)
 			return EIMG_EXIT_USAGE;
 		}
 	}
-	if (o.attestation || o.root) {
+	if (o.attestation || o.root || o.when_given) {
 		if (!o.attestation) {
-			fprintf(stderr, "enclave-measure: --root needs --attestation DOC\n");
+			fprintf(stderr, "enclave-measure: %s needs --attestation DOC\n", o.root ? "--root" : "--at/--max-age");
 			rc = EIMG_EXIT_USAGE;
 		} else if (optind != argc) {
 			fprintf(stderr, "enclave-measure: --attestation checks a document, not an input: got '%s' too\n",

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/constraint.h"
+#include "eimg/checktime.h"
 #include "eimg/error.h"
 
 #define EIMG_ATTEST_FORMAT      "enclave-attestation 1"
@@ -103,20 +104,33 @@ struct eimg_attest_result {
 	struct eimg_identity id;       /* what the constraint was checked against */
 	uint8_t *public_key;           /* DER SPKI bound by the document; free with _clear */
 	size_t public_key_len;         /* 0: the enclave published no key */
+	uint64_t checked_at;           /* the time of the check (eimg/checktime.h) */
 };
 
 /* Parses and verifies a document (signature or quote, report data binding,
- * consistency), then checks the constraint at time now (Unix seconds).
+ * consistency), then checks the constraint as of the time of the check
+ * (when: --at/--max-age, eimg/checktime.h; NULL = now, no freshness policy).
  * EIMG_OK: out is filled.  EIMG_EVERIFY: the document is not genuine, not
  * consistent, or the enclave does not match (fails/nfails as in
  * eimg_constraint_check).  EIMG_EINVAL: malformed document.
  * EIMG_EUNSUPPORTED: a dcap document and q (or q->verify_quote) is NULL.
  * source names the document in errors. */
 int eimg_attestation_check(const char *source, const char *doc, size_t len, const eimg_constraint *c,
-			   uint64_t now, const struct eimg_quote_ops *q, struct eimg_attest_result *out,
+			   const struct eimg_check_time *when, const struct eimg_quote_ops *q, struct eimg_attest_result *out,
 			   struct eimg_constraint_failure *fails, size_t maxfails, size_t *nfails, eimg_error *err);
 
 void eimg_attest_result_clear(struct eimg_attest_result *r);
+
+/* The forms a document arrives in.  An enclave-attestation(5) JSON document
+ * (first non-space character '{'), a Nitro COSE_Sign1 as raw CBOR (tagged or
+ * untagged), or that CBOR as hex or base64 text (white space allowed, as
+ * services store documents).  *out: a fresh copy of the document itself
+ * (decoded from text where it was text), *kind: EIMG_ATTEST_DOC_*.
+ * EIMG_EINVAL with one line when it is none of these. */
+#define EIMG_ATTEST_DOC_JSON 1
+#define EIMG_ATTEST_DOC_COSE 2
+int eimg_attest_doc_decode(const char *source, const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen,
+			   int *kind, eimg_error *err);
 
 /* The claims of a checked document, for people (text) and programs (JSON,
  * sorted keys); *out is malloc'ed and ends in a newline. */

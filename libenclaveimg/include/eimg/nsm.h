@@ -18,7 +18,7 @@
  * the outside, depth/item/size limits, no duplicate or unknown keys), the
  * COSE signature with the embedded certificate's P-384 key, and, when a
  * root is given, the certificate chain through cabundle up to that root
- * alone (OpenSSL X509_verify_cert, at time now).  Without a root the chain
+ * alone (OpenSSL X509_verify_cert, as of the time of the check).  Without a root the chain
  * is NOT checked: chain_checked stays false and callers must not trust the
  * document's values. */
 #ifndef EIMG_NSM_H
@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "eimg/checktime.h"
 #include "eimg/constraint.h"
 #include "eimg/error.h"
 
@@ -55,17 +56,24 @@ struct eimg_nsm_doc {
 	int64_t cert_not_before, cert_not_after;
 	/* true only when a root was given and the chain verified to it. */
 	bool chain_checked;
+	/* The time the document was checked as of (seconds; eimg/checktime.h). */
+	uint64_t checked_at;
 	char root_subject[256];
 };
 
 /* Parses and verifies a document.  root_path: the trusted root certificate
  * (PEM or DER file, exactly one certificate), or NULL to skip the chain.
+ * when: as of when (eimg/checktime.h: a time, or the document's own signed
+ * timestamp, and an optional freshness policy); NULL = now.
  * EIMG_OK: *out filled (free with eimg_nsm_doc_free).  EIMG_EINVAL:
  * malformed (one line naming the problem).  EIMG_EVERIFY: the signature
  * does not verify, the chain does not lead to the root, a certificate is
- * expired or not yet valid at now, or the timestamp lies in the future.
+ * expired or not yet valid at the time of the check (the message names the
+ * certificate, its validity and the time used), or the timestamp lies in
+ * the future or (max_age) too far in the past.
  * EIMG_EIO: the root cannot be read. */
-int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, const char *root_path, uint64_t now,
+int eimg_nsm_attest_check(const char *source, const uint8_t *buf, size_t len, const char *root_path,
+			  const struct eimg_check_time *when,
 			  struct eimg_nsm_doc **out, eimg_error *err);
 void eimg_nsm_doc_free(struct eimg_nsm_doc *d);
 
