@@ -13,6 +13,7 @@ BINDIR   ?= $(PREFIX)/bin
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
 MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGCONFIG ?= pkg-config
 CC       ?= cc
 VERSION  := 0.1.0
@@ -33,10 +34,18 @@ PKG_NAMES := $(foreach p,$(PKGS),$(word 1,$(subst :, ,$(p))))
 DEP_CFLAGS := $(shell $(PKGCONFIG) --cflags $(PKG_NAMES) 2>/dev/null)
 DEP_LIBS   := $(shell $(PKGCONFIG) --libs $(PKG_NAMES) 2>/dev/null) -lpthread
 
+# -Werror only for development: `make check`, `make sanitize` and CI (scripts/test) turn it on;
+# a user's plain `make` with another compiler must not fail on a new warning.
+ifneq ($(filter check sanitize,$(MAKECMDGOALS)),)
 WERROR ?= -Werror
+export WERROR
+endif
+WERROR ?=
 # snprintf truncation is how this code bounds messages, on purpose: not a warning.
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation $(WERROR)
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+# Library objects go into the shared library too: position-independent code.
+LIB_PIC := -fPIC
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
               -Ilibenclaveimg/include -Ilibenclaveimg $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -46,6 +55,13 @@ LIB_DIRS  := core crypto sgx nitro attest run
 LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard libenclaveimg/$(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
 LIB_A     := $(BUILDDIR)/libenclaveimg.a
+# The shared library: soname libenclaveimg.so.$(SOVERSION); it exports only the functions
+# declared in the public headers (a version script made from them), nothing internal.
+SOVERSION := 0
+LIB_SONAME := libenclaveimg.so.$(SOVERSION)
+LIB_SO    := $(BUILDDIR)/libenclaveimg.so.$(VERSION)
+LIB_MAP   := $(BUILDDIR)/libenclaveimg.map
+PUBLIC_HDRS := libenclaveimg/include/enclaveimg.h $(sort $(wildcard libenclaveimg/include/eimg/*.h))
 TOOLS     := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))
 TOOL_BINS := $(TOOLS:%=$(BUILDDIR)/bin/%)
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
@@ -55,7 +71,7 @@ TEST_CFLAGS := $(shell $(PKGCONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
 
 .PHONY: all check unit cli pytest fuzz-smoke sanitize install uninstall clean bench examples
-all: $(LIB_A) $(TOOL_BINS)
+all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
@@ -63,9 +79,24 @@ $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+$(LIB_OBJS): ALL_CFLAGS += $(LIB_PIC)
+
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# Every eimg_* function a public header declares, and nothing else.
+$(LIB_MAP): $(PUBLIC_HDRS)
+	@mkdir -p $(dir $@)
+	@{ echo 'ENCLAVEIMG_$(SOVERSION) {'; echo '  global:'; \
+	   sed -n 's/.*\<\(eimg_[a-z0-9_]*\) *(.*/    \1;/p' $(PUBLIC_HDRS) | sort -u; \
+	   echo '  local: *;'; echo '};'; } > $@
+
+$(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script,$(LIB_MAP) -Wl,-z,relro,-z,now -Wl,--no-undefined \
+	  $(LDFLAGS) $(LIB_OBJS) $(DEP_LIBS) -o $@
+	ln -sf $(notdir $@) $(BUILDDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(BUILDDIR)/libenclaveimg.so
 
 $(BUILDDIR)/bin/%: tools/%/*.c $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -105,12 +136,13 @@ sanitize:
 bench: all examples
 	@BUILDDIR=$(BUILDDIR) bench/run
 
-# A static library only: its dependencies are public requirements (pkg-config --libs gives them).
-# Always regenerated, so that the PREFIX of this `make install` is the one recorded.
+# Shared and static library: the dependencies are private requirements (`pkg-config --static
+# --libs` gives them for static linking).  Always regenerated, so that the PREFIX and LIBDIR of
+# this `make install` are the ones recorded (Debian: LIBDIR=/usr/lib/<multiarch>).
 .PHONY: $(BUILDDIR)/enclaveimg.pc
 $(BUILDDIR)/enclaveimg.pc:
 	@mkdir -p $(dir $@)
-	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: enclaveimg\nDescription: build, sign, measure and run enclave images\nVersion: %s\nRequires: %s\nLibs: -L$${libdir} -lenclaveimg -lpthread\nCflags: -I$${includedir}\n' \
+	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: enclaveimg\nDescription: build, sign, measure and run enclave images\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lenclaveimg\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
 	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' '$(PKG_NAMES)' > $@
 
 install: all $(BUILDDIR)/enclaveimg.pc
@@ -118,6 +150,11 @@ install: all $(BUILDDIR)/enclaveimg.pc
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libenclaveimg.so
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	for t in $(TOOLS); do install -m 0644 completions/enclaveimg.bash $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; done
 	install -m 0644 $(BUILDDIR)/enclaveimg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 libenclaveimg/include/enclaveimg.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 libenclaveimg/include/eimg/*.h $(DESTDIR)$(INCDIR)/eimg/
@@ -129,6 +166,7 @@ install: all $(BUILDDIR)/enclaveimg.pc
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libenclaveimg.a $(DESTDIR)$(LIBDIR)/pkgconfig/enclaveimg.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libenclaveimg.so* $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	rm -rf $(DESTDIR)$(INCDIR)/eimg $(DESTDIR)$(INCDIR)/enclaveimg.h $(DESTDIR)$(INCDIR)/enclave $(DESTDIR)$(LIBDIR)/enclave
 
 clean:

@@ -12,7 +12,7 @@ RT_BUILD ?= $(BUILDDIR)/runtime
 MODE ?= simulation
 CC ?= cc
 
-EX_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror \
+EX_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wmissing-prototypes $(WERROR) \
 	-ffreestanding -fPIE -fvisibility=hidden -fno-stack-protector -fno-stack-clash-protection \
 	-fcf-protection=none -ffile-prefix-map=$(top)=. -I$(top)/runtime/include $(ENCLAVE_CFLAGS)
 # static-pie, no interpreter, no TLS, 4 KiB pages, code separate from data,
