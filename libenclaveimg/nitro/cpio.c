@@ -710,16 +710,10 @@ static int name_vs(const char *name, const char *path)
 	}
 }
 
-/* The kernel's initramfs unpacker lets a later entry replace an earlier one
- * (same path in another spelling, a hard link, a symbolic link on the way,
- * also in another archive after the trailer, which the kernel unpacks too),
- * so the file is only "located" when exactly one entry can give it its
- * content. */
-static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path, bool want_file,
-		uint64_t *data_off, uint64_t *size, eimg_error *err)
+int eimg_cpio_walk(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, eimg_cpio_visit_fn visit,
+		   void *vctx, eimg_error *err)
 {
-	uint64_t off = 0, found_off = 0, found_size = 0;
-	unsigned found = 0;
+	uint64_t off = 0;
 	char name[EIMG_CPIO_MAX_PATH + 1];
 	bool trailer = false;
 	for (unsigned count = 0;; count++) {
@@ -759,12 +753,13 @@ static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t le
 			if (hex8(h + 6 + 8 * i, &f[i]))
 				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio header at offset %llu",
 						(unsigned long long)off);
-		uint32_t mode = f[1], nlink = f[4], fsize = f[6], nsize = f[11];
+		struct eimg_cpio_entry e = { .name = name, .mode = f[1], .nlink = f[4], .size = f[6], .offset = off };
+		uint32_t nsize = f[11];
 		uint64_t name_off = off + 110;
 		if (nsize == 0 || nsize > len - name_off)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu", (unsigned long long)off);
-		uint64_t doff = (name_off + nsize + 3) & ~(uint64_t)3;
-		if (doff > len || fsize > len - doff)
+		e.data_off = (name_off + nsize + 3) & ~(uint64_t)3;
+		if (e.data_off > len || e.size > len - e.data_off)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry at offset %llu runs past the end",
 					(unsigned long long)off);
 		if (nsize > sizeof(name) || rd(ctx, name_off, name, nsize))
@@ -773,43 +768,71 @@ static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t le
 		if (name[nsize - 1] != '\0' || memchr(name, '\0', nsize - 1))
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: bad cpio name at offset %llu",
 					(unsigned long long)off);
-		uint64_t entry = off;
-		off = (doff + fsize + 3) & ~(uint64_t)3;
+		off = (e.data_off + e.size + 3) & ~(uint64_t)3;
 		if (off > len)
 			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: cpio entry runs past the end");
 		if (strcmp(name, "TRAILER!!!") == 0) {
 			trailer = true;
 			continue;
 		}
-		switch (name_vs(name, path)) {
-		case NAME_EQUAL:
-			if (!want_file)
-				break;
-			if (found++ || (mode & 0170000) != 0100000 || nlink > 1)
-				return eimg_err(err, EIMG_EINVAL, source,
-						"ramdisk: \"%s\" is not one regular file (see the entry at offset %llu)",
-						path, (unsigned long long)entry);
-			found_off = doff;
-			found_size = fsize;
-			break;
-		case NAME_PREFIX:
-			if ((mode & 0170000) != 0040000)
-				return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a folder on the way to \"%s\" is not a folder",
-						path);
-			break;
-		case NAME_DOTDOT:
-			return eimg_err(err, EIMG_EINVAL, source, "ramdisk: a cpio name with \"..\" makes \"%s\" ambiguous",
-					path);
-		default:
-			break;
-		}
+		int rc = visit(vctx, &e, err);
+		if (rc)
+			return rc;
 	}
-	if (!want_file)
-		return EIMG_OK;
-	if (!found)
+	return EIMG_OK;
+}
+
+/* The kernel's initramfs unpacker lets a later entry replace an earlier one
+ * (same path in another spelling, a hard link, a symbolic link on the way,
+ * also in another archive after the trailer, which the kernel unpacks too),
+ * so the file is only "located" when exactly one entry can give it its
+ * content. */
+struct scan {
+	const char *source, *path;
+	bool want_file;
+	unsigned found;
+	uint64_t found_off, found_size;
+};
+
+static int scan_visit(void *ctx, const struct eimg_cpio_entry *e, eimg_error *err)
+{
+	struct scan *s = ctx;
+	switch (name_vs(e->name, s->path)) {
+	case NAME_EQUAL:
+		if (!s->want_file)
+			break;
+		if (s->found++ || (e->mode & 0170000) != 0100000 || e->nlink > 1)
+			return eimg_err(err, EIMG_EINVAL, s->source,
+					"ramdisk: \"%s\" is not one regular file (see the entry at offset %llu)", s->path,
+					(unsigned long long)e->offset);
+		s->found_off = e->data_off;
+		s->found_size = e->size;
+		break;
+	case NAME_PREFIX:
+		if ((e->mode & 0170000) != 0040000)
+			return eimg_err(err, EIMG_EINVAL, s->source, "ramdisk: a folder on the way to \"%s\" is not a folder",
+					s->path);
+		break;
+	case NAME_DOTDOT:
+		return eimg_err(err, EIMG_EINVAL, s->source, "ramdisk: a cpio name with \"..\" makes \"%s\" ambiguous",
+				s->path);
+	default:
+		break;
+	}
+	return EIMG_OK;
+}
+
+static int scan(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path, bool want_file,
+		uint64_t *data_off, uint64_t *size, eimg_error *err)
+{
+	struct scan s = { .source = source, .path = path, .want_file = want_file };
+	int rc = eimg_cpio_walk(source, rd, ctx, len, scan_visit, &s, err);
+	if (rc || !want_file)
+		return rc;
+	if (!s.found)
 		return eimg_err(err, EIMG_EINVAL, source, "ramdisk: no file \"%s\"", path);
-	*data_off = found_off;
-	*size = found_size;
+	*data_off = s.found_off;
+	*size = s.found_size;
 	return EIMG_OK;
 }
 

@@ -76,6 +76,20 @@ int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const cha
 typedef int (*eimg_cpio_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
 int eimg_cpio_locate(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 		     uint64_t *data_off, uint64_t *size, eimg_error *err);
+/* Every entry of a newc archive (and of archives concatenated after its
+ * trailer, as the kernel unpacks them), trailers left out, in order; the
+ * same strict header checks as eimg_cpio_locate.  visit's non-zero status
+ * stops the walk and is returned. */
+struct eimg_cpio_entry {
+	const char *name;       /* as stored (NUL-terminated) */
+	uint32_t mode, nlink;
+	uint64_t size;          /* data bytes */
+	uint64_t offset;        /* of the entry's header */
+	uint64_t data_off;      /* of its data */
+};
+typedef int (*eimg_cpio_visit_fn)(void *ctx, const struct eimg_cpio_entry *e, eimg_error *err);
+int eimg_cpio_walk(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, eimg_cpio_visit_fn visit,
+		   void *vctx, eimg_error *err);
 /* For an archive unpacked before the one that holds path: EIMG_EINVAL when
  * it could send a later entry for path elsewhere (a non-folder, e.g. a
  * symbolic link, at a folder on the way; ".."). */

@@ -12,12 +12,14 @@
 
 #include <enclaveimg.h>
 #include "eimg/attest.h"
+#include "eimg/diff.h"
 #include "eimg/nsm.h"
 #include "core/internal.h"
 
 static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
 	"                       [--constraint TEXT] INPUT\n"
+	"       enclave-measure --diff [--json] A B\n"
 	"       enclave-measure --attestation DOC [--root ROOT.pem] [--at TIME] [--max-age DURATION]\n"
 	"                       [--json] [--expect VALUE]... [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
@@ -30,6 +32,8 @@ static const char usage_text[] =
 	"document (COSE_Sign1: CBOR, or its hex or base64 text); verifies it, prints its claims,\n"
 	"then checks --expect/--constraint.\n"
 	"\n"
+	"      --diff            compare two images, EIFs or SGXS streams: exit 0 when the\n"
+	"                        measurements are equal, else 3; names every difference\n"
 	"  -a, --attestation DOC check the attestation document DOC instead of measuring an input\n"
 	"      --root FILE       Nitro documents: the only trusted root certificate (PEM or DER);\n"
 	"                        without it the chain is not checked and any check exits 3\n"
@@ -57,6 +61,7 @@ struct opts {
 	const char *root;
 	struct eimg_check_time when; /* --at, --max-age */
 	bool when_given;
+	bool diff;
 	const char *sgxs_out;
 	bool json;
 	struct eimg_expect expect;
@@ -292,6 +297,27 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
 }
 
+/* --diff A B: why two builds differ; exit 0 when the measurements are equal. */
+static int diff_inputs(const struct opts *o, const char *a, const char *b)
+{
+	eimg_error err;
+	eimg_diff *d = NULL;
+	char *text = NULL;
+	eimg_error_clear(&err);
+	int rc = eimg_diff_files(a, b, &d, &err);
+	if (!rc)
+		rc = o->json ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
+	if (rc) {
+		eimg_diff_free(d);
+		return fail(&err, rc);
+	}
+	int ex = emit(text);
+	if (!ex && !d->measurement_equal)
+		ex = EIMG_EXIT_VERIFY;
+	eimg_diff_free(d);
+	return ex;
+}
+
 static int measure_eif(const struct opts *o)
 {
 	eimg_error err;
@@ -388,6 +414,7 @@ int main(int argc, char **argv)
 		{ "attestation", required_argument, NULL, 'a' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "at", required_argument, NULL, 't' },
+		{ "diff", no_argument, NULL, 'D' },
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "sgxs", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
@@ -410,6 +437,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'a': o.attestation = optarg; break;
 		case 'r': o.root = optarg; break;
+		case 'D': o.diff = true; break;
 		case 't':
 		case 'm':
 			rc = c == 't' ? eimg_check_time_parse(optarg, &o.when, &err)
@@ -455,6 +483,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n");
 			return EIMG_EXIT_USAGE;
 		}
+	}
+	if (o.diff) {
+		if (argc - optind != 2 || o.attestation || o.sgxs_out || o.constraint || !eimg_expect_empty(&o.expect)) {
+			fprintf(stderr, "enclave-measure: --diff takes two inputs (A B) and no other check\n");
+			rc = EIMG_EXIT_USAGE;
+		} else {
+			rc = diff_inputs(&o, argv[optind], argv[optind + 1]);
+		}
+		eimg_constraint_free(o.constraint);
+		return rc;
 	}
 	if (o.attestation || o.root || o.when_given) {
 		if (!o.attestation) {
