@@ -19,6 +19,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/identity.h"
 #include "eimg/admit.h"
+#include "eimg/runtime_config.h"
 #include "eimg/eif.h"
 #include "eimg/nitro.h"
 #include "eimg/nitro_run.h"

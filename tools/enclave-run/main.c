@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
-#include <jansson.h>
 #include "eimg/attest.h"
 #include "eimg/nitro_run.h"
 #include "eimg/sgx_hw.h"
@@ -138,40 +137,6 @@ static void on_attest_key(void *ctx, const uint8_t *key, size_t len)
 			o->attestation_out, len ? "binds the enclave's public key" : "the enclave published no key");
 }
 
-/* The listening address from the image's runtime configuration (the
- * manifest's unmeasured `runtime:` section) when the command line gives
- * none: "listen": "unix:PATH" | "tcp:PORT" ..., or "ingress": [PORT]
- * (loopback).  Returns 0 or an exit status. */
-static int runtime_listen(struct opts *o, json_t *rt)
-{
-	json_t *l = json_object_get(rt, "listen"), *in = json_object_get(rt, "ingress");
-	if (o->stdio || o->run.listen)
-		return 0;
-	if (l && in) {
-		fprintf(stderr, "enclave-run: '%s': runtime: give either listen or ingress, not both\n", o->image);
-		return EIMG_EXIT_ERROR;
-	}
-	if (l) {
-		if (!json_is_string(l) || !*json_string_value(l)) {
-			fprintf(stderr, "enclave-run: '%s': runtime.listen: expected an address like \"unix:PATH\" or \"tcp:PORT\"\n",
-				o->image);
-			return EIMG_EXIT_ERROR;
-		}
-		snprintf(o->listen_buf, sizeof o->listen_buf, "%s", json_string_value(l));
-	} else if (in) {
-		json_t *p = json_is_array(in) && json_array_size(in) == 1 ? json_array_get(in, 0) : NULL;
-		if (!p || !json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 65535) {
-			fprintf(stderr, "enclave-run: '%s': runtime.ingress: expected one port, like [8080]\n", o->image);
-			return EIMG_EXIT_ERROR;
-		}
-		snprintf(o->listen_buf, sizeof o->listen_buf, "tcp:127.0.0.1:%lld", (long long)json_integer_value(p));
-	} else {
-		return 0;
-	}
-	o->run.listen = o->listen_buf;
-	return 0;
-}
-
 /* Prints why the image may not run (each reason of the admission), in the
  * order the checks ran; returns how many checks failed. */
 static int print_reasons(const struct opts *o, const struct eimg_admit_result *res)
@@ -251,16 +216,15 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 	struct eimg_admit_result *res = NULL;
 	int rc;
 
-	/* The listening address may come from the unmeasured runtime settings
-	 * (the image reader has checked that runtime.json is a JSON object). */
-	if (img->runtime_json) {
-		json_t *rt = json_loadb(img->runtime_json, img->runtime_len, JSON_REJECT_DUPLICATES, NULL);
-		rc = rt ? runtime_listen(o, rt) : 0;
-		json_decref(rt);
+	/* The listening address may come from the unmeasured runtime settings. */
+	if (!o->stdio && !o->run.listen) {
+		rc = eimg_runtime_listen(img, o->image, o->listen_buf, sizeof o->listen_buf, &err);
 		if (rc) {
 			eimg_image_free(img);
-			return rc;
+			return tool_fail(&err, rc);
 		}
+		if (o->listen_buf[0])
+			o->run.listen = o->listen_buf;
 	}
 	rc = eimg_sgx_image_open(img, o->image, &s, &err);
 	if (rc) {
