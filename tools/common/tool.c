@@ -103,7 +103,7 @@ bool tool_parse_u64(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uin
 	return true;
 }
 
-int tool_detect_file(const char *path, int *kind)
+int tool_detect_file(const char *path, int *kind, eimg_error *err)
 {
 	uint8_t head[512];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -112,10 +112,16 @@ int tool_detect_file(const char *path, int *kind)
 
 	if (fd >= 0)
 		close(fd);
-	if (n < 0)
-		return tool_fail_file(EIMG_EIO, path, "cannot %s: %s", fd < 0 ? "open" : "read", strerror(e));
+	if (n < 0) {
+		eimg_error_clear(err);
+		err->code = EIMG_EIO;
+		err->sys_errno = e;
+		snprintf(err->file, sizeof err->file, "%s", path);
+		snprintf(err->msg, sizeof err->msg, "cannot %s: %s", fd < 0 ? "open" : "read", strerror(e));
+		return EIMG_EIO;
+	}
 	*kind = eimg_detect_input(head, (size_t)n);
-	return -1;
+	return EIMG_OK;
 }
 
 int tool_expect_option(struct tool_expectations *x, int opt, const char *arg, const char *twice)

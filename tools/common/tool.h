@@ -52,9 +52,8 @@ int tool_emit(char *text);
 bool tool_parse_u64(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* The kind of the file at path (enum eimg_input_kind, from its first
- * bytes).  Returns -1, or the exit code when it cannot be opened or read
- * (the message is printed). */
-int tool_detect_file(const char *path, int *kind);
+ * bytes).  EIMG_EIO (err filled) when it cannot be opened or read. */
+int tool_detect_file(const char *path, int *kind, eimg_error *err);
 
 /* --expect VALUE, --expect-file FILE and --constraint TEXT|@FILE, shared by
  * enclave-measure and enclave-run: opt is the getopt character ('e', 'E' or

@@ -390,10 +390,11 @@ out:
 
 static int measure(const struct opts *o)
 {
-	int kind = 0, rc = tool_detect_file(o->input, &kind);
+	eimg_error err;
+	int kind = 0, rc = tool_detect_file(o->input, &kind, &err);
 
-	if (rc >= 0)
-		return rc;
+	if (rc)
+		return tool_fail(&err, rc);
 	switch (kind) {
 	case EIMG_INPUT_IMAGE: return measure_image(o);
 	case EIMG_INPUT_SGXS: return measure_sgxs(o);

@@ -432,10 +432,91 @@ out:
 	return ex;
 }
 
-int main(int argc, char **argv)
+enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
+       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
+
+/* The Nitro-only options.  Returns -1 when taken, else the exit code. */
+static int nitro_option(struct opts *o, int c, const char *arg)
 {
-	enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
-	       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
+	uint64_t v;
+	switch (c) {
+	case O_DRYRUN: o->dry_run = true; o->nitro_only = "--dry-run"; break;
+	case O_CPUS:
+		if (!tool_parse_u64(arg, 0, 1, EIMG_NITRO_MAX_CPUS, &v))
+			return tool_usage("--cpus: expected a CPU count from 1 to 4096, got \"%s\"", arg);
+		o->nitro.cpus = (uint32_t)v;
+		o->nitro_only = "--cpus";
+		break;
+	case O_MEMORY:
+		if (!tool_parse_u64(arg, 0, 64, EIMG_NITRO_MAX_MEMORY_MIB, &v))
+			return tool_usage("--memory: expected MiB from 64 to 16777216, got \"%s\"", arg);
+		o->nitro.memory_mib = v;
+		o->nitro_only = "--memory";
+		break;
+	case O_CID:
+		if (!tool_parse_u64(arg, 0, 4, UINT32_MAX - 1, &v))
+			return tool_usage("--enclave-cid: expected a CID from 4 to 4294967294, got \"%s\"", arg);
+		o->nitro.has_cid = true;
+		o->nitro.cid = v;
+		o->nitro_only = "--enclave-cid";
+		break;
+	case O_REQSIG: o->nitro.require_signature = true; o->nitro_only = "--require-signature"; break;
+	case O_NITROCLI:
+		if (!*arg)
+			return tool_usage("--nitro-cli: empty path");
+		o->nitro.nitro_cli = arg;
+		o->nitro_only = "--nitro-cli";
+		break;
+	default: { /* O_WATCH */
+		char *end;
+		errno = 0;
+		double d = strtod(arg, &end);
+		if (errno || *end || end == arg || !(d >= 0.01 && d <= 3600))
+			return tool_usage("--watch-interval: expected seconds from 0.01 to 3600, got \"%s\"", arg);
+		o->nitro.watch_ms = (unsigned)(d * 1000 + 0.5);
+		o->nitro_only = "--watch-interval";
+		break;
+	}
+	}
+	return -1;
+}
+
+/* The SGX-only options and the shared ones.  Returns -1 when taken, else the exit code. */
+static int sgx_option(struct opts *o, int c, const char *arg)
+{
+	uint64_t v;
+	switch (c) {
+	case O_BACKEND:
+		if (strcmp(arg, "simulation") == 0)
+			o->backend = EIMG_RUN_SIMULATION;
+		else if (strcmp(arg, "hardware") == 0)
+			o->backend = EIMG_RUN_HARDWARE;
+		else
+			return tool_usage("--backend: expected simulation or hardware, got \"%s\"", arg);
+		o->sgx_only = "--backend";
+		break;
+	case O_MOCK: o->mock = true; o->sgx_only = "--mock"; break;
+	case O_DEBUG: o->debug = true; o->nitro.debug = true; break;
+	case O_PREFLIGHT: o->preflight = true; break;
+	case 'l': o->run.listen = arg; o->sgx_only = "--listen"; break;
+	case O_LINES: o->run.lines = true; o->sgx_only = "--lines"; break;
+	case O_STDIO: o->stdio = true; o->sgx_only = "--stdio"; break;
+	case 'm':
+		if (eimg_parse_size(arg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
+			return tool_usage("--max-message: expected a size from 1 to 64M, got \"%s\"", arg);
+		o->run.max_message = (size_t)v;
+		o->sgx_only = "--max-message";
+		break;
+	case O_ATTEST: o->attestation_out = arg; break;
+	case 'q': o->quiet = true; break;
+	default: return tool_bad_option();
+	}
+	return -1;
+}
+
+/* Returns -1 when the options make sense, else the exit code. */
+static int parse_options(struct opts *o, int argc, char **argv)
+{
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "mock", no_argument, NULL, O_MOCK },
@@ -461,10 +542,134 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o;
-	eimg_error err;
 	int c, ex;
-	uint64_t v;
+
+	while ((c = getopt_long(argc, argv, "b:l:m:e:E:c:qhV", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return EIMG_EXIT_OK;
+		}
+		if (c == 'V') {
+			printf("enclave-run %s\n", EIMG_VERSION);
+			return EIMG_EXIT_OK;
+		}
+		if (c == 'e' || c == 'E' || c == 'c')
+			ex = tool_expect_option(&o->x, c, optarg, "--constraint given twice");
+		else if (c >= O_DRYRUN && c <= O_WATCH)
+			ex = nitro_option(o, c, optarg);
+		else
+			ex = sgx_option(o, c, optarg);
+		if (ex >= 0)
+			return ex;
+	}
+	if (argc - optind > 1)
+		return tool_usage("one image only, got also '%s'", argv[optind + 1]);
+	if (o->mock && o->backend == EIMG_RUN_HARDWARE)
+		return tool_usage("--mock runs the simulation in this process: it excludes --backend hardware");
+	if (o->preflight) {
+		if (o->backend == EIMG_RUN_SIMULATION || o->mock)
+			return tool_usage("--preflight checks the hardware backend: it excludes --backend simulation and --mock");
+		if (o->nitro_only || o->debug || o->dry_run)
+			return tool_usage("--preflight takes no run options (it only checks this machine)");
+		o->backend = EIMG_RUN_HARDWARE;
+		if (optind == argc)
+			return preflight(o, NULL);
+	}
+	if (optind == argc)
+		return tool_usage("missing the image to run");
+	o->image = argv[optind];
+	if (o->stdio && o->run.listen)
+		return tool_usage("--stdio and --listen exclude each other");
+	return -1;
+}
+
+/* The verified SGX image s (of img), loaded and served until it ends. */
+static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *s, const uint8_t mrenclave[32])
+{
+	eimg_error err;
+	int ex;
+
+	if (o->preflight)
+		return preflight(o, s);
+	if (o->attestation_out && (ex = prepare_attestation(o, img, mrenclave)) != 0)
+		return ex;
+	if (o->run.backend == EIMG_RUN_HARDWARE) {
+		/* the platform, with actionable messages, before anything is loaded */
+		int rc = eimg_sgx_hw_preflight(eimg_admit_epc_need(s), NULL, &err);
+		if (rc) {
+			tool_print_error(&err);
+			return EIMG_EXIT_ERROR;
+		}
+		o->run.sigstruct = img->sigstruct;
+		o->run.debug_launch = o->debug;
+	}
+	o->run.stop_fd = stop_signals();
+	if (o->run.stop_fd < 0)
+		return EIMG_EXIT_ERROR;
+	if (!o->quiet)
+		o->run.log = on_log;
+	o->run.on_listen = on_listen;
+	o->run.on_ready = on_ready;
+	o->run.ready_ctx = o;
+
+	struct eimg_run_result res;
+	int rc = eimg_run(s->layout, mrenclave, &o->run, &res, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	if (res.outcome == EIMG_RUN_FAULT)
+		return tool_message(EXIT_FAULT, "%s", res.what);
+	if (res.outcome == EIMG_RUN_VIOLATION)
+		return tool_message(EXIT_VIOLATION, "%s", res.what);
+	return o->attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
+}
+
+/* A plain EIF or an image: to nitro-cli, or verified and run as SGX. */
+static int run_image(struct opts *o)
+{
+	eimg_error err;
+	eimg_image *img = NULL;
+	eimg_sgx_image *s = NULL;
+	uint8_t mrenclave[32];
+	int kind = 0, ex;
+
+	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
+	bool plain_eif = tool_detect_file(o->image, &kind, &err) == EIMG_OK && kind == EIMG_INPUT_EIF;
+	if (!plain_eif) {
+		int rc = eimg_image_read_file(o->image, &img, &err);
+		if (rc) {
+			tool_print_error(&err);
+			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
+		}
+	}
+	if (plain_eif || img->eif) {
+		if (!o->preflight)
+			return run_nitro(o, img);
+		eimg_image_free(img);
+		return tool_usage("--preflight checks SGX hardware; '%s' is a Nitro image", o->image);
+	}
+	if (!img->elf) {
+		eimg_image_free(img);
+		return tool_message(EIMG_EXIT_VERIFY, "'%s': neither an SGX nor a Nitro image (no enclave.elf or "
+				    "enclave.eif)", o->image);
+	}
+	if (o->nitro_only) {
+		eimg_image_free(img);
+		return tool_usage("%s applies to Nitro images only", o->nitro_only);
+	}
+	ex = verify(o, img, &s, mrenclave); /* takes img */
+	if (ex)
+		return ex;
+	ex = run_sgx(o, img, s, mrenclave);
+	if (o->run.stop_fd >= 0)
+		close(o->run.stop_fd);
+	eimg_sgx_image_free(s);
+	eimg_image_free(img);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
 
 	tool_init(&tool_self);
 	memset(&o, 0, sizeof o);
@@ -473,189 +678,9 @@ int main(int argc, char **argv)
 	o.run.out_fd = 1;
 	o.run.stop_fd = -1;
 	o.nitro.stop_fd = -1;
-	while ((c = getopt_long(argc, argv, "b:l:m:e:E:c:qhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_BACKEND:
-			if (strcmp(optarg, "simulation") == 0)
-				o.backend = EIMG_RUN_SIMULATION;
-			else if (strcmp(optarg, "hardware") == 0)
-				o.backend = EIMG_RUN_HARDWARE;
-			else
-				return tool_usage("--backend: expected simulation or hardware, got \"%s\"", optarg);
-			o.sgx_only = "--backend";
-			break;
-		case O_MOCK: o.mock = true; o.sgx_only = "--mock"; break;
-		case O_DEBUG: o.debug = true; o.nitro.debug = true; break;
-		case O_PREFLIGHT: o.preflight = true; break;
-		case 'l': o.run.listen = optarg; o.sgx_only = "--listen"; break;
-		case O_LINES: o.run.lines = true; o.sgx_only = "--lines"; break;
-		case O_STDIO: o.stdio = true; o.sgx_only = "--stdio"; break;
-		case 'm':
-			if (eimg_parse_size(optarg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
-				return tool_usage("--max-message: expected a size from 1 to 64M, got \"%s\"", optarg);
-			o.run.max_message = (size_t)v;
-			o.sgx_only = "--max-message";
-			break;
-		case 'e': case 'E': case 'c':
-			if ((ex = tool_expect_option(&o.x, c, optarg, "--constraint given twice")) >= 0)
-				return ex;
-			break;
-		case O_ATTEST: o.attestation_out = optarg; break;
-		case O_DRYRUN: o.dry_run = true; o.nitro_only = "--dry-run"; break;
-		case O_CPUS:
-			if (!tool_parse_u64(optarg, 0, 1, EIMG_NITRO_MAX_CPUS, &v))
-				return tool_usage("--cpus: expected a CPU count from 1 to 4096, got \"%s\"", optarg);
-			o.nitro.cpus = (uint32_t)v;
-			o.nitro_only = "--cpus";
-			break;
-		case O_MEMORY:
-			if (!tool_parse_u64(optarg, 0, 64, EIMG_NITRO_MAX_MEMORY_MIB, &v))
-				return tool_usage("--memory: expected MiB from 64 to 16777216, got \"%s\"", optarg);
-			o.nitro.memory_mib = v;
-			o.nitro_only = "--memory";
-			break;
-		case O_CID:
-			if (!tool_parse_u64(optarg, 0, 4, UINT32_MAX - 1, &v))
-				return tool_usage("--enclave-cid: expected a CID from 4 to 4294967294, got \"%s\"", optarg);
-			o.nitro.has_cid = true;
-			o.nitro.cid = v;
-			o.nitro_only = "--enclave-cid";
-			break;
-		case O_REQSIG: o.nitro.require_signature = true; o.nitro_only = "--require-signature"; break;
-		case O_NITROCLI:
-			if (!*optarg)
-				return tool_usage("--nitro-cli: empty path");
-			o.nitro.nitro_cli = optarg;
-			o.nitro_only = "--nitro-cli";
-			break;
-		case O_WATCH: {
-			char *end;
-			errno = 0;
-			double d = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(d >= 0.01 && d <= 3600))
-				return tool_usage("--watch-interval: expected seconds from 0.01 to 3600, got \"%s\"", optarg);
-			o.nitro.watch_ms = (unsigned)(d * 1000 + 0.5);
-			o.nitro_only = "--watch-interval";
-			break;
-		}
-		case 'q': o.quiet = true; break;
-		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
-		case 'V': printf("enclave-run %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default: return tool_bad_option();
-		}
-	}
-	if (argc - optind > 1)
-		return tool_usage("one image only, got also '%s'", argv[optind + 1]);
-	if (o.mock && o.backend == EIMG_RUN_HARDWARE)
-		return tool_usage("--mock runs the simulation in this process: it excludes --backend hardware");
-	if (o.preflight) {
-		if (o.backend == EIMG_RUN_SIMULATION || o.mock)
-			return tool_usage("--preflight checks the hardware backend: it excludes --backend simulation and --mock");
-		if (o.nitro_only || o.debug || o.dry_run)
-			return tool_usage("--preflight takes no run options (it only checks this machine)");
-		o.backend = EIMG_RUN_HARDWARE;
-		if (optind == argc)
-			return preflight(&o, NULL);
-	}
-	if (optind == argc)
-		return tool_usage("missing the image to run");
-	o.image = argv[optind];
-	if (o.stdio && o.run.listen)
-		return tool_usage("--stdio and --listen exclude each other");
-
-	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
-	uint8_t head[512];
-	ssize_t hn = -1;
-	int hfd = open(o.image, O_RDONLY | O_CLOEXEC);
-	if (hfd >= 0) {
-		hn = read(hfd, head, sizeof head);
-		close(hfd);
-	}
-	bool plain_eif = hn > 0 && eimg_detect_input(head, (size_t)hn) == EIMG_INPUT_EIF;
-	eimg_image *img = NULL;
-	if (!plain_eif) {
-		int rc = eimg_image_read_file(o.image, &img, &err);
-		if (rc) {
-			tool_print_error(&err);
-			eimg_constraint_free(o.x.constraint);
-			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
-		}
-	}
-	if (plain_eif || img->eif) {
-		if (o.preflight) {
-			eimg_image_free(img);
-			ex = tool_usage("--preflight checks SGX hardware; '%s' is a Nitro image", o.image);
-		} else
-			ex = run_nitro(&o, img);
-		eimg_constraint_free(o.x.constraint);
-		return ex;
-	}
-	if (!img->elf) {
-		fprintf(stderr, "enclave-run: '%s': neither an SGX nor a Nitro image (no enclave.elf or enclave.eif)\n", o.image);
-		eimg_image_free(img);
-		eimg_constraint_free(o.x.constraint);
-		return EIMG_EXIT_VERIFY;
-	}
-	if (o.nitro_only) {
-		eimg_image_free(img);
-		eimg_constraint_free(o.x.constraint);
-		return tool_usage("%s applies to Nitro images only", o.nitro_only);
-	}
-
-	eimg_sgx_image *s = NULL;
-	uint8_t mrenclave[32];
-	ex = verify(&o, img, &s, mrenclave);
+	int ex = parse_options(&o, argc, argv);
+	if (ex < 0)
+		ex = run_image(&o);
 	eimg_constraint_free(o.x.constraint);
-	if (ex)
-		return ex;
-	if (o.preflight) {
-		ex = preflight(&o, s);
-		goto out;
-	}
-	if (o.attestation_out && (ex = prepare_attestation(&o, img, mrenclave)) != 0)
-		goto out;
-	if (o.run.backend == EIMG_RUN_HARDWARE) {
-		/* the platform, with actionable messages, before anything is loaded */
-		uint64_t need = eimg_admit_epc_need(s);
-		int rc = eimg_sgx_hw_preflight(need, NULL, &err);
-		if (rc) {
-			tool_print_error(&err);
-			ex = EIMG_EXIT_ERROR;
-			goto out;
-		}
-		o.run.sigstruct = img->sigstruct;
-		o.run.debug_launch = o.debug;
-	}
-
-	o.run.stop_fd = stop_signals();
-	if (o.run.stop_fd < 0) {
-		ex = EIMG_EXIT_ERROR;
-		goto out;
-	}
-	if (!o.quiet)
-		o.run.log = on_log;
-	o.run.on_listen = on_listen;
-	o.run.on_ready = on_ready;
-	o.run.ready_ctx = &o;
-
-	struct eimg_run_result res;
-	int rc = eimg_run(s->layout, mrenclave, &o.run, &res, &err);
-	if (rc) {
-		tool_print_error(&err);
-		ex = eimg_exit_code(rc);
-	} else if (res.outcome == EIMG_RUN_FAULT) {
-		fprintf(stderr, "enclave-run: %s\n", res.what);
-		ex = EXIT_FAULT;
-	} else if (res.outcome == EIMG_RUN_VIOLATION) {
-		fprintf(stderr, "enclave-run: %s\n", res.what);
-		ex = EXIT_VIOLATION;
-	} else {
-		ex = o.attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
-	}
-out:
-	if (o.run.stop_fd >= 0)
-		close(o.run.stop_fd);
-	eimg_sgx_image_free(s);
-	eimg_image_free(img);
 	return ex;
 }
