@@ -64,6 +64,9 @@ LIB_MAP   := $(BUILDDIR)/libenclaveimg.map
 PUBLIC_HDRS := libenclaveimg/include/enclaveimg.h $(sort $(wildcard libenclaveimg/include/eimg/*.h))
 TOOLS     := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))
 TOOL_BINS := $(TOOLS:%=$(BUILDDIR)/bin/%)
+# The tools' shared skeleton (tools/common), compiled once into a small archive.
+TOOL_COMMON_OBJS := $(patsubst %.c,$(BUILDDIR)/%.o,$(wildcard tools/common/*.c))
+TOOL_COMMON_A    := $(BUILDDIR)/libtoolcommon.a
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILDDIR)/test/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -73,7 +76,7 @@ TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
 .PHONY: all check unit cli pytest fuzz-smoke sanitize install uninstall clean bench examples
 all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
 
--include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(TOOL_COMMON_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,9 +101,15 @@ $(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
 	ln -sf $(notdir $@) $(BUILDDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILDDIR)/libenclaveimg.so
 
-$(BUILDDIR)/bin/%: tools/%/*.c $(LIB_A)
+$(BUILDDIR)/tools/%.o: ALL_CFLAGS += -Itools
+
+$(TOOL_COMMON_A): $(TOOL_COMMON_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/bin/%: tools/%/*.c tools/common/*.h $(TOOL_COMMON_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c,$^) $(LIB_A) $(DEP_LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itools $(ALL_LDFLAGS) $(filter %.c,$^) $(TOOL_COMMON_A) $(LIB_A) $(DEP_LIBS) -o $@
 
 $(BUILDDIR)/test/%: test/unit/%.c $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -27,8 +27,6 @@ int eimg_err_sys(eimg_error *err, const char *file, const char *fmt, ...) EIMG_P
 int eimg_err_nomem(eimg_error *err);
 
 
-/* Reads a whole regular file of at most max bytes.  *out is NUL-terminated
- * (one extra byte), free() it. */
 /* Base64, RFC 4648 standard alphabet, padded (crypto/crypto_base64.c).
  * encode: malloc'ed NUL-terminated text, NULL when out of memory.
  * decode: strict (the encoder's output to the letter), white space between
@@ -36,7 +34,8 @@ int eimg_err_nomem(eimg_error *err);
 char *eimg_base64_encode(const uint8_t *in, size_t len);
 int eimg_base64_decode(const char *in, size_t len, bool allow_space, size_t max, uint8_t **out, size_t *outlen);
 
-int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err);
+/* eimg_read_file() is public (eimg/util.h). */
+#include "eimg/util.h"
 
 /* Atomic output: writes to a temporary file in the same folder, renames
  * over path on commit.  "-" means standard output (not atomic, no rename). */

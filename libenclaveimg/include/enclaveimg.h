@@ -18,6 +18,8 @@
 #include "eimg/constraint.h"
 #include "eimg/sigstruct.h"
 #include "eimg/identity.h"
+#include "eimg/admit.h"
+#include "eimg/runtime_config.h"
 #include "eimg/eif.h"
 #include "eimg/nitro.h"
 #include "eimg/nitro_run.h"

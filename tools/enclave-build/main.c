@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
+#include "common/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-build [-f manifest] [-o image.eimg] [--eif FILE] [--json]\n"
@@ -32,12 +33,11 @@ struct opts {
 	bool json, quiet;
 };
 
-static int fail(const eimg_error *err, int status)
-{
-	char buf[1024];
-	fprintf(stderr, "enclave-build: %s\n", eimg_error_format(err, buf, sizeof(buf)));
-	return eimg_exit_code(status);
-}
+static const struct tool_info tool_self = {
+	.name = "enclave-build",
+	.short_usage = "usage: enclave-build [-f manifest] [-o image.eimg] [--json] (see --help)\n",
+	.usage_hint = "",
+};
 
 static int run(const struct opts *o)
 {
@@ -53,7 +53,7 @@ static int run(const struct opts *o)
 	if (rc == EIMG_OK)
 		rc = eimg_build(&bo, &img, &res, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	if (o->output) {
 		out_path = strdup(o->output);
 	} else {
@@ -66,20 +66,17 @@ static int run(const struct opts *o)
 	}
 	if (!out_path) {
 		eimg_image_free(img);
-		fprintf(stderr, "enclave-build: out of memory\n");
-		return EIMG_EXIT_ERROR;
+		return tool_message(EIMG_EXIT_ERROR, "out of memory");
 	}
 	if (o->eif && !img->eif) {
 		eimg_image_free(img);
 		free(out_path);
-		fprintf(stderr, "enclave-build: --eif: '%s' is not a Nitro manifest (target: nitro)\n", o->manifest);
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--eif: '%s' is not a Nitro manifest (target: nitro)", o->manifest);
 	}
 	if (eimg_same_file(out_path, o->manifest) || (o->eif && eimg_same_file(o->eif, o->manifest))) {
 		eimg_image_free(img);
-		fprintf(stderr, "enclave-build: refusing to write the output over the manifest '%s'\n", o->manifest);
 		free(out_path);
-		return EIMG_EXIT_USAGE;
+		return tool_usage("refusing to write the output over the manifest '%s'", o->manifest);
 	}
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	if (rc == EIMG_OK && o->eif) {
@@ -91,13 +88,13 @@ static int run(const struct opts *o)
 	eimg_image_free(img);
 	if (rc) {
 		free(out_path);
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	}
 	if (!o->quiet && strcmp(out_path, "-") != 0) {
 		text = o->json ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
 		if (!text) {
 			/* The image is written; say so instead of exiting 0 silently. */
-			fprintf(stderr, "enclave-build: wrote '%s' but cannot render the result: out of memory\n", out_path);
+			tool_message(EIMG_EXIT_ERROR, "wrote '%s' but cannot render the result: out of memory", out_path);
 			free(out_path);
 			return EIMG_EXIT_ERROR;
 		}
@@ -123,6 +120,7 @@ int main(int argc, char **argv)
 	struct opts o = { .manifest = "enclave.yaml" };
 	int c;
 
+	tool_init(&tool_self);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.manifest = optarg; break;
@@ -132,26 +130,20 @@ int main(int argc, char **argv)
 		case 'q': o.quiet = true; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-build %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default:
-			fprintf(stderr, "usage: enclave-build [-f manifest] [-o image.eimg] [--json] (see --help)\n");
-			return EIMG_EXIT_USAGE;
+		default: return tool_bad_option();
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "enclave-build: unexpected argument '%s' (the manifest is given with -f)\n", argv[optind]);
-		return EIMG_EXIT_USAGE;
+		return tool_usage("unexpected argument '%s' (the manifest is given with -f)", argv[optind]);
 	}
 	if (o.eif && o.output && strcmp(o.eif, o.output) == 0) {
-		fprintf(stderr, "enclave-build: --eif and -o name the same file\n");
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--eif and -o name the same file");
 	}
 	if (o.eif && strcmp(o.eif, "-") == 0) {
-		fprintf(stderr, "enclave-build: --eif needs a file name\n");
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--eif needs a file name");
 	}
 	if (o.json && o.quiet) {
-		fprintf(stderr, "enclave-build: --json and --quiet cannot be used together\n");
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--json and --quiet cannot be used together");
 	}
 	return run(&o);
 }

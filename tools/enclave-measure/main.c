@@ -12,9 +12,9 @@
 
 #include <enclaveimg.h>
 #include "eimg/attest.h"
-#include "eimg/diff.h"
 #include "eimg/nsm.h"
-#include "core/internal.h"
+#include "eimg/diff.h"
+#include "common/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
@@ -23,6 +23,8 @@ static const char usage_text[] =
 	"       enclave-measure --attestation DOC [--root ROOT.pem] [--at TIME] [--max-age DURATION]\n"
 	"                       [--json] [--expect VALUE]... [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
+	"      --diff            compare two images, EIFs or SGXS streams: exit 0 when the\n"
+	"                        measurements are equal, else 3; names every difference\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg), an SGXS load stream (.sgxs) or a Nitro EIF (.eif); the kind is detected\n"
 	"from the content.\n"
@@ -32,8 +34,6 @@ static const char usage_text[] =
 	"document (COSE_Sign1: CBOR, or its hex or base64 text); verifies it, prints its claims,\n"
 	"then checks --expect/--constraint.\n"
 	"\n"
-	"      --diff            compare two images, EIFs or SGXS streams: exit 0 when the\n"
-	"                        measurements are equal, else 3; names every difference\n"
 	"  -a, --attestation DOC check the attestation document DOC instead of measuring an input\n"
 	"      --root FILE       Nitro documents: the only trusted root certificate (PEM or DER);\n"
 	"                        without it the chain is not checked and any check exits 3\n"
@@ -61,99 +61,77 @@ struct opts {
 	const char *root;
 	struct eimg_check_time when; /* --at, --max-age */
 	bool when_given;
-	bool diff;
 	const char *sgxs_out;
 	bool json;
-	struct eimg_expect expect;
-	eimg_constraint *constraint;
+	bool diff;
+	struct tool_expectations x;
 };
 
-static int fail(const eimg_error *err, int status)
+static const struct tool_info tool_self = {
+	.name = "enclave-measure",
+	.short_usage = "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n",
+	.usage_hint = "",
+};
+
+/* now: the time of the check (constraints such as EXPIRE). */
+static struct eimg_admit_policy policy(const struct opts *o, uint64_t now)
 {
-	char buf[1100];
-	fprintf(stderr, "enclave-measure: %s\n", eimg_error_format(err, buf, sizeof(buf)));
-	return eimg_exit_code(status);
+	struct eimg_admit_policy p = { .target = EIMG_ADMIT_AS_BUILT, .expect = &o->x.expect,
+				       .constraint = o->x.constraint, .now = now };
+	return p;
 }
 
-static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, eimg_error *err)
+/* The admission's reasons, printed.  A client checking an attestation
+ * against a constraint is told every failing check and key; otherwise the
+ * first failure is the answer. */
+static int report(const struct opts *o, const struct eimg_admit_result *res, const char *source)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err->file, sizeof(err->file), "%s", path);
-		snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
-		err->code = EIMG_EIO;
-		return EIMG_EIO;
-	}
-	ssize_t n = read(fd, head, size);
-	int e = errno;
-	close(fd);
-	if (n < 0) {
-		snprintf(err->file, sizeof(err->file), "%s", path);
-		snprintf(err->msg, sizeof(err->msg), "cannot read: %s", strerror(e));
-		err->code = EIMG_EIO;
-		return EIMG_EIO;
-	}
-	*got = (size_t)n;
-	return EIMG_OK;
-}
+	bool all = o->attestation && o->x.constraint;
+	int ex = EIMG_EXIT_OK;
 
-static int emit(char *text)
-{
-	if (!text) {
-		fprintf(stderr, "enclave-measure: out of memory\n");
-		return EIMG_EXIT_ERROR;
+	for (size_t i = 0; i < res->nreasons; i++) {
+		const struct eimg_admit_reason *r = &res->reasons[i];
+		eimg_error e = r->err;
+		switch (r->code) {
+		case EIMG_ADMIT_EXPECT:
+			ex = tool_fail(&e, r->status);
+			if (all)
+				continue;
+			return ex;
+		case EIMG_ADMIT_CONSTRAINT:
+			if (all) {
+				tool_message(0, "'%s': constraint %s: expected %s, actual %s", source, r->failure.key,
+					     r->failure.expected, r->failure.actual);
+				ex = EIMG_EXIT_VERIFY;
+				continue;
+			}
+			/* the constraint not met, in one line */
+			/* fall through */
+		case EIMG_ADMIT_CONSTRAINT_ERROR:
+			eimg_err_context(&e, source, "constraint not met");
+			return tool_fail(&e, r->status);
+		default: /* the signature, as measured */
+			return tool_fail(&e, r->status);
+		}
 	}
-	fputs(text, stdout);
-	free(text);
-	return EIMG_EXIT_OK;
+	return ex;
 }
 
 /* --expect and --constraint against what was recomputed. */
-/* now: the time of the check (constraints such as EXPIRE). */
 static int check_identity(const struct opts *o, const struct eimg_identity *id, const char *source, uint64_t now)
 {
+	struct eimg_admit_policy p = policy(o, now);
+	struct eimg_admit_result *res = malloc(sizeof *res);
 	eimg_error err;
-	int rc;
+	int rc, ex;
 
+	if (!res)
+		return tool_message(EIMG_EXIT_ERROR, "out of memory");
 	eimg_error_clear(&err);
-	if (o->attestation && o->constraint) {
-		/* A client's check: name every failing key. */
-		struct eimg_constraint_failure f[16];
-		size_t nf = 0;
-		int failed = 0;
-		if (!eimg_expect_empty(&o->expect) && (rc = eimg_expect_check(&o->expect, id, &err))) {
-			snprintf(err.file, sizeof(err.file), "%s", source);
-			failed = fail(&err, rc);
-			eimg_error_clear(&err);
-		}
-		rc = eimg_constraint_check(o->constraint, id, now, f, 16, &nf, &err);
-		if (rc == EIMG_EVERIFY && nf > 0) {
-			for (size_t i = 0; i < nf && i < 16; i++)
-				fprintf(stderr, "enclave-measure: '%s': constraint %s: expected %s, actual %s\n", source,
-					f[i].key, f[i].expected, f[i].actual);
-			return EIMG_EXIT_VERIFY;
-		}
-		if (rc) {
-			eimg_err_context(&err, source, "constraint not met");
-			return fail(&err, rc);
-		}
-		return failed;
-	}
-	if (!eimg_expect_empty(&o->expect)) {
-		rc = eimg_expect_check(&o->expect, id, &err);
-		if (rc) {
-			snprintf(err.file, sizeof(err.file), "%s", source);
-			return fail(&err, rc);
-		}
-	}
-	if (o->constraint) {
-		rc = eimg_constraint_check(o->constraint, id, now, NULL, 0, NULL, &err);
-		if (rc) {
-			eimg_err_context(&err, source, "constraint not met");
-			return fail(&err, rc);
-		}
-	}
-	return EIMG_EXIT_OK;
+	rc = eimg_admit_identity(id, source, &p, res, &err);
+	ex = rc && rc != EIMG_EVERIFY ? tool_fail(&err, rc) : report(o, res, source);
+	free(res);
+	return ex;
 }
 
 /* An enclave-attestation(5) document (JSON). */
@@ -166,22 +144,21 @@ static int attestation_json(const struct opts *o, const char *doc, size_t len)
 
 	eimg_error_clear(&err);
 	if (o->root) {
-		fprintf(stderr, "enclave-measure: --root: '%s' is an enclave-attestation document, not a Nitro one\n",
+		return tool_usage("--root: '%s' is an enclave-attestation document, not a Nitro one",
 			o->attestation);
-		return EIMG_EXIT_USAGE;
 	}
 	/* Verify first (signature or quote, binding, consistency), show the
 	 * claims, then judge them: the claims are printed also on a mismatch. */
 	rc = eimg_attestation_check(o->attestation, doc, len, NULL, &o->when, NULL, &res, NULL, 0, NULL, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	rc = o->json ? eimg_attest_report_json(&res, o->attestation, &text, &err)
 		     : eimg_attest_report_text(&res, o->attestation, &text, &err);
 	if (rc) {
 		eimg_attest_result_clear(&res);
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	}
-	ex = emit(text);
+	ex = tool_emit(text);
 	if (!ex)
 		ex = check_identity(o, &res.id, o->attestation, res.checked_at);
 	eimg_attest_result_clear(&res);
@@ -200,15 +177,15 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 	eimg_error_clear(&err);
 	rc = eimg_nsm_attest_check(o->attestation, doc, len, o->root, &o->when, &d, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	rc = o->json ? eimg_nsm_report_json(d, o->attestation, &text, &err)
 		     : eimg_nsm_report_text(d, o->attestation, &text, &err);
 	if (rc) {
 		eimg_nsm_doc_free(d);
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	}
-	ex = emit(text);
-	if (!ex && (o->constraint || !eimg_expect_empty(&o->expect))) {
+	ex = tool_emit(text);
+	if (!ex && (o->x.constraint || !eimg_expect_empty(&o->x.expect))) {
 		if (!d->chain_checked) {
 			fprintf(stderr, "enclave-measure: '%s': the certificate chain was NOT checked (no --root): "
 				"the document is unverified, so no constraint or expected value is accepted\n",
@@ -223,28 +200,64 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 	return ex;
 }
 
+/* --diff A B: why two builds differ; exit 0 when the measurements are equal. */
+static int diff_inputs(const struct opts *o, const char *a, const char *b)
+{
+	eimg_error err;
+	eimg_diff *d = NULL;
+	char *text = NULL;
+	eimg_error_clear(&err);
+	int rc = eimg_diff_files(a, b, &d, &err);
+	if (!rc)
+		rc = o->json ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
+	if (rc) {
+		eimg_diff_free(d);
+		return tool_fail(&err, rc);
+	}
+	int ex = tool_emit(text);
+	if (!ex && !d->measurement_equal)
+		ex = EIMG_EXIT_VERIFY;
+	eimg_diff_free(d);
+	return ex;
+}
+
+/* Returns -1 when the arguments make sense (and sets o->input), else the exit code. */
+static int check_arguments(struct opts *o, int argc, char **argv)
+{
+	if (o->attestation || o->root || o->when_given) {
+		if (!o->attestation)
+			return tool_usage("%s needs --attestation DOC", o->root ? "--root" : "--at/--max-age");
+		if (optind != argc)
+			return tool_usage("--attestation checks a document, not an input: got '%s' too", argv[optind]);
+		return -1;
+	}
+	if (optind == argc)
+		return tool_usage("no input given (an .eimg image or an .sgxs file)");
+	if (argc - optind > 1)
+		return tool_usage("one input at a time, got '%s' too", argv[optind + 1]);
+	o->input = argv[optind];
+	if (o->sgxs_out && eimg_same_file(o->sgxs_out, o->input))
+		return tool_usage("--sgxs: refusing to write the stream over the input");
+	return -1;
+}
+
 static int check_attestation(const struct opts *o)
 {
 	eimg_error err;
-	uint8_t *doc = NULL;
-	size_t len = 0;
-	int ex;
+	uint8_t *doc = NULL, *raw = NULL;
+	size_t len = 0, rawlen = 0;
+	int ex, kind = 0;
 
 	eimg_error_clear(&err);
-	if (o->sgxs_out) {
-		fprintf(stderr, "enclave-measure: --sgxs: not with --attestation\n");
-		return EIMG_EXIT_USAGE;
-	}
-	uint8_t *raw = NULL;
-	size_t rawlen = 0;
-	int kind = 0;
+	if (o->sgxs_out)
+		return tool_usage("--sgxs: not with --attestation");
 	/* Text forms (hex, base64) are larger than the document they hold. */
 	int rc = eimg_read_file(o->attestation, 2 * EIMG_ATTEST_MAX_DOC, &raw, &rawlen, &err);
 	if (!rc)
 		rc = eimg_attest_doc_decode(o->attestation, raw, rawlen, &doc, &len, &kind, &err);
 	free(raw);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	if (kind == EIMG_ATTEST_DOC_JSON)
 		ex = attestation_json(o, (const char *)doc, len);
 	else
@@ -261,15 +274,14 @@ static int measure_sgxs(const struct opts *o)
 
 	eimg_error_clear(&err);
 	if (o->sgxs_out) {
-		fprintf(stderr, "enclave-measure: --sgxs: the input '%s' is already an SGXS stream\n", o->input);
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--sgxs: the input '%s' is already an SGXS stream", o->input);
 	}
 	int rc = eimg_sgxs_read_file(o->input, &info, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	/* An SGXS stream says nothing about the mode: judge it as hardware. */
 	eimg_identity_sgx(info.mrenclave, NULL, EIMG_ID_HARDWARE, false, &id);
-	int ex = emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
+	int ex = tool_emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
 	if (ex)
 		return ex;
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
@@ -286,36 +298,15 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
 	eimg_error_clear(&err);
 	rc = o->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
 	if (rc)
-		return fail(&err, rc);
-	ex = emit(text);
+		return tool_fail(&err, rc);
+	ex = tool_emit(text);
 	if (ex)
 		return ex;
 	rc = eimg_nitro_report_verdict(rep, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	eimg_nitro_report_identity(rep, &id);
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
-}
-
-/* --diff A B: why two builds differ; exit 0 when the measurements are equal. */
-static int diff_inputs(const struct opts *o, const char *a, const char *b)
-{
-	eimg_error err;
-	eimg_diff *d = NULL;
-	char *text = NULL;
-	eimg_error_clear(&err);
-	int rc = eimg_diff_files(a, b, &d, &err);
-	if (!rc)
-		rc = o->json ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
-	if (rc) {
-		eimg_diff_free(d);
-		return fail(&err, rc);
-	}
-	int ex = emit(text);
-	if (!ex && !d->measurement_equal)
-		ex = EIMG_EXIT_VERIFY;
-	eimg_diff_free(d);
-	return ex;
 }
 
 static int measure_eif(const struct opts *o)
@@ -325,12 +316,11 @@ static int measure_eif(const struct opts *o)
 
 	eimg_error_clear(&err);
 	if (o->sgxs_out) {
-		fprintf(stderr, "enclave-measure: --sgxs: '%s' is a Nitro EIF, not an SGX enclave\n", o->input);
-		return EIMG_EXIT_USAGE;
+		return tool_usage("--sgxs: '%s' is a Nitro EIF, not an SGX enclave", o->input);
 	}
 	int rc = eimg_nitro_audit_file(o->input, NULL, &rep, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	int ex = nitro_finish(o, rep);
 	eimg_nitro_report_free(rep);
 	return ex;
@@ -341,70 +331,80 @@ static int measure_image(const struct opts *o)
 	eimg_error err;
 	eimg_image *img = NULL;
 	eimg_sgx_image *s = NULL;
-	struct eimg_identity id;
-	struct eimg_sigstruct ss;
-	bool signed_ = false;
+	struct eimg_admit_result *res = NULL;
 	int rc, ex;
 
 	eimg_error_clear(&err);
 	rc = eimg_image_read_file(o->input, &img, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	if (img->eif) {
 		eimg_nitro_report *rep = NULL;
 		if (o->sgxs_out) {
 			eimg_image_free(img);
-			fprintf(stderr, "enclave-measure: --sgxs: '%s' is a Nitro image, not an SGX enclave\n", o->input);
-			return EIMG_EXIT_USAGE;
+			return tool_usage("--sgxs: '%s' is a Nitro image, not an SGX enclave", o->input);
 		}
 		rc = eimg_nitro_image_open(img, o->input, &rep, &err);
 		eimg_image_free(img);
 		if (rc)
-			return fail(&err, rc);
+			return tool_fail(&err, rc);
 		ex = nitro_finish(o, rep);
 		eimg_nitro_report_free(rep);
 		return ex;
 	}
 	rc = eimg_sgx_image_open(img, o->input, &s, &err);
 	if (rc) {
-		ex = fail(&err, rc);
+		ex = tool_fail(&err, rc);
 		goto out;
 	}
 	if (o->sgxs_out) {
 		rc = eimg_sgxs_write_file(s->layout, o->sgxs_out, &err);
 		if (rc) {
-			ex = fail(&err, rc);
+			ex = tool_fail(&err, rc);
 			goto out;
 		}
 	}
 	/* With --sgxs -, standard output holds the stream alone (its SHA-256 is MRENCLAVE). */
 	if (!o->sgxs_out || strcmp(o->sgxs_out, "-") != 0) {
-		ex = emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
+		ex = tool_emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
 		if (ex)
 			goto out;
 	}
-	if (img->sigstruct) {
-		/* The signature's MRSIGNER, ISVPRODID and ISVSVN only count once it
-		 * verifies and signs this very enclave (a copied or forged
-		 * SIGSTRUCT must not satisfy mrsigner:, S: or PROD:). */
-		if (!eimg_expect_empty(&o->expect) || o->constraint)
-			rc = eimg_sign_verify_opened(s, o->input, &ss, &err);
-		else
-			rc = eimg_sigstruct_decode(o->input, img->sigstruct, img->sigstruct_size, &ss, &err);
-		if (rc) {
-			ex = fail(&err, rc);
-			goto out;
-		}
-		signed_ = true;
+	/* The signature's MRSIGNER, ISVPRODID and ISVSVN only count once it
+	 * verifies and signs this very enclave (a copied or forged SIGSTRUCT
+	 * must not satisfy mrsigner:, S: or PROD:): the admission verifies it
+	 * when there is anything to check. */
+	struct eimg_admit_policy p = policy(o, (uint64_t)time(NULL));
+	if (!(res = malloc(sizeof *res))) {
+		ex = tool_message(EIMG_EXIT_ERROR, "out of memory");
+		goto out;
 	}
-	/* Not launched: a signature that permits only debug launches can only run as debug. */
-	eimg_identity_sgx(s->m.mrenclave, signed_ ? &ss : NULL, s->m.mode,
-			  signed_ && !eimg_sigstruct_production_allowed(&ss), &id);
-	ex = check_identity(o, &id, o->input, (uint64_t)time(NULL));
+	rc = eimg_admit_sgx(s, o->input, &p, res, &err);
+	ex = rc && rc != EIMG_EVERIFY ? tool_fail(&err, rc) : report(o, res, o->input);
 out:
+	free(res);
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);
 	return ex;
+}
+
+static int measure(const struct opts *o)
+{
+	eimg_error err;
+	int kind = 0, rc = tool_detect_file(o->input, &kind, &err);
+
+	if (rc)
+		return tool_fail(&err, rc);
+	switch (kind) {
+	case EIMG_INPUT_IMAGE: return measure_image(o);
+	case EIMG_INPUT_SGXS: return measure_sgxs(o);
+	case EIMG_INPUT_EIF: return measure_eif(o);
+	case EIMG_INPUT_SIGSTRUCT:
+		/* Through eimg_error_format: one line whatever the file name holds. */
+		return tool_fail_file(EIMG_EINVAL, o->input, "a SIGSTRUCT: show and verify it with 'enclave-sign verify'");
+	default:
+		return tool_fail_file(EIMG_EINVAL, o->input, "not an enclave image (.eimg), SGXS stream or EIF");
+	}
 }
 
 int main(int argc, char **argv)
@@ -429,118 +429,49 @@ int main(int argc, char **argv)
 	eimg_error err;
 	int c, rc;
 
+	tool_init(&tool_self);
 	memset(&o, 0, sizeof(o));
-	eimg_error_clear(&err);
 	eimg_check_time_now(&o.when);
 	while ((c = getopt_long(argc, argv, "a:e:E:c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
+		case 'D': o.diff = true; break;
 		case 'a': o.attestation = optarg; break;
 		case 'r': o.root = optarg; break;
-		case 'D': o.diff = true; break;
 		case 't':
 		case 'm':
+			eimg_error_clear(&err);
 			rc = c == 't' ? eimg_check_time_parse(optarg, &o.when, &err)
 				      : eimg_duration_parse(optarg, &o.when.max_age, &err);
 			if (rc) {
-				fail(&err, rc);
+				tool_fail(&err, rc);
 				return EIMG_EXIT_USAGE;
 			}
 			o.when_given = true;
 			break;
 		case 's': o.sgxs_out = optarg; break;
-		case 'e':
-			rc = eimg_expect_parse(&o.expect, optarg, "--expect", &err);
-			if (rc) {
-				fail(&err, rc);
-				return EIMG_EXIT_USAGE;
-			}
+		case 'e': case 'E': case 'c':
+			rc = tool_expect_option(&o.x, c, optarg, "--constraint given twice (put every key into one constraint)");
+			if (rc >= 0)
+				return rc;
 			break;
-		case 'E':
-			rc = eimg_expect_parse_file(&o.expect, optarg, &err);
-			if (rc)
-				return fail(&err, rc);
-			break;
-		case 'c':
-			if (o.constraint) {
-				fprintf(stderr, "enclave-measure: --constraint given twice (put every key into one constraint)\n");
-				return EIMG_EXIT_USAGE;
-			}
-			rc = eimg_constraint_parse_arg(optarg, &o.constraint, &err);
-			if (rc) {
-				fail(&err, rc);
-				/* A constraint that does not parse is a usage error, from the
-				 * command line or a file alike; an unreadable file is an error. */
-				return rc == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
-			}
-			break;
-		case 'v':
-			fprintf(stderr, "enclave-measure: signatures are verified by 'enclave-sign verify IMAGE'\n");
-			return EIMG_EXIT_USAGE;
+		case 'v': return tool_usage("signatures are verified by 'enclave-sign verify IMAGE'");
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-measure %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default:
-			fprintf(stderr, "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n");
-			return EIMG_EXIT_USAGE;
+		default: return tool_bad_option();
 		}
 	}
 	if (o.diff) {
-		if (argc - optind != 2 || o.attestation || o.sgxs_out || o.constraint || !eimg_expect_empty(&o.expect)) {
-			fprintf(stderr, "enclave-measure: --diff takes two inputs (A B) and no other check\n");
-			rc = EIMG_EXIT_USAGE;
-		} else {
+		if (argc - optind != 2 || o.attestation || o.sgxs_out || o.x.constraint || !eimg_expect_empty(&o.x.expect))
+			rc = tool_usage("--diff takes two inputs (A B) and no other check");
+		else
 			rc = diff_inputs(&o, argv[optind], argv[optind + 1]);
-		}
-		eimg_constraint_free(o.constraint);
+		eimg_constraint_free(o.x.constraint);
 		return rc;
 	}
-	if (o.attestation || o.root || o.when_given) {
-		if (!o.attestation) {
-			fprintf(stderr, "enclave-measure: %s needs --attestation DOC\n", o.root ? "--root" : "--at/--max-age");
-			rc = EIMG_EXIT_USAGE;
-		} else if (optind != argc) {
-			fprintf(stderr, "enclave-measure: --attestation checks a document, not an input: got '%s' too\n",
-				argv[optind]);
-			rc = EIMG_EXIT_USAGE;
-		} else {
-			rc = check_attestation(&o);
-		}
-		eimg_constraint_free(o.constraint);
-		return rc;
-	}
-	if (optind == argc) {
-		fprintf(stderr, "enclave-measure: no input given (an .eimg image or an .sgxs file)\n");
-		return EIMG_EXIT_USAGE;
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "enclave-measure: one input at a time, got '%s' too\n", argv[optind + 1]);
-		return EIMG_EXIT_USAGE;
-	}
-	o.input = argv[optind];
-	if (o.sgxs_out && eimg_same_file(o.sgxs_out, o.input)) {
-		fprintf(stderr, "enclave-measure: --sgxs: refusing to write the stream over the input\n");
-		return EIMG_EXIT_USAGE;
-	}
-
-	uint8_t head[512];
-	size_t got = 0;
-	rc = read_head(o.input, head, sizeof(head), &got, &err);
-	if (rc)
-		return fail(&err, rc);
-	switch (eimg_detect_input(head, got)) {
-	case EIMG_INPUT_IMAGE: rc = measure_image(&o); break;
-	case EIMG_INPUT_SGXS: rc = measure_sgxs(&o); break;
-	case EIMG_INPUT_EIF: rc = measure_eif(&o); break;
-	case EIMG_INPUT_SIGSTRUCT:
-		/* Through eimg_error_format: one line whatever the file name holds. */
-		eimg_err(&err, EIMG_EINVAL, o.input, "a SIGSTRUCT: show and verify it with 'enclave-sign verify'");
-		rc = fail(&err, EIMG_EINVAL);
-		break;
-	default:
-		eimg_err(&err, EIMG_EINVAL, o.input, "not an enclave image (.eimg), SGXS stream or EIF");
-		rc = fail(&err, EIMG_EINVAL);
-		break;
-	}
-	eimg_constraint_free(o.constraint);
+	rc = check_arguments(&o, argc, argv);
+	if (rc < 0)
+		rc = o.attestation ? check_attestation(&o) : measure(&o);
+	eimg_constraint_free(o.x.constraint);
 	return rc;
 }

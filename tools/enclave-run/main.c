@@ -16,12 +16,11 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
-#include <jansson.h>
 #include "eimg/attest.h"
 #include "eimg/nitro_run.h"
 #include "eimg/sgx_hw.h"
 #include "eimg/sim.h"
-#include "core/internal.h"
+#include "common/tool.h"
 
 /* Exit statuses beyond the shared 0..3 (enclave-run(1)). */
 #define EXIT_FAULT     4
@@ -77,8 +76,7 @@ static const char usage_text[] =
 struct opts {
 	const char *image;
 	struct eimg_run_options run;
-	struct eimg_expect expect;
-	eimg_constraint *constraint;
+	struct tool_expectations x;  /* --expect, --constraint */
 	const char *attestation_out; /* --attestation-out */
 	struct eimg_identity attest_id; /* what the document states */
 	bool attest_failed;          /* the document could not be written */
@@ -92,19 +90,11 @@ struct opts {
 	char listen_buf[512];
 };
 
-static void print_err(const eimg_error *err)
-{
-	char buf[1100];
-	fprintf(stderr, "enclave-run: %s\n", eimg_error_format(err, buf, sizeof buf));
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "enclave-run: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n");
-	return EIMG_EXIT_USAGE;
-}
+static const struct tool_info tool_self = {
+	.name = "enclave-run",
+	.short_usage = "usage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n",
+	.usage_hint = "\nusage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.",
+};
 
 static void on_log(void *ctx, const char *text, size_t len)
 {
@@ -136,7 +126,7 @@ static void on_attest_key(void *ctx, const uint8_t *key, size_t len)
 	eimg_error err;
 	int rc = eimg_attest_write_simulation(o->attestation_out, &o->attest_id, key, len, (uint64_t)time(NULL), &err);
 	if (rc) {
-		print_err(&err);
+		tool_print_error(&err);
 		fprintf(stderr, "enclave-run: no attestation document: stopping the enclave\n");
 		o->attest_failed = true;
 		raise(SIGTERM);
@@ -147,104 +137,63 @@ static void on_attest_key(void *ctx, const uint8_t *key, size_t len)
 			o->attestation_out, len ? "binds the enclave's public key" : "the enclave published no key");
 }
 
-/* The listening address from the image's runtime configuration (the
- * manifest's unmeasured `runtime:` section) when the command line gives
- * none: "listen": "unix:PATH" | "tcp:PORT" ..., or "ingress": [PORT]
- * (loopback).  Returns 0 or an exit status. */
-static int runtime_listen(struct opts *o, json_t *rt)
+/* Prints why the image may not run (each reason of the admission), in the
+ * order the checks ran; returns how many checks failed. */
+static int print_reasons(const struct opts *o, const struct eimg_admit_result *res)
 {
-	json_t *l = json_object_get(rt, "listen"), *in = json_object_get(rt, "ingress");
-	if (o->stdio || o->run.listen)
-		return 0;
-	if (l && in) {
-		fprintf(stderr, "enclave-run: '%s': runtime: give either listen or ingress, not both\n", o->image);
-		return EIMG_EXIT_ERROR;
-	}
-	if (l) {
-		if (!json_is_string(l) || !*json_string_value(l)) {
-			fprintf(stderr, "enclave-run: '%s': runtime.listen: expected an address like \"unix:PATH\" or \"tcp:PORT\"\n",
-				o->image);
-			return EIMG_EXIT_ERROR;
-		}
-		snprintf(o->listen_buf, sizeof o->listen_buf, "%s", json_string_value(l));
-	} else if (in) {
-		json_t *p = json_is_array(in) && json_array_size(in) == 1 ? json_array_get(in, 0) : NULL;
-		if (!p || !json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 65535) {
-			fprintf(stderr, "enclave-run: '%s': runtime.ingress: expected one port, like [8080]\n", o->image);
-			return EIMG_EXIT_ERROR;
-		}
-		snprintf(o->listen_buf, sizeof o->listen_buf, "tcp:127.0.0.1:%lld", (long long)json_integer_value(p));
-	} else {
-		return 0;
-	}
-	o->run.listen = o->listen_buf;
-	return 0;
-}
-
-/* --expect and --constraint against an identity: prints each failure,
- * returns how many checks failed. */
-static int check_identity(const struct opts *o, const struct eimg_identity *id)
-{
-	eimg_error err;
-	int failures = 0, rc;
-	if (!eimg_expect_empty(&o->expect)) {
-		rc = eimg_expect_check(&o->expect, id, &err);
-		if (rc) {
-			snprintf(err.file, sizeof err.file, "%s", o->image);
-			print_err(&err);
-			failures++;
+	for (size_t i = 0; i < res->nreasons; i++) {
+		const struct eimg_admit_reason *r = &res->reasons[i];
+		switch (r->code) {
+		case EIMG_ADMIT_MODE:
+			if (o->run.backend == EIMG_RUN_HARDWARE)
+				tool_message(0, "'%s': mode: the image was built for %s mode and the hardware backend runs "
+					     "only images built for hardware; to run it on SGX hardware set 'mode: hardware' in "
+					     "enclave.yaml, link the ELF with the hardware runtime (make MODE=hardware), then run "
+					     "enclave-build and enclave-sign again; or run it with --backend simulation",
+					     o->image, eimg_mode_name(r->mode));
+			else
+				tool_message(0, "'%s': mode: the image was built for %s mode and the %s backend runs only "
+					     "images built for simulation; to run it here set 'mode: simulation' in enclave.yaml, "
+					     "link the ELF with the simulation runtime (make MODE=simulation), then run "
+					     "enclave-build and enclave-sign again; on an SGX machine run it with --backend hardware",
+					     o->image, eimg_mode_name(r->mode), o->mock ? "mock (simulation)" : "simulation");
+			break;
+		case EIMG_ADMIT_UNSIGNED:
+			tool_print_error(&r->err);
+			tool_message(0, "'%s': sign it first: enclave-sign -k KEY %s", o->image, o->image);
+			break;
+		case EIMG_ADMIT_DEBUG_DENIED:
+			tool_message(0, "'%s': --debug: the signature is production-only (DEBUG is in its attribute mask "
+				     "and clear): run without --debug, or sign an image built with 'debug: true'", o->image);
+			break;
+		case EIMG_ADMIT_PRODUCTION_DENIED:
+			tool_message(0, "'%s': the signature allows only debug launches (DEBUG is in its attribute mask "
+				     "and set): run with --debug, or sign for production", o->image);
+			break;
+		case EIMG_ADMIT_CONSTRAINT:
+			tool_message(0, "'%s': constraint %s: expected %s, actual %s", o->image, r->failure.key,
+				     r->failure.expected, r->failure.actual);
+			break;
+		default: /* SIGNATURE, EXPECT, CONSTRAINT_ERROR */
+			tool_print_error(&r->err);
+			break;
 		}
 	}
-	if (o->constraint) {
-		struct eimg_constraint_failure f[16];
-		size_t nf = 0;
-		rc = eimg_constraint_check(o->constraint, id, (uint64_t)time(NULL), f, 16, &nf, &err);
-		if (rc == EIMG_EVERIFY) {
-			for (size_t i = 0; i < nf && i < 16; i++)
-				fprintf(stderr, "enclave-run: '%s': constraint %s: expected %s, actual %s\n", o->image, f[i].key,
-					f[i].expected, f[i].actual);
-			if (nf == 0)
-				print_err(&err);
-			failures++;
-		} else if (rc) {
-			print_err(&err);
-			failures++;
-		}
-	}
-	return failures;
+	return (int)res->failed_checks;
 }
 
 static int verify_failed(const struct opts *o, int failures)
 {
-	fprintf(stderr, "enclave-run: '%s': verification failed (%d check%s); nothing was run\n", o->image, failures,
-		failures == 1 ? "" : "s");
-	return EIMG_EXIT_VERIFY;
+	return tool_message(EIMG_EXIT_VERIFY, "'%s': verification failed (%d check%s); nothing was run", o->image,
+			    failures, failures == 1 ? "" : "s");
 }
 
-/* The backend for an SGX image: --backend, else the image's mode.  A
- * mismatch is a verification failure with a message saying how to rebuild. */
-static int choose_backend(struct opts *o, int mode)
+/* The backend for an SGX image: --mock, --backend, else the image's mode. */
+static void choose_backend(struct opts *o, int mode)
 {
 	int want = o->mock ? EIMG_RUN_SIMULATION
 		   : o->backend ? o->backend : mode == EIMG_MODE_HARDWARE ? EIMG_RUN_HARDWARE : EIMG_RUN_SIMULATION;
 	o->run.backend = o->mock ? EIMG_RUN_MOCK : want;
-	if (want == EIMG_RUN_HARDWARE && mode != EIMG_MODE_HARDWARE) {
-		fprintf(stderr, "enclave-run: '%s': mode: the image was built for %s mode and the hardware backend runs "
-			"only images built for hardware; to run it on SGX hardware set 'mode: hardware' in enclave.yaml, "
-			"link the ELF with the hardware runtime (make MODE=hardware), then run enclave-build and "
-			"enclave-sign again; or run it with --backend simulation\n",
-			o->image, eimg_mode_name(mode));
-		return 1;
-	}
-	if (want != EIMG_RUN_HARDWARE && mode != EIMG_MODE_SIMULATION) {
-		fprintf(stderr, "enclave-run: '%s': mode: the image was built for %s mode and the %s backend runs only "
-			"images built for simulation; to run it here set 'mode: simulation' in enclave.yaml, link the ELF "
-			"with the simulation runtime (make MODE=simulation), then run enclave-build and enclave-sign again; "
-			"on an SGX machine run it with --backend hardware\n",
-			o->image, eimg_mode_name(mode), o->mock ? "mock (simulation)" : "simulation");
-		return 1;
-	}
-	return 0;
 }
 
 static const char *backend_name(const struct opts *o)
@@ -256,95 +205,77 @@ static const char *backend_name(const struct opts *o)
 	}
 }
 
-/* Every check before an SGX enclave runs; takes img.  Prints each failure;
- * returns the exit status (0 when the image may run).  Content problems
- * are verification failures (3); only an unreadable file or no memory is an
- * error (1). */
+/* Every check before an SGX enclave runs (eimg_admit_sgx); takes img.
+ * Prints each failure; returns the exit status (0 when the image may run).
+ * Content problems are verification failures (3); only an unreadable file
+ * or no memory is an error (1). */
 static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8_t mrenclave[32])
 {
 	eimg_error err;
 	eimg_sgx_image *s = NULL;
-	struct eimg_sigstruct ss;
-	struct eimg_identity id;
-	int failures = 0, rc;
-	bool signed_ok = false;
+	struct eimg_admit_result *res = NULL;
+	int rc;
 
-	/* The listening address may come from the unmeasured runtime settings
-	 * (the image reader has checked that runtime.json is a JSON object). */
-	if (img->runtime_json) {
-		json_t *rt = json_loadb(img->runtime_json, img->runtime_len, JSON_REJECT_DUPLICATES, NULL);
-		rc = rt ? runtime_listen(o, rt) : 0;
-		json_decref(rt);
+	/* The listening address may come from the unmeasured runtime settings. */
+	if (!o->stdio && !o->run.listen) {
+		rc = eimg_runtime_listen(img, o->image, o->listen_buf, sizeof o->listen_buf, &err);
 		if (rc) {
 			eimg_image_free(img);
-			return rc;
+			return tool_fail(&err, rc);
 		}
+		if (o->listen_buf[0])
+			o->run.listen = o->listen_buf;
 	}
 	rc = eimg_sgx_image_open(img, o->image, &s, &err);
 	if (rc) {
-		print_err(&err);
+		tool_print_error(&err);
 		eimg_image_free(img);
 		return rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
 	}
-	failures += choose_backend(o, s->manifest->mode);
+	choose_backend(o, s->manifest->mode);
 	if (o->debug && o->run.backend != EIMG_RUN_HARDWARE) {
-		fprintf(stderr, "enclave-run: --debug applies to the hardware backend and to Nitro images (a simulation "
-			"enclave is always debuggable: --mock runs it under gdb)\n");
-		rc = EIMG_EXIT_USAGE;
+		rc = tool_message(EIMG_EXIT_USAGE, "--debug applies to the hardware backend and to Nitro images (a "
+				  "simulation enclave is always debuggable: --mock runs it under gdb)");
 		goto fail;
 	}
 	if (o->attestation_out && o->run.backend == EIMG_RUN_HARDWARE) {
-		fprintf(stderr, "enclave-run: --attestation-out writes simulation and mock attestation documents; on SGX "
-			"hardware an attestation is a quote from the platform, which enclave-run does not produce\n");
-		rc = EIMG_EXIT_USAGE;
+		rc = tool_message(EIMG_EXIT_USAGE, "--attestation-out writes simulation and mock attestation documents; "
+				  "on SGX hardware an attestation is a quote from the platform, which enclave-run does "
+				  "not produce");
 		goto fail;
 	}
-	rc = eimg_sign_verify_opened(s, o->image, &ss, &err); /* measured once, by eimg_sgx_image_open */
-	if (rc == EIMG_ENOMEM) {
-		print_err(&err);
+	struct eimg_admit_policy p = {
+		.target = o->run.backend == EIMG_RUN_MOCK ? EIMG_ADMIT_MOCK
+			  : o->run.backend == EIMG_RUN_HARDWARE ? EIMG_ADMIT_HARDWARE : EIMG_ADMIT_SIMULATION,
+		.debug = o->debug, .require_signature = true,
+		.expect = &o->x.expect, .constraint = o->x.constraint, .now = (uint64_t)time(NULL),
+	};
+	res = malloc(sizeof *res);
+	rc = res ? eimg_admit_sgx(s, o->image, &p, res, &err) : EIMG_ENOMEM;
+	if (rc && rc != EIMG_EVERIFY) {
+		if (res)
+			tool_print_error(&err);
+		else
+			tool_message(0, "out of memory");
 		rc = EIMG_EXIT_ERROR;
 		goto fail;
 	}
 	if (rc) {
-		print_err(&err);
-		if (strstr(err.msg, "not signed"))
-			fprintf(stderr, "enclave-run: '%s': sign it first: enclave-sign -k KEY %s\n", o->image, o->image);
-		failures++;
-	} else {
-		signed_ok = true;
-	}
-	if (signed_ok && o->run.backend == EIMG_RUN_HARDWARE) {
-		/* what EINIT would refuse, said before anything is loaded */
-		if (o->debug && !eimg_sigstruct_debug_allowed(&ss)) {
-			fprintf(stderr, "enclave-run: '%s': --debug: the signature is production-only (DEBUG is in its "
-				"attribute mask and clear): run without --debug, or sign an image built with 'debug: true'\n",
-				o->image);
-			failures++;
-		} else if (!o->debug && !eimg_sigstruct_production_allowed(&ss)) {
-			fprintf(stderr, "enclave-run: '%s': the signature allows only debug launches (DEBUG is in its "
-				"attribute mask and set): run with --debug, or sign for production\n", o->image);
-			failures++;
-		}
-	}
-	eimg_identity_sgx(s->m.mrenclave, signed_ok ? &ss : NULL,
-			  o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK
-			  : o->run.backend == EIMG_RUN_HARDWARE ? EIMG_ID_HARDWARE : EIMG_ID_SIMULATION,
-			  o->debug, &id);
-	failures += check_identity(o, &id);
-	if (failures) {
-		rc = verify_failed(o, failures);
+		rc = verify_failed(o, print_reasons(o, res));
 		goto fail;
 	}
 	if (!o->quiet) {
 		char h1[65], h2[65];
-		fprintf(stderr, "enclave-run: verified '%s': MRENCLAVE %s, MRSIGNER %s, %s\n", o->image,
-			eimg_hex(s->m.mrenclave, 32, h1), eimg_hex(id.mrsigner, 32, h2), backend_name(o));
+		tool_message(0, "verified '%s': MRENCLAVE %s, MRSIGNER %s, %s", o->image, eimg_hex(s->m.mrenclave, 32, h1),
+			     eimg_hex(res->id.mrsigner, 32, h2), backend_name(o));
 	}
 	/* The loader compares what it placed with the SIGSTRUCT, as EINIT does. */
-	memcpy(mrenclave, ss.enclavehash, 32);
+	memcpy(mrenclave, res->sigstruct.enclavehash, 32);
+	free(res);
 	*s_out = s;
 	return EIMG_EXIT_OK;
 fail:
+	free(res);
 	eimg_sgx_image_free(s);
 	eimg_image_free(img);
 	return rc;
@@ -360,19 +291,15 @@ static int prepare_attestation(struct opts *o, const eimg_image *img, const uint
 {
 	eimg_error err;
 	struct eimg_sigstruct ss;
-	struct eimg_outfile of;
 	if (strcmp(o->attestation_out, "-") == 0) {
 		fprintf(stderr, "enclave-run: --attestation-out: standard output carries the replies; name a file\n");
 		return EIMG_EXIT_USAGE;
 	}
 	int rc = eimg_sigstruct_decode(o->image, img->sigstruct, img->sigstruct_size, &ss, &err);
 	if (!rc)
-		rc = eimg_outfile_open(&of, o->attestation_out, &err);
-	if (rc) {
-		print_err(&err);
-		return eimg_exit_code(rc);
-	}
-	eimg_outfile_abort(&of);
+		rc = eimg_output_probe(o->attestation_out, &err);
+	if (rc)
+		return tool_fail(&err, rc);
 	eimg_identity_sgx(mrenclave, &ss, o->run.backend == EIMG_RUN_MOCK ? EIMG_ID_MOCK : EIMG_ID_SIMULATION, false,
 			  &o->attest_id);
 	o->run.on_attest_key = on_attest_key;
@@ -400,7 +327,7 @@ static int preflight(const struct opts *o, const eimg_sgx_image *s)
 {
 	struct eimg_sgx_hw_platform p;
 	eimg_error err;
-	uint64_t need = s ? (s->layout->npages + 1) * (uint64_t)EIMG_PAGE : 0;
+	uint64_t need = eimg_admit_epc_need(s);
 	int rc = eimg_sgx_hw_preflight(need, &p, &err);
 	printf("CPU: SGX1 %s, SGX2 %s, Flexible Launch Control %s\n", p.cpu_sgx1 ? "yes" : "no",
 	       p.cpu_sgx2 ? "yes" : "no", p.cpu_flc ? "yes" : "no");
@@ -415,7 +342,7 @@ static int preflight(const struct opts *o, const eimg_sgx_image *s)
 		printf("EPC needed by '%s': %llu KiB\n", o->image, (unsigned long long)(need >> 10));
 	if (rc) {
 		fflush(stdout);
-		print_err(&err);
+		tool_print_error(&err);
 		return EIMG_EXIT_ERROR;
 	}
 	printf("ready: this machine can run SGX enclaves on hardware\n");
@@ -450,7 +377,7 @@ static int run_nitro(struct opts *o, eimg_image *img)
 	rc = img ? eimg_nitro_launch_open_image(img, o->image, &o->nitro, &l, &err)
 		 : eimg_nitro_launch_open_eif(o->image, &o->nitro, &l, &err);
 	if (rc) {
-		print_err(&err);
+		tool_print_error(&err);
 		eimg_image_free(img);
 		if (o->nitro.stop_fd >= 0)
 			close(o->nitro.stop_fd);
@@ -463,11 +390,16 @@ static int run_nitro(struct opts *o, eimg_image *img)
 	const eimg_nitro_report *rep = eimg_nitro_launch_report(l);
 	eimg_nitro_report_identity(rep, &id);
 	id.debug = o->debug;
-	int failures = check_identity(o, &id);
-	if (failures) {
-		ex = verify_failed(o, failures);
+	struct eimg_admit_policy p = { .expect = &o->x.expect, .constraint = o->x.constraint, .now = (uint64_t)time(NULL) };
+	struct eimg_admit_result *ar = malloc(sizeof *ar);
+	rc = ar ? eimg_admit_identity(&id, o->image, &p, ar, &err) : EIMG_ENOMEM;
+	if (rc == EIMG_EVERIFY)
+		ex = verify_failed(o, print_reasons(o, ar));
+	else if (rc)
+		ex = ar ? tool_fail(&err, rc) : tool_message(EIMG_EXIT_ERROR, "out of memory");
+	free(ar);
+	if (ex)
 		goto out;
-	}
 	if (!o->quiet) {
 		char h0[97], h1[97], h2[97], h8[97];
 		fprintf(stderr, "enclave-run: verified '%s': PCR0 %s, PCR1 %s, PCR2 %s, %s%s%s\n", o->image,
@@ -478,7 +410,7 @@ static int run_nitro(struct opts *o, eimg_image *img)
 	if (o->dry_run) {
 		char *text = NULL;
 		if ((rc = eimg_nitro_launch_commands(l, &text, &err))) {
-			print_err(&err);
+			tool_print_error(&err);
 			ex = eimg_exit_code(rc);
 			goto out;
 		}
@@ -486,10 +418,10 @@ static int run_nitro(struct opts *o, eimg_image *img)
 		free(text);
 		goto out;
 	}
-	struct eimg_nitro_run_result res;
-	rc = eimg_nitro_launch_run(l, &res, &err);
+	struct eimg_nitro_run_result nres;
+	rc = eimg_nitro_launch_run(l, &nres, &err);
 	if (rc) {
-		print_err(&err);
+		tool_print_error(&err);
 		ex = eimg_exit_code(rc) == EIMG_EXIT_VERIFY ? EIMG_EXIT_ERROR : eimg_exit_code(rc);
 	}
 out:
@@ -500,23 +432,91 @@ out:
 	return ex;
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
+       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
+
+/* The Nitro-only options.  Returns -1 when taken, else the exit code. */
+static int nitro_option(struct opts *o, int c, const char *arg)
 {
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	uint64_t v;
+	switch (c) {
+	case O_DRYRUN: o->dry_run = true; o->nitro_only = "--dry-run"; break;
+	case O_CPUS:
+		if (!tool_parse_u64(arg, 0, 1, EIMG_NITRO_MAX_CPUS, &v))
+			return tool_usage("--cpus: expected a CPU count from 1 to 4096, got \"%s\"", arg);
+		o->nitro.cpus = (uint32_t)v;
+		o->nitro_only = "--cpus";
+		break;
+	case O_MEMORY:
+		if (!tool_parse_u64(arg, 0, 64, EIMG_NITRO_MAX_MEMORY_MIB, &v))
+			return tool_usage("--memory: expected MiB from 64 to 16777216, got \"%s\"", arg);
+		o->nitro.memory_mib = v;
+		o->nitro_only = "--memory";
+		break;
+	case O_CID:
+		if (!tool_parse_u64(arg, 0, 4, UINT32_MAX - 1, &v))
+			return tool_usage("--enclave-cid: expected a CID from 4 to 4294967294, got \"%s\"", arg);
+		o->nitro.has_cid = true;
+		o->nitro.cid = v;
+		o->nitro_only = "--enclave-cid";
+		break;
+	case O_REQSIG: o->nitro.require_signature = true; o->nitro_only = "--require-signature"; break;
+	case O_NITROCLI:
+		if (!*arg)
+			return tool_usage("--nitro-cli: empty path");
+		o->nitro.nitro_cli = arg;
+		o->nitro_only = "--nitro-cli";
+		break;
+	default: { /* O_WATCH */
+		char *end;
+		errno = 0;
+		double d = strtod(arg, &end);
+		if (errno || *end || end == arg || !(d >= 0.01 && d <= 3600))
+			return tool_usage("--watch-interval: expected seconds from 0.01 to 3600, got \"%s\"", arg);
+		o->nitro.watch_ms = (unsigned)(d * 1000 + 0.5);
+		o->nitro_only = "--watch-interval";
+		break;
+	}
+	}
+	return -1;
 }
 
-int main(int argc, char **argv)
+/* The SGX-only options and the shared ones.  Returns -1 when taken, else the exit code. */
+static int sgx_option(struct opts *o, int c, const char *arg)
 {
-	enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
-	       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
+	uint64_t v;
+	switch (c) {
+	case O_BACKEND:
+		if (strcmp(arg, "simulation") == 0)
+			o->backend = EIMG_RUN_SIMULATION;
+		else if (strcmp(arg, "hardware") == 0)
+			o->backend = EIMG_RUN_HARDWARE;
+		else
+			return tool_usage("--backend: expected simulation or hardware, got \"%s\"", arg);
+		o->sgx_only = "--backend";
+		break;
+	case O_MOCK: o->mock = true; o->sgx_only = "--mock"; break;
+	case O_DEBUG: o->debug = true; o->nitro.debug = true; break;
+	case O_PREFLIGHT: o->preflight = true; break;
+	case 'l': o->run.listen = arg; o->sgx_only = "--listen"; break;
+	case O_LINES: o->run.lines = true; o->sgx_only = "--lines"; break;
+	case O_STDIO: o->stdio = true; o->sgx_only = "--stdio"; break;
+	case 'm':
+		if (eimg_parse_size(arg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
+			return tool_usage("--max-message: expected a size from 1 to 64M, got \"%s\"", arg);
+		o->run.max_message = (size_t)v;
+		o->sgx_only = "--max-message";
+		break;
+	case O_ATTEST: o->attestation_out = arg; break;
+	case 'q': o->quiet = true; break;
+	default: return tool_bad_option();
+	}
+	return -1;
+}
+
+/* Returns -1 when the options make sense, else the exit code. */
+static int parse_options(struct opts *o, int argc, char **argv)
+{
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "mock", no_argument, NULL, O_MOCK },
@@ -542,218 +542,145 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o;
-	eimg_error err;
 	int c, ex;
-	uint64_t v;
 
+	while ((c = getopt_long(argc, argv, "b:l:m:e:E:c:qhV", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return EIMG_EXIT_OK;
+		}
+		if (c == 'V') {
+			printf("enclave-run %s\n", EIMG_VERSION);
+			return EIMG_EXIT_OK;
+		}
+		if (c == 'e' || c == 'E' || c == 'c')
+			ex = tool_expect_option(&o->x, c, optarg, "--constraint given twice");
+		else if (c >= O_DRYRUN && c <= O_WATCH)
+			ex = nitro_option(o, c, optarg);
+		else
+			ex = sgx_option(o, c, optarg);
+		if (ex >= 0)
+			return ex;
+	}
+	if (argc - optind > 1)
+		return tool_usage("one image only, got also '%s'", argv[optind + 1]);
+	if (o->mock && o->backend == EIMG_RUN_HARDWARE)
+		return tool_usage("--mock runs the simulation in this process: it excludes --backend hardware");
+	if (o->preflight) {
+		if (o->backend == EIMG_RUN_SIMULATION || o->mock)
+			return tool_usage("--preflight checks the hardware backend: it excludes --backend simulation and --mock");
+		if (o->nitro_only || o->debug || o->dry_run)
+			return tool_usage("--preflight takes no run options (it only checks this machine)");
+		o->backend = EIMG_RUN_HARDWARE;
+		if (optind == argc)
+			return preflight(o, NULL);
+	}
+	if (optind == argc)
+		return tool_usage("missing the image to run");
+	o->image = argv[optind];
+	if (o->stdio && o->run.listen)
+		return tool_usage("--stdio and --listen exclude each other");
+	return -1;
+}
+
+/* The verified SGX image s (of img), loaded and served until it ends. */
+static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *s, const uint8_t mrenclave[32])
+{
+	eimg_error err;
+	int ex;
+
+	if (o->preflight)
+		return preflight(o, s);
+	if (o->attestation_out && (ex = prepare_attestation(o, img, mrenclave)) != 0)
+		return ex;
+	if (o->run.backend == EIMG_RUN_HARDWARE) {
+		/* the platform, with actionable messages, before anything is loaded */
+		int rc = eimg_sgx_hw_preflight(eimg_admit_epc_need(s), NULL, &err);
+		if (rc) {
+			tool_print_error(&err);
+			return EIMG_EXIT_ERROR;
+		}
+		o->run.sigstruct = img->sigstruct;
+		o->run.debug_launch = o->debug;
+	}
+	o->run.stop_fd = stop_signals();
+	if (o->run.stop_fd < 0)
+		return EIMG_EXIT_ERROR;
+	if (!o->quiet)
+		o->run.log = on_log;
+	o->run.on_listen = on_listen;
+	o->run.on_ready = on_ready;
+	o->run.ready_ctx = o;
+
+	struct eimg_run_result res;
+	int rc = eimg_run(s->layout, mrenclave, &o->run, &res, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	if (res.outcome == EIMG_RUN_FAULT)
+		return tool_message(EXIT_FAULT, "%s", res.what);
+	if (res.outcome == EIMG_RUN_VIOLATION)
+		return tool_message(EXIT_VIOLATION, "%s", res.what);
+	return o->attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
+}
+
+/* A plain EIF or an image: to nitro-cli, or verified and run as SGX. */
+static int run_image(struct opts *o)
+{
+	eimg_error err;
+	eimg_image *img = NULL;
+	eimg_sgx_image *s = NULL;
+	uint8_t mrenclave[32];
+	int kind = 0, ex;
+
+	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
+	bool plain_eif = tool_detect_file(o->image, &kind, &err) == EIMG_OK && kind == EIMG_INPUT_EIF;
+	if (!plain_eif) {
+		int rc = eimg_image_read_file(o->image, &img, &err);
+		if (rc) {
+			tool_print_error(&err);
+			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
+		}
+	}
+	if (plain_eif || img->eif) {
+		if (!o->preflight)
+			return run_nitro(o, img);
+		eimg_image_free(img);
+		return tool_usage("--preflight checks SGX hardware; '%s' is a Nitro image", o->image);
+	}
+	if (!img->elf) {
+		eimg_image_free(img);
+		return tool_message(EIMG_EXIT_VERIFY, "'%s': neither an SGX nor a Nitro image (no enclave.elf or "
+				    "enclave.eif)", o->image);
+	}
+	if (o->nitro_only) {
+		eimg_image_free(img);
+		return tool_usage("%s applies to Nitro images only", o->nitro_only);
+	}
+	ex = verify(o, img, &s, mrenclave); /* takes img */
+	if (ex)
+		return ex;
+	ex = run_sgx(o, img, s, mrenclave);
+	if (o->run.stop_fd >= 0)
+		close(o->run.stop_fd);
+	eimg_sgx_image_free(s);
+	eimg_image_free(img);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+
+	tool_init(&tool_self);
 	memset(&o, 0, sizeof o);
 	o.run.backend = EIMG_RUN_SIMULATION;
 	o.run.in_fd = 0;
 	o.run.out_fd = 1;
 	o.run.stop_fd = -1;
 	o.nitro.stop_fd = -1;
-	while ((c = getopt_long(argc, argv, "b:l:m:e:E:c:qhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_BACKEND:
-			if (strcmp(optarg, "simulation") == 0)
-				o.backend = EIMG_RUN_SIMULATION;
-			else if (strcmp(optarg, "hardware") == 0)
-				o.backend = EIMG_RUN_HARDWARE;
-			else
-				return usage_error("--backend: expected simulation or hardware, got \"%s\"", optarg);
-			o.sgx_only = "--backend";
-			break;
-		case O_MOCK: o.mock = true; o.sgx_only = "--mock"; break;
-		case O_DEBUG: o.debug = true; o.nitro.debug = true; break;
-		case O_PREFLIGHT: o.preflight = true; break;
-		case 'l': o.run.listen = optarg; o.sgx_only = "--listen"; break;
-		case O_LINES: o.run.lines = true; o.sgx_only = "--lines"; break;
-		case O_STDIO: o.stdio = true; o.sgx_only = "--stdio"; break;
-		case 'm':
-			if (eimg_parse_size(optarg, &v) != 0 || v == 0 || v > EIMG_RUN_MAX_MESSAGE)
-				return usage_error("--max-message: expected a size from 1 to 64M, got \"%s\"", optarg);
-			o.run.max_message = (size_t)v;
-			o.sgx_only = "--max-message";
-			break;
-		case 'e':
-			if (eimg_expect_parse(&o.expect, optarg, "--expect", &err)) {
-				print_err(&err);
-				return EIMG_EXIT_USAGE;
-			}
-			break;
-		case 'E':
-			if ((ex = eimg_expect_parse_file(&o.expect, optarg, &err))) {
-				print_err(&err);
-				return eimg_exit_code(ex);
-			}
-			break;
-		case 'c':
-			if (o.constraint)
-				return usage_error("--constraint given twice%s", "");
-			if ((ex = eimg_constraint_parse_arg(optarg, &o.constraint, &err))) {
-				print_err(&err);
-				return ex == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(ex);
-			}
-			break;
-		case O_ATTEST: o.attestation_out = optarg; break;
-		case O_DRYRUN: o.dry_run = true; o.nitro_only = "--dry-run"; break;
-		case O_CPUS:
-			if (parse_u64(optarg, 1, EIMG_NITRO_MAX_CPUS, &v))
-				return usage_error("--cpus: expected a CPU count from 1 to 4096, got \"%s\"", optarg);
-			o.nitro.cpus = (uint32_t)v;
-			o.nitro_only = "--cpus";
-			break;
-		case O_MEMORY:
-			if (parse_u64(optarg, 64, EIMG_NITRO_MAX_MEMORY_MIB, &v))
-				return usage_error("--memory: expected MiB from 64 to 16777216, got \"%s\"", optarg);
-			o.nitro.memory_mib = v;
-			o.nitro_only = "--memory";
-			break;
-		case O_CID:
-			if (parse_u64(optarg, 4, UINT32_MAX - 1, &v))
-				return usage_error("--enclave-cid: expected a CID from 4 to 4294967294, got \"%s\"", optarg);
-			o.nitro.has_cid = true;
-			o.nitro.cid = v;
-			o.nitro_only = "--enclave-cid";
-			break;
-		case O_REQSIG: o.nitro.require_signature = true; o.nitro_only = "--require-signature"; break;
-		case O_NITROCLI:
-			if (!*optarg)
-				return usage_error("--nitro-cli: empty path%s", "");
-			o.nitro.nitro_cli = optarg;
-			o.nitro_only = "--nitro-cli";
-			break;
-		case O_WATCH: {
-			char *end;
-			errno = 0;
-			double d = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(d >= 0.01 && d <= 3600))
-				return usage_error("--watch-interval: expected seconds from 0.01 to 3600, got \"%s\"", optarg);
-			o.nitro.watch_ms = (unsigned)(d * 1000 + 0.5);
-			o.nitro_only = "--watch-interval";
-			break;
-		}
-		case 'q': o.quiet = true; break;
-		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
-		case 'V': printf("enclave-run %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default:
-			fputs("usage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n", stderr);
-			return EIMG_EXIT_USAGE;
-		}
-	}
-	if (argc - optind > 1)
-		return usage_error("one image only, got also '%s'", argv[optind + 1]);
-	if (o.mock && o.backend == EIMG_RUN_HARDWARE)
-		return usage_error("--mock runs the simulation in this process: it excludes --backend hardware%s", "");
-	if (o.preflight) {
-		if (o.backend == EIMG_RUN_SIMULATION || o.mock)
-			return usage_error("--preflight checks the hardware backend: it excludes --backend simulation and --mock%s", "");
-		if (o.nitro_only || o.debug || o.dry_run)
-			return usage_error("--preflight takes no run options (it only checks this machine)%s", "");
-		o.backend = EIMG_RUN_HARDWARE;
-		if (optind == argc)
-			return preflight(&o, NULL);
-	}
-	if (optind == argc)
-		return usage_error("missing the image to run%s", "");
-	o.image = argv[optind];
-	if (o.stdio && o.run.listen)
-		return usage_error("--stdio and --listen exclude each other%s", "");
-
-	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
-	uint8_t head[512];
-	ssize_t hn = -1;
-	int hfd = open(o.image, O_RDONLY | O_CLOEXEC);
-	if (hfd >= 0) {
-		hn = read(hfd, head, sizeof head);
-		close(hfd);
-	}
-	bool plain_eif = hn > 0 && eimg_detect_input(head, (size_t)hn) == EIMG_INPUT_EIF;
-	eimg_image *img = NULL;
-	if (!plain_eif) {
-		int rc = eimg_image_read_file(o.image, &img, &err);
-		if (rc) {
-			print_err(&err);
-			eimg_constraint_free(o.constraint);
-			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
-		}
-	}
-	if (plain_eif || img->eif) {
-		if (o.preflight) {
-			eimg_image_free(img);
-			ex = usage_error("--preflight checks SGX hardware; '%s' is a Nitro image", o.image);
-		} else
-			ex = run_nitro(&o, img);
-		eimg_constraint_free(o.constraint);
-		return ex;
-	}
-	if (!img->elf) {
-		fprintf(stderr, "enclave-run: '%s': neither an SGX nor a Nitro image (no enclave.elf or enclave.eif)\n", o.image);
-		eimg_image_free(img);
-		eimg_constraint_free(o.constraint);
-		return EIMG_EXIT_VERIFY;
-	}
-	if (o.nitro_only) {
-		eimg_image_free(img);
-		eimg_constraint_free(o.constraint);
-		return usage_error("%s applies to Nitro images only", o.nitro_only);
-	}
-
-	eimg_sgx_image *s = NULL;
-	uint8_t mrenclave[32];
-	ex = verify(&o, img, &s, mrenclave);
-	eimg_constraint_free(o.constraint);
-	if (ex)
-		return ex;
-	if (o.preflight) {
-		ex = preflight(&o, s);
-		goto out;
-	}
-	if (o.attestation_out && (ex = prepare_attestation(&o, img, mrenclave)) != 0)
-		goto out;
-	if (o.run.backend == EIMG_RUN_HARDWARE) {
-		/* the platform, with actionable messages, before anything is loaded */
-		uint64_t need = (s->layout->npages + 1) * (uint64_t)EIMG_PAGE;
-		int rc = eimg_sgx_hw_preflight(need, NULL, &err);
-		if (rc) {
-			print_err(&err);
-			ex = EIMG_EXIT_ERROR;
-			goto out;
-		}
-		o.run.sigstruct = img->sigstruct;
-		o.run.debug_launch = o.debug;
-	}
-
-	o.run.stop_fd = stop_signals();
-	if (o.run.stop_fd < 0) {
-		ex = EIMG_EXIT_ERROR;
-		goto out;
-	}
-	if (!o.quiet)
-		o.run.log = on_log;
-	o.run.on_listen = on_listen;
-	o.run.on_ready = on_ready;
-	o.run.ready_ctx = &o;
-
-	struct eimg_run_result res;
-	int rc = eimg_run(s->layout, mrenclave, &o.run, &res, &err);
-	if (rc) {
-		print_err(&err);
-		ex = eimg_exit_code(rc);
-	} else if (res.outcome == EIMG_RUN_FAULT) {
-		fprintf(stderr, "enclave-run: %s\n", res.what);
-		ex = EXIT_FAULT;
-	} else if (res.outcome == EIMG_RUN_VIOLATION) {
-		fprintf(stderr, "enclave-run: %s\n", res.what);
-		ex = EXIT_VIOLATION;
-	} else {
-		ex = o.attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
-	}
-out:
-	if (o.run.stop_fd >= 0)
-		close(o.run.stop_fd);
-	eimg_sgx_image_free(s);
-	eimg_image_free(img);
+	int ex = parse_options(&o, argc, argv);
+	if (ex < 0)
+		ex = run_image(&o);
+	eimg_constraint_free(o.x.constraint);
 	return ex;
 }

@@ -19,6 +19,7 @@
 #include <enclaveimg.h>
 #include <eimg/constraint.h>
 #include <eimg/sigstruct.h>
+#include "common/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-sign [sign] -k KEY [-o OUT.eimg] [--force] [--date YYYY-MM-DD] IMAGE.eimg\n"
@@ -138,22 +139,11 @@ struct state {
 	uint8_t family[16], extprod[16];
 };
 
-static int fail(const eimg_error *err, int status)
-{
-	char buf[1200];
-	fprintf(stderr, "enclave-sign: %s\n", eimg_error_format(err, buf, sizeof(buf)));
-	return eimg_exit_code(status);
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	char esc[300];
-	/* arg may come from the command line: printed escaped, on one line */
-	fprintf(stderr, "enclave-sign: ");
-	fprintf(stderr, fmt, eimg_escape(arg, strlen(arg), esc, sizeof(esc)));
-	fprintf(stderr, " (usage: see 'enclave-sign --help')\n");
-	return EIMG_EXIT_USAGE;
-}
+static const struct tool_info tool_self = {
+	.name = "enclave-sign",
+	.short_usage = "usage: enclave-sign [sign|export|attach|verify|show] [OPTIONS] INPUT (see 'enclave-sign --help')\n",
+	.usage_hint = " (usage: see 'enclave-sign --help')",
+};
 
 /* Reads a passphrase or PIN from the terminal without echo. */
 static int prompt_tty(void *ctx, const char *what, char *buf, size_t size)
@@ -191,22 +181,6 @@ static int prompt_tty(void *ctx, const char *what, char *buf, size_t size)
 	return n;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return false;
-	/* Decimal without leading zeros, or 0x hex (as in the manifest): "010" is not octal 8. */
-	if (s[0] == '0' && s[1] && s[1] != 'x' && s[1] != 'X')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* "A" or "A:B" */
 static bool parse_pair(const char *s, uint64_t *a, uint64_t *b, bool *have_b)
 {
@@ -218,10 +192,10 @@ static bool parse_pair(const char *s, uint64_t *a, uint64_t *b, bool *have_b)
 	*have_b = colon != NULL;
 	if (colon) {
 		*colon = '\0';
-		if (!parse_u64(colon + 1, b))
+		if (!tool_parse_u64(colon + 1, TOOL_NUM_HEX, 0, UINT64_MAX, b))
 			return false;
 	}
-	return parse_u64(tmp, a);
+	return tool_parse_u64(tmp, TOOL_NUM_HEX, 0, UINT64_MAX, a);
 }
 
 static int parse_args(int argc, char **argv, struct state *st)
@@ -253,7 +227,7 @@ static int parse_args(int argc, char **argv, struct state *st)
 		case OPT_SGXS: st->sgxs = optarg; break;
 		case OPT_MRENCLAVE:
 			if (eimg_unhex(optarg, st->mrenclave, 32, "--mrenclave", &err))
-				return fail(&err, EIMG_EUSAGE);
+				return tool_fail(&err, EIMG_EUSAGE);
 			st->have_mrenclave = true;
 			break;
 		case OPT_DIGEST: st->digest = true; break;
@@ -262,15 +236,15 @@ static int parse_args(int argc, char **argv, struct state *st)
 		case OPT_CERT: st->cert = optarg; break;
 		case OPT_MRSIGNER:
 			if (eimg_unhex(optarg, st->mrsigner, 32, "--mrsigner", &err))
-				return fail(&err, EIMG_EUSAGE);
+				return tool_fail(&err, EIMG_EUSAGE);
 			st->have_mrsigner = true;
 			break;
 		case 'c': st->constraint = optarg; break;
 		case OPT_JSON: st->json = true; break;
 		case OPT_ISVPRODID:
 		case OPT_ISVSVN:
-			if (!parse_u64(optarg, &v) || v > 0xffff)
-				return usage_error(c == OPT_ISVPRODID ? "--isvprodid: expected 0..65535, got \"%s\""
+			if (!tool_parse_u64(optarg, TOOL_NUM_HEX, 0, 0xffff, &v))
+				return tool_usage(c == OPT_ISVPRODID ? "--isvprodid: expected 0..65535, got \"%s\""
 						   : "--isvsvn: expected 0..65535, got \"%s\"", optarg);
 			if (c == OPT_ISVPRODID)
 				st->isvprodid = (uint16_t)v;
@@ -282,7 +256,7 @@ static int parse_args(int argc, char **argv, struct state *st)
 		case OPT_KSS: st->kss = st->have_fields = true; break;
 		case OPT_XFRM:
 			if (!parse_pair(optarg, &v, &w, &hb))
-				return usage_error("--xfrm: expected VALUE[:MASK], got \"%s\"", optarg);
+				return tool_usage("--xfrm: expected VALUE[:MASK], got \"%s\"", optarg);
 			st->xfrm = v;
 			if (hb)
 				st->xfrm_mask = w;
@@ -290,7 +264,7 @@ static int parse_args(int argc, char **argv, struct state *st)
 			break;
 		case OPT_MISC:
 			if (!parse_pair(optarg, &v, &w, &hb) || v > 0xffffffffu || (hb && w > 0xffffffffu))
-				return usage_error("--misc: expected SELECT[:MASK] (32-bit values), got \"%s\"", optarg);
+				return tool_usage("--misc: expected SELECT[:MASK] (32-bit values), got \"%s\"", optarg);
 			st->misc = (uint32_t)v;
 			if (hb)
 				st->misc_mask = (uint32_t)w;
@@ -298,18 +272,18 @@ static int parse_args(int argc, char **argv, struct state *st)
 			break;
 		case OPT_FAMILY:
 			if (eimg_unhex(optarg, st->family, 16, "--isvfamilyid", &err))
-				return fail(&err, EIMG_EUSAGE);
+				return tool_fail(&err, EIMG_EUSAGE);
 			st->have_family = st->have_fields = true;
 			break;
 		case OPT_EXTPROD:
 			if (eimg_unhex(optarg, st->extprod, 16, "--isvextprodid", &err))
-				return fail(&err, EIMG_EUSAGE);
+				return tool_fail(&err, EIMG_EUSAGE);
 			st->have_extprod = st->have_fields = true;
 			break;
 		case OPT_ATTR:
 		case OPT_ATTRMASK:
 			if (!parse_pair(optarg, &v, &w, &hb) || !hb)
-				return usage_error("--attributes/--attributes-mask: expected FLAGS:XFRM, got \"%s\"", optarg);
+				return tool_usage("--attributes/--attributes-mask: expected FLAGS:XFRM, got \"%s\"", optarg);
 			if (c == OPT_ATTR) {
 				st->attr_flags = v;
 				st->attr_xfrm = w;
@@ -327,15 +301,13 @@ static int parse_args(int argc, char **argv, struct state *st)
 		case 'V':
 			printf("enclave-sign %s\n", EIMG_VERSION);
 			exit(EIMG_EXIT_OK);
-		default:
-			fprintf(stderr, "usage: enclave-sign [sign|export|attach|verify|show] [OPTIONS] INPUT (see 'enclave-sign --help')\n");
-			return EIMG_EXIT_USAGE;
+		default: return tool_bad_option();
 		}
 	}
 	if (optind < argc)
 		st->input = argv[optind++];
 	if (optind < argc)
-		return usage_error("unexpected argument \"%s\"", argv[optind]);
+		return tool_usage("unexpected argument \"%s\"", argv[optind]);
 	return -1;
 }
 
@@ -361,7 +333,7 @@ static int build_fields(struct state *st, uint32_t date)
 	m.security_version = st->isvsvn;
 	m.debug = st->debug;
 	if ((st->have_family || st->have_extprod) && !st->kss)
-		return usage_error("%s needs --kss", st->have_family ? "--isvfamilyid" : "--isvextprodid");
+		return tool_usage("%s needs --kss", st->have_family ? "--isvfamilyid" : "--isvextprodid");
 	m.kss = st->kss;
 	memcpy(m.isv_family_id, st->family, 16);
 	memcpy(m.isv_ext_product_id, st->extprod, 16);
@@ -404,8 +376,7 @@ static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k
 		    (k2 && json_object_set_new(o, k2, json_string(v2)) != 0) ||
 		    !(text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)))) {
 			json_decref(o);
-			fprintf(stderr, "enclave-sign: out of memory\n");
-			return EIMG_EXIT_ERROR;
+			return tool_message(EIMG_EXIT_ERROR, "out of memory");
 		}
 		json_decref(o);
 		puts(text);
@@ -414,7 +385,7 @@ static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k
 	}
 	rc = eimg_sigstruct_text(s, NULL, &text, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	fputs(text, stdout);
 	free(text);
 	return EIMG_EXIT_OK;
@@ -428,20 +399,20 @@ static int do_sign_nitro(struct state *st)
 
 	eimg_error_clear(&err);
 	if (!st->input)
-		return usage_error("%s", "no input given: a Nitro image or an EIF");
+		return tool_usage("no input given: a Nitro image or an EIF");
 	if (st->sgxs || st->have_mrenclave || st->have_fields || st->date_arg || st->pubkey || st->have_mrsigner ||
 	    st->constraint)
-		return usage_error("%s", "Nitro signing (--cert) takes -k, -o, --force, -s and the passphrase options only");
+		return tool_usage("Nitro signing (--cert) takes -k, -o, --force, -s and the passphrase options only");
 	if (st->cmd == CMD_SIGN && !st->key.path)
-		return usage_error("%s", "no key given (-k KEY)");
+		return tool_usage("no key given (-k KEY)");
 	if (st->cmd != CMD_SIGN && st->key.path)
-		return usage_error("%s", "-k is for one-step signing, not export/attach");
+		return tool_usage("-k is for one-step signing, not export/attach");
 	if (st->cmd == CMD_ATTACH && !st->signature)
-		return usage_error("%s", "attach needs --signature FILE");
+		return tool_usage("attach needs --signature FILE");
 	if (st->cmd == CMD_EXPORT && !st->output)
-		return usage_error("%s", "export needs -o FILE");
+		return tool_usage("export needs -o FILE");
 	if (st->digest)
-		return usage_error("%s", "--digest is for SGX; Nitro signatures are made over the exported bytes");
+		return tool_usage("--digest is for SGX; Nitro signatures are made over the exported bytes");
 	st->key.prompt = prompt_tty;
 	memset(&r, 0, sizeof(r));
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH : EIMG_SIGN_OP_EXPORT;
@@ -453,7 +424,7 @@ static int do_sign_nitro(struct state *st)
 	r.force = st->force;
 	rc = eimg_nitro_sign_run(&r, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	if (r.op != EIMG_SIGN_OP_EXPORT && !(st->output && strcmp(st->output, "-") == 0))
 		printf("wrote %s\n", st->output ? st->output : st->input);
 	return EIMG_EXIT_OK;
@@ -471,11 +442,11 @@ static int do_verify_nitro(struct state *st)
 
 	eimg_error_clear(&err);
 	if (st->sgxs || st->have_mrenclave || st->have_mrsigner)
-		return usage_error("%s", "--sgxs, --mrenclave and --mrsigner are for SGX; check PCRs with --constraint");
+		return tool_usage("--sgxs, --mrenclave and --mrsigner are for SGX; check PCRs with --constraint");
 	if (st->constraint) {
 		rc = eimg_constraint_parse_arg(st->constraint, &c, &err);
 		if (rc)
-			return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+			return tool_fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
 	}
 	rc = eimg_nitro_verify_file(st->input, &rep, &err);
 	if (rc == EIMG_OK && c) {
@@ -487,14 +458,14 @@ static int do_verify_nitro(struct state *st)
 	eimg_constraint_free(c);
 	if (rc) {
 		eimg_nitro_report_free(rep);
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	}
 	if (st->cmd == CMD_VERIFY && !st->json)
 		printf("'%s': Nitro EIF: signature valid\n", st->input);
 	rc = st->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
 	eimg_nitro_report_free(rep);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	fputs(text, stdout);
 	free(text);
 	return EIMG_EXIT_OK;
@@ -511,31 +482,31 @@ static int do_sign(struct state *st)
 	eimg_error_clear(&err);
 	memset(&r, 0, sizeof(r));
 	if (st->input && (st->sgxs || st->have_mrenclave))
-		return usage_error("%s", "give an image, or --sgxs FILE, or --mrenclave HEX, not several");
+		return tool_usage("give an image, or --sgxs FILE, or --mrenclave HEX, not several");
 	if (!st->input && !st->sgxs && !st->have_mrenclave)
-		return usage_error("%s", "no enclave given: an image, --sgxs FILE or --mrenclave HEX");
+		return tool_usage("no enclave given: an image, --sgxs FILE or --mrenclave HEX");
 	if (st->input && st->have_fields)
-		return usage_error("%s", "an image's signature fields come from its manifest: field options "
+		return tool_usage("an image's signature fields come from its manifest: field options "
 				   "(--isvprodid, --isvsvn, --debug, ...) only apply with --sgxs or --mrenclave");
 	if (st->cmd == CMD_EXPORT && !st->output)
-		return usage_error("%s", "export needs -o FILE");
+		return tool_usage("export needs -o FILE");
 	if (!st->input && !st->output)
-		return usage_error("%s", "a standalone SIGSTRUCT needs -o FILE");
+		return tool_usage("a standalone SIGSTRUCT needs -o FILE");
 	if (st->cmd == CMD_SIGN && !st->key.path)
-		return usage_error("%s", "no key given (-k KEY)");
+		return tool_usage("no key given (-k KEY)");
 	if (st->cmd != CMD_SIGN && st->key.path)
-		return usage_error("%s", "-k is for one-step signing, not export/attach");
+		return tool_usage("-k is for one-step signing, not export/attach");
 	if (st->cmd == CMD_ATTACH && (!st->signature || !st->pubkey))
-		return usage_error("%s", "attach needs --signature FILE and --public-key FILE");
+		return tool_usage("attach needs --signature FILE and --public-key FILE");
 	if (st->cmd != CMD_ATTACH && (st->signature || st->pubkey))
-		return usage_error("%s", "--signature/--public-key are for attach");
+		return tool_usage("--signature/--public-key are for attach");
 	if (st->cmd != CMD_EXPORT && st->digest)
-		return usage_error("%s", "--digest is for export");
+		return tool_usage("--digest is for export");
 	if (st->have_mrsigner || st->constraint)
-		return usage_error("%s", "--mrsigner/--constraint are for verify");
+		return tool_usage("--mrsigner/--constraint are for verify");
 	rc = get_date(st, &date, &err);
 	if (rc)
-		return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+		return tool_fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
 	if (!st->input) {
 		rc = build_fields(st, date);
 		if (rc >= 0)
@@ -557,7 +528,7 @@ static int do_sign(struct state *st)
 	r.pubkey_path = st->pubkey;
 	rc = eimg_sign_run(&r, &s, &err);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	if (r.op == EIMG_SIGN_OP_EXPORT || r.op == EIMG_SIGN_OP_EXPORT_DIGEST)
 		return EIMG_EXIT_OK;
 	if (st->output && strcmp(st->output, "-") == 0)
@@ -578,12 +549,12 @@ static int do_verify(struct state *st)
 
 	eimg_error_clear(&err);
 	if (!st->input)
-		return usage_error("%s", "no input given");
+		return tool_usage("no input given");
 	if (st->key.path || st->output || st->force || st->date_arg || st->have_fields || st->signature || st->pubkey ||
 	    st->digest)
-		return usage_error("%s", "verify takes only --sgxs, --mrenclave, --mrsigner, --constraint and --json");
+		return tool_usage("verify takes only --sgxs, --mrenclave, --mrsigner, --constraint and --json");
 	if (st->cmd == CMD_SHOW && (st->sgxs || st->have_mrenclave || st->have_mrsigner || st->constraint))
-		return usage_error("%s", "show takes only --json (checks belong to verify)");
+		return tool_usage("show takes only --json (checks belong to verify)");
 	if (st->cmd == CMD_SHOW) {
 		uint8_t ss[EIMG_SIGSTRUCT_SIZE];
 		struct eimg_sigstruct s;
@@ -593,7 +564,7 @@ static int do_verify(struct state *st)
 		if (rc == EIMG_OK)
 			rc = eimg_sigstruct_decode(st->input, ss, sizeof(ss), &s, &err);
 		if (rc)
-			return fail(&err, rc);
+			return tool_fail(&err, rc);
 		/* Show the SIGSTRUCT's own validity (not the enclave match: that is verify's job). */
 		rc = eimg_sigstruct_verify(ss, st->input, &err);
 		if (rc)
@@ -607,11 +578,11 @@ static int do_verify(struct state *st)
 		return print_fields(&s, st->json, "format", eimg_sigstruct_format_name(fmt), "signature", status);
 	}
 	if (st->sgxs && st->have_mrenclave)
-		return usage_error("%s", "give --sgxs or --mrenclave, not both");
+		return tool_usage("give --sgxs or --mrenclave, not both");
 	if (st->constraint) {
 		rc = eimg_constraint_parse_arg(st->constraint, &c, &err);
 		if (rc)
-			return fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
+			return tool_fail(&err, rc == EIMG_EINVAL ? EIMG_EUSAGE : rc);
 	}
 	memset(&r, 0, sizeof(r));
 	r.input = st->input;
@@ -622,7 +593,7 @@ static int do_verify(struct state *st)
 	rc = eimg_sign_verify_file(&r, &res, &err);
 	eimg_constraint_free(c);
 	if (rc)
-		return fail(&err, rc);
+		return tool_fail(&err, rc);
 	const char *what = res.mrenclave_checked ? "valid" : "valid (MRENCLAVE not checked: give --sgxs FILE or --mrenclave HEX)";
 	if (!st->json)
 		printf("'%s': %s: signature %s\n", st->input, eimg_sigstruct_format_name(res.format), what);
@@ -633,6 +604,7 @@ int main(int argc, char **argv)
 {
 	struct state st;
 	int rc;
+	tool_init(&tool_self);
 	memset(&st, 0, sizeof(st));
 	st.cmd = CMD_SIGN;
 	rc = parse_args(argc, argv, &st);
@@ -642,8 +614,7 @@ int main(int argc, char **argv)
 	const char *inputs[] = { st.key.path, st.key.passphrase_file, st.cert, st.signature, st.pubkey, st.sgxs };
 	for (size_t i = 0; st.output && i < sizeof(inputs) / sizeof(inputs[0]); i++)
 		if (inputs[i] && eimg_same_file(st.output, inputs[i])) {
-			fprintf(stderr, "enclave-sign: refusing to write the output over an input file (-o names one)\n");
-			return EIMG_EXIT_USAGE;
+			return tool_message(EIMG_EXIT_USAGE, "refusing to write the output over an input file (-o names one)");
 		}
 	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW) {
 		if (st.input && eimg_is_nitro_input(st.input))
@@ -653,6 +624,6 @@ int main(int argc, char **argv)
 	if (st.cert)
 		return do_sign_nitro(&st);
 	if (st.input && eimg_is_nitro_input(st.input))
-		return usage_error("'%s' is a Nitro image or EIF: sign it with an EC key and --cert CERT", st.input);
+		return tool_usage("'%s' is a Nitro image or EIF: sign it with an EC key and --cert CERT", st.input);
 	return do_sign(&st);
 }

@@ -20,6 +20,14 @@ int eimg_parse_size(const char *s, uint64_t *out);
  * else EIMG_EINVAL), else 0 when fallback_now is false, else time(NULL). */
 int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err);
 
+/* Reads a whole regular file of at most max bytes.  *out is NUL-terminated
+ * (one extra byte), free() it. */
+int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err);
+
+/* Whether path can be written atomically (a temporary file beside it is
+ * created and removed again); EIMG_OK or the error opening it would give. */
+int eimg_output_probe(const char *path, eimg_error *err);
+
 /* Atomically replaces path with buf (temp file in the same folder + rename;
  * mode 0644); "-" writes to standard output. */
 int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_error *err);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The skeleton every tool shares: errors, usage mistakes, numbers, the
+ * expectation options, printing a result (tool.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/tool.h"
+
+static const struct tool_info *tool;
+
+void tool_init(const struct tool_info *info)
+{
+	tool = info;
+}
+
+void tool_print_error(const eimg_error *err)
+{
+	char buf[1200];
+	fprintf(stderr, "%s: %s\n", tool->name, eimg_error_format(err, buf, sizeof buf));
+}
+
+int tool_fail(const eimg_error *err, int status)
+{
+	tool_print_error(err);
+	return eimg_exit_code(status);
+}
+
+int tool_fail_file(int status, const char *file, const char *fmt, ...)
+{
+	eimg_error err;
+	va_list ap;
+	eimg_error_clear(&err);
+	err.code = status;
+	snprintf(err.file, sizeof err.file, "%s", file);
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+	va_end(ap);
+	return tool_fail(&err, status);
+}
+
+int tool_usage(const char *fmt, ...)
+{
+	char msg[1024], esc[1100];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* Arguments come from the command line: printed escaped, on one line. */
+	fprintf(stderr, "%s: %s%s\n", tool->name, eimg_escape(msg, strlen(msg), esc, sizeof esc), tool->usage_hint);
+	return EIMG_EXIT_USAGE;
+}
+
+int tool_bad_option(void)
+{
+	fputs(tool->short_usage, stderr);
+	return EIMG_EXIT_USAGE;
+}
+
+int tool_message(int status, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", tool->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int tool_emit(char *text)
+{
+	if (!text)
+		return tool_message(EIMG_EXIT_ERROR, "out of memory");
+	fputs(text, stdout);
+	free(text);
+	return EIMG_EXIT_OK;
+}
+
+bool tool_parse_u64(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	int base = 10;
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	if (s[0] == '0' && s[1]) {
+		if (!(flags & TOOL_NUM_HEX) || (s[1] != 'x' && s[1] != 'X'))
+			return false;
+		s += 2;
+		base = 16;
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+			return false;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+int tool_detect_file(const char *path, int *kind, eimg_error *err)
+{
+	uint8_t head[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, head, sizeof head);
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		eimg_error_clear(err);
+		err->code = EIMG_EIO;
+		err->sys_errno = e;
+		snprintf(err->file, sizeof err->file, "%s", path);
+		snprintf(err->msg, sizeof err->msg, "cannot %s: %s", fd < 0 ? "open" : "read", strerror(e));
+		return EIMG_EIO;
+	}
+	*kind = eimg_detect_input(head, (size_t)n);
+	return EIMG_OK;
+}
+
+int tool_expect_option(struct tool_expectations *x, int opt, const char *arg, const char *twice)
+{
+	eimg_error err;
+	int rc;
+
+	eimg_error_clear(&err);
+	switch (opt) {
+	case 'e':
+		if (eimg_expect_parse(&x->expect, arg, "--expect", &err) == EIMG_OK)
+			return -1;
+		tool_print_error(&err);
+		return EIMG_EXIT_USAGE;
+	case 'E':
+		rc = eimg_expect_parse_file(&x->expect, arg, &err);
+		return rc ? tool_fail(&err, rc) : -1;
+	default:
+		if (x->constraint)
+			return tool_usage("%s", twice);
+		rc = eimg_constraint_parse_arg(arg, &x->constraint, &err);
+		if (rc == EIMG_OK)
+			return -1;
+		tool_print_error(&err);
+		/* A constraint that does not parse is a usage error, from the
+		 * command line or a file alike; an unreadable file is an error. */
+		return rc == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
+	}
+}
