@@ -12,6 +12,7 @@
 #include <time.h>
 #include "eimg/eif.h"
 #include "eimg/error.h"
+#include "eimg/nitro.h"
 
 /* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */
 uint32_t eimg_crc32(uint32_t crc, const uint8_t *p, size_t n);
@@ -166,5 +167,14 @@ int eimg_cose_sign1_encode(const struct eimg_cose_sign1 *s, uint8_t **out, size_
 /* Accepts untagged or tag 18; the protected header must be exactly {1: alg}. */
 int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, struct eimg_cose_sign1 *out,
 			   eimg_error *err);
+
+/* ---- nitro_audit.c: shared with the renderer and EIF signing ---- */
+/* Audits an EIF in memory (mem) or in a file (fd >= 0 when mem is NULL);
+ * dg_out (may be NULL) receives the PCRs and CRCs computed on the way. */
+int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd,
+			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
+			 eimg_error *err);
+/* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
+void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 
 #endif

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Nitro target: audit any EIF (layout, PCRs, signature, metadata, launch
+ * command) into an eimg_nitro_report, and the verdict and identity of a report. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eimg/expect.h"
+#include "eimg/hash.h"
+#include "eimg/constraint.h"
+#include "eimg/nitro.h"
+#include "eimg/util.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
+#include "sgx/sigstruct_int.h"
+
+void eimg_nitro_report_free(eimg_nitro_report *r)
+{
+	if (!r)
+		return;
+	json_decref(r->cert_json);
+	json_decref(r->metadata);
+	free(r->manifest);
+	free(r);
+}
+
+static void problem(eimg_nitro_report *r, const char *fmt, ...) EIMG_PRINTF(2, 3);
+static void problem(eimg_nitro_report *r, const char *fmt, ...)
+{
+	if (r->signature_problem[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->signature_problem, sizeof(r->signature_problem), fmt, ap);
+	va_end(ap);
+}
+
+void eimg_nitro_fmt_time(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "@%lld", (long long)t);
+}
+
+/* Checks the signature section against the recomputed PCR0. Malformed
+ * encodings are errors (EINVAL); a signature that does not hold is recorded
+ * in the report. */
+static int check_signature(eimg_nitro_report *r, const uint8_t *sec, size_t len, eimg_error *err)
+{
+	uint8_t *pem = NULL, *cose = NULL, *der = NULL, *tbs = NULL;
+	size_t pemlen = 0, coselen = 0, derlen = 0, tbslen = 0;
+	struct eimg_cose_sign1 s;
+	eimg_x509 *x = NULL;
+	struct eimg_x509_info xi;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = eimg_nitro_sigsec_decode(r->source, sec, len, &pem, &pemlen, &cose, &coselen, err);
+	if (rc)
+		goto out;
+	rc = eimg_x509_parse_pem(r->source, pem, pemlen, &x, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: signing_certificate");
+		goto out;
+	}
+	rc = eimg_x509_der(x, &der, &derlen, err);
+	if (rc)
+		goto out;
+	uint8_t d[48];
+	eimg_sha384(der, derlen, d);
+	eimg_nitro_extend(d, r->pcr8);
+	rc = eimg_x509_info(x, &xi, err);
+	if (rc)
+		goto out;
+	memcpy(r->cert_issuer, xi.issuer, sizeof(r->cert_issuer));
+	memcpy(r->cert_subject, xi.subject, sizeof(r->cert_subject));
+	memcpy(r->cert_sig_alg, xi.sig_alg, sizeof(r->cert_sig_alg));
+	memcpy(r->cert_key, xi.key_alg, sizeof(r->cert_key));
+	memcpy(r->cert_serial, xi.serial, sizeof(r->cert_serial));
+	r->cert_not_before = xi.not_before;
+	r->cert_not_after = xi.not_after;
+	char nb[40], na[40];
+	eimg_nitro_fmt_time(xi.not_before, nb, sizeof(nb));
+	eimg_nitro_fmt_time(xi.not_after, na, sizeof(na));
+	json_t *iss = eimg_x509_name_json(x, true), *sub = eimg_x509_name_json(x, false);
+	r->cert_json = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "IssuerName", iss, "SubjectName", sub,
+				 "Algorithm", xi.sig_alg, "KeyAlgorithm", xi.key_alg, "SerialNumber", xi.serial,
+				 "NotBefore", nb, "NotAfter", na);
+	rc = eimg_cose_sign1_decode(r->source, cose, coselen, &s, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: signature");
+		goto out;
+	}
+	r->cose_alg = s.alg;
+	unsigned idx = 0;
+	uint8_t value[48];
+	rc = eimg_nitro_payload_decode(r->source, s.payload, s.payload_len, &idx, value, err);
+	if (rc) {
+		eimg_err_context(err, r->source, "signature section: payload");
+		goto out;
+	}
+	r->signature_ok = true;
+	if (xi.key_bits == 0 || eimg_cose_alg_for_bits(xi.key_bits) != s.alg) {
+		problem(r, "the certificate's key (%s) does not fit the signature algorithm %s", xi.key_alg,
+			eimg_cose_alg_name(s.alg));
+	} else {
+		rc = eimg_cose_tbs(s.protected_hdr, s.protected_len, s.payload, s.payload_len, &tbs, &tbslen, err);
+		if (rc)
+			goto out;
+		eimg_error verr;
+		eimg_error_clear(&verr);
+		int vr = eimg_x509_verify_rs(x, eimg_cose_alg_hash(s.alg), tbs, tbslen, s.sig, s.sig_len, &verr);
+		if (vr == EIMG_EVERIFY)
+			problem(r, "the COSE signature does not verify with the certificate's key");
+		else if (vr) {
+			rc = vr;
+			if (err)
+				*err = verr;
+			goto out;
+		}
+	}
+	if (idx != 0)
+		problem(r, "the signed payload is for register %u, expected 0", idx);
+	if (memcmp(value, r->pcr0, 48) != 0) {
+		char a[97], b[97];
+		problem(r, "the signed PCR0 %s differs from the computed PCR0 %s", eimg_hex(value, 48, a),
+			eimg_hex(r->pcr0, 48, b));
+	}
+	if (r->now < xi.not_before || r->now > xi.not_after) {
+		char now[40];
+		eimg_nitro_fmt_time(r->now, now, sizeof(now));
+		problem(r, "the certificate is not valid at %s (valid from %s to %s)", now, nb, na);
+	}
+	if (r->signature_problem[0])
+		r->signature_ok = false;
+	rc = EIMG_OK;
+out:
+	eimg_cose_sign1_clear(&s);
+	eimg_x509_free(x);
+	free(pem);
+	free(cose);
+	free(der);
+	free(tbs);
+	return rc;
+}
+
+static void check_metadata(eimg_nitro_report *r, const uint8_t *buf, size_t len)
+{
+	json_error_t je;
+	json_t *j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		snprintf(r->metadata_problem, sizeof(r->metadata_problem), "metadata is not a JSON object");
+		json_decref(j);
+		return;
+	}
+	r->metadata = j;
+	const char *v = json_string_value(json_object_get(j, "ImageName"));
+	if (v)
+		eimg_escape(v, strlen(v), r->image_name, sizeof(r->image_name));
+	v = json_string_value(json_object_get(j, "ImageVersion"));
+	if (v)
+		eimg_escape(v, strlen(v), r->image_version, sizeof(r->image_version));
+}
+
+/* Reads a small section (cmdline, metadata, signature) of a file. */
+static int read_section(int fd, const char *name, const struct eimg_eif_section *s, uint8_t **out, eimg_error *err)
+{
+	size_t n = (size_t)s->size, got = 0;
+	uint8_t *b = malloc(n + 1);
+	if (!b)
+		return eimg_err_nomem(err);
+	while (got < n) {
+		ssize_t k = pread(fd, b + got, n - got, (off_t)(s->offset + EIMG_EIF_SECTION_HEADER_SIZE + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int rc = k < 0 ? eimg_err_sys(err, name, "cannot read") : eimg_err(err, EIMG_EINVAL, name, "truncated");
+			free(b);
+			return rc;
+		}
+		got += (size_t)k;
+	}
+	b[n] = '\0';
+	*out = b;
+	return EIMG_OK;
+}
+
+struct rdctx {
+	const uint8_t *mem;
+	int fd;
+	uint64_t base;
+};
+
+static int rd_at(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	struct rdctx *c = ctx;
+	if (c->mem) {
+		memcpy(buf, c->mem + c->base + off, n);
+		return 0;
+	}
+	uint8_t *p = buf;
+	off += c->base;
+	while (n > 0) {
+		ssize_t k = pread(c->fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += k;
+		off += (uint64_t)k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Reads one file of a ramdisk (at most max bytes) if it is there exactly
+ * once; 1 when found, 0 when not, < 0 on a read error. */
+static int ramdisk_file(eimg_nitro_report *r, struct rdctx *c, const struct eimg_eif_section *s, const char *path,
+			uint64_t max, char **out, size_t *len, eimg_error *err)
+{
+	uint64_t off = 0, size = 0;
+	eimg_error ignored;
+	if (eimg_cpio_locate(r->source, rd_at, c, s->size, path, &off, &size, &ignored) != EIMG_OK || size > max)
+		return 0;
+	char *buf = malloc((size_t)size + 1);
+	if (!buf)
+		return -eimg_err_nomem(err);
+	if (rd_at(c, off, buf, (size_t)size)) {
+		free(buf);
+		return -eimg_err_sys(err, r->source, "cannot read");
+	}
+	buf[size] = '\0';
+	*out = buf;
+	*len = (size_t)size;
+	return 1;
+}
+
+/* The manifest's entrypoint must be what init starts: cmd holds it, one
+ * argument per line, and env is empty (enclave-build writes nothing else). */
+static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, const char *env, size_t env_len)
+{
+	eimg_manifest *m = NULL;
+	/* A file there that is not a Nitro manifest is not ours: nothing to compare
+	 * (for an image, the comparison with manifest.json catches it). */
+	if (eimg_manifest_parse_buffer("manifest.json", r->manifest, r->manifest_len, NULL, &m, NULL) != EIMG_OK ||
+	    m->target != EIMG_TARGET_NITRO)
+		goto out;
+	r->launch_match = 0;
+	if (!cmd) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single 'cmd' file");
+		goto out;
+	}
+	size_t want = 0;
+	for (size_t i = 0; i < m->nitro.entrypoint_len; i++)
+		want += strlen(m->nitro.entrypoint[i]) + 1;
+	bool same = want == cmd_len;
+	for (size_t i = 0, o = 0; same && i < m->nitro.entrypoint_len; i++) {
+		size_t k = strlen(m->nitro.entrypoint[i]);
+		same = memcmp(cmd + o, m->nitro.entrypoint[i], k) == 0 && cmd[o + k] == '\n';
+		o += k + 1;
+	}
+	if (!same) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem),
+			 "the ramdisk's 'cmd' (what init starts) is not the manifest's entrypoint");
+		goto out;
+	}
+	if (!env || env_len != 0) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem),
+			 env ? "the ramdisk's 'env' is not empty (the manifest sets no environment)"
+			     : "the application ramdisk has no single 'env' file");
+		goto out;
+	}
+	r->launch_match = 1;
+out:
+	eimg_manifest_free(m);
+}
+
+/* Copies the canonical manifest out of the application ramdisk, if there is
+ * one (an EIF from another builder has none: not an error), and checks that
+ * the launch files agree with it. */
+static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const struct eimg_eif_section *s,
+			 eimg_error *err)
+{
+	struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+	char *cmd = NULL, *env = NULL;
+	size_t cmd_len = 0, env_len = 0;
+	int k = ramdisk_file(r, &c, s, EIMG_NITRO_MANIFEST_PATH, EIMG_MANIFEST_MAX_BYTES, &r->manifest, &r->manifest_len,
+			     err);
+	if (k <= 0)
+		return -k;
+	if ((k = ramdisk_file(r, &c, s, "cmd", 1u << 20, &cmd, &cmd_len, err)) < 0 ||
+	    (k = ramdisk_file(r, &c, s, "env", 1u << 20, &env, &env_len, err)) < 0) {
+		free(cmd);
+		return -k;
+	}
+	check_launch(r, cmd, cmd_len, env, env_len);
+	free(cmd);
+	free(env);
+	return EIMG_OK;
+}
+
+int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd,
+			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
+			 eimg_error *err)
+{
+	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
+	eimg_nitro_report *r = calloc(1, sizeof(*r));
+	struct eimg_nitro_digest dg;
+	uint8_t *sec = NULL;
+	int rc;
+
+	if (!r)
+		return eimg_err_nomem(err);
+	if (!o)
+		o = &dflt;
+	snprintf(r->source, sizeof(r->source), "%s", source);
+	r->manifest_match = -1;
+	r->launch_match = -1;
+	r->now = o->now ? o->now : (int64_t)time(NULL);
+	rc = mem ? eimg_eif_read_layout_buffer(source, mem, len, &r->layout, err)
+		 : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
+	if (rc)
+		goto out;
+	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
+		 : eimg_nitro_pcr_fd(source, fd, &r->layout, o->threads, &dg, err);
+	if (rc)
+		goto out;
+	memcpy(r->pcr0, dg.pcr0, 48);
+	memcpy(r->pcr1, dg.pcr1, 48);
+	memcpy(r->pcr2, dg.pcr2, 48);
+	r->crc_computed = dg.crc;
+	r->crc_ok = dg.crc == r->layout.crc;
+
+	const eimg_eif_layout *l = &r->layout;
+	if (l->metadata >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->metadata];
+		if (mem) {
+			check_metadata(r, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size);
+		} else {
+			rc = read_section(fd, source, s, &sec, err);
+			if (rc)
+				goto out;
+			check_metadata(r, sec, (size_t)s->size);
+			free(sec);
+			sec = NULL;
+		}
+	}
+	if (l->signature >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->signature];
+		const uint8_t *p;
+		r->is_signed = true;
+		if (mem) {
+			p = mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE;
+		} else {
+			rc = read_section(fd, source, s, &sec, err);
+			if (rc)
+				goto out;
+			p = sec;
+		}
+		rc = check_signature(r, p, (size_t)s->size, err);
+		if (rc)
+			goto out;
+	}
+	/* The manifest inside the application ramdisk (the last one), unless
+	 * an earlier ramdisk can redirect its path (the kernel unpacks them
+	 * all into one root, in file order). */
+	if (l->nramdisks >= 2) {
+		const struct eimg_eif_section *s = NULL;
+		bool redirected = false;
+		for (unsigned i = 0; i < l->nsections; i++) {
+			if (l->sections[i].type != EIMG_EIF_RAMDISK)
+				continue;
+			if (s && !redirected) {
+				struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+				eimg_error ignored;
+				redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
+								 &ignored) != EIMG_OK ||
+					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "cmd", &ignored) != EIMG_OK ||
+					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "env", &ignored) != EIMG_OK;
+			}
+			s = &l->sections[i];
+		}
+		if (!redirected)
+			rc = find_manifest(r, mem, fd, s, err);
+		if (rc)
+			goto out;
+	}
+	if (o->manifest_json)
+		r->manifest_match = r->manifest && r->manifest_len == o->manifest_len &&
+				    memcmp(r->manifest, o->manifest_json, o->manifest_len) == 0;
+	*out = r;
+	r = NULL;
+	if (dg_out)
+		*dg_out = dg;
+	rc = EIMG_OK;
+out:
+	free(sec);
+	eimg_nitro_report_free(r);
+	return rc;
+}
+
+int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
+			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err)
+{
+	return eimg_nitro_audit_any(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, opts,
+				    out, NULL, err);
+}
+
+int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *opts,
+			  eimg_nitro_report **out, eimg_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return eimg_err_sys(err, path, "cannot open");
+	int rc = eimg_nitro_audit_any(path, NULL, 0, fd, opts, out, NULL, err);
+	close(fd);
+	return rc;
+}
+
+int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err)
+{
+	if (!r->crc_ok)
+		return eimg_err(err, EIMG_EINVAL, r->source, "CRC mismatch: the header says 0x%08x, the content gives 0x%08x",
+				r->layout.crc, r->crc_computed);
+	if (r->is_signed && !r->signature_ok)
+		return eimg_err(err, EIMG_EVERIFY, r->source, "signature check failed: %s", r->signature_problem);
+	if (r->manifest_match == 0)
+		return eimg_err(err, EIMG_EVERIFY, r->source,
+				"the manifest inside the application ramdisk differs from the image's manifest.json");
+	if (r->launch_match == 0)
+		return eimg_err(err, EIMG_EVERIFY, r->source, "%s", r->launch_problem);
+	return EIMG_OK;
+}
+
+static const uint8_t *pcr_of(const eimg_nitro_report *r, unsigned i)
+{
+	switch (i) {
+	case 0: return r->pcr0;
+	case 1: return r->pcr1;
+	case 2: return r->pcr2;
+	case 8: return r->is_signed ? r->pcr8 : NULL;
+	default: return NULL;
+	}
+}
+
+void eimg_nitro_report_identity(const eimg_nitro_report *r, struct eimg_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->mode = EIMG_ID_HARDWARE;
+	id->security = EIMG_SEC_STALE;
+	id->no_sigstruct = true;
+	for (unsigned i = 0; i < EIMG_NPCR; i++) {
+		const uint8_t *p = pcr_of(r, i);
+		if (p) {
+			memcpy(id->pcr[i], p, 48);
+			id->pcr_mask |= (uint16_t)(1u << i);
+		}
+	}
+}

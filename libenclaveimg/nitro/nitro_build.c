@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Nitro target: build an EIF from a manifest (kernel, bootstrap and
+ * application ramdisks, metadata). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eimg/expect.h"
+#include "eimg/hash.h"
+#include "eimg/constraint.h"
+#include "eimg/nitro.h"
+#include "eimg/util.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
+#include "sgx/sigstruct_int.h"
+
+/* KernelVersion from a kernel .config: "# Linux/x86 6.1.0 Kernel Configuration". */
+static void kernel_version(const char *config, char *out, size_t size, eimg_error *err, int *rc)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	snprintf(out, size, "unknown");
+	if (!config)
+		return;
+	*rc = eimg_read_file(config, EIMG_NITRO_MAX_CONFIG, &buf, &len, err);
+	if (*rc)
+		return;
+	const char *p = (const char *)buf;
+	while (p && *p) {
+		char ver[64];
+		if (sscanf(p, "# Linux/%*s %63s Kernel Configuration", ver) == 1) {
+			eimg_escape(ver, strlen(ver), out, size);
+			break;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	free(buf);
+}
+
+static int make_metadata(const eimg_manifest *m, const struct eimg_nitro_build_opts *o, const char *kver,
+			 char **out, size_t *len, eimg_error *err)
+{
+	char when[32];
+	time_t t = (time_t)o->epoch;
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return eimg_err(err, EIMG_EINVAL, NULL, "build time %llu cannot be represented",
+				(unsigned long long)o->epoch);
+	const char *name = o->image_name ? o->image_name : (m->name ? m->name : "enclave");
+	const char *version = o->image_version ? o->image_version : "1.0";
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{}, s:{}}", "ImageName", name, "ImageVersion",
+			      version, "BuildMetadata", "BuildTime", when, "BuildTool", "enclave-build",
+			      "BuildToolVersion", EIMG_VERSION, "OperatingSystem", "Linux", "KernelVersion", kver,
+			      "DockerInfo", "CustomMetadata");
+	if (!j)
+		return eimg_err(err, EIMG_EINVAL, NULL, "metadata: image name and version must be UTF-8");
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!s)
+		return eimg_err_nomem(err);
+	*out = s;
+	*len = strlen(s);
+	return EIMG_OK;
+}
+
+static bool is_tar_path(const char *p)
+{
+	size_t n = strlen(p);
+	return (n > 4 && strcmp(p + n - 4, ".tar") == 0) || (n > 7 && strcmp(p + n - 7, ".tar.gz") == 0) ||
+	       (n > 4 && strcmp(p + n - 4, ".tgz") == 0);
+}
+
+/* The boot-strap ramdisk: the given one when init is already a newc cpio
+ * archive, else init (0755) and the folders the reference builder creates. */
+static int make_bootstrap(const char *init, uint64_t epoch, uint8_t **out, size_t *len, eimg_error *err)
+{
+	static const char *const dirs[] = { "dev", "proc", "run", "sys", "tmp", "var" };
+	uint8_t *bin = NULL;
+	size_t blen = 0;
+	eimg_cpio *c = NULL;
+	int rc = eimg_read_file(init, EIMG_NITRO_MAX_INIT, &bin, &blen, err);
+	if (rc)
+		return rc;
+	if (blen >= 6 && memcmp(bin, "070701", 6) == 0) {
+		*out = bin;
+		*len = blen;
+		return EIMG_OK;
+	}
+	c = eimg_cpio_new();
+	if (!c) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !rc; i++)
+		rc = eimg_cpio_add_dir(c, dirs[i], err);
+	if (!rc)
+		rc = eimg_cpio_add_file(c, "init", 0755, bin, blen, err);
+	if (!rc)
+		rc = eimg_cpio_write(c, epoch, out, len, err);
+out:
+	if (rc && err)
+		eimg_err_context(err, init, "boot-strap ramdisk");
+	eimg_cpio_free(c);
+	free(bin);
+	return rc;
+}
+
+static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, uint8_t **out,
+		    size_t *len, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	eimg_cpio *c = eimg_cpio_new();
+	char *cmd = NULL;
+	size_t cmdlen = 0;
+	int rc;
+	struct stat st;
+
+	if (!c)
+		return eimg_err_nomem(err);
+	if (!n->app) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.app: missing");
+		goto out;
+	}
+	if (stat(n->app, &st) < 0) {
+		rc = eimg_err_sys(err, n->app, "cannot open application");
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode))
+		rc = eimg_cpio_add_tree(c, "rootfs", n->app, err);
+	else if (S_ISREG(st.st_mode) && is_tar_path(n->app))
+		rc = eimg_cpio_add_tar(c, "rootfs", n->app, err);
+	else
+		rc = eimg_err(err, EIMG_EINVAL, n->app, "application: expected a folder or a .tar/.tar.gz/.tgz archive");
+	if (rc)
+		goto out;
+	/* Mount points the boot-strap init uses inside the application root,
+	 * unless the application has these paths itself. */
+	static const char *const mnt[] = { "rootfs/dev", "rootfs/proc", "rootfs/run", "rootfs/sys", "rootfs/tmp" };
+	for (size_t i = 0; i < sizeof(mnt) / sizeof(mnt[0]) && !rc; i++)
+		if (!eimg_cpio_has(c, mnt[i]))
+			rc = eimg_cpio_add_dir(c, mnt[i], err);
+	if (rc)
+		goto out;
+	if (eimg_cpio_has(c, EIMG_NITRO_MANIFEST_PATH)) {
+		rc = eimg_err(err, EIMG_EINVAL, n->app, "the application contains %s, a path reserved for the manifest",
+			      EIMG_NITRO_MANIFEST_PATH + 7);
+		goto out;
+	}
+	rc = eimg_cpio_add_file(c, EIMG_NITRO_MANIFEST_PATH, 0644, (const uint8_t *)canon, clen, err);
+	if (rc)
+		goto out;
+	if (!n->entrypoint || n->entrypoint_len == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint: missing");
+		goto out;
+	}
+	for (size_t i = 0; i < n->entrypoint_len; i++) {
+		if (strchr(n->entrypoint[i], '\n')) {
+			rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint[%zu]: contains a newline", i);
+			goto out;
+		}
+		cmdlen += strlen(n->entrypoint[i]) + 1;
+	}
+	cmd = malloc(cmdlen + 1);
+	if (!cmd) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	cmd[0] = '\0';
+	for (size_t i = 0, o = 0; i < n->entrypoint_len; i++) {
+		size_t k = strlen(n->entrypoint[i]);
+		memcpy(cmd + o, n->entrypoint[i], k);
+		cmd[o + k] = '\n';
+		o += k + 1;
+	}
+	rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
+	if (!rc)
+		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)"", 0, err);
+	if (!rc)
+		rc = eimg_cpio_write(c, epoch, out, len, err);
+out:
+	free(cmd);
+	eimg_cpio_free(c);
+	return rc;
+}
+
+int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
+		     eimg_nitro_report **rep, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL };
+	uint8_t *kernel = NULL, *rd0 = NULL, *rd1 = NULL, *out = NULL;
+	size_t klen = 0, rd0len = 0, rd1len = 0, outlen = 0, mlen = 0;
+	char *meta = NULL, kver[64];
+	eimg_nitro_report *r = NULL;
+	int rc = EIMG_OK;
+
+	if (!opts)
+		opts = &dflt;
+	if (m->target != EIMG_TARGET_NITRO)
+		return eimg_err(err, EIMG_EUSAGE, m->source, "not a nitro manifest");
+	if (!n->kernel || !n->init || !n->cmdline)
+		return eimg_err(err, EIMG_EINVAL, m->source, "nitro: kernel, init and cmdline are required");
+	if (strlen(n->cmdline) > EIMG_EIF_MAX_CMDLINE)
+		return eimg_err(err, EIMG_EINVAL, m->source, "nitro.cmdline: above %u bytes", EIMG_EIF_MAX_CMDLINE);
+	kernel_version(n->kernel_config, kver, sizeof(kver), err, &rc);
+	if (rc)
+		return rc;
+	rc = eimg_read_file(n->kernel, EIMG_NITRO_MAX_KERNEL, &kernel, &klen, err);
+	if (rc)
+		goto out;
+	if (klen == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, n->kernel, "empty kernel image");
+		goto out;
+	}
+	rc = make_bootstrap(n->init, opts->epoch, &rd0, &rd0len, err);
+	if (rc)
+		goto out;
+	rc = make_app(m, canonical, canonical_len, opts->epoch, &rd1, &rd1len, err);
+	if (rc)
+		goto out;
+	rc = make_metadata(m, opts, kver, &meta, &mlen, err);
+	if (rc)
+		goto out;
+	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
+	uint16_t flags = (klen >= 0x3c && memcmp(kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
+	struct eimg_eif_part parts[5] = {
+		{ EIMG_EIF_KERNEL, kernel, klen },
+		{ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) },
+		{ EIMG_EIF_METADATA, (const uint8_t *)meta, mlen },
+		{ EIMG_EIF_RAMDISK, rd0, rd0len },
+		{ EIMG_EIF_RAMDISK, rd1, rd1len },
+	};
+	uint64_t mem;
+	if (eimg_mul_overflow(n->memory_mib, 1ull << 20, &mem)) {
+		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.memory: too large");
+		goto out;
+	}
+	struct eimg_eif_write_opts wo = { flags, mem, n->cpus };
+	rc = eimg_eif_write_buffer(&wo, parts, 5, &out, &outlen, err);
+	if (rc)
+		goto out;
+	if (rep) {
+		struct eimg_nitro_audit_opts ao = { 0, 0, canonical, canonical_len };
+		rc = eimg_nitro_audit_buffer("EIF", out, outlen, &ao, &r, err);
+		if (rc)
+			goto out;
+	}
+	*eif = out;
+	*eif_len = outlen;
+	out = NULL;
+	if (rep)
+		*rep = r;
+	r = NULL;
+out:
+	eimg_nitro_report_free(r);
+	free(out);
+	free(kernel);
+	free(rd0);
+	free(rd1);
+	free(meta);
+	return rc;
+}
