@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The enclave manifest (enclave.yaml): parsing, validation, canonical form.
  * Format: man/enclave-manifest.5, schemas/manifest.schema.json.
- * Only manifest.c includes libyaml. */
+ * Only manifest_yaml.c includes libyaml. */
 #ifndef EIMG_MANIFEST_H
 #define EIMG_MANIFEST_H
 
