@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Building an image from a manifest, and reopening an SGX image to recompute
- * its measurement from content. */
+/* Building an image from a manifest (enclave-build); measure.c reopens
+ * and measures what this writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "eimg/keys.h"
 #include "eimg/measure.h"
@@ -13,55 +11,7 @@
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
 #include "core/internal.h"
-
-int eimg_detect_input(const uint8_t *head, size_t len)
-{
-	/* A tar whose first member is named EIMAGE. */
-	if (len >= 512 && memcmp(head, "EIMAGE", 7) == 0)
-		return EIMG_INPUT_IMAGE;
-	if (len >= 8 && memcmp(head, "ECREATE\0", 8) == 0)
-		return EIMG_INPUT_SGXS;
-	if (len >= 4 && memcmp(head, ".eif", 4) == 0)
-		return EIMG_INPUT_EIF;
-	if (len >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0)
-		return EIMG_INPUT_ELF;
-	if (len >= 12 && memcmp(head, "\x06\0\0\0\xe1\0\0\0\0\0\x01\0", 12) == 0)
-		return EIMG_INPUT_SIGSTRUCT;
-	return EIMG_INPUT_UNKNOWN;
-}
-
-int eimg_measurement_json_sgx(const struct eimg_sgx_measurement *m, char **out, size_t *len, eimg_error *err)
-{
-	char hex[65];
-	return eimg_json_dump(json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "format", EIMG_MEASUREMENT_FORMAT, "target",
-					"sgx", "layout_version", EIMG_LAYOUT_VERSION, "mode", eimg_mode_name(m->mode),
-					"mrenclave", eimg_hex(m->mrenclave, 32, hex), "enclave_size",
-					(json_int_t)m->enclave_size),
-			      out, len, err);
-}
-
-int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, eimg_error *err)
-{
-	char h[3][97];
-	for (int i = 0; i < 3; i++)
-		eimg_hex(pcr012 + 48 * i, 48, h[i]);
-	return eimg_json_dump(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "format", EIMG_MEASUREMENT_FORMAT, "target",
-					"nitro", "hash_algorithm", "sha384", "pcr0", h[0], "pcr1", h[1], "pcr2", h[2]),
-			      out, len, err);
-}
-
-static void fill_measurement(const eimg_manifest *man, const eimg_layout *l, struct eimg_sgx_measurement *m)
-{
-	m->enclave_size = l->size;
-	m->threads = l->threads;
-	m->ssa_frames = l->ssa_frames;
-	m->ssa_frame_size = l->ssa_frame_size;
-	m->heap_size = l->heap_size;
-	m->stack_size = man->sgx.stack_size;
-	m->npages = l->npages;
-	m->entry = l->entry;
-	m->mode = l->mode;
-}
+#include "core/measure_int.h"
 
 static void free_members(struct eimg_member *v, size_t n)
 {
@@ -164,7 +114,7 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	memset(&res->sgx, 0, sizeof(res->sgx));
 	rc = eimg_sgx_mrenclave(layout, res->sgx.mrenclave, err);
 	if (rc == EIMG_OK) {
-		fill_measurement(man, layout, &res->sgx);
+		eimg_fill_measurement(man, layout, &res->sgx);
 		rc = eimg_measurement_json_sgx(&res->sgx, &img->measurement_json, &img->measurement_len, err);
 	}
 	eimg_layout_free(layout);
@@ -231,235 +181,6 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 	*res = r;
 out:
 	eimg_image_free(img);
-	eimg_manifest_free(man);
-	return rc;
-}
-
-/* ---- reopening an image ---- */
-
-static int check_members_match(const struct eimg_manifest_entry *e, size_t n, const struct eimg_member *m,
-			       size_t nm, const char *what, const char *source, eimg_error *err)
-{
-	if (n != nm)
-		return eimg_err(err, EIMG_EINVAL, source, "manifest.json lists %zu %s but the image holds %zu",
-				n, what, nm);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(e[i].name, m[i].name) != 0) {
-			char esc[300];
-			return eimg_err(err, EIMG_EINVAL, source, "%s member '%s' is not the one manifest.json lists",
-					what, eimg_escape(m[i].name, strlen(m[i].name), esc, sizeof(esc)));
-		}
-	return EIMG_OK;
-}
-
-static int check_recorded(const eimg_image *img, const struct eimg_sgx_measurement *m, const char *source,
-			  eimg_error *err)
-{
-	json_error_t jerr;
-	json_t *o = json_loadb(img->measurement_json, img->measurement_len, JSON_REJECT_DUPLICATES, &jerr);
-	const char *fmt = NULL, *target = NULL, *mr = NULL, *mode = NULL;
-	json_int_t size = 0, lv = 0;
-	int rc = EIMG_OK;
-	char hex[65];
-
-	if (!o || json_unpack(o, "{s:s, s:s, s:s, s:s, s:I, s:I}", "format", &fmt, "target", &target,
-			      "mrenclave", &mr, "mode", &mode, "enclave_size", &size, "layout_version", &lv) != 0) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "measurement.json is malformed");
-		goto out;
-	}
-	if (strcmp(fmt, EIMG_MEASUREMENT_FORMAT) != 0 || strcmp(target, "sgx") != 0 || lv != EIMG_LAYOUT_VERSION) {
-		rc = eimg_err(err, EIMG_EUNSUPPORTED, source,
-			      "measurement.json: unsupported format, target or layout version");
-		goto out;
-	}
-	eimg_hex(m->mrenclave, 32, hex);
-	if (strcmp(mr, hex) != 0) {
-		char esc[80];
-		rc = eimg_err(err, EIMG_EVERIFY, source,
-			      "recorded MRENCLAVE %s differs from the recomputed %s: the image was altered after it was built",
-			      eimg_escape(mr, strlen(mr), esc, sizeof(esc)), hex);
-		goto out;
-	}
-	if ((uint64_t)size != m->enclave_size || strcmp(mode, eimg_mode_name(m->mode)) != 0) {
-		rc = eimg_err(err, EIMG_EVERIFY, source,
-			      "recorded enclave size or mode differs from the recomputed one: the image was altered");
-		goto out;
-	}
-out:
-	json_decref(o);
-	return rc;
-}
-
-/* The image's manifest.json: parsed, of the expected target, and canonical
- * (so that its bytes are a function of its content). */
-static int open_manifest(const eimg_image *img, const char *source, int target, eimg_manifest **out,
-			 eimg_error *err)
-{
-	eimg_manifest *m = NULL;
-	char *canon = NULL;
-	size_t canon_len = 0;
-	int rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
-	if (rc) {
-		/* Keep the position inside manifest.json but say which image. */
-		if (!err)
-			return rc;
-		if (err->line)
-			return eimg_err_context(err, source, "manifest.json:%u:%u", err->line, err->column);
-		return eimg_err_context(err, source, "manifest.json");
-	}
-	if (m->target != target) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json target is %s but the image holds %s",
-			      eimg_target_name(m->target), target == EIMG_TARGET_SGX ? "enclave.elf" : "enclave.eif");
-		goto out;
-	}
-	rc = eimg_manifest_canonical(m, &canon, &canon_len, err);
-	if (rc)
-		goto out;
-	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
-		goto out;
-	}
-	*out = m;
-	m = NULL;
-out:
-	free(canon);
-	eimg_manifest_free(m);
-	return rc;
-}
-
-int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_image **out, eimg_error *err)
-{
-	eimg_sgx_image *s = calloc(1, sizeof(*s));
-	char *canon = NULL;
-	size_t canon_len = 0;
-	struct eimg_layout_input in;
-	int rc;
-
-	if (!s)
-		return eimg_err_nomem(err);
-	s->image = img;
-	if (!img->elf) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "not an SGX image (no enclave.elf)");
-		goto out;
-	}
-	rc = open_manifest(img, source, EIMG_TARGET_SGX, &s->manifest, err);
-	if (rc)
-		goto out;
-	rc = check_members_match(s->manifest->files, s->manifest->nfiles, img->files, img->nfiles, "files", source, err);
-	if (rc == EIMG_OK)
-		rc = check_members_match(s->manifest->keys, s->manifest->nkeys, img->keys, img->nkeys, "keys", source, err);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < img->nkeys; i++) {
-		uint8_t *der = NULL;
-		size_t dlen = 0;
-		rc = eimg_pubkey_to_der(source, img->keys[i].data, img->keys[i].size, &der, &dlen, err);
-		if (rc == EIMG_OK && (dlen != img->keys[i].size || memcmp(der, img->keys[i].data, dlen) != 0))
-			rc = eimg_err(err, EIMG_EINVAL, source, "keys/%s is not a DER SubjectPublicKeyInfo", img->keys[i].name);
-		free(der);
-		if (rc)
-			goto out;
-	}
-	rc = eimg_elf_parse("enclave.elf", img->elf, img->elf_size, s->manifest->sgx.allow_write_exec, &s->elf, err);
-	if (rc) {
-		eimg_err_context(err, source, "enclave.elf");
-		goto out;
-	}
-	free(canon);
-	canon = NULL;
-	rc = eimg_manifest_measured(s->manifest, &canon, &canon_len, err);
-	if (rc)
-		goto out;
-	memset(&in, 0, sizeof(in));
-	in.manifest = s->manifest;
-	in.manifest_json = canon;
-	in.manifest_len = canon_len;
-	in.elf = &s->elf;
-	in.files = img->files;
-	in.nfiles = img->nfiles;
-	in.keys = img->keys;
-	in.nkeys = img->nkeys;
-	rc = eimg_layout_sgx(&in, &s->layout, err);
-	if (rc)
-		goto out;
-	rc = eimg_sgx_mrenclave(s->layout, s->m.mrenclave, err);
-	if (rc)
-		goto out;
-	fill_measurement(s->manifest, s->layout, &s->m);
-	rc = check_recorded(img, &s->m, source, err);
-	if (rc)
-		goto out;
-	*out = s;
-	s = NULL;
-out:
-	free(canon);
-	eimg_sgx_image_free(s);
-	return rc;
-}
-
-void eimg_sgx_image_free(eimg_sgx_image *s)
-{
-	if (!s)
-		return;
-	eimg_layout_free(s->layout);
-	eimg_manifest_free(s->manifest);
-	free(s);
-}
-
-int eimg_measure_image(const eimg_image *img, struct eimg_sgx_measurement *out, eimg_error *err)
-{
-	eimg_sgx_image *s = NULL;
-	int rc = eimg_sgx_image_open(img, "image", &s, err);
-	if (rc)
-		return rc;
-	*out = s->m;
-	eimg_sgx_image_free(s);
-	return EIMG_OK;
-}
-
-int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
-			  eimg_error *err)
-{
-	eimg_manifest *man = NULL;
-	eimg_nitro_report *rep = NULL;
-	struct eimg_nitro_audit_opts ao;
-	char *rec = NULL;
-	size_t rec_len = 0;
-	uint8_t pcr[3][48];
-	int rc;
-
-	if (!img->eif)
-		return eimg_err(err, EIMG_EINVAL, source, "not a Nitro image (no enclave.eif)");
-	rc = open_manifest(img, source, EIMG_TARGET_NITRO, &man, err);
-	if (rc)
-		goto out;
-	if (img->nfiles || img->nkeys || img->sigstruct) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "a Nitro image holds no files/, keys/ or sigstruct.bin members");
-		goto out;
-	}
-	memset(&ao, 0, sizeof(ao));
-	ao.manifest_json = img->manifest_json;
-	ao.manifest_len = img->manifest_len;
-	rc = eimg_nitro_audit_buffer(source, img->eif, img->eif_size, &ao, &rep, err);
-	if (rc)
-		goto out;
-	memcpy(pcr[0], rep->pcr0, 48);
-	memcpy(pcr[1], rep->pcr1, 48);
-	memcpy(pcr[2], rep->pcr2, 48);
-	rc = eimg_measurement_json_nitro(&pcr[0][0], &rec, &rec_len, err);
-	if (rc)
-		goto out;
-	/* The record is canonical JSON of the recomputed values: any difference is an alteration. */
-	if (rec_len != img->measurement_len || memcmp(rec, img->measurement_json, rec_len) != 0) {
-		rc = eimg_err(err, EIMG_EVERIFY, source,
-			      "recorded PCRs in measurement.json differ from the recomputed ones: the image was altered after it was built");
-		goto out;
-	}
-	*out = rep;
-	rep = NULL;
-out:
-	free(rec);
-	eimg_nitro_report_free(rep);
 	eimg_manifest_free(man);
 	return rc;
 }
