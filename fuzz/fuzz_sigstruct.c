@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "eimg/sigstruct.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

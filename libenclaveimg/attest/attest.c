@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "attest/attest_int.h"
+#include "crypto/crypto.h"
 #include "eimg/attest.h"
 #include "eimg/hash.h"
 #include "eimg/keys.h"

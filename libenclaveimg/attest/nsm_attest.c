@@ -24,7 +24,7 @@
 #include "core/internal.h"
 #include "core/cbor_int.h"
 #include "nitro/nitro_int.h"
-#include "attest/nsm_int.h"
+#include "crypto/crypto.h"
 
 #define MAX_DEPTH 4
 #define MAX_ITEMS 4096

@@ -11,6 +11,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
+#include "sgx/sigstruct_int.h"
 
 const char *eimg_region_kind_name(int kind)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OpenSSL side of attestation documents: the throwaway P-256 key that signs
  * simulation documents, ECDSA-SHA256 signing and verification against a DER
- * SubjectPublicKeyInfo.  Declarations in attest_int.h. */
+ * SubjectPublicKeyInfo.  Declarations in crypto.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "attest/attest_int.h"
+#include "crypto/crypto.h"
 #include "core/internal.h"
 
 struct eimg_attest_key {

@@ -2,7 +2,7 @@
 /* OpenSSL side of Nitro attestation documents (nsm_attest.c): the
  * document's signature with the embedded certificate's key, and the
  * certificate chain through the document's cabundle up to one trusted root.
- * Everything comes in as DER buffers.  Declarations in nsm_int.h. */
+ * Everything comes in as DER buffers.  Declarations in crypto.h. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +18,9 @@
 #include <openssl/x509_vfy.h>
 
 #include "eimg/checktime.h"
+#include "eimg/nsm.h"   /* EIMG_NSM_MAX_CABUNDLE */
 #include "core/internal.h"
-#include "attest/nsm_int.h"
+#include "crypto/crypto.h"
 
 /* Exactly one DER certificate, nothing after it. */
 static X509 *parse_der(const uint8_t *der, size_t len)

@@ -15,7 +15,7 @@
 
 #include "eimg/hash.h"
 #include "core/internal.h"
-#include "nitro/nitro_int.h"
+#include "crypto/crypto.h"
 
 static int sig_to_rs(const ECDSA_SIG *sig, size_t fb, uint8_t *rs, eimg_error *err)
 {

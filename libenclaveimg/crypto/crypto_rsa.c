@@ -31,7 +31,7 @@
 #include "eimg/hash.h"
 #include "eimg/util.h"
 #include "core/internal.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 #define HOWTO_KEY "make one with 'openssl genrsa -3 -out key.pem 3072'"
 

@@ -18,7 +18,7 @@
 
 #include "eimg/hash.h"
 #include "core/internal.h"
-#include "nitro/nitro_int.h"
+#include "crypto/crypto.h"
 
 #define MAX_CERT_FILE (64u << 10)
 

@@ -18,7 +18,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 static int load_cert(const char *path, eimg_x509 **x, struct eimg_x509_info *xi, int *alg, eimg_error *err)
 {

@@ -17,14 +17,14 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 void eimg_nitro_report_free(eimg_nitro_report *r)
 {
 	if (!r)
 		return;
-	json_decref(r->cert_json);
-	json_decref(r->metadata);
+	json_decref(r->json->cert);
+	json_decref(r->json->metadata);
 	free(r->manifest);
 	free(r);
 }
@@ -89,7 +89,7 @@ static int check_signature(eimg_nitro_report *r, const uint8_t *sec, size_t len,
 	eimg_nitro_fmt_time(xi.not_before, nb, sizeof(nb));
 	eimg_nitro_fmt_time(xi.not_after, na, sizeof(na));
 	json_t *iss = eimg_x509_name_json(x, true), *sub = eimg_x509_name_json(x, false);
-	r->cert_json = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "IssuerName", iss, "SubjectName", sub,
+	r->json->cert = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "IssuerName", iss, "SubjectName", sub,
 				 "Algorithm", xi.sig_alg, "KeyAlgorithm", xi.key_alg, "SerialNumber", xi.serial,
 				 "NotBefore", nb, "NotAfter", na);
 	rc = eimg_cose_sign1_decode(r->source, cose, coselen, &s, err);
@@ -159,7 +159,7 @@ static void check_metadata(eimg_nitro_report *r, const uint8_t *buf, size_t len)
 		json_decref(j);
 		return;
 	}
-	r->metadata = j;
+	r->json->metadata = j;
 	const char *v = json_string_value(json_object_get(j, "ImageName"));
 	if (v)
 		eimg_escape(v, strlen(v), r->image_name, sizeof(r->image_name));
@@ -313,13 +313,18 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 			 eimg_error *err)
 {
 	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
-	eimg_nitro_report *r = calloc(1, sizeof(*r));
+	struct full {
+		eimg_nitro_report r;     /* first: free(r) frees both */
+		struct eimg_nitro_json json;
+	} *f = calloc(1, sizeof(*f));
+	eimg_nitro_report *r = f ? &f->r : NULL;
 	struct eimg_nitro_digest dg;
 	uint8_t *sec = NULL;
 	int rc;
 
 	if (!r)
 		return eimg_err_nomem(err);
+	r->json = &f->json;
 	if (!o)
 		o = &dflt;
 	snprintf(r->source, sizeof(r->source), "%s", source);

@@ -17,7 +17,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 /* KernelVersion from a kernel .config: "# Linux/x86 6.1.0 Kernel Configuration". */
 static void kernel_version(const char *config, char *out, size_t size, eimg_error *err, int *rc)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private interfaces of the Nitro modules: streaming PCRs (nitro/pcr.c),
  * deterministic cpio ramdisks (cpio.c), the signature section and COSE
- * (cose.c), EC keys and X.509 certificates (crypto_ec.c, crypto_x509.c:
- * the only ones of these that include OpenSSL).  Not installed. */
+ * (cose.c); the EC and X.509 functions they use are in crypto/crypto.h.
+ * Not installed. */
 #ifndef EIMG_NITRO_INT_H
 #define EIMG_NITRO_INT_H
 
@@ -10,9 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <jansson.h>
 #include "eimg/eif.h"
 #include "eimg/error.h"
 #include "eimg/nitro.h"
+#include "crypto/crypto.h"
+
+/* The jansson half of an eimg_nitro_report (kept out of the public header);
+ * allocated with the report, freed by eimg_nitro_report_free(). */
+struct eimg_nitro_json {
+	json_t *cert;                /* {"IssuerName":{..},"SubjectName":{..},...} */
+	json_t *metadata;            /* parsed object, NULL if absent or not JSON */
+};
 
 /* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */
 uint32_t eimg_crc32(uint32_t crc, const uint8_t *p, size_t n);
@@ -96,38 +105,6 @@ int eimg_cpio_walk(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t
  * symbolic link, at a folder on the way; ".."). */
 int eimg_cpio_check_way(const char *source, eimg_cpio_read_fn rd, void *ctx, uint64_t len, const char *path,
 			eimg_error *err);
-
-/* ---- crypto_x509.c ---- */
-typedef struct eimg_x509 eimg_x509;
-/* Exactly one PEM certificate (nothing else but whitespace around it). */
-int eimg_x509_parse_pem(const char *source, const uint8_t *pem, size_t len, eimg_x509 **out, eimg_error *err);
-/* Reads a certificate file (PEM or DER). */
-int eimg_x509_load_file(const char *path, eimg_x509 **out, eimg_error *err);
-void eimg_x509_free(eimg_x509 *x);
-int eimg_x509_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_error *err);
-int eimg_x509_pubkey_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_error *err);
-int eimg_x509_pem(const eimg_x509 *x, uint8_t **pem, size_t *len, eimg_error *err);
-/* Distinguished names as "CN=..., O=..." (RFC 2253 order reversed as
- * OpenSSL's oneline; escaped) and as name/value pairs for JSON. */
-struct eimg_x509_info {
-	char issuer[512], subject[512];
-	char sig_alg[64];        /* e.g. "ecdsa-with-SHA384" */
-	char key_alg[32];        /* "EC P-384", "RSA 2048", ... */
-	int key_bits;            /* EC: 256, 384, 521; 0 if not EC */
-	int64_t not_before, not_after; /* Unix seconds */
-	char serial[130];        /* hex */
-};
-int eimg_x509_info(const eimg_x509 *x, struct eimg_x509_info *out, eimg_error *err);
-/* Issuer/subject as an array of {"name","value"} pairs (jansson json_t *). */
-void *eimg_x509_name_json(const eimg_x509 *x, bool issuer);
-/* Verifies an ECDSA signature given as r||s over msg with the certificate's
- * key, hashing with SHA-256/384/512 (hash = 256/384/512). EIMG_EVERIFY if bad. */
-int eimg_x509_verify_rs(const eimg_x509 *x, int hash, const uint8_t *msg, size_t msglen,
-			const uint8_t *rs, size_t rslen, eimg_error *err);
-
-/* ---- crypto_ec.c ---- */
-/* DER ECDSA-Sig-Value -> r||s with each half of fbytes bytes (strict DER). */
-int eimg_ec_der_to_rs(const uint8_t *der, size_t len, size_t fbytes, uint8_t *rs, eimg_error *err);
 
 /* ---- cose.c ---- */
 #define EIMG_COSE_MAX_DEPTH 8

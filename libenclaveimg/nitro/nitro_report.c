@@ -16,9 +16,9 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
-json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
+static json_t *report_json(const eimg_nitro_report *r)
 {
 	char h[97];
 	json_t *j = json_object(), *m = json_object(), *secs = json_array();
@@ -35,7 +35,7 @@ json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
 	m = NULL;
 	json_object_set_new(j, "IsSigned", json_boolean(r->is_signed));
 	if (r->is_signed) {
-		json_object_set(j, "SigningCertificate", r->cert_json ? r->cert_json : json_null());
+		json_object_set(j, "SigningCertificate", r->json->cert ? r->json->cert : json_null());
 		json_object_set_new(j, "SignatureAlgorithm", json_string(eimg_cose_alg_name(r->cose_alg)));
 	}
 	json_object_set_new(j, "CheckCRC", json_boolean(r->crc_ok));
@@ -48,7 +48,7 @@ json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r)
 	}
 	json_object_set_new(j, "ImageName", json_string(r->image_name));
 	json_object_set_new(j, "ImageVersion", json_string(r->image_version));
-	json_object_set(j, "Metadata", r->metadata ? r->metadata : json_null());
+	json_object_set(j, "Metadata", r->json->metadata ? r->json->metadata : json_null());
 	json_object_set_new(j, "Architecture",
 			    json_string(r->layout.flags & EIMG_EIF_FLAG_AARCH64 ? "aarch64" : "x86_64"));
 	json_object_set_new(j, "DefaultMemory", json_integer((json_int_t)r->layout.default_mem));
@@ -78,7 +78,7 @@ fail:
 
 int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err)
 {
-	json_t *j = eimg_nitro_report_json_t(r);
+	json_t *j = report_json(r);
 	if (!j)
 		return eimg_err_nomem(err);
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -180,8 +180,8 @@ int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *e
 	}
 	if (l->metadata >= 0) {
 		eimg_sb_printf(&s, "ImageName: %s\nImageVersion: %s\n", r->image_name, r->image_version);
-		if (r->metadata) {
-			json_t *bm = json_object_get(r->metadata, "BuildMetadata");
+		if (r->json->metadata) {
+			json_t *bm = json_object_get(r->json->metadata, "BuildMetadata");
 			const char *keys[] = { "BuildTime", "BuildTool", "BuildToolVersion", "OperatingSystem", "KernelVersion" };
 			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 				const char *v = json_string_value(json_object_get(bm, keys[i]));

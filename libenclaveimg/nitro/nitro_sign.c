@@ -14,7 +14,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 static int signer(void *ctx, int hash, const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len,
 		  eimg_error *err)

@@ -18,7 +18,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 #define MAX_DETACHED_SIG 65536
 

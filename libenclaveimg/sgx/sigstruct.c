@@ -11,6 +11,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
+#include "sgx/sigstruct_int.h"
 
 static const uint8_t header1[12] = {0x06, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 0x01, 0};
 static const uint8_t header2[16] = {0x01, 0x01, 0, 0, 0x60, 0, 0, 0, 0x60, 0, 0, 0, 0x01, 0, 0, 0};
@@ -336,7 +337,7 @@ static int set_u32hex(json_t *o, const char *key, uint32_t v)
 	return json_object_set_new(o, key, json_string(h));
 }
 
-struct json_t *eimg_sigstruct_json(const struct eimg_sigstruct *s)
+json_t *eimg_sigstruct_json(const struct eimg_sigstruct *s)
 {
 	json_t *o = json_object(), *a = json_object(), *m = json_object();
 	uint8_t signer[32];
@@ -389,6 +390,22 @@ int eimg_sigstruct_json_string(const struct eimg_sigstruct *s, char **out, eimg_
 	if (!str)
 		return eimg_err_nomem(err);
 	*out = str;
+	return EIMG_OK;
+}
+
+int eimg_sigstruct_json_indented(const struct eimg_sigstruct *s, const char *k1, const char *v1, const char *k2,
+				 const char *v2, char **out, eimg_error *err)
+{
+	json_t *o = eimg_sigstruct_json(s);
+	char *text = NULL;
+	if (!o || (k1 && json_object_set_new(o, k1, json_string(v1)) != 0) ||
+	    (k2 && json_object_set_new(o, k2, json_string(v2)) != 0) ||
+	    !(text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)))) {
+		json_decref(o);
+		return eimg_err_nomem(err);
+	}
+	json_decref(o);
+	*out = text;
 	return EIMG_OK;
 }
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/attest_int.h"
+#include "crypto/crypto.h"
 #include "eimg/attest.h"
 #include "eimg/hash.h"
 #include "eimg/util.h"

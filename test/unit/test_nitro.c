@@ -180,9 +180,9 @@ static void test_build_deterministic(void **state)
 	free(js);
 	eimg_nitro_report_free(rf);
 	assert_string_equal(ra->image_name, "demo");
-	const char *kv = json_string_value(json_object_get(json_object_get(ra->metadata, "BuildMetadata"), "KernelVersion"));
+	const char *kv = json_string_value(json_object_get(json_object_get(ra->json->metadata, "BuildMetadata"), "KernelVersion"));
 	assert_string_equal(kv, "6.1.77");
-	const char *bt = json_string_value(json_object_get(json_object_get(ra->metadata, "BuildMetadata"), "BuildTime"));
+	const char *bt = json_string_value(json_object_get(json_object_get(ra->json->metadata, "BuildMetadata"), "BuildTime"));
 	assert_string_equal(bt, "2023-11-14T22:13:20Z");
 	/* Another epoch: other bytes (ramdisk mtimes, BuildTime), same kernel+cmdline. */
 	build(&m, 1700000001, &c, &cl, &rc);

@@ -17,7 +17,7 @@
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
-#include "sgx/sigstruct_int.h"
+#include "crypto/crypto.h"
 
 static const char *vectors(void)
 {

@@ -371,14 +371,9 @@ static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k
 	int rc;
 	eimg_error_clear(&err);
 	if (json) {
-		json_t *o = eimg_sigstruct_json(s);
-		if (!o || (k1 && json_object_set_new(o, k1, json_string(v1)) != 0) ||
-		    (k2 && json_object_set_new(o, k2, json_string(v2)) != 0) ||
-		    !(text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)))) {
-			json_decref(o);
-			return tool_message(EIMG_EXIT_ERROR, "out of memory");
-		}
-		json_decref(o);
+		rc = eimg_sigstruct_json_indented(s, k1, v1, k2, v2, &text, &err);
+		if (rc)
+			return tool_fail(&err, rc);
 		puts(text);
 		free(text);
 		return EIMG_EXIT_OK;

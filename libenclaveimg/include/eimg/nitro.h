@@ -32,7 +32,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 #include "eimg/eif.h"
 #include "eimg/error.h"
 #include "eimg/manifest.h"
@@ -73,10 +72,9 @@ typedef struct eimg_nitro_report {
 	int cose_alg;                /* -7, -35, -36 */
 	char cert_issuer[512], cert_subject[512], cert_sig_alg[64], cert_key[32], cert_serial[130];
 	int64_t cert_not_before, cert_not_after;
-	json_t *cert_json;           /* {"IssuerName":{..},"SubjectName":{..},...} */
+	struct eimg_nitro_json *json; /* private (nitro_int.h): the certificate's names, the metadata */
 	int64_t now;
 	/* Metadata section (not measured): */
-	json_t *metadata;            /* parsed object, NULL if absent or not JSON */
 	char metadata_problem[128];
 	char image_name[256], image_version[256]; /* printable ASCII (escaped) */
 	/* Manifest inside the application ramdisk (memory input only): */
@@ -120,7 +118,6 @@ void eimg_nitro_report_identity(const eimg_nitro_report *r, struct eimg_identity
  * IsSigned, SigningCertificate, CheckCRC, SignatureCheck, ImageName,
  * ImageVersion, Metadata, plus Sections, Architecture, Crc.  free() the text. */
 int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *err);
-json_t *eimg_nitro_report_json_t(const eimg_nitro_report *r);  /* NULL on no memory */
 int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err); /* indented, '\n' */
 void eimg_nitro_report_free(eimg_nitro_report *r);
 

@@ -123,12 +123,13 @@ const char *eimg_bcd_date_format(uint32_t bcd, char *buf, size_t size);
 
 /* Rendering shared by enclave-sign and enclave-measure.
  * Text: "name: value" lines, each preceded by indent (may be NULL), ending in
- * a newline; *out is malloc'ed.  JSON: a new jansson object (a json_t *;
- * NULL when out of memory) or its compact-sorted string form. */
-struct json_t;
+ * a newline; *out is malloc'ed.  JSON: one object with sorted keys, compact
+ * (_string), or indented by two spaces with up to two extra string members
+ * (a NULL key is skipped) and no final newline (_indented). */
 int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char **out, eimg_error *err);
-struct json_t *eimg_sigstruct_json(const struct eimg_sigstruct *s);
 int eimg_sigstruct_json_string(const struct eimg_sigstruct *s, char **out, eimg_error *err);
+int eimg_sigstruct_json_indented(const struct eimg_sigstruct *s, const char *k1, const char *v1, const char *k2,
+				 const char *v2, char **out, eimg_error *err);
 
 /* ---- signatures other tools produce ---- */
 
