@@ -548,13 +548,9 @@ void eimg_attest_result_clear(struct eimg_attest_result *r)
 
 /* ---- showing what a document established ---- */
 
-static const char *iso_time(uint64_t t, char buf[32])
+static const char *iso_time(uint64_t t, char buf[EIMG_ISO_TIME_MAX])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if ((uint64_t)tt != t || !gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, 32, "?");
-	return buf;
+	return eimg_time_iso(t > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)t, buf);
 }
 
 static void key_summary(const struct eimg_attest_result *r, char *desc, size_t dsize, char fp[65])

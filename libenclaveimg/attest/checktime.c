@@ -18,9 +18,7 @@ void eimg_check_time_now(struct eimg_check_time *t)
 
 const char *eimg_time_iso(int64_t t, char out[32])
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (!eimg_iso_time(t, out))
 		snprintf(out, 32, "?");
 	return out;
 }

@@ -304,15 +304,6 @@ void eimg_nsm_identity(const struct eimg_nsm_doc *d, struct eimg_identity *id)
 
 /* ---- reports ---- */
 
-static const char *iso_time(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, 32, "?");
-	return buf;
-}
-
 static char *hex_alloc(const uint8_t *p, size_t n)
 {
 	char *s = malloc(2 * n + 1);
@@ -332,30 +323,26 @@ int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char 
 {
 	struct eimg_identity id;
 	char t1[32], t2[32], t3[32], h[97];
-	char *s = NULL;
-	size_t cap = 0;
-	FILE *f = open_memstream(&s, &cap);
-	if (!f)
-		return eimg_err_nomem(err);
+	struct eimg_sb b = { 0 };
 	eimg_nsm_identity(d, &id);
-	fprintf(f, "Nitro attestation: %s\n", source ? source : "attestation");
-	fprintf(f, "  Module:      %s\n", d->module_id);
-	fprintf(f, "  Timestamp:   %s (%" PRIu64 " ms)\n", iso_time((int64_t)(d->timestamp_ms / 1000), t1),
+	eimg_sb_printf(&b, "Nitro attestation: %s\n", source ? source : "attestation");
+	eimg_sb_printf(&b, "  Module:      %s\n", d->module_id);
+	eimg_sb_printf(&b, "  Timestamp:   %s (%" PRIu64 " ms)\n", eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t1),
 		d->timestamp_ms);
-	fprintf(f, "  Signature:   ES384, verified with the document's certificate\n");
-	fprintf(f, "  Certificate: %s (issuer %s, valid %s to %s)\n", d->cert_subject, d->cert_issuer,
-		iso_time(d->cert_not_before, t2), iso_time(d->cert_not_after, t3));
-	fprintf(f, "  Chain:       %s%s%s%s\n", chain_text(d), d->chain_checked ? " (" : "",
+	eimg_sb_printf(&b, "  Signature:   ES384, verified with the document's certificate\n");
+	eimg_sb_printf(&b, "  Certificate: %s (issuer %s, valid %s to %s)\n", d->cert_subject, d->cert_issuer,
+		eimg_time_iso(d->cert_not_before, t2), eimg_time_iso(d->cert_not_after, t3));
+	eimg_sb_printf(&b, "  Chain:       %s%s%s%s\n", chain_text(d), d->chain_checked ? " (" : "",
 		d->chain_checked ? d->root_subject : "", d->chain_checked ? ")" : "");
-	fprintf(f, "  Checked at:  %s\n", iso_time((int64_t)d->checked_at, t2));
-	fprintf(f, "  Debug:       %s\n", id.debug ? "yes (PCR0 is all zeros: debug mode)" : "no");
-	fprintf(f, "  Security:    %s\n", eimg_security_name(eimg_identity_security(&id)));
+	eimg_sb_printf(&b, "  Checked at:  %s\n", eimg_time_iso((int64_t)d->checked_at, t2));
+	eimg_sb_printf(&b, "  Debug:       %s\n", id.debug ? "yes (PCR0 is all zeros: debug mode)" : "no");
+	eimg_sb_printf(&b, "  Security:    %s\n", eimg_security_name(eimg_identity_security(&id)));
 	for (unsigned i = 0; i < EIMG_NSM_NPCR; i++)
 		if (d->pcr_mask & (1u << i))
 		{
 			char label[16];
 			snprintf(label, sizeof(label), "PCR%u:", i);
-			fprintf(f, "  %-13s%s\n", label, eimg_hex(d->pcr[i], 48, h));
+			eimg_sb_printf(&b, "  %-13s%s\n", label, eimg_hex(d->pcr[i], 48, h));
 		}
 	const struct { const char *name; const uint8_t *p; size_t n; } opt[3] = {
 		{ "Public key:  ", d->public_key, d->public_key_len },
@@ -364,13 +351,12 @@ int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char 
 	};
 	for (int i = 0; i < 3; i++) {
 		char *x = opt[i].p ? hex_alloc(opt[i].p, opt[i].n) : NULL;
-		fprintf(f, "  %s%s\n", opt[i].name, !opt[i].p ? "none" : x ? x : "?");
+		eimg_sb_printf(&b, "  %s%s\n", opt[i].name, !opt[i].p ? "none" : x ? x : "?");
 		free(x);
 	}
-	if (fclose(f) != 0 || !s) {
-		free(s);
+	char *s = eimg_sb_done(&b);
+	if (!s)
 		return eimg_err_nomem(err);
-	}
 	*out = s;
 	return EIMG_OK;
 }
@@ -397,17 +383,17 @@ int eimg_nsm_report_json(const struct eimg_nsm_doc *d, const char *source, char 
 	       json_object_set_new(o, "Format", json_string("nitro")) ||
 	       json_object_set_new(o, "ModuleId", json_string(d->module_id)) ||
 	       json_object_set_new(o, "TimestampMs", json_integer((json_int_t)d->timestamp_ms)) ||
-	       json_object_set_new(o, "Time", json_string(iso_time((int64_t)(d->timestamp_ms / 1000), t))) ||
+	       json_object_set_new(o, "Time", json_string(eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t))) ||
 	       json_object_set_new(o, "SignatureVerified", json_true()) ||
 	       json_object_set_new(o, "ChainVerified", json_boolean(d->chain_checked)) ||
-	       json_object_set_new(o, "CheckedAt", json_string(iso_time((int64_t)d->checked_at, t))) ||
+	       json_object_set_new(o, "CheckedAt", json_string(eimg_time_iso((int64_t)d->checked_at, t))) ||
 	       json_object_set_new(o, "Root", d->chain_checked ? json_string(d->root_subject) : json_null()) ||
 	       json_object_set_new(o, "Debug", json_boolean(id.debug)) ||
 	       json_object_set_new(o, "Security", json_string(eimg_security_name(eimg_identity_security(&id)))) ||
 	       json_object_set_new(cert, "Subject", json_string(d->cert_subject)) ||
 	       json_object_set_new(cert, "Issuer", json_string(d->cert_issuer)) ||
-	       json_object_set_new(cert, "NotBefore", json_string(iso_time(d->cert_not_before, t))) ||
-	       json_object_set_new(cert, "NotAfter", json_string(iso_time(d->cert_not_after, t)));
+	       json_object_set_new(cert, "NotBefore", json_string(eimg_time_iso(d->cert_not_before, t))) ||
+	       json_object_set_new(cert, "NotAfter", json_string(eimg_time_iso(d->cert_not_after, t)));
 	for (unsigned i = 0; i < EIMG_NSM_NPCR && !bad; i++)
 		if (d->pcr_mask & (1u << i)) {
 			char k[8];

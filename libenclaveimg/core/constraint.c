@@ -451,19 +451,6 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static unsigned days_in_month(int64_t y, unsigned m)
 {
 	static const unsigned dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -479,7 +466,7 @@ static int64_t expire_threshold(const eimg_constraint *c, uint64_t now)
 	int64_t days = (int64_t)(now / 86400), secs = (int64_t)(now % 86400);
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	eimg_civil_from_days(days, &y, &m, &d);
 	int64_t ym = y * 12 + (int64_t)(m - 1) - ((int64_t)c->years * 12 + c->months);
 	int64_t ny = ym >= 0 ? ym / 12 : -((-ym + 11) / 12);
 	unsigned nm = (unsigned)(ym - ny * 12) + 1;
@@ -487,16 +474,6 @@ static int64_t expire_threshold(const eimg_constraint *c, uint64_t now)
 		d = days_in_month(ny, nm);
 	int64_t nd = days_from_civil(ny, nm, d) - ((int64_t)c->weeks * 7 + c->days);
 	return nd * 86400 + secs;
-}
-
-static void fmt_time(int64_t t, char *out, size_t size)
-{
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t s = t - days * 86400, y;
-	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
-	snprintf(out, size, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, m, d, (unsigned)(s / 3600),
-		 (unsigned)(s / 60 % 60), (unsigned)(s % 60));
 }
 
 static void fmt_period(const eimg_constraint *c, char *out, size_t size)
@@ -700,14 +677,14 @@ int eimg_constraint_check(const eimg_constraint *c, const struct eimg_identity *
 	if (c->has_expire) {
 		int64_t th = expire_threshold(c, now);
 		char when[48], per[64];
-		fmt_time(th, when, sizeof(when));
+		eimg_iso_time(th, when);
 		fmt_period(c, per, sizeof(per));
 		if (id->timestamp == 0) {
 			snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
 			add_fail(&f, "EXPIRE", exp, "no attestation");
 		} else if (id->timestamp <= (uint64_t)INT64_MAX && (int64_t)id->timestamp <= th) {
 			snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
-			fmt_time((int64_t)id->timestamp, when, sizeof(when));
+			eimg_iso_time((int64_t)id->timestamp, when);
 			snprintf(act, sizeof(act), "attested at %s", when);
 			add_fail(&f, "EXPIRE", exp, act);
 		}

@@ -50,6 +50,15 @@ int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
 void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (UTC). */
+void eimg_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* The one ISO 8601 formatter: "YYYY-MM-DDTHH:MM:SSZ" (UTC, the year padded to
+ * four digits) into out.  Returns false, out still filled, when the year
+ * does not fit a struct tm (where gmtime(3) fails): callers choose the
+ * fallback they show. */
+#define EIMG_ISO_TIME_MAX 32
+bool eimg_iso_time(int64_t t, char out[EIMG_ISO_TIME_MAX]);
+
 /* Text built piece by piece (reports): appends never fail loudly; a failed
  * allocation sets failed, and eimg_sb_done() then frees and returns NULL.
  * Start from a zeroed struct. */

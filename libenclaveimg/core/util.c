@@ -2,6 +2,7 @@
 /* File I/O with limits, atomic output, hex, sizes, SOURCE_DATE_EPOCH. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -303,6 +304,32 @@ int eimg_source_date_epoch(int fallback_now, uint64_t *out, eimg_error *err)
 	}
 	*out = fallback_now ? (uint64_t)time(NULL) : 0;
 	return EIMG_OK;
+}
+
+/* ---- dates (proleptic Gregorian, UTC) ---- */
+
+void eimg_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+bool eimg_iso_time(int64_t t, char out[EIMG_ISO_TIME_MAX])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t s = t - days * 86400, y;
+	unsigned m, d;
+	eimg_civil_from_days(days, &y, &m, &d);
+	snprintf(out, EIMG_ISO_TIME_MAX, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, m, d, (unsigned)(s / 3600),
+		 (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+	return y - 1900 >= INT_MIN && y - 1900 <= INT_MAX;
 }
 
 /* ---- growing text ---- */

@@ -42,9 +42,10 @@ static void problem(eimg_nitro_report *r, const char *fmt, ...)
 
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	char iso[EIMG_ISO_TIME_MAX];
+	if (eimg_iso_time(t, iso))
+		snprintf(out, size, "%s", iso);
+	else
 		snprintf(out, size, "@%lld", (long long)t);
 }
 

@@ -47,10 +47,8 @@ static void kernel_version(const char *config, char *out, size_t size, eimg_erro
 static int make_metadata(const eimg_manifest *m, const struct eimg_nitro_build_opts *o, const char *kver,
 			 char **out, size_t *len, eimg_error *err)
 {
-	char when[32];
-	time_t t = (time_t)o->epoch;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	char when[EIMG_ISO_TIME_MAX];
+	if (o->epoch > (uint64_t)INT64_MAX || !eimg_iso_time((int64_t)o->epoch, when))
 		return eimg_err(err, EIMG_EINVAL, NULL, "build time %llu cannot be represented",
 				(unsigned long long)o->epoch);
 	const char *name = o->image_name ? o->image_name : (m->name ? m->name : "enclave");

@@ -261,21 +261,13 @@ static void id_cmd(const eimg_nitro_launch *l, const char *verb, const char *id,
 	cmd_add(c, id);
 }
 
-static int append_cmd(char **text, size_t *len, const struct cmd *c, eimg_error *err)
+static int append_cmd(struct eimg_sb *b, const struct cmd *c, eimg_error *err)
 {
 	for (int i = 0; i < c->argc; i++) {
 		char q[2 * PATH_MAX + 8];
 		if (eimg_shell_quote(c->argv[i], q, sizeof q) != 0)
 			return eimg_err(err, EIMG_EINVAL, NULL, "argument too long: %.40s...", c->argv[i]);
-		size_t ql = strlen(q);
-		char *n = realloc(*text, *len + ql + 2);
-		if (!n)
-			return eimg_err_nomem(err);
-		*text = n;
-		memcpy(*text + *len, q, ql);
-		*len += ql;
-		(*text)[(*len)++] = i + 1 < c->argc ? ' ' : '\n';
-		(*text)[*len] = '\0';
+		eimg_sb_printf(b, "%s%c", q, i + 1 < c->argc ? ' ' : '\n');
 	}
 	return EIMG_OK;
 }
@@ -284,19 +276,21 @@ int eimg_nitro_launch_commands(const eimg_nitro_launch *l, char **text, eimg_err
 {
 	char path[PATH_MAX];
 	struct cmd c;
-	char *t = NULL;
-	size_t len = 0;
+	struct eimg_sb b = { 0 };
 	int rc;
 	if (l->eif_path)
 		snprintf(path, sizeof path, "%s", l->eif_path);
 	else
 		snprintf(path, sizeof path, "%s/%s/enclave.eif", tmp_base(l), EIMG_NITRO_TMP_PLACEHOLDER);
 	run_enclave_cmd(l, path, &c);
-	rc = append_cmd(&t, &len, &c, err);
+	rc = append_cmd(&b, &c, err);
 	if (rc == EIMG_OK && l->o.debug) {
 		id_cmd(l, "console", EIMG_NITRO_ID_PLACEHOLDER, &c);
-		rc = append_cmd(&t, &len, &c, err);
+		rc = append_cmd(&b, &c, err);
 	}
+	char *t = eimg_sb_done(&b);
+	if (rc == EIMG_OK && !t)
+		rc = eimg_err_nomem(err);
 	if (rc) {
 		free(t);
 		return rc;

@@ -280,39 +280,34 @@ int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char
 {
 	char mrs[65], mre[65], date[16], fam[33], ext[33];
 	uint8_t signer[32];
-	char *buf = NULL;
-	size_t len = 0;
+	struct eimg_sb b = { 0 };
 	const char *in = indent ? indent : "";
 	bool kss = !all_zero(s->isvfamilyid, 16) || !all_zero(s->isvextprodid, 16) || (s->attr_flags & EIMG_ATTR_KSS);
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return eimg_err_nomem(err);
 	eimg_sigstruct_mrsigner(s, signer);
-	fprintf(f, "%smrsigner: %s\n", in, eimg_hex(signer, 32, mrs));
-	fprintf(f, "%smrenclave: %s\n", in, eimg_hex(s->enclavehash, 32, mre));
-	fprintf(f, "%sisvprodid: %u\n", in, s->isvprodid);
-	fprintf(f, "%sisvsvn: %u\n", in, s->isvsvn);
-	fprintf(f, "%sdebug launch: %s\n", in, eimg_sigstruct_debug_allowed(s) ? "allowed" : "not allowed");
-	fprintf(f, "%slaunch modes: %s\n", in, launch_text(s));
-	fprintf(f, "%sattributes: flags 0x%llx xfrm 0x%llx\n", in, (unsigned long long)s->attr_flags,
+	eimg_sb_printf(&b, "%smrsigner: %s\n", in, eimg_hex(signer, 32, mrs));
+	eimg_sb_printf(&b, "%smrenclave: %s\n", in, eimg_hex(s->enclavehash, 32, mre));
+	eimg_sb_printf(&b, "%sisvprodid: %u\n", in, s->isvprodid);
+	eimg_sb_printf(&b, "%sisvsvn: %u\n", in, s->isvsvn);
+	eimg_sb_printf(&b, "%sdebug launch: %s\n", in, eimg_sigstruct_debug_allowed(s) ? "allowed" : "not allowed");
+	eimg_sb_printf(&b, "%slaunch modes: %s\n", in, launch_text(s));
+	eimg_sb_printf(&b, "%sattributes: flags 0x%llx xfrm 0x%llx\n", in, (unsigned long long)s->attr_flags,
 		(unsigned long long)s->attr_xfrm);
-	fprintf(f, "%sattributes mask: flags 0x%016llx xfrm 0x%016llx\n", in, (unsigned long long)s->mask_flags,
+	eimg_sb_printf(&b, "%sattributes mask: flags 0x%016llx xfrm 0x%016llx\n", in, (unsigned long long)s->mask_flags,
 		(unsigned long long)s->mask_xfrm);
-	fprintf(f, "%smiscselect: 0x%08x mask 0x%08x\n", in, s->miscselect, s->miscmask);
+	eimg_sb_printf(&b, "%smiscselect: 0x%08x mask 0x%08x\n", in, s->miscselect, s->miscmask);
 	if (kss) {
-		fprintf(f, "%sisvfamilyid: %s\n", in, eimg_hex(s->isvfamilyid, 16, fam));
-		fprintf(f, "%sisvextprodid: %s\n", in, eimg_hex(s->isvextprodid, 16, ext));
+		eimg_sb_printf(&b, "%sisvfamilyid: %s\n", in, eimg_hex(s->isvfamilyid, 16, fam));
+		eimg_sb_printf(&b, "%sisvextprodid: %s\n", in, eimg_hex(s->isvextprodid, 16, ext));
 	}
 	if (s->cet_attributes || s->cet_attributes_mask)
-		fprintf(f, "%scet attributes: 0x%02x mask 0x%02x\n", in, s->cet_attributes, s->cet_attributes_mask);
-	fprintf(f, "%sdate: %s\n", in, eimg_bcd_date_format(s->date, date, sizeof(date)));
-	fprintf(f, "%svendor: 0x%x%s\n", in, s->vendor, s->vendor == 0x8086 ? " (Intel)" : "");
+		eimg_sb_printf(&b, "%scet attributes: 0x%02x mask 0x%02x\n", in, s->cet_attributes, s->cet_attributes_mask);
+	eimg_sb_printf(&b, "%sdate: %s\n", in, eimg_bcd_date_format(s->date, date, sizeof(date)));
+	eimg_sb_printf(&b, "%svendor: 0x%x%s\n", in, s->vendor, s->vendor == 0x8086 ? " (Intel)" : "");
 	if (s->type || s->swdefined)
-		fprintf(f, "%stype: 0x%08x swdefined: 0x%08x\n", in, s->type, s->swdefined);
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
+		eimg_sb_printf(&b, "%stype: 0x%08x swdefined: 0x%08x\n", in, s->type, s->swdefined);
+	char *buf = eimg_sb_done(&b);
+	if (!buf)
 		return eimg_err_nomem(err);
-	}
 	*out = buf;
 	return EIMG_OK;
 }

@@ -22,10 +22,6 @@
 #include "eimg/sim.h"
 #include "common/tool.h"
 
-/* Exit statuses beyond the shared 0..3 (enclave-run(1)). */
-#define EXIT_FAULT     4
-#define EXIT_VIOLATION 5
-
 static const char usage_text[] =
 	"usage: enclave-run [--backend simulation|hardware] [--mock] [--debug] [--listen ADDR | --stdio]\n"
 	"                   [--lines] [--max-message SIZE] [-q] [--expect VALUE]... [--expect-file FILE]\n"
@@ -617,9 +613,9 @@ static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *
 	if (rc)
 		return tool_fail(&err, rc);
 	if (res.outcome == EIMG_RUN_FAULT)
-		return tool_message(EXIT_FAULT, "%s", res.what);
+		return tool_message(EIMG_EXIT_FAULT, "%s", res.what);
 	if (res.outcome == EIMG_RUN_VIOLATION)
-		return tool_message(EXIT_VIOLATION, "%s", res.what);
+		return tool_message(EIMG_EXIT_VIOLATION, "%s", res.what);
 	return o->attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
 }
 

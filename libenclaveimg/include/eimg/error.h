@@ -20,12 +20,15 @@ enum eimg_status {
 	EIMG_EINTERNAL = 7    /* a bug in this library */
 };
 
-/* Fixed exit codes shared by every tool (documented in every man page). */
+/* Fixed exit codes shared by every tool (documented in every man page);
+ * 4 and 5 only come from enclave-run (enclave-run(1)). */
 enum eimg_exit {
 	EIMG_EXIT_OK = 0,
 	EIMG_EXIT_ERROR = 1,
 	EIMG_EXIT_USAGE = 2,
-	EIMG_EXIT_VERIFY = 3
+	EIMG_EXIT_VERIFY = 3,
+	EIMG_EXIT_FAULT = 4,       /* the enclave faulted or stopped unexpectedly */
+	EIMG_EXIT_VIOLATION = 5    /* the sandbox stopped the enclave */
 };
 
 #define EIMG_ERROR_MSG_MAX 512
