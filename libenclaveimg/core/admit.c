@@ -113,7 +113,7 @@ static bool zero_modulus(const eimg_sgx_image *s, const char *source)
 	struct eimg_sigstruct ss;
 	eimg_error e;
 	const eimg_image *img = s->image;
-	if (eimg_sigstruct_decode(source, img->sigstruct, img->sigstruct_size, &ss, &e))
+	if (eimg_sigstruct_decode(source, eimg_image_sigstruct(img), EIMG_SIGSTRUCT_SIZE, &ss, &e))
 		return false;
 	for (size_t i = 0; i < sizeof ss.modulus; i++)
 		if (ss.modulus[i])
@@ -131,12 +131,12 @@ static int check_signature(const eimg_sgx_image *s, const char *source, const st
 	int rc;
 
 	eimg_error_clear(&e);
-	if (!img->sigstruct && !p->require_signature)
+	if (!eimg_image_sigstruct(img) && !p->require_signature)
 		return EIMG_OK;
 	if (p->require_signature || has_expectations(p))
 		rc = eimg_sign_verify_opened(s, source, &res->sigstruct, &e);
 	else
-		rc = eimg_sigstruct_decode(source, img->sigstruct, img->sigstruct_size, &res->sigstruct, &e);
+		rc = eimg_sigstruct_decode(source, eimg_image_sigstruct(img), EIMG_SIGSTRUCT_SIZE, &res->sigstruct, &e);
 	if (rc == EIMG_ENOMEM) {
 		*err = e;
 		return rc;
@@ -144,7 +144,7 @@ static int check_signature(const eimg_sgx_image *s, const char *source, const st
 	if (rc == EIMG_OK)
 		res->is_signed = true;
 	else
-		add_error(res, !img->sigstruct || zero_modulus(s, source) ? EIMG_ADMIT_UNSIGNED : EIMG_ADMIT_SIGNATURE,
+		add_error(res, !eimg_image_sigstruct(img) || zero_modulus(s, source) ? EIMG_ADMIT_UNSIGNED : EIMG_ADMIT_SIGNATURE,
 			  rc, &e);
 	return EIMG_OK;
 }

@@ -13,27 +13,17 @@
 #include "core/internal.h"
 #include "core/measure_int.h"
 
-static void free_members(struct eimg_member *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].data);
-	}
-	free(v);
-}
-
-/* Reads the manifest's files (as they are) or keys (normalised to DER). */
+/* Adds the manifest's files (as they are, left in their files) or keys
+ * (normalised to DER) to the image. */
 static int load_entries(const struct eimg_manifest_entry *e, size_t n, bool keys, const char *manifest,
-			struct eimg_member **out, eimg_error *err)
+			eimg_image *img, eimg_error *err)
 {
-	struct eimg_member *v = calloc(n ? n : 1, sizeof(*v));
-	int rc = EIMG_OK;
-	if (!v)
-		return eimg_err_nomem(err);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t *buf = NULL;
-		size_t len = 0;
-		rc = eimg_read_file(e[i].path, keys ? EIMG_MAX_KEY_FILE : EIMG_MAX_INPUT_FILE, &buf, &len, err);
+		eimg_blob *b = NULL;
+		uint8_t *buf = NULL, *der = NULL;
+		size_t len = 0, dlen = 0;
+		int rc = keys ? eimg_read_file(e[i].path, EIMG_MAX_KEY_FILE, &buf, &len, err)
+			      : eimg_blob_open_file(e[i].path, EIMG_MAX_INPUT_FILE, &b, err);
 		if (rc) {
 			/* Point at the manifest entry that named the file. */
 			eimg_err_context(err, manifest, "%s[%zu].path: '%s'", keys ? "user_keys" : "files", i, e[i].path);
@@ -41,31 +31,21 @@ static int load_entries(const struct eimg_manifest_entry *e, size_t n, bool keys
 				err->line = e[i].pos.line;
 				err->column = e[i].pos.column;
 			}
-			goto out;
+			return rc;
 		}
 		if (keys) {
-			uint8_t *der = NULL;
-			size_t dlen = 0;
 			rc = eimg_pubkey_to_der(e[i].path, buf, len, &der, &dlen, err);
 			free(buf);
 			if (rc)
-				goto out;
-			buf = der;
-			len = dlen;
+				return rc;
+			if (!(b = eimg_blob_take_buffer(der, dlen)))
+				return eimg_err_nomem(err);
 		}
-		v[i].data = buf;
-		v[i].size = len;
-		v[i].name = strdup(e[i].name);
-		if (!v[i].name) {
-			rc = eimg_err_nomem(err);
-			goto out;
-		}
+		rc = keys ? eimg_image_add_key(img, e[i].name, b, err) : eimg_image_add_file(img, e[i].name, b, err);
+		if (rc)
+			return rc;
 	}
-	*out = v;
 	return EIMG_OK;
-out:
-	free_members(v, n);
-	return rc;
 }
 
 static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_build_result *res, eimg_error *err)
@@ -73,24 +53,25 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	eimg_elf elf;
 	eimg_layout *layout = NULL;
 	struct eimg_layout_input in;
-	char *measured = NULL;
-	size_t measured_len = 0;
+	eimg_blob *eb = NULL;
+	const uint8_t *ep;
+	char *measured = NULL, *mj = NULL;
+	size_t measured_len = 0, mj_len = 0;
 	int rc;
 
-	rc = eimg_read_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &img->elf, &img->elf_size, err);
+	rc = eimg_blob_open_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &eb, err);
 	if (rc)
 		return rc;
-	rc = eimg_elf_parse(man->sgx.enclave, img->elf, img->elf_size, man->sgx.allow_write_exec, &elf, err);
+	eimg_image_set_elf(img, eb);
+	rc = eimg_blob_map(eb, &ep, man->sgx.enclave, err);
 	if (rc)
 		return rc;
-	rc = load_entries(man->files, man->nfiles, false, man->source, &img->files, err);
+	rc = eimg_elf_parse(man->sgx.enclave, ep, (size_t)eimg_blob_size(eb), man->sgx.allow_write_exec, &elf, err);
 	if (rc)
 		return rc;
-	img->nfiles = man->nfiles;
-	rc = load_entries(man->keys, man->nkeys, true, man->source, &img->keys, err);
-	if (rc)
+	if ((rc = load_entries(man->files, man->nfiles, false, man->source, img, err)) ||
+	    (rc = load_entries(man->keys, man->nkeys, true, man->source, img, err)))
 		return rc;
-	img->nkeys = man->nkeys;
 	rc = eimg_manifest_measured(man, &measured, &measured_len, err);
 	if (rc)
 		return rc;
@@ -100,11 +81,9 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	in.manifest_json = measured;
 	in.manifest_len = measured_len;
 	in.elf = &elf;
-	in.files = img->files;
-	in.nfiles = img->nfiles;
-	in.keys = img->keys;
-	in.nkeys = img->nkeys;
-	rc = eimg_layout_sgx(&in, &layout, err);
+	rc = eimg_layout_members(img, &in, err);
+	if (rc == EIMG_OK)
+		rc = eimg_layout_sgx(&in, &layout, err);
 	if (rc) {
 		free(measured);
 		if (err && !err->file[0])
@@ -115,8 +94,11 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	rc = eimg_sgx_mrenclave(layout, res->sgx.mrenclave, err);
 	if (rc == EIMG_OK) {
 		eimg_fill_measurement(man, layout, &res->sgx);
-		rc = eimg_measurement_json_sgx(&res->sgx, &img->measurement_json, &img->measurement_len, err);
+		rc = eimg_measurement_json_sgx(&res->sgx, &mj, &mj_len, err);
 	}
+	if (rc == EIMG_OK)
+		rc = eimg_image_set_measurement(img, mj, mj_len, err);
+	free(mj);
 	eimg_layout_free(layout);
 	free(measured);
 	return rc;
@@ -127,18 +109,32 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, uint64_t mtime
 {
 	struct eimg_nitro_build_opts bo;
 	eimg_nitro_report *rep = NULL;
+	uint8_t *eif = NULL;
+	size_t eif_len = 0, clen, mj_len = 0;
+	char *mj = NULL;
+	const char *canon = eimg_image_manifest(img, &clen);
 	int rc;
 
 	memset(&bo, 0, sizeof(bo));
 	bo.epoch = mtime;
-	rc = eimg_nitro_build(man, img->manifest_json, img->manifest_len, &bo, &img->eif, &img->eif_size, &rep, err);
+	rc = eimg_nitro_build(man, canon, clen, &bo, &eif, &eif_len, &rep, err);
 	if (rc)
 		return rc;
+	eimg_blob *b = eimg_blob_take_buffer(eif, eif_len);
+	if (!b) {
+		eimg_nitro_report_free(rep);
+		return eimg_err_nomem(err);
+	}
+	eimg_image_set_eif(img, b);
 	memcpy(res->pcr[0], rep->pcr0, 48);
 	memcpy(res->pcr[1], rep->pcr1, 48);
 	memcpy(res->pcr[2], rep->pcr2, 48);
 	eimg_nitro_report_free(rep);
-	return eimg_measurement_json_nitro(&res->pcr[0][0], &img->measurement_json, &img->measurement_len, err);
+	rc = eimg_measurement_json_nitro(&res->pcr[0][0], &mj, &mj_len, err);
+	if (rc == EIMG_OK)
+		rc = eimg_image_set_measurement(img, mj, mj_len, err);
+	free(mj);
+	return rc;
 }
 
 int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct eimg_build_result *res,
@@ -147,6 +143,8 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 	eimg_manifest *man = NULL;
 	eimg_image *img = NULL;
 	struct eimg_build_result r;
+	char *canon = NULL, *rt = NULL;
+	size_t canon_len = 0, rt_len = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -158,16 +156,20 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
-	rc = eimg_manifest_canonical(man, &img->manifest_json, &img->manifest_len, err);
+	rc = eimg_manifest_canonical(man, &canon, &canon_len, err);
+	if (rc == EIMG_OK)
+		rc = eimg_image_set_manifest(img, canon, canon_len, err);
 	if (rc)
 		goto out;
-	img->runtime_len = strlen(man->runtime_json) + 1;
-	img->runtime_json = malloc(img->runtime_len + 1);
-	if (!img->runtime_json) {
+	rt_len = strlen(man->runtime_json) + 1;
+	rt = malloc(rt_len + 1);
+	if (!rt) {
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
-	snprintf(img->runtime_json, img->runtime_len + 1, "%s\n", man->runtime_json);
+	snprintf(rt, rt_len + 1, "%s\n", man->runtime_json);
+	if ((rc = eimg_image_set_runtime(img, rt, rt_len, err)))
+		goto out;
 	r.target = man->target;
 	if (man->target == EIMG_TARGET_SGX) {
 		rc = build_sgx(man, img, &r, err);
@@ -180,6 +182,8 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 	img = NULL;
 	*res = r;
 out:
+	free(canon);
+	free(rt);
 	eimg_image_free(img);
 	eimg_manifest_free(man);
 	return rc;

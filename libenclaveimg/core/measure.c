@@ -16,22 +16,6 @@
 #include "core/internal.h"
 #include "core/measure_int.h"
 
-int eimg_detect_input(const uint8_t *head, size_t len)
-{
-	/* A tar whose first member is named EIMAGE. */
-	if (len >= 512 && memcmp(head, "EIMAGE", 7) == 0)
-		return EIMG_INPUT_IMAGE;
-	if (len >= 8 && memcmp(head, "ECREATE\0", 8) == 0)
-		return EIMG_INPUT_SGXS;
-	if (len >= 4 && memcmp(head, ".eif", 4) == 0)
-		return EIMG_INPUT_EIF;
-	if (len >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0)
-		return EIMG_INPUT_ELF;
-	if (len >= 12 && memcmp(head, "\x06\0\0\0\xe1\0\0\0\0\0\x01\0", 12) == 0)
-		return EIMG_INPUT_SIGSTRUCT;
-	return EIMG_INPUT_UNKNOWN;
-}
-
 int eimg_measurement_json_sgx(const struct eimg_sgx_measurement *m, char **out, size_t *len, eimg_error *err)
 {
 	char hex[65];
@@ -66,6 +50,12 @@ void eimg_fill_measurement(const eimg_manifest *man, const eimg_layout *l, struc
 }
 
 
+int eimg_layout_members(const eimg_image *img, struct eimg_layout_input *in, eimg_error *err)
+{
+	int rc = eimg_image_files_view(img, &in->files, &in->nfiles, err);
+	return rc ? rc : eimg_image_keys_view(img, &in->keys, &in->nkeys, err);
+}
+
 static int check_members_match(const struct eimg_manifest_entry *e, size_t n, const struct eimg_member *m,
 			       size_t nm, const char *what, const char *source, eimg_error *err)
 {
@@ -85,7 +75,9 @@ static int check_recorded(const eimg_image *img, const struct eimg_sgx_measureme
 			  eimg_error *err)
 {
 	json_error_t jerr;
-	json_t *o = json_loadb(img->measurement_json, img->measurement_len, JSON_REJECT_DUPLICATES, &jerr);
+	size_t mlen;
+	const char *mtext = eimg_image_measurement(img, &mlen);
+	json_t *o = json_loadb(mtext, mlen, JSON_REJECT_DUPLICATES, &jerr);
 	const char *fmt = NULL, *target = NULL, *mr = NULL, *mode = NULL;
 	json_int_t size = 0, lv = 0;
 	int rc = EIMG_OK;
@@ -127,7 +119,9 @@ static int open_manifest(const eimg_image *img, const char *source, int target, 
 	eimg_manifest *m = NULL;
 	char *canon = NULL;
 	size_t canon_len = 0;
-	int rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+	size_t mlen;
+	const char *mtext = eimg_image_manifest(img, &mlen);
+	int rc = eimg_manifest_parse_buffer("manifest.json", mtext, mlen, NULL, &m, err);
 	if (rc) {
 		/* Keep the position inside manifest.json but say which image. */
 		if (!err)
@@ -144,7 +138,7 @@ static int open_manifest(const eimg_image *img, const char *source, int target, 
 	rc = eimg_manifest_canonical(m, &canon, &canon_len, err);
 	if (rc)
 		goto out;
-	if (canon_len != img->manifest_len || memcmp(canon, img->manifest_json, canon_len) != 0) {
+	if (canon_len != mlen || memcmp(canon, mtext, canon_len) != 0) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "manifest.json is not in canonical form");
 		goto out;
 	}
@@ -167,29 +161,36 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 	if (!s)
 		return eimg_err_nomem(err);
 	s->image = img;
-	if (!img->elf) {
+	if (!eimg_image_elf(img)) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "not an SGX image (no enclave.elf)");
 		goto out;
 	}
 	rc = open_manifest(img, source, EIMG_TARGET_SGX, &s->manifest, err);
 	if (rc)
 		goto out;
-	rc = check_members_match(s->manifest->files, s->manifest->nfiles, img->files, img->nfiles, "files", source, err);
+	memset(&in, 0, sizeof(in));
+	if ((rc = eimg_layout_members(img, &in, err)))
+		goto out;
+	rc = check_members_match(s->manifest->files, s->manifest->nfiles, in.files, in.nfiles, "files", source, err);
 	if (rc == EIMG_OK)
-		rc = check_members_match(s->manifest->keys, s->manifest->nkeys, img->keys, img->nkeys, "keys", source, err);
+		rc = check_members_match(s->manifest->keys, s->manifest->nkeys, in.keys, in.nkeys, "keys", source, err);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < img->nkeys; i++) {
+	for (size_t i = 0; i < in.nkeys; i++) {
 		uint8_t *der = NULL;
 		size_t dlen = 0;
-		rc = eimg_pubkey_to_der(source, img->keys[i].data, img->keys[i].size, &der, &dlen, err);
-		if (rc == EIMG_OK && (dlen != img->keys[i].size || memcmp(der, img->keys[i].data, dlen) != 0))
-			rc = eimg_err(err, EIMG_EINVAL, source, "keys/%s is not a DER SubjectPublicKeyInfo", img->keys[i].name);
+		rc = eimg_pubkey_to_der(source, in.keys[i].data, in.keys[i].size, &der, &dlen, err);
+		if (rc == EIMG_OK && (dlen != in.keys[i].size || memcmp(der, in.keys[i].data, dlen) != 0))
+			rc = eimg_err(err, EIMG_EINVAL, source, "keys/%s is not a DER SubjectPublicKeyInfo", in.keys[i].name);
 		free(der);
 		if (rc)
 			goto out;
 	}
-	rc = eimg_elf_parse("enclave.elf", img->elf, img->elf_size, s->manifest->sgx.allow_write_exec, &s->elf, err);
+	const uint8_t *ep;
+	if ((rc = eimg_blob_map(eimg_image_elf(img), &ep, "enclave.elf", err)))
+		goto out;
+	rc = eimg_elf_parse("enclave.elf", ep, (size_t)eimg_blob_size(eimg_image_elf(img)), s->manifest->sgx.allow_write_exec,
+			    &s->elf, err);
 	if (rc) {
 		eimg_err_context(err, source, "enclave.elf");
 		goto out;
@@ -199,15 +200,10 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 	rc = eimg_manifest_measured(s->manifest, &canon, &canon_len, err);
 	if (rc)
 		goto out;
-	memset(&in, 0, sizeof(in));
 	in.manifest = s->manifest;
 	in.manifest_json = canon;
 	in.manifest_len = canon_len;
 	in.elf = &s->elf;
-	in.files = img->files;
-	in.nfiles = img->nfiles;
-	in.keys = img->keys;
-	in.nkeys = img->nkeys;
 	rc = eimg_layout_sgx(&in, &s->layout, err);
 	if (rc)
 		goto out;
@@ -257,19 +253,21 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 	uint8_t pcr[3][48];
 	int rc;
 
-	if (!img->eif)
+	if (!eimg_image_eif(img))
 		return eimg_err(err, EIMG_EINVAL, source, "not a Nitro image (no enclave.eif)");
 	rc = open_manifest(img, source, EIMG_TARGET_NITRO, &man, err);
 	if (rc)
 		goto out;
-	if (img->nfiles || img->nkeys || img->sigstruct) {
+	if (eimg_image_nfiles(img) || eimg_image_nkeys(img) || eimg_image_sigstruct(img)) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "a Nitro image holds no files/, keys/ or sigstruct.bin members");
 		goto out;
 	}
 	memset(&ao, 0, sizeof(ao));
-	ao.manifest_json = img->manifest_json;
-	ao.manifest_len = img->manifest_len;
-	rc = eimg_nitro_audit_buffer(source, img->eif, img->eif_size, &ao, &rep, err);
+	ao.manifest_json = eimg_image_manifest(img, &ao.manifest_len);
+	const uint8_t *eif;
+	if ((rc = eimg_blob_map(eimg_image_eif(img), &eif, source, err)))
+		goto out;
+	rc = eimg_nitro_audit_buffer(source, eif, (size_t)eimg_blob_size(eimg_image_eif(img)), &ao, &rep, err);
 	if (rc)
 		goto out;
 	memcpy(pcr[0], rep->pcr0, 48);
@@ -279,7 +277,9 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 	if (rc)
 		goto out;
 	/* The record is canonical JSON of the recomputed values: any difference is an alteration. */
-	if (rec_len != img->measurement_len || memcmp(rec, img->measurement_json, rec_len) != 0) {
+	size_t mlen;
+	const char *mtext = eimg_image_measurement(img, &mlen);
+	if (rec_len != mlen || memcmp(rec, mtext, rec_len) != 0) {
 		rc = eimg_err(err, EIMG_EVERIFY, source,
 			      "recorded PCRs in measurement.json differ from the recomputed ones: the image was altered after it was built");
 		goto out;

@@ -92,9 +92,10 @@ char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 		eimg_sb_printf(&b, "\n");
 	}
 	struct eimg_sigstruct ss;
-	if (!s->image->sigstruct) {
+	const uint8_t *sig = eimg_image_sigstruct(s->image);
+	if (!sig) {
 		eimg_sb_printf(&b, "signature      none (unsigned: see enclave-sign(1))\n");
-	} else if (eimg_sigstruct_decode("sigstruct.bin", s->image->sigstruct, s->image->sigstruct_size, &ss, NULL) == 0) {
+	} else if (eimg_sigstruct_decode("sigstruct.bin", sig, EIMG_SIGSTRUCT_SIZE, &ss, NULL) == 0) {
 		char *t = NULL;
 		eimg_sb_printf(&b, "signature      SIGSTRUCT (verify it with 'enclave-sign verify')\n");
 		eimg_sb_printf(&b, "  signs this mrenclave: %s\n",
@@ -144,8 +145,8 @@ char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
 	if (!o)
 		return NULL;
 	json_t *sig = json_null();
-	if (s->image->sigstruct &&
-	    eimg_sigstruct_decode("sigstruct.bin", s->image->sigstruct, s->image->sigstruct_size, &ss, NULL) == 0) {
+	const uint8_t *ssb = eimg_image_sigstruct(s->image);
+	if (ssb && eimg_sigstruct_decode("sigstruct.bin", ssb, EIMG_SIGSTRUCT_SIZE, &ss, NULL) == 0) {
 		sig = eimg_sigstruct_json(&ss);
 		if (sig && json_object_set_new(sig, "signs_this_mrenclave",
 					       json_boolean(memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0))) {

@@ -24,14 +24,8 @@ static int signer(void *ctx, int hash, const uint8_t *msg, size_t msg_len, uint8
 
 static int input_kind(const char *path, eimg_error *err)
 {
-	uint8_t head[512];
-	ssize_t n;
-	int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -eimg_err_sys(err, path, "cannot open");
-	n = read(fd, head, sizeof(head));
-	close(fd);
-	return eimg_detect_input(head, n > 0 ? (size_t)n : 0);
+	int kind, rc = eimg_detect_file(path, &kind, err);
+	return rc ? -rc : kind;
 }
 
 static int refuse_signed(const eimg_nitro_report *rep, const struct eimg_nitro_sign_request *r, eimg_error *err)
@@ -76,7 +70,10 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 	rc = eimg_image_read_file(r->input, &img, err);
 	if (rc)
 		return rc;
-	if (!img->eif) {
+	const eimg_blob *eb = eimg_image_eif(img);
+	const uint8_t *eif = NULL;
+	size_t eif_size = (size_t)eimg_blob_size(eb);
+	if (!eb) {
 		rc = eimg_err(err, EIMG_EINVAL, r->input,
 			      "an SGX image: sign it with an RSA key and without --cert (enclave-sign -k KEY)");
 		goto out;
@@ -87,32 +84,37 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 		rc = eimg_nitro_report_verdict(rep, err);
 	if (rc == EIMG_OK)
 		rc = refuse_signed(rep, r, err);
+	if (rc == EIMG_OK)
+		rc = eimg_blob_map(eb, &eif, r->input, err);
 	if (rc)
 		goto out;
 	switch (r->op) {
 	case EIMG_SIGN_OP_SIGN:
-		rc = eimg_nitro_sign_with(r->input, img->eif, img->eif_size, r->cert_path, signer, key, &res, &res_len, err);
+		rc = eimg_nitro_sign_with(r->input, eif, eif_size, r->cert_path, signer, key, &res, &res_len, err);
 		break;
 	case EIMG_SIGN_OP_EXPORT:
-		rc = eimg_nitro_export_tbs(r->input, img->eif, img->eif_size, r->cert_path, &res, &res_len, err);
+		rc = eimg_nitro_export_tbs(r->input, eif, eif_size, r->cert_path, &res, &res_len, err);
 		if (rc == EIMG_OK)
 			rc = eimg_write_file_atomic(r->output, res, res_len, err);
 		goto out;
 	default:
 		rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err);
 		if (rc == EIMG_OK)
-			rc = eimg_nitro_attach(r->input, img->eif, img->eif_size, r->cert_path, sig, sig_len, &res, &res_len,
+			rc = eimg_nitro_attach(r->input, eif, eif_size, r->cert_path, sig, sig_len, &res, &res_len,
 					       err);
 		break;
 	}
 	if (rc)
 		goto out;
-	free(img->eif);
-	img->eif = res;
-	img->eif_size = res_len;
+	eimg_blob *nb = eimg_blob_take_buffer(res, res_len);
 	res = NULL;
+	if (!nb) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	eimg_image_set_eif(img, nb);
 	/* The image keeps its own timestamp: only enclave.eif's signature section changes. */
-	rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->input, err);
+	rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->input, err);
 out:
 	free(sig);
 	free(res);
@@ -167,7 +169,7 @@ int eimg_nitro_verify_file(const char *path, eimg_nitro_report **out, eimg_error
 		rc = eimg_nitro_audit_file(path, NULL, &rep, err);
 	} else if (kind == EIMG_INPUT_IMAGE) {
 		rc = eimg_image_read_file(path, &img, err);
-		if (rc == EIMG_OK && !img->eif)
+		if (rc == EIMG_OK && !eimg_image_eif(img))
 			rc = eimg_err(err, EIMG_EINVAL, path, "not a Nitro image");
 		if (rc == EIMG_OK)
 			rc = eimg_nitro_image_open(img, path, &rep, err);
@@ -194,7 +196,7 @@ bool eimg_is_nitro_input(const char *path)
 	int kind = input_kind(path, NULL);
 	bool nitro = kind == EIMG_INPUT_EIF;
 	if (kind == EIMG_INPUT_IMAGE && eimg_image_read_file(path, &img, NULL) == EIMG_OK)
-		nitro = img->eif != NULL;
+		nitro = eimg_image_eif(img) != NULL;
 	eimg_image_free(img);
 	return nitro;
 }

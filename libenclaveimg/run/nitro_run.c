@@ -162,13 +162,16 @@ int eimg_nitro_launch_open_image(const eimg_image *img, const char *source, cons
 	 * manifest copy inside the ramdisk */
 	if ((rc = eimg_nitro_image_open(img, source, &l->rep, err)) || (rc = judge(l, err)))
 		goto fail;
-	rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+	size_t mlen;
+	const char *mtext = eimg_image_manifest(img, &mlen);
+	rc = eimg_manifest_parse_buffer("manifest.json", mtext, mlen, NULL, &m, err);
 	if (rc) {
 		eimg_err_context(err, source, "manifest.json");
 		goto fail;
 	}
-	l->eif = img->eif;
-	l->eif_len = img->eif_size;
+	if ((rc = eimg_blob_map(eimg_image_eif(img), &l->eif, source, err)))
+		goto fail;
+	l->eif_len = (size_t)eimg_blob_size(eimg_image_eif(img));
 	if ((rc = resolve(l, m->nitro.cpus, m->nitro.memory_mib, "the manifest", err)))
 		goto fail;
 	eimg_manifest_free(m);

@@ -32,9 +32,11 @@ int eimg_runtime_listen(const eimg_image *img, const char *source, char *buf, si
 	if (size)
 		buf[0] = '\0';
 	/* The image reader has checked that runtime.json is a JSON object. */
-	if (!img->runtime_json)
+	size_t rtlen;
+	const char *rttext = eimg_image_runtime(img, &rtlen);
+	if (!rttext)
 		return EIMG_OK;
-	json_t *rt = json_loadb(img->runtime_json, img->runtime_len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *rt = json_loadb(rttext, rtlen, JSON_REJECT_DUPLICATES, NULL);
 	if (rt)
 		rc = listen_of(rt, source, buf, size, err);
 	json_decref(rt);

@@ -257,12 +257,13 @@ int eimg_sign_verify_opened(const eimg_sgx_image *si, const char *source, struct
 	char h1[65], h2[65];
 	int rc;
 
-	if (!img->sigstruct)
+	const uint8_t *sig = eimg_image_sigstruct(img);
+	if (!sig)
 		return eimg_err(err, EIMG_EINVAL, source, "the image is not signed (no sigstruct.bin): sign it with enclave-sign -k KEY");
-	rc = eimg_sigstruct_decode(source, img->sigstruct, img->sigstruct_size, &s, err);
+	rc = eimg_sigstruct_decode(source, sig, EIMG_SIGSTRUCT_SIZE, &s, err);
 	if (rc)
 		return rc;
-	rc = eimg_sigstruct_verify(img->sigstruct, source, err);
+	rc = eimg_sigstruct_verify(sig, source, err);
 	if (rc)
 		return rc;
 	eimg_sign_fields_from_manifest(&si->manifest->sgx, s.date, &f);
@@ -298,7 +299,7 @@ int eimg_sign_verify_image(const eimg_image *img, const char *source, struct eim
 {
 	eimg_sgx_image *si = NULL;
 	int rc;
-	if (!img->sigstruct)
+	if (!eimg_image_sigstruct(img))
 		return eimg_err(err, EIMG_EINVAL, source, "the image is not signed (no sigstruct.bin): sign it with enclave-sign -k KEY");
 	rc = eimg_sgx_image_open(img, source, &si, err);
 	if (rc == EIMG_OK)
@@ -319,7 +320,6 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32];
 	struct eimg_sign_fields f;
 	eimg_image *img = NULL;
-	uint8_t *newsig = NULL;
 	int n = !!r->image_path + !!r->sgxs_path + !!r->mrenclave;
 	int rc;
 
@@ -343,7 +343,7 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		rc = eimg_image_read_file(r->image_path, &img, err);
 		if (rc)
 			goto out;
-		if (img->sigstruct && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST) {
+		if (eimg_image_sigstruct(img) && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST) {
 			rc = eimg_err(err, EIMG_EINVAL, r->image_path,
 				      "the image is already signed: use --force to replace its signature");
 			goto out;
@@ -397,18 +397,10 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		goto out;
 
 	if (img) {
-		newsig = malloc(EIMG_SIGSTRUCT_SIZE);
-		if (!newsig) {
-			rc = eimg_err_nomem(err);
-			goto out;
-		}
-		memcpy(newsig, ss, EIMG_SIGSTRUCT_SIZE);
-		free(img->sigstruct);
-		img->sigstruct = newsig;
-		img->sigstruct_size = EIMG_SIGSTRUCT_SIZE;
-		newsig = NULL;
 		/* The signed image keeps the image's own timestamp: only sigstruct.bin is added. */
-		rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->image_path, err);
+		rc = eimg_image_set_sigstruct(img, ss, EIMG_SIGSTRUCT_SIZE, err);
+		if (rc == EIMG_OK)
+			rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->image_path, err);
 	} else {
 		rc = write_out(r->output, ss, sizeof(ss), err);
 	}
@@ -417,34 +409,8 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 	if (out)
 		rc = eimg_sigstruct_decode(NULL, ss, sizeof(ss), out, err);
 out:
-	free(newsig);
 	eimg_image_free(img);
 	return rc;
-}
-
-/* The first bytes of a file (fewer if it is shorter). */
-static int read_head(const char *path, uint8_t *head, size_t size, size_t *got, eimg_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	if (fd < 0)
-		return eimg_err_sys(err, path, "cannot open");
-	while (n < size) {
-		ssize_t r = read(fd, head + n, size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int rc = eimg_err_sys(err, path, "cannot read");
-			close(fd);
-			return rc;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*got = n;
-	return EIMG_OK;
 }
 
 /* unsigned_code: the status for an image without a signature. */
@@ -456,12 +422,10 @@ static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *for
 	eimg_image *img = NULL;
 	int rc, fmt = 0;
 
-	uint8_t head[512];
-	size_t hlen = 0;
-	rc = read_head(path, head, sizeof(head), &hlen, err);
+	int kind;
+	rc = eimg_detect_file(path, &kind, err);
 	if (rc)
 		return rc;
-	int kind = eimg_detect_input(head, hlen);
 	if (kind == EIMG_INPUT_IMAGE) {
 		/* Images are streamed with the image format's own limits. */
 		rc = eimg_image_read_file(path, &img, err);
@@ -474,16 +438,12 @@ static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *for
 		goto out;
 	switch (kind) {
 	case EIMG_INPUT_IMAGE:
-		if (!img->sigstruct) {
+		if (!eimg_image_sigstruct(img)) {
 			rc = eimg_err(err, unsigned_code, path,
 				      "the image is not signed (no sigstruct.bin): sign it with 'enclave-sign -k KEY'");
 			goto out;
 		}
-		if (img->sigstruct_size != EIMG_SIGSTRUCT_SIZE) {
-			rc = eimg_err(err, EIMG_EINVAL, path, "sigstruct.bin is %zu bytes, expected 1808", img->sigstruct_size);
-			goto out;
-		}
-		memcpy(out, img->sigstruct, EIMG_SIGSTRUCT_SIZE);
+		memcpy(out, eimg_image_sigstruct(img), EIMG_SIGSTRUCT_SIZE);
 		fmt = EIMG_SIGFMT_IMAGE;
 		break;
 	case EIMG_INPUT_SGXS:
@@ -573,7 +533,9 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		int mode = EIMG_ID_HARDWARE; /* a bare SIGSTRUCT says nothing about the mode */
 		if (img) {
 			eimg_manifest *m = NULL;
-			rc = eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, err);
+			size_t mlen;
+			const char *mtext = eimg_image_manifest(img, &mlen);
+			rc = eimg_manifest_parse_buffer("manifest.json", mtext, mlen, NULL, &m, err);
 			if (rc)
 				goto out;
 			mode = m->mode;

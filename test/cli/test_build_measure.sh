@@ -314,19 +314,18 @@ mrs=$(enclave-sign verify --json good.eimg | "$PY" -c 'import json,sys; print(js
 expect 0 enclave-measure --expect "mrsigner:$mrs" good.eimg
 expect 0 enclave-measure --constraint "S:$mrs PROD:7 SEC:INSECURE" good.eimg
 "$PY" - good.eimg evil.eimg swapped.eimg forged.eimg <<'PYEOF'
-import io, sys, tarfile
-good, evil, swapped, forged = sys.argv[1:5]
-sig = tarfile.open(good).extractfile("sigstruct.bin").read()
-def write(src, out, data):
-    with tarfile.open(src) as ti, tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as t:
-        for m in ti.getmembers():
-            if m.name != "sigstruct.bin":
-                t.addfile(m, ti.extractfile(m))
-        info = tarfile.TarInfo("sigstruct.bin"); info.size = len(data); info.mode = 0o644
-        t.addfile(info, io.BytesIO(data))
-write(evil, swapped, sig)
-bad = bytearray(sig); bad[516:900] = b"\x01" * 384
-write(good, forged, bytes(bad))
+import sys
+# Canonical archives (enclave-image(5)): the sigstruct.bin member (header + 1808 bytes
+# padded to 2048) is the last one before the 1024-byte end marker; both images have
+# the same mtime, so the member's bytes move as they are.
+good, evil, swapped, forged = (open(p, "rb").read() if i < 2 else p for i, p in enumerate(sys.argv[1:5]))
+member = good[-1024 - 2560:-1024]
+assert member[:13] == b"sigstruct.bin"
+open(swapped, "wb").write(evil[:-1024] + member + b"\0" * 1024)
+bad = bytearray(good)
+sig = len(good) - 1024 - 2048
+bad[sig + 516:sig + 900] = b"\x01" * 384
+open(forged, "wb").write(bytes(bad))
 PYEOF
 expect 3 enclave-measure --expect "mrsigner:$mrs" swapped.eimg
 expect_one_line_err

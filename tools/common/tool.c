@@ -105,23 +105,8 @@ bool tool_parse_u64(const char *s, unsigned flags, uint64_t lo, uint64_t hi, uin
 
 int tool_detect_file(const char *path, int *kind, eimg_error *err)
 {
-	uint8_t head[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, head, sizeof head);
-	int e = errno;
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		eimg_error_clear(err);
-		err->code = EIMG_EIO;
-		err->sys_errno = e;
-		snprintf(err->file, sizeof err->file, "%s", path);
-		snprintf(err->msg, sizeof err->msg, "cannot %s: %s", fd < 0 ? "open" : "read", strerror(e));
-		return EIMG_EIO;
-	}
-	*kind = eimg_detect_input(head, (size_t)n);
-	return EIMG_OK;
+	eimg_error_clear(err);
+	return eimg_detect_file(path, kind, err); /* the library's one detection */
 }
 
 int tool_expect_option(struct tool_expectations *x, int opt, const char *arg, const char *twice)

@@ -59,7 +59,9 @@ static int run(const struct opts *o)
 	} else {
 		eimg_manifest *m = NULL;
 		/* The default name comes from the (already validated) manifest. */
-		if (eimg_manifest_parse_buffer("manifest.json", img->manifest_json, img->manifest_len, NULL, &m, &err) == 0 &&
+		size_t mlen;
+		const char *mtext = eimg_image_manifest(img, &mlen);
+		if (eimg_manifest_parse_buffer("manifest.json", mtext, mlen, NULL, &m, &err) == 0 &&
 		    asprintf(&out_path, "%s.eimg", m->name) < 0)
 			out_path = NULL;
 		eimg_manifest_free(m);
@@ -68,7 +70,7 @@ static int run(const struct opts *o)
 		eimg_image_free(img);
 		return tool_message(EIMG_EXIT_ERROR, "out of memory");
 	}
-	if (o->eif && !img->eif) {
+	if (o->eif && !eimg_image_eif(img)) {
 		eimg_image_free(img);
 		free(out_path);
 		return tool_usage("--eif: '%s' is not a Nitro manifest (target: nitro)", o->manifest);
@@ -80,7 +82,7 @@ static int run(const struct opts *o)
 	}
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	if (rc == EIMG_OK && o->eif) {
-		rc = eimg_write_file_atomic(o->eif, img->eif, img->eif_size, &err);
+		rc = eimg_blob_write_file(eimg_image_eif(img), o->eif, &err);
 		/* Both outputs or neither: an error leaves no half of the result behind. */
 		if (rc && strcmp(out_path, "-") != 0)
 			unlink(out_path);

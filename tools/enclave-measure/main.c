@@ -287,8 +287,24 @@ static int measure_sgxs(const struct opts *o)
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
 }
 
-/* A Nitro EIF, plain or from an image: print the audit, then judge it. */
-static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
+/* An image's members with their roles, after the report (text or JSON). */
+static int add_coverage(const struct opts *o, const eimg_image *img, char **text, eimg_error *err)
+{
+	if (o->json)
+		return eimg_image_coverage_json(img, text, err);
+	char *cov = eimg_image_coverage_text(img), *all = NULL;
+	if (!cov || asprintf(&all, "%s%s", *text, cov) < 0)
+		all = NULL;
+	free(cov);
+	if (!all)
+		return eimg_err(err, EIMG_ENOMEM, NULL, "out of memory");
+	free(*text);
+	*text = all;
+	return EIMG_OK;
+}
+
+/* A Nitro EIF, plain or from an image (img): print the audit, then judge it. */
+static int nitro_finish(const struct opts *o, eimg_nitro_report *rep, const eimg_image *img)
 {
 	eimg_error err;
 	struct eimg_identity id;
@@ -297,8 +313,12 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep)
 
 	eimg_error_clear(&err);
 	rc = o->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
-	if (rc)
+	if (rc == EIMG_OK && img)
+		rc = add_coverage(o, img, &text, &err);
+	if (rc) {
+		free(text);
 		return tool_fail(&err, rc);
+	}
 	ex = tool_emit(text);
 	if (ex)
 		return ex;
@@ -321,7 +341,7 @@ static int measure_eif(const struct opts *o)
 	int rc = eimg_nitro_audit_file(o->input, NULL, &rep, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	int ex = nitro_finish(o, rep);
+	int ex = nitro_finish(o, rep, NULL);
 	eimg_nitro_report_free(rep);
 	return ex;
 }
@@ -338,17 +358,15 @@ static int measure_image(const struct opts *o)
 	rc = eimg_image_read_file(o->input, &img, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	if (img->eif) {
+	if (eimg_image_eif(img)) {
 		eimg_nitro_report *rep = NULL;
 		if (o->sgxs_out) {
 			eimg_image_free(img);
 			return tool_usage("--sgxs: '%s' is a Nitro image, not an SGX enclave", o->input);
 		}
 		rc = eimg_nitro_image_open(img, o->input, &rep, &err);
+		ex = rc ? tool_fail(&err, rc) : nitro_finish(o, rep, img);
 		eimg_image_free(img);
-		if (rc)
-			return tool_fail(&err, rc);
-		ex = nitro_finish(o, rep);
 		eimg_nitro_report_free(rep);
 		return ex;
 	}
@@ -366,7 +384,13 @@ static int measure_image(const struct opts *o)
 	}
 	/* With --sgxs -, standard output holds the stream alone (its SHA-256 is MRENCLAVE). */
 	if (!o->sgxs_out || strcmp(o->sgxs_out, "-") != 0) {
-		ex = tool_emit(o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input));
+		char *text = o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input);
+		if (text && (rc = add_coverage(o, img, &text, &err))) {
+			free(text);
+			ex = tool_fail(&err, rc);
+			goto out;
+		}
+		ex = tool_emit(text);
 		if (ex)
 			goto out;
 	}
@@ -403,7 +427,7 @@ static int measure(const struct opts *o)
 		/* Through eimg_error_format: one line whatever the file name holds. */
 		return tool_fail_file(EIMG_EINVAL, o->input, "a SIGSTRUCT: show and verify it with 'enclave-sign verify'");
 	default:
-		return tool_fail_file(EIMG_EINVAL, o->input, "not an enclave image (.eimg), SGXS stream or EIF");
+		return tool_fail(&err, eimg_input_unknown(o->input, &err));
 	}
 }
 

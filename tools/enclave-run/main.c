@@ -291,7 +291,7 @@ static int prepare_attestation(struct opts *o, const eimg_image *img, const uint
 		fprintf(stderr, "enclave-run: --attestation-out: standard output carries the replies; name a file\n");
 		return EIMG_EXIT_USAGE;
 	}
-	int rc = eimg_sigstruct_decode(o->image, img->sigstruct, img->sigstruct_size, &ss, &err);
+	int rc = eimg_sigstruct_decode(o->image, eimg_image_sigstruct(img), EIMG_SIGSTRUCT_SIZE, &ss, &err);
 	if (!rc)
 		rc = eimg_output_probe(o->attestation_out, &err);
 	if (rc)
@@ -596,7 +596,7 @@ static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *
 			tool_print_error(&err);
 			return EIMG_EXIT_ERROR;
 		}
-		o->run.sigstruct = img->sigstruct;
+		o->run.sigstruct = eimg_image_sigstruct(img);
 		o->run.debug_launch = o->debug;
 	}
 	o->run.stop_fd = stop_signals();
@@ -629,21 +629,24 @@ static int run_image(struct opts *o)
 	int kind = 0, ex;
 
 	/* Which target: a plain EIF, or an image holding an EIF, goes to nitro-cli. */
-	bool plain_eif = tool_detect_file(o->image, &kind, &err) == EIMG_OK && kind == EIMG_INPUT_EIF;
+	int drc = tool_detect_file(o->image, &kind, &err);
+	if (drc == EIMG_OK && kind == EIMG_INPUT_UNKNOWN)
+		drc = eimg_input_unknown(o->image, &err);
+	bool plain_eif = drc == EIMG_OK && kind == EIMG_INPUT_EIF;
 	if (!plain_eif) {
-		int rc = eimg_image_read_file(o->image, &img, &err);
+		int rc = drc ? drc : eimg_image_read_file(o->image, &img, &err);
 		if (rc) {
 			tool_print_error(&err);
 			return rc == EIMG_EIO || rc == EIMG_ENOMEM ? EIMG_EXIT_ERROR : EIMG_EXIT_VERIFY;
 		}
 	}
-	if (plain_eif || img->eif) {
+	if (plain_eif || eimg_image_eif(img)) {
 		if (!o->preflight)
 			return run_nitro(o, img);
 		eimg_image_free(img);
 		return tool_usage("--preflight checks SGX hardware; '%s' is a Nitro image", o->image);
 	}
-	if (!img->elf) {
+	if (!eimg_image_elf(img)) {
 		eimg_image_free(img);
 		return tool_message(EIMG_EXIT_VERIFY, "'%s': neither an SGX nor a Nitro image (no enclave.elf or "
 				    "enclave.eif)", o->image);

@@ -83,9 +83,19 @@ struct eimg_nitro_report;
 int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
 			  eimg_error *err);
 
-/* What kind of input a buffer holds, from its first bytes. */
+/* What kind of input a buffer holds, from its first bytes (up to 512): the
+ * one detection every tool uses (core/detect.c), so that what one tool
+ * refuses, all refuse alike.  Anything that looks like a tar archive (a
+ * ustar header, a first member named EIMAGE) or a compressed stream is an
+ * image: the image reader then says precisely what is wrong with it. */
 enum eimg_input_kind { EIMG_INPUT_UNKNOWN = 0, EIMG_INPUT_IMAGE, EIMG_INPUT_SGXS, EIMG_INPUT_EIF,
 		       EIMG_INPUT_SIGSTRUCT, EIMG_INPUT_ELF };
 int eimg_detect_input(const uint8_t *head, size_t len);
+/* The same for a file ("-": not read, reported as an image, which the image
+ * reader takes from standard input).  Fails for a file that cannot be opened
+ * or read, or a directory. */
+int eimg_detect_file(const char *path, int *kind, eimg_error *err);
+/* The message for an input of no known kind (EIMG_EINVAL), the same in every tool. */
+int eimg_input_unknown(const char *path, eimg_error *err);
 
 #endif

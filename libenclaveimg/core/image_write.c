@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Writing an image: the canonical encoding of enclave-image(5), member data
+ * streamed from the blobs in 1 MiB pieces, atomically to a file or into a
+ * buffer.  The headers come from eimg_tar_headers(), the same function the
+ * reader checks them against. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/image_int.h"
+#include "core/internal.h"
+
+#define PIECE (1u << 20)
+
+static const char default_runtime[] = "{}\n";
+
+/* Where the archive bytes go: a growing buffer or an output file. */
+struct sink {
+	uint8_t *buf;
+	size_t len, cap;
+	struct eimg_outfile *out;
+	const char *file;
+	uint8_t *piece;            /* PIECE bytes for file-backed member data */
+};
+
+static int put(struct sink *s, const void *p, size_t n, eimg_error *err)
+{
+	if (s->out)
+		return eimg_outfile_write(s->out, p, n, err);
+	if (n > s->cap - s->len) {
+		size_t ncap = s->cap ? s->cap : 65536;
+		while (ncap - s->len < n) {
+			if (ncap > SIZE_MAX / 2)
+				return eimg_err(err, EIMG_EINVAL, s->file, "archive too large for memory");
+			ncap *= 2;
+		}
+		uint8_t *nb = realloc(s->buf, ncap);
+		if (!nb)
+			return eimg_err_nomem(err);
+		s->buf = nb;
+		s->cap = ncap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return EIMG_OK;
+}
+
+static int put_padding(struct sink *s, uint64_t size, eimg_error *err)
+{
+	static const uint8_t zero[EIMG_TAR_BLOCK];
+	size_t pad = (size_t)((EIMG_TAR_BLOCK - size % EIMG_TAR_BLOCK) % EIMG_TAR_BLOCK);
+	return pad ? put(s, zero, pad, err) : EIMG_OK;
+}
+
+static int put_member(struct sink *s, const char *path, const void *data, uint64_t size, uint64_t mtime,
+		      eimg_error *err)
+{
+	uint8_t h[3 * EIMG_TAR_BLOCK];
+	size_t hl = eimg_tar_headers(path, size, mtime, h);
+	int rc = put(s, h, hl, err);
+	if (rc == EIMG_OK && size)
+		rc = put(s, data, (size_t)size, err);
+	return rc ? rc : put_padding(s, size, err);
+}
+
+static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64_t mtime, eimg_error *err)
+{
+	uint8_t h[3 * EIMG_TAR_BLOCK];
+	uint64_t size = eimg_blob_size(b);
+	size_t hl = eimg_tar_headers(path, size, mtime, h);
+	int rc = put(s, h, hl, err);
+	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {
+		size_t n = size - off > PIECE ? PIECE : (size_t)(size - off);
+		if (!s->piece && !(s->piece = malloc(PIECE)))
+			return eimg_err_nomem(err);
+		if ((rc = eimg_blob_pread(b, off, s->piece, n, path, err)) == EIMG_OK)
+			rc = put(s, s->piece, n, err);
+		off += n;
+	}
+	return rc ? rc : put_padding(s, size, err);
+}
+
+static int put_list(struct sink *s, const char *prefix, const struct image_list *l, uint64_t mtime,
+		    eimg_error *err)
+{
+	char path[8 + EIMG_IMAGE_MAX_PATH + 1];
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(path, sizeof(path), "%s%s", prefix, l->v[i].name);
+		int rc = put_blob(s, path, l->blob[i], mtime, err);
+		if (rc)
+			return rc;
+	}
+	return EIMG_OK;
+}
+
+static int write_archive(const eimg_image *img, uint64_t mtime, struct sink *s, eimg_error *err)
+{
+	static const uint8_t eoa[2 * EIMG_TAR_BLOCK];
+	const char *rt = img->runtime ? img->runtime : default_runtime;
+	size_t rtlen = img->runtime ? img->runtime_len : strlen(default_runtime);
+	int rc;
+	if ((rc = put_member(s, "EIMAGE", EIMG_IMAGE_MAGIC, EIMG_MAGIC_LEN, mtime, err)) ||
+	    (rc = put_member(s, "manifest.json", img->manifest, img->manifest_len, mtime, err)) ||
+	    (rc = put_member(s, "runtime.json", rt, rtlen, mtime, err)) ||
+	    (rc = put_blob(s, img->elf ? "enclave.elf" : "enclave.eif", img->elf ? img->elf : img->eif, mtime, err)) ||
+	    (rc = put_list(s, "files/", &img->files, mtime, err)) ||
+	    (rc = put_list(s, "keys/", &img->keys, mtime, err)) ||
+	    (rc = put_member(s, "measurement.json", img->measurement, img->measurement_len, mtime, err)))
+		return rc;
+	if (img->sigstruct &&
+	    (rc = put_member(s, "sigstruct.bin", img->sigstruct, EIMG_SIGSTRUCT_BYTES, mtime, err)))
+		return rc;
+	return put(s, eoa, sizeof(eoa), err);
+}
+
+int eimg_image_write_buffer(const eimg_image *img, uint64_t mtime, uint8_t **out, size_t *len,
+			    eimg_error *err)
+{
+	struct sink s;
+	memset(&s, 0, sizeof(s));
+	int rc = eimg_image_validate(img, mtime, NULL, err);
+	if (rc == EIMG_OK)
+		rc = write_archive(img, mtime, &s, err);
+	free(s.piece);
+	if (rc) {
+		free(s.buf);
+		return rc;
+	}
+	*out = s.buf;
+	*len = s.len;
+	return EIMG_OK;
+}
+
+int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *path, eimg_error *err)
+{
+	struct eimg_outfile o;
+	struct sink s;
+	int rc;
+	if (!path)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "no output path");
+	/* Validate first so that a bad image never even creates a temporary file. */
+	if ((rc = eimg_image_validate(img, mtime, path, err)))
+		return rc;
+	if ((rc = eimg_outfile_open(&o, path, err)))
+		return rc;
+	memset(&s, 0, sizeof(s));
+	s.out = &o;
+	s.file = path;
+	rc = write_archive(img, mtime, &s, err);
+	free(s.piece);
+	if (rc) {
+		eimg_outfile_abort(&o);
+		return rc;
+	}
+	return eimg_outfile_commit(&o, err);
+}
