@@ -45,19 +45,7 @@ void eimg_diff_free(eimg_diff *d)
 
 static int head_kind(const char *path, int *kind, eimg_error *err)
 {
-	uint8_t head[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return eimg_err_sys(err, path, "cannot open");
-	ssize_t n = read(fd, head, sizeof(head));
-	int e = errno;
-	close(fd);
-	if (n < 0) {
-		errno = e;
-		return eimg_err_sys(err, path, "cannot read");
-	}
-	*kind = eimg_detect_input(head, (size_t)n);
-	return EIMG_OK;
+	return eimg_detect_file(path, kind, err);
 }
 
 static const char *kind_name(int k)
@@ -157,21 +145,6 @@ static void diff_bytes(eimg_diff *d, bool measured, const char *member, const ui
 		      hb);
 }
 
-static void diff_member_lists(eimg_diff *d, const char *prefix, const struct eimg_member *a, size_t na,
-			      const struct eimg_member *b, size_t nb)
-{
-	size_t i = 0, j = 0;
-	char name[300];
-	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].name, b[j].name);
-		snprintf(name, sizeof(name), "%s%s", prefix, c <= 0 ? a[i].name : b[j].name);
-		diff_bytes(d, true, name, c <= 0 ? a[i].data : NULL, c <= 0 ? a[i].size : 0, c >= 0 ? b[j].data : NULL,
-			   c >= 0 ? b[j].size : 0);
-		i += c <= 0;
-		j += c >= 0;
-	}
-}
-
 static void measure_hex(eimg_diff *d, const uint8_t *a, const uint8_t *b, size_t len, unsigned i)
 {
 	eimg_hex(a, len, d->measure_a[i]);
@@ -195,31 +168,76 @@ out:
 	return rc;
 }
 
+/* A member's bytes at one address (mapped; NULL for an absent member). */
+static const uint8_t *bytes_of(const eimg_blob *b, size_t *len)
+{
+	const uint8_t *p = NULL;
+	*len = 0;
+	if (b && eimg_blob_map(b, &p, "member", NULL) == EIMG_OK)
+		*len = (size_t)eimg_blob_size(b);
+	return p;
+}
+
+static void diff_blobs(eimg_diff *d, bool measured, const char *where, const eimg_blob *a, const eimg_blob *b)
+{
+	size_t la, lb;
+	const uint8_t *pa = bytes_of(a, &la), *pb = bytes_of(b, &lb);
+	diff_bytes(d, measured, where, pa, la, pb, lb);
+}
+
+static void diff_member_lists(eimg_diff *d, bool keys, const eimg_image *ia, const eimg_image *ib)
+{
+	size_t i = 0, j = 0, na = keys ? eimg_image_nkeys(ia) : eimg_image_nfiles(ia);
+	size_t nb = keys ? eimg_image_nkeys(ib) : eimg_image_nfiles(ib);
+	char name[300];
+	while (i < na || j < nb) {
+		const eimg_blob *ba = NULL, *bb = NULL;
+		const char *x = i < na ? (keys ? eimg_image_key : eimg_image_file)(ia, i, &ba) : NULL;
+		const char *y = j < nb ? (keys ? eimg_image_key : eimg_image_file)(ib, j, &bb) : NULL;
+		int c = !x ? 1 : !y ? -1 : strcmp(x, y);
+		snprintf(name, sizeof(name), "%s%s", keys ? "keys/" : "files/", c <= 0 ? x : y);
+		diff_blobs(d, true, name, c <= 0 ? ba : NULL, c >= 0 ? bb : NULL);
+		i += c <= 0;
+		j += c >= 0;
+	}
+}
+
+static void diff_texts(eimg_diff *d, const eimg_image *ia, const eimg_image *ib)
+{
+	size_t la, lb;
+	const char *ta = eimg_image_manifest(ia, &la), *tb = eimg_image_manifest(ib, &lb);
+	diff_json_text(d, "manifest", ta, la, tb, lb);
+	ta = eimg_image_runtime(ia, &la);
+	tb = eimg_image_runtime(ib, &lb);
+	diff_json_text(d, "runtime.json (unmeasured)", ta, la, tb, lb);
+}
+
 static int diff_images(eimg_diff *d, const char *a, const char *b, eimg_error *err)
 {
 	eimg_image *ia = NULL, *ib = NULL;
 	int rc;
 	if ((rc = eimg_image_read_file(a, &ia, err)) || (rc = eimg_image_read_file(b, &ib, err)))
 		goto out;
-	int ta = ia->eif ? EIMG_TARGET_NITRO : EIMG_TARGET_SGX, tb = ib->eif ? EIMG_TARGET_NITRO : EIMG_TARGET_SGX;
+	int ta = eimg_image_eif(ia) ? EIMG_TARGET_NITRO : EIMG_TARGET_SGX;
+	int tb = eimg_image_eif(ib) ? EIMG_TARGET_NITRO : EIMG_TARGET_SGX;
 	d->target = ta;
 	if (ta != tb) {
 		rc = eimg_err(err, EIMG_EINVAL, NULL, "'%s' is a %s image, '%s' a %s image: compare like with like", a,
 			      eimg_target_name(ta), b, eimg_target_name(tb));
 		goto out;
 	}
-	diff_json_text(d, "manifest", ia->manifest_json, ia->manifest_len, ib->manifest_json, ib->manifest_len);
-	diff_json_text(d, "runtime.json (unmeasured)", ia->runtime_json, ia->runtime_len, ib->runtime_json,
-		       ib->runtime_len);
-	diff_bytes(d, true, "enclave.elf", ia->elf, ia->elf_size, ib->elf, ib->elf_size);
-	diff_member_lists(d, "files/", ia->files, ia->nfiles, ib->files, ib->nfiles);
-	diff_member_lists(d, "keys/", ia->keys, ia->nkeys, ib->keys, ib->nkeys);
-	diff_bytes(d, false, "sigstruct.bin (signature)", ia->sigstruct, ia->sigstruct_size, ib->sigstruct,
-		   ib->sigstruct_size);
+	diff_texts(d, ia, ib);
+	diff_blobs(d, true, "enclave.elf", eimg_image_elf(ia), eimg_image_elf(ib));
+	diff_member_lists(d, false, ia, ib);
+	diff_member_lists(d, true, ia, ib);
+	const uint8_t *sa_ = eimg_image_sigstruct(ia), *sb_ = eimg_image_sigstruct(ib);
+	diff_bytes(d, false, "sigstruct.bin (signature)", sa_, sa_ ? 1808 : 0, sb_, sb_ ? 1808 : 0);
 	if (ta == EIMG_TARGET_SGX) {
 		rc = diff_sgx_images(d, ia, a, ib, b, err);
 	} else {
-		struct eimg_diff_src sa = { a, -1, ia->eif, ia->eif_size }, sb = { b, -1, ib->eif, ib->eif_size };
+		size_t la, lb;
+		const uint8_t *pa = bytes_of(eimg_image_eif(ia), &la), *pb = bytes_of(eimg_image_eif(ib), &lb);
+		struct eimg_diff_src sa = { a, -1, pa, la }, sb = { b, -1, pb, lb };
 		rc = eimg_diff_eifs(d, &sa, &sb, err);
 	}
 out:

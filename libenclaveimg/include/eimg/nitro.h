@@ -10,13 +10,13 @@
  *     eimg_manifest_canonical(m, &canon, &clen, &err);
  *     struct eimg_nitro_build_opts bo = { .epoch = sde };
  *     eimg_nitro_build(m, canon, clen, &bo, &eif, &eif_len, &rep, &err);
- *     img->eif = eif; img->eif_size = eif_len;        (or write it as a plain .eif)
+ *     eimg_image_set_eif(img, eimg_blob_take_buffer(eif, eif_len)); (or write it as a plain .eif)
  *     eimg_nitro_report_text(rep, &txt, &err) / eimg_nitro_report_json(rep, &js, &err);
  *
  *   enclave-measure x.eif / x.eimg:
  *     eimg_nitro_audit_file(path, NULL, &rep, &err);                 (plain .eif, streamed)
- *     eimg_nitro_audit_buffer(src, img->eif, img->eif_size, &o, &rep, &err); (.eimg member;
- *         o.manifest_json = img->manifest_json checks the copy inside the ramdisk)
+ *     eimg_nitro_image_open(img, src, &rep, &err);   (.eimg member, read in place; the
+ *         manifest.json member is checked against the copy inside the ramdisk)
  *     print eimg_nitro_report_text/json; then eimg_nitro_report_verdict(rep, &err)
  *     (EINVAL: CRC mismatch, EVERIFY: bad signature); --expect: eimg_nitro_report_identity()
  *     + eimg_expect_check().
