@@ -264,10 +264,15 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 	}
 	memset(&ao, 0, sizeof(ao));
 	ao.manifest_json = eimg_image_manifest(img, &ao.manifest_len);
+	/* In place: a file-backed member is streamed through the PCR pass. */
+	const eimg_blob *eb = eimg_image_eif(img);
 	const uint8_t *eif;
-	if ((rc = eimg_blob_map(eimg_image_eif(img), &eif, source, err)))
-		goto out;
-	rc = eimg_nitro_audit_buffer(source, eif, (size_t)eimg_blob_size(eimg_image_eif(img)), &ao, &rep, err);
+	int efd;
+	uint64_t ebase;
+	if (eimg_blob_fd(eb, &efd, &ebase) == 0)
+		rc = eimg_nitro_audit_range(source, efd, ebase, eimg_blob_size(eb), &ao, &rep, err);
+	else if ((rc = eimg_blob_map(eb, &eif, source, err)) == EIMG_OK)
+		rc = eimg_nitro_audit_buffer(source, eif, (size_t)eimg_blob_size(eb), &ao, &rep, err);
 	if (rc)
 		goto out;
 	memcpy(pcr[0], rep->pcr0, 48);

@@ -28,6 +28,7 @@ struct src {
 	const uint8_t *buf;
 	int fd;
 	uint64_t size;
+	uint64_t base;     /* file offset of byte 0 of the EIF */
 };
 
 static int read_at(const struct src *s, uint64_t off, void *out, size_t n, eimg_error *err)
@@ -41,7 +42,7 @@ static int read_at(const struct src *s, uint64_t off, void *out, size_t n, eimg_
 	}
 	uint8_t *p = out;
 	while (n > 0) {
-		ssize_t r = pread(s->fd, p, n, (off_t)off);
+		ssize_t r = pread(s->fd, p, n, (off_t)(s->base + off));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -65,6 +66,7 @@ static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *er
 	memset(&l, 0, sizeof(l));
 	l.kernel = l.cmdline = l.metadata = l.signature = -1;
 	l.file_size = s->size;
+	l.base = s->base;
 	if (s->size < EIMG_EIF_HEADER_SIZE)
 		return eimg_err(err, EIMG_EINVAL, s->name, "truncated: %llu bytes, an EIF header needs %u",
 				(unsigned long long)s->size, EIMG_EIF_HEADER_SIZE);
@@ -202,19 +204,26 @@ static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *er
 int eimg_eif_read_layout_buffer(const char *source, const uint8_t *buf, size_t len,
 				eimg_eif_layout *out, eimg_error *err)
 {
-	struct src s = { source ? source : "EIF", buf ? buf : (const uint8_t *)"", -1, buf ? len : 0 };
+	struct src s = { source ? source : "EIF", buf ? buf : (const uint8_t *)"", -1, buf ? len : 0, 0 };
 	return read_layout(&s, out, err);
 }
 
 int eimg_eif_read_layout_fd(const char *source, int fd, eimg_eif_layout *out, eimg_error *err)
 {
 	struct stat st;
-	struct src s = { source ? source : "EIF", NULL, fd, 0 };
+	struct src s = { source ? source : "EIF", NULL, fd, 0, 0 };
 	if (fstat(fd, &st) < 0)
 		return eimg_err_sys(err, s.name, "cannot stat");
 	if (!S_ISREG(st.st_mode))
 		return eimg_err(err, EIMG_EINVAL, s.name, "not a regular file");
 	s.size = (uint64_t)st.st_size;
+	return read_layout(&s, out, err);
+}
+
+int eimg_eif_read_layout_range(const char *source, int fd, uint64_t base, uint64_t size, eimg_eif_layout *out,
+			       eimg_error *err)
+{
+	struct src s = { source ? source : "EIF", NULL, fd, size, base };
 	return read_layout(&s, out, err);
 }
 

@@ -170,14 +170,15 @@ static void check_metadata(eimg_nitro_report *r, const uint8_t *buf, size_t len)
 }
 
 /* Reads a small section (cmdline, metadata, signature) of a file. */
-static int read_section(int fd, const char *name, const struct eimg_eif_section *s, uint8_t **out, eimg_error *err)
+static int read_section(int fd, uint64_t base, const char *name, const struct eimg_eif_section *s, uint8_t **out,
+			eimg_error *err)
 {
 	size_t n = (size_t)s->size, got = 0;
 	uint8_t *b = malloc(n + 1);
 	if (!b)
 		return eimg_err_nomem(err);
 	while (got < n) {
-		ssize_t k = pread(fd, b + got, n - got, (off_t)(s->offset + EIMG_EIF_SECTION_HEADER_SIZE + got));
+		ssize_t k = pread(fd, b + got, n - got, (off_t)(base + s->offset + EIMG_EIF_SECTION_HEADER_SIZE + got));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
@@ -291,7 +292,7 @@ out:
 static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const struct eimg_eif_section *s,
 			 eimg_error *err)
 {
-	struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+	struct rdctx c = { mem, fd, r->layout.base + s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
 	char *cmd = NULL, *env = NULL;
 	size_t cmd_len = 0, env_len = 0;
 	int k = ramdisk_file(r, &c, s, EIMG_NITRO_MANIFEST_PATH, EIMG_MANIFEST_MAX_BYTES, &r->manifest, &r->manifest_len,
@@ -309,7 +310,7 @@ static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const
 	return EIMG_OK;
 }
 
-int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd,
+int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd, uint64_t base,
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err)
 {
@@ -333,7 +334,8 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	r->launch_match = -1;
 	r->now = o->now ? o->now : (int64_t)time(NULL);
 	rc = mem ? eimg_eif_read_layout_buffer(source, mem, len, &r->layout, err)
-		 : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
+		 : len ? eimg_eif_read_layout_range(source, fd, base, len, &r->layout, err)
+		       : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
 	if (rc)
 		goto out;
 	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
@@ -352,7 +354,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 		if (mem) {
 			check_metadata(r, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size);
 		} else {
-			rc = read_section(fd, source, s, &sec, err);
+			rc = read_section(fd, l->base, source, s, &sec, err);
 			if (rc)
 				goto out;
 			check_metadata(r, sec, (size_t)s->size);
@@ -367,7 +369,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 		if (mem) {
 			p = mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE;
 		} else {
-			rc = read_section(fd, source, s, &sec, err);
+			rc = read_section(fd, l->base, source, s, &sec, err);
 			if (rc)
 				goto out;
 			p = sec;
@@ -386,7 +388,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 			if (l->sections[i].type != EIMG_EIF_RAMDISK)
 				continue;
 			if (s && !redirected) {
-				struct rdctx c = { mem, fd, s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+				struct rdctx c = { mem, fd, l->base + s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
 				eimg_error ignored;
 				redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
 								 &ignored) != EIMG_OK ||
@@ -417,7 +419,7 @@ out:
 int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
 			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err)
 {
-	return eimg_nitro_audit_any(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, opts,
+	return eimg_nitro_audit_any(source ? source : "EIF", eif ? eif : (const uint8_t *)"", eif ? len : 0, -1, 0, opts,
 				    out, NULL, err);
 }
 
@@ -427,9 +429,17 @@ int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
-	int rc = eimg_nitro_audit_any(path, NULL, 0, fd, opts, out, NULL, err);
+	int rc = eimg_nitro_audit_any(path, NULL, 0, fd, 0, opts, out, NULL, err);
 	close(fd);
 	return rc;
+}
+
+int eimg_nitro_audit_range(const char *source, int fd, uint64_t base, uint64_t size,
+			   const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err)
+{
+	if (size == 0)
+		return eimg_err(err, EIMG_EINVAL, source, "truncated: 0 bytes, an EIF header needs %u", EIMG_EIF_HEADER_SIZE);
+	return eimg_nitro_audit_any(source ? source : "EIF", NULL, (size_t)size, fd, base, opts, out, NULL, err);
 }
 
 int eimg_nitro_report_verdict(const eimg_nitro_report *r, eimg_error *err)

@@ -146,9 +146,11 @@ int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, s
 			   eimg_error *err);
 
 /* ---- nitro_audit.c: shared with the renderer and EIF signing ---- */
-/* Audits an EIF in memory (mem) or in a file (fd >= 0 when mem is NULL);
- * dg_out (may be NULL) receives the PCRs and CRCs computed on the way. */
-int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd,
+/* Audits an EIF in memory (mem) or in a file (fd >= 0 when mem is NULL:
+ * the whole file when len is 0, else len bytes at offset base, an image
+ * member read in place); dg_out (may be NULL) receives the PCRs and CRCs
+ * computed on the way. */
+int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd, uint64_t base,
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */

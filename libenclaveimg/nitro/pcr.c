@@ -44,6 +44,7 @@ struct pass {
 	const char *name;
 	const uint8_t *mem;  /* memory input, or NULL */
 	int fd;
+	uint64_t base;       /* file offset of the EIF (an image member) */
 	struct region reg[2 + 2 * EIMG_EIF_MAX_SECTIONS];
 	unsigned nreg, cur;
 	uint64_t pos;        /* offset inside the current region */
@@ -105,7 +106,7 @@ static int next_chunk(struct pass *ps, struct chunk *c, uint64_t seq, eimg_error
 	} else {
 		size_t got = 0;
 		while (got < n) {
-			ssize_t k = pread(ps->fd, c->buf + got, n - got, (off_t)(off + got));
+			ssize_t k = pread(ps->fd, c->buf + got, n - got, (off_t)(ps->base + off + got));
 			if (k < 0) {
 				if (errno == EINTR)
 					continue;
@@ -343,5 +344,6 @@ int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int 
 	memset(&ps, 0, sizeof(ps));
 	ps.name = source ? source : "EIF";
 	ps.fd = fd;
+	ps.base = l->base;
 	return measure(&ps, l, threads, out, err);
 }

@@ -57,6 +57,7 @@ typedef struct eimg_eif_layout {
 	uint64_t default_cpus;
 	uint32_t crc;            /* as recorded in the header (not checked here) */
 	uint64_t file_size;
+	uint64_t base;           /* file offset of the EIF's first byte (0; an EIF inside an image: its member's offset) */
 	unsigned nsections;
 	struct eimg_eif_section sections[EIMG_EIF_MAX_SECTIONS];
 	int kernel, cmdline, metadata, signature; /* section index, -1 if absent */
@@ -84,6 +85,10 @@ int eimg_eif_read_layout_buffer(const char *source, const uint8_t *buf, size_t l
 				eimg_eif_layout *out, eimg_error *err);
 /* The same from an open file, reading only the headers (pread). */
 int eimg_eif_read_layout_fd(const char *source, int fd, eimg_eif_layout *out, eimg_error *err);
+/* The same for an EIF of size bytes at offset base of an open file (a member
+ * of an image); the layout's offsets stay relative to the EIF, l.base = base. */
+int eimg_eif_read_layout_range(const char *source, int fd, uint64_t base, uint64_t size, eimg_eif_layout *out,
+			       eimg_error *err);
 
 /* The EIF CRC-32 of a file in memory (header bytes 0..543, then everything
  * after the header).  len must be >= EIMG_EIF_HEADER_SIZE. */

@@ -102,6 +102,10 @@ int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *
 			  eimg_nitro_report **out, eimg_error *err);
 int eimg_nitro_audit_buffer(const char *source, const uint8_t *eif, size_t len,
 			    const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err);
+/* Streams an EIF of size bytes at offset base of an open file (the
+ * enclave.eif member of an image, read in place). */
+int eimg_nitro_audit_range(const char *source, int fd, uint64_t base, uint64_t size,
+			   const struct eimg_nitro_audit_opts *opts, eimg_nitro_report **out, eimg_error *err);
 
 /* EIMG_OK for a sound image; EIMG_EINVAL on a CRC mismatch; EIMG_EVERIFY on a
  * signature that does not verify or a manifest copy that differs. */
