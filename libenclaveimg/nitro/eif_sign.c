@@ -47,6 +47,7 @@ struct target {
 	const uint8_t *mem;          /* memory input, or NULL */
 	size_t len;
 	int fd;                      /* file input */
+	uint64_t base;               /* offset of the EIF in that file (an image member), len its size */
 	eimg_nitro_report *r;
 	struct eimg_nitro_digest dg;
 };
@@ -54,7 +55,7 @@ struct target {
 static int open_target(struct target *t, eimg_error *err)
 {
 	struct eimg_nitro_audit_opts ao = { 1, 0, NULL, 0 }; /* certificate times do not matter here */
-	int rc = eimg_nitro_audit_any(t->source, t->mem, t->len, t->fd, 0, &ao, &t->r, &t->dg, err);
+	int rc = eimg_nitro_audit_any(t->source, t->mem, t->len, t->fd, t->base, &ao, &t->r, &t->dg, err);
 	if (rc)
 		return rc;
 	if (!t->r->crc_ok)
@@ -127,7 +128,7 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 
 	if (t->dg.body_len != base - EIMG_EIF_HEADER_SIZE)
 		return eimg_err(err, EIMG_EINTERNAL, t->source, "signing: inconsistent body length");
-	if (pread(t->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+	if (pread(t->fd, hdr, sizeof(hdr), (off_t)t->base) != (ssize_t)sizeof(hdr))
 		return eimg_err_sys(err, t->source, "cannot read");
 	eimg_be16(hdr + 26, (uint16_t)(keep + 1));
 	if (eimg_get_be16(hdr + 4) < 3)
@@ -159,7 +160,7 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 	uint32_t check = 0;
 	for (uint64_t off = EIMG_EIF_HEADER_SIZE; rc == EIMG_OK && off < base;) {
 		size_t n = base - off > (1u << 20) ? (1u << 20) : (size_t)(base - off);
-		ssize_t k = pread(t->fd, buf, n, (off_t)off);
+		ssize_t k = pread(t->fd, buf, n, (off_t)(t->base + off));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
@@ -291,6 +292,18 @@ static int target_file(struct target *t, const char *path, eimg_error *err)
 	return t->fd < 0 ? eimg_err_sys(err, path, "cannot open") : EIMG_OK;
 }
 
+static int target_range(struct target *t, const char *source, int fd, uint64_t base, uint64_t size, eimg_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->source = source ? source : "EIF";
+	t->base = base;
+	t->len = (size_t)size;
+	t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (t->fd < 0)
+		return eimg_err_sys(err, t->source, "cannot duplicate the descriptor");
+	return size ? EIMG_OK : eimg_err(err, EIMG_EINVAL, t->source, "truncated: an empty EIF");
+}
+
 static void target_close(struct target *t)
 {
 	eimg_nitro_report_free(t->r);
@@ -372,6 +385,29 @@ int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_
 	int rc = target_file(&t, in, err);
 	if (!rc)
 		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, out, NULL, NULL, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_sign_range(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+			  eimg_nitro_signer_fn fn, void *ctx, const uint8_t *sig, size_t sig_len, const char *out,
+			  eimg_error *err)
+{
+	struct target t;
+	int rc = target_range(&t, source, fd, base, size, err);
+	if (!rc)
+		rc = do_attach(&t, cert_path, sig, sig_len, fn, ctx, 0, out, NULL, NULL, err);
+	target_close(&t);
+	return rc;
+}
+
+int eimg_nitro_export_tbs_range(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+				uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+{
+	struct target t;
+	int rc = target_range(&t, source, fd, base, size, err);
+	if (!rc)
+		rc = do_export(&t, cert_path, tbs, tbs_len, err);
 	target_close(&t);
 	return rc;
 }

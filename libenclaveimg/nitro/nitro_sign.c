@@ -59,20 +59,86 @@ static int run_eif(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_
 	}
 }
 
+/* The signed EIF of an image member read in place: streamed into a
+ * temporary file next to the output (memory stays flat whatever the size),
+ * then opened as the new member's blob and unlinked. */
+static int sign_in_place(const struct eimg_nitro_sign_request *r, eimg_key *key, const eimg_blob *eb,
+			 const uint8_t *sig, size_t sig_len, eimg_blob **out, eimg_error *err)
+{
+	const char *dst = r->output && strcmp(r->output, "-") != 0 ? r->output : r->input;
+	char *tmp = NULL;
+	int fd, rc;
+	uint64_t base;
+	if (eimg_blob_fd(eb, &fd, &base) != 0)
+		return eimg_err(err, EIMG_EINTERNAL, r->input, "enclave.eif is not in a file");
+	if (asprintf(&tmp, "%s.eif-XXXXXX", dst) < 0)
+		return eimg_err_nomem(err);
+	int tfd = mkostemp(tmp, O_CLOEXEC);
+	if (tfd < 0) {
+		rc = eimg_err_sys(err, tmp, "cannot create a temporary file");
+		free(tmp);
+		return rc;
+	}
+	close(tfd);
+	rc = eimg_nitro_sign_range(r->input, fd, base, eimg_blob_size(eb), r->cert_path, sig ? NULL : signer, key, sig,
+				   sig_len, tmp, err);
+	if (rc == EIMG_OK)
+		rc = eimg_blob_open_file(tmp, EIMG_EIF_MAX_FILE, out, err);
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* The same with the member in memory (an image read from a buffer). */
+static int sign_in_memory(const struct eimg_nitro_sign_request *r, eimg_key *key, const eimg_blob *eb,
+			  const uint8_t *sig, size_t sig_len, eimg_blob **out, eimg_error *err)
+{
+	const uint8_t *eif;
+	uint8_t *res = NULL;
+	size_t res_len = 0, n = (size_t)eimg_blob_size(eb);
+	int rc = eimg_blob_map(eb, &eif, r->input, err);
+	if (rc)
+		return rc;
+	rc = sig ? eimg_nitro_attach(r->input, eif, n, r->cert_path, sig, sig_len, &res, &res_len, err)
+		 : eimg_nitro_sign_with(r->input, eif, n, r->cert_path, signer, key, &res, &res_len, err);
+	if (rc)
+		return rc;
+	if (!(*out = eimg_blob_take_buffer(res, res_len)))
+		return eimg_err_nomem(err);
+	return EIMG_OK;
+}
+
+static int export_member(const struct eimg_nitro_sign_request *r, const eimg_blob *eb, eimg_error *err)
+{
+	uint8_t *tbs = NULL;
+	const uint8_t *eif;
+	size_t tl = 0;
+	int fd, rc;
+	uint64_t base;
+	if (eimg_blob_fd(eb, &fd, &base) == 0)
+		rc = eimg_nitro_export_tbs_range(r->input, fd, base, eimg_blob_size(eb), r->cert_path, &tbs, &tl, err);
+	else if ((rc = eimg_blob_map(eb, &eif, r->input, err)) == EIMG_OK)
+		rc = eimg_nitro_export_tbs(r->input, eif, (size_t)eimg_blob_size(eb), r->cert_path, &tbs, &tl, err);
+	if (rc == EIMG_OK)
+		rc = eimg_write_file_atomic(r->output, tbs, tl, err);
+	free(tbs);
+	return rc;
+}
+
 static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_error *err)
 {
 	eimg_image *img = NULL;
 	eimg_nitro_report *rep = NULL;
-	uint8_t *res = NULL, *sig = NULL;
-	size_t res_len = 0, sig_len = 0;
-	int rc;
+	eimg_blob *nb = NULL;
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	int fd, rc;
+	uint64_t base;
 
 	rc = eimg_image_read_file(r->input, &img, err);
 	if (rc)
 		return rc;
 	const eimg_blob *eb = eimg_image_eif(img);
-	const uint8_t *eif = NULL;
-	size_t eif_size = (size_t)eimg_blob_size(eb);
 	if (!eb) {
 		rc = eimg_err(err, EIMG_EINVAL, r->input,
 			      "an SGX image: sign it with an RSA key and without --cert (enclave-sign -k KEY)");
@@ -84,40 +150,23 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 		rc = eimg_nitro_report_verdict(rep, err);
 	if (rc == EIMG_OK)
 		rc = refuse_signed(rep, r, err);
-	if (rc == EIMG_OK)
-		rc = eimg_blob_map(eb, &eif, r->input, err);
 	if (rc)
 		goto out;
-	switch (r->op) {
-	case EIMG_SIGN_OP_SIGN:
-		rc = eimg_nitro_sign_with(r->input, eif, eif_size, r->cert_path, signer, key, &res, &res_len, err);
-		break;
-	case EIMG_SIGN_OP_EXPORT:
-		rc = eimg_nitro_export_tbs(r->input, eif, eif_size, r->cert_path, &res, &res_len, err);
-		if (rc == EIMG_OK)
-			rc = eimg_write_file_atomic(r->output, res, res_len, err);
+	if (r->op == EIMG_SIGN_OP_EXPORT) {
+		rc = export_member(r, eb, err);
 		goto out;
-	default:
-		rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err);
-		if (rc == EIMG_OK)
-			rc = eimg_nitro_attach(r->input, eif, eif_size, r->cert_path, sig, sig_len, &res, &res_len,
-					       err);
-		break;
 	}
+	if (r->op != EIMG_SIGN_OP_SIGN && (rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err)))
+		goto out;
+	rc = eimg_blob_fd(eb, &fd, &base) == 0 ? sign_in_place(r, key, eb, sig, sig_len, &nb, err)
+					       : sign_in_memory(r, key, eb, sig, sig_len, &nb, err);
 	if (rc)
 		goto out;
-	eimg_blob *nb = eimg_blob_take_buffer(res, res_len);
-	res = NULL;
-	if (!nb) {
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
 	eimg_image_set_eif(img, nb);
 	/* The image keeps its own timestamp: only enclave.eif's signature section changes. */
 	rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->input, err);
 out:
 	free(sig);
-	free(res);
 	eimg_nitro_report_free(rep);
 	eimg_image_free(img);
 	return rc;

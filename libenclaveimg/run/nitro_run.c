@@ -30,7 +30,8 @@ struct eimg_nitro_launch {
 	struct eimg_nitro_run_options o;
 	char *source;             /* as given, for messages */
 	char *eif_path;           /* plain EIF: absolute path */
-	const uint8_t *eif;       /* image: the member (borrowed from the caller's image) */
+	const uint8_t *eif;       /* a buffer given by the caller, or NULL */
+	const eimg_blob *eif_blob; /* image: the member (borrowed from the caller's image), copied streamed */
 	size_t eif_len;
 	eimg_nitro_report *rep;
 	uint32_t cpus;
@@ -169,9 +170,8 @@ int eimg_nitro_launch_open_image(const eimg_image *img, const char *source, cons
 		eimg_err_context(err, source, "manifest.json");
 		goto fail;
 	}
-	if ((rc = eimg_blob_map(eimg_image_eif(img), &l->eif, source, err)))
-		goto fail;
-	l->eif_len = (size_t)eimg_blob_size(eimg_image_eif(img));
+	l->eif_blob = eimg_image_eif(img);
+	l->eif_len = (size_t)eimg_blob_size(l->eif_blob);
 	if ((rc = resolve(l, m->nitro.cpus, m->nitro.memory_mib, "the manifest", err)))
 		goto fail;
 	eimg_manifest_free(m);
@@ -641,7 +641,8 @@ static int write_tmp(eimg_nitro_launch *l, eimg_error *err)
 		return eimg_err_sys(err, tmp_base(l), "cannot create a temporary folder");
 	snprintf(l->tmpdir, sizeof l->tmpdir, "%s", tmpl);
 	snprintf(l->tmpfile, sizeof l->tmpfile, "%s/enclave.eif", tmpl);
-	int rc = eimg_write_file_atomic(l->tmpfile, l->eif, l->eif_len, err);
+	int rc = l->eif_blob ? eimg_blob_write_file(l->eif_blob, l->tmpfile, err)
+			     : eimg_write_file_atomic(l->tmpfile, l->eif, l->eif_len, err);
 	if (rc)
 		remove_tmp(l);
 	return rc;

@@ -176,6 +176,15 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 			   eimg_error *err);
 int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
 			      void *ctx, eimg_error *err);
+/* The same for an EIF of size bytes at offset base of an open file (the
+ * enclave.eif member of an image, read in place): sign with fn, or attach
+ * sig when fn is NULL, writing the signed EIF to out; or export the bytes
+ * to sign. */
+int eimg_nitro_sign_range(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+			  eimg_nitro_signer_fn fn, void *ctx, const uint8_t *sig, size_t sig_len, const char *out,
+			  eimg_error *err);
+int eimg_nitro_export_tbs_range(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+				uint8_t **tbs, size_t *tbs_len, eimg_error *err);
 
 /* ---- enclave-sign for Nitro (nitro/nitro_sign.c) ---- */
 struct eimg_key_source;
