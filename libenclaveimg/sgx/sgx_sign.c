@@ -453,6 +453,11 @@ static int read_sig(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *for
 		rc = eimg_err(err, EIMG_EINVAL, path, "is a Nitro EIF: Nitro signing takes an EC key and --cert CERT");
 		goto out;
 	default:
+		/* Neither a SIGSTRUCT (by its size) nor a signed ELF: the message every tool gives. */
+		if (kind == EIMG_INPUT_UNKNOWN && len != EIMG_SIGSTRUCT_SIZE) {
+			rc = eimg_input_unknown(path, err);
+			goto out;
+		}
 		rc = eimg_sigstruct_extract(path, buf, len, out, &fmt, err);
 		if (rc)
 			goto out;

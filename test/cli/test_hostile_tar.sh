@@ -114,6 +114,18 @@ for v in "${!want[@]}"; do
 	expect_same img.eimg "$S/$v.eimg"
 done
 
+case_begin unknown-content
+# not an archive at all: one detection routine, one message
+head -c 3000 /dev/zero | tr '\0' 'Z' > img.eimg
+msgs=()
+for tool in "enclave-measure img.eimg" "enclave-sign verify img.eimg" "enclave-run --lines img.eimg"; do
+	code=1; case $tool in enclave-run*) code=3;; esac
+	expect $code $tool </dev/null
+	expect_err "'img.eimg': not an enclave image \(.eimg\), EIF, SGXS stream, SIGSTRUCT or signed ELF"
+	msgs+=("$(echo "$errtxt" | sed 's/^enclave-[a-z]*: //')")
+done
+for m in "${msgs[@]}"; do [ "$m" = "${msgs[0]}" ] || _t_failmsg "messages differ: '${msgs[0]}' vs '$m'"; done
+
 case_begin positive-control
 cp "$S/good.eimg" img.eimg
 expect 0 enclave-measure img.eimg

@@ -296,8 +296,12 @@ static int add_coverage(const struct opts *o, const eimg_image *img, char **text
 	if (!cov || asprintf(&all, "%s%s", *text, cov) < 0)
 		all = NULL;
 	free(cov);
-	if (!all)
-		return eimg_err(err, EIMG_ENOMEM, NULL, "out of memory");
+	if (!all) {
+		eimg_error_clear(err);
+		err->code = EIMG_ENOMEM;
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return EIMG_ENOMEM;
+	}
 	free(*text);
 	*text = all;
 	return EIMG_OK;
