@@ -13,13 +13,13 @@
 
 static int listen_of(const char *json, char *buf, size_t size, eimg_error *err)
 {
-	eimg_image img;
-	char text[256];
-	memset(&img, 0, sizeof img);
-	snprintf(text, sizeof text, "%s", json);
-	img.runtime_json = json ? text : NULL;
-	img.runtime_len = json ? strlen(text) : 0;
-	return eimg_runtime_listen(&img, "x.eimg", buf, size, err);
+	eimg_image *img = eimg_image_new();
+	assert_non_null(img);
+	if (json)
+		assert_int_equal(eimg_image_set_runtime(img, json, strlen(json), err), EIMG_OK);
+	int rc = eimg_runtime_listen(img, "x.eimg", buf, size, err);
+	eimg_image_free(img);
+	return rc;
 }
 
 static void test_listen(void **state)
