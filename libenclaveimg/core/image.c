@@ -1075,6 +1075,8 @@ int eimg_image_read_file(const char *path, eimg_image **out, eimg_error *err)
 	src.fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (src.fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	if (!is_stdin)
+		eimg_input_note_fd(src.fd, path); /* an output never replaces it */
 	if (fstat(src.fd, &st) < 0) {
 		rc = eimg_err_sys(err, path, "cannot stat");
 		goto out;

@@ -288,6 +288,7 @@ static int target_file(struct target *t, const char *path, eimg_error *err)
 	memset(t, 0, sizeof(*t));
 	t->source = path;
 	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	eimg_input_note_fd(t->fd, path);
 	return t->fd < 0 ? eimg_err_sys(err, path, "cannot open") : EIMG_OK;
 }
 

@@ -407,7 +407,9 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		img->sigstruct = newsig;
 		img->sigstruct_size = EIMG_SIGSTRUCT_SIZE;
 		newsig = NULL;
-		/* The signed image keeps the image's own timestamp: only sigstruct.bin is added. */
+		/* The signed image keeps the image's own timestamp: only sigstruct.bin is
+		 * added.  It replaces the image it came from (the one input that may). */
+		eimg_output_may_replace(r->image_path);
 		rc = eimg_image_write_file(img, img->mtime, r->output ? r->output : r->image_path, err);
 	} else {
 		rc = write_out(r->output, ss, sizeof(ss), err);
