@@ -367,3 +367,32 @@ int eimg_elf_check_canonical(const char *source, const eimg_elf *e, eimg_error *
 	free(c);
 	return rc;
 }
+
+int eimg_elf_same_load(const char *path, const eimg_elf *stored, bool allow_wx, eimg_error *err)
+{
+	uint8_t *buf = NULL, *c = NULL;
+	size_t len = 0, clen = 0;
+	eimg_elf e;
+	char where[160];
+	int rc = eimg_read_file(path, EIMG_ELF_MAX_CANONICAL, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = eimg_elf_parse(path, buf, len, allow_wx, &e, err);
+	if (rc == EIMG_OK)
+		rc = eimg_elf_canonical(&e, &c, &clen, err);
+	if (rc)
+		goto out;
+	size_t n = clen < stored->size ? clen : stored->size, i = 0;
+	while (i < n && c[i] == stored->data[i])
+		i++;
+	if (i < n || clen != stored->size) {
+		canon_where(stored, i, where, sizeof(where));
+		rc = eimg_err(err, EIMG_EVERIFY, path,
+			      "not the ELF this image was built from: its canonical form differs from the image's enclave.elf at offset %zu (%s)",
+			      i, where);
+	}
+out:
+	free(c);
+	free(buf);
+	return rc;
+}

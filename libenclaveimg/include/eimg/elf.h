@@ -64,4 +64,10 @@ int eimg_elf_canonical(const eimg_elf *e, uint8_t **out, size_t *len, eimg_error
  * padding, bytes after the last segment). */
 int eimg_elf_check_canonical(const char *source, const eimg_elf *e, eimg_error *err);
 
+/* Whether the ELF file at path (for its symbols: enclave-run --mock
+ * --symbols) loads exactly like stored, an image's canonical enclave.elf:
+ * its canonical form equals stored's bytes.  EIMG_EVERIFY otherwise, naming
+ * the first offset that differs. */
+int eimg_elf_same_load(const char *path, const eimg_elf *stored, bool allow_wx, eimg_error *err);
+
 #endif
