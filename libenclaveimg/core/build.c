@@ -77,10 +77,19 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	size_t measured_len = 0;
 	int rc;
 
-	rc = eimg_read_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &img->elf, &img->elf_size, err);
+	uint8_t *orig = NULL;
+	size_t orig_len = 0;
+	rc = eimg_read_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &orig, &orig_len, err);
 	if (rc)
 		return rc;
-	rc = eimg_elf_parse(man->sgx.enclave, img->elf, img->elf_size, man->sgx.allow_write_exec, &elf, err);
+	/* The image stores the canonical ELF: only what reaches the enclave
+	 * (enclave-measurement(7), "The stored ELF"); it measures the same. */
+	rc = eimg_elf_parse(man->sgx.enclave, orig, orig_len, man->sgx.allow_write_exec, &elf, err);
+	if (rc == EIMG_OK && (rc = eimg_elf_canonical(&elf, &img->elf, &img->elf_size, err)))
+		eimg_err_context(err, man->sgx.enclave, "canonical form");
+	free(orig);
+	if (rc == EIMG_OK)
+		rc = eimg_elf_parse("enclave.elf", img->elf, img->elf_size, man->sgx.allow_write_exec, &elf, err);
 	if (rc)
 		return rc;
 	rc = load_entries(man->files, man->nfiles, false, man->source, &img->files, err);

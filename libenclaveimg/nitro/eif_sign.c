@@ -344,6 +344,7 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 	int rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
 	if (rc)
 		return rc;
+	eimg_output_may_replace(in); /* out may be in itself: signing in place */
 	rc = target_file(&t, in, err);
 	if (!rc)
 		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, 0, out, NULL, NULL, err);
@@ -370,6 +371,7 @@ int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_
 	struct target t;
 	if (!fn)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
+	eimg_output_may_replace(in); /* out may be in itself: signing in place */
 	int rc = target_file(&t, in, err);
 	if (!rc)
 		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, out, NULL, NULL, err);
