@@ -6,7 +6,8 @@ bench/listen-backpressure), beside one well-behaved client.
   flood_client.py ADDR PID FLOODERS MIB_EACH SECONDS [MSG_BYTES]
 
 FLOODERS connections each try to send MIB_EACH MiB of request frames (MSG_BYTES payload, default
-65536) and never read a reply; one more connection sends a request and reads its reply, in a loop.
+65536) and never read a reply; one more connection, made first, sends a request and reads its reply, in a loop (enclave-run
+serves at most 64 connections: with 64 flooders the last waits in the listen queue).
 For SECONDS seconds (or until every flooder has sent everything) it samples the resident memory
 of process PID.  Prints key=value lines: peak_rss_kib (VmHWM of PID at the end), sent_mib (total
 the flooders got into the socket), good_replies, good_worst_ms (slowest round trip of the
@@ -41,13 +42,15 @@ def main():
     size = int(sys.argv[6]) if len(sys.argv) > 6 else 65536
     frame = struct.pack(">II", size, 0) + b"F" * size
     target = mib << 20
+    # The well-behaved client connects first: enclave-run serves at most 64
+    # connections, and later ones wait in the listen queue.
+    good = connect(addr)
+    good.settimeout(30)
     flooders = []
     for _ in range(n):
         s = connect(addr)
         s.setblocking(False)
         flooders.append([s, 0, 0])  # socket, bytes sent, offset in frame
-    good = connect(addr)
-    good.settimeout(30)
     replies, worst, ok = 0, 0.0, True
     end = time.monotonic() + secs
     next_good = 0.0
