@@ -5,57 +5,22 @@
 # measured file, a user key, the Nitro kernel, init and a file of the
 # application tree, the image being signed, exported or run, names reached
 # through a symbolic link.  And a temporary output never outlives SIGINT,
-# SIGTERM or SIGHUP during a large build.
+# SIGTERM or SIGHUP during a large build.  Projects: the built examples.
 . "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-/usr/bin/python3}
-command -v gcc >/dev/null || { echo "skipped: gcc not installed"; exit 77; }
 command -v openssl >/dev/null || { echo "skipped: openssl not installed"; exit 77; }
+EX="$EIMG_TOP/${BUILDDIR:-build}/examples"
+[ -f "$EX/hello/hello.elf" ] && [ -d "$EX/nitro/blobs" ] || { echo "skipped: examples not built (make examples)"; exit 77; }
 
-mkproject() { # folder [size of the measured file in MiB]
-	mkdir -p "$1/data" "$1/keys"
-	printf 'void enclave_entry(void) { for (;;) __asm__ volatile("pause"); }\n' > "$1/e.c"
-	gcc -O1 -nostdlib -static-pie -fPIE -ffreestanding -fno-stack-protector -Wl,-z,max-page-size=4096 \
-		-Wl,-z,separate-code -Wl,-z,noexecstack -Wl,-e,enclave_entry -o "$1/app.elf" "$1/e.c"
-	if [ "${2:-0}" -gt 0 ]; then head -c "${2}M" /dev/urandom > "$1/data/big.bin"; else printf 'hello\n' > "$1/data/big.bin"; fi
-	openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$1/keys/alice.pem" 2>/dev/null
-	cat > "$1/enclave.yaml" <<'Y'
-version: 1
-name: demo
-target: sgx
-mode: simulation
-sgx:
-  enclave: app.elf
-  heap_size: 128K
-  stack_size: 16K
-  threads: 1
-  product_id: 1
-  security_version: 1
-files:
-  - path: data/big.bin
-user_keys:
-  - path: keys/alice.pem
-    name: alice
-Y
+# The examples as projects: hello (ELF, a measured file) plus a user key; nitro
+# (kernel, its configuration, init, an application tree).
+mkproject() { # folder [size in MiB of the measured file]
+	cp -r "$EX/hello" "$1"
+	if [ "${2:-0}" -gt 0 ]; then head -c "${2}M" /dev/urandom > "$1/greeting.txt"; fi
+	openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$1/alice.pem" 2>/dev/null
+	printf 'user_keys:\n  - path: alice.pem\n    name: alice\n' >> "$1/enclave.yaml"
 }
-mknitro() { # folder
-	mkdir -p "$1/app/bin"
-	head -c 100000 /dev/zero | tr '\0' 'K' > "$1/bzImage"
-	printf '#!/bin/sh\necho init\n' > "$1/init"; chmod 755 "$1/init"
-	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
-	cat > "$1/enclave.yaml" <<'Y'
-version: 1
-name: outputs
-target: nitro
-nitro:
-  kernel: bzImage
-  cmdline: "console=ttyS0"
-  init: init
-  app: app
-  entrypoint: ["/bin/hello"]
-  memory: 512M
-  cpus: 2
-Y
-}
+mknitro() { cp -r "$EX/nitro" "$1"; }
 # refused EXPECTED-INPUT CMD...: exit 2 naming the output, the input unchanged, no temporary file
 refused() {
 	local victim=$1; shift
@@ -70,21 +35,23 @@ refused() {
 case_begin build_sgx_inputs
 mkproject p
 refused p/enclave.yaml enclave-build -f p/enclave.yaml -o p/enclave.yaml
-refused p/app.elf enclave-build -f p/enclave.yaml -o p/app.elf
-refused p/data/big.bin enclave-build -f p/enclave.yaml -o p/data/big.bin
-refused p/keys/alice.pem enclave-build -f p/enclave.yaml -o p/keys/alice.pem
-ln -s p/app.elf link.elf
-refused p/app.elf enclave-build -f p/enclave.yaml -o link.elf
-expect_err "^enclave-build: 'link.elf': is also an input of this command \\(read as 'p/app.elf'\\)"
-ln p/data/big.bin hard.bin
-refused p/data/big.bin enclave-build -f p/enclave.yaml -o hard.bin
+refused p/hello.elf enclave-build -f p/enclave.yaml -o p/hello.elf
+refused p/greeting.txt enclave-build -f p/enclave.yaml -o p/greeting.txt
+refused p/alice.pem enclave-build -f p/enclave.yaml -o p/alice.pem
+ln -s p/hello.elf link.elf
+refused p/hello.elf enclave-build -f p/enclave.yaml -o link.elf
+expect_err "^enclave-build: 'link.elf': is also an input of this command \\(read as 'p/hello.elf'\\)"
+ln p/greeting.txt hard.txt
+refused p/greeting.txt enclave-build -f p/enclave.yaml -o hard.txt
 expect 0 enclave-build -q -f p/enclave.yaml -o ok.eimg
 
 case_begin build_nitro_inputs
 mknitro n
-refused n/init enclave-build -q -f n/enclave.yaml -o n.eimg --eif n/init
+refused n/blobs/init enclave-build -q -f n/enclave.yaml -o n.eimg --eif n/blobs/init
 expect_no_file n.eimg
-refused n/bzImage enclave-build -q -f n/enclave.yaml -o n/bzImage --eif n.eif
+refused n/blobs/bzImage enclave-build -q -f n/enclave.yaml -o n/blobs/bzImage --eif n.eif
+expect_no_file n.eif
+refused n/blobs/bzImage.config enclave-build -q -f n/enclave.yaml -o n.eimg --eif n/blobs/bzImage.config
 expect_no_file n.eif
 refused n/app/bin/hello enclave-build -q -f n/enclave.yaml -o n.eimg --eif n/app/bin/hello
 expect_no_file n.eimg

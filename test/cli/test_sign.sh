@@ -270,8 +270,12 @@ mkproject false && key3072 && {
 	expect 3 enclave-sign verify s.eimg
 	expect_err "does not verify"
 	cp app.eimg s.eimg
-	tamper s.eimg enclave.elf 200
+	tamper s.eimg enclave.elf 4296           # a loaded byte (the canonical ELF's first segment is at 4096)
 	expect 3 enclave-sign verify s.eimg
+	cp app.eimg s.eimg
+	tamper s.eimg enclave.elf 200            # a program header: not the canonical form
+	expect 1 enclave-sign verify s.eimg
+	expect_err "enclave.elf: not a canonical enclave ELF: byte at offset 200 \\(program header"
 }
 
 case_begin image-manifest-fields-changed
