@@ -64,11 +64,10 @@ bool eimg_iso_time(int64_t t, char out[EIMG_ISO_TIME_MAX]);
  * noted (device, inode); eimg_output_check (util.h) and eimg_outfile_open
  * refuse an output that is a noted input.  eimg_output_may_replace: the one
  * input the command deliberately updates in place (signing an image or EIF
- * without -o).  eimg_inputs_reset: forget all (tests). */
+ * without -o).  eimg_inputs_reset (util.h): forget all. */
 void eimg_input_note_fd(int fd, const char *path);
 void eimg_input_note_path(const char *path);
 void eimg_output_may_replace(const char *path);
-void eimg_inputs_reset(void);
 /* Live temporary outputs, unlinked by a SIGINT/SIGTERM/SIGHUP handler that
  * is installed (on first use) where the program left the default action.
  * Register and unregister with those signals blocked (eimg_tmp_block), so
