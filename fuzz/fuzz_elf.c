@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: the enclave ELF checks, and the layout + MRENCLAVE of
- * whatever they accept.  Never crash, never leak. */
+/* libFuzzer target: the enclave ELF checks, the layout + MRENCLAVE of
+ * whatever they accept, and its canonical form (accepted, a fixed point,
+ * measured the same).  Never crash, never leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    s->data_off + s->filesz > s->memsz || (i && s->vaddr < e->seg[i - 1].vaddr + e->seg[i - 1].memsz))
 			abort();
 	}
+	/* The canonical form: valid, canonical, a fixed point, same segments. */
+	uint8_t *c = NULL;
+	size_t clen = 0;
+	eimg_elf *ce = malloc(sizeof(*ce));
+	eimg_elf_check_canonical("fuzz.elf", e, &err);
+	if (!ce || eimg_elf_canonical(e, &c, &clen, &err) != EIMG_OK) {
+		free(ce);
+		free(e);
+		return 0;
+	}
+	if (eimg_elf_parse("canonical", c, clen, true, ce, &err) != EIMG_OK ||
+	    eimg_elf_check_canonical("canonical", ce, &err) != EIMG_OK || ce->nseg != e->nseg || ce->entry != e->entry ||
+	    ce->image_end != e->image_end)
+		abort();
+	for (size_t i = 0; i < e->nseg; i++)
+		if (ce->seg[i].vaddr != e->seg[i].vaddr || ce->seg[i].memsz != e->seg[i].memsz ||
+		    ce->seg[i].flags != e->seg[i].flags || ce->seg[i].filesz != e->seg[i].filesz ||
+		    memcmp(c + ce->seg[i].file_off, data + e->seg[i].file_off, e->seg[i].filesz) != 0)
+			abort();
+	free(ce);
+	free(c);
 	/* Measuring a big image is slow, not interesting: keep runs short. */
 	if (e->image_end <= (16u << 20)) {
 		eimg_manifest m;

@@ -81,6 +81,7 @@ int eimg_blob_open_file(const char *path, uint64_t max, eimg_blob **out, eimg_er
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	eimg_input_note_fd(fd, path); /* an output never replaces it */
 	if (fstat(fd, &st) < 0) {
 		int rc = eimg_err_sys(err, path, "cannot stat");
 		close(fd);

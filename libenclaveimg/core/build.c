@@ -59,14 +59,26 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	size_t measured_len = 0, mj_len = 0;
 	int rc;
 
-	rc = eimg_blob_open_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &eb, err);
+	uint8_t *orig = NULL, *canon = NULL;
+	size_t orig_len = 0, canon_len = 0;
+	rc = eimg_read_file(man->sgx.enclave, EIMG_MAX_ELF_FILE, &orig, &orig_len, err);
 	if (rc)
 		return rc;
+	/* The image stores the canonical ELF: only what reaches the enclave
+	 * (enclave-measurement(7), "The stored ELF"); it measures the same. */
+	rc = eimg_elf_parse(man->sgx.enclave, orig, orig_len, man->sgx.allow_write_exec, &elf, err);
+	if (rc == EIMG_OK && (rc = eimg_elf_canonical(&elf, &canon, &canon_len, err)))
+		eimg_err_context(err, man->sgx.enclave, "canonical form");
+	free(orig);
+	if (rc)
+		return rc;
+	if (!(eb = eimg_blob_take_buffer(canon, canon_len))) /* frees canon */
+		return eimg_err_nomem(err);
 	eimg_image_set_elf(img, eb);
-	rc = eimg_blob_map(eb, &ep, man->sgx.enclave, err);
+	rc = eimg_blob_map(eb, &ep, "enclave.elf", err);
 	if (rc)
 		return rc;
-	rc = eimg_elf_parse(man->sgx.enclave, ep, (size_t)eimg_blob_size(eb), man->sgx.allow_write_exec, &elf, err);
+	rc = eimg_elf_parse("enclave.elf", ep, (size_t)eimg_blob_size(eb), man->sgx.allow_write_exec, &elf, err);
 	if (rc)
 		return rc;
 	if ((rc = load_entries(man->files, man->nfiles, false, man->source, img, err)) ||

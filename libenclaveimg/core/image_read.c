@@ -723,6 +723,8 @@ int eimg_image_read_file(const char *path, eimg_image **out, eimg_error *err)
 	int fd = is_stdin ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	if (!is_stdin)
+		eimg_input_note_fd(fd, path); /* an output never replaces it */
 	int rc = EIMG_OK;
 	if (fstat(fd, &st) < 0)
 		rc = eimg_err_sys(err, path, "cannot stat");

@@ -43,6 +43,7 @@ struct eimg_outfile {
 	char *path;
 	char *tmp;
 	int fd;
+	int slot;        /* in the registry of live temporary files (core/outguard.c), -1 none */
 	bool is_stdout;
 };
 int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err);
@@ -58,6 +59,25 @@ void eimg_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
  * fallback they show. */
 #define EIMG_ISO_TIME_MAX 32
 bool eimg_iso_time(int64_t t, char out[EIMG_ISO_TIME_MAX]);
+
+/* Inputs and outputs (core/outguard.c).  Every file opened for reading is
+ * noted (device, inode); eimg_output_check (util.h) and eimg_outfile_open
+ * refuse an output that is a noted input.  eimg_output_may_replace: the one
+ * input the command deliberately updates in place (signing an image or EIF
+ * without -o).  eimg_inputs_reset (util.h): forget all. */
+void eimg_input_note_fd(int fd, const char *path);
+void eimg_input_note_path(const char *path);
+void eimg_output_may_replace(const char *path);
+/* Live temporary outputs, unlinked by a SIGINT/SIGTERM/SIGHUP handler that
+ * is installed (on first use) where the program left the default action.
+ * Register and unregister with those signals blocked (eimg_tmp_block), so
+ * that the file and its registration come and go together. */
+#include <signal.h>
+void eimg_tmp_block(sigset_t *old);
+void eimg_tmp_unblock(const sigset_t *old);
+int eimg_tmp_register(const char *path);   /* slot, or -1 */
+void eimg_tmp_unregister(int slot);
+size_t eimg_tmp_live(void);                /* registered now (tests) */
 
 /* Text built piece by piece (reports): appends never fail loudly; a failed
  * allocation sets failed, and eimg_sb_done() then frees and returns NULL.

@@ -191,6 +191,9 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 		goto out;
 	rc = eimg_elf_parse("enclave.elf", ep, (size_t)eimg_blob_size(eimg_image_elf(img)), s->manifest->sgx.allow_write_exec,
 			    &s->elf, err);
+	/* No byte of the member outside what is measured: it must be canonical. */
+	if (rc == EIMG_OK)
+		rc = eimg_elf_check_canonical("enclave.elf", &s->elf, err);
 	if (rc) {
 		eimg_err_context(err, source, "enclave.elf");
 		goto out;

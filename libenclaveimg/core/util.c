@@ -25,6 +25,7 @@ int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eim
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	eimg_input_note_fd(fd, path);
 	if (fstat(fd, &st) < 0) {
 		rc = eimg_err_sys(err, path, "cannot stat");
 		goto out;
@@ -92,6 +93,7 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 {
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
+	o->slot = -1;
 	if (strcmp(path, "-") == 0) {
 		o->is_stdout = true;
 		o->fd = STDOUT_FILENO;
@@ -110,9 +112,18 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	snprintf(o->tmp, n, "%.*s.eimg-XXXXXX", (int)dirlen, path);
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		int rc = eimg_err_sys(err, path, "cannot create output");
+	int rc = eimg_output_check(path, err);
+	if (rc == EIMG_OK) {
+		sigset_t old;
+		eimg_tmp_block(&old); /* the file and its registration come together */
+		o->fd = mkostemp(o->tmp, O_CLOEXEC);
+		if (o->fd >= 0)
+			o->slot = eimg_tmp_register(o->tmp);
+		else
+			rc = eimg_err_sys(err, path, "cannot create output");
+		eimg_tmp_unblock(&old);
+	}
+	if (rc) {
 		free(o->path);
 		free(o->tmp);
 		o->path = o->tmp = NULL;
@@ -157,10 +168,19 @@ int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err)
 		goto fail;
 	}
 	o->fd = -1;
+	/* Again: an input opened since eimg_outfile_open counts too. */
+	if ((rc = eimg_output_check(o->path, err)))
+		goto fail;
+	sigset_t old;
+	eimg_tmp_block(&old);
 	if (rename(o->tmp, o->path) < 0) {
+		eimg_tmp_unblock(&old);
 		rc = eimg_err_sys(err, o->path, "cannot rename output into place");
 		goto fail;
 	}
+	eimg_tmp_unregister(o->slot);
+	o->slot = -1;
+	eimg_tmp_unblock(&old);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
@@ -177,8 +197,14 @@ void eimg_outfile_abort(struct eimg_outfile *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
-	if (o->tmp)
+	if (o->tmp) {
+		sigset_t old;
+		eimg_tmp_block(&old);
 		unlink(o->tmp);
+		eimg_tmp_unregister(o->slot);
+		o->slot = -1;
+		eimg_tmp_unblock(&old);
+	}
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;

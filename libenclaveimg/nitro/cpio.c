@@ -306,6 +306,7 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 				rc = eimg_err_sys(err, hp, "cannot open");
 				break;
 			}
+			eimg_input_note_fd(fd, hp);
 			rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
 			close(fd);
 			if (rc)
@@ -410,6 +411,7 @@ int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_er
 	rc = eimg_cpio_add_dir(c, prefix, err);
 	if (rc)
 		goto out;
+	eimg_input_note_path(tar);
 	if (archive_read_open_filename(a, tar, 65536) != ARCHIVE_OK) {
 		rc = eimg_err(err, EIMG_EINVAL, tar, "cannot read as a tar archive: %s",
 			      archive_error_string(a) ? archive_error_string(a) : "unknown error");

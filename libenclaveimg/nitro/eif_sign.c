@@ -289,6 +289,7 @@ static int target_file(struct target *t, const char *path, eimg_error *err)
 	memset(t, 0, sizeof(*t));
 	t->source = path;
 	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	eimg_input_note_fd(t->fd, path);
 	return t->fd < 0 ? eimg_err_sys(err, path, "cannot open") : EIMG_OK;
 }
 
@@ -356,6 +357,7 @@ int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *si
 	int rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
 	if (rc)
 		return rc;
+	eimg_output_may_replace(in); /* out may be in itself: signing in place */
 	rc = target_file(&t, in, err);
 	if (!rc)
 		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, 0, out, NULL, NULL, err);
@@ -382,6 +384,7 @@ int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_
 	struct target t;
 	if (!fn)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
+	eimg_output_may_replace(in); /* out may be in itself: signing in place */
 	int rc = target_file(&t, in, err);
 	if (!rc)
 		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, out, NULL, NULL, err);

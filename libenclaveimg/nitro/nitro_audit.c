@@ -429,6 +429,7 @@ int eimg_nitro_audit_file(const char *path, const struct eimg_nitro_audit_opts *
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	eimg_input_note_fd(fd, path);
 	int rc = eimg_nitro_audit_any(path, NULL, 0, fd, 0, opts, out, NULL, err);
 	close(fd);
 	return rc;

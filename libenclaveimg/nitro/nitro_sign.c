@@ -189,6 +189,10 @@ int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err
 	kind = input_kind(r->input, err);
 	if (kind < 0)
 		return -kind;
+	/* Signing and attaching update the input in place (or write -o); an
+	 * export never replaces it. */
+	if (r->op != EIMG_SIGN_OP_EXPORT)
+		eimg_output_may_replace(r->input);
 	if (kind != EIMG_INPUT_EIF && kind != EIMG_INPUT_IMAGE)
 		return eimg_err(err, EIMG_EINVAL, r->input, "not a Nitro image or EIF (--cert is for Nitro signing)");
 	if (r->op == EIMG_SIGN_OP_SIGN) {

@@ -91,6 +91,17 @@ void eimg_rn_client_flush_replies(struct runner *R, struct client *c)
 	}
 }
 
+/* What a client holds of the runner's memory: its requests not yet answered
+ * (or not yet handed to the enclave), answered replies waiting for earlier
+ * ones, and reply bytes not yet sent to it. */
+size_t eimg_rn_client_backlog(const struct client *c)
+{
+	size_t n = buf_avail(&c->out);
+	for (const struct req *r = c->head; r; r = r->cnext)
+		n += (r->msg ? r->len : 0) + r->reply_len;
+	return n;
+}
+
 void eimg_rn_client_close(struct runner *R, unsigned idx)
 {
 	struct client *c = R->clients[idx];

@@ -23,21 +23,17 @@
 #include "eimg/nitro_run.h"
 #include "eimg/util.h"
 #include "core/internal.h"
+#include "run/sealed.h"
 
 extern char **environ;
 
 struct eimg_nitro_launch {
 	struct eimg_nitro_run_options o;
 	char *source;             /* as given, for messages */
-	char *eif_path;           /* plain EIF: absolute path */
-	const uint8_t *eif;       /* a buffer given by the caller, or NULL */
-	const eimg_blob *eif_blob; /* image: the member (borrowed from the caller's image), copied streamed */
-	size_t eif_len;
+	struct eimg_sealed eif;   /* the verified bytes, sealed; closed once run-enclave returned */
 	eimg_nitro_report *rep;
 	uint32_t cpus;
 	uint64_t memory_mib;
-	char tmpdir[PATH_MAX];    /* image: the private folder, "" when none */
-	char tmpfile[PATH_MAX];
 };
 
 /* ------------------------------------------------------------ quoting */
@@ -113,6 +109,7 @@ static eimg_nitro_launch *launch_new(const char *source, const struct eimg_nitro
 		l->o.nitro_cli = EIMG_NITRO_CLI_DEFAULT;
 	if (!l->o.watch_ms)
 		l->o.watch_ms = EIMG_NITRO_WATCH_DEFAULT;
+	l->eif.fd = -1;
 	if (!(l->source = strdup(source))) {
 		free(l);
 		return NULL;
@@ -124,19 +121,21 @@ int eimg_nitro_launch_open_eif(const char *path, const struct eimg_nitro_run_opt
 			       eimg_error *err)
 {
 	eimg_nitro_launch *l = launch_new(path, o);
-	char abs[PATH_MAX];
 	int rc;
 	if (!l)
 		return eimg_err_nomem(err);
-	if (!realpath(path, abs)) {
+	/* Verify a private sealed copy, and hand that same copy to nitro-cli:
+	 * the file at path may change once it has been read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		rc = eimg_err_sys(err, path, "cannot open");
 		goto fail;
 	}
-	if (!(l->eif_path = strdup(abs))) {
-		rc = eimg_err_nomem(err);
-		goto fail;
-	}
-	if ((rc = eimg_nitro_audit_file(path, NULL, &l->rep, err)) || (rc = judge(l, err)))
+	eimg_input_note_fd(fd, path);
+	rc = eimg_sealed_from_fd(fd, path, EIMG_EIF_MAX_FILE, &l->eif, err);
+	close(fd);
+	if (rc || (rc = eimg_nitro_audit_buffer(path, l->eif.map, l->eif.len, NULL, &l->rep, err)) ||
+	    (rc = judge(l, err)))
 		goto fail;
 	/* The header's defaults (nitro-cli's builder writes 1 GiB and 2 CPUs,
 	 * enclave-build the manifest's values). */
@@ -170,8 +169,22 @@ int eimg_nitro_launch_open_image(const eimg_image *img, const char *source, cons
 		eimg_err_context(err, source, "manifest.json");
 		goto fail;
 	}
-	l->eif_blob = eimg_image_eif(img);
-	l->eif_len = (size_t)eimg_blob_size(l->eif_blob);
+	/* The image's EIF, copied into a sealed private file; the copy is what
+	 * runs, so it is measured again and must give what was verified. */
+	const uint8_t *ep;
+	eimg_nitro_report *again = NULL;
+	if ((rc = eimg_blob_map(eimg_image_eif(img), &ep, source, err)) ||
+	    (rc = eimg_sealed_from_buffer(ep, (size_t)eimg_blob_size(eimg_image_eif(img)), source, &l->eif, err)) ||
+	    (rc = eimg_nitro_audit_buffer(source, l->eif.map, l->eif.len, NULL, &again, err)))
+		goto fail;
+	bool same = memcmp(again->pcr0, l->rep->pcr0, 48) == 0 && memcmp(again->pcr1, l->rep->pcr1, 48) == 0 &&
+		    memcmp(again->pcr2, l->rep->pcr2, 48) == 0 && memcmp(again->pcr8, l->rep->pcr8, 48) == 0 &&
+		    again->crc_computed == l->rep->crc_computed;
+	eimg_nitro_report_free(again);
+	if (!same) {
+		rc = eimg_err(err, EIMG_EVERIFY, source, "the image's EIF changed while it was being verified");
+		goto fail;
+	}
 	if ((rc = resolve(l, m->nitro.cpus, m->nitro.memory_mib, "the manifest", err)))
 		goto fail;
 	eimg_manifest_free(m);
@@ -187,26 +200,13 @@ const eimg_nitro_report *eimg_nitro_launch_report(const eimg_nitro_launch *l) { 
 uint32_t eimg_nitro_launch_cpus(const eimg_nitro_launch *l) { return l->cpus; }
 uint64_t eimg_nitro_launch_memory_mib(const eimg_nitro_launch *l) { return l->memory_mib; }
 
-static void remove_tmp(eimg_nitro_launch *l)
-{
-	if (l->tmpfile[0]) {
-		unlink(l->tmpfile);
-		l->tmpfile[0] = '\0';
-	}
-	if (l->tmpdir[0]) {
-		rmdir(l->tmpdir);
-		l->tmpdir[0] = '\0';
-	}
-}
-
 void eimg_nitro_launch_free(eimg_nitro_launch *l)
 {
 	if (!l)
 		return;
-	remove_tmp(l);
+	eimg_sealed_close(&l->eif);
 	eimg_nitro_report_free(l->rep);
 	free(l->source);
-	free(l->eif_path);
 	free(l);
 }
 
@@ -225,12 +225,6 @@ static void cmd_add(struct cmd *c, const char *a)
 	if (c->argc < MAX_ARGS)
 		c->argv[c->argc++] = a;
 	c->argv[c->argc] = NULL;
-}
-
-static const char *tmp_base(const eimg_nitro_launch *l)
-{
-	const char *t = l->o.tmpdir ? l->o.tmpdir : getenv("TMPDIR");
-	return t && *t ? t : "/tmp";
 }
 
 static void run_enclave_cmd(const eimg_nitro_launch *l, const char *eif_path, struct cmd *c)
@@ -281,10 +275,7 @@ int eimg_nitro_launch_commands(const eimg_nitro_launch *l, char **text, eimg_err
 	struct cmd c;
 	struct eimg_sb b = { 0 };
 	int rc;
-	if (l->eif_path)
-		snprintf(path, sizeof path, "%s", l->eif_path);
-	else
-		snprintf(path, sizeof path, "%s/%s/enclave.eif", tmp_base(l), EIMG_NITRO_TMP_PLACEHOLDER);
+	snprintf(path, sizeof path, "%s", EIMG_NITRO_EIF_PLACEHOLDER);
 	run_enclave_cmd(l, path, &c);
 	rc = append_cmd(&b, &c, err);
 	if (rc == EIMG_OK && l->o.debug) {
@@ -366,6 +357,10 @@ static int spawn(const eimg_nitro_launch *l, const struct cmd *c, int out_fd, in
 		e = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
 	if (!e && err_fd != 2)
 		e = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	/* The sealed EIF stays open in the child (dup2 onto itself clears
+	 * close-on-exec), so that /proc/self/fd/N names it there. */
+	if (!e && l->eif.fd >= 0)
+		e = posix_spawn_file_actions_adddup2(&fa, l->eif.fd, l->eif.fd);
 	if (!e)
 		e = posix_spawnattr_setsigmask(&at, &none);
 	if (!e)
@@ -632,22 +627,6 @@ static void event(const eimg_nitro_launch *l, const char *fmt, ...)
 	l->o.on_event(l->o.event_ctx, buf);
 }
 
-static int write_tmp(eimg_nitro_launch *l, eimg_error *err)
-{
-	char tmpl[PATH_MAX];
-	if (snprintf(tmpl, sizeof tmpl, "%s/enclave-run.XXXXXX", tmp_base(l)) >= (int)sizeof tmpl)
-		return eimg_err(err, EIMG_EINVAL, tmp_base(l), "temporary folder path too long");
-	if (!mkdtemp(tmpl))
-		return eimg_err_sys(err, tmp_base(l), "cannot create a temporary folder");
-	snprintf(l->tmpdir, sizeof l->tmpdir, "%s", tmpl);
-	snprintf(l->tmpfile, sizeof l->tmpfile, "%s/enclave.eif", tmpl);
-	int rc = l->eif_blob ? eimg_blob_write_file(l->eif_blob, l->tmpfile, err)
-			     : eimg_write_file_atomic(l->tmpfile, l->eif, l->eif_len, err);
-	if (rc)
-		remove_tmp(l);
-	return rc;
-}
-
 static bool stop_requested(const eimg_nitro_launch *l, int timeout_ms)
 {
 	if (l->o.stop_fd < 0) {
@@ -733,11 +712,13 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 		res->end = EIMG_NITRO_TERMINATED;
 		return EIMG_OK;
 	}
-	if (!l->eif_path && (rc = write_tmp(l, err)))
-		return rc;
-	run_enclave_cmd(l, l->eif_path ? l->eif_path : l->tmpfile, &c);
+	if (l->eif.fd < 0)
+		return eimg_err(err, EIMG_EUSAGE, l->source, "the launch has run already");
+	char eif_path[64];
+	snprintf(eif_path, sizeof eif_path, "/proc/self/fd/%d", l->eif.fd);
+	run_enclave_cmd(l, eif_path, &c);
 	rc = run_capture(l, &c, false, &cap, err);
-	remove_tmp(l);   /* the enclave is loaded (or not): the copy is not needed any more */
+	eimg_sealed_close(&l->eif);   /* the enclave is loaded (or not): the copy is not needed any more */
 	if (rc)
 		return rc;
 	if (!succeeded(&cap)) {

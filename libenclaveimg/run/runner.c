@@ -177,7 +177,9 @@ static void poll_set(struct runner *R, struct pollfd *pfd, struct pollidx *x)
 	x->cl0 = n;
 	for (unsigned i = 0; i < R->nclients; i++) {
 		struct client *c = R->clients[i];
-		bool want_in = !c->eof && !R->stopping && R->ready && c->pending < EIMG_RUN_MAX_PENDING;
+		/* Backpressure: a client that does not read its replies is not read either. */
+		bool want_in = !c->eof && !R->stopping && R->ready && c->pending < EIMG_RUN_MAX_PENDING &&
+			       eimg_rn_client_backlog(c) < EIMG_RUN_CLIENT_BACKLOG;
 		pfd[n++] = (struct pollfd){ want_in ? c->in_fd : -1, POLLIN, 0 };
 		pfd[n++] = (struct pollfd){ buf_avail(&c->out) ? c->out_fd : -1, POLLOUT, 0 };
 	}

@@ -114,6 +114,9 @@ void eimg_rn_client_flush_replies(struct runner *R, struct client *c);
 void eimg_rn_client_close(struct runner *R, unsigned idx);
 void eimg_rn_client_read(struct runner *R, struct client *c);
 void eimg_rn_client_write(struct client *c);
+/* Bytes of a client's unanswered requests, waiting replies and unsent
+ * output (backpressure: EIMG_RUN_CLIENT_BACKLOG). */
+size_t eimg_rn_client_backlog(const struct client *c);
 
 /* ---- run/listen.c ---- */
 int eimg_rn_open_listener(struct runner *R, const char *spec, char *where, size_t wsize, eimg_error *err);

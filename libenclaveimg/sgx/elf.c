@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading and checking an enclave ELF: static, position-independent x86-64.
  * The only file that includes libelf.  Rules: man/enclave-measurement.7. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,5 +226,184 @@ out:
 		elf_end(e);
 	free(copy);
 	free(res);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * The canonical enclave ELF (enclave-image(5), enclave-measurement(7)):
+ * the ELF header, one program header per loaded segment, and each segment's
+ * file bytes at the first offset after the previous one that is congruent to
+ * its address modulo 4096; every other byte zero; nothing after the last
+ * segment's bytes.  Everything in it is either measured (segment bytes,
+ * addresses, sizes, permissions, entry point) or a constant.  A segment's
+ * file bytes end at its last non-zero byte: zeros after it load as the zero
+ * fill does, so a longer p_filesz would be a byte that changes nothing.
+ * ------------------------------------------------------------------------- */
+
+static uint64_t canon_filesz(const eimg_elf *e, size_t i)
+{
+	const uint8_t *d = e->data + e->seg[i].file_off;
+	uint64_t n = e->seg[i].filesz;
+	while (n > 0 && d[n - 1] == 0)
+		n--;
+	return n;
+}
+
+static void canon_offsets(const eimg_elf *e, uint64_t off[EIMG_ELF_MAX_SEGMENTS], uint64_t *total)
+{
+	uint64_t pos = sizeof(Elf64_Ehdr) + e->nseg * sizeof(Elf64_Phdr);
+	for (size_t i = 0; i < e->nseg; i++) {
+		off[i] = pos + ((e->seg[i].data_off - pos) & PAGE_MASK);
+		pos = off[i] + canon_filesz(e, i);
+	}
+	*total = pos;
+}
+
+static void canon_headers(const eimg_elf *e, const uint64_t off[], uint8_t *b)
+{
+	Elf64_Ehdr eh;
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh.e_type = ET_DYN;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_entry = e->entry;
+	eh.e_phoff = sizeof(Elf64_Ehdr);
+	eh.e_ehsize = sizeof(Elf64_Ehdr);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = (Elf64_Half)e->nseg;
+	memcpy(b, &eh, sizeof(eh)); /* x86-64 host: the in-memory layout is the file's */
+	for (size_t i = 0; i < e->nseg; i++) {
+		const struct eimg_elf_segment *s = &e->seg[i];
+		Elf64_Phdr ph;
+		memset(&ph, 0, sizeof(ph));
+		ph.p_type = PT_LOAD;
+		ph.p_flags = ((s->flags & EIMG_SEG_R) ? PF_R : 0) | ((s->flags & EIMG_SEG_W) ? PF_W : 0) |
+			     ((s->flags & EIMG_SEG_X) ? PF_X : 0);
+		ph.p_offset = off[i];
+		ph.p_vaddr = ph.p_paddr = s->vaddr + s->data_off;
+		ph.p_filesz = canon_filesz(e, i);
+		ph.p_memsz = s->memsz - s->data_off; /* ends where the page-rounded segment ends */
+		ph.p_align = EIMG_PAGE;
+		memcpy(b + sizeof(Elf64_Ehdr) + i * sizeof(Elf64_Phdr), &ph, sizeof(ph));
+	}
+}
+
+int eimg_elf_canonical(const eimg_elf *e, uint8_t **out, size_t *len, eimg_error *err)
+{
+	uint64_t off[EIMG_ELF_MAX_SEGMENTS], total;
+	canon_offsets(e, off, &total);
+	if (total > EIMG_ELF_MAX_CANONICAL)
+		return eimg_err(err, EIMG_EINVAL, NULL,
+				"the canonical enclave ELF would be %llu bytes, above the limit of %llu",
+				(unsigned long long)total, (unsigned long long)EIMG_ELF_MAX_CANONICAL);
+	uint8_t *b = calloc(1, (size_t)total);
+	if (!b)
+		return eimg_err_nomem(err);
+	canon_headers(e, off, b);
+	for (size_t i = 0; i < e->nseg; i++)
+		if (canon_filesz(e, i))
+			memcpy(b + off[i], e->data + e->seg[i].file_off, canon_filesz(e, i));
+	*out = b;
+	*len = (size_t)total;
+	return EIMG_OK;
+}
+
+/* Names what lies at pos in the canonical layout, for the refusal. */
+static void canon_where(const eimg_elf *e, uint64_t pos, char *buf, size_t cap)
+{
+	static const struct { unsigned off; const char *name; } ehf[] = {
+		{ 0, "e_ident" }, { 16, "e_type" }, { 18, "e_machine" }, { 20, "e_version" }, { 24, "e_entry" },
+		{ 32, "e_phoff" }, { 40, "e_shoff" }, { 48, "e_flags" }, { 52, "e_ehsize" }, { 54, "e_phentsize" },
+		{ 56, "e_phnum" }, { 58, "e_shentsize" }, { 60, "e_shnum" }, { 62, "e_shstrndx" } };
+	static const struct { unsigned off; const char *name; } phf[] = {
+		{ 0, "p_type" }, { 4, "p_flags" }, { 8, "p_offset" }, { 16, "p_vaddr" }, { 24, "p_paddr" },
+		{ 32, "p_filesz" }, { 40, "p_memsz" }, { 48, "p_align" } };
+	uint64_t off[EIMG_ELF_MAX_SEGMENTS], total;
+	uint64_t hdr = sizeof(Elf64_Ehdr) + e->nseg * sizeof(Elf64_Phdr);
+	canon_offsets(e, off, &total);
+	if (pos < sizeof(Elf64_Ehdr)) {
+		size_t k = 0;
+		while (k + 1 < sizeof(ehf) / sizeof(ehf[0]) && ehf[k + 1].off <= pos)
+			k++;
+		snprintf(buf, cap, "ELF header field %s", ehf[k].name);
+	} else if (pos < hdr) {
+		uint64_t r = (pos - sizeof(Elf64_Ehdr)) % sizeof(Elf64_Phdr);
+		size_t k = 0;
+		while (k + 1 < sizeof(phf) / sizeof(phf[0]) && phf[k + 1].off <= r)
+			k++;
+		snprintf(buf, cap, "program header %llu field %s",
+			 (unsigned long long)((pos - sizeof(Elf64_Ehdr)) / sizeof(Elf64_Phdr)), phf[k].name);
+	} else if (pos >= total) {
+		snprintf(buf, cap, "bytes after the last loaded segment (section headers, symbols or debugging information)");
+	} else {
+		size_t i = 0;
+		while (i < e->nseg && pos >= off[i] + e->seg[i].filesz)
+			i++;
+		if (i < e->nseg && pos >= off[i])
+			snprintf(buf, cap, "bytes of loaded segment %zu", i);
+		else
+			snprintf(buf, cap, "padding before loaded segment %zu, which must be zero", i);
+	}
+}
+
+int eimg_elf_check_canonical(const char *source, const eimg_elf *e, eimg_error *err)
+{
+	uint8_t *c = NULL;
+	size_t clen = 0;
+	char where[160];
+	int rc = eimg_elf_canonical(e, &c, &clen, err);
+	if (rc)
+		return rc;
+	size_t n = clen < e->size ? clen : e->size, i = 0;
+	while (i < n && c[i] == e->data[i])
+		i++;
+	if (i == n && clen == e->size) {
+		free(c);
+		return EIMG_OK;
+	}
+	canon_where(e, i, where, sizeof(where));
+	if (i < n)
+		rc = eimg_err(err, EIMG_EINVAL, source,
+			      "not a canonical enclave ELF: byte at offset %zu (%s) is 0x%02x, the canonical form has 0x%02x; rebuild the image with enclave-build",
+			      i, where, e->data[i], c[i]);
+	else
+		rc = eimg_err(err, EIMG_EINVAL, source,
+			      "not a canonical enclave ELF: %zu bytes where the canonical form has %zu; first difference at offset %zu (%s); rebuild the image with enclave-build",
+			      e->size, clen, i, where);
+	free(c);
+	return rc;
+}
+
+int eimg_elf_same_load(const char *path, const eimg_elf *stored, bool allow_wx, eimg_error *err)
+{
+	uint8_t *buf = NULL, *c = NULL;
+	size_t len = 0, clen = 0;
+	eimg_elf e;
+	char where[160];
+	int rc = eimg_read_file(path, EIMG_ELF_MAX_CANONICAL, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = eimg_elf_parse(path, buf, len, allow_wx, &e, err);
+	if (rc == EIMG_OK)
+		rc = eimg_elf_canonical(&e, &c, &clen, err);
+	if (rc)
+		goto out;
+	size_t n = clen < stored->size ? clen : stored->size, i = 0;
+	while (i < n && c[i] == stored->data[i])
+		i++;
+	if (i < n || clen != stored->size) {
+		canon_where(stored, i, where, sizeof(where));
+		rc = eimg_err(err, EIMG_EVERIFY, path,
+			      "not the ELF this image was built from: its canonical form differs from the image's enclave.elf at offset %zu (%s)",
+			      i, where);
+	}
+out:
+	free(c);
+	free(buf);
 	return rc;
 }

@@ -397,10 +397,13 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		goto out;
 
 	if (img) {
-		/* The signed image keeps the image's own timestamp: only sigstruct.bin is added. */
+		/* The signed image keeps the image's own timestamp: only sigstruct.bin is
+		 * added.  It replaces the image it came from (the one input that may). */
 		rc = eimg_image_set_sigstruct(img, ss, EIMG_SIGSTRUCT_SIZE, err);
-		if (rc == EIMG_OK)
+		if (rc == EIMG_OK) {
+			eimg_output_may_replace(r->image_path);
 			rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->image_path, err);
+		}
 	} else {
 		rc = write_out(r->output, ss, sizeof(ss), err);
 	}

@@ -394,6 +394,8 @@ int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error
 	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, path, "cannot open");
+	if (!is_stdin)
+		eimg_input_note_fd(fd, path);
 	if (fstat(fd, &st) < 0) {
 		rc = eimg_err_sys(err, path, "cannot stat");
 		goto out;

@@ -275,12 +275,12 @@ done
 case_begin outputs-never-replace-inputs
 mkproject p
 expect 2 enclave-build -f p/enclave.yaml -o p/enclave.yaml
-expect_err "over the manifest"
+expect_err "is also an input of this command: an output never replaces an input"
 grep -q "^name: demo" p/enclave.yaml || _t_failmsg "the manifest was overwritten"
 expect 0 enclave-build -q -f p/enclave.yaml -o d.eimg
 cp d.eimg keep.eimg
 expect 2 enclave-measure --sgxs d.eimg d.eimg
-expect_err "over the input"
+expect_err "is also an input of this command: an output never replaces an input"
 expect_same d.eimg keep.eimg
 
 case_begin garbage-input

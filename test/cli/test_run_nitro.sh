@@ -48,7 +48,7 @@ if [ "$1" = console ]; then
 	: > "$d/console.done"
 	exec sleep 30
 fi
-echo "$*" >> "$d/calls"
+echo "$*" | sed -E 's#^(run-enclave --eif-path /proc/self/fd/)[0-9]+ #\1N #' >> "$d/calls"
 case "$1" in
 run-enclave)
 	while [ $# -gt 0 ]; do [ "$1" = --eif-path ] && { echo "$2" > "$d/eif_path"; cp "$2" "$d/seen.eif"; }; shift; done
@@ -154,7 +154,7 @@ expect 3 enclave-run --nitro-cli "$PWD/c/nitro-cli" --require-signature "$S/n.ei
 expect_err "^enclave-run: '.*n.eif': the EIF is not signed \\(--require-signature\\)"
 expect_no_file c/calls
 expect 0 enclave-run --dry-run -q --nitro-cli "$PWD/c/nitro-cli" --require-signature "$S/signed.eif"
-[ "$out" = "$PWD/c/nitro-cli run-enclave --eif-path $S/signed.eif --cpu-count 4 --memory 768" ] || _t_failmsg "dry run: $out"
+[ "$out" = "$PWD/c/nitro-cli run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768" ] || _t_failmsg "dry run: $out"
 expect_no_file c/calls
 case_begin sgx_options_refused
 expect 2 enclave-run --lines "$S/n.eif"
@@ -168,15 +168,15 @@ case_begin dry_run
 mkcli c
 NC="$PWD/c/nitro-cli"
 expect 0 enclave-run --dry-run -q --nitro-cli "$NC" "$S/n.eif"
-[ "$out" = "$NC run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768" ] || _t_failmsg "plain EIF: $out"
+[ "$out" = "$NC run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768" ] || _t_failmsg "plain EIF: $out"
 [ -z "$errtxt" ] || _t_failmsg "stderr: $errtxt"
 expect 0 env TMPDIR="$PWD/tmp" enclave-run --dry-run -q --nitro-cli "$NC" --cpus 2 --memory 1024 --enclave-cid 17 --debug "$S/n.eimg"
-want="$NC run-enclave --eif-path $PWD/tmp/enclave-run.XXXXXX/enclave.eif --cpu-count 2 --memory 1024 --enclave-cid 17 --debug-mode
+want="$NC run-enclave --eif-path /proc/self/fd/N --cpu-count 2 --memory 1024 --enclave-cid 17 --debug-mode
 $NC console --enclave-id '<EnclaveID>'"
 [ "$out" = "$want" ] || _t_failmsg "image: $out"
 mkdir -p "with space" && cp c/nitro-cli "with space/"
 expect 0 enclave-run --dry-run --nitro-cli "$PWD/with space/nitro-cli" "$S/n.eif"
-[ "$out" = "'$PWD/with space/nitro-cli' run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768" ] || _t_failmsg "quoting: $out"
+[ "$out" = "'$PWD/with space/nitro-cli' run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768" ] || _t_failmsg "quoting: $out"
 expect_err "^enclave-run: verified '.*n.eif': PCR0 $pcr0, PCR1 $pcr1, PCR2 [0-9a-f]{96}, unsigned$"
 expect_no_file c/calls
 expect_no_file tmp
@@ -187,7 +187,7 @@ expect_err "^enclave-run: '.*nodefaults.eif': the EIF header gives no usable CPU
 expect 2 enclave-run --dry-run --cpus 2 --nitro-cli "$PWD/c/nitro-cli" "$S/nodefaults.eif"
 expect_err "the EIF header gives no usable memory size: give --memory MiB"
 expect 0 enclave-run --dry-run -q --cpus 2 --memory 512 --nitro-cli "$PWD/c/nitro-cli" "$S/nodefaults.eif"
-[ "$out" = "$PWD/c/nitro-cli run-enclave --eif-path $S/nodefaults.eif --cpu-count 2 --memory 512" ] || _t_failmsg "$out"
+[ "$out" = "$PWD/c/nitro-cli run-enclave --eif-path /proc/self/fd/N --cpu-count 2 --memory 512" ] || _t_failmsg "$out"
 expect 2 enclave-run --dry-run --cpus 0 "$S/n.eif"
 expect 2 enclave-run --dry-run --memory 63 "$S/n.eif"
 expect 2 enclave-run --dry-run --enclave-cid 3 "$S/n.eif"
@@ -200,8 +200,8 @@ cp c/describe.running c/describe.1; cp c/describe.empty c/describe.last
 mkdir tmp
 expect 0 env TMPDIR="$PWD/tmp" enclave-run --watch-interval 0.01 --nitro-cli "$PWD/c/nitro-cli" "$S/n.eimg"
 p=$(cat c/eif_path)
-echo "$p" | grep -qE "^$PWD/tmp/enclave-run\\.[A-Za-z0-9]{6}/enclave\\.eif$" || _t_failmsg "eif path: $p"
-want="run-enclave --eif-path $p --cpu-count 4 --memory 768
+echo "$p" | grep -qE "^/proc/self/fd/[0-9]+$" || _t_failmsg "eif path: $p"
+want="run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768
 describe-enclaves
 describe-enclaves"
 [ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"
@@ -215,7 +215,7 @@ mkcli c
 cp c/describe.running c/describe.1
 sed 's/"RUNNING"/"TERMINATING"/' c/describe.running > c/describe.last
 expect 0 enclave-run -q --watch-interval 0.01 --enclave-cid 16 --nitro-cli "$PWD/c/nitro-cli" "$S/n.eif"
-want="run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768 --enclave-cid 16
+want="run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768 --enclave-cid 16
 describe-enclaves
 describe-enclaves"
 [ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"
@@ -224,7 +224,7 @@ case_begin run_debug_console
 mkcli c
 cp c/describe.running c/describe.1; cp c/describe.empty c/describe.last; : > c/describe.wait_console
 expect 0 enclave-run -q --debug --watch-interval 0.01 --nitro-cli "$PWD/c/nitro-cli" "$S/n.eif"
-want="run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768 --debug-mode
+want="run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768 --debug-mode
 describe-enclaves
 describe-enclaves"
 [ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"
@@ -258,13 +258,38 @@ case_begin describe_fails_terminates
 mkcli c
 : > c/describe.fail
 expect 1 enclave-run -q --watch-interval 0.01 --nitro-cli "$PWD/c/nitro-cli" "$S/n.eif"
-want="run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768
+want="run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768
 describe-enclaves
 describe-enclaves
 describe-enclaves
 terminate-enclave --enclave-id $ID"
 [ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"
 expect_err "^enclave-run: '$PWD/c/nitro-cli': watching enclave $ID \\(3 failures in a row; the enclave was terminated\\): describe-enclaves failed \\(exit status 3\\): \\[ E99 \\] Describe failed: stand-in error$"
+
+# ---- nitro-cli gets exactly the verified bytes: the file is swapped while enclave-run runs
+case_begin swap_loop_verified_bytes
+mknitro p2
+printf '#!/bin/sh\necho other\n' > p2/app/bin/hello
+expect 0 enclave-build -q -f p2/enclave.yaml -o o.eimg --eif other.eif
+cmp -s other.eif "$S/n.eif" && _t_failmsg "the two EIFs are the same"
+mkcli c
+cp c/describe.empty c/describe.last
+cp "$S/n.eif" x.eif
+( while :; do cp "$S/n.eif" a.tmp; mv a.tmp x.eif; cp other.eif b.tmp; mv b.tmp x.eif; done ) &
+swapper=$!
+ran=0 refused=0
+for i in $(seq 24); do
+	rm -f c/seen.eif c/calls
+	enclave-run -q --watch-interval 0.01 --expect "PCR0:$pcr0" --nitro-cli "$PWD/c/nitro-cli" x.eif >/dev/null 2>err.txt; rc=$?
+	case $rc in
+	0) ran=$((ran+1)); cmp -s c/seen.eif "$S/n.eif" || _t_failmsg "run $i: nitro-cli was given bytes other than the verified ones" ;;
+	3) refused=$((refused+1)); [ -e c/calls ] && _t_failmsg "run $i: refused, yet nitro-cli was called" ;;
+	*) _t_failmsg "run $i: exit $rc: $(cat err.txt)" ;;
+	esac
+done
+kill $swapper; wait $swapper 2>/dev/null
+[ $ran -gt 0 ] || _t_failmsg "no run verified the expected EIF ($refused refused)"
+echo "  swap loop: $ran runs, $refused refused"
 
 # ---- SIGTERM: terminate-enclave, then exit 0
 case_begin sigterm_terminates
@@ -276,7 +301,7 @@ for i in $(seq 500); do grep -q describe-enclaves c/calls 2>/dev/null && break; 
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc = 0 ] || _t_failmsg "exit $rc: $(cat e)"
-[ "$(head -1 c/calls)" = "run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768" ] || _t_failmsg "first call: $(head -1 c/calls)"
+[ "$(head -1 c/calls)" = "run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768" ] || _t_failmsg "first call: $(head -1 c/calls)"
 [ "$(tail -1 c/calls)" = "terminate-enclave --enclave-id $ID" ] || _t_failmsg "last call: $(tail -1 c/calls)"
 [ "$(sed '1d;$d' c/calls | sort -u)" = "describe-enclaves" ] || _t_failmsg "calls: $(cat c/calls)"
 grep -q "^enclave-run: terminating enclave $ID$" e || _t_failmsg "stderr: $(cat e)"
@@ -290,7 +315,7 @@ for i in $(seq 500); do grep -q describe-enclaves c/calls 2>/dev/null && break; 
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc = 0 ] || _t_failmsg "exit $rc: $(cat e)"
-want="run-enclave --eif-path $S/n.eif --cpu-count 4 --memory 768
+want="run-enclave --eif-path /proc/self/fd/N --cpu-count 4 --memory 768
 describe-enclaves
 terminate-enclave --enclave-id $ID"
 [ "$(cat c/calls)" = "$want" ] || _t_failmsg "calls: $(cat c/calls)"

@@ -270,8 +270,12 @@ mkproject false && key3072 && {
 	expect 3 enclave-sign verify s.eimg
 	expect_err "does not verify"
 	cp app.eimg s.eimg
-	tamper s.eimg enclave.elf 200
+	tamper s.eimg enclave.elf 4296           # a loaded byte (the canonical ELF's first segment is at 4096)
 	expect 3 enclave-sign verify s.eimg
+	cp app.eimg s.eimg
+	tamper s.eimg enclave.elf 200            # a program header: not the canonical form
+	expect 1 enclave-sign verify s.eimg
+	expect_err "enclave.elf: not a canonical enclave ELF: byte at offset 200 \\(program header"
 }
 
 case_begin image-manifest-fields-changed
@@ -543,7 +547,7 @@ case_begin output-never-replaces-key
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
 cp k.pem k.keep
 expect 2 enclave-sign -k k.pem --mrenclave c50673624a6cb17c1c6c2a4e6906f47a170c4629b8723781d1017ef376f1a75d -o k.pem
-expect_err "over an input file"
+expect_err "is also an input of this command"
 expect_same k.pem k.keep
 case_begin signing-keeps-the-image-timestamp
 mkproject false && key3072 && {

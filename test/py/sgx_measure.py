@@ -101,6 +101,36 @@ def read_elf(data, allow_wx=False):
     return e_entry, segs
 
 
+def canonical_elf(data):
+    """The canonical form of an ELF (enclave-measurement(7), "The stored
+    ELF"): ELF header, PT_LOAD program headers, the loaded bytes; nothing
+    else.  data must already be a valid enclave ELF (read_elf)."""
+    e_entry, e_phoff, e_phnum = struct.unpack_from("<Q", data, 24)[0], \
+        struct.unpack_from("<Q", data, 32)[0], struct.unpack_from("<H", data, 56)[0]
+    loads = []
+    for i in range(e_phnum):
+        ph = struct.unpack_from("<IIQQQQQQ", data, e_phoff + 56 * i)
+        if ph[0] == PT_LOAD:
+            loads.append(ph)
+    pos = 64 + 56 * len(loads)
+    placed = []
+    for (_t, flags, off, vaddr, _pa, filesz, memsz, _al) in loads:
+        at = pos + ((vaddr % PAGE) - pos) % PAGE
+        body = data[off:off + filesz].rstrip(b"\0")  # trailing zeros load as the zero fill does
+        placed.append((at, body))
+        pos = at + len(body)
+    out = bytearray(pos)
+    out[0:16] = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    out[16:64] = struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, e_entry, 64, 0, 0, 64, 56, len(loads), 0, 0, 0)
+    for i, (_t, flags, _off, vaddr, _pa, filesz, memsz, _al) in enumerate(loads):
+        at = placed[i][0]
+        body = placed[i][1]
+        struct.pack_into("<IIQQQQQQ", out, 64 + 56 * i, PT_LOAD, flags & (PF_R | PF_W | PF_X), at, vaddr, vaddr,
+                         len(body), page_up(vaddr + memsz) - vaddr, PAGE)
+        out[at:at + len(body)] = body
+    return bytes(out)
+
+
 # ------------------------------------------------------------- info blob
 
 def pad_item(b):
@@ -270,6 +300,10 @@ def read_image(path):
 def measure_image(path, sgxs_out=None):
     elf, manifest, files, keys = read_image(path)
     lay = layout(elf, manifest, files, keys)
+    canon = canonical_elf(elf)
+    if canon != elf:
+        at = next((i for i in range(min(len(canon), len(elf))) if canon[i] != elf[i]), min(len(canon), len(elf)))
+        raise MeasureError("%s: enclave.elf is not in canonical form (first difference at offset %d)" % (path, at))
     out = open(sgxs_out, "wb") if sgxs_out else None
     try:
         md = mrenclave(lay["size"], lay["ssa_frame_size"], region_pages(lay["regions"]), out)

@@ -395,6 +395,182 @@ static void test_handmade_bad(void **state)
 	free(b);
 }
 
+/* ---- the canonical form ---- */
+
+static void same_model(const eimg_elf *a, const eimg_elf *b)
+{
+	assert_int_equal(a->entry, b->entry);
+	assert_int_equal(a->nseg, b->nseg);
+	assert_int_equal(a->image_end, b->image_end);
+	for (size_t i = 0; i < a->nseg; i++) {
+		assert_int_equal(a->seg[i].vaddr, b->seg[i].vaddr);
+		assert_int_equal(a->seg[i].memsz, b->seg[i].memsz);
+		assert_int_equal(a->seg[i].data_off, b->seg[i].data_off);
+		/* b (canonical) keeps a's file bytes but the zeros at their end */
+		assert_true(b->seg[i].filesz <= a->seg[i].filesz);
+		assert_int_equal(a->seg[i].flags, b->seg[i].flags);
+		assert_memory_equal(a->data + a->seg[i].file_off, b->data + b->seg[i].file_off, b->seg[i].filesz);
+		for (uint64_t k = b->seg[i].filesz; k < a->seg[i].filesz; k++)
+			assert_int_equal(a->data[a->seg[i].file_off + k], 0);
+	}
+}
+
+/* gcc's ELF (sections, symbols, a page 0 with headers): the canonical form
+ * loads the same bytes, has no section headers, is a fixed point, and the
+ * original is refused naming the first field that differs. */
+static void test_canonical_gcc(void **state)
+{
+	(void)state;
+	size_t len, clen, c2len;
+	uint8_t *buf = compile("canon", enclave_src, ENCLAVE_FLAGS " -g", &len);
+	eimg_elf e, c, c2;
+	eimg_error err;
+	uint8_t *cb, *cb2;
+	assert_int_equal(eimg_elf_parse("canon.elf", buf, len, false, &e, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_canonical(&e, &cb, &clen, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_parse("canonical", cb, clen, false, &c, NULL), EIMG_OK);
+	same_model(&e, &c);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)cb;
+	assert_int_equal(eh->e_shoff, 0);
+	assert_int_equal(eh->e_shnum, 0);
+	assert_int_equal(eh->e_phnum, e.nseg);
+	/* The symbol names (symbol table, debugging information) are gone. */
+	assert_non_null(memmem(buf, len, "counter", 7));
+	assert_null(memmem(cb, clen, "counter", 7));
+	assert_int_equal(eimg_elf_check_canonical("canonical", &c, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_canonical(&c, &cb2, &c2len, NULL), EIMG_OK);
+	assert_int_equal(c2len, clen);
+	assert_memory_equal(cb2, cb, clen);
+	assert_int_equal(eimg_elf_parse("canonical", cb2, c2len, false, &c2, NULL), EIMG_OK);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(eimg_elf_check_canonical("canon.elf", &e, &err), EIMG_EINVAL);
+	assert_string_equal(err.file, "canon.elf");
+	assert_non_null(strstr(err.msg, "not a canonical enclave ELF: byte at offset "));
+	assert_non_null(strstr(err.msg, "(ELF header field "));
+	free(cb);
+	free(cb2);
+	free(buf);
+}
+
+/* Known answer for the hand-made ELF, computed by hand from the rule:
+ * headers 64 + 3 * 56 = 232 bytes; segment 0 (address 0) at 0x1000,
+ * 0x200 bytes; segment 1 (address 0x1000) at 0x2000, 0x100 bytes;
+ * segment 2 (address 0x2010) at 0x3010, 0x10 bytes; 0x3020 in all. */
+static void test_canonical_known_answer(void **state)
+{
+	(void)state;
+	struct mk m;
+	size_t len, clen;
+	mk_good(&m);
+	uint8_t *b = mk_bytes(&m, &len);
+	for (size_t i = 0x200; i < len; i++)
+		b[i] = (uint8_t)((i * 7) | 1); /* segment bytes and padding alike; never 0, so nothing is trimmed */
+	eimg_elf e;
+	uint8_t *c;
+	assert_int_equal(eimg_elf_parse("x.elf", b, len, false, &e, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_canonical(&e, &c, &clen, NULL), EIMG_OK);
+	assert_int_equal(clen, 0x3020);
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(c + 64);
+	static const uint64_t off[3] = { 0x1000, 0x2000, 0x3010 }, memsz[3] = { 0x1000, 0x1000, 0x5ff0 };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ph[i].p_type, PT_LOAD);
+		assert_int_equal(ph[i].p_offset, off[i]);
+		assert_int_equal(ph[i].p_vaddr, m.ph[i].p_vaddr);
+		assert_int_equal(ph[i].p_paddr, m.ph[i].p_vaddr);
+		/* the file bytes less the zeros at their end (segment 0 ends in the
+		 * header page's zero padding) */
+		uint64_t fs = m.ph[i].p_filesz;
+		while (fs > 0 && b[m.ph[i].p_offset + fs - 1] == 0)
+			fs--;
+		assert_int_equal(ph[i].p_filesz, fs);
+		assert_int_equal(ph[i].p_memsz, memsz[i]);
+		assert_int_equal(ph[i].p_align, 0x1000);
+		assert_int_equal(ph[i].p_flags, m.ph[i].p_flags);
+		assert_memory_equal(c + off[i], b + m.ph[i].p_offset, m.ph[i].p_filesz);
+	}
+	for (size_t i = 64 + 3 * 56; i < 0x1000; i++)
+		assert_int_equal(c[i], 0);
+	for (size_t i = 0x1200; i < 0x2000; i++)
+		assert_int_equal(c[i], 0);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)c;
+	assert_int_equal(eh->e_entry, m.eh.e_entry);
+	assert_int_equal(eh->e_phoff, 64);
+	assert_int_equal(eh->e_flags, 0);
+	assert_int_equal(eh->e_shentsize, 0);
+	free(c);
+	free(b);
+}
+
+/* Whether two parsed ELFs load the same enclave (what MRENCLAVE covers). */
+static bool loads_same(const eimg_elf *a, const eimg_elf *b)
+{
+	if (a->entry != b->entry || a->nseg != b->nseg)
+		return false;
+	for (size_t i = 0; i < a->nseg; i++) {
+		const struct eimg_elf_segment *x = &a->seg[i], *y = &b->seg[i];
+		if (x->vaddr != y->vaddr || x->memsz != y->memsz || x->data_off != y->data_off ||
+		    x->filesz != y->filesz || x->flags != y->flags ||
+		    memcmp(a->data + x->file_off, b->data + y->file_off, x->filesz) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Every byte of a canonical ELF is accounted for: changed, it makes the ELF
+ * invalid, or not canonical, or it changes what is loaded (measured). */
+static void test_canonical_every_byte(void **state)
+{
+	(void)state;
+	struct mk m;
+	size_t len, clen;
+	mk_good(&m);
+	m.eh.e_entry = 0x1010;
+	uint8_t *b = mk_bytes(&m, &len), *c;
+	for (size_t i = 0x200; i < len; i++)
+		b[i] = (uint8_t)((i * 13 + 5) | 1); /* never 0: nothing is trimmed from the segments' ends */
+	eimg_elf e;
+	assert_int_equal(eimg_elf_parse("x.elf", b, len, false, &e, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_canonical(&e, &c, &clen, NULL), EIMG_OK);
+	size_t loaded = 0;
+	for (size_t i = 0; i < clen; i++) {
+		for (int bit = 0; bit < 8; bit += 7) {
+			eimg_elf f;
+			c[i] ^= (uint8_t)(1u << bit);
+			bool accepted = eimg_elf_parse("x.elf", c, clen, true, &f, NULL) == EIMG_OK &&
+					eimg_elf_check_canonical("x.elf", &f, NULL) == EIMG_OK;
+			c[i] ^= (uint8_t)(1u << bit);
+			if (!accepted)
+				continue;
+			c[i] ^= (uint8_t)(1u << bit); /* f points into c: compare with the change in place */
+			bool same = loads_same(&e, &f);
+			c[i] ^= (uint8_t)(1u << bit);
+			if (same)
+				fail_msg("byte %zu (bit %d) changed without notice", i, bit);
+			loaded++;
+		}
+	}
+	/* every loaded byte of the canonical form (two flips each), but a
+	 * segment's last byte flipped to 0 (refused: not canonical) */
+	eimg_elf cc;
+	assert_int_equal(eimg_elf_parse("c.elf", c, clen, true, &cc, NULL), EIMG_OK);
+	size_t file_bytes = 0;
+	for (size_t k = 0; k < cc.nseg; k++)
+		file_bytes += cc.seg[k].filesz;
+	assert_true(file_bytes > 0x100);
+	assert_true(loaded >= 2 * file_bytes - cc.nseg);
+	/* Appended bytes are refused, and so are bytes cut off. */
+	uint8_t *longer = calloc(1, clen + 1);
+	memcpy(longer, c, clen);
+	eimg_elf f;
+	eimg_error err;
+	assert_int_equal(eimg_elf_parse("x.elf", longer, clen + 1, false, &f, NULL), EIMG_OK);
+	assert_int_equal(eimg_elf_check_canonical("x.elf", &f, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "after the last loaded segment"));
+	free(longer);
+	free(c);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +580,9 @@ int main(void)
 		cmocka_unit_test(test_gcc_dynamic),
 		cmocka_unit_test(test_handmade_good),
 		cmocka_unit_test(test_handmade_bad),
+		cmocka_unit_test(test_canonical_gcc),
+		cmocka_unit_test(test_canonical_known_answer),
+		cmocka_unit_test(test_canonical_every_byte),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,8 @@
 /* The parsers of nitro-cli's answers and the shell quoting of --dry-run
  * (nitro_run.c): nitro-cli's real output shapes, and hostile answers (no
  * JSON, wrong types, duplicate keys, bad enclave ids, huge numbers, an
- * answer over the size limit). */
+ * answer over the size limit), and the sealed copy handed to nitro-cli
+ * (run/sealed.c): its bytes, and that nothing can change them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "eimg/nitro_run.h"
+#include "run/sealed.h"
 
 #define ID "i-05f6ed443aEXAMPLE-enc173dfe3eEXAMPLE"
 
@@ -144,12 +150,78 @@ static void test_shell_quote(void **state)
 	assert_int_equal(eimg_shell_quote("a b", q, 6), 0);
 }
 
+static void check_sealed(const struct eimg_sealed *s, const uint8_t *want, size_t len)
+{
+	char path[64];
+	assert_int_equal(s->len, len);
+	assert_memory_equal(s->map, want, len);
+	int seals = fcntl(s->fd, F_GET_SEALS);
+	assert_int_equal(seals, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	assert_true(fcntl(s->fd, F_GETFD) & FD_CLOEXEC);
+	/* Not by this descriptor, not by a new one opened through /proc. */
+	assert_true(pwrite(s->fd, "x", 1, 0) < 0 && errno == EPERM);
+	assert_true(ftruncate(s->fd, 1) < 0 && errno == EPERM);
+	assert_true(ftruncate(s->fd, (off_t)len + 4096) < 0 && errno == EPERM);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", s->fd);
+	int w = open(path, O_WRONLY);
+	if (w >= 0) {
+		assert_true(write(w, "x", 1) < 0 && errno == EPERM);
+		close(w);
+	}
+	int r = open(path, O_RDONLY);
+	assert_true(r >= 0);
+	uint8_t back[8192];
+	assert_int_equal(read(r, back, sizeof back), (ssize_t)len);
+	assert_memory_equal(back, want, len);
+	close(r);
+}
+
+static void test_sealed_copy(void **state)
+{
+	(void)state;
+	uint8_t data[5000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	struct eimg_sealed s;
+	eimg_error err;
+	assert_int_equal(eimg_sealed_from_buffer(data, sizeof data, "buf", &s, &err), EIMG_OK);
+	check_sealed(&s, data, sizeof data);
+	eimg_sealed_close(&s);
+	eimg_sealed_close(&s); /* twice: harmless */
+	assert_int_equal(s.fd, -1);
+
+	/* From a descriptor; above the limit it is refused. */
+	char tmpl[] = "/tmp/test_sealed.XXXXXX";
+	int fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	unlink(tmpl);
+	assert_int_equal(write(fd, data, sizeof data), (ssize_t)sizeof data);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(eimg_sealed_from_fd(fd, "file", sizeof data, &s, &err), EIMG_OK);
+	check_sealed(&s, data, sizeof data);
+	/* The source changes afterwards: the copy does not. */
+	assert_int_equal(pwrite(fd, "CHANGED", 7, 0), 7);
+	assert_memory_equal(s.map, data, sizeof data);
+	eimg_sealed_close(&s);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(eimg_sealed_from_fd(fd, "file", sizeof data - 1, &s, &err), EIMG_EINVAL);
+	assert_string_equal(err.file, "file");
+	assert_non_null(strstr(err.msg, "above the limit"));
+	close(fd);
+	/* Empty. */
+	assert_int_equal(eimg_sealed_from_buffer(data, 0, "empty", &s, &err), EIMG_OK);
+	assert_int_equal(s.len, 0);
+	assert_null(s.map);
+	eimg_sealed_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_answer),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_shell_quote),
+		cmocka_unit_test(test_sealed_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

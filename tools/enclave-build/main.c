@@ -75,10 +75,12 @@ static int run(const struct opts *o)
 		free(out_path);
 		return tool_usage("--eif: '%s' is not a Nitro manifest (target: nitro)", o->manifest);
 	}
-	if (eimg_same_file(out_path, o->manifest) || (o->eif && eimg_same_file(o->eif, o->manifest))) {
+	/* Neither output may replace an input (the manifest, ELF, files, keys,
+	 * kernel, init, application tree): both checked before either is written. */
+	if ((rc = eimg_output_check(out_path, &err)) || (o->eif && (rc = eimg_output_check(o->eif, &err)))) {
 		eimg_image_free(img);
 		free(out_path);
-		return tool_usage("refusing to write the output over the manifest '%s'", o->manifest);
+		return tool_fail(&err, rc);
 	}
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	if (rc == EIMG_OK && o->eif) {

@@ -23,7 +23,7 @@
 #include "common/tool.h"
 
 static const char usage_text[] =
-	"usage: enclave-run [--backend simulation|hardware] [--mock] [--debug] [--listen ADDR | --stdio]\n"
+	"usage: enclave-run [--backend simulation|hardware] [--mock [--symbols ELF]] [--debug] [--listen ADDR | --stdio]\n"
 	"                   [--lines] [--max-message SIZE] [-q] [--expect VALUE]... [--expect-file FILE]\n"
 	"                   [--constraint TEXT] [--attestation-out FILE] IMAGE.eimg\n"
 	"       enclave-run --preflight [IMAGE.eimg]\n"
@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"\n"
 	"  -b, --backend NAME      simulation or hardware (default: the image's mode)\n"
 	"      --mock              run the enclave inside this process, without the sandbox (for gdb)\n"
+	"      --symbols ELF       --mock: the ELF the image was built from, for gdb's symbols (checked:\n"
+	"                          it must load exactly the image's enclave.elf)\n"
 	"      --debug             hardware: launch with the DEBUG attribute (the signature must allow\n"
 	"                          it); Nitro: debug mode, and attach the enclave's console\n"
 	"      --preflight         check that this machine can run SGX enclaves on hardware, report,\n"
@@ -80,6 +82,7 @@ struct opts {
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
 	int backend;              /* --backend: 0 (the image's mode), EIMG_RUN_SIMULATION or _HARDWARE */
 	bool mock, debug, preflight, dry_run;
+	const char *symbols;      /* --symbols: the original ELF, for gdb */
 	const char *sgx_only;     /* an SGX-only option given (for the Nitro refusal) */
 	const char *nitro_only;   /* a Nitro-only option given */
 	struct eimg_nitro_run_options nitro;
@@ -109,8 +112,8 @@ static void on_ready(void *ctx, uint64_t base)
 {
 	const struct opts *o = ctx;
 	if (o->run.backend == EIMG_RUN_MOCK && !o->quiet)
-		fprintf(stderr, "enclave-run: mock: enclave loaded at %#llx; in gdb: add-symbol-file ENCLAVE.elf -o %#llx\n",
-			(unsigned long long)base, (unsigned long long)base);
+		fprintf(stderr, "enclave-run: mock: enclave loaded at %#llx; in gdb: add-symbol-file %s -o %#llx\n",
+			(unsigned long long)base, o->symbols ? o->symbols : "ENCLAVE.elf", (unsigned long long)base);
 }
 
 /* The enclave is loaded and published its key (or none): write the
@@ -258,6 +261,12 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 	}
 	if (rc) {
 		rc = verify_failed(o, print_reasons(o, res));
+		goto fail;
+	}
+	/* The symbols shown to gdb belong to exactly these loaded bytes. */
+	if (o->symbols && (rc = eimg_elf_same_load(o->symbols, &s->elf, s->manifest->sgx.allow_write_exec, &err))) {
+		tool_print_error(&err);
+		rc = verify_failed(o, 1);
 		goto fail;
 	}
 	if (!o->quiet) {
@@ -429,7 +438,7 @@ out:
 }
 
 enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
-       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH };
+       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS };
 
 /* The Nitro-only options.  Returns -1 when taken, else the exit code. */
 static int nitro_option(struct opts *o, int c, const char *arg)
@@ -492,6 +501,7 @@ static int sgx_option(struct opts *o, int c, const char *arg)
 		o->sgx_only = "--backend";
 		break;
 	case O_MOCK: o->mock = true; o->sgx_only = "--mock"; break;
+	case O_SYMBOLS: o->symbols = arg; o->sgx_only = "--symbols"; break;
 	case O_DEBUG: o->debug = true; o->nitro.debug = true; break;
 	case O_PREFLIGHT: o->preflight = true; break;
 	case 'l': o->run.listen = arg; o->sgx_only = "--listen"; break;
@@ -516,6 +526,7 @@ static int parse_options(struct opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "mock", no_argument, NULL, O_MOCK },
+		{ "symbols", required_argument, NULL, O_SYMBOLS },
 		{ "debug", no_argument, NULL, O_DEBUG },
 		{ "preflight", no_argument, NULL, O_PREFLIGHT },
 		{ "listen", required_argument, NULL, 'l' },
@@ -560,6 +571,8 @@ static int parse_options(struct opts *o, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return tool_usage("one image only, got also '%s'", argv[optind + 1]);
+	if (o->symbols && !o->mock)
+		return tool_usage("--symbols is for --mock (gdb in this process)");
 	if (o->mock && o->backend == EIMG_RUN_HARDWARE)
 		return tool_usage("--mock runs the simulation in this process: it excludes --backend hardware");
 	if (o->preflight) {

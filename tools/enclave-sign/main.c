@@ -605,12 +605,8 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &st);
 	if (rc >= 0)
 		return rc;
-	/* An output never replaces a key, a certificate or a signature given as input. */
-	const char *inputs[] = { st.key.path, st.key.passphrase_file, st.cert, st.signature, st.pubkey, st.sgxs };
-	for (size_t i = 0; st.output && i < sizeof(inputs) / sizeof(inputs[0]); i++)
-		if (inputs[i] && eimg_same_file(st.output, inputs[i])) {
-			return tool_message(EIMG_EXIT_USAGE, "refusing to write the output over an input file (-o names one)");
-		}
+	/* An output never replaces an input (a key, certificate, signature, the
+	 * image): the library refuses it (eimg_output_check) before writing. */
 	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW) {
 		if (st.input && eimg_is_nitro_input(st.input))
 			return do_verify_nitro(&st);

@@ -44,4 +44,30 @@ typedef struct eimg_elf {
 int eimg_elf_parse(const char *source, const uint8_t *buf, size_t len, bool allow_wx,
 		   eimg_elf *out, eimg_error *err);
 
+/* The canonical enclave ELF (enclave-image(5)): only what reaches the
+ * enclave.  The ELF header (ELFCLASS64, little-endian, ELFOSABI_NONE,
+ * ET_DYN, EM_X86_64, e_entry, e_phoff 64, no section headers, every other
+ * field 0 or its fixed size), one PT_LOAD program header per loaded segment
+ * (p_flags, p_vaddr = p_paddr, p_filesz, p_memsz to the end of the
+ * segment's last page, p_align 4096), then each segment's file bytes at the
+ * first offset at or after the end of the previous one (the headers for the
+ * first) that is congruent to its address modulo 4096; zero bytes between;
+ * the file ends with the last segment's bytes.  No symbols, sections or
+ * debugging information.  The measurement of the canonical form equals the
+ * original's: the loaded bytes, addresses and permissions are the same.
+ * At most EIMG_ELF_MAX_CANONICAL bytes.  free() *out. */
+#define EIMG_ELF_MAX_CANONICAL (512ull << 20)
+int eimg_elf_canonical(const eimg_elf *e, uint8_t **out, size_t *len, eimg_error *err);
+
+/* EIMG_OK when e's bytes are exactly its canonical form; else EIMG_EINVAL
+ * naming the first offset that differs and what lies there (a header field,
+ * padding, bytes after the last segment). */
+int eimg_elf_check_canonical(const char *source, const eimg_elf *e, eimg_error *err);
+
+/* Whether the ELF file at path (for its symbols: enclave-run --mock
+ * --symbols) loads exactly like stored, an image's canonical enclave.elf:
+ * its canonical form equals stored's bytes.  EIMG_EVERIFY otherwise, naming
+ * the first offset that differs. */
+int eimg_elf_same_load(const char *path, const eimg_elf *stored, bool allow_wx, eimg_error *err);
+
 #endif

@@ -20,10 +20,13 @@
  * Programs are started with posix_spawn (no shell), with the default signal
  * dispositions and an empty signal mask, standard input /dev/null.
  *
- * The EIF handed over: a plain .eif is passed by its absolute path (nitro-cli
- * reads it again: keep it where only the operator can write); the EIF of a
- * .eimg is written to a private temporary folder (mode 0700, under $TMPDIR
- * or /tmp), atomically, and removed as soon as run-enclave returned.
+ * The EIF handed over is exactly the bytes that were verified: a plain .eif
+ * is read once into a private memfd sealed against every change
+ * (F_SEAL_WRITE, _SHRINK, _GROW, _SEAL), and that copy is verified; the EIF
+ * of a .eimg (verified in this process's memory) is copied into one too.
+ * nitro-cli gets --eif-path /proc/self/fd/N, the sealed copy inherited as
+ * descriptor N, never the user's path; the copy is closed as soon as
+ * run-enclave returned.  It takes the EIF's size in memory meanwhile.
  *
  * Typical use (enclave-run):
  *
@@ -49,7 +52,7 @@
 #define EIMG_NITRO_MAX_OUTPUT     (1u << 20)  /* bytes kept of one nitro-cli answer */
 #define EIMG_NITRO_DESCRIBE_TRIES 3           /* describe-enclaves failures in a row tolerated */
 /* What a dry run prints in place of values only known at run time. */
-#define EIMG_NITRO_TMP_PLACEHOLDER "enclave-run.XXXXXX"
+#define EIMG_NITRO_EIF_PLACEHOLDER "/proc/self/fd/N"
 #define EIMG_NITRO_ID_PLACEHOLDER  "<EnclaveID>"
 
 struct eimg_nitro_run_options {
@@ -62,7 +65,7 @@ struct eimg_nitro_run_options {
 	bool require_signature;  /* an unsigned EIF is refused (EIMG_EVERIFY) */
 	unsigned watch_ms;       /* describe-enclaves interval; 0: EIMG_NITRO_WATCH_DEFAULT */
 	int stop_fd;             /* readable = terminate the enclave and return; -1: none */
-	const char *tmpdir;      /* NULL: $TMPDIR, else /tmp */
+	const char *tmpdir;      /* unused: the EIF goes through a sealed memfd, no file */
 	/* Progress lines ("started enclave ...", "enclave ... ended"); may be NULL. */
 	void (*on_event)(void *ctx, const char *text);
 	void *event_ctx;
@@ -89,7 +92,7 @@ uint64_t eimg_nitro_launch_memory_mib(const eimg_nitro_launch *l);
 
 /* The commands a run executes first, one per line, shell-quoted: run-enclave
  * and, in debug mode, console.  Values known only at run time appear as
- * EIMG_NITRO_TMP_PLACEHOLDER (the temporary folder of an image's EIF) and
+ * EIMG_NITRO_EIF_PLACEHOLDER (the sealed copy's descriptor) and
  * EIMG_NITRO_ID_PLACEHOLDER.  free() the text. */
 int eimg_nitro_launch_commands(const eimg_nitro_launch *l, char **text, eimg_error *err);
 

@@ -28,6 +28,10 @@
 #define EIMG_RUN_MAX_MESSAGE     (64u << 20)   /* largest --max-message: 64 MiB */
 #define EIMG_RUN_MAX_CLIENTS     64            /* open connections with --listen */
 #define EIMG_RUN_MAX_PENDING     64            /* requests read ahead per client */
+/* Backpressure: a client is not read from while its backlog (unanswered
+ * requests, answered replies waiting in order, reply bytes not yet sent)
+ * is at least this many bytes; the other clients are served meanwhile. */
+#define EIMG_RUN_CLIENT_BACKLOG  (256u << 10)
 #define EIMG_SIM_MAX_THREADS     256           /* TCSs the simulation backend runs */
 
 /* ---- the loader (sim.c) ---- */

@@ -37,4 +37,15 @@ int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_e
 #include <stdbool.h>
 bool eimg_same_file(const char *a, const char *b);
 
+/* Outputs never replace inputs: the library notes (device and inode) every
+ * file it opens to read; this refuses (EIMG_EUSAGE, exit 2, nothing
+ * written) an output path that resolves to one of them.  Atomic outputs
+ * check it themselves; a tool calls it early for outputs it writes later
+ * (so that nothing runs first).  "-" and names that do not exist pass. */
+int eimg_output_check(const char *path, eimg_error *err);
+/* The inputs noted so far are kept for the life of the process: a program
+ * that runs several commands (a service, a test) and rewrites on purpose a
+ * file an earlier command read calls this between commands. */
+void eimg_inputs_reset(void);
+
 #endif
