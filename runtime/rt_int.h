@@ -34,6 +34,9 @@ __attribute__((noreturn)) void eimg_rt_abort_exit(uint8_t *td, uint64_t status);
 extern int eimg_rt_jump_exit;
 void eimg_rt_heap_init(void *base, size_t size);
 
+/* Fills buf from the CPU's RDRAND (rand.c); 0, or -1 when it gives nothing. */
+int eimg_rt_random(void *buf, size_t len);
+
 static inline uint64_t rt_ld64(const uint8_t *p) { return *(const volatile uint64_t *)p; }
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eimg/attest.h"
+#include "eimg/constraint.h"
 #include "eimg/mail.h"
 #include "core/internal.h"
 #include "crypto/mail_crypto.h"
@@ -162,4 +164,31 @@ void eimg_mail_msg_clear(struct eimg_mail_msg *m)
 	eimg_free_secret(m->body, m->body_len + 1);
 	m->body = NULL;
 	m->body_len = 0;
+}
+
+int eimg_mail_enclave_key(const char *path, const char *constraint, uint64_t now, uint8_t point[EIMG_MAIL_POINT],
+			  eimg_error *err)
+{
+	eimg_constraint *c = NULL;
+	uint8_t *doc = NULL;
+	size_t len = 0;
+	struct eimg_attest_result res = { 0 };
+	int rc = eimg_constraint_parse_arg(constraint, &c, err);
+	if (rc)
+		return rc;
+	if ((rc = eimg_read_file(path, EIMG_ATTEST_MAX_DOC, &doc, &len, err)))
+		goto out;
+	if ((rc = eimg_attestation_check(path, (const char *)doc, len, c, now, NULL, &res, NULL, 0, NULL, err)))
+		goto out;
+	if (res.public_key_len == 0) {
+		rc = eimg_err(err, EIMG_EINVAL, path, "the enclave bound no public key into its document: it takes no Mail");
+		goto out;
+	}
+	if ((rc = eimg_mail_point_from_spki(res.public_key, res.public_key_len, point, err)))
+		eimg_err_context(err, path, "public_key");
+out:
+	eimg_attest_result_clear(&res);
+	eimg_constraint_free(c);
+	free(doc);
+	return rc;
 }

@@ -67,6 +67,40 @@ int enclave_keygen_p256(uint8_t sk[32], uint8_t spki[ENCLAVE_P256_SPKI_LEN]);
  * capacity in and length out.  Returns 0, or -1. */
 int enclave_sign_p256(const uint8_t sk[32], const void *msg, size_t len, uint8_t *sig, size_t *siglen);
 
+/* ---- Mail: encrypted messages from clients (link with libbearssl.a) ----
+ * A client seals a message to the key of enclave_keygen_p256 that the
+ * enclave published for its attestation document (enclave-mail(1)); the
+ * host only carries envelopes (enclave-mail(5)).  sk and spki are the
+ * outputs of enclave_keygen_p256.  Statuses are 0 or negative
+ * (enclave_mail_error() gives the text): truncated, wrong version, not for
+ * this key or altered, replayed or reordered sequence number, wrong topic,
+ * too big. */
+#define ENCLAVE_MAIL_TOPIC_MAX   64
+#define ENCLAVE_MAIL_MAX_BODY    983040      /* 960 KiB */
+#define ENCLAVE_MAIL_MAX_STREAMS 4096        /* (sender, topic) pairs remembered */
+struct enclave_mail {
+	uint8_t sender[65];       /* the sender's P-256 public key (04 || X || Y): who wrote it */
+	char topic[ENCLAVE_MAIL_TOPIC_MAX + 1];
+	uint64_t seq;             /* the sender's sequence number on this topic */
+	uint8_t *body;            /* in enclave memory; enclave_mail_free wipes it */
+	size_t len, cap;
+};
+/* 1 when msg starts like a Mail envelope. */
+int enclave_is_mail(const uint8_t *msg, size_t len);
+/* Opens an envelope addressed to this enclave's key: checks the structure,
+ * the topic (when topic is not NULL), decrypts and authenticates, then
+ * accepts the sequence number only if it is the next one of this sender on
+ * this topic (0, 1, 2, ...).  0: m is filled (free with enclave_mail_free). */
+int enclave_mail_open(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI_LEN], const uint8_t *env,
+		      size_t len, const char *topic, struct enclave_mail *m);
+/* Seals body (at most ENCLAVE_MAIL_MAX_BODY bytes, padded to at least
+ * pad_min) to the sender of `to`, as the reply to it (same topic and
+ * sequence number), and appends the envelope to the reply (enclave_reply). */
+int enclave_mail_reply(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI_LEN], const struct enclave_mail *to,
+		       const void *body, size_t len, size_t pad_min);
+void enclave_mail_free(struct enclave_mail *m);
+const char *enclave_mail_error(int status);
+
 /* ---- logging: reaches the host in simulation and debug enclaves only ---- */
 void enclave_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int enclave_log_enabled(void);
