@@ -25,7 +25,7 @@ static const char usage_text[] =
 	"open: opens the enclave's sealed reply to message N on TOPIC (ENVELOPE or standard input)\n"
 	"and prints the body; the reply must come from the attested key.\n"
 	"\n"
-	"  -a, --attestation DOC  the enclave's attestation document (enclave-run --attestation-out)\n"
+	"  -a, --attestation DOC  the enclave's attestation document (written by enclave-run)\n"
 	"  -c, --constraint TEXT  what the enclave must be (enclave-constraints(7)); @FILE reads FILE\n"
 	"  -k, --key FILE         the client's P-256 private key (PEM): the enclave knows the sender by it\n"
 	"  -t, --topic TOPIC      1 to 64 printable ASCII characters without spaces\n"
