@@ -2,7 +2,7 @@
 /* Mail, the enclave side (enclave-runtime(3), enclave-mail(5)): opening
  * envelopes addressed to the enclave's own P-256 key and sealing replies to
  * their senders.  BearSSL: ECDH on P-256 (br_ec_p256_m31), HKDF-SHA256,
- * AES-256-GCM (constant-time AES and GHASH).  The envelope layout is
+ * AES-256-GCM (aead.c).  The envelope layout is
  * libenclaveimg/mail/envelope.c, the same code the client library uses.
  *
  * Sequence numbers: the runtime remembers, per (sender key, topic), the next
@@ -110,30 +110,6 @@ out:
 	return rc;
 }
 
-/* AES-256-GCM in place over data; encrypt writes tag, decrypt checks it (1 = ok). */
-static int gcm(const uint8_t kiv[44], int encrypt, const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len,
-	       uint8_t *tag)
-{
-	br_aes_ct64_ctr_keys bc;
-	br_gcm_context gc;
-	int ok = 1;
-	br_aes_ct64_ctr_init(&bc, kiv, 32);
-	br_gcm_init(&gc, &bc.vtable, br_ghash_ctmul64);
-	br_gcm_reset(&gc, kiv + 32, 12);
-	br_gcm_aad_inject(&gc, aad, aad_len);
-	br_gcm_flip(&gc);
-	if (encrypt) {
-		br_gcm_run(&gc, 1, data, len);
-		br_gcm_get_tag(&gc, tag);
-	} else {
-		br_gcm_run(&gc, 0, data, len);
-		ok = (int)br_gcm_check_tag(&gc, tag);
-	}
-	explicit_bzero(&bc, sizeof bc);
-	explicit_bzero(&gc, sizeof gc);
-	return ok;
-}
-
 int enclave_mail_open(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI_LEN], const uint8_t *env,
 		      size_t len, const char *topic, struct enclave_mail *m)
 {
@@ -156,7 +132,7 @@ int enclave_mail_open(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI
 		goto out;
 	}
 	memcpy(pt, h.ct, h.ct_len);
-	if (!gcm(kiv, 0, env, h.header_len, pt, h.ct_len, (uint8_t *)(uintptr_t)h.tag)) {
+	if (!eimg_rt_gcm(kiv, 32, kiv + 32, 0, env, h.header_len, pt, h.ct_len, (uint8_t *)(uintptr_t)h.tag)) {
 		rc = EIMG_MAIL_EAUTH;
 		goto out;
 	}
@@ -205,7 +181,7 @@ int enclave_mail_reply(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPK
 	if (derive(esk, to->sender, sk, to->sender, to->sender, env, hl, kiv) != 0)
 		goto out;
 	eimg_mail_pad(env + hl, padded, body, len);
-	gcm(kiv, 1, env, hl, env + hl, padded, env + hl + padded);
+	eimg_rt_gcm(kiv, 32, kiv + 32, 1, env, hl, env + hl, padded, env + hl + padded);
 	rc = enclave_reply(env, total) == 0 ? EIMG_MAIL_OK : EIMG_MAIL_ENOMEM;
 out:
 	explicit_bzero(esk, sizeof esk);
