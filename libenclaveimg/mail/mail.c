@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eimg/attest.h"
+#include "eimg/checktime.h"
 #include "eimg/constraint.h"
 #include "eimg/mail.h"
 #include "core/internal.h"
@@ -178,7 +179,8 @@ int eimg_mail_enclave_key(const char *path, const char *constraint, uint64_t now
 		return rc;
 	if ((rc = eimg_read_file(path, EIMG_ATTEST_MAX_DOC, &doc, &len, err)))
 		goto out;
-	if ((rc = eimg_attestation_check(path, (const char *)doc, len, c, now, NULL, &res, NULL, 0, NULL, err)))
+	struct eimg_check_time when = { EIMG_AT_TIME, now, 0 };
+	if ((rc = eimg_attestation_check(path, (const char *)doc, len, c, &when, NULL, &res, NULL, 0, NULL, err)))
 		goto out;
 	if (res.public_key_len == 0) {
 		rc = eimg_err(err, EIMG_EINVAL, path, "the enclave bound no public key into its document: it takes no Mail");
