@@ -362,6 +362,28 @@ static int close_others(const int *fds, uint32_t n)
 	return close_range(lo, ~0u, 0);
 }
 
+/* Host services (enclave-run --state): the request goes to the parent over
+ * the TCS's service channel, the answer comes back on it (run/state.c,
+ * eimg_state_serve).  Strictly one request, one answer per channel. */
+static const int *g_svc_fds;
+
+static uint64_t child_ocall(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf, size_t len, size_t cap)
+{
+	uint8_t hdr[CH_HDR];
+	(void)ctx;
+	int fd = g_svc_fds[tcs];
+	eimg_ch_header(hdr, (uint32_t)len, CH_OCALL, op, cap);
+	if (write_all(fd, hdr, CH_HDR) != 0 || (len && write_all(fd, buf, len) != 0) || read_all(fd, hdr, CH_HDR) != 1)
+		return EIMG_OCALL_EIO;
+	uint32_t alen = eimg_get_le32(hdr);
+	uint64_t result = eimg_get_le64(hdr + 8);
+	if (eimg_get_le32(hdr + 4) != CH_OCALL || alen > cap || (result < EIMG_OCALL_EFIRST && result != alen))
+		return EIMG_OCALL_EIO;
+	if (alen && read_all(fd, buf, alen) != 1)
+		return EIMG_OCALL_EIO;
+	return result;
+}
+
 struct child_thread {
 	pthread_t th;
 	struct sim_worker_args w;
@@ -383,17 +405,18 @@ static void *child_thread_main(void *arg)
 }
 
 void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
-			 size_t max_message, bool attest_init)
+			 size_t max_message, bool attest_init, bool services)
 {
 	eimg_error err;
 	eimg_sim_enclave *e = NULL;
 	struct child_thread *ct = NULL;
+	uint32_t nfds = services ? 2 * n : n;   /* service channels follow the message channels */
 	int rc;
 
 	g_fd0 = fds[0];
 	t_fd = fds[0];
 	signal(SIGPIPE, SIG_IGN);
-	if (close_others(fds, n) != 0) {
+	if (close_others(fds, nfds) != 0) {
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
 		child_exit(CHILD_EXIT_LOADERR);
 	}
@@ -404,6 +427,10 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	}
 	g_base = eimg_sim_base(e);
 	g_size = eimg_sim_size(e);
+	if (services) {
+		g_svc_fds = fds + n;
+		eimg_sim_set_ocall(e, child_ocall, NULL);
+	}
 	if (!(ct = calloc(n, sizeof *ct))) {
 		send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory");
 		child_exit(CHILD_EXIT_LOADERR);
@@ -435,7 +462,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	for (uint32_t i = 1; i < n; i++)
 		while (!__atomic_load_n(&ct[i].ready, __ATOMIC_ACQUIRE))
 			sched_yield();
-	rc = install_seccomp(fds, n, &err);
+	rc = install_seccomp(fds, nfds, &err);
 	if (rc != EIMG_OK) {
 		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
 		child_exit(CHILD_EXIT_LOADERR);

@@ -32,4 +32,39 @@ void eimg_state_close(struct eimg_state *s);
  * s may be NULL (no --state): every service answers EIMG_OCALL_ENOSTATE. */
 uint64_t eimg_state_ocall(struct eimg_state *s, uint64_t op, uint8_t *buf, size_t len, size_t cap);
 
+/* eimg_ocall_fn (eimg/sim.h) over eimg_state_ocall, for the backends that
+ * run in this process (mock, hardware); ctx is the struct eimg_state. */
+uint64_t eimg_state_ocall_fn(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf, size_t len, size_t cap);
+
+/* A thread serving one TCS's service channel (CH_OCALL frames, sim_int.h)
+ * from the sandboxed simulation child until it closes; max bounds requests
+ * and answers (the message limit). */
+struct eimg_state_server {
+	struct eimg_state *s;
+	int fd;
+	size_t max;
+};
+void *eimg_state_serve(void *arg);
+
+/* The services of one run (run/services.c). */
+#include <pthread.h>
+#include <stdbool.h>
+struct eimg_run_services {
+	struct eimg_state *state;          /* NULL: no --state */
+	uint32_t n;                        /* service channels (simulation child) */
+	int *child_fds;                    /* the child's ends, -1 once given away */
+	struct eimg_state_server *srv;     /* the runner's ends and their threads */
+	pthread_t *threads;
+};
+/* Opens the state folder; with channels, also n service channels and their
+ * threads (max: the message limit).  On failure, eimg_services_stop cleans up. */
+int eimg_services_start(struct eimg_run_services *sv, const char *dir, const struct eimg_identity *id, uint32_t n,
+			size_t max, bool channels, eimg_error *err);
+/* In-process backends: the loaded enclave calls the services directly. */
+void eimg_services_attach(struct eimg_run_services *sv, bool hardware, void *enclave);
+/* After the fork: the child has its ends, close ours. */
+void eimg_services_forked(struct eimg_run_services *sv);
+/* Ends the threads (after the child is gone) and closes everything; safe on a zeroed struct. */
+void eimg_services_stop(struct eimg_run_services *sv);
+
 #endif

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "eimg/constraint.h"
 #include "eimg/error.h"
 #include "eimg/layout.h"
 
@@ -132,6 +133,13 @@ struct eimg_run_options {
 	 * SIGSTRUCT does not allow it). */
 	const uint8_t *sigstruct;
 	bool debug_launch;
+	/* enclave-run --state: a folder for the enclave's sealed state (the
+	 * host services of enclave_abi.h: sealing keys in simulation and mock
+	 * mode, the state file); NULL: none.  state_id is the enclave's
+	 * identity (MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN from the verified
+	 * SIGSTRUCT), which simulated sealing keys are bound to. */
+	const char *state_dir;
+	const struct eimg_identity *state_id;
 };
 
 struct eimg_run_result {
