@@ -24,6 +24,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "run/sgx_hw_int.h"
+#include "run/sim_int.h"
 
 #define PAGE ((uint64_t)EIMG_PAGE)
 #define BATCH_PAGES 64           /* pages per ADD_PAGES call */
@@ -915,16 +916,8 @@ int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, si
 		if (x.rdi != EIMG_EEXIT_OCALL)
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %" PRIu64, x.rdi);
 		uint64_t result = 0;
-		if (x.rsi == EIMG_OCALL_LOG) {
-			if (log)
-				log(log_ctx, (const char *)out, x.rdx < out_cap ? (size_t)x.rdx : out_cap);
-		} else if (x.rsi >= EIMG_OCALL_SEAL_KEY && x.rsi <= EIMG_OCALL_STATE_WRITE) {
-			result = x.rdx > out_cap ? EIMG_OCALL_EBADREQ
-			       : e->ocall ? e->ocall(e->ocall_ctx, tcs, x.rsi, out, (size_t)x.rdx, out_cap)
-			       : EIMG_OCALL_ENOSTATE;
-		} else {
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %" PRIu64, x.rsi);
-		}
 		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
 	}
 }

@@ -96,4 +96,15 @@ int eimg_sim_worker(struct sim_worker_args *w);
 
 void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b);
 
+/* Whole reads and writes on a descriptor (EINTR retried): write 0 or -1;
+ * read 1 = got len bytes, 0 = clean EOF before any byte, -1 = error or short. */
+int eimg_fd_write_all(int fd, const uint8_t *p, size_t len);
+int eimg_fd_read_all(int fd, uint8_t *p, size_t len);
+
+/* One ocall of either loader: a log line to log, a host service to fn
+ * (none: EIMG_OCALL_ENOSTATE); the request is out[0..len), the answer goes
+ * to out[0..cap).  0 with *result for RESUME, -1 for an unknown ocall. */
+int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result);
+
 #endif

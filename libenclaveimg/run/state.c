@@ -182,35 +182,21 @@ uint64_t eimg_state_ocall_fn(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf,
 	return eimg_state_ocall(ctx, op, buf, len, cap);
 }
 
-static int io_all(int fd, uint8_t *p, size_t len, int wr)
-{
-	while (len) {
-		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 void *eimg_state_serve(void *arg)
 {
 	struct eimg_state_server *sv = arg;
 	uint8_t hdr[CH_HDR];
 	uint8_t *buf = malloc(sv->max ? sv->max : 1);
-	while (buf && io_all(sv->fd, hdr, CH_HDR, 0) == 0) {
+	while (buf && eimg_fd_read_all(sv->fd, hdr, CH_HDR) == 1) {
 		/* the worker runs the enclave's code: nothing it says is trusted */
 		uint32_t len = eimg_get_le32(hdr);
 		uint64_t op = eimg_get_le64(hdr + 8), cap = eimg_get_le64(hdr + 16);
-		if (eimg_get_le32(hdr + 4) != CH_OCALL || len > sv->max || io_all(sv->fd, buf, len, 0) != 0)
+		if (eimg_get_le32(hdr + 4) != CH_OCALL || len > sv->max || (len && eimg_fd_read_all(sv->fd, buf, len) != 1))
 			break;
 		uint64_t r = eimg_state_ocall(sv->s, op, buf, len, cap < sv->max ? (size_t)cap : sv->max);
 		uint32_t alen = r < EIMG_OCALL_EFIRST ? (uint32_t)r : 0;
 		eimg_ch_header(hdr, alen, CH_OCALL, r, 0);
-		if (io_all(sv->fd, hdr, CH_HDR, 1) != 0 || (alen && io_all(sv->fd, buf, alen, 1) != 0))
+		if (eimg_fd_write_all(sv->fd, hdr, CH_HDR) != 0 || (alen && eimg_fd_write_all(sv->fd, buf, alen) != 0))
 			break;
 		if (alen)
 			explicit_bzero(buf, alen);
