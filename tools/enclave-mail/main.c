@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* enclave-mail: seal a message to an attested enclave's own key, and open the
  * enclave's sealed replies (Mail: eimg/mail.h, enclave-mail(5)). */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 
 #include <enclaveimg.h>
+#include "common/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-mail send --attestation DOC --constraint TEXT --key CLIENT.pem --topic TOPIC\n"
@@ -45,12 +45,12 @@ struct opts {
 	uint64_t seq, pad_to;
 };
 
-static int fail(const eimg_error *err, int status)
-{
-	char buf[1024];
-	fprintf(stderr, "enclave-mail: %s\n", eimg_error_format(err, buf, sizeof(buf)));
-	return eimg_exit_code(status);
-}
+static const struct tool_info tool_self = {
+	.name = "enclave-mail",
+	.short_usage = "usage: enclave-mail send|open --attestation DOC --constraint TEXT --key FILE --topic TOPIC ... "
+		       "(see --help)\n",
+	.usage_hint = "",
+};
 
 static int run(const struct opts *o)
 {
@@ -72,36 +72,28 @@ static int run(const struct opts *o)
 		free(out);
 	else
 		eimg_mail_free_body(out, len);
-	return rc ? fail(&err, rc) : EIMG_EXIT_OK;
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "enclave-mail: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	return EIMG_EXIT_USAGE;
+	return rc ? tool_fail(&err, rc) : EIMG_EXIT_OK;
 }
 
 static int check_opts(struct opts *o, int argc, char **argv)
 {
 	if (!o->attestation || !o->constraint || !o->key || !o->topic)
-		return usage_error("%s needs --attestation, --constraint, --key and --topic", o->send ? "send" : "open");
+		return tool_usage("%s needs --attestation, --constraint, --key and --topic", o->send ? "send" : "open");
 	if (!eimg_mail_topic_ok((const uint8_t *)o->topic, strlen(o->topic)))
-		return usage_error("--topic: '%s' is not 1 to 64 printable ASCII characters without spaces", o->topic);
+		return tool_usage("--topic: '%s' is not 1 to 64 printable ASCII characters without spaces", o->topic);
 	if (optind < argc)
 		o->input = argv[optind++];
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return tool_usage("unexpected argument '%s'", argv[optind]);
 	if (!o->send && (o->message || o->pad_to))
-		return usage_error("%s", "--message and --pad-to are for send");
+		return tool_usage("--message and --pad-to are for send");
 	if (o->message && o->input)
-		return usage_error("give --message or a FILE, not both ('%s')", o->input);
+		return tool_usage("give --message or a FILE, not both ('%s')", o->input);
 	if (o->output && strcmp(o->output, "-") != 0) {
 		const char *ins[] = { o->input, o->key, o->attestation };
 		for (size_t i = 0; i < 3; i++)
 			if (ins[i] && eimg_same_file(o->output, ins[i]))
-				return usage_error("refusing to write the output over the input '%s'", ins[i]);
+				return tool_usage("refusing to write the output over the input '%s'", ins[i]);
 	}
 	return EIMG_EXIT_OK;
 }
@@ -117,15 +109,15 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },           { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
-	char *end;
 	int c;
 
+	tool_init(&tool_self);
 	if (argc > 1 && (strcmp(argv[1], "send") == 0 || strcmp(argv[1], "open") == 0)) {
 		o.send = strcmp(argv[1], "send") == 0;
 		argv++;
 		argc--;
 	} else if (argc > 1 && argv[1][0] != '-') {
-		return usage_error("unknown command '%s' (send or open)", argv[1]);
+		return tool_usage("unknown command '%s' (send or open)", argv[1]);
 	}
 	while ((c = getopt_long(argc, argv, "a:c:k:t:n:o:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -137,24 +129,20 @@ int main(int argc, char **argv)
 		case 'f': o.frame = true; break;
 		case 'o': o.output = optarg; break;
 		case 'n':
-			errno = 0;
-			o.seq = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' || (optarg[0] == '0' && optarg[1]))
-				return usage_error("--seq: '%s' is not a decimal number without leading zeros", optarg);
+			if (!tool_parse_u64(optarg, 0, 0, UINT64_MAX, &o.seq))
+				return tool_usage("--seq: '%s' is not a decimal number without leading zeros", optarg);
 			break;
 		case 'p':
 			if (eimg_parse_size(optarg, &o.pad_to) || o.pad_to > EIMG_MAIL_MAX_PADDED)
-				return usage_error("--pad-to: '%s' is not a size up to 983296 bytes", optarg);
+				return tool_usage("--pad-to: '%s' is not a size up to 983296 bytes", optarg);
 			break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-mail %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
-		default:
-			fprintf(stderr, "usage: enclave-mail send|open --attestation DOC --constraint TEXT --key FILE --topic TOPIC ... (see --help)\n");
-			return EIMG_EXIT_USAGE;
+		default: return tool_bad_option();
 		}
 	}
 	if (argv[0] == NULL || (argc >= 1 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "open") != 0))
-		return usage_error("%s", "give a command: send or open (see --help)");
+		return tool_usage("give a command: send or open (see --help)");
 	int u = check_opts(&o, argc, argv);
 	return u ? u : run(&o);
 }
