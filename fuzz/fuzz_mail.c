@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "eimg/mail.h"
-#include "crypto/mail_crypto.h"
+#include "crypto/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include "eimg/mail.h"
 #include "eimg/mail_envelope.h"
 #include "core/internal.h"
-#include "crypto/mail_crypto.h"
+#include "crypto/crypto.h"
 
 struct eimg_mail_key {
 	EVP_PKEY *pk;

@@ -10,7 +10,7 @@
 
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
-#include "crypto/seal_crypto.h"
+#include "crypto/crypto.h"
 
 #define LABEL "enclaveimg simulated seal key v1"
 

@@ -10,7 +10,7 @@
 #include "eimg/constraint.h"
 #include "eimg/mail.h"
 #include "core/internal.h"
-#include "crypto/mail_crypto.h"
+#include "crypto/crypto.h"
 
 static int refuse(eimg_error *err, int *why, int status)
 {

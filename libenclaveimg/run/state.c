@@ -14,7 +14,7 @@
 
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
-#include "crypto/seal_crypto.h"
+#include "crypto/crypto.h"
 #include "run/sim_int.h"
 #include "run/state_int.h"
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "eimg/mail.h"
-#include "crypto/mail_crypto.h"
+#include "crypto/crypto.h"
 
 static eimg_mail_key *alice, *enclave, *mallory;
 static uint8_t alice_pt[EIMG_MAIL_POINT], enclave_pt[EIMG_MAIL_POINT];
