@@ -2,9 +2,9 @@
 /* Key pairs made inside the enclave, for attestation and for clients to
  * encrypt to.  The cryptography is BearSSL's (Debian's libbearssl-dev: a
  * library written for freestanding use, with no allocation and no system
- * calls); the only randomness is the CPU's RDRAND, which works in and out of
- * enclaves.  This file is pulled into an enclave only when it calls
- * enclave_keygen_p256(), and then the enclave links libbearssl.a. */
+ * calls); the only randomness is the CPU's RDRAND (rand.c).  This file is
+ * pulled into an enclave only when it calls enclave_keygen_p256(), and then
+ * the enclave links libbearssl.a. */
 #include <bearssl.h>
 
 #include "enclave.h"
@@ -17,20 +17,6 @@ static const uint8_t spki_p256_header[26] = {
 	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
 	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00
 };
-
-static int rdrand64(uint64_t *out)
-{
-	for (int i = 0; i < 32; i++) {
-		unsigned char ok;
-		uint64_t v;
-		__asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok) : : "cc");
-		if (ok) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static void wipe(void *p, size_t n)
 {
@@ -48,9 +34,8 @@ int enclave_keygen_p256(uint8_t sk[32], uint8_t spki[ENCLAVE_P256_SPKI_LEN])
 	uint8_t kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
 	int rc = -1;
 
-	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
-		if (rdrand64(&seed[i]))
-			goto out;
+	if (eimg_rt_random(seed, sizeof seed))
+		goto out;
 	br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
 	if (br_ec_keygen(&rng.vtable, &br_ec_p256_m31, &priv, kbuf, BR_EC_secp256r1) != 32)
 		goto out;

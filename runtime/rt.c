@@ -435,6 +435,39 @@ void enclave_log(const char *fmt, ...)
 	eimg_rt_ocall(td, EIMG_OCALL_LOG, len);
 }
 
+/* ------------------------------------------------------- host services */
+
+int eimg_rt_host_call(uint64_t op, const void *req, size_t len, void *ans, size_t ans_cap, size_t *ans_len,
+		      uint64_t *result)
+{
+	uint8_t *td = td_current();
+	if (!td)
+		return -1;
+	struct rt_thread *t = rt_thread_of(td);
+	if (!t->in_message || !t->host_out || len > t->host_out_cap)
+		return -1;
+	if (len)
+		memcpy(t->host_out, req, len);
+	uint64_t r = eimg_rt_ocall(td, op, len);
+	*result = r;
+	*ans_len = 0;
+	if (r >= EIMG_OCALL_EFIRST)
+		return 0;   /* the host's error code */
+	/* The answer is host memory: copy it into the enclave; the caller
+	 * authenticates what it means. */
+	if (r > ans_cap || r > t->host_out_cap)
+		return -2;
+	if (r)
+		memcpy(ans, t->host_out, (size_t)r);
+	*ans_len = (size_t)r;
+	return 0;
+}
+
+int eimg_rt_hardware(void)
+{
+	return EIMG_RT_HW && !eimg_rt_jump_exit;
+}
+
 /* --------------------------------------------------------------- abort */
 
 void enclave_abort(const char *why)

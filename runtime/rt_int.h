@@ -34,6 +34,24 @@ __attribute__((noreturn)) void eimg_rt_abort_exit(uint8_t *td, uint64_t status);
 extern int eimg_rt_jump_exit;
 void eimg_rt_heap_init(void *base, size_t size);
 
+/* Fills buf from the CPU's RDRAND (rand.c); 0, or -1 when it gives nothing. */
+int eimg_rt_random(void *buf, size_t len);
+
+/* An ocall to a host service (enclave_abi.h): copies the request (len
+ * bytes) to the host output buffer, leaves with op; *result is the host's
+ * answer length (the answer is copied into ans, *ans_len) or an
+ * EIMG_OCALL_E* code (*ans_len = 0).  Only while a message or enclave_init
+ * is handled.  0, -1 (no message, request too big), or -2 (the answer is
+ * larger than ans_cap). */
+int eimg_rt_host_call(uint64_t op, const void *req, size_t len, void *ans, size_t ans_cap, size_t *ans_len,
+		      uint64_t *result);
+/* AES-GCM in place (aead.c, BearSSL): key of 16 or 32 bytes, 12-byte iv;
+ * encrypt writes tag; decrypt returns 1 when tag matches, else 0. */
+int eimg_rt_gcm(const uint8_t *key, size_t key_len, const uint8_t iv[12], int encrypt, const uint8_t *aad,
+		size_t aad_len, uint8_t *data, size_t len, uint8_t tag[16]);
+/* 1 when running on SGX hardware (EGETKEY and EREPORT work). */
+int eimg_rt_hardware(void);
+
 static inline uint64_t rt_ld64(const uint8_t *p) { return *(const volatile uint64_t *)p; }
 
 #endif

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* examples/average: a private average.
+/* examples/average: a private average, over Mail.
  *
- * Messages (text):
+ * Inputs arrive only as Mail (enclave-mail(1), enclave-mail(5)) sealed to the
+ * enclave's own key, on the topic "average", so no host ever sees one; the
+ * answers go back sealed to each sender.  Bodies (text):
  *   submit <number>   a decimal number, up to 3 fraction digits
  *                     ("submit -12.5"); reply "accepted: k of N in round R"
  *   result            the average of the last COMPLETE round, or
  *                     "no complete round yet (k of N)"
+ * A refused envelope (not for this key, altered, replayed, reordered, wrong
+ * topic) gets a plain "error: mail refused: <why>" reply and changes nothing.
+ * Plain (unencrypted) messages:
  *   prove <text>      "signature <hex>": ECDSA P-256/SHA-256 over <text> with
  *                     the enclave's own key, whose public half is in its
  *                     attestation document: a client that checks both knows
  *                     it talks to the attested enclave
+ *   anything else     "error: ...": a number sent in the clear is refused
  *
  * Inputs are grouped in rounds of N (round_size in the measured file
  * average.conf, at least 2).  A round's average is computed once, when its
@@ -29,6 +35,7 @@ static long long rounds_done;
 static long long last_sum;      /* of the last complete round, milli-units */
 static int have_result;
 static uint8_t secret_key[32];  /* made inside the enclave; never leaves it */
+static uint8_t public_key[ENCLAVE_P256_SPKI_LEN];
 
 int enclave_init(void)
 {
@@ -50,10 +57,9 @@ int enclave_init(void)
 	if (!inputs)
 		return 1;
 	/* The enclave's own key pair: the public half goes into its attestation
-	 * document, so a client can check it talks to this enclave before it
-	 * sends a number (encrypting to the key is the protocol on top). */
-	uint8_t spki[ENCLAVE_P256_SPKI_LEN];
-	if (enclave_keygen_p256(secret_key, spki) || enclave_set_attestation_key(spki, sizeof spki))
+	 * document, so a client checks it talks to this enclave, then seals its
+	 * numbers to that key (Mail). */
+	if (enclave_keygen_p256(secret_key, public_key) || enclave_set_attestation_key(public_key, sizeof public_key))
 		return 1;
 	return 0;
 }
@@ -88,21 +94,36 @@ static int parse_milli(const uint8_t *s, size_t len, long long *out)
 	return 0;
 }
 
-static int reply_milli(const char *prefix, long long sum, long long n)
+/* The answer to one mail, formatted into a buffer and sealed to its sender. */
+static char answer[256];
+
+static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(answer, sizeof answer, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static void say_milli(const char *prefix, long long sum, long long n)
 {
 	/* sum/n rounded to 3 decimals, half away from zero */
 	int neg = sum < 0;
 	unsigned long long a = neg ? 0ull - (unsigned long long)sum : (unsigned long long)sum;
 	unsigned long long q = (a + (unsigned long long)n / 2) / (unsigned long long)n;
-	return enclave_replyf("%s%s%llu.%03llu", prefix, neg && q ? "-" : "", q / 1000, q % 1000);
+	say("%s%s%llu.%03llu", prefix, neg && q ? "-" : "", q / 1000, q % 1000);
 }
 
-int enclave_on_message(const uint8_t *m, size_t len)
+/* One opened mail's body: a submission or a question; the answer in `answer`. */
+static void handle(const uint8_t *m, size_t len)
 {
 	if (len >= 7 && memcmp(m, "submit ", 7) == 0) {
 		long long v;
 		if (parse_milli(m + 7, len - 7, &v) != 0) {
-			return enclave_replyf("error: expected 'submit <number>' with at most 3 decimals");
+			say("error: expected 'submit <number>' with at most 3 decimals");
+			return;
 		}
 		inputs[count++] = v;
 		long long k = count, r = rounds_done + 1;
@@ -116,14 +137,35 @@ int enclave_on_message(const uint8_t *m, size_t len)
 			rounds_done++;
 			count = 0;
 		}
-		return enclave_replyf("accepted: %lld of %lld in round %lld", k, round_size, r);
+		explicit_bzero(&v, sizeof v);
+		say("accepted: %lld of %lld in round %lld", k, round_size, r);
+		return;
 	}
 	if (len == 6 && memcmp(m, "result", 6) == 0) {
-		if (!have_result)
-			return enclave_replyf("no complete round yet (%lld of %lld)", count, round_size);
+		if (!have_result) {
+			say("no complete round yet (%lld of %lld)", count, round_size);
+			return;
+		}
 		char prefix[64];
 		snprintf(prefix, sizeof prefix, "round %lld: average of %lld inputs is ", rounds_done, round_size);
-		return reply_milli(prefix, last_sum, round_size);
+		say_milli(prefix, last_sum, round_size);
+		return;
+	}
+	say("error: unknown request; send 'submit <number>' or 'result'");
+}
+
+int enclave_on_message(const uint8_t *m, size_t len)
+{
+	if (enclave_is_mail(m, len)) {
+		struct enclave_mail mail;
+		int rc = enclave_mail_open(secret_key, public_key, m, len, "average", &mail);
+		if (rc != 0)
+			return enclave_replyf("error: mail refused: %s", enclave_mail_error(rc));
+		handle(mail.body, mail.len);
+		enclave_mail_free(&mail);
+		rc = enclave_mail_reply(secret_key, public_key, &mail, answer, strlen(answer), 0);
+		explicit_bzero(answer, sizeof answer);
+		return rc == 0 ? 0 : enclave_replyf("error: cannot seal the reply: %s", enclave_mail_error(rc));
 	}
 	if (len >= 6 && memcmp(m, "prove ", 6) == 0) {
 		uint8_t sig[ENCLAVE_P256_SIG_MAX];
@@ -137,5 +179,6 @@ int enclave_on_message(const uint8_t *m, size_t len)
 				return 1;
 		return 0;
 	}
-	return enclave_replyf("error: unknown request; send 'submit <number>', 'result' or 'prove <text>'");
+	return enclave_replyf("error: inputs are accepted only as Mail to the enclave's attested key (enclave-mail(1)); "
+			      "in the clear only 'prove <text>'");
 }

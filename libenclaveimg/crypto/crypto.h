@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include "eimg/error.h"
 #include "eimg/sigstruct.h"   /* EIMG_RSA_BYTES, struct eimg_key_source */
+#include "eimg/constraint.h"  /* struct eimg_identity */
+#include "eimg/mail.h"        /* eimg_mail_key, EIMG_MAIL_POINT */
 
 /* ---- crypto_keys.c, crypto_rsa.c: private keys, RSA-3072 for SIGSTRUCTs ---- */
 #define EIMG_MAX_KEY_INPUT   (1u << 20)   /* key files */
@@ -127,5 +129,32 @@ int eimg_chain_verify_es384(const char *source, const uint8_t *cert, size_t cert
 int eimg_chain_verify(const char *source, const uint8_t *leaf, size_t leaflen, uint8_t *const *ca,
 		      const size_t *calen, size_t nca, const uint8_t *root, size_t rootlen, uint64_t now,
 		      char *root_subject, size_t rsize, eimg_error *err);
+
+/* ---- crypto_mail.c: Mail (eimg/mail.h); points are uncompressed P-256 points ---- */
+/* A fresh P-256 key pair (the ephemeral key of one envelope). */
+int eimg_mail_key_generate(eimg_mail_key **out, eimg_error *err);
+/* X coordinate of priv * peer (32 bytes).  EIMG_EINVAL: peer is not a point on P-256. */
+int eimg_mail_ecdh(const eimg_mail_key *priv, const uint8_t peer[EIMG_MAIL_POINT], uint8_t out[32], eimg_error *err);
+/* HKDF-SHA256 with the Mail salt: out is key(32) || iv(12). */
+int eimg_mail_hkdf(const uint8_t ikm[64], const uint8_t *info, size_t info_len, uint8_t out[44], eimg_error *err);
+/* AES-256-GCM.  Encrypt: ct gets len bytes, tag 16.  Decrypt: EIMG_EVERIFY when the tag does not match. */
+int eimg_mail_gcm_encrypt(const uint8_t kiv[44], const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t len,
+			  uint8_t *ct, uint8_t tag[16], eimg_error *err);
+int eimg_mail_gcm_decrypt(const uint8_t kiv[44], const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t len,
+			  const uint8_t tag[16], uint8_t *pt, eimg_error *err);
+
+/* ---- crypto_seal.c: simulated sealing keys for enclave-run --state (run/state.c) ---- */
+#define EIMG_SEAL_SECRET 32
+
+/* The key EGETKEY would give, simulated: the first 16 bytes of
+ * HMAC-SHA256(secret, "enclaveimg simulated seal key v1" || u16 policy ||
+ * MRENCLAVE (policy 1) or MRSIGNER || u16 ISVPRODID (policy 2) ||
+ * u16 isvsvn || keyid), integers little-endian.  INSECURE: whoever holds
+ * the secret (the host) has every key. */
+int eimg_seal_sim_key(const uint8_t secret[EIMG_SEAL_SECRET], int policy, const struct eimg_identity *id,
+		      uint16_t isvsvn, const uint8_t keyid[32], uint8_t key[16], eimg_error *err);
+
+/* len bytes from OpenSSL's CSPRNG. */
+int eimg_random_bytes(uint8_t *out, size_t len, eimg_error *err);
 
 #endif

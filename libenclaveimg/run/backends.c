@@ -138,9 +138,13 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 		R->ch[i].fd = pairs[i][0];
 		child_fds[i] = pairs[i][1];
 	}
+	if (R->o->state_dir && (rc = eimg_services_start(&R->svc, R->o->state_dir, R->o->state_id, R->nch, R->max,
+							      R->o->backend == EIMG_RUN_SIMULATION, err)))
+		goto out;
 	if (R->o->backend != EIMG_RUN_SIMULATION) {
 		if ((rc = load_in_process(R, l, mrenclave, err)))
 			goto out;
+		eimg_services_attach(&R->svc, R->o->backend == EIMG_RUN_HARDWARE, R->enclave);
 		if (R->o->on_attest_key && (rc = attest_init_in_process(R, err)))
 			goto out;
 		R->threads = calloc(R->nch, sizeof *R->threads);
@@ -182,9 +186,16 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 			rc = eimg_err_sys(err, NULL, "fork");
 			goto out;
 		}
-		if (pid == 0)
-			eimg_sim_child_main(l, mrenclave, child_fds, R->nch, R->max, R->o->on_attest_key != NULL);
+		if (pid == 0) {
+			/* the service channels follow the message channels */
+			int *fds = R->svc.n ? realloc(child_fds, 2 * R->nch * sizeof *fds) : child_fds;
+			if (fds && R->svc.n)
+				memcpy(fds + R->nch, R->svc.child_fds, R->nch * sizeof *fds);
+			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->nch, R->max, R->o->on_attest_key != NULL,
+					    fds && R->svc.n);
+		}
 		R->child = pid;
+		eimg_services_forked(&R->svc);
 	}
 out:
 	if (child_fds)

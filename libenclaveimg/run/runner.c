@@ -305,6 +305,8 @@ static void runner_free(struct runner *R)
 		for (uint32_t i = 0; i < R->nthreads; i++)
 			pthread_join(R->threads[i], NULL);
 	}
+	if (!R->abandon)
+		eimg_services_stop(&R->svc);
 	if (R->wargs && !R->abandon) {
 		for (uint32_t i = 0; i < R->nch; i++) {
 			if (i < R->nthreads)

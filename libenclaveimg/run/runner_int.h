@@ -17,6 +17,7 @@
 #include "eimg/sgx_hw.h"
 #include "eimg/sim.h"
 #include "run/sim_int.h"
+#include "run/state_int.h"
 
 #define RBUF 65536
 #define STDIO_WCHUNK 4096   /* at most PIPE_BUF per write on a blocking stdout */
@@ -93,6 +94,7 @@ struct runner {
 	int load_status;
 	char load_err[EIMG_ERROR_MSG_MAX];
 	bool got_report;
+	struct eimg_run_services svc;  /* enclave-run --state */
 };
 
 /* ---- run/channels.c ---- */

@@ -24,6 +24,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "run/sgx_hw_int.h"
+#include "run/sim_int.h"
 
 #define PAGE ((uint64_t)EIMG_PAGE)
 #define BATCH_PAGES 64           /* pages per ADD_PAGES call */
@@ -36,6 +37,8 @@ struct eimg_sgx_hw_enclave {
 	uint32_t threads;
 	uint64_t *tcs;             /* offsets */
 	eimg_vdso_enter_fn enter;
+	eimg_ocall_fn ocall;       /* host services (sealing, state); NULL: none */
+	void *ocall_ctx;
 };
 
 /* ---------------------------------------------------------------------------
@@ -878,6 +881,12 @@ static bool overlaps(const eimg_sgx_hw_enclave *e, const void *p, size_t len)
 	return a < e->base + e->size && end > e->base;
 }
 
+void eimg_sgx_hw_set_ocall(eimg_sgx_hw_enclave *e, eimg_ocall_fn fn, void *ctx)
+{
+	e->ocall = fn;
+	e->ocall_ctx = ctx;
+}
+
 int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
 		     size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
 		     eimg_error *err)
@@ -906,10 +915,9 @@ int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, si
 		}
 		if (x.rdi != EIMG_EEXIT_OCALL)
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %" PRIu64, x.rdi);
-		if (x.rsi != EIMG_OCALL_LOG)
+		uint64_t result = 0;
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %" PRIu64, x.rsi);
-		if (log)
-			log(log_ctx, (const char *)out, x.rdx < out_cap ? (size_t)x.rdx : out_cap);
-		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, 0, 0, 0, 0 };
+		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
 	}
 }

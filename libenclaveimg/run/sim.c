@@ -13,6 +13,7 @@
 #include "eimg/util.h"
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
+#include "run/sim_int.h"
 
 #define PAGE ((uint64_t)EIMG_PAGE)
 
@@ -26,6 +27,8 @@ struct eimg_sim_enclave {
 	uint64_t *oentry;      /* absolute entry addresses, read from each placed TCS */
 	uint32_t threads;
 	uint8_t mrenclave[32];
+	eimg_ocall_fn ocall;   /* host services (sealing, state); NULL: none */
+	void *ocall_ctx;
 };
 
 /* Registers in and out of the enclave: RDI, RSI, RDX, R8, R9 going in;
@@ -267,13 +270,33 @@ static int sim_ecall(eimg_sim_enclave *e, uint32_t tcs, uint64_t op, const uint8
 		if (r.rdi != EIMG_EEXIT_OCALL)
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %llu",
 					(unsigned long long)r.rdi);
-		if (r.rsi != EIMG_OCALL_LOG)
+		uint64_t result = 0;
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, r.rsi, out, r.rdx, out_cap, log, log_ctx, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %llu",
 					(unsigned long long)r.rsi);
-		if (log)
-			log(log_ctx, (const char *)out, r.rdx < out_cap ? (size_t)r.rdx : out_cap);
-		r = (struct sim_regs){ EIMG_ECALL_RESUME, 0, 0, 0, 0 };
+		r = (struct sim_regs){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
 	}
+}
+
+int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result)
+{
+	*result = 0;
+	if (op == EIMG_OCALL_LOG) {
+		if (log)
+			log(log_ctx, (const char *)out, len < cap ? (size_t)len : cap);
+		return 0;
+	}
+	if (op < EIMG_OCALL_SEAL_KEY || op > EIMG_OCALL_STATE_WRITE)
+		return -1;
+	*result = len > cap ? EIMG_OCALL_EBADREQ : fn ? fn(ctx, tcs, op, out, (size_t)len, cap) : EIMG_OCALL_ENOSTATE;
+	return 0;
+}
+
+void eimg_sim_set_ocall(eimg_sim_enclave *e, eimg_ocall_fn fn, void *ctx)
+{
+	e->ocall = fn;
+	e->ocall_ctx = ctx;
 }
 
 int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,

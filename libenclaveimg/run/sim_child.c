@@ -49,7 +49,7 @@ void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_
 	eimg_le64(p + 16, b);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int eimg_fd_write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);
@@ -63,8 +63,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* 1 = got len bytes, 0 = clean EOF before any byte, -1 = error or short. */
-static int read_all(int fd, uint8_t *p, size_t len)
+int eimg_fd_read_all(int fd, uint8_t *p, size_t len)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -85,8 +84,8 @@ static void send_msg(int fd, uint32_t type, uint64_t a, const char *msg)
 	uint8_t hdr[CH_HDR];
 	size_t len = strlen(msg);
 	eimg_ch_header(hdr, (uint32_t)len, type, a, 0);
-	if (write_all(fd, hdr, CH_HDR) == 0)
-		write_all(fd, (const uint8_t *)msg, len);
+	if (eimg_fd_write_all(fd, hdr, CH_HDR) == 0)
+		eimg_fd_write_all(fd, (const uint8_t *)msg, len);
 }
 
 /* ---------------------------------------------------------------- worker */
@@ -122,7 +121,7 @@ void eimg_sim_worker_free(struct sim_worker_args *w)
 
 static int flush_w(struct sim_worker_args *w)
 {
-	int rc = write_all(w->fd, w->wbuf, w->wlen);
+	int rc = eimg_fd_write_all(w->fd, w->wbuf, w->wlen);
 	w->wlen = 0;
 	return rc;
 }
@@ -138,7 +137,7 @@ static int send_frame(struct sim_worker_args *w, const uint8_t *f, size_t len, b
 	}
 	if (w->wlen && flush_w(w))
 		return -1;
-	return write_all(w->fd, f, len);
+	return eimg_fd_write_all(w->fd, f, len);
 }
 
 /* Ensures n bytes are buffered (n <= CH_IOBUF).  Flushes pending replies
@@ -208,7 +207,7 @@ int eimg_sim_worker(struct sim_worker_args *w)
 			size_t have = w->rlen - w->roff;
 			memcpy(w->in, w->rbuf + w->roff, have);
 			w->roff = w->rlen = 0;
-			if (read_all(w->fd, w->in + have, len - have) != 1)
+			if (eimg_fd_read_all(w->fd, w->in + have, len - have) != 1)
 				return CHILD_EXIT_PROTOCOL;
 			msg = w->in;
 		}
@@ -362,6 +361,29 @@ static int close_others(const int *fds, uint32_t n)
 	return close_range(lo, ~0u, 0);
 }
 
+/* Host services (enclave-run --state): the request goes to the parent over
+ * the TCS's service channel, the answer comes back on it (run/state.c,
+ * eimg_state_serve).  Strictly one request, one answer per channel. */
+static const int *g_svc_fds;
+
+static uint64_t child_ocall(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf, size_t len, size_t cap)
+{
+	uint8_t hdr[CH_HDR];
+	(void)ctx;
+	int fd = g_svc_fds[tcs];
+	eimg_ch_header(hdr, (uint32_t)len, CH_OCALL, op, cap);
+	if (eimg_fd_write_all(fd, hdr, CH_HDR) != 0 || (len && eimg_fd_write_all(fd, buf, len) != 0) ||
+	    eimg_fd_read_all(fd, hdr, CH_HDR) != 1)
+		return EIMG_OCALL_EIO;
+	uint32_t alen = eimg_get_le32(hdr);
+	uint64_t result = eimg_get_le64(hdr + 8);
+	if (eimg_get_le32(hdr + 4) != CH_OCALL || alen > cap || (result < EIMG_OCALL_EFIRST && result != alen))
+		return EIMG_OCALL_EIO;
+	if (alen && eimg_fd_read_all(fd, buf, alen) != 1)
+		return EIMG_OCALL_EIO;
+	return result;
+}
+
 struct child_thread {
 	pthread_t th;
 	struct sim_worker_args w;
@@ -383,17 +405,18 @@ static void *child_thread_main(void *arg)
 }
 
 void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
-			 size_t max_message, bool attest_init)
+			 size_t max_message, bool attest_init, bool services)
 {
 	eimg_error err;
 	eimg_sim_enclave *e = NULL;
 	struct child_thread *ct = NULL;
+	uint32_t nfds = services ? 2 * n : n;   /* service channels follow the message channels */
 	int rc;
 
 	g_fd0 = fds[0];
 	t_fd = fds[0];
 	signal(SIGPIPE, SIG_IGN);
-	if (close_others(fds, n) != 0) {
+	if (close_others(fds, nfds) != 0) {
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
 		child_exit(CHILD_EXIT_LOADERR);
 	}
@@ -404,6 +427,10 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	}
 	g_base = eimg_sim_base(e);
 	g_size = eimg_sim_size(e);
+	if (services) {
+		g_svc_fds = fds + n;
+		eimg_sim_set_ocall(e, child_ocall, NULL);
+	}
 	if (!(ct = calloc(n, sizeof *ct))) {
 		send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory");
 		child_exit(CHILD_EXIT_LOADERR);
@@ -435,7 +462,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	for (uint32_t i = 1; i < n; i++)
 		while (!__atomic_load_n(&ct[i].ready, __ATOMIC_ACQUIRE))
 			sched_yield();
-	rc = install_seccomp(fds, n, &err);
+	rc = install_seccomp(fds, nfds, &err);
 	if (rc != EIMG_OK) {
 		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
 		child_exit(CHILD_EXIT_LOADERR);
@@ -466,7 +493,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 		}
 	}
 	eimg_ch_header(ct[0].w.out, (uint32_t)klen, CH_READY, (uint64_t)(uintptr_t)g_base, attest_init ? 1 : 0);
-	if (write_all(fds[0], ct[0].w.out, CH_HDR + klen) != 0)
+	if (eimg_fd_write_all(fds[0], ct[0].w.out, CH_HDR + klen) != 0)
 		child_exit(CHILD_EXIT_PROTOCOL);
 	if (klen)
 		memset(ct[0].w.out + CH_HDR, 0, klen);

@@ -26,8 +26,11 @@ enum ch_type {
 	CH_FAULT = 6,     /* a = signal; payload = struct ch_fault (8 u64) */
 	CH_VIOLATION = 7, /* a = SIGSYS; payload = struct ch_fault */
 	CH_HOSTERR = 8,   /* payload = message (the worker's own failure) */
-	CH_EXCEPTION = 9  /* payload = message: the CPU reported an exception inside the
+	CH_EXCEPTION = 9, /* payload = message: the CPU reported an exception inside the
 			     enclave (hardware backend) */
+	CH_OCALL = 10     /* service channel only (enclave-run --state), both directions:
+			     worker -> runner: a = ocall, b = answer capacity, payload = request;
+			     runner -> worker: a = result, payload = the answer (result bytes) */
 };
 
 /* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
@@ -82,12 +85,26 @@ void eimg_sim_worker_free(struct sim_worker_args *w);
 
 /* Child process: loads, sandboxes, serves; never returns. */
 /* attest_init: after sandboxing, run EIMG_ECALL_INIT and send the enclave's
- * attestation key as the CH_READY payload (b = 1). */
+ * attestation key as the CH_READY payload (b = 1).  services: fds holds n
+ * more descriptors after the n channels, one service channel per TCS for
+ * the host-service ocalls (CH_OCALL; the sandbox allows read and write on
+ * them as on the channels). */
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
-						   uint32_t n, size_t max_message, bool attest_init);
+						   uint32_t n, size_t max_message, bool attest_init, bool services);
 /* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
 int eimg_sim_worker(struct sim_worker_args *w);
 
 void eimg_ch_header(uint8_t *p, uint32_t len, uint32_t type, uint64_t a, uint64_t b);
+
+/* Whole reads and writes on a descriptor (EINTR retried): write 0 or -1;
+ * read 1 = got len bytes, 0 = clean EOF before any byte, -1 = error or short. */
+int eimg_fd_write_all(int fd, const uint8_t *p, size_t len);
+int eimg_fd_read_all(int fd, uint8_t *p, size_t len);
+
+/* One ocall of either loader: a log line to log, a host service to fn
+ * (none: EIMG_OCALL_ENOSTATE); the request is out[0..len), the answer goes
+ * to out[0..cap).  0 with *result for RESUME, -1 for an unknown ocall. */
+int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result);
 
 #endif

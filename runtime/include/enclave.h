@@ -67,6 +67,86 @@ int enclave_keygen_p256(uint8_t sk[32], uint8_t spki[ENCLAVE_P256_SPKI_LEN]);
  * capacity in and length out.  Returns 0, or -1. */
 int enclave_sign_p256(const uint8_t sk[32], const void *msg, size_t len, uint8_t *sig, size_t *siglen);
 
+/* ---- Mail: encrypted messages from clients (link with libbearssl.a) ----
+ * A client seals a message to the key of enclave_keygen_p256 that the
+ * enclave published for its attestation document (enclave-mail(1)); the
+ * host only carries envelopes (enclave-mail(5)).  sk and spki are the
+ * outputs of enclave_keygen_p256.  Statuses are 0 or negative
+ * (enclave_mail_error() gives the text): truncated, wrong version, not for
+ * this key or altered, replayed or reordered sequence number, wrong topic,
+ * too big. */
+#define ENCLAVE_MAIL_TOPIC_MAX   64
+#define ENCLAVE_MAIL_MAX_BODY    983040      /* 960 KiB */
+#define ENCLAVE_MAIL_MAX_STREAMS 4096        /* (sender, topic) pairs remembered */
+struct enclave_mail {
+	uint8_t sender[65];       /* the sender's P-256 public key (04 || X || Y): who wrote it */
+	char topic[ENCLAVE_MAIL_TOPIC_MAX + 1];
+	uint64_t seq;             /* the sender's sequence number on this topic */
+	uint8_t *body;            /* in enclave memory; enclave_mail_free wipes it */
+	size_t len, cap;
+};
+/* 1 when msg starts like a Mail envelope. */
+int enclave_is_mail(const uint8_t *msg, size_t len);
+/* Opens an envelope addressed to this enclave's key: checks the structure,
+ * the topic (when topic is not NULL), decrypts and authenticates, then
+ * accepts the sequence number only if it is the next one of this sender on
+ * this topic (0, 1, 2, ...).  0: m is filled (free with enclave_mail_free). */
+int enclave_mail_open(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI_LEN], const uint8_t *env,
+		      size_t len, const char *topic, struct enclave_mail *m);
+/* Seals body (at most ENCLAVE_MAIL_MAX_BODY bytes, padded to at least
+ * pad_min) to the sender of `to`, as the reply to it (same topic and
+ * sequence number), and appends the envelope to the reply (enclave_reply). */
+int enclave_mail_reply(const uint8_t sk[32], const uint8_t spki[ENCLAVE_P256_SPKI_LEN], const struct enclave_mail *to,
+		       const void *body, size_t len, size_t pad_min);
+void enclave_mail_free(struct enclave_mail *m);
+const char *enclave_mail_error(int status);
+
+/* ---- sealed state: data kept across restarts (link with libbearssl.a) ----
+ * Sealed with a key bound to this enclave: ENCLAVE_SEAL_MRENCLAVE (only this
+ * exact enclave) or ENCLAVE_SEAL_MRSIGNER (any enclave of the same signer and
+ * product id, of this or a later version).  On SGX hardware the key is the
+ * CPU's (EGETKEY); in simulation and mock mode the host derives it from a
+ * host secret in its state folder: INSECURE (enclave_seal_insecure() says 1).
+ * Keys come from the host or CPU only while a message or enclave_init is
+ * handled.  Statuses are 0 or ENCLAVE_STATE_E* (enclave_state_error()).
+ * Limit: rollback: the host can give back an older sealed file; nothing
+ * here detects it (use a counter the clients check, or accept it). */
+#define ENCLAVE_SEAL_MRENCLAVE 1
+#define ENCLAVE_SEAL_MRSIGNER  2
+#define ENCLAVE_SEAL_MAX       (64u << 20)   /* bytes sealed at once */
+#define ENCLAVE_STATE_MAX      983040        /* serialised key-value store, 960 KiB */
+#define ENCLAVE_KV_KEY_MAX     255
+enum {
+	ENCLAVE_STATE_EINVAL = -1,     /* bad policy, size or key; store not opened */
+	ENCLAVE_STATE_ENOSTATE = -2,   /* the host keeps no state (enclave-run --state DIR) */
+	ENCLAVE_STATE_ECONTEXT = -3,   /* not inside a message or enclave_init */
+	ENCLAVE_STATE_EHOST = -4,      /* the host (or CPU) failed */
+	ENCLAVE_STATE_EDENIED = -5,    /* no key for that version (a blob from a later ISVSVN) */
+	ENCLAVE_STATE_ENOMEM = -6,
+	ENCLAVE_STATE_ETRUNCATED = -7, /* sealed data cut short */
+	ENCLAVE_STATE_EFORMAT = -8,    /* not sealed data / not a store */
+	ENCLAVE_STATE_EAUTH = -9,      /* altered, or sealed for another enclave */
+	ENCLAVE_STATE_ETOOBIG = -10    /* beyond ENCLAVE_STATE_MAX or the host's message limit */
+};
+/* Seals len bytes; *blob (malloc'ed, len + 92 bytes) may be given to anyone. */
+int enclave_seal(int policy, const void *data, size_t len, uint8_t **blob, size_t *blob_len);
+/* Opens a blob sealed by this enclave (or, MRSIGNER policy, by an earlier
+ * version of it); *data is malloc'ed. */
+int enclave_unseal(const uint8_t *blob, size_t len, uint8_t **data, size_t *data_len);
+int enclave_seal_insecure(void);
+const char *enclave_state_error(int status);
+/* The key-value store in the host's state file.  Open it (once, or again
+ * to drop uncommitted changes) with the policy future commits use; a
+ * missing file is an empty store.  put/delete change enclave memory only;
+ * commit seals the whole store and has the host replace the file
+ * atomically.  get returns the value (valid until the next put, delete or
+ * open of that key) or NULL. */
+int enclave_kv_open(int policy);
+const void *enclave_kv_get(const char *key, size_t *len);
+int enclave_kv_put(const char *key, const void *val, size_t len);
+int enclave_kv_delete(const char *key);
+int enclave_kv_commit(void);
+
 /* ---- logging: reaches the host in simulation and debug enclaves only ---- */
 void enclave_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int enclave_log_enabled(void);

@@ -25,7 +25,7 @@
 static const char usage_text[] =
 	"usage: enclave-run [--backend simulation|hardware] [--mock [--symbols ELF]] [--debug] [--listen ADDR | --stdio]\n"
 	"                   [--lines] [--max-message SIZE] [-q] [--expect VALUE]... [--expect-file FILE]\n"
-	"                   [--constraint TEXT] [--attestation-out FILE] IMAGE.eimg\n"
+	"                   [--constraint TEXT] [--attestation-out FILE] [--state DIR] IMAGE.eimg\n"
 	"       enclave-run --preflight [IMAGE.eimg]\n"
 	"       enclave-run [--dry-run] [--debug] [--cpus N] [--memory MIB] [--enclave-cid CID]\n"
 	"                   [--require-signature] [--nitro-cli PATH] [--watch-interval SECONDS]\n"
@@ -57,6 +57,8 @@ static const char usage_text[] =
 	"  -E, --expect-file FILE  read expected values from FILE\n"
 	"  -c, --constraint TEXT   an enclave constraint (enclave-constraints(7)); @FILE reads FILE\n"
 	"      --attestation-out FILE  write the enclave's attestation document (enclave-attestation(5))\n"
+	"      --state DIR         keep the enclave's sealed state in DIR (created 0700): its key-value\n"
+	"                          store, and in simulation the INSECURE secret its sealing keys come from\n"
 	"      --dry-run           Nitro: verify, print the nitro-cli commands it would run, exit\n"
 	"      --cpus N            Nitro: CPU count (default: the manifest's, or the EIF header's)\n"
 	"      --memory MIB        Nitro: memory in MiB (default: the manifest's, or the EIF header's)\n"
@@ -77,6 +79,7 @@ struct opts {
 	struct tool_expectations x;  /* --expect, --constraint */
 	const char *attestation_out; /* --attestation-out */
 	struct eimg_identity attest_id; /* what the document states */
+	struct eimg_identity state_id;  /* --state: what sealing keys are bound to */
 	bool attest_failed;          /* the document could not be written */
 	bool quiet;
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
@@ -274,6 +277,11 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 		tool_message(0, "verified '%s': MRENCLAVE %s, MRSIGNER %s, %s", o->image, eimg_hex(s->m.mrenclave, 32, h1),
 			     eimg_hex(res->id.mrsigner, 32, h2), backend_name(o));
 	}
+	if (!o->quiet && o->run.state_dir && o->run.backend != EIMG_RUN_HARDWARE)
+		tool_message(0, "--state: sealing keys of a %s run come from the host's secret in '%s': INSECURE",
+			     backend_name(o), o->run.state_dir);
+	o->state_id = res->id;   /* what sealing keys are bound to (--state) */
+	o->run.state_id = &o->state_id;
 	/* The loader compares what it placed with the SIGSTRUCT, as EINIT does. */
 	memcpy(mrenclave, res->sigstruct.enclavehash, 32);
 	free(res);
@@ -437,8 +445,8 @@ out:
 	return ex;
 }
 
-enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_DEBUG, O_PREFLIGHT, O_DRYRUN, O_CPUS,
-       O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS };
+enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_STATE, O_DEBUG, O_PREFLIGHT, O_DRYRUN,
+       O_CPUS, O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS };
 
 /* The Nitro-only options.  Returns -1 when taken, else the exit code. */
 static int nitro_option(struct opts *o, int c, const char *arg)
@@ -514,6 +522,7 @@ static int sgx_option(struct opts *o, int c, const char *arg)
 		o->sgx_only = "--max-message";
 		break;
 	case O_ATTEST: o->attestation_out = arg; break;
+	case O_STATE: o->run.state_dir = arg; o->sgx_only = "--state"; break;
 	case 'q': o->quiet = true; break;
 	default: return tool_bad_option();
 	}
@@ -537,6 +546,7 @@ static int parse_options(struct opts *o, int argc, char **argv)
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
 		{ "attestation-out", required_argument, NULL, O_ATTEST },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "dry-run", no_argument, NULL, O_DRYRUN },
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "memory", required_argument, NULL, O_MEMORY },

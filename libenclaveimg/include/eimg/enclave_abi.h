@@ -55,6 +55,24 @@
  *                   (simulation, or hardware with sgx.debug: true); in a
  *                   release enclave the runtime drops log text inside the
  *                   enclave.  The host resumes with result 0.
+ *   EIMG_OCALL_SEAL_KEY (simulation and mock only; on hardware the runtime
+ *                   uses EGETKEY): the output buffer holds a 40-byte key
+ *                   request: u16 policy (EIMG_SEAL_MRENCLAVE or
+ *                   EIMG_SEAL_MRSIGNER), u16 ISVSVN (0xffff: the enclave's
+ *                   own), u32 0, KEYID (32 bytes); little-endian.  The host
+ *                   writes the 16-byte key and the u16 ISVSVN used to the
+ *                   output buffer and resumes with 18, or an error below
+ *                   (EIMG_OCALL_EDENIED: ISVSVN above the enclave's own).
+ *                   The key is HMAC-SHA256 of a host secret over the
+ *                   identity: INSECURE, the host knows it.
+ *   EIMG_OCALL_STATE_READ: the host copies the state file (enclave-run
+ *                   --state) to the output buffer and resumes with its
+ *                   length, EIMG_OCALL_ENOENT (no file yet),
+ *                   EIMG_OCALL_ENOSTATE (no --state) or EIMG_OCALL_ETOOBIG.
+ *   EIMG_OCALL_STATE_WRITE: the output buffer holds RDX bytes; the host
+ *                   replaces the state file with them atomically (temporary
+ *                   file, fsync, rename, fsync of the folder) and resumes
+ *                   with 0 or an error.
  *
  * Thread data page: the first 88 bytes are the measured fields of layout.h.
  * Bytes 256..4095 belong to the runtime (host RSP/RBP/return address, the
@@ -77,6 +95,22 @@
 
 /* Ocalls (RSI with EIMG_EEXIT_OCALL). */
 #define EIMG_OCALL_LOG 1
+#define EIMG_OCALL_SEAL_KEY    2
+#define EIMG_OCALL_STATE_READ  3
+#define EIMG_OCALL_STATE_WRITE 4
+
+/* Ocall results at or above EIMG_OCALL_EFIRST are errors. */
+#define EIMG_OCALL_EFIRST   0xffffffffffffff00ull
+#define EIMG_OCALL_ENOSTATE 0xffffffffffffff01ull  /* no state folder (enclave-run --state) */
+#define EIMG_OCALL_ENOENT   0xffffffffffffff02ull  /* no state file yet */
+#define EIMG_OCALL_ETOOBIG  0xffffffffffffff03ull  /* does not fit the output buffer */
+#define EIMG_OCALL_EIO      0xffffffffffffff04ull  /* the host could not read or write */
+#define EIMG_OCALL_EDENIED  0xffffffffffffff05ull  /* refused (a key for a higher ISVSVN) */
+#define EIMG_OCALL_EBADREQ  0xffffffffffffff06ull  /* malformed request */
+
+/* Sealing key policies (as KEYREQUEST.KEYPOLICY). */
+#define EIMG_SEAL_MRENCLAVE 1
+#define EIMG_SEAL_MRSIGNER  2
 
 /* Statuses (RSI with EIMG_EEXIT_RETURN). */
 #define EIMG_ECALL_OK      0  /* reply of RDX bytes in the output buffer */

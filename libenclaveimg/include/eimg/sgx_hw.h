@@ -83,6 +83,10 @@ struct eimg_sgx_hw_exit {
 int eimg_sgx_hw_enter(eimg_sgx_hw_enclave *e, uint32_t thread, const struct eimg_sgx_hw_call *in,
 		      struct eimg_sgx_hw_exit *out, eimg_error *err);
 
+/* Sets the handler of the enclave's host-service ocalls (eimg/sim.h,
+ * eimg_ocall_fn), before calls start. */
+void eimg_sgx_hw_set_ocall(eimg_sgx_hw_enclave *e, eimg_ocall_fn fn, void *ctx);
+
 /* One message, as eimg_sim_call() does it in simulation: enters TCS tcs
  * with EIMG_ECALL_MESSAGE (enclave_abi.h), serves the enclave's ocalls (log
  * lines go to log) until it returns, and puts the enclave's verdict in res.

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "eimg/constraint.h"
 #include "eimg/error.h"
 #include "eimg/layout.h"
 
@@ -53,6 +54,16 @@ const uint8_t *eimg_sim_mrenclave(const eimg_sim_enclave *e);
 
 /* Called for each log line the enclave sends (an ocall). */
 typedef void (*eimg_sim_log_fn)(void *ctx, const char *text, size_t len);
+
+/* Called for each host-service ocall (enclave_abi.h: EIMG_OCALL_SEAL_KEY,
+ * _STATE_READ, _STATE_WRITE) on TCS tcs: the request is buf[0..len) (the
+ * call's output buffer), the answer goes to buf[0..cap); returns the result
+ * the enclave resumes with (an answer length or EIMG_OCALL_E*).  Without a
+ * handler these ocalls answer EIMG_OCALL_ENOSTATE. */
+typedef uint64_t (*eimg_ocall_fn)(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf, size_t len, size_t cap);
+
+/* Sets the handler of host-service ocalls for every TCS (before calls start). */
+void eimg_sim_set_ocall(eimg_sim_enclave *e, eimg_ocall_fn fn, void *ctx);
 
 struct eimg_sim_result {
 	uint64_t status;   /* EIMG_ECALL_* (enclave_abi.h) */
@@ -126,6 +137,13 @@ struct eimg_run_options {
 	 * SIGSTRUCT does not allow it). */
 	const uint8_t *sigstruct;
 	bool debug_launch;
+	/* enclave-run --state: a folder for the enclave's sealed state (the
+	 * host services of enclave_abi.h: sealing keys in simulation and mock
+	 * mode, the state file); NULL: none.  state_id is the enclave's
+	 * identity (MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN from the verified
+	 * SIGSTRUCT), which simulated sealing keys are bound to. */
+	const char *state_dir;
+	const struct eimg_identity *state_id;
 };
 
 struct eimg_run_result {
