@@ -153,7 +153,10 @@ static int summarise_one(void *ctx, const struct eimg_sdk_layout *r, uint64_t de
 	uint64_t bytes = (uint64_t)r->page_count * PAGE;
 	bool added = (r->attributes & EIMG_SDK_ATTR_EADD) && r->si_flags;
 	switch (r->id) {
-	case EIMG_SDK_TCS: s->tcs_static += added ? r->page_count : 0; break;
+	case EIMG_SDK_TCS:
+		s->tcs_static += added ? r->page_count : 0;
+		s->tcs_removed += added && (r->attributes & EIMG_SDK_ATTR_EREMOVE) ? r->page_count : 0;
+		break;
 	case EIMG_SDK_TCS_DYN: s->tcs_dynamic += r->page_count; break;
 	case EIMG_SDK_HEAP_MIN: s->heap_min += bytes; break;
 	case EIMG_SDK_HEAP_INIT: s->heap_init += bytes; break;

@@ -50,35 +50,60 @@ static unsigned dirs_of(uint64_t v)
 	return 4;
 }
 
+static bool zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /* The metadata starts right after the 13-byte name: note offset 25. */
-static int find_desc(eimg_sdk_enclave *e, eimg_error *err)
+int eimg_sdk_metadata_find(const char *source, const uint8_t *buf, size_t len, const uint8_t **desc, size_t *dlen,
+			   eimg_error *err)
 {
 	const uint8_t *sec = NULL;
 	size_t n = 0;
-	int rc = eimg_elf_section_find(e->source, e->file, e->file_len, ".note.sgxmeta", &sec, &n, err);
+	int rc = eimg_elf_section_find(source, buf, len, ".note.sgxmeta", &sec, &n, err);
 	if (rc)
 		return rc;
 	if (!sec)
-		return eimg_err(err, EIMG_EINVAL, e->source, "not an Intel SGX SDK enclave: no .note.sgxmeta section");
+		return eimg_err(err, EIMG_EINVAL, source, "not an Intel SGX SDK enclave: no .note.sgxmeta section");
 	if (n < EIMG_SDK_NOTE_DESC_OFF)
-		return eimg_err(err, EIMG_EINVAL, e->source, ".note.sgxmeta: %zu bytes, too short for the sgx_metadata note", n);
+		return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: %zu bytes, too short for the sgx_metadata note", n);
 	uint32_t namesz = eimg_get_le32(sec), descsz = eimg_get_le32(sec + 4);
 	if (namesz != sizeof(note_name) || memcmp(sec + 12, note_name, sizeof(note_name)) != 0)
-		return eimg_err(err, EIMG_EINVAL, e->source, ".note.sgxmeta: the note is not named \"sgx_metadata\"");
+		return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: the note is not named \"sgx_metadata\"");
 	if (descsz > n - EIMG_SDK_NOTE_DESC_OFF)
-		return eimg_err(err, EIMG_EINVAL, e->source,
+		return eimg_err(err, EIMG_EINVAL, source,
 				".note.sgxmeta: the metadata (%u bytes at note offset 25) runs past the section (%zu bytes)",
 				descsz, n);
 	const uint8_t *d = sec + EIMG_SDK_NOTE_DESC_OFF;
-	if (descsz < 8 || eimg_get_le64(d) != EIMG_SGX_METADATA_MAGIC) {
-		bool padded = n >= 28 + 8 && eimg_get_le64(sec + 28) == EIMG_SGX_METADATA_MAGIC;
-		return eimg_err(err, EIMG_EINVAL, e->source,
-				".note.sgxmeta: no metadata magic at note offset 25 (right after the 13-byte name, where "
-				"Intel's sign tool puts it)%s",
-				padded ? "; found at offset 28 (name padded to 4): not as Intel's tools write it" : "");
+	if (descsz >= 8 && eimg_get_le64(d) == EIMG_SGX_METADATA_MAGIC) {
+		*desc = d;
+		*dlen = descsz;
+		return EIMG_OK;
 	}
+	if (zero(d, descsz))
+		return eimg_err(err, EIMG_EINVAL, source,
+				".note.sgxmeta: the metadata is all zeros: an enclave.so that sgx_sign has not processed "
+				"(its layout comes from the sign tool's configuration; sign it, or measure the .signed.so)");
+	bool padded = n >= 28 + 8 && eimg_get_le64(sec + 28) == EIMG_SGX_METADATA_MAGIC;
+	return eimg_err(err, EIMG_EINVAL, source,
+			".note.sgxmeta: no metadata magic at note offset 25 (right after the 13-byte name, where "
+			"Intel's sign tool puts it)%s",
+			padded ? "; found at offset 28 (name padded to 4): not as Intel's tools write it" : "");
+}
+
+static int find_desc(eimg_sdk_enclave *e, eimg_error *err)
+{
+	const uint8_t *d = NULL;
+	size_t n = 0;
+	int rc = eimg_sdk_metadata_find(e->source, e->file, e->file_len, &d, &n, err);
+	if (rc)
+		return rc;
 	e->desc_offset = (uint64_t)(d - e->file);
-	e->desc_size = descsz;
+	e->desc_size = n;
 	return EIMG_OK;
 }
 
@@ -230,10 +255,7 @@ static int read_all(eimg_sdk_enclave *e, eimg_error *err)
 	if (e->nmeta == 0)
 		return eimg_err(err, EIMG_EINVAL, e->source, "SDK metadata: %llu bytes, too short for a metadata header",
 				(unsigned long long)e->desc_size);
-	e->is_signed = false;
-	for (size_t i = 0; i < EIMG_SIGSTRUCT_SIZE; i++)
-		if (e->meta[0].sigstruct_raw[i])
-			e->is_signed = true;
+	e->is_signed = !zero(e->meta[0].sigstruct_raw, EIMG_SIGSTRUCT_SIZE);
 	return EIMG_OK;
 }
 

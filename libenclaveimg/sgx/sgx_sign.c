@@ -498,7 +498,8 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		rc = eimg_sign_verify_image(img, r->input, &v.s, err);
 		if (rc)
 			goto out;
-		v.mrenclave_checked = true;
+		v.mrenclave_checked = v.content_recomputed = true;
+		snprintf(v.how, sizeof(v.how), "yes (from the image's ELF, files and manifest)");
 	} else {
 		rc = eimg_sigstruct_verify(ss, r->input, err);
 		if (rc)
@@ -506,6 +507,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		rc = eimg_sigstruct_decode(r->input, ss, sizeof(ss), &v.s, err);
 		if (rc)
 			goto out;
+		if (v.format == EIMG_SIGFMT_INTEL_SDK || v.format == EIMG_SIGFMT_OPENENCLAVE) {
+			if ((rc = eimg_foreign_verify(r->input, ss, &v, err)))
+				goto out;
+			v.mrenclave_checked = v.content_recomputed;
+		}
 	}
 	if (r->sgxs_path) {
 		struct eimg_sgxs_info info;
@@ -518,6 +524,10 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 			goto out;
 		}
 		v.mrenclave_checked = true;
+		if (!v.content_recomputed) {
+			v.content_recomputed = true;
+			snprintf(v.how, sizeof(v.how), "yes (the SGXS load stream '%s')", r->sgxs_path);
+		}
 	}
 	if (r->mrenclave) {
 		if (memcmp(r->mrenclave, v.s.enclavehash, 32) != 0) {
@@ -526,7 +536,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 			goto out;
 		}
 		v.mrenclave_checked = true;
+		if (!v.content_recomputed)
+			snprintf(v.how, sizeof(v.how), "no (MRENCLAVE compared with the --mrenclave value given; no enclave content was measured)");
 	}
+	if (!v.how[0])
+		snprintf(v.how, sizeof(v.how), "no (a bare SIGSTRUCT carries no enclave content: give --sgxs FILE or --mrenclave HEX)");
 	eimg_sigstruct_mrsigner(&v.s, mrs);
 	if (r->mrsigner && memcmp(r->mrsigner, mrs, 32) != 0) {
 		rc = eimg_err(err, EIMG_EVERIFY, r->input, "MRSIGNER is %s, expected %s", eimg_hex(mrs, 32, h1),

@@ -81,6 +81,7 @@ struct eimg_sdk_patch {
 /* What a layout table amounts to (the figures `sgx_sign dump` shows). */
 struct eimg_sdk_summary {
 	uint32_t tcs_static;        /* TCS pages added at load */
+	uint32_t tcs_removed;       /* of those, removed after initialisation (EREMOVE) */
 	uint32_t tcs_dynamic;       /* TCS added later (EDMM) */
 	uint32_t tcs_max;           /* both */
 	uint64_t heap_min, heap_init, heap_max;   /* bytes */
@@ -133,6 +134,14 @@ typedef struct eimg_sdk_enclave {
  * the blob and the file). */
 int eimg_sdk_open(const char *source, const uint8_t *buf, size_t len, eimg_sdk_enclave **out, eimg_error *err);
 void eimg_sdk_free(eimg_sdk_enclave *e);
+
+/* The metadata bytes (the note's descriptor at offset 25, starting with the
+ * magic): *desc points into buf.  EIMG_EINVAL naming the problem: no
+ * section, wrong note name, a size past the section, all zeros (an enclave.so
+ * not yet through sgx_sign), or no magic at 25 (and whether it sits at 28,
+ * where a reader padding the name to 4 would look). */
+int eimg_sdk_metadata_find(const char *source, const uint8_t *buf, size_t len, const uint8_t **desc, size_t *dlen,
+			   eimg_error *err);
 
 /* Whether buf is an ELF with a .note.sgxmeta section (no other check). */
 bool eimg_sdk_is_sdk_elf(const uint8_t *buf, size_t len);

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tying a signature found in another tool chain's enclave to that
+ * enclave's content: MRENCLAVE recomputed from the file (Intel SGX SDK:
+ * sdk_layout.c; Open Enclave: oe_enclave.c) and compared with the SIGSTRUCT,
+ * and the one-line account of what a verification checked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eimg/oe_enclave.h"
+#include "eimg/sdk_enclave.h"
+#include "eimg/sigstruct.h"
+#include "eimg/util.h"
+#include "core/internal.h"
+
+static int sdk_verify(const char *path, const uint8_t *buf, size_t len, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
+		      struct eimg_verify_result *v, eimg_error *err)
+{
+	eimg_sdk_enclave *e = NULL;
+	uint8_t mr[32];
+	char h1[65], h2[65];
+	int rc = eimg_sdk_open(path, buf, len, &e, err);
+	if (rc)
+		return rc;
+	if (e->meta[0].extend_shared_object) {
+		snprintf(v->how, sizeof(v->how), "no (the enclave embeds a FIPS provider whose pages this reader does not measure)");
+		goto out;
+	}
+	for (size_t i = 0; i < e->nmeta; i++) {
+		if (i && memcmp(e->meta[i].sigstruct_raw, ss, EIMG_SIGSTRUCT_SIZE) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, path, "SDK metadata %zu (version %u.%u) carries a different SIGSTRUCT than the first",
+				      i, (unsigned)(e->meta[i].version >> 32), (unsigned)e->meta[i].version);
+			goto out;
+		}
+		if ((rc = eimg_sdk_mrenclave(e, i, mr, err)))
+			goto out;
+		if (memcmp(mr, ss + EIMG_SS_ENCLAVEHASH, 32) != 0) {
+			rc = eimg_err(err, EIMG_EVERIFY, path,
+				      "the signature is for MRENCLAVE %s, the enclave's content measures %s (recomputed from the ELF and SDK metadata %zu, version %u.%u)",
+				      eimg_hex(ss + EIMG_SS_ENCLAVEHASH, 32, h1), eimg_hex(mr, 32, h2), i,
+				      (unsigned)(e->meta[i].version >> 32), (unsigned)e->meta[i].version);
+			goto out;
+		}
+	}
+	v->content_recomputed = true;
+	snprintf(v->how, sizeof(v->how), "yes (from the ELF and its Intel SGX SDK metadata, %zu cop%s)", e->nmeta,
+		 e->nmeta == 1 ? "y" : "ies agreeing");
+out:
+	eimg_sdk_free(e);
+	return rc;
+}
+
+/* Open Enclave: the properties are read and checked, the content is not
+ * measured (eimg/oe_enclave.h says why). */
+static int oe_verify(const char *path, const uint8_t *buf, size_t len, struct eimg_verify_result *v, eimg_error *err)
+{
+	struct eimg_oe_properties p;
+	int rc = eimg_oe_read(path, buf, len, &p, err);
+	if (rc)
+		return rc;
+	snprintf(v->how, sizeof(v->how),
+		 "no (Open Enclave's loader links and patches the image before measuring it; this tool does not "
+		 "reproduce that: compare with --sgxs or --mrenclave from a trusted build)");
+	return EIMG_OK;
+}
+
+int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], struct eimg_verify_result *v,
+			eimg_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+	if (rc)
+		return rc;
+	if (v->format == EIMG_SIGFMT_INTEL_SDK)
+		rc = sdk_verify(path, buf, len, ss, v, err);
+	else if (v->format == EIMG_SIGFMT_OPENENCLAVE)
+		rc = oe_verify(path, buf, len, v, err);
+	free(buf);
+	return rc;
+}
+
+const char *eimg_verify_summary(const struct eimg_verify_result *v, char *buf, size_t size)
+{
+	char h[65];
+	snprintf(buf, size, "signature valid over MRENCLAVE %s; content recomputed: %s", eimg_hex(v->s.enclavehash, 32, h),
+		 v->how[0] ? v->how : "no");
+	return buf;
+}
