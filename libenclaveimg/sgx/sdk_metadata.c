@@ -193,6 +193,10 @@ static int read_blob(const uint8_t *b, size_t avail, struct eimg_sdk_metadata *m
 	m->attr_xfrm = eimg_get_le64(b + 56);
 	m->sigstruct_raw = b + EIMG_SGX_METADATA_SIGSTRUCT_OFF;
 	m->ndirs = dirs_of(m->version);
+	unsigned maj = major_of(m->version) % 10;
+	if (maj < 1 || maj > 3 || (major_of(m->version) > 3 && major_of(m->version) != 11 && major_of(m->version) != 13))
+		return eimg_err(err, EIMG_EINVAL, source, "SDK metadata %zu: version %u.%u is not one this reader knows (1.x, 2.x, 3.x, 11.x, 13.x)",
+				idx, major_of(m->version), minor_of(m->version));
 	if (m->size < HDR_SIZE + 8 * m->ndirs || m->size > avail || m->size > EIMG_SDK_MAX_BLOB)
 		return eimg_err(err, EIMG_EINVAL, source, "SDK metadata %zu: size %u is not between %u and %zu bytes", idx,
 				m->size, HDR_SIZE + 8 * m->ndirs, avail < EIMG_SDK_MAX_BLOB ? avail : (size_t)EIMG_SDK_MAX_BLOB);
@@ -208,10 +212,6 @@ static int read_blob(const uint8_t *b, size_t avail, struct eimg_sdk_metadata *m
 
 static int check_blob(const struct eimg_sdk_metadata *m, const char *source, size_t idx, eimg_error *err)
 {
-	unsigned maj = major_of(m->version) % 10;
-	if (maj < 1 || maj > 3 || (major_of(m->version) > 3 && major_of(m->version) != 11 && major_of(m->version) != 13))
-		return eimg_err(err, EIMG_EINVAL, source, "SDK metadata %zu: version %u.%u is not one this reader knows (1.x, 2.x, 3.x, 11.x, 13.x)",
-				idx, major_of(m->version), minor_of(m->version));
 	if (m->tcs_policy > 1)
 		return eimg_err(err, EIMG_EINVAL, source, "SDK metadata %zu: TCS policy %u is neither 0 (bind) nor 1 (unbind)", idx,
 				m->tcs_policy);
