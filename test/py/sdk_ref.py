@@ -111,7 +111,7 @@ def elf(segments, note_bytes, entry_point=0x1000):
     return bytes(body)
 
 
-def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigstruct=bytes(1808)):
+def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigstruct=bytes(1808), desc_size=0x6000):
     """A two-segment enclave (text R+X at 0, data R+W at an unaligned address
     with .bss), heap, one static thread, a thread group of two more, a
     dynamic TCS, one patch.  Returns the ELF bytes."""
@@ -153,7 +153,7 @@ def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigs
         blobs.append(metadata_blob(v, size, rows, [(0x2a20 + 0x10, b"PATCHED!")], tmpl + td_content, sigstruct))
         rows_for.append(rows)
     desc = b"".join(blobs)
-    desc += bytes(max(0, 0x6000 - len(desc)))
+    desc += bytes(max(0, desc_size - len(desc)))
     return elf(segments, note(desc, padded))
 
 
