@@ -304,9 +304,22 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
  * recomputes MRENCLAVE from the file's content and compares it with ss
  * (EIMG_EVERIFY naming both values); fills v->content_recomputed and v->how,
  * or leaves content_recomputed false with the reason in v->how when the
- * content cannot be measured (sgx/foreign_verify.c). */
+ * content cannot be measured (sgx/foreign.c). */
 int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], struct eimg_verify_result *v,
 			eimg_error *err);
+
+/* enclave-measure on another tool chain's ELF (sgx/foreign.c): an Intel SGX
+ * SDK enclave is measured (MRENCLAVE recomputed, the `sgx_sign dump` view
+ * rendered, the load stream written to sgxs_out when given) and *id filled
+ * for expectations and constraints (*have_id); an Open Enclave one has its
+ * properties shown, MRENCLAVE marked as not recomputed.  *out: text or JSON. */
+struct eimg_identity;
+struct eimg_foreign_measure_opts {
+	const char *sgxs_out;                 /* or NULL */
+	bool json;
+};
+int eimg_foreign_measure(const char *path, const struct eimg_foreign_measure_opts *o, char **out,
+			 struct eimg_identity *id, bool *have_id, eimg_error *err);
 
 /* What a successful verification checked, on one line: "signature valid
  * over MRENCLAVE X; content recomputed: yes (from ...)" or "...: no (why)". */
