@@ -128,10 +128,11 @@ static int measure_oe(const char *path, const uint8_t *buf, size_t len, const st
 		return eimg_err(err, EIMG_EINVAL, path, "an Open Enclave enclave: its load stream is not recomputed (no --sgxs)");
 	if (o->json) {
 		json_t *j = eimg_oe_json(&p);
-		if (j && json_object_set_new(j, "format", json_string("Open Enclave enclave")))
+		if (j && (json_object_set_new(j, "format", json_string("Open Enclave enclave")) ||
+			  json_object_set_new(j, "mrenclave_recomputed", json_false()))) {
+			json_decref(j);
 			j = NULL;
-		if (j && json_object_set_new(j, "mrenclave_recomputed", json_false()))
-			j = NULL;
+		}
 		return eimg_json_dump(j, out, NULL, err);
 	}
 	char *t = NULL;

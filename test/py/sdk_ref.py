@@ -111,7 +111,8 @@ def elf(segments, note_bytes, entry_point=0x1000):
     return bytes(body)
 
 
-def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigstruct=bytes(1808), desc_size=0x6000):
+def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigstruct=bytes(1808), desc_size=0x6000,
+                  data_memsz=0x2800):
     """A two-segment enclave (text R+X at 0, data R+W at an unaligned address
     with .bss), heap, one static thread, a thread group of two more, a
     dynamic TCS, one patch.  Returns the ELF bytes."""
@@ -119,7 +120,7 @@ def build_enclave(ver=version(2, 4), compat=(version(1, 4),), padded=False, sigs
     for i in range(64, len(text)):
         text[i] = (i * 7 + 3) & 0xff
     data = bytes((i * 13) & 0xff for i in range(0x900))
-    segments = [(0, 5, bytes(text), len(text), 0), (0x3a20, 6, data, 0x2800, 0x2a20)]
+    segments = [(0, 5, bytes(text), len(text), 0), (0x3a20, 6, data, data_memsz, 0x2a20)]
     image_end = 0x7000
     heap = image_end
     rows_for = []
@@ -217,9 +218,15 @@ def _region(m, data, rva, vsize, flags):
             m.page(p, flags, None)
 
 
+def _round(v):
+    return (v + PAGE - 1) // PAGE * PAGE
+
+
 def mrenclave(buf, which=0):
     """MRENCLAVE of an SDK enclave, metadata blob `which` (no text
-    relocations, no ELRANGE, metadata versions other than 1.3)."""
+    relocations, no ELRANGE).  Metadata 1.3 (SDK 1.5): one more zero page
+    after the highest segment (above address 0) when its last page run ends
+    past the rounded end of its bytes, before the next segment or at the end."""
     blob = blobs(buf)[which]
     ver, _, _, ssa_fs = struct.unpack_from("<QIII", blob, 8)
     size, = struct.unpack_from("<Q", blob, 40)
@@ -232,12 +239,25 @@ def mrenclave(buf, which=0):
     m = Measure(size, ssa_fs)
     phoff, = struct.unpack_from("<Q", f, 32)
     phnum, = struct.unpack_from("<H", f, 56)
+    last = None
+
+    def extra(nxt):
+        if ver != version(1, 3) or last is None:
+            return
+        vaddr, memsz, flags = last
+        end = _round(vaddr + memsz)
+        if end < _round(_round(memsz) + vaddr) and (nxt is None or end < nxt - nxt % PAGE):
+            m.page(end, flags, None)
     for i in range(phnum):
         typ, pf, off, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", f, phoff + 56 * i)
         if typ != 1:
             continue
         flags = SI_REG | (SI_R if pf & 4 else 0) | (SI_W if pf & 2 else 0) | (SI_X if pf & 1 else 0)
+        extra(vaddr)
+        if vaddr > (last[0] if last else 0):
+            last = (vaddr, memsz, flags)
         _region(m, bytes(f[off:off + filesz]), vaddr, memsz, flags)
+    extra(None)
     rows = [blob[dirs[1][0] + 32 * i:dirs[1][0] + 32 * (i + 1)] for i in range(dirs[1][1] // 32)]
     for i, r in enumerate(rows):
         id_, = struct.unpack_from("<H", r)
