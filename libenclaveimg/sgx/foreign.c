@@ -62,8 +62,8 @@ static int oe_verify(const char *path, const uint8_t *buf, size_t len, struct ei
 	if (rc)
 		return rc;
 	snprintf(v->how, sizeof(v->how),
-		 "no (Open Enclave's loader links and patches the image before measuring it; this tool does not "
-		 "reproduce that: compare with --sgxs or --mrenclave from a trusted build)");
+		 "no (Open Enclave: its loader links and patches the image before measuring it, which is not "
+		 "reproduced here; give --sgxs or --mrenclave from a trusted build)");
 	return EIMG_OK;
 }
 

@@ -482,6 +482,19 @@ int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE],
 	return read_sig(path, out, format, img, EIMG_EINVAL, err);
 }
 
+/* "no (why; what was compared)": why is the reason already recorded (a
+ * foreign format's), else what a bare SIGSTRUCT lacks. */
+static void not_recomputed(struct eimg_verify_result *v, const char *compared)
+{
+	char why[sizeof(v->how)];
+	size_t n = strlen(v->how);
+	if (n > 5 && memcmp(v->how, "no (", 4) == 0 && v->how[n - 1] == ')')
+		snprintf(why, sizeof(why), "%.*s", (int)(n - 5), v->how + 4);
+	else
+		snprintf(why, sizeof(why), "a bare SIGSTRUCT carries no enclave content");
+	snprintf(v->how, sizeof(v->how), "no (%s; %s)", why, compared);
+}
+
 int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err)
 {
 	struct eimg_verify_result v;
@@ -524,9 +537,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 			goto out;
 		}
 		v.mrenclave_checked = true;
-		if (!v.content_recomputed) {
+		if (!v.content_recomputed && v.format == EIMG_SIGFMT_RAW) {
 			v.content_recomputed = true;
 			snprintf(v.how, sizeof(v.how), "yes (the SGXS load stream '%s')", r->sgxs_path);
+		} else if (!v.content_recomputed) {
+			not_recomputed(&v, "MRENCLAVE equals that of the SGXS stream given");
 		}
 	}
 	if (r->mrenclave) {
@@ -537,7 +552,7 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		}
 		v.mrenclave_checked = true;
 		if (!v.content_recomputed)
-			snprintf(v.how, sizeof(v.how), "no (MRENCLAVE compared with the --mrenclave value given; no enclave content was measured)");
+			not_recomputed(&v, "MRENCLAVE equals the --mrenclave value given");
 	}
 	if (!v.how[0])
 		snprintf(v.how, sizeof(v.how), "no (a bare SIGSTRUCT carries no enclave content: give --sgxs FILE or --mrenclave HEX)");

@@ -589,7 +589,7 @@ static int do_verify(struct state *st)
 	eimg_constraint_free(c);
 	if (rc)
 		return tool_fail(&err, rc);
-	char what[400];
+	char what[600];
 	eimg_verify_summary(&res, what, sizeof(what));
 	if (!st->json)
 		printf("'%s': %s: %s\n", st->input, eimg_sigstruct_format_name(res.format), what);

@@ -293,7 +293,7 @@ struct eimg_verify_result {
 	int format;                           /* enum eimg_sigstruct_format */
 	bool mrenclave_checked;               /* compared with a recomputed/given MRENCLAVE */
 	bool content_recomputed;              /* MRENCLAVE recomputed from enclave content */
-	char how[200];                        /* "yes (from ...)" or "no (why)" */
+	char how[400];                        /* "yes (from ...)" or "no (why)" */
 };
 
 /* Verifies everything the request asks.  EIMG_EVERIFY naming the failed
