@@ -516,7 +516,7 @@ buf = sdk_ref.build_enclave()
 open("enclave.signed.so", "wb").write(sdk_ref.with_sigstruct(buf, ss))
 open("content.mr", "w").write(sdk_ref.mrenclave(buf))
 oe = b"\x33" * 144 + ss + b"\x44" * 100
-oe = struct.pack("<II", 1968, 2) + struct.pack("<QQQ", 1, 1, 1) + oe[32:]
+oe = struct.pack("<II", 1960, 2) + struct.pack("<QQQ", 1, 1, 1) + oe[32:]
 open("oeinfo.bin", "wb").write(oe)
 open("oeinfo0.bin", "wb").write(oe[:144] + b"\0" * 1808 + b"\x44" * 100)
 P

@@ -81,7 +81,7 @@ def note(desc, padded=False):
     return struct.pack("<III", len(name), len(desc), 1) + name + pad + desc
 
 
-def elf(segments, note_bytes, entry_point=0x1000):
+def elf(segments, note_bytes, entry_point=0x1000, secname=b".note.sgxmeta"):
     """segments: [(vaddr, flags PF_*, data, memsz, file_offset)], the file
     laid out as given; the note and section headers follow."""
     end = max(off + len(d) for _, _, d, _, off in segments)
@@ -94,7 +94,7 @@ def elf(segments, note_bytes, entry_point=0x1000):
         ph += struct.pack("<IIQQQQQQ", 1, flags, off, vaddr, vaddr, len(d), memsz, PAGE)
     note_off = len(body)
     body += note_bytes
-    shstr = b"\0.note.sgxmeta\0.shstrtab\0"
+    shstr = b"\0" + secname + b"\0.shstrtab\0"
     shstr_off = len(body)
     body += shstr
     while len(body) % 8:
@@ -102,7 +102,7 @@ def elf(segments, note_bytes, entry_point=0x1000):
     shoff = len(body)
     sh = bytes(64)
     sh += struct.pack("<IIQQQQIIQQ", 1, 7, 0, 0, note_off, len(note_bytes), 0, 0, 1, 0)
-    sh += struct.pack("<IIQQQQIIQQ", 15, 3, 0, 0, shstr_off, len(shstr), 0, 0, 1, 0)
+    sh += struct.pack("<IIQQQQIIQQ", len(secname) + 2, 3, 0, 0, shstr_off, len(shstr), 0, 0, 1, 0)
     body += sh
     ehdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
     ehdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, entry_point, phoff, shoff, 0, 64, 56, len(segments), 64, 3, 2)
@@ -304,3 +304,17 @@ def with_sigstruct(buf, ss):
         out[pos + 64:pos + 64 + 1808] = ss
         pos += struct.unpack_from("<I", out, pos + 16)[0]
     return bytes(out)
+
+
+def oe_enclave(heap_pages=16, stack_pages=4, num_tcs=2, product_id=7, svn=3, attributes=0x6, sigstruct=bytes(1808)):
+    """An ELF whose .oeinfo holds Open Enclave's oe_sgx_enclave_properties_t
+    (include/openenclave/bits/sgx/sgxproperties.h): header {size, type 2 =
+    SGX, heap pages, stack pages, TCS}, config {product id, security version,
+    flags, family id, extended product id, attributes, xfrm, start address},
+    image info (six u64), SIGSTRUCT at 144, end marker."""
+    props = struct.pack("<IIQQQ", 1960, 2, heap_pages, stack_pages, num_tcs)
+    props += struct.pack("<HHI16s16sQQQ", product_id, svn, 0, b"F" * 16, b"E" * 16, attributes, 3, 0)
+    props += bytes(48) + sigstruct + struct.pack("<Q", 0xecececececececec)
+    assert len(props) == 1960
+    text = bytes(range(256)) * 16
+    return elf([(0, 5, text, len(text), 0)], props, secname=b".oeinfo")

@@ -52,6 +52,21 @@ def measured(path):
     return json.loads(out)["mrenclave"], ""
 
 
+def schema_check(path):
+    try:
+        import jsonschema
+    except ImportError:
+        print("skip schema check: python3-jsonschema not installed")
+        return
+    rc, out, _ = run("enclave-measure", "--json", path)
+    schema = json.load(open(os.path.join(TOP, "schemas", "measure-output.schema.json")))
+    try:
+        jsonschema.validate(json.loads(out), schema)
+        check(rc == 0, "enclave-measure --json matches schemas/measure-output.schema.json (%s)" % os.path.basename(path))
+    except jsonschema.ValidationError as e:
+        check(False, "enclave-measure --json matches its schema: %s" % e.message)
+
+
 FIXTURES = {
     "1.3": dict(ver=sr.version(1, 3), compat=(), data_memsz=0x2100),
     "1.4": dict(ver=sr.version(1, 4), compat=(), data_memsz=0x2100),
@@ -78,6 +93,7 @@ def part_a(d):
         ok = rc == 0 and hashlib.sha256(open(sgxs, "rb").read()).hexdigest() == want
         check(ok, "metadata %s: sha256 of --sgxs equals MRENCLAVE %s" % (name, err.strip()))
     check(len(seen) == 3, "1.3's extra page and the layouts change MRENCLAVE where they should (%d values)" % len(seen))
+    schema_check(os.path.join(d, "fx-2.4+1.4.so"))
     rc, out, _ = run("enclave-measure", os.path.join(d, "fx-2.4+1.4.so"))
     for line in ("metadata version: 2.4", "compatible metadata: 1.4", "tcs policy: unbind (1)",
                  "tcs: 3 added at load (0 removed after init), 1 dynamic", "ssa: frame size 1 page, 2 frames",
@@ -106,6 +122,11 @@ def part_b(d):
           "verify a signed SDK enclave: %s%s" % (out.splitlines()[0] if out else "", err.strip()))
     rc, out, _ = run("enclave-measure", path)
     check(rc == 0 and "isvprodid: 5" in out, "enclave-measure shows the SIGSTRUCT fields")
+    schema_check(path)
+    rc, _, err = run("enclave-measure", "--expect", mr, path)
+    check(rc == 0, "enclave-measure --expect the recomputed MRENCLAVE %s" % err.strip())
+    rc, _, err = run("enclave-measure", "--expect", "0" * 64, path)
+    check(rc == 3, "enclave-measure --expect another MRENCLAVE: exit 3 (%s)" % err.strip())
     tampers = {
         "a code byte": 0x100,
         "a TCS template byte": None,
@@ -141,6 +162,24 @@ def part_c(d):
     check(rc == 1 and "all zeros" in err, "an enclave.so before sgx_sign: says so (%s)" % err.strip())
 
 
+def part_oe(d):
+    p = os.path.join(d, "oe.elf")
+    open(p, "wb").write(sr.oe_enclave())
+    rc, out, err = run("enclave-measure", p)
+    for line in ("product id: 7", "security version: 3", "heap: 16 pages", "tcs: 2", "signed: no",
+                 "mrenclave: not recomputed"):
+        check(rc == 0 and line in out, "Open Enclave properties: %r %s" % (line, err.strip()))
+    schema_check(p)
+    rc, _, err = run("enclave-measure", "--expect", "0" * 64, p)
+    check(rc == 3 and "not recomputed" in err, "--expect on an Open Enclave enclave: exit 3, says why (%s)" % err.strip())
+    rc, _, err = run("enclave-measure", "--sgxs", os.path.join(d, "oe.sgxs"), p)
+    check(rc == 1 and not os.path.exists(os.path.join(d, "oe.sgxs")), "--sgxs refused for Open Enclave, nothing written")
+    bad = bytearray(sr.oe_enclave(num_tcs=5000))
+    open(p, "wb").write(bytes(bad))
+    rc, _, err = run("enclave-measure", p)
+    check(rc == 1 and "TCS" in err, "Open Enclave with 5000 TCS: refused (%s)" % err.strip())
+
+
 def part_d():
     where = os.environ.get("EIMG_SDK_ENCLAVES")
     if not where or not os.path.isdir(where):
@@ -167,6 +206,7 @@ def main():
         part_a(d)
         part_b(d)
         part_c(d)
+        part_oe(d)
         part_d()
     finally:
         shutil.rmtree(d, ignore_errors=True)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Open Enclave (and EGo) enclaves: the properties oesign writes into the ELF
- * section .oeinfo (oe_sgx_enclave_properties_t, 1968 bytes, little-endian):
+ * section .oeinfo (oe_sgx_enclave_properties_t, 1960 bytes, little-endian):
  *    0 u32 size (of the properties), 4 u32 enclave type (2 = SGX),
  *    8 u64 heap pages, 16 u64 stack pages, 24 u64 TCS count,
  *   32 u16 product id, 34 u16 security version, 36 u32 flags (bit 0
@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include "eimg/error.h"
 
-#define EIMG_OEINFO_SIZE 1960u         /* up to the end marker */
+#define EIMG_OEINFO_SIZE 1960u         /* sizeof(oe_sgx_enclave_properties_t) */
 #define EIMG_OE_MAX_TCS  1024u         /* OE_SGX_MAX_TCS */
 
 struct eimg_oe_properties {
