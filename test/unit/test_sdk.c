@@ -199,6 +199,59 @@ static void test_valid(void **state)
 	free(f);
 }
 
+/* DT_TEXTREL: pages a relocation writes to are added writable (Intel's
+ * get_reloc_bitmap), including the next page when the 8-byte target crosses
+ * into it; R_X86_64_NONE entries do not count. */
+static void test_text_relocations(void **state)
+{
+	(void)state;
+	struct fx *f = malloc(sizeof(*f));
+	eimg_sdk_enclave *e = NULL;
+	eimg_error err;
+	struct { uint8_t *p; size_t n, cap; } s = { malloc(1 << 20), 0, 1 << 20 };
+	build(f);
+	eimg_le16(f->b + 56, 2);
+	uint8_t *ph = f->b + 64 + 56;              /* PT_DYNAMIC at 0x600 */
+	eimg_le32(ph, 2);
+	eimg_le32(ph + 4, 6);
+	eimg_le64(ph + 8, 0x600);
+	eimg_le64(ph + 16, 0x600);
+	eimg_le64(ph + 32, 64);
+	eimg_le64(ph + 40, 64);
+	uint8_t *dyn = f->b + 0x600;
+	memset(dyn, 0, 64);
+	eimg_le64(dyn, 22);                         /* DT_TEXTREL */
+	eimg_le64(dyn + 16, 7);                     /* DT_RELA */
+	eimg_le64(dyn + 24, 0x700);
+	eimg_le64(dyn + 32, 8);                     /* DT_RELASZ */
+	eimg_le64(dyn + 40, 48);
+	uint8_t *rela = f->b + 0x700;
+	memset(rela, 0, 48);
+	eimg_le64(rela, 0x0ffc);                    /* crosses from page 0 into page 1 */
+	eimg_le64(rela + 8, 8);                     /* R_X86_64_RELATIVE */
+	eimg_le64(rela + 24, 0x1200);               /* R_X86_64_NONE: ignored */
+	assert_int_equal(open_fx(f, &e, &err), EIMG_OK);
+	assert_true(e->textrel);
+	assert_int_equal(eimg_sdk_stream(e, 0, count_sink, &s, &err), EIMG_OK);
+	assert_int_equal(eimg_get_le64(s.p + 64 + 16), 0x207);
+	assert_int_equal(eimg_get_le64(s.p + 64 + 5184 + 16), 0x207);
+	eimg_sdk_free(e);
+	eimg_le64(rela, 0x0800);                    /* page 0 only */
+	s.n = 0;
+	assert_int_equal(open_fx(f, &e, &err), EIMG_OK);
+	assert_int_equal(eimg_sdk_stream(e, 0, count_sink, &s, &err), EIMG_OK);
+	assert_int_equal(eimg_get_le64(s.p + 64 + 16), 0x207);
+	assert_int_equal(eimg_get_le64(s.p + 64 + 5184 + 16), 0x205);
+	eimg_sdk_free(e);
+	eimg_le64(dyn + 24, 0x7000);                /* the table outside the loaded file */
+	assert_int_equal(open_fx(f, &e, &err), EIMG_OK);
+	assert_int_equal(eimg_sdk_stream(e, 0, count_sink, &s, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "relocation table"));
+	eimg_sdk_free(e);
+	free(s.p);
+	free(f);
+}
+
 static void test_note_offset(void **state)
 {
 	(void)state;
@@ -350,6 +403,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_text_relocations),
 		cmocka_unit_test(test_note_offset),
 		cmocka_unit_test(test_header_checks),
 		cmocka_unit_test(test_layout_checks),
