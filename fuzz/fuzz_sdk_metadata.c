@@ -6,8 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <jansson.h>
-
 #include "eimg/oe_enclave.h"
 #include "eimg/sdk_enclave.h"
 
@@ -29,14 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(void)eimg_sdk_mrenclave(e, i, mr, &err);
 		if (eimg_sdk_text(e, NULL, &text, &err) == EIMG_OK)
 			free(text);
-		json_decref(eimg_sdk_json(e, NULL));
+		text = NULL;
+		if (eimg_sdk_json_string(e, NULL, &text, &err) == EIMG_OK)
+			free(text);
 		eimg_sdk_free(e);
 	}
 	if (eimg_oe_read("fuzz", data, size, &oe, &err) == EIMG_OK) {
 		text = NULL;
 		if (eimg_oe_text(&oe, "  ", &text, &err) == EIMG_OK)
 			free(text);
-		json_decref(eimg_oe_json(&oe));
+		text = NULL;
+		if (eimg_oe_json_string(&oe, &text, &err) == EIMG_OK)
+			free(text);
 	}
 	return 0;
 }

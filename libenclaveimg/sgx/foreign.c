@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "eimg/identity.h"
 #include "eimg/oe_enclave.h"
 #include "eimg/sdk_enclave.h"
@@ -104,7 +102,7 @@ static int measure_sdk(const char *path, const uint8_t *buf, size_t len, const s
 	if (o->sgxs_out && (rc = eimg_sdk_write_sgxs(e, o->sgxs_out, err)))
 		goto out;
 	if (o->json)
-		rc = eimg_json_dump(eimg_sdk_json(e, mr), out, NULL, err);
+		rc = eimg_sdk_json_string(e, mr, out, err);
 	else
 		rc = eimg_sdk_text(e, mr, out, err);
 	if (rc)
@@ -126,15 +124,8 @@ static int measure_oe(const char *path, const uint8_t *buf, size_t len, const st
 		return rc;
 	if (o->sgxs_out)
 		return eimg_err(err, EIMG_EINVAL, path, "an Open Enclave enclave: its load stream is not recomputed (no --sgxs)");
-	if (o->json) {
-		json_t *j = eimg_oe_json(&p);
-		if (j && (json_object_set_new(j, "format", json_string("Open Enclave enclave")) ||
-			  json_object_set_new(j, "mrenclave_recomputed", json_false()))) {
-			json_decref(j);
-			j = NULL;
-		}
-		return eimg_json_dump(j, out, NULL, err);
-	}
+	if (o->json)
+		return eimg_oe_json_string(&p, out, err);
 	char *t = NULL;
 	if ((rc = eimg_oe_text(&p, NULL, &t, err)))
 		return rc;

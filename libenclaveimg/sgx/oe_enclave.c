@@ -78,13 +78,19 @@ int eimg_oe_text(const struct eimg_oe_properties *p, const char *indent, char **
 	return EIMG_OK;
 }
 
-json_t *eimg_oe_json(const struct eimg_oe_properties *p)
+int eimg_oe_json_string(const struct eimg_oe_properties *p, char **out, eimg_error *err)
 {
 	char h1[33], h2[33];
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "product_id", (json_int_t)p->product_id,
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "product_id", (json_int_t)p->product_id,
 			 "security_version", (json_int_t)p->security_version, "attributes", (json_int_t)p->attributes,
 			 "xfrm", (json_int_t)p->xfrm, "heap_pages", (json_int_t)p->heap_pages, "stack_pages",
 			 (json_int_t)p->stack_pages, "num_tcs", (json_int_t)p->num_tcs, "flags", (json_int_t)p->flags,
 			 "family_id", eimg_hex(p->family_id, 16, h1), "extended_product_id",
 			 eimg_hex(p->extended_product_id, 16, h2), "signed", p->is_signed);
+	if (j && (json_object_set_new(j, "format", json_string("Open Enclave enclave")) ||
+		  json_object_set_new(j, "mrenclave_recomputed", json_false()))) {
+		json_decref(j);
+		j = NULL;
+	}
+	return eimg_json_dump(j, out, NULL, err);
 }

@@ -11,6 +11,7 @@
 #include "eimg/sdk_enclave.h"
 #include "eimg/util.h"
 #include "sgx/sdk_int.h"
+#include "sgx/sigstruct_int.h"
 #include "core/internal.h"
 
 const char *eimg_sdk_layout_name(uint16_t id)
@@ -120,7 +121,7 @@ static json_t *layout_json(const struct eimg_sdk_metadata *m)
 	return a;
 }
 
-json_t *eimg_sdk_json(const eimg_sdk_enclave *e, const uint8_t *mrenclave)
+static json_t *sdk_json(const eimg_sdk_enclave *e, const uint8_t *mrenclave)
 {
 	const struct eimg_sdk_metadata *m = &e->meta[0];
 	const struct eimg_sdk_summary *s = &m->sum;
@@ -146,4 +147,9 @@ json_t *eimg_sdk_json(const eimg_sdk_enclave *e, const uint8_t *mrenclave)
 		return NULL;
 	}
 	return o;
+}
+
+int eimg_sdk_json_string(const eimg_sdk_enclave *e, const uint8_t *mrenclave, char **out, eimg_error *err)
+{
+	return eimg_json_dump(sdk_json(e, mrenclave), out, NULL, err);
 }

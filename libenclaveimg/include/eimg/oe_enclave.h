@@ -39,9 +39,9 @@ struct eimg_oe_properties {
  * another enclave type, or with more TCS than Open Enclave allows. */
 int eimg_oe_read(const char *source, const uint8_t *buf, size_t len, struct eimg_oe_properties *out, eimg_error *err);
 
-/* "name: value" lines, each after indent (may be NULL); *out malloc'ed. */
+/* "name: value" lines, each after indent (may be NULL); *out malloc'ed.
+ * JSON: schemas/measure-output.schema.json, "openenclave". */
 int eimg_oe_text(const struct eimg_oe_properties *p, const char *indent, char **out, eimg_error *err);
-struct json_t;
-struct json_t *eimg_oe_json(const struct eimg_oe_properties *p);
+int eimg_oe_json_string(const struct eimg_oe_properties *p, char **out, eimg_error *err);
 
 #endif

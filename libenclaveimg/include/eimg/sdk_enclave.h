@@ -157,11 +157,11 @@ int eimg_sdk_stream(const eimg_sdk_enclave *e, size_t which, eimg_sink_fn sink, 
 int eimg_sdk_mrenclave(const eimg_sdk_enclave *e, size_t which, uint8_t out[32], eimg_error *err);
 int eimg_sdk_write_sgxs(const eimg_sdk_enclave *e, const char *path, eimg_error *err);
 
-/* The `sgx_sign dump` view: text ("name: value" lines and the layout table)
- * and a jansson object; mrenclave (may be NULL) is the recomputed value. */
-struct json_t;
+/* The `sgx_sign dump` view as text ("name: value" lines and the layout
+ * table) or JSON (schemas/measure-output.schema.json, "sdk"); mrenclave (may
+ * be NULL) is the recomputed value. */
 int eimg_sdk_text(const eimg_sdk_enclave *e, const uint8_t *mrenclave, char **out, eimg_error *err);
-struct json_t *eimg_sdk_json(const eimg_sdk_enclave *e, const uint8_t *mrenclave);
+int eimg_sdk_json_string(const eimg_sdk_enclave *e, const uint8_t *mrenclave, char **out, eimg_error *err);
 const char *eimg_sdk_layout_name(uint16_t id);
 
 #endif
