@@ -17,6 +17,8 @@
 #include "eimg/report.h"
 #include "eimg/constraint.h"
 #include "eimg/sigstruct.h"
+#include "eimg/sdk_enclave.h"
+#include "eimg/oe_enclave.h"
 #include "eimg/identity.h"
 #include "eimg/admit.h"
 #include "eimg/runtime_config.h"

@@ -485,6 +485,19 @@ int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE],
 	return read_sig(path, out, format, img, EIMG_EINVAL, err);
 }
 
+/* "no (why; what was compared)": why is the reason already recorded (a
+ * foreign format's), else what a bare SIGSTRUCT lacks. */
+static void not_recomputed(struct eimg_verify_result *v, const char *compared)
+{
+	char why[sizeof(v->how)];
+	size_t n = strlen(v->how);
+	if (n > 5 && memcmp(v->how, "no (", 4) == 0 && v->how[n - 1] == ')')
+		snprintf(why, sizeof(why), "%.*s", (int)(n - 5), v->how + 4);
+	else
+		snprintf(why, sizeof(why), "a bare SIGSTRUCT carries no enclave content");
+	snprintf(v->how, sizeof(v->how), "no (%s; %s)", why, compared);
+}
+
 int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err)
 {
 	struct eimg_verify_result v;
@@ -501,7 +514,8 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		rc = eimg_sign_verify_image(img, r->input, &v.s, err);
 		if (rc)
 			goto out;
-		v.mrenclave_checked = true;
+		v.mrenclave_checked = v.content_recomputed = true;
+		snprintf(v.how, sizeof(v.how), "yes (from the image's ELF, files and manifest)");
 	} else {
 		rc = eimg_sigstruct_verify(ss, r->input, err);
 		if (rc)
@@ -509,6 +523,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 		rc = eimg_sigstruct_decode(r->input, ss, sizeof(ss), &v.s, err);
 		if (rc)
 			goto out;
+		if (v.format == EIMG_SIGFMT_INTEL_SDK || v.format == EIMG_SIGFMT_OPENENCLAVE) {
+			if ((rc = eimg_foreign_verify(r->input, ss, &v, err)))
+				goto out;
+			v.mrenclave_checked = v.content_recomputed;
+		}
 	}
 	if (r->sgxs_path) {
 		struct eimg_sgxs_info info;
@@ -521,6 +540,12 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 			goto out;
 		}
 		v.mrenclave_checked = true;
+		if (!v.content_recomputed && v.format == EIMG_SIGFMT_RAW) {
+			v.content_recomputed = true;
+			snprintf(v.how, sizeof(v.how), "yes (the SGXS load stream '%s')", r->sgxs_path);
+		} else if (!v.content_recomputed) {
+			not_recomputed(&v, "MRENCLAVE equals that of the SGXS stream given");
+		}
 	}
 	if (r->mrenclave) {
 		if (memcmp(r->mrenclave, v.s.enclavehash, 32) != 0) {
@@ -529,7 +554,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 			goto out;
 		}
 		v.mrenclave_checked = true;
+		if (!v.content_recomputed)
+			not_recomputed(&v, "MRENCLAVE equals the --mrenclave value given");
 	}
+	if (!v.how[0])
+		snprintf(v.how, sizeof(v.how), "no (a bare SIGSTRUCT carries no enclave content: give --sgxs FILE or --mrenclave HEX)");
 	eimg_sigstruct_mrsigner(&v.s, mrs);
 	if (r->mrsigner && memcmp(r->mrsigner, mrs, 32) != 0) {
 		rc = eimg_err(err, EIMG_EVERIFY, r->input, "MRSIGNER is %s, expected %s", eimg_hex(mrs, 32, h1),

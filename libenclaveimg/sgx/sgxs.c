@@ -134,55 +134,132 @@ static int check_layout(const eimg_layout *l, eimg_error *err)
 	return EIMG_OK;
 }
 
-int eimg_sgx_stream(const eimg_layout *l, eimg_sink_fn sink, void *ctx, eimg_error *err)
+/* ---- the record writer ---- */
+
+struct eimg_sgxs_writer {
+	struct stream s;
+	uint64_t size;
+	uint64_t pages;
+};
+
+int eimg_sgxs_writer_new(uint64_t size, uint32_t ssa_frame_size, eimg_sink_fn sink, void *ctx,
+			 eimg_sgxs_writer **out, eimg_error *err)
 {
-	struct stream s = { .sink = sink, .ctx = ctx, .err = err };
+	if (size < 2 * PAGE || (size & (size - 1)) || size > EIMG_SGXS_MAX_SIZE)
+		return eimg_err(err, EIMG_EINVAL, NULL, "layout: enclave size %#llx is not a power of two from 8 KiB to 64 GiB",
+				(unsigned long long)size);
+	if (ssa_frame_size < 1)
+		return eimg_err(err, EIMG_EINVAL, NULL, "layout: SSA frame size is 0");
+	eimg_sgxs_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->s.buf = malloc(BATCH_CAP))) {
+		free(w);
+		return eimg_err_nomem(err);
+	}
+	w->s.sink = sink;
+	w->s.ctx = ctx;
+	w->s.err = err;
+	w->size = size;
+	uint8_t *p = w->s.buf;
+	memcpy(p, TAG_ECREATE, 8);
+	eimg_le32(p + 8, ssa_frame_size);
+	eimg_le64(p + 12, size);
+	memset(p + 20, 0, REC - 20);
+	w->s.len = REC;
+	*out = w;
+	return EIMG_OK;
+}
+
+int eimg_sgxs_writer_page(eimg_sgxs_writer *w, uint64_t off, uint64_t secinfo, const uint8_t *page, bool extend,
+			  eimg_error *err)
+{
+	struct stream *s = &w->s;
+	int rc;
+	s->err = err;
+	if (off % PAGE || off >= w->size)
+		return eimg_err(err, EIMG_EINVAL, NULL, "layout: page %#llx is misaligned or outside the enclave (size %#llx)",
+				(unsigned long long)off, (unsigned long long)w->size);
+	if (BATCH_CAP - s->len < PAGE_REC && (rc = flush(s)))
+		return rc;
+	w->pages++;
+	if (!extend) {
+		clobber(s, s->len);
+		put_header(s->buf + s->len, TAG_EADD, off, secinfo);
+		s->len += REC;
+		return EIMG_OK;
+	}
+	if (!page) {
+		put_zero_page(s, off, secinfo);
+		return EIMG_OK;
+	}
+	clobber(s, s->len);
+	uint8_t *p = s->buf + s->len;
+	put_header(p, TAG_EADD, off, secinfo);
+	p += REC;
+	for (unsigned c = 0; c < 16; c++, p += EXT_REC) {
+		put_header(p, TAG_EEXTEND, off + c * CHUNK, 0);
+		memcpy(p + REC, page + c * CHUNK, CHUNK);
+	}
+	s->len += PAGE_REC;
+	return EIMG_OK;
+}
+
+uint64_t eimg_sgxs_writer_pages(const eimg_sgxs_writer *w)
+{
+	return w->pages;
+}
+
+int eimg_sgxs_writer_finish(eimg_sgxs_writer *w, eimg_error *err)
+{
+	w->s.err = err;
+	return flush(&w->s);
+}
+
+void eimg_sgxs_writer_free(eimg_sgxs_writer *w)
+{
+	if (!w)
+		return;
+	free(w->s.buf);
+	free(w);
+}
+
+/* ---- a layout's stream ---- */
+
+static int layout_stream(const void *src, eimg_sink_fn sink, void *ctx, eimg_error *err)
+{
+	const eimg_layout *l = src;
+	eimg_sgxs_writer *w = NULL;
+	uint8_t *page = NULL;
 	int rc = check_layout(l, err);
 	if (rc)
 		return rc;
-	s.buf = malloc(BATCH_CAP);
-	if (!s.buf)
-		return eimg_err_nomem(err);
-
-	uint8_t *p = s.buf;
-	memcpy(p, TAG_ECREATE, 8);
-	eimg_le32(p + 8, l->ssa_frame_size);
-	eimg_le64(p + 12, l->size);
-	memset(p + 20, 0, REC - 20);
-	s.len = REC;
-
-	for (size_t i = 0; i < l->nregions; i++) {
+	if ((rc = eimg_sgxs_writer_new(l->size, l->ssa_frame_size, sink, ctx, &w, err)))
+		return rc;
+	if (!(page = malloc(PAGE))) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < l->nregions && !rc; i++) {
 		const struct eimg_region *r = &l->regions[i];
 		uint64_t pages = r->size / PAGE;
-		for (uint64_t pg = 0; pg < pages; pg++) {
-			uint64_t rel = pg * PAGE, off = r->offset + rel;
-			if (BATCH_CAP - s.len < PAGE_REC && (rc = flush(&s)))
-				goto out;
-			if (!r->measured) {
-				clobber(&s, s.len);
-				put_header(s.buf + s.len, TAG_EADD, off, r->secinfo);
-				s.len += REC;
-				continue;
-			}
-			if (page_is_zero(r, rel)) {
-				put_zero_page(&s, off, r->secinfo);
-				continue;
-			}
-			clobber(&s, s.len);
-			p = s.buf + s.len;
-			put_header(p, TAG_EADD, off, r->secinfo);
-			p += REC;
-			for (unsigned c = 0; c < 16; c++, p += EXT_REC) {
-				put_header(p, TAG_EEXTEND, off + c * CHUNK, 0);
-				region_bytes(r, rel + c * CHUNK, CHUNK, p + REC);
-			}
-			s.len += PAGE_REC;
+		for (uint64_t pg = 0; pg < pages && !rc; pg++) {
+			uint64_t rel = pg * PAGE;
+			bool zero = page_is_zero(r, rel);
+			if (!zero)
+				region_bytes(r, rel, PAGE, page);
+			rc = eimg_sgxs_writer_page(w, r->offset + rel, r->secinfo, zero ? NULL : page, r->measured, err);
 		}
 	}
-	rc = flush(&s);
+	if (!rc)
+		rc = eimg_sgxs_writer_finish(w, err);
 out:
-	free(s.buf);
+	free(page);
+	eimg_sgxs_writer_free(w);
 	return rc;
+}
+
+int eimg_sgx_stream(const eimg_layout *l, eimg_sink_fn sink, void *ctx, eimg_error *err)
+{
+	return layout_stream(l, sink, ctx, err);
 }
 
 static int hash_sink(void *ctx, const uint8_t *buf, size_t len, eimg_error *err)
@@ -192,13 +269,13 @@ static int hash_sink(void *ctx, const uint8_t *buf, size_t len, eimg_error *err)
 	return EIMG_OK;
 }
 
-int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err)
+int eimg_stream_mrenclave(eimg_stream_fn fn, const void *src, uint8_t out[32], eimg_error *err)
 {
 	uint8_t md[32];
 	eimg_hash *h = eimg_hash_new(EIMG_SHA256);
 	if (!h)
 		return eimg_err_nomem(err);
-	int rc = eimg_sgx_stream(l, hash_sink, h, err);
+	int rc = fn(src, hash_sink, h, err);
 	if (!rc && eimg_hash_final(h, md))
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "SHA-256 failed");
 	eimg_hash_free(h);
@@ -207,23 +284,33 @@ int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err)
 	return rc;
 }
 
+int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err)
+{
+	return eimg_stream_mrenclave(layout_stream, l, out, err);
+}
+
 static int file_sink(void *ctx, const uint8_t *buf, size_t len, eimg_error *err)
 {
 	return eimg_outfile_write(ctx, buf, len, err);
 }
 
-int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err)
+int eimg_stream_write_file(eimg_stream_fn fn, const void *src, const char *path, eimg_error *err)
 {
 	struct eimg_outfile o;
 	int rc = eimg_outfile_open(&o, path, err);
 	if (rc)
 		return rc;
-	rc = eimg_sgx_stream(l, file_sink, &o, err);
+	rc = fn(src, file_sink, &o, err);
 	if (rc) {
 		eimg_outfile_abort(&o);
 		return rc;
 	}
 	return eimg_outfile_commit(&o, err);
+}
+
+int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err)
+{
+	return eimg_stream_write_file(layout_stream, l, path, err);
 }
 
 /* ---- reading SGXS ---- */

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "eimg/hash.h"
+#include "eimg/sdk_enclave.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "core/internal.h"
@@ -264,6 +265,37 @@ const char *eimg_bcd_date_format(uint32_t bcd, char *buf, size_t size)
 	return buf;
 }
 
+/* Gramine's gramine-sgx-sign writes the date in binary: u16 year
+ * (little-endian), u8 month, u8 day.  BCD is tried first (Intel, Fortanix,
+ * Open Enclave, this project), then binary; else the raw value. */
+const char *eimg_sigstruct_date_format(uint32_t date, char *buf, size_t size, int *encoding)
+{
+	unsigned y = date & 0xffff, m = (date >> 16) & 0xff, d = date >> 24;
+	int enc;
+	if (eimg_bcd_date_valid(date)) {
+		eimg_bcd_date_format(date, buf, size);
+		enc = EIMG_DATE_BCD;
+	} else if (date_ok(y, m, d)) {
+		snprintf(buf, size, "%04u-%02u-%02u", y, m, d);
+		enc = EIMG_DATE_BINARY;
+	} else {
+		snprintf(buf, size, "0x%08x", date);
+		enc = EIMG_DATE_RAW;
+	}
+	if (encoding)
+		*encoding = enc;
+	return buf;
+}
+
+static const char *date_note(int enc)
+{
+	switch (enc) {
+	case EIMG_DATE_BINARY: return " (binary year, month, day, as Gramine writes it; not BCD)";
+	case EIMG_DATE_RAW: return " (neither a BCD nor a binary date: shown raw)";
+	default: return "";
+	}
+}
+
 /* ---- rendering ---- */
 
 static const char *launch_text(const struct eimg_sigstruct *s)
@@ -279,6 +311,7 @@ static const char *launch_text(const struct eimg_sigstruct *s)
 int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char **out, eimg_error *err)
 {
 	char mrs[65], mre[65], date[16], fam[33], ext[33];
+	int enc;
 	uint8_t signer[32];
 	struct eimg_sb b = { 0 };
 	const char *in = indent ? indent : "";
@@ -301,7 +334,8 @@ int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char
 	}
 	if (s->cet_attributes || s->cet_attributes_mask)
 		eimg_sb_printf(&b, "%scet attributes: 0x%02x mask 0x%02x\n", in, s->cet_attributes, s->cet_attributes_mask);
-	eimg_sb_printf(&b, "%sdate: %s\n", in, eimg_bcd_date_format(s->date, date, sizeof(date)));
+	eimg_sigstruct_date_format(s->date, date, sizeof(date), &enc);
+	eimg_sb_printf(&b, "%sdate: %s%s\n", in, date, date_note(enc));
 	eimg_sb_printf(&b, "%svendor: 0x%x%s\n", in, s->vendor, s->vendor == 0x8086 ? " (Intel)" : "");
 	if (s->type || s->swdefined)
 		eimg_sb_printf(&b, "%stype: 0x%08x swdefined: 0x%08x\n", in, s->type, s->swdefined);
@@ -363,7 +397,10 @@ json_t *eimg_sigstruct_json(const struct eimg_sigstruct *s)
 	bad |= set_hex(o, "isvextprodid", s->isvextprodid, 16);
 	bad |= json_object_set_new(o, "cet_attributes", json_integer(s->cet_attributes));
 	bad |= json_object_set_new(o, "cet_attributes_mask", json_integer(s->cet_attributes_mask));
-	bad |= json_object_set_new(o, "date", json_string(eimg_bcd_date_format(s->date, date, sizeof(date))));
+	int enc;
+	static const char *const enc_name[] = { "bcd", "binary", "raw" };
+	bad |= json_object_set_new(o, "date", json_string(eimg_sigstruct_date_format(s->date, date, sizeof(date), &enc)));
+	bad |= json_object_set_new(o, "date_encoding", json_string(enc_name[enc]));
 	bad |= json_object_set_new(o, "vendor", json_integer(s->vendor));
 	bad |= set_u32hex(o, "type", s->type);
 	bad |= set_u32hex(o, "swdefined", s->swdefined);
@@ -417,39 +454,6 @@ const char *eimg_sigstruct_format_name(int fmt)
 	}
 }
 
-static size_t align4(size_t n)
-{
-	return (n + 3) & ~(size_t)3;
-}
-
-/* Walks the ELF notes of a section for name "sgx_metadata". */
-static int find_sgx_note(const char *source, const uint8_t *p, size_t n, const uint8_t **desc, size_t *dlen,
-			 eimg_error *err)
-{
-	static const char want[] = "sgx_metadata";
-	size_t off = 0;
-	while (off < n) {
-		if (n - off < 12)
-			return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: truncated note header at offset %zu", off);
-		uint32_t namesz = eimg_get_le32(p + off), descsz = eimg_get_le32(p + off + 4);
-		size_t pos = off + 12;
-		if (align4(namesz) > n - pos)
-			return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: note name runs past the section");
-		const uint8_t *name = p + pos;
-		pos += align4(namesz);
-		if (descsz > n - pos)
-			return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: note descriptor runs past the section");
-		if (namesz == sizeof(want) && memcmp(name, want, sizeof(want)) == 0) {
-			*desc = p + pos;
-			*dlen = descsz;
-			return EIMG_OK;
-		}
-		pos += descsz;
-		off = align4(pos) <= n ? align4(pos) : n;
-	}
-	return eimg_err(err, EIMG_EINVAL, source, ".note.sgxmeta: no note named \"sgx_metadata\"");
-}
-
 int eimg_sigstruct_extract(const char *source, const uint8_t *buf, size_t len, uint8_t out[EIMG_SIGSTRUCT_SIZE],
 			   int *format, eimg_error *err)
 {
@@ -464,16 +468,12 @@ int eimg_sigstruct_extract(const char *source, const uint8_t *buf, size_t len, u
 		if (sec) {
 			const uint8_t *desc = NULL;
 			size_t dlen = 0;
-			rc = find_sgx_note(source, sec, secsize, &desc, &dlen, err);
+			rc = eimg_sdk_metadata_find(source, buf, len, &desc, &dlen, err);
 			if (rc)
 				return rc;
 			if (dlen < EIMG_SGX_METADATA_SIGSTRUCT_OFF + EIMG_SIGSTRUCT_SIZE)
 				return eimg_err(err, EIMG_EINVAL, source,
 						"sgx_metadata note is %zu bytes, too short to hold a SIGSTRUCT at byte 64", dlen);
-			if (eimg_get_le64(desc) != EIMG_SGX_METADATA_MAGIC)
-				return eimg_err(err, EIMG_EINVAL, source,
-						"sgx_metadata note: magic is 0x%016llx, expected 0x86a80294635d0e4c",
-						(unsigned long long)eimg_get_le64(desc));
 			ss = desc + EIMG_SGX_METADATA_SIGSTRUCT_OFF;
 			fmt = EIMG_SIGFMT_INTEL_SDK;
 		} else {

@@ -122,7 +122,7 @@ case_begin vector-test-enclave-verify
 if have_vectors; then
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" \
 		--mrsigner fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542 "$V/test_enclave.sig"
-	expect_out "signature valid$"
+	expect_out "signature valid over MRENCLAVE 784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc; content recomputed: yes \(the SGXS load stream"
 	expect_out "isvprodid: 65535"
 	expect_out "date: 2016-12-14"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" "$V/test_enclave.sig"
@@ -132,7 +132,9 @@ if have_vectors; then
 	expect_err "MRSIGNER is fb4bab3d"
 	# Without an enclave the SIGSTRUCT alone is checked, and the output says so.
 	expect 0 enclave-sign verify "$V/test_enclave.sig"
-	expect_out "MRENCLAVE not checked"
+	expect_out "content recomputed: no \(a bare SIGSTRUCT carries no enclave content"
+	expect 0 enclave-sign verify --mrenclave 784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc "$V/test_enclave.sig"
+	expect_out "content recomputed: no \(a bare SIGSTRUCT carries no enclave content; MRENCLAVE equals the --mrenclave value given\)"
 	# Standalone from the SGXS with the vector's fields gives a valid signature for it.
 	key3072
 	expect 0 enclave-sign -k key.pem --sgxs "$V/test_enclave.sgxs" --isvprodid 65535 --debug -o mine.sig
@@ -167,7 +169,7 @@ mkproject false && key3072 && {
 	expect_out "isvsvn: 3"
 	expect_same app.eimg orig.eimg        # -o leaves the input alone
 	expect 0 enclave-sign verify signed.eimg
-	expect_out "enclave image: signature valid$"
+	expect_out "enclave image: signature valid over MRENCLAVE [0-9a-f]{64}; content recomputed: yes \(from the image's ELF, files and manifest\)$"
 	[ "$(sigmember signed.eimg | wc -c)" = 1808 ] || _t_failmsg "sigstruct.bin is not 1808 bytes"
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 944 8)" = ffffffffffffffff ] || _t_failmsg "debug: false must give a production-only mask"
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 928 8)" = 0400000000000000 ] || _t_failmsg "attributes flags"
@@ -336,7 +338,7 @@ expect_same one.sig six.sig
 expect 0 enclave-sign attach -s s_dgst.bin -p pub.der $common -o seven.sig
 expect_same one.sig seven.sig
 expect 0 enclave-sign verify --json --mrenclave $MRE_SIG1 seven.sig
-echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["verified"]=="valid" and d["isvsvn"]==9 and d["format"]=="SIGSTRUCT", d' ||
+echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["verified"].startswith("signature valid over MRENCLAVE c50673624a6cb17c1c6c2a4e6906f47a170c4629b8723781d1017ef376f1a75d; content recomputed: no (") and d["isvsvn"]==9 and d["format"]=="SIGSTRUCT", d' ||
 	_t_failmsg "verify --json"
 # Certificate as the public key.
 openssl req -new -x509 -key key.pem -subj /CN=signer -days 1 -out cert.pem 2>/dev/null
@@ -506,26 +508,34 @@ case_begin foreign-formats
 if have_vectors && command -v objcopy >/dev/null; then
 	printf 'int x = 1;\n' > t.c && gcc -c -o t.o t.c
 	# Intel SDK .signed.so: .note.sgxmeta holding a note "sgx_metadata" whose descriptor
-	# is the metadata block (magic 0x86A80294635D0E4C) with the SIGSTRUCT at byte 64.
-	"$PY" - "$V/test_enclave.sig" <<'P'
+	# starts right after the 13-byte name (note offset 25) with the metadata (magic
+	# 0x86A80294635D0E4C, SIGSTRUCT at byte 64).  Here the vector's signature, which is
+	# for another enclave, sits in an SDK enclave written by test/py/sdk_ref.py.
+	"$PY" - "$V/test_enclave.sig" "$EIMG_TOP/test/py" <<'P'
 import struct, sys
+sys.path.insert(0, sys.argv[2])
+import sdk_ref
 ss = open(sys.argv[1], "rb").read()
-desc = struct.pack("<QQ", 0x86A80294635D0E4C, 0x200000003) + b"\x11" * 48 + ss + b"\x22" * 200
-name = b"sgx_metadata\0"
-note = struct.pack("<III", len(name), len(desc), 1) + name + b"\0" * ((-len(name)) % 4) + desc
-open("sgxmeta.bin", "wb").write(note)
+buf = sdk_ref.build_enclave()
+open("enclave.signed.so", "wb").write(sdk_ref.with_sigstruct(buf, ss))
+open("content.mr", "w").write(sdk_ref.mrenclave(buf))
 oe = b"\x33" * 144 + ss + b"\x44" * 100
+oe = struct.pack("<II", 1960, 2) + struct.pack("<QQQ", 1, 1, 1) + oe[32:]
 open("oeinfo.bin", "wb").write(oe)
-open("oeinfo0.bin", "wb").write(b"\x33" * 144 + b"\0" * 1808 + b"\x44" * 100)
+open("oeinfo0.bin", "wb").write(oe[:144] + b"\0" * 1808 + b"\x44" * 100)
 P
-	objcopy --add-section .note.sgxmeta=sgxmeta.bin --set-section-flags .note.sgxmeta=alloc,readonly t.o enclave.signed.so
 	objcopy --add-section .oeinfo=oeinfo.bin t.o oe.elf
 	objcopy --add-section .oeinfo=oeinfo0.bin t.o oe-unsigned.elf
-	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" enclave.signed.so
+	expect 3 enclave-sign verify enclave.signed.so
+	expect_one_line_err
+	expect_err "the signature is for MRENCLAVE 784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc, the enclave's content measures $(cat content.mr)"
+	expect 0 enclave-sign show enclave.signed.so
 	expect_out "Intel SGX SDK"
 	expect_out "mrsigner: fb4bab3d"
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" oe.elf
 	expect_out "Open Enclave"
+	expect_out "content recomputed: no \(Open Enclave: its loader links and patches the image"
+	expect_out "MRENCLAVE equals that of the SGXS stream given\)"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" oe.elf
 	expect 0 enclave-sign show oe.elf
 	expect_out "isvprodid: 65535"

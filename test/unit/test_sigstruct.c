@@ -65,6 +65,34 @@ static void unhex(const char *hex, uint8_t *out, size_t n)
 
 /* ---- BCD dates ---- */
 
+/* DATE: BCD (Intel), binary (Gramine: u16 year LE, u8 month, u8 day), else raw. */
+static void test_date_encodings(void **state)
+{
+	(void)state;
+	char b[32];
+	int enc = -1;
+	assert_string_equal(eimg_sigstruct_date_format(0x20161116, b, sizeof(b), &enc), "2016-11-16");
+	assert_int_equal(enc, EIMG_DATE_BCD);
+	/* bytes e6 07 0b 1c, as gramine-sgx-sign wrote them in 2022 */
+	assert_string_equal(eimg_sigstruct_date_format(0x1c0b07e6, b, sizeof(b), &enc), "2022-11-28");
+	assert_int_equal(enc, EIMG_DATE_BINARY);
+	assert_string_equal(eimg_sigstruct_date_format(0x1d0207e8, b, sizeof(b), &enc), "2024-02-29");
+	assert_int_equal(enc, EIMG_DATE_BINARY);
+	/* 2023-02-29 does not exist in either encoding */
+	assert_string_equal(eimg_sigstruct_date_format(0x1d0207e7, b, sizeof(b), &enc), "0x1d0207e7");
+	assert_int_equal(enc, EIMG_DATE_RAW);
+	assert_string_equal(eimg_sigstruct_date_format(0, b, sizeof(b), &enc), "0x00000000");
+	assert_int_equal(enc, EIMG_DATE_RAW);
+	struct eimg_sigstruct s;
+	char *t = NULL;
+	eimg_error err;
+	memset(&s, 0, sizeof(s));
+	s.date = 0x12345678;
+	assert_int_equal(eimg_sigstruct_text(&s, NULL, &t, &err), EIMG_OK);
+	assert_non_null(strstr(t, "date: 0x12345678 (neither a BCD nor a binary date: shown raw)"));
+	free(t);
+}
+
 static void test_bcd(void **state)
 {
 	(void)state;
@@ -540,20 +568,17 @@ static void test_foreign(void **state)
 	n = make_elf(elf, sizeof(elf), ".oeinfo", sec, 144 + EIMG_SIGSTRUCT_SIZE, 8);
 	assert_int_equal(eimg_sigstruct_extract("oe.elf", elf, n, out, &fmt, &err), EIMG_EINVAL);
 
-	/* Intel SDK .note.sgxmeta: a preceding note, then "sgx_metadata". */
-	size_t o = 0;
-	eimg_le32(sec + o, 4); eimg_le32(sec + o + 4, 3); eimg_le32(sec + o + 8, 1);
-	memcpy(sec + o + 12, "GNU", 4); memset(sec + o + 16, 0, 4);
-	o += 20;
+	/* Intel SDK .note.sgxmeta: one note "sgx_metadata" whose descriptor
+	 * starts right after the 13-byte name, at note offset 25 (Intel's
+	 * metadata_sec.S pads nothing there), SIGSTRUCT at byte 64 of it. */
 	size_t desclen = 64 + EIMG_SIGSTRUCT_SIZE + 40;
-	eimg_le32(sec + o, 13); eimg_le32(sec + o + 4, (uint32_t)desclen); eimg_le32(sec + o + 8, 1);
-	memset(sec + o + 12, 0, 16);
-	memcpy(sec + o + 12, "sgx_metadata", 13);
-	uint8_t *desc = sec + o + 28;
+	eimg_le32(sec, 13); eimg_le32(sec + 4, (uint32_t)desclen); eimg_le32(sec + 8, 1);
+	memcpy(sec + 12, "sgx_metadata", 13);
+	uint8_t *desc = sec + 25;
 	memset(desc, 0x33, desclen);
 	eimg_le64(desc, EIMG_SGX_METADATA_MAGIC);
 	memcpy(desc + 64, sig, EIMG_SIGSTRUCT_SIZE);
-	size_t seclen = o + 28 + desclen;
+	size_t seclen = 25 + desclen;
 	n = make_elf(elf, sizeof(elf), ".note.sgxmeta", sec, seclen, 7);
 	memset(out, 0, sizeof(out));
 	assert_int_equal(eimg_sigstruct_extract("enclave.signed.so", elf, n, out, &fmt, &err), EIMG_OK);
@@ -565,12 +590,21 @@ static void test_foreign(void **state)
 	assert_int_equal(eimg_sigstruct_extract("e.so", elf, n, out, &fmt, &err), EIMG_EINVAL);
 	assert_non_null(strstr(err.msg, "magic"));
 	desc[0] ^= 1;
+	/* the same note with the name padded to 16 (a generic note writer): refused, saying where it is */
+	memmove(sec + 28, sec + 25, desclen);
+	memset(sec + 25, 0, 3);
+	n = make_elf(elf, sizeof(elf), ".note.sgxmeta", sec, seclen + 3, 7);
+	assert_int_equal(eimg_sigstruct_extract("e.so", elf, n, out, &fmt, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "offset 28"));
+	memmove(sec + 25, sec + 28, desclen);
 	/* descriptor size lying */
-	eimg_le32(sec + 20 + 4, 0x7fffffff);
+	eimg_le32(sec + 4, 0x7fffffff);
 	n = make_elf(elf, sizeof(elf), ".note.sgxmeta", sec, seclen, 7);
 	assert_int_equal(eimg_sigstruct_extract("e.so", elf, n, out, &fmt, &err), EIMG_EINVAL);
 	assert_non_null(strstr(err.msg, "past the section"));
-	/* no note of that name */
+	/* a note of another name */
+	eimg_le32(sec, 4); eimg_le32(sec + 4, 3);
+	memcpy(sec + 12, "GNU", 4);
 	n = make_elf(elf, sizeof(elf), ".note.sgxmeta", sec, 20, 7);
 	assert_int_equal(eimg_sigstruct_extract("e.so", elf, n, out, &fmt, &err), EIMG_EINVAL);
 	assert_non_null(strstr(err.msg, "sgx_metadata"));
@@ -639,6 +673,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bcd),
+		cmocka_unit_test(test_date_encodings),
 		cmocka_unit_test(test_layout_roundtrip),
 		cmocka_unit_test(test_decode_limits),
 		cmocka_unit_test(test_sig1_reproduced),

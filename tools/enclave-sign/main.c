@@ -589,9 +589,10 @@ static int do_verify(struct state *st)
 	eimg_constraint_free(c);
 	if (rc)
 		return tool_fail(&err, rc);
-	const char *what = res.mrenclave_checked ? "valid" : "valid (MRENCLAVE not checked: give --sgxs FILE or --mrenclave HEX)";
+	char what[600];
+	eimg_verify_summary(&res, what, sizeof(what));
 	if (!st->json)
-		printf("'%s': %s: signature %s\n", st->input, eimg_sigstruct_format_name(res.format), what);
+		printf("'%s': %s: %s\n", st->input, eimg_sigstruct_format_name(res.format), what);
 	return print_fields(&res.s, st->json, "format", eimg_sigstruct_format_name(res.format), "verified", what);
 }
 

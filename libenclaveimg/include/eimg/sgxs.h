@@ -7,6 +7,7 @@
 #ifndef EIMG_SGXS_H
 #define EIMG_SGXS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/error.h"
@@ -24,6 +25,27 @@ int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err);
 
 /* Writes the SGXS file atomically ("-" = stdout). */
 int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err);
+
+/* Any producer of a record stream (a layout, another tool chain's enclave):
+ * MRENCLAVE of its stream, or the stream written atomically to a file. */
+typedef int (*eimg_stream_fn)(const void *src, eimg_sink_fn sink, void *ctx, eimg_error *err);
+int eimg_stream_mrenclave(eimg_stream_fn fn, const void *src, uint8_t out[32], eimg_error *err);
+int eimg_stream_write_file(eimg_stream_fn fn, const void *src, const char *path, eimg_error *err);
+
+/* The record writer behind every stream: ECREATE (size a power of two from
+ * 8 KiB to EIMG_SGXS_MAX_SIZE, SSA frame size >= 1), then one EADD per page
+ * in the order given, with 16 EEXTEND of its content when extend is set
+ * (page: 4096 bytes, NULL = zeros).  The caller sees to it that no page is
+ * added twice; the writer checks alignment and bounds.  Records go to sink in
+ * batches of about 1 MiB. */
+typedef struct eimg_sgxs_writer eimg_sgxs_writer;
+int eimg_sgxs_writer_new(uint64_t size, uint32_t ssa_frame_size, eimg_sink_fn sink, void *ctx,
+			 eimg_sgxs_writer **out, eimg_error *err);
+int eimg_sgxs_writer_page(eimg_sgxs_writer *w, uint64_t off, uint64_t secinfo, const uint8_t *page, bool extend,
+			  eimg_error *err);
+uint64_t eimg_sgxs_writer_pages(const eimg_sgxs_writer *w);   /* pages added so far */
+int eimg_sgxs_writer_finish(eimg_sgxs_writer *w, eimg_error *err);  /* flushes */
+void eimg_sgxs_writer_free(eimg_sgxs_writer *w);
 
 /* What reading an SGXS stream found.  The reader validates the stream as it
  * hashes it (one ECREATE first, record tags, EADD offsets page-aligned,

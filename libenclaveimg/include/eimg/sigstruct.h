@@ -67,7 +67,7 @@
 struct eimg_sigstruct {
 	uint32_t type;
 	uint32_t vendor;
-	uint32_t date;             /* BCD yyyymmdd */
+	uint32_t date;             /* BCD yyyymmdd (Gramine: binary, see eimg_sigstruct_date_format) */
 	uint32_t swdefined;
 	uint8_t modulus[EIMG_RSA_BYTES];    /* little-endian */
 	uint32_t exponent;
@@ -120,6 +120,12 @@ int eimg_bcd_date_from_epoch(uint64_t epoch, uint32_t *out, eimg_error *err);
 int eimg_bcd_date_parse(const char *s, uint32_t *out, eimg_error *err);
 /* "YYYY-MM-DD" into buf (>= 11 bytes), or "0x%08x" when not a valid BCD date. */
 const char *eimg_bcd_date_format(uint32_t bcd, char *buf, size_t size);
+
+/* The DATE field as "YYYY-MM-DD": BCD (Intel's format) when it is a valid
+ * BCD date, else binary (u16 year little-endian, u8 month, u8 day: Gramine's
+ * gramine-sgx-sign), else "0x%08x".  *encoding (may be NULL) tells which. */
+enum { EIMG_DATE_BCD = 0, EIMG_DATE_BINARY, EIMG_DATE_RAW };
+const char *eimg_sigstruct_date_format(uint32_t date, char *buf, size_t size, int *encoding);
 
 /* Rendering shared by enclave-sign and enclave-measure.
  * Text: "name: value" lines, each preceded by indent (may be NULL), ending in
@@ -286,10 +292,37 @@ struct eimg_verify_result {
 	struct eimg_sigstruct s;
 	int format;                           /* enum eimg_sigstruct_format */
 	bool mrenclave_checked;               /* compared with a recomputed/given MRENCLAVE */
+	bool content_recomputed;              /* MRENCLAVE recomputed from enclave content */
+	char how[400];                        /* "yes (from ...)" or "no (why)" */
 };
 
 /* Verifies everything the request asks.  EIMG_EVERIFY naming the failed
  * check; EIMG_EINVAL for unreadable input or an unsigned image. */
 int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verify_result *res, eimg_error *err);
+
+/* For a SIGSTRUCT found in an Intel SGX SDK or Open Enclave ELF (v->format):
+ * recomputes MRENCLAVE from the file's content and compares it with ss
+ * (EIMG_EVERIFY naming both values); fills v->content_recomputed and v->how,
+ * or leaves content_recomputed false with the reason in v->how when the
+ * content cannot be measured (sgx/foreign.c). */
+int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], struct eimg_verify_result *v,
+			eimg_error *err);
+
+/* enclave-measure on another tool chain's ELF (sgx/foreign.c): an Intel SGX
+ * SDK enclave is measured (MRENCLAVE recomputed, the `sgx_sign dump` view
+ * rendered, the load stream written to sgxs_out when given) and *id filled
+ * for expectations and constraints (*have_id); an Open Enclave one has its
+ * properties shown, MRENCLAVE marked as not recomputed.  *out: text or JSON. */
+struct eimg_identity;
+struct eimg_foreign_measure_opts {
+	const char *sgxs_out;                 /* or NULL */
+	bool json;
+};
+int eimg_foreign_measure(const char *path, const struct eimg_foreign_measure_opts *o, char **out,
+			 struct eimg_identity *id, bool *have_id, eimg_error *err);
+
+/* What a successful verification checked, on one line: "signature valid
+ * over MRENCLAVE X; content recomputed: yes (from ...)" or "...: no (why)". */
+const char *eimg_verify_summary(const struct eimg_verify_result *v, char *buf, size_t size);
 
 #endif
