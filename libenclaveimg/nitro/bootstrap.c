@@ -165,6 +165,7 @@ int eimg_nitro_blobs_open(const char *dir, struct eimg_nitro_blobs *out, eimg_er
 		return eimg_err_nomem(err);
 	b.aarch64 = stat(cl, &st) == 0;
 	free(cl);
+	cl = NULL;
 	const char *k = b.aarch64 ? "Image" : "bzImage";
 	char kc[32];
 	snprintf(kc, sizeof(kc), "%s.config", k);

@@ -30,7 +30,7 @@
 #define EIMG_OCI_MAX_PATH      4096              /* one path, or a link target */
 #define EIMG_OCI_MAX_FILE      0xffffffffull     /* one file (the cpio size field) */
 #define EIMG_OCI_MAX_TOTAL     (64ull << 30)     /* file data of all layers, uncompressed */
-#define EIMG_OCI_MAX_RATIO     1024u             /* a layer expands to at most RATIO x its  */
+#define EIMG_OCI_MAX_RATIO     256u              /* a layer expands to at most RATIO x its  */
 #define EIMG_OCI_RATIO_SLACK   (64ull << 20)     /*   stored size + SLACK (decompression bombs) */
 #define EIMG_OCI_MAX_ARGS      4096              /* Entrypoint, Cmd, Env items each */
 #define EIMG_OCI_MAX_ARG       (128u << 10)      /* one item */
