@@ -95,6 +95,16 @@ struct eimg_oci_layer_in {
 };
 int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, eimg_error *err);
 
+/* ---- nitro_app.c: the application from a container image ---- */
+struct eimg_manifest;
+/* "a\nb\n" from {"a", "b"}; an item with a newline is refused. */
+int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err);
+/* Writes the application ramdisk of m's image to a temporary file and maps
+ * it (read-only): *map, *len; eimg_nitro_app_unmap() when done. */
+int eimg_nitro_app_image(const struct eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
+			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err);
+void eimg_nitro_app_unmap(uint8_t *map, size_t len);
+
 /* ---- oci_blob.c: the files of an image, in a folder or inside a tar ---- */
 struct eimg_oci_store {
 	char *path;                /* the folder or the archive */

@@ -87,6 +87,14 @@ typedef struct eimg_nitro_report {
 	char launch_problem[160];
 } eimg_nitro_report;
 
+/* Resolves what nitro.blobs and nitro.image determine into the manifest
+ * (kernel, kernel_config, cmdline, init and nsm from the blobs folder; the
+ * image's manifest and config digests, platform, and, unless the manifest
+ * sets them, entrypoint (Cmd, else Entrypoint, as nitro-cli), env and
+ * working_dir).  Call it before eimg_manifest_canonical().  EIMG_EVERIFY when
+ * the image is not the one nitro.image_digest pins. */
+int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err);
+
 /* Builds an EIF from a parsed Nitro manifest and its canonical bytes (which
  * go into the application ramdisk at EIMG_NITRO_MANIFEST_PATH).  *eif is
  * malloc'd; *rep (may be NULL) is the audit of the result. */
