@@ -75,6 +75,7 @@ static int take_blobs(struct eimg_manifest_nitro *n, eimg_error *err)
 	n->has_kernel_config = true;
 	n->init = b.init;
 	n->nsm = b.nsm;
+	n->has_nsm = true;
 	if (!n->cmdline) {
 		n->cmdline = b.cmdline;
 		b.cmdline = NULL;

@@ -138,7 +138,7 @@ static void manifest(eimg_manifest *m)
 
 static void build(const eimg_manifest *m, uint64_t epoch, uint8_t **eif, size_t *len, eimg_nitro_report **rep)
 {
-	struct eimg_nitro_build_opts bo = { epoch, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = epoch };
 	eimg_error err;
 	eimg_error_clear(&err);
 	int rc = eimg_nitro_build(m, canon, strlen(canon), &bo, eif, len, rep, &err);
@@ -198,7 +198,7 @@ static void test_build_deterministic(void **state)
 	assert_memory_not_equal(ra->pcr0, rc->pcr0, 48);
 	wfile("app/data/b.txt", "bbb", 3, 0600);
 	/* The manifest is inside the ramdisk: another canonical manifest, another PCR2. */
-	struct eimg_nitro_build_opts bo = { 1700000000, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = 1700000000 };
 	eimg_nitro_report *rd;
 	uint8_t *d;
 	size_t dl;
@@ -590,7 +590,7 @@ static void test_bad_inputs(void **state)
 	uint8_t *a;
 	size_t al;
 	eimg_error err;
-	struct eimg_nitro_build_opts bo = { 0, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = 0 };
 	manifest(&m);
 	/* A symbolic link out of the tree. */
 	assert_int_equal(symlink("../../etc/passwd", path("app/data/evil")), 0);

@@ -86,7 +86,8 @@ struct eimg_manifest_nitro {
 	struct eimg_pos kernel_pos, init_pos, app_pos;
 	/* Container image and nitro-cli blobs (eimg/nitro_image.h, enclave-nitro(7)): */
 	char *blobs;               /* blobs folder: kernel, kernel_config, cmdline, init (+ nsm.ko) from it */
-	char *nsm;                 /* DIR/nsm.ko when blobs is given: the boot-strap ramdisk is nitro-cli's */
+	char *nsm;                 /* nsm.ko (nitro.nsm, or from blobs): the boot-strap ramdisk is nitro-cli's */
+	bool has_nsm;              /* nsm given (also in an image manifest) */
 	char *image;               /* container image, instead of app */
 	char *platform;            /* "os/arch[/variant]"; NULL: the host's */
 	char *image_digest;        /* "sha256:..." of the image manifest (recorded; a pin in a source manifest) */

@@ -35,6 +35,7 @@
 #include "eimg/eif.h"
 #include "eimg/error.h"
 #include "eimg/manifest.h"
+#include "eimg/progress.h"
 
 /* Where the canonical manifest lives inside the application ramdisk. */
 #define EIMG_NITRO_MANIFEST_PATH "rootfs/etc/enclave/manifest.json"
@@ -49,6 +50,7 @@ struct eimg_nitro_build_opts {
 	uint64_t epoch;              /* SOURCE_DATE_EPOCH (ramdisk mtimes, BuildTime) */
 	const char *image_name;      /* metadata ImageName; NULL: the manifest's name */
 	const char *image_version;   /* metadata ImageVersion; NULL: "1.0" */
+	struct eimg_progress *progress; /* reading a container image's layers, writing its ramdisk; may be NULL */
 };
 
 struct eimg_nitro_audit_opts {
@@ -82,7 +84,7 @@ typedef struct eimg_nitro_report {
 	size_t manifest_len;
 	int manifest_match;          /* -1 not checked, 0 differs, 1 equal */
 	/* With a manifest: the ramdisk's cmd (what init starts) equals the
-	 * manifest's entrypoint and its env is empty, as enclave-build writes them. */
+	 * manifest's entrypoint and its env the manifest's env, as enclave-build writes them. */
 	int launch_match;            /* -1 not checked (no manifest), 0 differs, 1 equal */
 	char launch_problem[160];
 } eimg_nitro_report;
