@@ -238,8 +238,7 @@ static int parent_of(eimg_oci_tree *t, const char *path, unsigned layer, uint32_
 		t->n[p].mode = 0755;
 		t->n[p].layer = layer;
 	} else if (t->n[p].type != EIMG_OCI_DIR) {
-		return eimg_err(err, EIMG_EINVAL, NULL, "'%s': '%s' on the way is not a folder",
-				esc_path(path, esc, sizeof(esc)), buf);
+		return eimg_err(err, EIMG_EINVAL, NULL, "'%s' on the way is not a folder", esc_path(buf, esc, sizeof(esc)));
 	}
 	for (uint32_t q = p; q != NONE; q = t->n[q].parent)
 		if (t->n[q].touched < layer)
@@ -285,8 +284,8 @@ static int add_link(eimg_oci_tree *t, struct node *x, const struct eimg_oci_add 
 	if (to != NONE && t->n[to].type == EIMG_OCI_HARDLINK)
 		to = t->n[to].link_to;
 	if (to == NONE || t->n[to].type != EIMG_OCI_REG)
-		return eimg_err(err, EIMG_EINVAL, NULL, "'%s': hard link to '%s', which is not a regular file here",
-				x->path, esc_path(a->target, esc, sizeof(esc)));
+		return eimg_err(err, EIMG_EINVAL, NULL, "hard link to '%s', which is not a regular file here",
+				esc_path(a->target, esc, sizeof(esc)));
 	x->link_to = to;
 	return EIMG_OK;
 }
