@@ -325,6 +325,12 @@ int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, e
 		int r = archive_read_next_header(c->inner, &e);
 		if (r == ARCHIVE_EOF)
 			break;
+		/* Some writers (umoci 0.4) end a layer right after the last
+		 * entry's data, without padding or end blocks: every entry was
+		 * read whole, so that is the end. */
+		if (r == ARCHIVE_FATAL && !c->cb_failed && c->outer_eof &&
+		    strncmp(archive_error_string(c->inner), "Truncated input file", 20) == 0)
+			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			if (c->cb_failed) {
 				if (err)
