@@ -312,7 +312,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err)
 {
-	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
+	struct eimg_nitro_audit_opts dflt = { .now = 0 };
 	struct full {
 		eimg_nitro_report r;     /* first: free(r) frees both */
 		struct eimg_nitro_json json;
@@ -337,7 +337,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	if (rc)
 		goto out;
 	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
-		 : eimg_nitro_pcr_fd(source, fd, &r->layout, o->threads, &dg, err);
+		 : eimg_nitro_pcr_fd_progress(source, fd, &r->layout, o->threads, o->progress, &dg, err);
 	if (rc)
 		goto out;
 	memcpy(r->pcr0, dg.pcr0, 48);

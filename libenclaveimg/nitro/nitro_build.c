@@ -229,7 +229,7 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 	if (rc)
 		goto out;
 	if (rep) {
-		struct eimg_nitro_audit_opts ao = { 0, 0, canonical, canonical_len };
+		struct eimg_nitro_audit_opts ao = { .manifest_json = canonical, .manifest_len = canonical_len };
 		rc = eimg_nitro_audit_buffer("EIF", out, outlen, &ao, &r, err);
 		if (rc)
 			goto out;

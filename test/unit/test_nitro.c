@@ -321,7 +321,7 @@ static void test_file_vs_buffer_threads(void **state)
 	struct eimg_eif_write_opts wo = { 0, 1ull << 30, 2 };
 	assert_int_equal(eimg_eif_write_buffer(&wo, parts, 5, &eif, &len, NULL), 0);
 	assert_int_equal(eimg_write_file_atomic(path("big.eif"), eif, len, NULL), 0);
-	struct eimg_nitro_audit_opts o1 = { 0, 1, NULL, 0 }, o2 = { 0, 2, NULL, 0 };
+	struct eimg_nitro_audit_opts o1 = { .threads = 1 }, o2 = { .threads = 2 };
 	eimg_nitro_report *a, *b, *c;
 	assert_int_equal(eimg_nitro_audit_buffer("big", eif, len, &o1, &a, NULL), 0);
 	assert_int_equal(eimg_nitro_audit_file(path("big.eif"), &o2, &b, NULL), 0);
@@ -439,7 +439,7 @@ static void sign_one(const char *curve, const char *name, int alg)
 	eimg_nitro_report_identity(rs, &v);
 	assert_int_equal(v.pcr_mask, 0x107);
 	/* The certificate's validity is checked at the given time. */
-	struct eimg_nitro_audit_opts late = { rs->cert_not_after + 1, 0, NULL, 0 };
+	struct eimg_nitro_audit_opts late = { .now = rs->cert_not_after + 1 };
 	eimg_nitro_report *rl;
 	assert_int_equal(eimg_nitro_audit_buffer("s.eif", s, sl, &late, &rl, NULL), 0);
 	assert_false(rl->signature_ok);

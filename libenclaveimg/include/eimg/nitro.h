@@ -58,6 +58,7 @@ struct eimg_nitro_audit_opts {
 	int threads;                 /* 0 automatic, 1, 2 */
 	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
 	size_t manifest_len;
+	struct eimg_progress *progress; /* file form: "hashing" progress; may be NULL */
 };
 
 /* What was found in one EIF.  Every value is recomputed from content. */
@@ -138,6 +139,11 @@ void eimg_nitro_report_free(eimg_nitro_report *r);
 /* PCR8 that signing with this certificate (PEM or DER file) gives, as
  * `nitro-cli pcr --signing-certificate` prints it: for --expect values. */
 int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error *err);
+
+/* Writes the member enclave.eif of a Nitro image (.eimg) to out_path,
+ * atomically and byte for byte: after enclave-sign, the signed EIF to hand
+ * to nitro-cli.  out_path may not be the image itself ("-": stdout). */
+int eimg_nitro_eif_out(const char *image_path, const char *out_path, eimg_error *err);
 
 /* ---- Signing ---- */
 struct eimg_nitro_sign_opts {
