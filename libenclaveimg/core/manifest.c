@@ -721,6 +721,13 @@ static int parse_top(struct ctx *c, const struct node *root)
 
 /* ---------------------------------------------------------------- API */
 
+static void free_strs(char **l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
 void eimg_manifest_free(eimg_manifest *m)
 {
 	if (!m)
@@ -739,19 +746,11 @@ void eimg_manifest_free(eimg_manifest *m)
 	free(m->nitro.image_digest);
 	free(m->nitro.image_config);
 	free(m->nitro.working_dir);
-	for (size_t i = 0; i < m->nitro.env_len; i++)
-		free(m->nitro.env[i]);
-	free(m->nitro.env);
-	for (size_t i = 0; i < m->nitro.entrypoint_len; i++)
-		free(m->nitro.entrypoint[i]);
-	free(m->nitro.entrypoint);
+	free_strs(m->nitro.env, m->nitro.env_len);
+	free_strs(m->nitro.entrypoint, m->nitro.entrypoint_len);
 	free(m->nitro.ingress);
-	for (size_t i = 0; i < m->nitro.negress_allow; i++)
-		free(m->nitro.egress_allow[i]);
-	free(m->nitro.egress_allow);
-	for (size_t i = 0; i < m->nitro.negress_deny; i++)
-		free(m->nitro.egress_deny[i]);
-	free(m->nitro.egress_deny);
+	free_strs(m->nitro.egress_allow, m->nitro.negress_allow);
+	free_strs(m->nitro.egress_deny, m->nitro.negress_deny);
 	free_entries(m->files, m->nfiles);
 	free_entries(m->keys, m->nkeys);
 	free(m->runtime_json);
