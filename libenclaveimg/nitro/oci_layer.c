@@ -31,6 +31,7 @@ struct lctx {
 	eimg_hash *stored_h, *tar_h;
 	uint64_t stored, tar;
 	bool outer_eof;
+	bool compressed;           /* else the tar is the blob: one hash serves both digests */
 	uint8_t buf[BLOCK];
 	eimg_error cb_err;         /* an error met inside a libarchive callback */
 	bool cb_failed;
@@ -85,7 +86,8 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	if (n == 0)
 		c->outer_eof = true;
 	c->tar += (uint64_t)n;
-	eimg_hash_update(c->tar_h, c->buf, (size_t)n);
+	if (c->compressed)
+		eimg_hash_update(c->tar_h, c->buf, (size_t)n);
 	if (c->tar > (uint64_t)EIMG_OCI_MAX_RATIO * c->stored + EIMG_OCI_RATIO_SLACK) {
 		fail(c, &c->cb_err, "expands to more than %u times its stored size (decompression limit)",
 		     EIMG_OCI_MAX_RATIO);
@@ -253,6 +255,7 @@ static int open_readers(struct lctx *c, eimg_error *err)
 	if (archive_read_open(c->outer, c, NULL, outer_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(c->outer, &e) != ARCHIVE_OK)
 		goto bad;
+	c->compressed = archive_filter_code(c->outer, 0) != ARCHIVE_FILTER_NONE;
 	if (archive_read_open(c->inner, c, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		if (!c->cb_failed)
 			return fail(c, err, "not a tar archive: %s", archive_error_string(c->inner));
@@ -305,7 +308,8 @@ static int check_digests(struct lctx *c, eimg_error *err)
 	if (c->in->have_digest && memcmp(d, c->in->digest, 32) != 0)
 		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: digest sha256:%s, the manifest says sha256:%s", c->in->name,
 				eimg_hex(d, 32, got), eimg_hex(c->in->digest, 32, want));
-	eimg_hash_final(c->tar_h, d);
+	if (c->compressed)
+		eimg_hash_final(c->tar_h, d);
 	if (c->in->have_diff_id && memcmp(d, c->in->diff_id, 32) != 0)
 		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: uncompressed digest sha256:%s, the config says sha256:%s",
 				c->in->name, eimg_hex(d, 32, got), eimg_hex(c->in->diff_id, 32, want));
