@@ -96,6 +96,22 @@ expect 2 enclave-measure --eif-out app.eimg app.eimg
 expect 1 enclave-measure --eif-out x.eif signed.eif
 expect_no_file x.eif
 
+case_begin "manifest-refusals"
+setup
+for bad in "  app: app.oci" "  kernel: blobs/bzImage" "  image_config: sha256:$(printf '%064d' 0)" "  image_digest: sha256:XYZ"; do
+	{ cat enclave-oci.yaml; echo "$bad"; } > bad.yaml
+	expect 1 enclave-build -f bad.yaml -o bad.eimg
+	expect_one_line_err
+	expect_err "bad.yaml:[0-9]+:[0-9]+: nitro"
+	expect_no_file bad.eimg
+done
+sed 's|image: app.oci|image: nothere.oci|' enclave-oci.yaml > bad.yaml
+expect 1 enclave-build -f bad.yaml -o bad.eimg
+expect_err "nitro.image"
+mkdir junk && sed 's|image: app.oci|image: junk|' enclave-oci.yaml > bad.yaml
+expect 1 enclave-build -f bad.yaml -o bad.eimg
+expect_one_line_err
+
 case_begin "progress-on-a-terminal-only"
 setup
 # script(1) gives the tool a terminal; the drawn line ends with a carriage return.
