@@ -48,7 +48,7 @@ static const char usage_text[] =
 	"      --eif-out FILE    Nitro image: also write its EIF (the signed one after enclave-sign)\n"
 	"                        to FILE, byte for byte, when the measurement is accepted\n"
 	"      --pcr8 CERT       print the PCR8 that signing with certificate CERT gives, as\n"
-	"                        'nitro-cli pcr --signing-certificate' does\n"
+	"                        nitro-cli's pcr command does for a signing certificate\n"
 	"  -q, --quiet           no progress line (drawn on a terminal only, never with --json)\n"
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
 	"                        mrenclave:HEX mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
