@@ -40,7 +40,7 @@ for f in app.oci app.tar app.docker.tar; do
 done
 cmp -s app.oci.pcr1 app.tar.pcr1 && cmp -s app.oci.pcr1 app.docker.tar.pcr1 || _t_failmsg "PCR1 differs between formats"
 # The application files are the same; only the manifest (which records the digest) differs.
-"$py" - app.oci.eif app.tar.eif app.docker.tar.eif <<'PY' || _t_failmsg "application ramdisks differ beyond the manifest"
+EIMG_TOP="$EIMG_TOP" "$py" - app.oci.eif app.tar.eif app.docker.tar.eif <<'PY' || _t_failmsg "application ramdisks differ beyond the manifest"
 import sys, struct, os
 sys.path.insert(0, os.path.join(os.environ["EIMG_TOP"], "test", "py"))
 import cpio_read
@@ -55,6 +55,9 @@ def files(p):
             rds.append(d[off + 12:off + 12 + size])
     return {k: (v["mode"], v["data"]) for k, v in cpio_read.tree(rds[1]).items() if not k.endswith("manifest.json")}
 a = [files(p) for p in sys.argv[1:]]
+for k in sorted(set(a[0]) | set(a[1]) | set(a[2])):
+    if not a[0].get(k) == a[1].get(k) == a[2].get(k):
+        print("differs:", k, [x.get(k, (0, b""))[0] for x in a])
 sys.exit(0 if a[0] == a[1] == a[2] and "rootfs/bin/hello" in a[0] else 1)
 PY
 
