@@ -111,6 +111,13 @@ done
 sed 's|image: app.oci|image: nothere.oci|' enclave-oci.yaml > bad.yaml
 expect 1 enclave-build -f bad.yaml -o bad.eimg
 expect_err "nitro.image"
+sed 's|image: app.oci|image: app.tar|' enclave-oci.yaml > tar.yaml
+skopeo copy -q oci:app.oci:latest oci-archive:app.tar >/dev/null 2>&1
+cp app.tar app.tar.orig
+expect 2 enclave-build -f tar.yaml -o app.tar
+expect_err "inputs"
+expect 2 enclave-build -f tar.yaml -o x.eimg --eif app.tar
+expect_same app.tar app.tar.orig
 mkdir junk && sed 's|image: app.oci|image: junk|' enclave-oci.yaml > bad.yaml
 expect 1 enclave-build -f bad.yaml -o bad.eimg
 expect_one_line_err
