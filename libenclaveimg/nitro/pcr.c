@@ -272,6 +272,11 @@ static int measure(struct pass *ps, const eimg_eif_layout *l, int threads, struc
 	int slots = 0, sync = 0;
 
 	build_regions(ps, l);
+	if (ps->progress) {   /* the bytes read: every region */
+		ps->progress->total = 0;
+		for (unsigned i = 0; i < ps->nreg; i++)
+			ps->progress->total += ps->reg[i].len;
+	}
 	for (int i = 0; i < 3; i++) {
 		ps->h[i] = eimg_hash_new(EIMG_SHA384);
 		if (!ps->h[i]) {
