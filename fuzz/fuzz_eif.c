@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	eimg_nitro_report *r = NULL;
 	eimg_error err;
-	struct eimg_nitro_audit_opts o = { 1700000000, 1, "{}", 2 };
+	struct eimg_nitro_audit_opts o = { .now = 1700000000, .threads = 1, .manifest_json = "{}", .manifest_len = 2 };
 	if (eimg_nitro_audit_buffer("fuzz.eif", data, size, &o, &r, &err) == EIMG_OK) {
 		char *t = NULL;
 		eimg_nitro_report_verdict(r, &err);

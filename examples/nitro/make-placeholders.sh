@@ -17,3 +17,6 @@ done
 printf '#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.1.0 Kernel Configuration\n#\n' > "$out/bzImage.config"
 printf '#!/bin/sh\n# placeholder init for examples/nitro: the real one is the init blob from nitro-cli\nexit 1\n' > "$out/init"
 chmod 0755 "$out/init"
+# The rest of a nitro-cli blobs folder, for enclave-oci.yaml's `blobs: blobs`.
+printf 'placeholder nsm.ko for examples/nitro, not a kernel module\n' > "$out/nsm.ko"
+printf 'reboot=k panic=30 pci=off nomodules console=ttyS0 random.trust_cpu=on\n' > "$out/cmdline"

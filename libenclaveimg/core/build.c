@@ -116,8 +116,8 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	return rc;
 }
 
-static int build_nitro(const eimg_manifest *man, eimg_image *img, uint64_t mtime, struct eimg_build_result *res,
-		       eimg_error *err)
+static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct eimg_build_options *opt,
+		       struct eimg_build_result *res, eimg_error *err)
 {
 	struct eimg_nitro_build_opts bo;
 	eimg_nitro_report *rep = NULL;
@@ -128,7 +128,8 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, uint64_t mtime
 	int rc;
 
 	memset(&bo, 0, sizeof(bo));
-	bo.epoch = mtime;
+	bo.epoch = opt->mtime;
+	bo.progress = opt->progress;
 	rc = eimg_nitro_build(man, canon, clen, &bo, &eif, &eif_len, &rep, err);
 	if (rc)
 		return rc;
@@ -168,6 +169,8 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
+	if ((rc = eimg_nitro_resolve(man, err)))
+		goto out;
 	rc = eimg_manifest_canonical(man, &canon, &canon_len, err);
 	if (rc == EIMG_OK)
 		rc = eimg_image_set_manifest(img, canon, canon_len, err);
@@ -186,7 +189,7 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 	if (man->target == EIMG_TARGET_SGX) {
 		rc = build_sgx(man, img, &r, err);
 	} else {
-		rc = build_nitro(man, img, opt->mtime, &r, err);
+		rc = build_nitro(man, img, opt, &r, err);
 	}
 	if (rc)
 		goto out;

@@ -345,13 +345,126 @@ fail:
 	return rc;
 }
 
+/* nitro.env: "NAME=value" items, no newline (the env file has one per line). */
+static int get_env(struct ctx *c, const struct node *seq, struct eimg_manifest_nitro *nt)
+{
+	int rc = get_str_list(c, seq, "nitro.env", ENTRYPOINT_MAX, 0, ARG_MAX_LEN, false, &nt->env, &nt->env_len);
+	for (size_t i = 0; !rc && i < nt->env_len; i++)
+		if (!strchr(nt->env[i], '=') || nt->env[i][0] == '=' || strchr(nt->env[i], '\n'))
+			rc = eimg_mf_nerr(c, seq->kids[i], "nitro.env", "item %zu: expected NAME=value on one line", i);
+	nt->has_env = !rc;
+	return rc;
+}
+
+/* "sha256:" and 64 lower-case hex digits. */
+static int get_digest(struct ctx *c, const struct node *n, const char *path, char **out)
+{
+	int rc = eimg_mf_get_text(c, n, path, 71, 71, out);
+	if (rc)
+		return rc;
+	if (strncmp(*out, "sha256:", 7) != 0 || strspn(*out + 7, "0123456789abcdef") != 64)
+		return eimg_mf_nerr(c, n, path, "expected sha256: and 64 lower-case hex digits");
+	return EIMG_OK;
+}
+
+/* The application: a folder or archive (app), or a container image (image,
+ * platform, image_digest, image_config), with its argv, env and working_dir. */
+static int parse_nitro_app(struct ctx *c, const struct node *map, const struct node *const *v)
+{
+	enum { APP, ENTRY, IMAGE, PLATFORM, DIGEST, CONFIG, ENV, WDIR };
+	struct eimg_manifest_nitro *nt = &c->m->nitro;
+	int rc;
+	if (!!v[APP] == !!v[IMAGE])
+		return eimg_mf_nerr(c, map, "nitro", "expected exactly one of app (a folder or .tar) and image (a container image)");
+	if (v[APP]) {
+		for (int k = PLATFORM; k <= WDIR; k++)
+			if (v[k] && k != ENV)
+				return eimg_mf_nerr(c, v[k], "nitro", "platform, image_digest, image_config and working_dir go with image, not app");
+		if ((rc = eimg_mf_get_path(c, v[APP], "nitro.app", 'a', &nt->app)))
+			return rc;
+		nt->app_pos.line = v[APP]->line;
+		nt->app_pos.column = v[APP]->col;
+	} else {
+		if ((rc = eimg_mf_get_path(c, v[IMAGE], "nitro.image", 'i', &nt->image)))
+			return rc;
+		nt->app_pos.line = v[IMAGE]->line;
+		nt->app_pos.column = v[IMAGE]->col;
+		if (v[PLATFORM] && (rc = eimg_mf_get_text(c, v[PLATFORM], "nitro.platform", 3, 96, &nt->platform)))
+			return rc;
+		if (v[DIGEST] && (rc = get_digest(c, v[DIGEST], "nitro.image_digest", &nt->image_digest)))
+			return rc;
+		if (v[CONFIG] && c->base_dir)
+			return eimg_mf_nerr(c, v[CONFIG], "nitro.image_config", "recorded by enclave-build from the image, not set");
+		if (v[CONFIG] && (rc = get_digest(c, v[CONFIG], "nitro.image_config", &nt->image_config)))
+			return rc;
+		if (v[WDIR] && (rc = eimg_mf_get_text(c, v[WDIR], "nitro.working_dir", 1, 4095, &nt->working_dir)))
+			return rc;
+	}
+	if (v[ENV] && (rc = get_env(c, v[ENV], nt)))
+		return rc;
+	if (!v[ENTRY]) {
+		if (v[APP])
+			return eimg_mf_missing(c, map, "nitro", "entrypoint");
+		return EIMG_OK;  /* from the image */
+	}
+	if ((rc = get_str_list(c, v[ENTRY], "nitro.entrypoint", ENTRYPOINT_MAX, 1, ARG_MAX_LEN, false,
+			       &nt->entrypoint, &nt->entrypoint_len)))
+		return rc;
+	if (nt->entrypoint_len == 0)
+		return eimg_mf_nerr(c, v[ENTRY], "nitro.entrypoint", "expected a non-empty sequence");
+	return EIMG_OK;
+}
+
+/* Boot inputs: kernel, kernel_config, cmdline, init, nsm, or a nitro-cli blobs folder. */
+static int parse_nitro_boot(struct ctx *c, const struct node *map, const struct node *const *v)
+{
+	enum { KERNEL, KCONFIG, CMDLINE, INIT, NSM, BLOBS };
+	struct eimg_manifest_nitro *nt = &c->m->nitro;
+	int rc;
+	if (v[BLOBS]) {
+		for (int k = KERNEL; k <= NSM; k++)
+			if (v[k] && k != CMDLINE)
+				return eimg_mf_nerr(c, v[k], "nitro", "kernel, kernel_config, init and nsm come from blobs when it is given");
+		if ((rc = eimg_mf_get_path(c, v[BLOBS], "nitro.blobs", 'd', &nt->blobs)))
+			return rc;
+		nt->kernel_pos.line = nt->init_pos.line = v[BLOBS]->line;
+		nt->kernel_pos.column = nt->init_pos.column = v[BLOBS]->col;
+	} else {
+		if (!v[KERNEL])
+			return eimg_mf_missing(c, map, "nitro", "kernel");
+		if (!v[INIT])
+			return eimg_mf_missing(c, map, "nitro", "init");
+		if (!v[CMDLINE])
+			return eimg_mf_missing(c, map, "nitro", "cmdline");
+		if ((rc = eimg_mf_get_path(c, v[KERNEL], "nitro.kernel", 'f', &nt->kernel)) ||
+		    (rc = eimg_mf_get_path(c, v[INIT], "nitro.init", 'f', &nt->init)))
+			return rc;
+		nt->kernel_pos.line = v[KERNEL]->line;
+		nt->kernel_pos.column = v[KERNEL]->col;
+		nt->init_pos.line = v[INIT]->line;
+		nt->init_pos.column = v[INIT]->col;
+		if (v[KCONFIG]) {
+			if ((rc = eimg_mf_get_path(c, v[KCONFIG], "nitro.kernel_config", 'f', &nt->kernel_config)))
+				return rc;
+			nt->has_kernel_config = true;
+		}
+		if (v[NSM] && (rc = eimg_mf_get_path(c, v[NSM], "nitro.nsm", 'f', &nt->nsm)))
+			return rc;
+		nt->has_nsm = v[NSM] != NULL;
+	}
+	if (v[CMDLINE] && (rc = eimg_mf_get_text(c, v[CMDLINE], "nitro.cmdline", 1, CMDLINE_MAX, &nt->cmdline)))
+		return rc;
+	return EIMG_OK;
+}
+
 static int parse_nitro(struct ctx *c, const struct node *map)
 {
 	static const char *const names[] = {
-		"kernel", "kernel_config", "cmdline", "init", "app", "entrypoint", "memory", "cpus",
-		"ingress", "egress"
+		"kernel", "kernel_config", "cmdline", "init", "nsm", "blobs",
+		"app", "entrypoint", "image", "platform", "image_digest", "image_config", "env", "working_dir",
+		"memory", "cpus", "ingress", "egress"
 	};
-	enum { KERNEL, KCONFIG, CMDLINE, INIT, APP, ENTRY, MEMORY, CPUS, INGRESS, EGRESS, NKEYS };
+	enum { KERNEL, APP = 6, MEMORY = 14, CPUS, INGRESS, EGRESS, NKEYS };
 	const struct node *keys[NKEYS], *vals[NKEYS];
 	struct eimg_manifest_nitro *nt = &c->m->nitro;
 	char d[128], sub[PATHSZ];
@@ -364,41 +477,8 @@ static int parse_nitro(struct ctx *c, const struct node *map)
 		return rc;
 	nt->memory_mib = 512;
 	nt->cpus = 2;
-
-	if (!vals[KERNEL])
-		return eimg_mf_missing(c, map, "nitro", "kernel");
-	if ((rc = eimg_mf_get_path(c, vals[KERNEL], "nitro.kernel", 'f', &nt->kernel)))
+	if ((rc = parse_nitro_boot(c, map, vals + KERNEL)) || (rc = parse_nitro_app(c, map, vals + APP)))
 		return rc;
-	nt->kernel_pos.line = vals[KERNEL]->line;
-	nt->kernel_pos.column = vals[KERNEL]->col;
-	if (vals[KCONFIG]) {
-		if ((rc = eimg_mf_get_path(c, vals[KCONFIG], "nitro.kernel_config", 'f', &nt->kernel_config)))
-			return rc;
-		nt->has_kernel_config = true;
-	}
-	if (!vals[CMDLINE])
-		return eimg_mf_missing(c, map, "nitro", "cmdline");
-	if ((rc = eimg_mf_get_text(c, vals[CMDLINE], "nitro.cmdline", 1, CMDLINE_MAX, &nt->cmdline)))
-		return rc;
-	if (!vals[INIT])
-		return eimg_mf_missing(c, map, "nitro", "init");
-	if ((rc = eimg_mf_get_path(c, vals[INIT], "nitro.init", 'f', &nt->init)))
-		return rc;
-	nt->init_pos.line = vals[INIT]->line;
-	nt->init_pos.column = vals[INIT]->col;
-	if (!vals[APP])
-		return eimg_mf_missing(c, map, "nitro", "app");
-	if ((rc = eimg_mf_get_path(c, vals[APP], "nitro.app", 'a', &nt->app)))
-		return rc;
-	nt->app_pos.line = vals[APP]->line;
-	nt->app_pos.column = vals[APP]->col;
-	if (!vals[ENTRY])
-		return eimg_mf_missing(c, map, "nitro", "entrypoint");
-	if ((rc = get_str_list(c, vals[ENTRY], "nitro.entrypoint", ENTRYPOINT_MAX, 1, ARG_MAX_LEN, false,
-			       &nt->entrypoint, &nt->entrypoint_len)))
-		return rc;
-	if (nt->entrypoint_len == 0)
-		return eimg_mf_nerr(c, vals[ENTRY], "nitro.entrypoint", "expected a non-empty sequence");
 	if (vals[MEMORY]) {
 		if ((rc = eimg_mf_get_size(c, vals[MEMORY], "nitro.memory", 64ull << 20, MEMORY_MAX, 1ull << 20, &v)))
 			return rc;
@@ -641,6 +721,13 @@ static int parse_top(struct ctx *c, const struct node *root)
 
 /* ---------------------------------------------------------------- API */
 
+static void free_strs(char **l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
 void eimg_manifest_free(eimg_manifest *m)
 {
 	if (!m)
@@ -652,16 +739,18 @@ void eimg_manifest_free(eimg_manifest *m)
 	free(m->nitro.cmdline);
 	free(m->nitro.init);
 	free(m->nitro.app);
-	for (size_t i = 0; i < m->nitro.entrypoint_len; i++)
-		free(m->nitro.entrypoint[i]);
-	free(m->nitro.entrypoint);
+	free(m->nitro.blobs);
+	free(m->nitro.nsm);
+	free(m->nitro.image);
+	free(m->nitro.platform);
+	free(m->nitro.image_digest);
+	free(m->nitro.image_config);
+	free(m->nitro.working_dir);
+	free_strs(m->nitro.env, m->nitro.env_len);
+	free_strs(m->nitro.entrypoint, m->nitro.entrypoint_len);
 	free(m->nitro.ingress);
-	for (size_t i = 0; i < m->nitro.negress_allow; i++)
-		free(m->nitro.egress_allow[i]);
-	free(m->nitro.egress_allow);
-	for (size_t i = 0; i < m->nitro.negress_deny; i++)
-		free(m->nitro.egress_deny[i]);
-	free(m->nitro.egress_deny);
+	free_strs(m->nitro.egress_allow, m->nitro.negress_allow);
+	free_strs(m->nitro.egress_deny, m->nitro.negress_deny);
 	free_entries(m->files, m->nfiles);
 	free_entries(m->keys, m->nkeys);
 	free(m->runtime_json);

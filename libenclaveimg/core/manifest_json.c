@@ -58,6 +58,28 @@ static json_t *jentries(const struct eimg_manifest_entry *e, size_t n)
 	return a;
 }
 
+/* The application in the canonical nitro section: "app", or the container
+ * image as resolved (eimg_nitro_resolve); nsm and env when given. */
+static int nitro_app_json(json_t *sec, const struct eimg_manifest_nitro *x)
+{
+	int bad = 0;
+	if (x->has_nsm)
+		bad |= jset(sec, "nsm", json_string("nsm"));
+	if (!x->image && !x->image_digest) {
+		bad |= jset(sec, "app", json_string("app"));
+	} else {
+		bad |= jset(sec, "image", json_string("image"));
+		bad |= jset(sec, "platform", json_string(x->platform));
+		bad |= jset(sec, "image_digest", json_string(x->image_digest));
+		bad |= jset(sec, "image_config", json_string(x->image_config));
+		if (x->working_dir)
+			bad |= jset(sec, "working_dir", json_string(x->working_dir));
+	}
+	if (x->has_env)
+		bad |= jset(sec, "env", jstrings(x->env, x->env_len));
+	return bad;
+}
+
 static int canonical(const eimg_manifest *m, bool measured, char **out, size_t *len, eimg_error *err)
 {
 	json_t *root = NULL, *sec = NULL;
@@ -107,7 +129,8 @@ static int canonical(const eimg_manifest *m, bool measured, char **out, size_t *
 		json_t *eg = json_object();
 		if (!eg)
 			goto nomem;
-		if (!x->cmdline || !x->entrypoint) {
+		if (!x->cmdline || !x->entrypoint || ((x->image || x->image_digest) && (!x->image_digest || !x->image_config ||
+									       !x->platform))) {
 			json_decref(eg);
 			json_decref(root);
 			json_decref(sec);
@@ -118,7 +141,7 @@ static int canonical(const eimg_manifest *m, bool measured, char **out, size_t *
 			bad |= jset(sec, "kernel_config", json_string("kernel_config"));
 		bad |= jset(sec, "cmdline", json_string(x->cmdline));
 		bad |= jset(sec, "init", json_string("init"));
-		bad |= jset(sec, "app", json_string("app"));
+		bad |= nitro_app_json(sec, x);
 		bad |= jset(sec, "entrypoint", jstrings(x->entrypoint, x->entrypoint_len));
 		bad |= jset(sec, "memory", json_integer((json_int_t)(x->memory_mib << 20)));
 		bad |= jset(sec, "cpus", json_integer(x->cpus));

@@ -656,6 +656,10 @@ int eimg_mf_get_path(struct ctx *c, const struct node *n, const char *path, int 
 	close(fd);
 	if (kind == 'f' && !S_ISREG(st.st_mode))
 		rc = eimg_mf_nerr(c, n, path, "%s is not a regular file", eimg_mf_describe(n, d, sizeof(d)));
+	else if (kind == 'd' && !S_ISDIR(st.st_mode))
+		rc = eimg_mf_nerr(c, n, path, "%s is not a folder", eimg_mf_describe(n, d, sizeof(d)));
+	else if (kind == 'i' && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		rc = eimg_mf_nerr(c, n, path, "%s is neither a folder nor a file", eimg_mf_describe(n, d, sizeof(d)));
 	else if (kind == 'a' && !S_ISDIR(st.st_mode) &&
 		 !(S_ISREG(st.st_mode) && n->len > 4 && strcmp(n->str + n->len - 4, ".tar") == 0))
 		rc = eimg_mf_nerr(c, n, path, "%s is neither a folder nor a .tar file", eimg_mf_describe(n, d, sizeof(d)));

@@ -54,7 +54,7 @@ struct target {
 
 static int open_target(struct target *t, eimg_error *err)
 {
-	struct eimg_nitro_audit_opts ao = { 1, 0, NULL, 0 }; /* certificate times do not matter here */
+	struct eimg_nitro_audit_opts ao = { .now = 1 }; /* certificate times do not matter here */
 	int rc = eimg_nitro_audit_any(t->source, t->mem, t->len, t->fd, t->base, &ao, &t->r, &t->dg, err);
 	if (rc)
 		return rc;

@@ -17,6 +17,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
+#include "nitro/oci_int.h"
 #include "crypto/crypto.h"
 
 void eimg_nitro_report_free(eimg_nitro_report *r)
@@ -246,43 +247,40 @@ static int ramdisk_file(eimg_nitro_report *r, struct rdctx *c, const struct eimg
 	return 1;
 }
 
-/* The manifest's entrypoint must be what init starts: cmd holds it, one
- * argument per line, and env is empty (enclave-build writes nothing else). */
+/* The manifest's entrypoint and env must be what init starts with: cmd and
+ * env hold them, one item per line (enclave-build writes nothing else). */
 static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, const char *env, size_t env_len)
 {
 	eimg_manifest *m = NULL;
+	char *want_cmd = NULL, *want_env = NULL;
+	size_t wc = 0, we = 0;
 	/* A file there that is not a Nitro manifest is not ours: nothing to compare
 	 * (for an image, the comparison with manifest.json catches it). */
 	if (eimg_manifest_parse_buffer("manifest.json", r->manifest, r->manifest_len, NULL, &m, NULL) != EIMG_OK ||
 	    m->target != EIMG_TARGET_NITRO)
 		goto out;
 	r->launch_match = 0;
-	if (!cmd) {
-		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single 'cmd' file");
+	if (!cmd || !env) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single '%s' file",
+			 cmd ? "env" : "cmd");
 		goto out;
 	}
-	size_t want = 0;
-	for (size_t i = 0; i < m->nitro.entrypoint_len; i++)
-		want += strlen(m->nitro.entrypoint[i]) + 1;
-	bool same = want == cmd_len;
-	for (size_t i = 0, o = 0; same && i < m->nitro.entrypoint_len; i++) {
-		size_t k = strlen(m->nitro.entrypoint[i]);
-		same = memcmp(cmd + o, m->nitro.entrypoint[i], k) == 0 && cmd[o + k] == '\n';
-		o += k + 1;
+	if (eimg_nitro_lines(m->nitro.entrypoint, m->nitro.entrypoint_len, "entrypoint", &want_cmd, &wc, NULL) ||
+	    eimg_nitro_lines(m->nitro.env, m->nitro.env_len, "env", &want_env, &we, NULL)) {
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the manifest's entrypoint or env cannot be written");
+		goto out;
 	}
-	if (!same) {
+	if (wc != cmd_len || memcmp(want_cmd, cmd, wc) != 0)
 		snprintf(r->launch_problem, sizeof(r->launch_problem),
 			 "the ramdisk's 'cmd' (what init starts) is not the manifest's entrypoint");
-		goto out;
-	}
-	if (!env || env_len != 0) {
+	else if (we != env_len || memcmp(want_env, env, we) != 0)
 		snprintf(r->launch_problem, sizeof(r->launch_problem),
-			 env ? "the ramdisk's 'env' is not empty (the manifest sets no environment)"
-			     : "the application ramdisk has no single 'env' file");
-		goto out;
-	}
-	r->launch_match = 1;
+			 "the ramdisk's 'env' is not the manifest's env%s", m->nitro.env_len ? "" : " (empty)");
+	else
+		r->launch_match = 1;
 out:
+	free(want_cmd);
+	free(want_env);
 	eimg_manifest_free(m);
 }
 
@@ -314,7 +312,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err)
 {
-	struct eimg_nitro_audit_opts dflt = { 0, 0, NULL, 0 };
+	struct eimg_nitro_audit_opts dflt = { .now = 0 };
 	struct full {
 		eimg_nitro_report r;     /* first: free(r) frees both */
 		struct eimg_nitro_json json;
@@ -339,7 +337,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	if (rc)
 		goto out;
 	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
-		 : eimg_nitro_pcr_fd(source, fd, &r->layout, o->threads, &dg, err);
+		 : eimg_nitro_pcr_fd_progress(source, fd, &r->layout, o->threads, o->progress, &dg, err);
 	if (rc)
 		goto out;
 	memcpy(r->pcr0, dg.pcr0, 48);

@@ -17,46 +17,37 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
+#include "nitro/oci_int.h"
 #include "crypto/crypto.h"
 
-/* KernelVersion from a kernel .config: "# Linux/x86 6.1.0 Kernel Configuration". */
-static void kernel_version(const char *config, char *out, size_t size, eimg_error *err, int *rc)
+/* OperatingSystem and KernelVersion from a kernel .config, as nitro-cli
+ * derives them (eimg_nitro_kernel_info); "Linux" and "unknown" without one. */
+static int kernel_info(const char *config, char *os, size_t os_size, char *kver, size_t kver_size, eimg_error *err)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	snprintf(out, size, "unknown");
-	if (!config)
-		return;
-	*rc = eimg_read_file(config, EIMG_NITRO_MAX_CONFIG, &buf, &len, err);
-	if (*rc)
-		return;
-	const char *p = (const char *)buf;
-	while (p && *p) {
-		char ver[64];
-		if (sscanf(p, "# Linux/%*s %63s Kernel Configuration", ver) == 1) {
-			eimg_escape(ver, strlen(ver), out, size);
-			break;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	free(buf);
+	snprintf(os, os_size, "Linux");
+	snprintf(kver, kver_size, "unknown");
+	return config ? eimg_nitro_kernel_info(config, os, os_size, kver, kver_size, err) : EIMG_OK;
 }
 
-static int make_metadata(const eimg_manifest *m, const struct eimg_nitro_build_opts *o, const char *kver,
-			 char **out, size_t *len, eimg_error *err)
+static int make_metadata(const eimg_manifest *m, const struct eimg_nitro_build_opts *o, const char *os,
+			 const char *kver, char **out, size_t *len, eimg_error *err)
 {
 	char when[EIMG_ISO_TIME_MAX];
 	if (o->epoch > (uint64_t)INT64_MAX || !eimg_iso_time((int64_t)o->epoch, when))
 		return eimg_err(err, EIMG_EINVAL, NULL, "build time %llu cannot be represented",
 				(unsigned long long)o->epoch);
 	const char *name = o->image_name ? o->image_name : (m->name ? m->name : "enclave");
-	const char *version = o->image_version ? o->image_version : "1.0";
-	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{}, s:{}}", "ImageName", name, "ImageVersion",
+	/* As nitro-cli: a container image's version defaults to its ID (the
+	 * config digest), and DockerInfo describes the image. */
+	const char *cfg = m->nitro.image_config;
+	const char *version = o->image_version ? o->image_version : cfg ? cfg + 7 : "1.0";
+	json_t *docker = cfg ? json_pack("{s:s, s:s, s:s?}", "Id", cfg, "Platform", m->nitro.platform ? m->nitro.platform : "",
+					 "ManifestDigest", m->nitro.image_digest)
+			     : json_object();
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:{}}", "ImageName", name, "ImageVersion",
 			      version, "BuildMetadata", "BuildTime", when, "BuildTool", "enclave-build",
-			      "BuildToolVersion", EIMG_VERSION, "OperatingSystem", "Linux", "KernelVersion", kver,
-			      "DockerInfo", "CustomMetadata");
+			      "BuildToolVersion", EIMG_VERSION, "OperatingSystem", os, "KernelVersion", kver,
+			      "DockerInfo", docker, "CustomMetadata");
 	if (!j)
 		return eimg_err(err, EIMG_EINVAL, NULL, "metadata: image name and version must be UTF-8");
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -75,10 +66,14 @@ static bool is_tar_path(const char *p)
 	       (n > 4 && strcmp(p + n - 4, ".tgz") == 0);
 }
 
-/* The boot-strap ramdisk: the given one when init is already a newc cpio
- * archive, else init (0755) and the folders the reference builder creates. */
-static int make_bootstrap(const char *init, uint64_t epoch, uint8_t **out, size_t *len, eimg_error *err)
+/* The boot-strap ramdisk: nitro-cli's when there is an nsm.ko; the given
+ * one when init is already a newc cpio archive, else init (0755) and the
+ * folders the reference builder creates. */
+static int make_bootstrap(const char *init, const char *nsm, uint64_t epoch, uint8_t **out, size_t *len,
+			  eimg_error *err)
 {
+	if (nsm)
+		return eimg_nitro_bootstrap_ramdisk(init, nsm, out, len, err);
 	static const char *const dirs[] = { "dev", "proc", "run", "sys", "tmp", "var" };
 	uint8_t *bin = NULL;
 	size_t blen = 0;
@@ -115,8 +110,8 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
 	eimg_cpio *c = eimg_cpio_new();
-	char *cmd = NULL;
-	size_t cmdlen = 0;
+	char *cmd = NULL, *env = NULL;
+	size_t cmdlen = 0, envlen = 0;
 	int rc;
 	struct stat st;
 
@@ -152,38 +147,21 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 		goto out;
 	}
 	rc = eimg_cpio_add_file(c, EIMG_NITRO_MANIFEST_PATH, 0644, (const uint8_t *)canon, clen, err);
-	if (rc)
-		goto out;
-	if (!n->entrypoint || n->entrypoint_len == 0) {
+	if (!rc && (!n->entrypoint || n->entrypoint_len == 0))
 		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint: missing");
-		goto out;
-	}
-	for (size_t i = 0; i < n->entrypoint_len; i++) {
-		if (strchr(n->entrypoint[i], '\n')) {
-			rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint[%zu]: contains a newline", i);
-			goto out;
-		}
-		cmdlen += strlen(n->entrypoint[i]) + 1;
-	}
-	cmd = malloc(cmdlen + 1);
-	if (!cmd) {
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
-	cmd[0] = '\0';
-	for (size_t i = 0, o = 0; i < n->entrypoint_len; i++) {
-		size_t k = strlen(n->entrypoint[i]);
-		memcpy(cmd + o, n->entrypoint[i], k);
-		cmd[o + k] = '\n';
-		o += k + 1;
-	}
-	rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
+	if (!rc && (rc = eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", &cmd, &cmdlen, err)))
+		eimg_err_context(err, m->source, "manifest");
+	if (!rc && (rc = eimg_nitro_lines(n->env, n->env_len, "nitro.env", &env, &envlen, err)))
+		eimg_err_context(err, m->source, "manifest");
 	if (!rc)
-		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)"", 0, err);
+		rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
+	if (!rc)
+		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)env, envlen, err);
 	if (!rc)
 		rc = eimg_cpio_write(c, epoch, out, len, err);
 out:
 	free(cmd);
+	free(env);
 	eimg_cpio_free(c);
 	return rc;
 }
@@ -193,10 +171,11 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 		     eimg_nitro_report **rep, eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
-	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL };
+	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL };
 	uint8_t *kernel = NULL, *rd0 = NULL, *rd1 = NULL, *out = NULL;
 	size_t klen = 0, rd0len = 0, rd1len = 0, outlen = 0, mlen = 0;
-	char *meta = NULL, kver[64];
+	char *meta = NULL, kver[64], os[32];
+	bool mapped = false;
 	eimg_nitro_report *r = NULL;
 	int rc = EIMG_OK;
 
@@ -208,8 +187,7 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 		return eimg_err(err, EIMG_EINVAL, m->source, "nitro: kernel, init and cmdline are required");
 	if (strlen(n->cmdline) > EIMG_EIF_MAX_CMDLINE)
 		return eimg_err(err, EIMG_EINVAL, m->source, "nitro.cmdline: above %u bytes", EIMG_EIF_MAX_CMDLINE);
-	kernel_version(n->kernel_config, kver, sizeof(kver), err, &rc);
-	if (rc)
+	if ((rc = kernel_info(n->kernel_config, os, sizeof(os), kver, sizeof(kver), err)))
 		return rc;
 	rc = eimg_read_file(n->kernel, EIMG_NITRO_MAX_KERNEL, &kernel, &klen, err);
 	if (rc)
@@ -218,13 +196,18 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 		rc = eimg_err(err, EIMG_EINVAL, n->kernel, "empty kernel image");
 		goto out;
 	}
-	rc = make_bootstrap(n->init, opts->epoch, &rd0, &rd0len, err);
+	rc = make_bootstrap(n->init, n->nsm, opts->epoch, &rd0, &rd0len, err);
 	if (rc)
 		goto out;
-	rc = make_app(m, canonical, canonical_len, opts->epoch, &rd1, &rd1len, err);
+	if (n->image) {
+		rc = eimg_nitro_app_image(m, canonical, canonical_len, opts->epoch, opts->progress, &rd1, &rd1len, err);
+		mapped = !rc;
+	} else {
+		rc = make_app(m, canonical, canonical_len, opts->epoch, &rd1, &rd1len, err);
+	}
 	if (rc)
 		goto out;
-	rc = make_metadata(m, opts, kver, &meta, &mlen, err);
+	rc = make_metadata(m, opts, os, kver, &meta, &mlen, err);
 	if (rc)
 		goto out;
 	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
@@ -246,7 +229,7 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 	if (rc)
 		goto out;
 	if (rep) {
-		struct eimg_nitro_audit_opts ao = { 0, 0, canonical, canonical_len };
+		struct eimg_nitro_audit_opts ao = { .manifest_json = canonical, .manifest_len = canonical_len };
 		rc = eimg_nitro_audit_buffer("EIF", out, outlen, &ao, &r, err);
 		if (rc)
 			goto out;
@@ -262,7 +245,10 @@ out:
 	free(out);
 	free(kernel);
 	free(rd0);
-	free(rd1);
+	if (mapped)
+		eimg_nitro_app_unmap(rd1, rd1len);
+	else
+		free(rd1);
 	free(meta);
 	return rc;
 }

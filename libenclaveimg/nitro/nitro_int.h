@@ -46,6 +46,10 @@ int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif
 			  struct eimg_nitro_digest *out, eimg_error *err);
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err);
+/* The same, reporting "hashing" progress (may be NULL). */
+struct eimg_progress;
+int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
+			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err);
 
 /* ---- cpio.c: deterministic newc ramdisks ---- */
 #define EIMG_CPIO_MAX_ENTRIES 200000

@@ -199,7 +199,7 @@ int eimg_nitro_report_text(const eimg_nitro_report *r, char **out, eimg_error *e
 	if (r->manifest)
 		policy_text(&s, r->manifest, r->manifest_len);
 	if (r->launch_match == 1)
-		eimg_sb_printf(&s, "LaunchCheck: ok (cmd is the entrypoint, env is empty)\n");
+		eimg_sb_printf(&s, "LaunchCheck: ok (cmd is the entrypoint, env the manifest's env)\n");
 	else if (r->launch_match == 0)
 		eimg_sb_printf(&s, "LaunchCheck: FAILED: %s\n", r->launch_problem);
 	char *text = eimg_sb_done(&s);

@@ -17,6 +17,7 @@
 
 #include "eimg/hash.h"
 #include "core/internal.h"
+#include "eimg/progress.h"
 #include "nitro/nitro_int.h"
 
 #define CHUNK (1u << 20)
@@ -55,6 +56,7 @@ struct pass {
 	uint32_t crc;
 	uint32_t body_crc;   /* CRC of the bytes from 548 up to the signature section */
 	uint64_t body_len;
+	struct eimg_progress *progress; /* "hashing": bytes read, or NULL */
 	pthread_mutex_t m;
 	pthread_cond_t more, freed;
 };
@@ -122,6 +124,7 @@ static int next_chunk(struct pass *ps, struct chunk *c, uint64_t seq, eimg_error
 		c->p = c->buf;
 	}
 	c->len = n;
+	eimg_progress_add(ps->progress, n);
 	c->pcr0 = r->pcr0;
 	c->pcrb = r->pcrb;
 	c->body = r->body;
@@ -269,6 +272,11 @@ static int measure(struct pass *ps, const eimg_eif_layout *l, int threads, struc
 	int slots = 0, sync = 0;
 
 	build_regions(ps, l);
+	if (ps->progress) {   /* the bytes read: every region */
+		ps->progress->total = 0;
+		for (unsigned i = 0; i < ps->nreg; i++)
+			ps->progress->total += ps->reg[i].len;
+	}
 	for (int i = 0; i < 3; i++) {
 		ps->h[i] = eimg_hash_new(EIMG_SHA384);
 		if (!ps->h[i]) {
@@ -340,10 +348,20 @@ int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err)
 {
+	return eimg_nitro_pcr_fd_progress(source, fd, l, threads, NULL, out, err);
+}
+
+int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
+			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err)
+{
 	struct pass ps;
 	memset(&ps, 0, sizeof(ps));
 	ps.name = source ? source : "EIF";
 	ps.fd = fd;
 	ps.base = l->base;
-	return measure(&ps, l, threads, out, err);
+	ps.progress = progress;
+	eimg_progress_begin(progress, "hashing", l->file_size);
+	int rc = measure(&ps, l, threads, out, err);
+	eimg_progress_end(progress);
+	return rc;
 }

@@ -138,7 +138,7 @@ static void manifest(eimg_manifest *m)
 
 static void build(const eimg_manifest *m, uint64_t epoch, uint8_t **eif, size_t *len, eimg_nitro_report **rep)
 {
-	struct eimg_nitro_build_opts bo = { epoch, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = epoch };
 	eimg_error err;
 	eimg_error_clear(&err);
 	int rc = eimg_nitro_build(m, canon, strlen(canon), &bo, eif, len, rep, &err);
@@ -198,7 +198,7 @@ static void test_build_deterministic(void **state)
 	assert_memory_not_equal(ra->pcr0, rc->pcr0, 48);
 	wfile("app/data/b.txt", "bbb", 3, 0600);
 	/* The manifest is inside the ramdisk: another canonical manifest, another PCR2. */
-	struct eimg_nitro_build_opts bo = { 1700000000, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = 1700000000 };
 	eimg_nitro_report *rd;
 	uint8_t *d;
 	size_t dl;
@@ -321,7 +321,7 @@ static void test_file_vs_buffer_threads(void **state)
 	struct eimg_eif_write_opts wo = { 0, 1ull << 30, 2 };
 	assert_int_equal(eimg_eif_write_buffer(&wo, parts, 5, &eif, &len, NULL), 0);
 	assert_int_equal(eimg_write_file_atomic(path("big.eif"), eif, len, NULL), 0);
-	struct eimg_nitro_audit_opts o1 = { 0, 1, NULL, 0 }, o2 = { 0, 2, NULL, 0 };
+	struct eimg_nitro_audit_opts o1 = { .threads = 1 }, o2 = { .threads = 2 };
 	eimg_nitro_report *a, *b, *c;
 	assert_int_equal(eimg_nitro_audit_buffer("big", eif, len, &o1, &a, NULL), 0);
 	assert_int_equal(eimg_nitro_audit_file(path("big.eif"), &o2, &b, NULL), 0);
@@ -439,7 +439,7 @@ static void sign_one(const char *curve, const char *name, int alg)
 	eimg_nitro_report_identity(rs, &v);
 	assert_int_equal(v.pcr_mask, 0x107);
 	/* The certificate's validity is checked at the given time. */
-	struct eimg_nitro_audit_opts late = { rs->cert_not_after + 1, 0, NULL, 0 };
+	struct eimg_nitro_audit_opts late = { .now = rs->cert_not_after + 1 };
 	eimg_nitro_report *rl;
 	assert_int_equal(eimg_nitro_audit_buffer("s.eif", s, sl, &late, &rl, NULL), 0);
 	assert_false(rl->signature_ok);
@@ -590,7 +590,7 @@ static void test_bad_inputs(void **state)
 	uint8_t *a;
 	size_t al;
 	eimg_error err;
-	struct eimg_nitro_build_opts bo = { 0, NULL, NULL };
+	struct eimg_nitro_build_opts bo = { .epoch = 0 };
 	manifest(&m);
 	/* A symbolic link out of the tree. */
 	assert_int_equal(symlink("../../etc/passwd", path("app/data/evil")), 0);

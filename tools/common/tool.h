@@ -45,6 +45,12 @@ int tool_message(int status, const char *fmt, ...) TOOL_PRINTF(2, 3);
  * means the renderer ran out of memory.  Returns an exit code. */
 int tool_emit(char *text);
 
+/* Progress of long steps (reading layers, writing a ramdisk, hashing) for
+ * the library to report into: drawn on standard error as one redrawn line,
+ * or NULL (nothing drawn) when not wanted (-q, --json) or standard error is
+ * not a terminal. */
+struct eimg_progress *tool_progress(bool wanted);
+
 /* The one number parser for options: decimal without leading zeros (010 is
  * not octal 8 nor ten), or with TOOL_NUM_HEX also 0x hexadecimal; no sign,
  * no blanks; within [lo, hi].  Returns true and sets *out on success. */

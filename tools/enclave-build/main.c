@@ -39,12 +39,28 @@ static const struct tool_info tool_self = {
 	.usage_hint = "",
 };
 
+/* Whether path is one of the manifest's inputs (the container image, the
+ * application, the kernel, ...): an output is never written over an input. */
+static bool is_input(const char *manifest, const char *path)
+{
+	eimg_manifest *m = NULL;
+	bool hit = false;
+	if (!path || eimg_manifest_parse_file(manifest, &m, NULL) != EIMG_OK)
+		return false;
+	const char *in[] = { m->sgx.enclave, m->nitro.image, m->nitro.app, m->nitro.kernel, m->nitro.kernel_config,
+			     m->nitro.init, m->nitro.nsm };
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]) && !hit; i++)
+		hit = in[i] && eimg_same_file(in[i], path);
+	eimg_manifest_free(m);
+	return hit;
+}
+
 static int run(const struct opts *o)
 {
 	eimg_error err;
 	eimg_image *img = NULL;
 	struct eimg_build_result res;
-	struct eimg_build_options bo = { .manifest_path = o->manifest };
+	struct eimg_build_options bo = { .manifest_path = o->manifest, .progress = tool_progress(!o->quiet && !o->json) };
 	char *out_path = NULL, *text = NULL;
 	int rc;
 
@@ -81,6 +97,11 @@ static int run(const struct opts *o)
 		eimg_image_free(img);
 		free(out_path);
 		return tool_fail(&err, rc);
+	}
+	if (is_input(o->manifest, out_path) || is_input(o->manifest, o->eif)) {
+		eimg_image_free(img);
+		free(out_path);
+		return tool_usage("refusing to write the output over one of the manifest's inputs");
 	}
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	if (rc == EIMG_OK && o->eif) {

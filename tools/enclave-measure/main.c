@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
 	"                       [--constraint TEXT] INPUT\n"
 	"       enclave-measure --diff [--json] A B\n"
+	"       enclave-measure --pcr8 CERT [--json]\n"
 	"       enclave-measure --attestation DOC [--root ROOT.pem] [--at TIME] [--max-age DURATION]\n"
 	"                       [--json] [--expect VALUE]... [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
@@ -46,6 +47,11 @@ static const char usage_text[] =
 	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
 	"      --sgxs FILE       write the image's or SDK enclave's SGXS load stream to FILE\n"
 	"                        (sha256 of it = MRENCLAVE)\n"
+	"      --eif-out FILE    Nitro image: also write its EIF (the signed one after enclave-sign)\n"
+	"                        to FILE, byte for byte, when the measurement is accepted\n"
+	"      --pcr8 CERT       print the PCR8 that signing with certificate CERT gives, as\n"
+	"                        nitro-cli's pcr command does for a signing certificate\n"
+	"  -q, --quiet           no progress line (drawn on a terminal only, never with --json)\n"
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
 	"                        mrenclave:HEX mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
 	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
@@ -64,7 +70,9 @@ struct opts {
 	struct eimg_check_time when; /* --at, --max-age */
 	bool when_given;
 	const char *sgxs_out;
-	bool json;
+	const char *eif_out;
+	const char *pcr8_cert;
+	bool json, quiet;
 	bool diff;
 	struct tool_expectations x;
 };
@@ -365,7 +373,8 @@ static int measure_eif(const struct opts *o)
 	if (o->sgxs_out) {
 		return tool_usage("--sgxs: '%s' is a Nitro EIF, not an SGX enclave", o->input);
 	}
-	int rc = eimg_nitro_audit_file(o->input, NULL, &rep, &err);
+	struct eimg_nitro_audit_opts ao = { .progress = tool_progress(!o->quiet && !o->json) };
+	int rc = eimg_nitro_audit_file(o->input, &ao, &rep, &err);
 	if (rc)
 		return tool_fail(&err, rc);
 	int ex = nitro_finish(o, rep, NULL);
@@ -439,6 +448,31 @@ out:
 	return ex;
 }
 
+/* --pcr8 CERT: PCR8 from the certificate alone. */
+static int pcr8_of(const struct opts *o)
+{
+	uint8_t pcr8[48];
+	char hex[97], *text = NULL;
+	eimg_error err;
+	eimg_error_clear(&err);
+	int rc = eimg_nitro_pcr8_of_cert(o->pcr8_cert, pcr8, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	eimg_hex(pcr8, 48, hex);
+	if (asprintf(&text, o->json ? "{\n  \"PCR8\": \"%s\"\n}\n" : "PCR8: %s\n", hex) < 0)
+		text = NULL;
+	return tool_emit(text);
+}
+
+/* --eif-out FILE, once the image measured and was accepted. */
+static int eif_out(const struct opts *o)
+{
+	eimg_error err;
+	eimg_error_clear(&err);
+	int rc = eimg_nitro_eif_out(o->input, o->eif_out, &err);
+	return rc ? tool_fail(&err, rc) : EIMG_EXIT_OK;
+}
+
 static int measure(const struct opts *o)
 {
 	eimg_error err;
@@ -469,6 +503,9 @@ int main(int argc, char **argv)
 		{ "diff", no_argument, NULL, 'D' },
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "sgxs", required_argument, NULL, 's' },
+		{ "eif-out", required_argument, NULL, 'O' },
+		{ "pcr8", required_argument, NULL, '8' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
@@ -484,7 +521,7 @@ int main(int argc, char **argv)
 	tool_init(&tool_self);
 	memset(&o, 0, sizeof(o));
 	eimg_check_time_now(&o.when);
-	while ((c = getopt_long(argc, argv, "a:e:E:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:e:E:c:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 'D': o.diff = true; break;
@@ -502,6 +539,9 @@ int main(int argc, char **argv)
 			o.when_given = true;
 			break;
 		case 's': o.sgxs_out = optarg; break;
+		case 'O': o.eif_out = optarg; break;
+		case '8': o.pcr8_cert = optarg; break;
+		case 'q': o.quiet = true; break;
 		case 'e': case 'E': case 'c':
 			rc = tool_expect_option(&o.x, c, optarg, "--constraint given twice (put every key into one constraint)");
 			if (rc >= 0)
@@ -513,6 +553,17 @@ int main(int argc, char **argv)
 		default: return tool_bad_option();
 		}
 	}
+	if (o.pcr8_cert) {
+		if (argc != optind || o.diff || o.attestation || o.sgxs_out || o.eif_out || o.x.constraint ||
+		    !eimg_expect_empty(&o.x.expect))
+			rc = tool_usage("--pcr8 takes a certificate and no input or other check");
+		else
+			rc = pcr8_of(&o);
+		eimg_constraint_free(o.x.constraint);
+		return rc;
+	}
+	if (o.eif_out && (o.diff || o.attestation))
+		return tool_usage("--eif-out goes with a Nitro image to measure");
 	if (o.diff) {
 		if (argc - optind != 2 || o.attestation || o.sgxs_out || o.x.constraint || !eimg_expect_empty(&o.x.expect))
 			rc = tool_usage("--diff takes two inputs (A B) and no other check");
@@ -522,8 +573,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = check_arguments(&o, argc, argv);
+	if (rc < 0 && o.eif_out && eimg_same_file(o.eif_out, o.input))
+		rc = tool_usage("--eif-out: refusing to write the EIF over the input");
 	if (rc < 0)
 		rc = o.attestation ? check_attestation(&o) : measure(&o);
+	if (rc == EIMG_EXIT_OK && o.eif_out)
+		rc = eif_out(&o);
 	eimg_constraint_free(o.x.constraint);
 	return rc;
 }

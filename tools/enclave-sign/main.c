@@ -386,6 +386,33 @@ static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k
 	return EIMG_EXIT_OK;
 }
 
+/* After signing: the file written and PCR8, the value a deployment expects
+ * (as `nitro-cli pcr --signing-certificate` gives it). */
+static int print_pcr8(const struct state *st)
+{
+	uint8_t pcr8[48];
+	char hex[97];
+	eimg_error err;
+	const char *out = st->output ? st->output : st->input;
+	eimg_error_clear(&err);
+	int rc = eimg_nitro_pcr8_of_cert(st->cert, pcr8, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	eimg_hex(pcr8, 48, hex);
+	if (!st->json) {
+		printf("wrote %s\nPCR8: %s\n", out, hex);
+		return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
+	}
+	json_t *o = json_pack("{s:s, s:s}", "output", out, "PCR8", hex);
+	char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+	json_decref(o);
+	if (!text)
+		return tool_message(EIMG_EXIT_ERROR, "out of memory");
+	printf("%s\n", text);
+	free(text);
+	return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
+}
+
 static int do_sign_nitro(struct state *st)
 {
 	struct eimg_nitro_sign_request r;
@@ -420,9 +447,9 @@ static int do_sign_nitro(struct state *st)
 	rc = eimg_nitro_sign_run(&r, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	if (r.op != EIMG_SIGN_OP_EXPORT && !(st->output && strcmp(st->output, "-") == 0))
-		printf("wrote %s\n", st->output ? st->output : st->input);
-	return EIMG_EXIT_OK;
+	if (r.op == EIMG_SIGN_OP_EXPORT || (st->output && strcmp(st->output, "-") == 0))
+		return EIMG_EXIT_OK;
+	return print_pcr8(st);
 }
 
 /* Nitro: the audit report, and a valid signature required. */

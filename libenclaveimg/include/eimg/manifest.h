@@ -84,6 +84,18 @@ struct eimg_manifest_nitro {
 	char **egress_deny;
 	size_t negress_deny;
 	struct eimg_pos kernel_pos, init_pos, app_pos;
+	/* Container image and nitro-cli blobs (eimg/nitro_image.h, enclave-nitro(7)): */
+	char *blobs;               /* blobs folder: kernel, kernel_config, cmdline, init (+ nsm.ko) from it */
+	char *nsm;                 /* nsm.ko (nitro.nsm, or from blobs): the boot-strap ramdisk is nitro-cli's */
+	bool has_nsm;              /* nsm given (also in an image manifest) */
+	char *image;               /* container image, instead of app */
+	char *platform;            /* "os/arch[/variant]"; NULL: the host's */
+	char *image_digest;        /* "sha256:..." of the image manifest (recorded; a pin in a source manifest) */
+	char *image_config;        /* "sha256:..." of the image config (recorded) */
+	char **env;                /* "NAME=value" lines of the env file; NULL-terminated */
+	size_t env_len;
+	bool has_env;              /* env given (an empty list is not an absent one) */
+	char *working_dir;         /* the image's WorkingDir, recorded (nitro-cli's init starts in /) */
 };
 
 typedef struct eimg_manifest {

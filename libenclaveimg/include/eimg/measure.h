@@ -59,9 +59,11 @@ struct eimg_build_result {
 	uint8_t pcr[3][48];            /* Nitro: PCR0..2 */
 };
 
+struct eimg_progress;
 struct eimg_build_options {
 	const char *manifest_path;
 	uint64_t mtime;                /* SOURCE_DATE_EPOCH or 0 */
+	struct eimg_progress *progress; /* long steps (eimg/progress.h); may be NULL */
 };
 
 /* Builds the image described by a manifest file.  *out is a complete image

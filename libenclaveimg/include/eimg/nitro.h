@@ -35,6 +35,7 @@
 #include "eimg/eif.h"
 #include "eimg/error.h"
 #include "eimg/manifest.h"
+#include "eimg/progress.h"
 
 /* Where the canonical manifest lives inside the application ramdisk. */
 #define EIMG_NITRO_MANIFEST_PATH "rootfs/etc/enclave/manifest.json"
@@ -49,6 +50,7 @@ struct eimg_nitro_build_opts {
 	uint64_t epoch;              /* SOURCE_DATE_EPOCH (ramdisk mtimes, BuildTime) */
 	const char *image_name;      /* metadata ImageName; NULL: the manifest's name */
 	const char *image_version;   /* metadata ImageVersion; NULL: "1.0" */
+	struct eimg_progress *progress; /* reading a container image's layers, writing its ramdisk; may be NULL */
 };
 
 struct eimg_nitro_audit_opts {
@@ -56,6 +58,7 @@ struct eimg_nitro_audit_opts {
 	int threads;                 /* 0 automatic, 1, 2 */
 	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
 	size_t manifest_len;
+	struct eimg_progress *progress; /* file form: "hashing" progress; may be NULL */
 };
 
 /* What was found in one EIF.  Every value is recomputed from content. */
@@ -82,10 +85,18 @@ typedef struct eimg_nitro_report {
 	size_t manifest_len;
 	int manifest_match;          /* -1 not checked, 0 differs, 1 equal */
 	/* With a manifest: the ramdisk's cmd (what init starts) equals the
-	 * manifest's entrypoint and its env is empty, as enclave-build writes them. */
+	 * manifest's entrypoint and its env the manifest's env, as enclave-build writes them. */
 	int launch_match;            /* -1 not checked (no manifest), 0 differs, 1 equal */
 	char launch_problem[160];
 } eimg_nitro_report;
+
+/* Resolves what nitro.blobs and nitro.image determine into the manifest
+ * (kernel, kernel_config, cmdline, init and nsm from the blobs folder; the
+ * image's manifest and config digests, platform, and, unless the manifest
+ * sets them, entrypoint (Cmd, else Entrypoint, as nitro-cli), env and
+ * working_dir).  Call it before eimg_manifest_canonical().  EIMG_EVERIFY when
+ * the image is not the one nitro.image_digest pins. */
+int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err);
 
 /* Builds an EIF from a parsed Nitro manifest and its canonical bytes (which
  * go into the application ramdisk at EIMG_NITRO_MANIFEST_PATH).  *eif is
@@ -128,6 +139,11 @@ void eimg_nitro_report_free(eimg_nitro_report *r);
 /* PCR8 that signing with this certificate (PEM or DER file) gives, as
  * `nitro-cli pcr --signing-certificate` prints it: for --expect values. */
 int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error *err);
+
+/* Writes the member enclave.eif of a Nitro image (.eimg) to out_path,
+ * atomically and byte for byte: after enclave-sign, the signed EIF to hand
+ * to nitro-cli.  out_path may not be the image itself ("-": stdout). */
+int eimg_nitro_eif_out(const char *image_path, const char *out_path, eimg_error *err);
 
 /* ---- Signing ---- */
 struct eimg_nitro_sign_opts {

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Nitro application from a container image, and the boot inputs from a
+ * nitro-cli blobs folder: what they determine is resolved into the manifest
+ * before its canonical form is made (so the image's digests, the argv and
+ * the environment are measured in PCR2), then the application ramdisk is
+ * written from the image's layers to a temporary file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eimg/manifest.h"
+#include "eimg/nitro.h"
+#include "eimg/nitro_image.h"
+#include "core/internal.h"
+#include "nitro/oci_int.h"
+
+int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(l[i], '\n'))
+			return eimg_err(err, EIMG_EINVAL, NULL, "%s[%zu]: contains a newline", what, i);
+		total += strlen(l[i]) + 1;
+	}
+	char *s = malloc(total + 1);
+	if (!s)
+		return eimg_err_nomem(err);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(l[i]);
+		memcpy(s + o, l[i], k);
+		s[o + k] = '\n';
+		o += k + 1;
+	}
+	s[o] = '\0';
+	*out = s;
+	*len = total;
+	return EIMG_OK;
+}
+
+static int copy_list(char *const *src, size_t n, char ***out, size_t *nout, eimg_error *err)
+{
+	char **l = calloc(n + 1, sizeof(char *));
+	if (!l)
+		return eimg_err_nomem(err);
+	for (size_t i = 0; i < n; i++)
+		if (!(l[i] = strdup(src[i]))) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return eimg_err_nomem(err);
+		}
+	*out = l;
+	*nout = n;
+	return EIMG_OK;
+}
+
+static int take_blobs(struct eimg_manifest_nitro *n, eimg_error *err)
+{
+	struct eimg_nitro_blobs b;
+	int rc = eimg_nitro_blobs_open(n->blobs, &b, err);
+	if (rc)
+		return rc;
+	free(n->kernel);
+	free(n->kernel_config);
+	free(n->init);
+	free(n->nsm);
+	n->kernel = b.kernel;
+	n->kernel_config = b.kernel_config;
+	n->has_kernel_config = true;
+	n->init = b.init;
+	n->nsm = b.nsm;
+	n->has_nsm = true;
+	if (!n->cmdline) {
+		n->cmdline = b.cmdline;
+		b.cmdline = NULL;
+	}
+	free(b.cmdline);
+	return EIMG_OK;
+}
+
+static int set_str(char **dst, const char *v, eimg_error *err)
+{
+	char *s = strdup(v);
+	if (!s)
+		return eimg_err_nomem(err);
+	free(*dst);
+	*dst = s;
+	return EIMG_OK;
+}
+
+/* The image's identity: the manifest digest, or the config's for a
+ * docker-archive (which has no manifest). */
+static const char *identity(const struct eimg_oci_info *i)
+{
+	return i->manifest_digest[0] ? i->manifest_digest : i->config_digest;
+}
+
+static int take_image(eimg_manifest *m, eimg_error *err)
+{
+	struct eimg_manifest_nitro *n = &m->nitro;
+	eimg_oci_image *img = NULL;
+	char plat[100];
+	int rc = eimg_oci_open(n->image, n->platform, &img, err);
+	if (rc)
+		return rc;
+	const struct eimg_oci_info *i = eimg_oci_info(img);
+	if (n->image_digest && strcmp(n->image_digest, identity(i)) != 0) {
+		rc = eimg_err(err, EIMG_EVERIFY, n->image, "the image is %s, the manifest pins nitro.image_digest %s",
+			      identity(i), n->image_digest);
+		goto out;
+	}
+	snprintf(plat, sizeof(plat), "%s/%s%s%s", i->os, i->architecture, i->variant[0] ? "/" : "", i->variant);
+	if ((rc = set_str(&n->image_digest, identity(i), err)) || (rc = set_str(&n->image_config, i->config_digest, err)) ||
+	    (rc = set_str(&n->platform, plat, err)))
+		goto out;
+	if (!n->entrypoint) {
+		size_t k = 0;
+		char *const *argv = eimg_oci_nitro_argv(img, &k);
+		if (!argv || k == 0) {
+			rc = eimg_err(err, EIMG_EINVAL, n->image, "the image has neither Cmd nor Entrypoint: set nitro.entrypoint");
+			goto out;
+		}
+		if ((rc = copy_list(argv, k, &n->entrypoint, &n->entrypoint_len, err)))
+			goto out;
+	}
+	if (!n->has_env) {
+		if ((rc = copy_list(i->env, i->env ? i->nenv : 0, &n->env, &n->env_len, err)))
+			goto out;
+		n->has_env = true;
+	}
+	if (!n->working_dir && i->working_dir)
+		rc = set_str(&n->working_dir, i->working_dir, err);
+out:
+	eimg_oci_free(img);
+	return rc;
+}
+
+int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err)
+{
+	int rc = EIMG_OK;
+	if (m->target != EIMG_TARGET_NITRO)
+		return EIMG_OK;
+	if (m->nitro.blobs)
+		rc = take_blobs(&m->nitro, err);
+	if (!rc && m->nitro.image)
+		rc = take_image(m, err);
+	return rc;
+}
+
+/* An unlinked temporary file. */
+static int temp_fd(eimg_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	dir = dir && *dir ? dir : "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char tmpl[4096];
+		snprintf(tmpl, sizeof(tmpl), "%s/eimg-ramdisk-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
+	if (fd < 0)
+		eimg_err_sys(err, dir, "cannot make a temporary file");
+	return fd;
+}
+
+int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
+			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	eimg_oci_image *img = NULL;
+	char *cmd = NULL, *env = NULL;
+	size_t cmd_len = 0, env_len = 0;
+	struct stat st;
+	int fd = -1;
+	int rc = eimg_oci_open(n->image, n->platform, &img, err);
+	if (!rc && (!n->image_digest || strcmp(identity(eimg_oci_info(img)), n->image_digest) != 0))
+		rc = eimg_err(err, EIMG_EVERIFY, n->image, "the image changed while it was being built");
+	if (!rc)
+		rc = eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", &cmd, &cmd_len, err);
+	if (!rc)
+		rc = eimg_nitro_lines(n->env, n->env_len, "nitro.env", &env, &env_len, err);
+	if (!rc && (fd = temp_fd(err)) < 0)
+		rc = EIMG_EIO;
+	if (!rc) {
+		struct eimg_oci_ramdisk_opts o = { epoch, (const uint8_t *)cmd, (const uint8_t *)env, cmd_len, env_len,
+						   EIMG_NITRO_MANIFEST_PATH, (const uint8_t *)canon, clen, progress };
+		rc = eimg_oci_write_ramdisk(img, &o, fd, err);
+	}
+	if (!rc && fstat(fd, &st) < 0)
+		rc = eimg_err_sys(err, NULL, "the application ramdisk");
+	if (!rc) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			rc = eimg_err_sys(err, NULL, "cannot map the application ramdisk");
+		else {
+			*map = p;
+			*len = (size_t)st.st_size;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(cmd);
+	free(env);
+	eimg_oci_free(img);
+	return rc;
+}
+
+void eimg_nitro_app_unmap(uint8_t *map, size_t len)
+{
+	if (map)
+		munmap(map, len);
+}

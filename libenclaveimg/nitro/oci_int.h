@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private interfaces of the container-image and boot-blob modules:
+ * the newc record writer (newc.c), the merged file tree of an image's
+ * layers (oci_tree.c), the layer reader (oci_layer.c).  Not installed. */
+#ifndef EIMG_OCI_INT_H
+#define EIMG_OCI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eimg/error.h"
+#include "eimg/nitro_image.h"
+#include "eimg/progress.h"
+
+/* ---- newc.c: cpio "newc" records, written as a stream ---- */
+struct eimg_newc_out {
+	int (*write)(void *ctx, const void *p, size_t n, eimg_error *err);
+	void *ctx;
+	uint64_t len;                    /* bytes written so far */
+	struct eimg_progress *progress;  /* may be NULL */
+};
+struct eimg_newc_hdr {
+	uint32_t ino, mode, uid, gid, nlink, mtime, size;
+	uint32_t dev_major, dev_minor, rdev_major, rdev_minor;
+	const char *name;
+};
+/* Zero padding to a multiple of 4, the 110-byte header, the name and its
+ * NUL, padding to 4 again: the data (hdr->size bytes) follows. */
+int eimg_newc_header(struct eimg_newc_out *o, const struct eimg_newc_hdr *h, eimg_error *err);
+int eimg_newc_write(struct eimg_newc_out *o, const void *p, size_t n, eimg_error *err);
+/* Zero bytes up to a multiple of mod. */
+int eimg_newc_pad(struct eimg_newc_out *o, unsigned mod, eimg_error *err);
+/* Sinks: a growing buffer, a file descriptor. */
+struct eimg_newc_mem {
+	uint8_t *b;
+	size_t len, cap, max;
+};
+int eimg_newc_mem_write(void *ctx, const void *p, size_t n, eimg_error *err);
+int eimg_newc_fd_write(void *ctx, const void *p, size_t n, eimg_error *err); /* ctx: int * */
+
+/* ---- oci_tree.c: the merged tree of an image's layers ---- */
+typedef struct eimg_oci_tree eimg_oci_tree;
+enum eimg_oci_node_type { EIMG_OCI_DIR = 1, EIMG_OCI_REG, EIMG_OCI_SYMLINK, EIMG_OCI_HARDLINK };
+/* spool_fd: where file data goes (an unlinked temporary file). */
+eimg_oci_tree *eimg_oci_tree_new(void);
+void eimg_oci_tree_free(eimg_oci_tree *t);
+/* One entry of layer number layer (0-based), path canonical and relative.
+ * REG: data (size bytes) is read through rd into the spool.  SYMLINK:
+ * target.  HARDLINK: target is the path of an existing regular file. */
+typedef int (*eimg_oci_data_fn)(void *ctx, void *buf, size_t n, eimg_error *err);
+struct eimg_oci_add {
+	const char *path;
+	int type;                  /* enum eimg_oci_node_type */
+	unsigned mode;             /* permission bits, 07777 */
+	uint64_t size;
+	const char *target;
+	unsigned layer;
+	eimg_oci_data_fn rd;
+	void *rd_ctx;
+};
+int eimg_oci_tree_add(eimg_oci_tree *t, const struct eimg_oci_add *a, eimg_error *err);
+/* Whiteouts: removes path (and what is under it) as left by lower layers;
+ * opaque: removes what lower layers left under the folder path. */
+int eimg_oci_tree_whiteout(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
+int eimg_oci_tree_opaque(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
+bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path);
+uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t);   /* file data held in the spool */
+/* Extra entries of the ramdisk outside the tree (cmd, env, manifest). */
+struct eimg_oci_extra {
+	const char *path;          /* full ramdisk path, e.g. "cmd" */
+	const uint8_t *data;
+	size_t size;
+};
+/* Writes the ramdisk: the tree under prefix ("rootfs"), folders added for
+ * extra files, everything sorted bytewise by path, inode numbers 1, 2, ...,
+ * uid = gid = 0, mtime for all; hard links share an inode number, the first
+ * carries the data.  Adds the folders in mkdirs (under prefix) when absent. */
+int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const *mkdirs,
+			const struct eimg_oci_extra *extra, size_t nextra, uint64_t mtime,
+			struct eimg_newc_out *o, eimg_error *err);
+
+/* ---- oci_layer.c: one layer (tar, tar+gzip, tar+zstd) applied to a tree ---- */
+typedef int (*eimg_oci_raw_fn)(void *ctx, const void **buf, size_t *n, eimg_error *err); /* *n = 0: end */
+struct eimg_oci_layer_in {
+	const char *name;          /* for messages, e.g. "layer 2 (sha256:ab12...)" */
+	unsigned index;
+	eimg_oci_raw_fn raw;       /* the blob as stored (compressed or not) */
+	void *raw_ctx;
+	uint64_t raw_size;         /* 0 when not known */
+	uint8_t digest[32];        /* sha256 of the blob as stored, when have_digest */
+	bool have_digest;
+	uint8_t diff_id[32];       /* sha256 of the uncompressed tar, when have_diff_id */
+	bool have_diff_id;
+	struct eimg_progress *progress;
+};
+int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, eimg_error *err);
+
+/* ---- nitro_app.c: the application from a container image ---- */
+struct eimg_manifest;
+/* "a\nb\n" from {"a", "b"}; an item with a newline is refused. */
+int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err);
+/* Writes the application ramdisk of m's image to a temporary file and maps
+ * it (read-only): *map, *len; eimg_nitro_app_unmap() when done. */
+int eimg_nitro_app_image(const struct eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
+			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err);
+void eimg_nitro_app_unmap(uint8_t *map, size_t len);
+
+/* ---- oci_blob.c: the files of an image, in a folder or inside a tar ---- */
+struct eimg_oci_store {
+	char *path;                /* the folder or the archive */
+	bool is_dir;
+};
+typedef struct eimg_oci_blob eimg_oci_blob;
+/* name: a canonical relative path ("blobs/sha256/<hex>", "manifest.json"). */
+int eimg_oci_blob_open(const struct eimg_oci_store *s, const char *name, eimg_oci_blob **out, eimg_error *err);
+int eimg_oci_blob_read(void *blob, const void **buf, size_t *n, eimg_error *err); /* an eimg_oci_raw_fn */
+void eimg_oci_blob_close(eimg_oci_blob *b);
+/* Reads a whole small file (at most max bytes) of the store. */
+int eimg_oci_blob_slurp(const struct eimg_oci_store *s, const char *name, size_t max, uint8_t **out, size_t *len,
+			eimg_error *err);
+/* Whether the store has name (false on any error). */
+bool eimg_oci_blob_exists(const struct eimg_oci_store *s, const char *name);
+
+#endif

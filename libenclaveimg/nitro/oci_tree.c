@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merged file tree of a container image's layers.
+ *
+ * Only metadata lives in memory (a node per path); file data goes to an
+ * unlinked temporary spool file as the layers stream past, and is read back
+ * from there when the ramdisk is written.  Whiteouts remove nodes; a path
+ * written again gets a new node (a hard link made earlier keeps the old
+ * content, as on a real file system). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "nitro/oci_int.h"
+
+#define NONE UINT32_MAX
+#define TOMB (UINT32_MAX - 1)
+
+struct node {
+	char *path;
+	char *target;              /* symlink target */
+	uint32_t parent, first_child, next_sibling;
+	uint32_t link_to;          /* hard link: the REG node it shares data with */
+	uint8_t type;
+	bool live;
+	unsigned mode;
+	unsigned layer, touched;   /* added in; last layer that added something below */
+	uint64_t off, size;        /* data in the spool */
+};
+
+struct eimg_oci_tree {
+	struct node *n;
+	uint32_t count, cap;
+	uint32_t *slot;            /* hash: node index, NONE empty, TOMB deleted */
+	uint32_t nslots, used;
+	uint32_t root_first;       /* first top-level node */
+	int spool;
+	uint64_t spool_len, bytes;
+};
+
+eimg_oci_tree *eimg_oci_tree_new(void)
+{
+	eimg_oci_tree *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->spool = -1;
+	t->root_first = NONE;
+	t->nslots = 1024;
+	t->slot = malloc(t->nslots * sizeof(uint32_t));
+	if (!t->slot) {
+		free(t);
+		return NULL;
+	}
+	memset(t->slot, 0xff, t->nslots * sizeof(uint32_t));
+	const char *dir = getenv("TMPDIR");
+	t->spool = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (t->spool < 0) {
+		char tmpl[4096];
+		snprintf(tmpl, sizeof(tmpl), "%s/eimg-spool-XXXXXX", dir && *dir ? dir : "/tmp");
+		t->spool = mkostemp(tmpl, O_CLOEXEC);
+		if (t->spool >= 0)
+			unlink(tmpl);
+	}
+	if (t->spool < 0) {
+		eimg_oci_tree_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void eimg_oci_tree_free(eimg_oci_tree *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->count; i++) {
+		free(t->n[i].path);
+		free(t->n[i].target);
+	}
+	free(t->n);
+	free(t->slot);
+	if (t->spool >= 0)
+		close(t->spool);
+	free(t);
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of path (live), or of where it would go. */
+static uint32_t find_slot(const eimg_oci_tree *t, const char *path, bool *found)
+{
+	uint32_t mask = t->nslots - 1, i = hash(path) & mask, free_slot = NONE;
+	for (;;) {
+		uint32_t v = t->slot[i];
+		if (v == NONE) {
+			*found = false;
+			return free_slot != NONE ? free_slot : i;
+		}
+		if (v == TOMB) {
+			if (free_slot == NONE)
+				free_slot = i;
+		} else if (strcmp(t->n[v].path, path) == 0) {
+			*found = true;
+			return i;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static uint32_t lookup(const eimg_oci_tree *t, const char *path)
+{
+	bool found;
+	uint32_t s = find_slot(t, path, &found);
+	return found ? t->slot[s] : NONE;
+}
+
+static int rehash(eimg_oci_tree *t, eimg_error *err)
+{
+	uint32_t n = t->nslots * 2;
+	uint32_t *ns = malloc(n * sizeof(uint32_t));
+	if (!ns)
+		return eimg_err_nomem(err);
+	memset(ns, 0xff, n * sizeof(uint32_t));
+	free(t->slot);
+	t->slot = ns;
+	t->nslots = n;
+	t->used = 0;
+	for (uint32_t i = 0; i < t->count; i++) {
+		if (!t->n[i].live)
+			continue;
+		bool found;
+		ns[find_slot(t, t->n[i].path, &found)] = i;
+		t->used++;
+	}
+	return EIMG_OK;
+}
+
+bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path)
+{
+	return lookup(t, path) != NONE;
+}
+
+uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t)
+{
+	return t->bytes;
+}
+
+/* Removes node i and everything under it; with keep_newer, only what layers
+ * below `layer` left (folders holding newer entries stay). */
+static void remove_node(eimg_oci_tree *t, uint32_t i, unsigned layer, bool keep_newer)
+{
+	struct node *x = &t->n[i];
+	if (!x->live)
+		return;
+	if (x->type == EIMG_OCI_DIR)
+		for (uint32_t c = x->first_child; c != NONE; c = t->n[c].next_sibling)
+			remove_node(t, c, layer, keep_newer);
+	x = &t->n[i];
+	if (keep_newer && (x->layer >= layer || x->touched >= layer))
+		return;
+	bool found;
+	uint32_t s = find_slot(t, x->path, &found);
+	if (found)
+		t->slot[s] = TOMB;
+	x->live = false;
+}
+
+static const char *esc_path(const char *p, char *buf, size_t size)
+{
+	return eimg_escape(p, strlen(p), buf, size);
+}
+
+static int new_node(eimg_oci_tree *t, const char *path, uint32_t parent, eimg_error *err)
+{
+	if (t->count >= EIMG_OCI_MAX_ENTRIES)
+		return eimg_err(err, EIMG_EINVAL, NULL, "more than %u entries in the image's layers (limit)",
+				EIMG_OCI_MAX_ENTRIES);
+	if ((t->used + 1) * 4 >= t->nslots * 3 && rehash(t, err))
+		return EIMG_ENOMEM;
+	if (t->count == t->cap) {
+		uint32_t nc = t->cap ? t->cap * 2 : 1024;
+		struct node *nn = realloc(t->n, nc * sizeof(*nn));
+		if (!nn)
+			return eimg_err_nomem(err);
+		t->n = nn;
+		t->cap = nc;
+	}
+	struct node *x = &t->n[t->count];
+	memset(x, 0, sizeof(*x));
+	x->path = strdup(path);
+	if (!x->path)
+		return eimg_err_nomem(err);
+	x->parent = parent;
+	x->first_child = NONE;
+	x->link_to = NONE;
+	x->live = true;
+	uint32_t *head = parent == NONE ? &t->root_first : &t->n[parent].first_child;
+	x->next_sibling = *head;
+	*head = t->count;
+	bool found;
+	t->slot[find_slot(t, path, &found)] = t->count;
+	t->used++;
+	t->count++;
+	return EIMG_OK;
+}
+
+/* The folder that holds path, created (0755) with its parents when missing;
+ * NONE for a top-level path.  A non-folder on the way is refused. */
+static int parent_of(eimg_oci_tree *t, const char *path, unsigned layer, uint32_t *out, eimg_error *err)
+{
+	char buf[EIMG_OCI_MAX_PATH + 1], esc[160];
+	const char *s = strrchr(path, '/');
+	if (!s) {
+		*out = NONE;
+		return EIMG_OK;
+	}
+	size_t n = (size_t)(s - path);
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	uint32_t p = lookup(t, buf);
+	if (p == NONE) {
+		uint32_t pp;
+		int rc = parent_of(t, buf, layer, &pp, err);
+		if (rc)
+			return rc;
+		if ((rc = new_node(t, buf, pp, err)))
+			return rc;
+		p = t->count - 1;
+		t->n[p].type = EIMG_OCI_DIR;
+		t->n[p].mode = 0755;
+		t->n[p].layer = layer;
+	} else if (t->n[p].type != EIMG_OCI_DIR) {
+		return eimg_err(err, EIMG_EINVAL, NULL, "'%s' on the way is not a folder", esc_path(buf, esc, sizeof(esc)));
+	}
+	for (uint32_t q = p; q != NONE; q = t->n[q].parent)
+		if (t->n[q].touched < layer)
+			t->n[q].touched = layer;
+	*out = p;
+	return EIMG_OK;
+}
+
+static int spool_data(eimg_oci_tree *t, struct node *x, const struct eimg_oci_add *a, eimg_error *err)
+{
+	uint8_t buf[65536];
+	uint64_t left = a->size;
+	if (t->bytes + a->size > EIMG_OCI_MAX_TOTAL)
+		return eimg_err(err, EIMG_EINVAL, NULL, "the image's files hold more than %llu bytes (limit)",
+				(unsigned long long)EIMG_OCI_MAX_TOTAL);
+	x->off = t->spool_len;
+	x->size = a->size;
+	while (left) {
+		size_t k = left > sizeof(buf) ? sizeof(buf) : (size_t)left;
+		int rc = a->rd(a->rd_ctx, buf, k, err);
+		if (rc)
+			return rc;
+		size_t done = 0;
+		while (done < k) {
+			ssize_t w = pwrite(t->spool, buf + done, k - done, (off_t)(t->spool_len + done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return eimg_err_sys(err, NULL, "writing the image's files to a temporary file");
+			done += (size_t)w;
+		}
+		t->spool_len += k;
+		left -= k;
+	}
+	t->bytes += a->size;
+	return EIMG_OK;
+}
+
+static int add_link(eimg_oci_tree *t, struct node *x, const struct eimg_oci_add *a, eimg_error *err)
+{
+	char esc[160];
+	uint32_t to = lookup(t, a->target);
+	if (to != NONE && t->n[to].type == EIMG_OCI_HARDLINK)
+		to = t->n[to].link_to;
+	if (to == NONE || t->n[to].type != EIMG_OCI_REG)
+		return eimg_err(err, EIMG_EINVAL, NULL, "hard link to '%s', which is not a regular file here",
+				esc_path(a->target, esc, sizeof(esc)));
+	x->link_to = to;
+	return EIMG_OK;
+}
+
+int eimg_oci_tree_add(eimg_oci_tree *t, const struct eimg_oci_add *a, eimg_error *err)
+{
+	uint32_t i = lookup(t, a->path), parent;
+	if (i != NONE && a->type == EIMG_OCI_DIR && t->n[i].type == EIMG_OCI_DIR) {
+		t->n[i].mode = a->mode & 07777;
+		t->n[i].layer = a->layer;
+		return parent_of(t, a->path, a->layer, &parent, err);
+	}
+	if (i != NONE)
+		remove_node(t, i, 0, false);
+	int rc = parent_of(t, a->path, a->layer, &parent, err);
+	if (!rc)
+		rc = new_node(t, a->path, parent, err);
+	if (rc)
+		return rc;
+	struct node *x = &t->n[t->count - 1];
+	x->type = (uint8_t)a->type;
+	x->mode = a->mode & 07777;
+	x->layer = x->touched = a->layer;
+	switch (a->type) {
+	case EIMG_OCI_REG:
+		return spool_data(t, x, a, err);
+	case EIMG_OCI_SYMLINK:
+		x->mode = 0777;
+		x->target = strdup(a->target);
+		return x->target ? EIMG_OK : eimg_err_nomem(err);
+	case EIMG_OCI_HARDLINK:
+		return add_link(t, x, a, err);
+	default:
+		return EIMG_OK;
+	}
+}
+
+int eimg_oci_tree_whiteout(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err)
+{
+	(void)err;
+	uint32_t i = lookup(t, path);
+	if (i != NONE)
+		remove_node(t, i, layer, true);
+	return EIMG_OK;
+}
+
+int eimg_oci_tree_opaque(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err)
+{
+	uint32_t i = lookup(t, path);
+	if (i == NONE) {
+		/* The folder itself stays (as an empty folder made by this layer). */
+		struct eimg_oci_add a = { .path = path, .type = EIMG_OCI_DIR, .mode = 0755, .layer = layer };
+		return eimg_oci_tree_add(t, &a, err);
+	}
+	if (t->n[i].type != EIMG_OCI_DIR)
+		return EIMG_OK;
+	for (uint32_t c = t->n[i].first_child; c != NONE; c = t->n[c].next_sibling)
+		remove_node(t, c, layer, true);
+	return EIMG_OK;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static int cmp_path(const void *a, const void *b, void *ctx)
+{
+	const struct node *n = ctx;
+	return strcmp(n[*(const uint32_t *)a].path, n[*(const uint32_t *)b].path);
+}
+
+static int copy_spool(eimg_oci_tree *t, uint64_t off, uint64_t size, struct eimg_newc_out *o, eimg_error *err)
+{
+	uint8_t buf[65536];
+	while (size) {
+		size_t k = size > sizeof(buf) ? sizeof(buf) : (size_t)size;
+		ssize_t r = pread(t->spool, buf, k, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return eimg_err_sys(err, NULL, "reading back the image's files");
+		int rc = eimg_newc_write(o, buf, (size_t)r, err);
+		if (rc)
+			return rc;
+		off += (uint64_t)r;
+		size -= (uint64_t)r;
+	}
+	return EIMG_OK;
+}
+
+struct wstate {
+	uint32_t *nlink, *ino; /* per REG node: live names, inode number given */
+	uint32_t next_ino;
+	uint32_t mtime;
+	const char *prefix;
+};
+
+static int write_node(eimg_oci_tree *t, uint32_t i, struct wstate *w, struct eimg_newc_out *o, eimg_error *err)
+{
+	const struct node *x = &t->n[i];
+	char name[EIMG_OCI_MAX_PATH + 64];
+	struct eimg_newc_hdr h = { .mtime = w->mtime, .nlink = 1, .name = name };
+	snprintf(name, sizeof(name), "%s/%s", w->prefix, x->path);
+	const struct node *f = x->type == EIMG_OCI_HARDLINK ? &t->n[x->link_to] : x;
+	uint32_t fid = x->type == EIMG_OCI_HARDLINK ? x->link_to : i;
+	bool data = true;
+	switch (x->type) {
+	case EIMG_OCI_DIR:
+		h.mode = 040000 | x->mode;
+		h.nlink = 2;
+		h.ino = w->next_ino++;
+		return eimg_newc_header(o, &h, err);
+	case EIMG_OCI_SYMLINK:
+		h.mode = 0120000 | 0777;
+		h.ino = w->next_ino++;
+		h.size = (uint32_t)strlen(x->target);
+		int rc = eimg_newc_header(o, &h, err);
+		return rc ? rc : eimg_newc_write(o, x->target, h.size, err);
+	default:
+		h.mode = 0100000 | f->mode;
+		h.nlink = w->nlink[fid];
+		if (w->ino[fid]) {
+			h.ino = w->ino[fid];
+			data = false;   /* a later name of a file already written: a hard link */
+		} else {
+			h.ino = w->ino[fid] = w->next_ino++;
+		}
+		h.size = data ? (uint32_t)f->size : 0;
+		rc = eimg_newc_header(o, &h, err);
+		return rc || !data ? rc : copy_spool(t, f->off, f->size, o, err);
+	}
+}
+
+static int write_extra(const struct eimg_oci_extra *e, struct wstate *w, struct eimg_newc_out *o, eimg_error *err)
+{
+	struct eimg_newc_hdr h = { .ino = w->next_ino++, .mode = 0100644, .nlink = 1, .mtime = w->mtime,
+				   .size = (uint32_t)e->size, .name = e->path };
+	int rc = eimg_newc_header(o, &h, err);
+	return rc ? rc : eimg_newc_write(o, e->data, e->size, err);
+}
+
+static int write_all(eimg_oci_tree *t, const uint32_t *idx, uint32_t n, struct wstate *w,
+		     const struct eimg_oci_extra *extra, size_t nextra, struct eimg_newc_out *o, eimg_error *err)
+{
+	int rc = EIMG_OK;
+	for (size_t k = 0; k < nextra && !rc; k++) {
+		if (strcmp(extra[k].path, w->prefix) >= 0 || (k && strcmp(extra[k - 1].path, extra[k].path) >= 0))
+			return eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: extra files out of order");
+		rc = write_extra(&extra[k], w, o, err);
+	}
+	struct eimg_newc_hdr root = { .ino = w->next_ino++, .mode = 040755, .nlink = 2, .mtime = w->mtime,
+				      .name = w->prefix };
+	if (!rc)
+		rc = eimg_newc_header(o, &root, err);
+	for (uint32_t k = 0; k < n && !rc; k++)
+		rc = write_node(t, idx[k], w, o, err);
+	struct eimg_newc_hdr tr = { .nlink = 1, .name = "TRAILER!!!" };
+	if (!rc)
+		rc = eimg_newc_header(o, &tr, err);
+	if (!rc)
+		rc = eimg_newc_pad(o, 4, err);
+	return rc;
+}
+
+int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const *mkdirs,
+			const struct eimg_oci_extra *extra, size_t nextra, uint64_t mtime,
+			struct eimg_newc_out *o, eimg_error *err)
+{
+	struct wstate w = { NULL, NULL, 1, (uint32_t)mtime, prefix };
+	uint32_t *idx = NULL, n = 0;
+	int rc = EIMG_OK;
+	if (mtime > 0xffffffffu)
+		return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: time %llu does not fit the cpio format",
+				(unsigned long long)mtime);
+	for (size_t k = 0; mkdirs && mkdirs[k] && !rc; k++)
+		if (!eimg_oci_tree_has(t, mkdirs[k])) {
+			struct eimg_oci_add a = { .path = mkdirs[k], .type = EIMG_OCI_DIR, .mode = 0755, .layer = NONE };
+			rc = eimg_oci_tree_add(t, &a, err);
+		}
+	if (rc)
+		return rc;
+	idx = malloc((t->count + 1) * sizeof(uint32_t));
+	w.nlink = calloc(t->count + 1, sizeof(uint32_t));
+	w.ino = calloc(t->count + 1, sizeof(uint32_t));
+	if (!idx || !w.nlink || !w.ino) {
+		rc = eimg_err_nomem(err);
+		goto out;
+	}
+	for (uint32_t i = 0; i < t->count; i++) {
+		if (!t->n[i].live)
+			continue;
+		idx[n++] = i;
+		if (t->n[i].type == EIMG_OCI_REG)
+			w.nlink[i]++;
+		else if (t->n[i].type == EIMG_OCI_HARDLINK)
+			w.nlink[t->n[i].link_to]++;
+	}
+	qsort_r(idx, n, sizeof(uint32_t), cmp_path, t->n);
+	rc = write_all(t, idx, n, &w, extra, nextra, o, err);
+out:
+	free(idx);
+	free(w.nlink);
+	free(w.ino);
+	return rc;
+}
