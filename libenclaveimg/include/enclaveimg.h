@@ -27,5 +27,6 @@
 #include "eimg/attest.h"
 #include "eimg/sim.h"
 #include "eimg/sgx_hw.h"
+#include "eimg/oci.h"
 
 #endif

@@ -148,8 +148,11 @@ int eimg_oci_pull(const char *refstr, const struct eimg_oci_options *opts, struc
 	if (rc || (rc = pick_layer(c, m, &layer, err)))
 		goto out;
 	eimg_oci_ref_format(&ref, p.digest, p.resolved, sizeof(p.resolved));
-	bool eif = strcmp(layer->media_type, EIMG_OCI_EIF_LAYER) == 0;
-	if ((rc = private_file(eif ? "image.eif" : "image.eimg", &p, &fd, err)) ||
+	/* Named after the repository, so that messages about the file say what it is. */
+	const char *base = strrchr(ref.repo, '/') ? strrchr(ref.repo, '/') + 1 : ref.repo;
+	char name[300];
+	snprintf(name, sizeof(name), "%s.%s", base, strcmp(layer->media_type, EIMG_OCI_EIF_LAYER) == 0 ? "eif" : "eimg");
+	if ((rc = private_file(name, &p, &fd, err)) ||
 	    (rc = oci_get_blob(c, ref.repo, layer, fd, EIMG_IMAGE_MAX_ARCHIVE, &rs, err)))
 		goto out;
 	if (close(fd) != 0) {

@@ -120,3 +120,22 @@ out:
 	oci_client_free(c);
 	return rc;
 }
+
+int eimg_oci_fetch(const char *ref, const struct eimg_oci_options *opts, const char *statement_key,
+		   struct eimg_oci_pulled *out, struct eimg_oci_verified *verified, eimg_error *err)
+{
+	struct eimg_oci_pulled p;
+	struct eimg_oci_verified v;
+	memset(&v, 0, sizeof(v));
+	int rc = eimg_oci_pull(ref, opts, &p, err);
+	if (rc)
+		return rc;
+	if (statement_key && (rc = eimg_oci_verify_statement(&p, statement_key, opts, &v, err)) != EIMG_OK) {
+		eimg_oci_pulled_remove(&p);
+		return rc;
+	}
+	*out = p;
+	if (verified)
+		*verified = v;
+	return EIMG_OK;
+}

@@ -104,4 +104,10 @@ struct eimg_oci_verified {
 int eimg_oci_verify_statement(const struct eimg_oci_pulled *p, const char *pubkey_path,
 			      const struct eimg_oci_options *opts, struct eimg_oci_verified *out, eimg_error *err);
 
+/* What enclave-measure and enclave-run do with a reference: pull it, and
+ * with statement_key (a public key file) require a statement signed by it
+ * (eimg_oci_verify_statement).  Nothing is left behind on failure. */
+int eimg_oci_fetch(const char *ref, const struct eimg_oci_options *opts, const char *statement_key,
+		   struct eimg_oci_pulled *out, struct eimg_oci_verified *verified, eimg_error *err);
+
 #endif
