@@ -122,10 +122,10 @@ void oci_resp_clear(struct oci_resp *rs);
 int oci_status_error(const struct oci_client *c, const struct oci_resp *rs, const char *what, eimg_error *err);
 
 /* ---- pull.c ---- */
-/* GETs a manifest (by tag or digest) of media type accept, and computes its
+/* GETs a manifest (by tag or digest) of media type want, and computes its
  * digest: EIMG_EVERIFY when it is not the one asked for or the one the
  * registry names; EIMG_EINVAL for another media type. */
-int oci_get_manifest(struct oci_client *c, const char *repo, const char *what, const char *accept,
+int oci_get_manifest(struct oci_client *c, const char *repo, const char *what, const char *want,
 		     struct oci_resp *rs, char digest[EIMG_OCI_DIGEST_MAX], eimg_error *err);
 /* GETs a blob into fd (or memory with fd -1) and checks its size and digest. */
 int oci_get_blob(struct oci_client *c, const char *repo, const struct oci_desc *d, int fd, uint64_t max,
@@ -137,6 +137,8 @@ struct eimg_key_source;
  * verified, and its signature when present).  *target: enum eimg_target. */
 struct json_t;
 struct eimg_image;
+/* enum eimg_input_kind of a file, from its first bytes (UNKNOWN if unreadable). */
+int oci_file_kind(const char *path);
 int oci_predicate_of_file(const char *path, struct json_t **out, int *target, eimg_error *err);
 int oci_predicate_of_image(const struct eimg_image *img, const char *path, struct json_t **out, int *target,
 			   eimg_error *err);

@@ -21,24 +21,29 @@ static bool type_is(const char *ctype, const char *want)
 	return n == strlen(want) && strncmp(ctype, want, n) == 0;
 }
 
-int oci_get_manifest(struct oci_client *c, const char *repo, const char *what, const char *accept,
+/* Every manifest type, so that the registry answers with what it holds and a
+ * type we do not take is named rather than hidden behind a 404. */
+#define ACCEPT_ALL OCI_MANIFEST_TYPE ", " OCI_INDEX_TYPE ", application/vnd.docker.distribution.manifest.v2+json, " \
+		   "application/vnd.docker.distribution.manifest.list.v2+json"
+
+int oci_get_manifest(struct oci_client *c, const char *repo, const char *what, const char *want,
 		     struct oci_resp *rs, char digest[EIMG_OCI_DIGEST_MAX], eimg_error *err)
 {
 	char path[700], shown[200];
 	uint8_t sha[32];
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo, what);
 	snprintf(shown, sizeof(shown), "manifest '%s'", what);
-	struct oci_req rq = {.method = "GET", .path = path, .accept = accept, .body_fd = -1, .sink_fd = -1,
+	struct oci_req rq = {.method = "GET", .path = path, .accept = ACCEPT_ALL, .body_fd = -1, .sink_fd = -1,
 			     .max = EIMG_OCI_MAX_MANIFEST};
 	int rc = oci_request(c, &rq, rs, err);
 	if (rc)
 		return rc;
 	if (rs->status != 200) {
 		rc = oci_status_error(c, rs, shown, err);
-	} else if (!type_is(rs->content_type, accept)) {
+	} else if (!type_is(rs->content_type, want)) {
 		char t[100];
 		rc = eimg_err(err, EIMG_EINVAL, oci_client_name(c), "%s: unknown media type '%s' (expected %s)", shown,
-			      eimg_escape(rs->content_type, strlen(rs->content_type), t, sizeof(t)), accept);
+			      eimg_escape(rs->content_type, strlen(rs->content_type), t, sizeof(t)), want);
 	} else {
 		eimg_sha256(rs->body, rs->len, sha);
 		oci_digest_format(sha, digest);
@@ -78,10 +83,13 @@ int oci_get_blob(struct oci_client *c, const char *repo, const struct oci_desc *
 		memcpy(sha, rs->sha256, 32);
 	}
 	oci_digest_format(sha, got);
-	if (rs->received != d->size || strcmp(got, d->digest) != 0)
-		return eimg_err(err, EIMG_EVERIFY, oci_client_name(c),
-				"%s: received %llu bytes of digest %s, expected %llu bytes", what,
-				(unsigned long long)rs->received, got, (unsigned long long)d->size);
+	if (rs->received != d->size)
+		return eimg_err(err, EIMG_EVERIFY, oci_client_name(c), "%s: %s%llu bytes received, the manifest says %llu",
+				what, rs->received > d->size ? "more than " : "", (unsigned long long)rs->received,
+				(unsigned long long)d->size);
+	if (strcmp(got, d->digest) != 0)
+		return eimg_err(err, EIMG_EVERIFY, oci_client_name(c), "%s: the content does not match its digest (got %s)",
+				what, got);
 	return EIMG_OK;
 }
 

@@ -15,7 +15,7 @@
 #include "eimg/hash.h"
 #include "eimg/image.h"
 #include "eimg/manifest.h"
-#include "eimg/nitro.h"
+#include "eimg/measure.h"
 #include "oci/oci_int.h"
 
 struct blob {
@@ -238,7 +238,7 @@ int eimg_oci_push(const struct eimg_oci_push_request *req, struct eimg_oci_push_
 		return rc;
 	if (!ref.tag[0] || ref.digest[0])
 		return eimg_err(err, EIMG_EUSAGE, req->ref, "push to a tag (oci://HOST/REPO:TAG), not a digest");
-	if (eimg_is_nitro_input(req->image_path))
+	if (oci_file_kind(req->image_path) == EIMG_INPUT_EIF)
 		return eimg_err(err, EIMG_EINVAL, req->image_path, "is an EIF; push the .eimg built with it");
 	/* Measured and verified before anything leaves the machine. */
 	if ((rc = eimg_image_read_file(req->image_path, &img, err)) ||

@@ -2,9 +2,11 @@
 /* The measurement statement: an in-toto v1 Statement whose subject is the
  * artifact manifest's digest and whose predicate is the measurement
  * recomputed from the image, signed as a DSSE envelope (enclave-oci(7)). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -76,12 +78,23 @@ out:
 	return rc;
 }
 
+int oci_file_kind(const char *path)
+{
+	uint8_t head[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return EIMG_INPUT_UNKNOWN;
+	ssize_t n = read(fd, head, sizeof(head));
+	close(fd);
+	return n > 0 ? eimg_detect_input(head, (size_t)n) : EIMG_INPUT_UNKNOWN;
+}
+
 int oci_predicate_of_file(const char *path, json_t **out, int *target, eimg_error *err)
 {
 	eimg_image *img = NULL;
 	eimg_nitro_report *rep = NULL;
 	int rc;
-	if (eimg_is_nitro_input(path)) {
+	if (oci_file_kind(path) == EIMG_INPUT_EIF) {
 		*target = EIMG_TARGET_NITRO;
 		rc = eimg_nitro_audit_file(path, NULL, &rep, err);
 		return rc ? rc : nitro_of_report(rep, out, err);
@@ -224,6 +237,11 @@ static int verify_sigs(const char *source, json_t *sigs, const char *msg, size_t
 		}
 		rc = eimg_pubkey_verify_file(pubkey, (const uint8_t *)msg, mlen, sig, slen, err);
 		free(sig);
+		if (rc == EIMG_EVERIFY) {
+			char k[200];
+			rc = eimg_err(err, EIMG_EVERIFY, source, "not signed by the key in '%s'",
+				      eimg_escape(pubkey, strlen(pubkey), k, sizeof(k)));
+		}
 		if (rc != EIMG_EVERIFY)
 			return rc;
 	}
