@@ -10,6 +10,9 @@ independently of the C library (standard library + `cryptography`):
                                                Basic credentials required
   oci_registry.py push-raw BASE REPO TAG FILE LAYER_TYPE ARTIFACT_TYPE
                                                one blob + an OCI manifest (as `oras push` does)
+  oci_registry.py mini-registry PORT           an in-memory registry with the referrers API of
+                                               distribution-spec 1.1 (OCI-Subject, GET referrers);
+                                               paths under /forbidden/ answer 403
   oci_registry.py check BASE REPO TAG FILE PUBKEY
                                                the artifact and its statement, checked from the
                                                specs: manifest digest, layer digest = sha256(FILE),
@@ -149,6 +152,94 @@ def token_server(port, cert_path, key_path, userpass, service):
     http.server.HTTPServer(("127.0.0.1", int(port)), H).serve_forever()
 
 
+def mini_registry(port):
+    import re, uuid
+    blobs, manifests, referrers, uploads = {}, {}, {}, {}
+    route = re.compile(r"^/v2/(.+)/(blobs|manifests|referrers)/([^?]+)(\?.*)?$")
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, status, body=b"", headers=None):
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def route(self):
+            if "/forbidden/" in self.path:
+                self.answer(403, b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+                return None
+            if self.path == "/v2/":
+                self.answer(200, b"{}")
+                return None
+            m = route.match(self.path)
+            if not m:
+                self.answer(404)
+            return m
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def do_GET(self):
+            m = self.route()
+            if not m:
+                return
+            repo, kind, ref, _ = m.groups()
+            if kind == "blobs" and (repo, ref) in blobs:
+                self.answer(200, blobs[repo, ref])
+            elif kind == "manifests" and (repo, ref) in manifests:
+                body = manifests[repo, ref]
+                self.answer(200, body, {"Content-Type": json.loads(body)["mediaType"], "Docker-Content-Digest": digest(body)})
+            elif kind == "referrers":
+                idx = {"schemaVersion": 2, "mediaType": INDEX, "manifests": referrers.get((repo, ref), [])}
+                self.answer(200, json.dumps(idx).encode(), {"Content-Type": INDEX})
+            else:
+                self.answer(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}')
+
+        def do_POST(self):
+            if "/forbidden/" in self.path:
+                return self.route()
+            m = re.match(r"^/v2/(.+)/blobs/uploads/$", self.path)
+            if not m:
+                return self.answer(404)
+            u = str(uuid.uuid4())
+            uploads[u] = m.group(1)
+            self.answer(202, b"", {"Location": "/v2/%s/blobs/uploads/%s" % (m.group(1), u)})
+
+        def do_PUT(self):
+            from urllib.parse import urlparse, parse_qs
+            if "/forbidden/" in self.path:
+                return self.route()
+            data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            u = urlparse(self.path)
+            m = re.match(r"^/v2/(.+)/blobs/uploads/(.+)$", u.path)
+            if m:
+                d = parse_qs(u.query)["digest"][0]
+                if digest(data) != d:
+                    return self.answer(400, b'{"errors":[{"code":"DIGEST_INVALID","message":"digest"}]}')
+                blobs[m.group(1), d] = data
+                return self.answer(201, b"", {"Docker-Content-Digest": d})
+            m = route.match(self.path)
+            if not m or m.group(2) != "manifests":
+                return self.answer(404)
+            repo, _, ref, _ = m.groups()
+            d = digest(data)
+            manifests[repo, ref] = manifests[repo, d] = data
+            man, headers = json.loads(data), {"Docker-Content-Digest": d}
+            if "subject" in man:
+                referrers.setdefault((repo, man["subject"]["digest"]), []).append(
+                    {"mediaType": man["mediaType"], "digest": d, "size": len(data), "artifactType": man.get("artifactType", "")})
+                headers["OCI-Subject"] = man["subject"]["digest"]
+            self.answer(201, b"", headers)
+
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), H).serve_forever()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "port":
@@ -168,6 +259,8 @@ def main():
         sys.exit("nothing answers at " + sys.argv[2])
     elif cmd == "token-server":
         token_server(*sys.argv[2:7])
+    elif cmd == "mini-registry":
+        mini_registry(sys.argv[2])
     elif cmd == "push-raw":
         push_raw(*sys.argv[2:8])
     elif cmd == "check":

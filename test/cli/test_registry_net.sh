@@ -3,7 +3,8 @@
 # Registry access (registry_lib.sh): registry down, a partial download and 5xx (each one
 # line, nothing left behind), Basic authentication (htpasswd) with credentials from
 # --auth-file, $REGISTRY_AUTH_FILE or ~/.docker/config.json, and Bearer tokens from a
-# token service (a small Python one issuing ES256 JWTs the registry trusts).
+# token service (a small Python one issuing ES256 JWTs the registry trusts); the referrers
+# API and 403 against a small in-memory registry of distribution-spec 1.1 (oci_registry.py).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry_lib.sh"
 registry_setup
@@ -14,6 +15,25 @@ expect 1 enclave-measure "oci://127.0.0.1:$down/apps/hello:v1"
 expect_one_line_err; expect_err "cannot reach the registry at http://127.0.0.1:$down"
 expect 1 enclave-push "$S/hello.eimg" "oci://127.0.0.1:$down/apps/hello:v1"
 expect_one_line_err; expect_err "cannot reach the registry"
+
+case_begin referrers-api-and-403
+mp=$($HELP port)
+$HELP mini-registry "$mp" &
+pids+=($!)
+$HELP wait "http://127.0.0.1:$mp/v2/" || _t_failmsg "the mini registry did not start"
+expect 0 enclave-push -k "$S/release.pem" "$S/hello.eimg" "oci://127.0.0.1:$mp/apps/hello:v1"
+expect_out "^statement: sha256:[0-9a-f]{64} \(referrers API\)$"
+DM=$(echo "$out" | sed -n 's/^digest: //p')
+expect 0 enclave-measure --statement-key "$S/release.pub" "oci://127.0.0.1:$mp/apps/hello@$DM"
+expect_err "statement sha256:[0-9a-f]{64} verified"
+expect 3 enclave-measure --statement-key "$S/other.pub" "oci://127.0.0.1:$mp/apps/hello:v1"
+# no fallback tag when the registry indexes the subject itself
+expect 1 enclave-measure "oci://127.0.0.1:$mp/apps/hello:sha256-${DM:7}"
+expect_err "HTTP 404"
+expect 1 enclave-measure "oci://127.0.0.1:$mp/forbidden/hello:v1"
+expect_one_line_err; expect_err "HTTP 403 forbidden \(DENIED: requested access to the resource is denied\)"
+expect 1 enclave-push "$S/hello.eimg" "oci://127.0.0.1:$mp/forbidden/hello:v1"
+expect_one_line_err; expect_err "HTTP 403 forbidden"
 
 case_begin partial-download-and-5xx
 export TMPDIR=$PWD/tmp; mkdir -p tmp
