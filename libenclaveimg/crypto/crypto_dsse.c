@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* OpenSSL side of the measurement statement (oci/statement.c): base64 for
- * DSSE envelopes and registry credentials, and verification of a signature
- * with any public key (RSA PKCS#1 v1.5 or ECDSA, DER), SHA-256.  Declarations
- * in oci/oci_int.h. */
+/* OpenSSL side of the measurement statement (oci/statement.c): verification
+ * of a signature with any public key (RSA PKCS#1 v1.5 or ECDSA, DER),
+ * SHA-256.  Declaration in oci/oci_int.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,43 +13,6 @@
 
 #include "core/internal.h"
 #include "oci/oci_int.h"
-
-char *eimg_b64_encode(const uint8_t *in, size_t len)
-{
-	if (len > (size_t)INT32_MAX / 2)
-		return NULL;
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-	if (!out)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	return out;
-}
-
-int eimg_b64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen)
-{
-	size_t pad = 0;
-	if (len == 0 || len % 4 != 0 || len > (size_t)INT32_MAX || len / 4 * 3 > max + 2)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-			  c == '/' || (c == '=' && i >= len - 2);
-		if (!ok || (pad && c != '='))
-			return -1;
-		pad += c == '=';
-	}
-	uint8_t *buf = malloc(len / 4 * 3 + 1);
-	if (!buf)
-		return -1;
-	int n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n < pad || (size_t)n - pad > max) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*outlen = (size_t)n - pad;
-	return 0;
-}
 
 /* A public key from a file: PEM or DER SubjectPublicKeyInfo, or a certificate. */
 static EVP_PKEY *load_public(const uint8_t *buf, size_t len)

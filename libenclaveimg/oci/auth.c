@@ -119,7 +119,7 @@ static int entry_credentials(json_t *e, const char *path, char **out, eimg_error
 	uint8_t *dec = NULL;
 	size_t len = 0;
 	if (auth && *auth) {
-		if (eimg_b64_decode(auth, strlen(auth), 4096, &dec, &len) != 0 || !memchr(dec, ':', len) ||
+		if (eimg_base64_decode(auth, strlen(auth), false, 4096, &dec, &len) != 0 || !memchr(dec, ':', len) ||
 		    memchr(dec, '\0', len)) {
 			if (dec)
 				eimg_free_secret(dec, len);

@@ -262,7 +262,7 @@ static CURLcode perform(struct oci_client *c, struct xfer *x, const char *url, b
 /* Base64 of user:password as an Authorization header. */
 static int basic_header(const char *creds, char **out)
 {
-	char *b = eimg_b64_encode((const uint8_t *)creds, strlen(creds));
+	char *b = eimg_base64_encode((const uint8_t *)creds, strlen(creds));
 	if (!b)
 		return -1;
 	size_t n = strlen(b) + 32;

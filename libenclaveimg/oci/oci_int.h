@@ -17,9 +17,6 @@
 #define OCI_EMPTY_DIGEST  "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 /* ---- crypto/crypto_dsse.c ---- */
-char *eimg_b64_encode(const uint8_t *in, size_t len);   /* NUL-terminated, padded; NULL on no memory */
-/* Strict standard base64 (padded, no white space), at most max bytes out. -1 if invalid. */
-int eimg_b64_decode(const char *in, size_t len, size_t max, uint8_t **out, size_t *outlen);
 /* Verifies sig over msg (SHA-256; RSA PKCS#1 v1.5 or DER ECDSA) with the
  * public key or certificate in path.  EIMG_EVERIFY when it does not verify. */
 int eimg_pubkey_verify_file(const char *path, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen,

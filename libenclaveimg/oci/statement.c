@@ -141,7 +141,7 @@ static char *pae(const char *type, const char *body, size_t len, size_t *outlen)
 static int envelope(const char *payload, size_t plen, const uint8_t *sig, size_t siglen, char **env, size_t *envlen,
 		    eimg_error *err)
 {
-	char *p64 = eimg_b64_encode((const uint8_t *)payload, plen), *s64 = eimg_b64_encode(sig, siglen);
+	char *p64 = eimg_base64_encode((const uint8_t *)payload, plen), *s64 = eimg_base64_encode(sig, siglen);
 	json_t *o = p64 && s64 ? json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "payloadType", EIMG_OCI_STATEMENT_TYPE,
 					   "payload", p64, "signatures", "keyid", "", "sig", s64)
 			       : NULL;
@@ -231,7 +231,7 @@ static int verify_sigs(const char *source, json_t *sigs, const char *msg, size_t
 		const char *s64 = json_string_value(json_object_get(json_array_get(sigs, i), "sig"));
 		uint8_t *sig = NULL;
 		size_t slen = 0;
-		if (!s64 || eimg_b64_decode(s64, strlen(s64), SIG_MAX, &sig, &slen) != 0) {
+		if (!s64 || eimg_base64_decode(s64, strlen(s64), false, SIG_MAX, &sig, &slen) != 0) {
 			rc = eimg_err(err, EIMG_EVERIFY, source, "a signature is not base64");
 			continue;
 		}
@@ -259,7 +259,7 @@ int oci_statement_verify(const char *source, const uint8_t *env, size_t len, con
 	char *msg = NULL;
 	int rc;
 	if (!type || strcmp(type, EIMG_OCI_STATEMENT_TYPE) != 0 || !p64 ||
-	    eimg_b64_decode(p64, strlen(p64), EIMG_OCI_MAX_ENVELOPE, &payload, &plen) != 0) {
+	    eimg_base64_decode(p64, strlen(p64), false, EIMG_OCI_MAX_ENVELOPE, &payload, &plen) != 0) {
 		rc = eimg_err(err, EIMG_EVERIFY, source, "not a DSSE envelope of an in-toto statement");
 		goto out;
 	}
