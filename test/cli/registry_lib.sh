@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by the registry tests (test_registry.sh, test_registry_net.sh): a real registry
+# Shared by the registry tests (test_registry*.sh): a real registry
 # (Debian's docker-registry, the CNCF distribution) started on 127.0.0.1 with a free port,
 # a temporary storage folder and config, stopped on exit; the signed images and keys.
 # Source it after lib.sh.

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Registry access (registry_lib.sh): registry down, a partial download and 5xx (each one
-# line, nothing left behind), Basic authentication (htpasswd) with credentials from
-# --auth-file, $REGISTRY_AUTH_FILE or ~/.docker/config.json, and Bearer tokens from a
-# token service (a small Python one issuing ES256 JWTs the registry trusts); the referrers
-# API and 403 against a small in-memory registry of distribution-spec 1.1 (oci_registry.py).
+# line, nothing left behind); the referrers API and 403 against a small in-memory registry
+# of distribution-spec 1.1 (oci_registry.py); the statement signed by a key in a PKCS#11
+# token.  Authentication: test_registry_auth.sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry_lib.sh"
 registry_setup
@@ -34,6 +33,29 @@ expect 1 enclave-measure "oci://127.0.0.1:$mp/forbidden/hello:v1"
 expect_one_line_err; expect_err "HTTP 403 forbidden \(DENIED: requested access to the resource is denied\)"
 expect 1 enclave-push "$S/hello.eimg" "oci://127.0.0.1:$mp/forbidden/hello:v1"
 expect_one_line_err; expect_err "HTTP 403 forbidden"
+
+case_begin statement-signed-in-a-token
+# the release key in a PKCS#11 token (SoftHSM2), signing through a pkcs11: URI
+MOD=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so 2>/dev/null | head -1)
+if [ -n "$MOD" ] && command -v softhsm2-util >/dev/null && openssl engine pkcs11 -t >/dev/null 2>&1; then
+	printf 'leak:ENGINE_by_id\nleak:ENGINE_remove\n' > lsan.supp
+	mkdir -p tokens
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$PWD" > softhsm2.conf
+	export SOFTHSM2_CONF=$PWD/softhsm2.conf
+	softhsm2-util --init-token --free --label eimg-test --pin 1234 --so-pin 5678 >/dev/null &&
+		openssl pkcs8 -topk8 -nocrypt -in "$S/release.pem" -out key8.pem &&
+		softhsm2-util --import key8.pem --token eimg-test --label rel --id 01 --pin 1234 >/dev/null ||
+		_t_failmsg "SoftHSM2 set-up failed"
+	printf '1234\n' > pin.txt
+	LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" expect 0 enclave-push \
+		-k "pkcs11:token=eimg-test;object=rel;type=private" --pkcs11-module "$MOD" --passphrase-file pin.txt \
+		"$S/hello.eimg" "oci://127.0.0.1:$mp/apps/hsm:v1"
+	expect 0 enclave-measure --statement-key "$S/release.pub" "oci://127.0.0.1:$mp/apps/hsm:v1"
+	expect_err "statement sha256:[0-9a-f]{64} verified"
+	unset SOFTHSM2_CONF
+else
+	echo "  (SoftHSM2 or the pkcs11 engine missing: skipped)"
+fi
 
 case_begin partial-download-and-5xx
 export TMPDIR=$PWD/tmp; mkdir -p tmp
@@ -67,52 +89,5 @@ expect 1 enclave-measure "oci://127.0.0.1:$fp/unavailable/x:v1"
 expect_one_line_err; expect_err "HTTP 503 registry error"
 [ -z "$(ls tmp)" ] || _t_failmsg "a partial download was left behind: $(ls tmp)"
 unset TMPDIR
-
-case_begin basic-auth
-pw=$("$PY" -W ignore -c 'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))')
-echo "alice:$pw" > htpasswd
-start_registry "$PWD/breg" "auth:
-  htpasswd:
-    realm: test
-    path: $PWD/htpasswd"
-RB=oci://127.0.0.1:$PORT
-expect 1 env REGISTRY_AUTH_FILE=/nonexistent/none HOME=$PWD enclave-push "$S/hello.eimg" "$RB/apps/hello:v1"
-expect_one_line_err
-printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$PORT" "$(printf alice:wrong | base64)" > wrong.json
-expect 1 enclave-push --auth-file wrong.json "$S/hello.eimg" "$RB/apps/hello:v1"
-expect_one_line_err; expect_err "HTTP 401 unauthorized"
-mkdir -p home/.docker
-printf '{"auths":{"http://127.0.0.1:%s":{"auth":"%s"}}}\n' "$PORT" "$(printf alice:s3cret | base64)" > home/.docker/config.json
-expect 0 env -u REGISTRY_AUTH_FILE -u DOCKER_CONFIG HOME=$PWD/home enclave-push -k "$S/release.pem" "$S/hello.eimg" "$RB/apps/hello:v1"
-cp home/.docker/config.json auth.json
-expect 0 env REGISTRY_AUTH_FILE=$PWD/auth.json HOME=/nonexistent enclave-measure --statement-key "$S/release.pub" "$RB/apps/hello:v1"
-expect 1 env REGISTRY_AUTH_FILE=/nonexistent HOME=/nonexistent enclave-measure "$RB/apps/hello:v1"
-expect_one_line_err; expect_err "HTTP 401 unauthorized"
-echo '{"auths": ' > broken.json
-expect 1 enclave-measure --auth-file broken.json "$RB/apps/hello:v1"
-expect_one_line_err; expect_err "not a credentials file"
-
-case_begin bearer-token-auth
-openssl ecparam -name prime256v1 -genkey -noout -out tok.key 2>/dev/null
-openssl req -x509 -new -key tok.key -subj /CN=token-issuer -days 30 -out tok.pem 2>/dev/null
-tp=$($HELP port)
-$HELP token-server "$tp" tok.pem tok.key bob:hunter2 test-registry &
-pids+=($!)
-$HELP wait "http://127.0.0.1:$tp/token" || _t_failmsg "the token service did not start"
-start_registry "$PWD/treg" "auth:
-  token:
-    realm: http://127.0.0.1:$tp/token
-    service: test-registry
-    issuer: test-issuer
-    rootcertbundle: $PWD/tok.pem"
-RT=oci://127.0.0.1:$PORT
-printf '{"auths":{"127.0.0.1:%s":{"username":"bob","password":"hunter2"}}}\n' "$PORT" > auth.json
-expect 0 enclave-push --auth-file auth.json -k "$S/release.pem" "$S/hello.eimg" "$RT/team/hello:v1"
-expect 0 enclave-measure --auth-file auth.json --statement-key "$S/release.pub" "$RT/team/hello:v1"
-expect 1 env REGISTRY_AUTH_FILE=/nonexistent HOME=/nonexistent enclave-measure "$RT/team/hello:v1"
-expect_one_line_err; expect_err "token service refused: HTTP 401 \(no credentials"
-printf '{"auths":{"127.0.0.1:%s":{"username":"bob","password":"nope"}}}\n' "$PORT" > bad.json
-expect 1 enclave-measure --auth-file bad.json "$RT/team/hello:v1"
-expect_one_line_err; expect_err "credentials refused"
 
 finish
