@@ -15,6 +15,13 @@ expect_one_line_err; expect_err "cannot reach the registry at http://127.0.0.1:$
 expect 1 enclave-push "$S/hello.eimg" "oci://127.0.0.1:$down/apps/hello:v1"
 expect_one_line_err; expect_err "cannot reach the registry"
 
+case_begin https-unless-loopback
+# a registry not on loopback is spoken to over HTTPS unless --plain-http says otherwise
+expect 1 enclave-measure "oci://registry.invalid/apps/hello:v1"
+expect_one_line_err; expect_err "cannot reach the registry at https://registry.invalid"
+expect 1 enclave-measure --plain-http "oci://registry.invalid:8080/apps/hello:v1"
+expect_one_line_err; expect_err "cannot reach the registry at http://registry.invalid:8080"
+
 case_begin referrers-api-and-403
 mp=$($HELP port)
 $HELP mini-registry "$mp" &
