@@ -4,7 +4,7 @@
 # registry started here (registry_lib.sh): push, pull by tag and by digest, the statement
 # (referrer) listed and verified by an independent Python check, blobs and manifests
 # altered in the registry's storage (exit 3, nothing runs), 404, wrong media types, bad
-# references, Nitro images with their EIF layer, an EIF-only artifact, skopeo's view.
+# references, skopeo's view.  Nitro images: test_registry_nitro.sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry_lib.sh"
 registry_setup
@@ -151,27 +151,5 @@ cp "$S/hello.eimg" bad.eimg; flip_byte bad.eimg 3000
 expect 1 enclave-push bad.eimg "$R/apps/bad:v1"
 expect_one_line_err; expect_err "damaged"
 expect 1 enclave-measure "$R/apps/bad:v1"
-
-case_begin nitro-image-and-eif-layer
-expect 0 enclave-push -k "$S/nitro.key" "$S/app.eimg" "$R/apps/nitro:v1"
-DN=$(echo "$out" | sed -n 's/^digest: //p')
-"$PY" -c 'import tarfile,sys; open("inner.eif","wb").write(tarfile.open(sys.argv[1]).extractfile("enclave.eif").read())' "$S/app.eimg"
-"$PY" - "http://127.0.0.1:$PORT" "$(sha256sum inner.eif | cut -d' ' -f1)" <<'P' || _t_failmsg "no EIF layer with the image's EIF"
-import json, sys, urllib.request
-base, want = sys.argv[1:]
-t = "application/vnd.oci.image.manifest.v1+json"
-m = json.load(urllib.request.urlopen(urllib.request.Request(base + "/v2/apps/nitro/manifests/v1", headers={"Accept": t})))
-eif = [l for l in m["layers"] if l["mediaType"] == "application/vnd.aws.nitro.eif"]
-assert eif and eif[0]["digest"] == "sha256:" + want, m
-assert eif[0]["annotations"]["org.opencontainers.image.title"] == "app.eif"
-P
-P0=$(enclave-measure --json "$S/app.eimg" | json_field Measurements.PCR0)
-expect 0 enclave-measure --statement-key "$S/nitro.pub" --expect "PCR0:$P0" "$R/apps/nitro@$DN"
-expect 0 enclave-run --dry-run --statement-key "$S/nitro.pub" --expect "PCR0:$P0" "$R/apps/nitro:v1"
-expect_out "^nitro-cli run-enclave"
-# an EIF pushed alone, as `oras push app.eif:application/vnd.aws.nitro.eif` does
-expect 0 $HELP push-raw "http://127.0.0.1:$PORT" apps/eifonly v1 inner.eif application/vnd.aws.nitro.eif application/vnd.aws.nitro.eif
-expect 0 enclave-measure --expect "PCR0:$P0" "$R/apps/eifonly:v1"
-expect_out "EifVersion"
 
 finish
