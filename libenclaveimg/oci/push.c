@@ -252,6 +252,8 @@ int eimg_oci_push(const struct eimg_oci_push_request *req, struct eimg_oci_push_
 	    (rc = push_image(c, &ref, req, img, fd, r.target, &subject, err)))
 		goto out;
 	strcpy(r.digest, subject.digest);
+	eimg_oci_ref_format(&ref, NULL, r.reference, sizeof(r.reference));
+	eimg_oci_ref_format(&ref, r.digest, r.pinned, sizeof(r.pinned));
 	if (req->key && (rc = push_statement(c, ref.repo, req, pred, &subject, &r, err)))
 		goto out;
 	*res = r;

@@ -14,6 +14,7 @@
 #include "eimg/attest.h"
 #include "eimg/nsm.h"
 #include "eimg/diff.h"
+#include "common/pull.h"
 #include "common/tool.h"
 
 static const char usage_text[] =
@@ -27,7 +28,8 @@ static const char usage_text[] =
 	"                        measurements are equal, else 3; names every difference\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg), an SGXS load stream (.sgxs) or a Nitro EIF (.eif); the kind is detected\n"
-	"from the content.\n"
+	"from the content; oci://HOST[:PORT]/REPO:TAG or @sha256:DIGEST pulls it from a registry\n"
+	"first (every digest checked; enclave-oci(7)).\n"
 	"\n"
 	"With --attestation, checks an attestation document as a client would: an\n"
 	"enclave-attestation(5) document (from enclave-run --attestation-out) or a Nitro NSM\n"
@@ -49,6 +51,7 @@ static const char usage_text[] =
 	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
 	"  -c, --constraint TEXT   check a constraint (enclave-constraints(7)); @FILE reads it from FILE\n"
 	"      --verify          signatures are verified by 'enclave-sign verify'\n"
+	TOOL_PULL_HELP
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -65,6 +68,7 @@ struct opts {
 	bool json;
 	bool diff;
 	struct tool_expectations x;
+	struct tool_pull pull;       /* INPUT oci://... */
 };
 
 static const struct tool_info tool_self = {
@@ -449,6 +453,7 @@ int main(int argc, char **argv)
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'v' },
+		TOOL_PULL_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -483,6 +488,9 @@ int main(int argc, char **argv)
 			if (rc >= 0)
 				return rc;
 			break;
+		case TOOL_OPT_AUTH_FILE: case TOOL_OPT_PLAIN_HTTP: case TOOL_OPT_STATEMENT_KEY:
+			(void)tool_pull_option(&o.pull, c, optarg);
+			break;
 		case 'v': return tool_usage("signatures are verified by 'enclave-sign verify IMAGE'");
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-measure %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -498,6 +506,8 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = check_arguments(&o, argc, argv);
+	if (rc < 0 && !o.attestation)
+		rc = tool_pull_input(&o.pull, &o.input, false, NULL);
 	if (rc < 0)
 		rc = o.attestation ? check_attestation(&o) : measure(&o);
 	eimg_constraint_free(o.x.constraint);

@@ -64,6 +64,8 @@ struct eimg_oci_push_request {
 	const struct eimg_oci_options *opts;
 };
 struct eimg_oci_push_result {
+	char reference[600];                         /* as pushed to: oci://host/repo:tag */
+	char pinned[600];                            /* oci://host/repo@sha256:... */
 	char digest[EIMG_OCI_DIGEST_MAX];            /* the artifact manifest */
 	char statement_digest[EIMG_OCI_DIGEST_MAX];  /* its referrer, "" without a key */
 	bool referrers_api;                          /* the registry indexed the subject itself */
@@ -75,6 +77,10 @@ struct eimg_oci_push_result {
  * (and its signature verified) first: an image that does not verify is not
  * pushed (EIMG_EVERIFY). */
 int eimg_oci_push(const struct eimg_oci_push_request *req, struct eimg_oci_push_result *res, eimg_error *err);
+/* What enclave-push prints: text lines, or JSON (schemas/push-output.schema.json).
+ * malloc'd, NULL when out of memory. */
+char *eimg_oci_push_report_text(const struct eimg_oci_push_result *r);
+char *eimg_oci_push_report_json(const struct eimg_oci_push_result *r);
 
 /* A pulled image: a private folder (0700) in $TMPDIR holding one file. */
 struct eimg_oci_pulled {
