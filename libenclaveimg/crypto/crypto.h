@@ -128,4 +128,10 @@ int eimg_chain_verify(const char *source, const uint8_t *leaf, size_t leaflen, u
 		      const size_t *calen, size_t nca, const uint8_t *root, size_t rootlen, uint64_t now,
 		      char *root_subject, size_t rsize, eimg_error *err);
 
+/* ---- crypto_dsse.c: the measurement statement (oci/statement.c) ---- */
+/* Verifies sig over msg (SHA-256; RSA PKCS#1 v1.5 or DER ECDSA) with the
+ * public key or certificate in path.  EIMG_EVERIFY when it does not verify. */
+int eimg_pubkey_verify_file(const char *path, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen,
+			    eimg_error *err);
+
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OpenSSL side of the measurement statement (oci/statement.c): verification
  * of a signature with any public key (RSA PKCS#1 v1.5 or ECDSA, DER),
- * SHA-256.  Declaration in oci/oci_int.h. */
+ * SHA-256.  Declaration in crypto/crypto.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 
 #include "core/internal.h"
-#include "oci/oci_int.h"
+#include "crypto/crypto.h"
 
 /* A public key from a file: PEM or DER SubjectPublicKeyInfo, or a certificate. */
 static EVP_PKEY *load_public(const uint8_t *buf, size_t len)

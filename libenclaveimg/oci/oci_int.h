@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private: the registry client (http.c, the only file that includes libcurl),
  * credentials and challenges (auth.c), manifests (manifest.c), the statement
- * (statement.c) and the OpenSSL helpers behind it (crypto/crypto_dsse.c). */
+ * (statement.c); its OpenSSL side is in crypto/crypto.h (crypto_dsse.c). */
 #ifndef EIMG_OCI_INT_H
 #define EIMG_OCI_INT_H
 
@@ -16,11 +16,6 @@
 #define OCI_EMPTY_TYPE    "application/vnd.oci.empty.v1+json"
 #define OCI_EMPTY_DIGEST  "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
-/* ---- crypto/crypto_dsse.c ---- */
-/* Verifies sig over msg (SHA-256; RSA PKCS#1 v1.5 or DER ECDSA) with the
- * public key or certificate in path.  EIMG_EVERIFY when it does not verify. */
-int eimg_pubkey_verify_file(const char *path, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen,
-			    eimg_error *err);
 
 /* ---- ref.c ---- */
 bool oci_host_is_loopback(const char *host);

@@ -11,13 +11,13 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "crypto/crypto.h"
 #include "eimg/identity.h"
 #include "eimg/measure.h"
 #include "eimg/nitro.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
 #include "oci/oci_int.h"
-#include "sgx/sigstruct_int.h"
 
 #define STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 #define SIG_MAX 2048

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "crypto/crypto.h"
 #include "eimg/hash.h"
 #include "eimg/oci.h"
 #include "eimg/sigstruct.h"
