@@ -202,8 +202,12 @@ static int push_image(struct oci_client *c, const struct eimg_oci_ref *ref, cons
 		return rc;
 	desc_of(&image, EIMG_OCI_IMAGE_LAYER, &layers[0]);
 	layers[0].title = base;
-	if (img->eif) {
-		mem_blob(img->eif, img->eif_size, &eif);
+	const eimg_blob *eb = eimg_image_eif(img);
+	if (eb) {
+		const uint8_t *p = NULL;
+		if ((rc = eimg_blob_map(eb, &p, req->image_path, err)))
+			return rc;
+		mem_blob(p, (size_t)eimg_blob_size(eb), &eif);
 		if ((rc = push_blob(c, ref->repo, &eif, err)))
 			return rc;
 		desc_of(&eif, EIMG_OCI_EIF_LAYER, &layers[1]);

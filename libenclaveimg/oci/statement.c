@@ -59,14 +59,14 @@ static int sgx_predicate(const eimg_image *img, const char *path, json_t **out, 
 	int rc = eimg_sgx_image_open(img, path, &s, err);
 	if (rc)
 		return rc;
-	if (img->sigstruct && (rc = eimg_sign_verify_opened(s, path, &ss, err)) != EIMG_OK)
+	if (eimg_image_sigstruct(img) && (rc = eimg_sign_verify_opened(s, path, &ss, err)) != EIMG_OK)
 		goto out;
-	eimg_identity_sgx(s->m.mrenclave, img->sigstruct ? &ss : NULL, s->m.mode, false, &id);
-	bool debug = img->sigstruct ? eimg_sigstruct_debug_allowed(&ss) : s->manifest->sgx.debug;
+	eimg_identity_sgx(s->m.mrenclave, eimg_image_sigstruct(img) ? &ss : NULL, s->m.mode, false, &id);
+	bool debug = eimg_image_sigstruct(img) ? eimg_sigstruct_debug_allowed(&ss) : s->manifest->sgx.debug;
 	json_t *p = json_pack("{s:s, s:s, s:b, s:o, s:b}", "target", "sgx", "mode",
 			      s->m.mode == EIMG_MODE_HARDWARE ? "hardware" : "simulation", "debug", debug, "mrenclave",
-			      hexstr(id.mrenclave, 32), "signed", img->sigstruct != NULL);
-	if (p && img->sigstruct) {
+			      hexstr(id.mrenclave, 32), "signed", eimg_image_sigstruct(img) != NULL);
+	if (p && eimg_image_sigstruct(img)) {
 		json_object_set_new(p, "mrsigner", hexstr(id.mrsigner, 32));
 		json_object_set_new(p, "isvprodid", json_integer(id.isvprodid));
 		json_object_set_new(p, "isvsvn", json_integer(id.isvsvn));
@@ -110,7 +110,7 @@ int oci_predicate_of_image(const eimg_image *img, const char *path, json_t **out
 {
 	eimg_nitro_report *rep = NULL;
 	int rc;
-	if (!img->eif) {
+	if (!eimg_image_eif(img)) {
 		*target = EIMG_TARGET_SGX;
 		return sgx_predicate(img, path, out, err);
 	}
