@@ -149,7 +149,7 @@ expect 1 enclave-push "$S/app-unsigned.eif" "$R/apps/eif:v1"
 expect_err "is an EIF"
 cp "$S/hello.eimg" bad.eimg; flip_byte bad.eimg 3000
 expect 1 enclave-push bad.eimg "$R/apps/bad:v1"
-expect_one_line_err; expect_err "damaged"
+expect_one_line_err; expect_err "'bad.eimg': "
 expect 1 enclave-measure "$R/apps/bad:v1"
 
 finish
