@@ -20,7 +20,7 @@ VERSION  := 0.1.0
 
 # pkg-config module -> Debian package that provides it
 PKGS := libcrypto:libssl-dev libelf:libelf-dev libarchive:libarchive-dev yaml-0.1:libyaml-dev \
-        jansson:libjansson-dev libcbor:libcbor-dev libseccomp:libseccomp-dev zlib:zlib1g-dev
+        jansson:libjansson-dev libcbor:libcbor-dev libseccomp:libseccomp-dev zlib:zlib1g-dev libcurl:libcurl4-openssl-dev
 TEST_PKGS := cmocka:libcmocka-dev
 
 define need_pkg
@@ -51,7 +51,7 @@ ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
               -Ilibenclaveimg/include -Ilibenclaveimg $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-LIB_DIRS  := core crypto sgx nitro attest run mail
+LIB_DIRS  := core crypto sgx nitro attest run mail oci
 LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard libenclaveimg/$(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
 LIB_A     := $(BUILDDIR)/libenclaveimg.a

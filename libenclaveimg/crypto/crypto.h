@@ -157,4 +157,10 @@ int eimg_seal_sim_key(const uint8_t secret[EIMG_SEAL_SECRET], int policy, const 
 /* len bytes from OpenSSL's CSPRNG. */
 int eimg_random_bytes(uint8_t *out, size_t len, eimg_error *err);
 
+/* ---- crypto_dsse.c: the measurement statement (oci/statement.c) ---- */
+/* Verifies sig over msg (SHA-256; RSA PKCS#1 v1.5 or DER ECDSA) with the
+ * public key or certificate in path.  EIMG_EVERIFY when it does not verify. */
+int eimg_pubkey_verify_file(const char *path, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen,
+			    eimg_error *err);
+
 #endif

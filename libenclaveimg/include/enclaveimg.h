@@ -32,5 +32,6 @@
 #include "eimg/sim.h"
 #include "eimg/sgx_hw.h"
 #include "eimg/mail.h"
+#include "eimg/oci.h"
 
 #endif

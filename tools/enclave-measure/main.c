@@ -14,6 +14,7 @@
 #include "eimg/attest.h"
 #include "eimg/nsm.h"
 #include "eimg/diff.h"
+#include "common/pull.h"
 #include "common/tool.h"
 
 static const char usage_text[] =
@@ -24,18 +25,20 @@ static const char usage_text[] =
 	"       enclave-measure --attestation DOC [--root ROOT.pem] [--at TIME] [--max-age DURATION]\n"
 	"                       [--json] [--expect VALUE]... [--expect-file FILE] [--constraint TEXT]\n"
 	"\n"
-	"      --diff            compare two images, EIFs or SGXS streams: exit 0 when the\n"
-	"                        measurements are equal, else 3; names every difference\n"
 	"Recomputes the measurement of INPUT from its content and prints it. INPUT is an enclave\n"
 	"image (.eimg), an SGXS load stream (.sgxs), a Nitro EIF (.eif), or another tool chain's\n"
 	"enclave: an Intel SGX SDK enclave (.signed.so; its metadata is shown and MRENCLAVE\n"
-	"recomputed) or an Open Enclave one (properties shown); the kind is detected from the content.\n"
+	"recomputed) or an Open Enclave one (properties shown); the kind is detected from the content;\n"
+	"oci://HOST[:PORT]/REPO:TAG or @sha256:DIGEST pulls it from a registry first (every digest\n"
+	"checked; enclave-oci(7)).\n"
 	"\n"
 	"With --attestation, checks an attestation document as a client would: an\n"
 	"enclave-attestation(5) document (from enclave-run --attestation-out) or a Nitro NSM\n"
 	"document (COSE_Sign1: CBOR, or its hex or base64 text); verifies it, prints its claims,\n"
 	"then checks --expect/--constraint.\n"
 	"\n"
+	"      --diff            compare two images, EIFs or SGXS streams: exit 0 when the\n"
+	"                        measurements are equal, else 3; names every difference\n"
 	"  -a, --attestation DOC check the attestation document DOC instead of measuring an input\n"
 	"      --root FILE       Nitro documents: the only trusted root certificate (PEM or DER);\n"
 	"                        without it the chain is not checked and any check exits 3\n"
@@ -57,6 +60,7 @@ static const char usage_text[] =
 	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
 	"  -c, --constraint TEXT   check a constraint (enclave-constraints(7)); @FILE reads it from FILE\n"
 	"      --verify          signatures are verified by 'enclave-sign verify'\n"
+	TOOL_PULL_HELP
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -75,6 +79,7 @@ struct opts {
 	bool json, quiet;
 	bool diff;
 	struct tool_expectations x;
+	struct tool_pull pull;       /* INPUT oci://... */
 };
 
 static const struct tool_info tool_self = {
@@ -510,6 +515,7 @@ int main(int argc, char **argv)
 		{ "expect-file", required_argument, NULL, 'E' },
 		{ "constraint", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'v' },
+		TOOL_PULL_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -547,6 +553,9 @@ int main(int argc, char **argv)
 			if (rc >= 0)
 				return rc;
 			break;
+		case TOOL_OPT_AUTH_FILE: case TOOL_OPT_PLAIN_HTTP: case TOOL_OPT_STATEMENT_KEY:
+			(void)tool_pull_option(&o.pull, c, optarg);
+			break;
 		case 'v': return tool_usage("signatures are verified by 'enclave-sign verify IMAGE'");
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-measure %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -575,6 +584,8 @@ int main(int argc, char **argv)
 	rc = check_arguments(&o, argc, argv);
 	if (rc < 0 && o.eif_out && eimg_same_file(o.eif_out, o.input))
 		rc = tool_usage("--eif-out: refusing to write the EIF over the input");
+	if (rc < 0 && !o.attestation)
+		rc = tool_pull_input(&o.pull, &o.input, false, NULL);
 	if (rc < 0)
 		rc = o.attestation ? check_attestation(&o) : measure(&o);
 	if (rc == EIMG_EXIT_OK && o.eif_out)

@@ -20,6 +20,7 @@
 #include "eimg/nitro_run.h"
 #include "eimg/sgx_hw.h"
 #include "eimg/sim.h"
+#include "common/pull.h"
 #include "common/tool.h"
 
 static const char usage_text[] =
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"length-prefixed frames on standard input, replies on standard output, or clients of a\n"
 	"listening socket.  Nitro: the EIF's PCRs are recomputed, its CRC and signature checked,\n"
 	"--expect and --constraint hold; then it is started with nitro-cli run-enclave and watched.\n"
+	"The image may be oci://HOST[:PORT]/REPO:TAG or @sha256:DIGEST: pulled from a registry\n"
+	"first, every digest checked (enclave-oci(7)).\n"
 	"\n"
 	"  -b, --backend NAME      simulation or hardware (default: the image's mode)\n"
 	"      --mock              run the enclave inside this process, without the sandbox (for gdb)\n"
@@ -66,6 +69,7 @@ static const char usage_text[] =
 	"      --require-signature Nitro: refuse an unsigned EIF\n"
 	"      --nitro-cli PATH    Nitro: the nitro-cli program (default: nitro-cli from PATH)\n"
 	"      --watch-interval SECONDS  Nitro: how often to ask nitro-cli whether the enclave runs (2)\n"
+	TOOL_PULL_HELP
 	"  -q, --quiet             do not print the enclave's log lines or the verification summary\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
@@ -90,6 +94,7 @@ struct opts {
 	const char *nitro_only;   /* a Nitro-only option given */
 	struct eimg_nitro_run_options nitro;
 	char listen_buf[512];
+	struct tool_pull pull;    /* an image oci://... */
 };
 
 static const struct tool_info tool_self = {
@@ -554,6 +559,7 @@ static int parse_options(struct opts *o, int argc, char **argv)
 		{ "require-signature", no_argument, NULL, O_REQSIG },
 		{ "nitro-cli", required_argument, NULL, O_NITROCLI },
 		{ "watch-interval", required_argument, NULL, O_WATCH },
+		TOOL_PULL_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -574,6 +580,8 @@ static int parse_options(struct opts *o, int argc, char **argv)
 			ex = tool_expect_option(&o->x, c, optarg, "--constraint given twice");
 		else if (c >= O_DRYRUN && c <= O_WATCH)
 			ex = nitro_option(o, c, optarg);
+		else if (c == TOOL_OPT_AUTH_FILE || c == TOOL_OPT_PLAIN_HTTP || c == TOOL_OPT_STATEMENT_KEY)
+			ex = tool_pull_option(&o->pull, c, optarg);
 		else
 			ex = sgx_option(o, c, optarg);
 		if (ex >= 0)
@@ -701,6 +709,8 @@ int main(int argc, char **argv)
 	o.run.stop_fd = -1;
 	o.nitro.stop_fd = -1;
 	int ex = parse_options(&o, argc, argv);
+	if (ex < 0)
+		ex = tool_pull_input(&o.pull, &o.image, o.quiet, "nothing was run");
 	if (ex < 0)
 		ex = run_image(&o);
 	eimg_constraint_free(o.x.constraint);

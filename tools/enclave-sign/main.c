@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <enclaveimg.h>
 #include <eimg/constraint.h>
 #include <eimg/sigstruct.h>
+#include "common/prompt.h"
 #include "common/tool.h"
 
 static const char usage_text[] =
@@ -144,42 +144,6 @@ static const struct tool_info tool_self = {
 	.short_usage = "usage: enclave-sign [sign|export|attach|verify|show] [OPTIONS] INPUT (see 'enclave-sign --help')\n",
 	.usage_hint = " (usage: see 'enclave-sign --help')",
 };
-
-/* Reads a passphrase or PIN from the terminal without echo. */
-static int prompt_tty(void *ctx, const char *what, char *buf, size_t size)
-{
-	(void)ctx;
-	struct termios old, quiet;
-	int fd, n = 0;
-	if (!isatty(STDIN_FILENO))
-		return -1;
-	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	if (tcgetattr(fd, &old) != 0) {
-		close(fd);
-		return -1;
-	}
-	quiet = old;
-	quiet.c_lflag &= (tcflag_t)~ECHO;
-	/* Echo off (discarding type-ahead) before the prompt appears. */
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	dprintf(fd, "Enter the key's %s: ", what);
-	while ((size_t)n + 1 < size) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || c == '\n' || c == '\r')
-			break;
-		buf[n++] = c;
-	}
-	buf[n] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
-	dprintf(fd, "\n");
-	close(fd);
-	return n;
-}
 
 /* "A" or "A:B" */
 static bool parse_pair(const char *s, uint64_t *a, uint64_t *b, bool *have_b)
@@ -435,7 +399,7 @@ static int do_sign_nitro(struct state *st)
 		return tool_usage("export needs -o FILE");
 	if (st->digest)
 		return tool_usage("--digest is for SGX; Nitro signatures are made over the exported bytes");
-	st->key.prompt = prompt_tty;
+	st->key.prompt = tool_prompt_tty;
 	memset(&r, 0, sizeof(r));
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH : EIMG_SIGN_OP_EXPORT;
 	r.input = st->input;
@@ -535,7 +499,7 @@ static int do_sign(struct state *st)
 			return rc;
 		r.fields = &st->fields;
 	}
-	st->key.prompt = prompt_tty;
+	st->key.prompt = tool_prompt_tty;
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN
 	       : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH
 	       : st->digest ? EIMG_SIGN_OP_EXPORT_DIGEST : EIMG_SIGN_OP_EXPORT;

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What enclave-push prints (text, and JSON per schemas/push-output.schema.json). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/internal.h"
+#include "eimg/manifest.h"
+#include "eimg/oci.h"
+
+char *eimg_oci_push_report_text(const struct eimg_oci_push_result *r)
+{
+	struct eimg_sb b = {0};
+	eimg_sb_printf(&b, "pushed: %s\ndigest: %s\npinned: %s\n", r->reference, r->digest, r->pinned);
+	if (r->statement_digest[0])
+		eimg_sb_printf(&b, "statement: %s (%s)\n", r->statement_digest,
+			       r->referrers_api ? "referrers API" : "fallback tag");
+	return eimg_sb_done(&b);
+}
+
+char *eimg_oci_push_report_json(const struct eimg_oci_push_result *r)
+{
+	char *out = NULL;
+	json_t *st = r->statement_digest[0] ? json_pack("{s:s, s:s}", "digest", r->statement_digest, "attached_by",
+							 r->referrers_api ? "referrers-api" : "fallback-tag")
+					    : json_null();
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "reference", r->reference, "digest", r->digest, "pinned",
+			      r->pinned, "target", r->target == EIMG_TARGET_NITRO ? "nitro" : "sgx", "statement", st);
+	return eimg_json_dump(j, &out, NULL, NULL) == EIMG_OK ? out : NULL;
+}
