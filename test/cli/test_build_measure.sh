@@ -202,7 +202,7 @@ expect 1 enclave-build -q -f "$(printf 'p/en\rclave.yaml')"
 expect_one_line_err
 expect_err 'en\\x0dclave.yaml'
 expect 0 enclave-build -q -f p/enclave.yaml -o demo.eimg
-expect 1 enclave-sign -k "$(printf 'k\n.pem')" demo.eimg
+expect 1 enclave-sign --in-place -k "$(printf 'k\n.pem')" demo.eimg
 expect_one_line_err
 expect_err 'k\\x0a.pem'
 head -c 600 /dev/zero | tr '\0' 'j' > "$(printf 'junk\n.bin')"
@@ -309,7 +309,7 @@ expect 0 enclave-build -q -f p/enclave.yaml -o good.eimg
 sed 's/^name: demo/name: evil/' p/enclave.yaml > p/evil.yaml
 expect 0 enclave-build -q -f p/evil.yaml -o evil.eimg
 openssl genrsa -3 -out key.pem 3072 2>/dev/null
-expect 0 enclave-sign -k key.pem good.eimg
+expect 0 enclave-sign --in-place -k key.pem good.eimg
 mrs=$(enclave-sign verify --json good.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrsigner"])')
 expect 0 enclave-measure --expect "mrsigner:$mrs" good.eimg
 expect 0 enclave-measure --constraint "S:$mrs PROD:7 SEC:INSECURE" good.eimg

@@ -172,7 +172,7 @@ mkproject false && key3072 && {
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 944 8)" = ffffffffffffffff ] || _t_failmsg "debug: false must give a production-only mask"
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 928 8)" = 0400000000000000 ] || _t_failmsg "attributes flags"
 	# In place.
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	expect 0 enclave-sign verify app.eimg
 	# The measurement tool still accepts the signed image (same MRENCLAVE).
 	expect 0 enclave-measure app.eimg
@@ -186,10 +186,10 @@ mkproject false && key3072 && {
 	expect 1 enclave-sign -k key.pem --mrenclave $MRE_SIG1 -o no/such/dir/x.sig
 	expect_one_line_err
 	expect 1 enclave-sign export --mrenclave $MRE_SIG1 -o no/such/dir/x.bin
-	expect 1 enclave-sign -k key.pem nothere.eimg
+	expect 1 enclave-sign --in-place -k key.pem nothere.eimg
 	expect_err "nothere.eimg"
 	printf 'not an image' > junk.eimg
-	expect 1 enclave-sign -k key.pem junk.eimg
+	expect 1 enclave-sign --in-place -k key.pem junk.eimg
 	expect_one_line_err
 	ls -a | grep -q '^\.eimg-' && _t_failmsg "temporary file left behind"
 	true
@@ -197,14 +197,14 @@ mkproject false && key3072 && {
 
 case_begin image-debug-allowed
 mkproject true && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	expect_out "launch modes: debug and production"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 944 8)" = fdffffffffffffff ] || _t_failmsg "debug: true must leave DEBUG out of the mask"
 }
 
 case_begin image-kss
 mkproject false kss && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 928 8)" = 8400000000000000 ] || _t_failmsg "KSS flag"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 912 16)" = 00112233445566778899aabbccddeeff ] || _t_failmsg "isvfamilyid"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 1008 16)" = ffeeddccbbaa99887766554433221100 ] || _t_failmsg "isvextprodid"
@@ -226,13 +226,13 @@ mkproject false && key3072 && {
 
 case_begin image-signed-twice
 mkproject false && key3072 && key3072 other.pem && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	cp app.eimg before.eimg
-	expect 1 enclave-sign -k other.pem app.eimg
+	expect 1 enclave-sign --in-place -k other.pem app.eimg
 	expect_one_line_err
 	expect_err "already signed: use --force"
 	expect_same app.eimg before.eimg
-	expect 0 enclave-sign --force -k other.pem app.eimg
+	expect 0 enclave-sign --in-place --force -k other.pem app.eimg
 	expect 0 enclave-sign verify app.eimg
 	cmp -s app.eimg before.eimg && _t_failmsg "--force did not replace the signature"
 }
@@ -251,7 +251,7 @@ mkproject false && key3072 && {
 	off=$(grep -abo '"mrenclave": "' <(tar -xOf app.eimg measurement.json) | cut -d: -f1)
 	tamper app.eimg measurement.json $((off + 20))
 	cp app.eimg before.eimg
-	expect 3 enclave-sign -k key.pem app.eimg
+	expect 3 enclave-sign --in-place -k key.pem app.eimg
 	expect_one_line_err
 	expect_err "refusing to sign"
 	expect_same app.eimg before.eimg
@@ -260,7 +260,7 @@ mkproject false && key3072 && {
 
 case_begin image-tampered-after-signing
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	cp app.eimg s.eimg
 	tamper s.eimg sigstruct.bin 1100        # q1
 	expect 3 enclave-sign verify s.eimg
@@ -278,7 +278,7 @@ case_begin image-manifest-fields-changed
 # Signing parameters are not measured: the signature binds them, and verify
 # compares them with the image's manifest.
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	off=$(grep -abo '"security_version": 3' <(tar -xOf app.eimg manifest.json) | cut -d: -f1)
 	tamper app.eimg manifest.json $((off + 20))
 	expect 0 enclave-measure app.eimg
@@ -289,7 +289,7 @@ mkproject false && key3072 && {
 
 case_begin image-constraint
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	mrs=$(enclave-sign show --json app.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrsigner"])')
 	# The image is a simulation build: INSECURE, so only SEC:INSECURE accepts it.
 	expect 0 enclave-sign verify --constraint "S:$mrs PROD:7 SEC:INSECURE" app.eimg

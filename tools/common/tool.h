@@ -42,8 +42,21 @@ int tool_bad_option(void);
 int tool_message(int status, const char *fmt, ...) TOOL_PRINTF(2, 3);
 
 /* Prints text (a rendered result) to standard output and frees it; NULL
- * means the renderer ran out of memory.  Returns an exit code. */
+ * means the renderer ran out of memory.  Returns an exit code.  With -q
+ * nothing is printed (else text, ending in a newline whether or not it has
+ * one); with --print FIELD, text is the JSON result and only
+ * that field's bare value is printed (eimg_json_field). */
 int tool_emit(char *text);
+
+/* The output modes every tool shares: -q, --print FIELD, --json.  Returns -1
+ * when they fit together, else the exit code of a usage error. */
+int tool_output_mode(bool quiet, const char *print, bool json);
+/* Render JSON (for --json, or as the source of --print)? */
+bool tool_want_json(void);
+/* Is a human reading (neither -q, --print nor --json)? */
+bool tool_chatty(void);
+/* One line for a human ("wrote FILE"), left out unless tool_chatty(). */
+void tool_say(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* The one number parser for options: decimal without leading zeros (010 is
  * not octal 8 nor ten), or with TOOL_NUM_HEX also 0x hexadecimal; no sign,

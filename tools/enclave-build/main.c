@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"      --eif FILE        Nitro target: also write the EIF as a plain file for nitro-cli\n"
 	"      --json            print the result as JSON\n"
 	"  -q, --quiet           print nothing on success\n"
+	"      --print FIELD     print one bare value of the result (mrenclave, pcr0, ...; the --json names)\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -31,6 +32,7 @@ struct opts {
 	const char *output;
 	const char *eif;
 	bool json, quiet;
+	const char *print;
 };
 
 static const struct tool_info tool_self = {
@@ -93,15 +95,18 @@ static int run(const struct opts *o)
 		return tool_fail(&err, rc);
 	}
 	if (!o->quiet && strcmp(out_path, "-") != 0) {
-		text = o->json ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
+		text = tool_want_json() ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
 		if (!text) {
 			/* The image is written; say so instead of exiting 0 silently. */
 			tool_message(EIMG_EXIT_ERROR, "wrote '%s' but cannot render the result: out of memory", out_path);
 			free(out_path);
 			return EIMG_EXIT_ERROR;
 		}
-		fputs(text, stdout);
-		free(text);
+		rc = tool_emit(text);
+		if (rc) {
+			free(out_path);
+			return rc;
+		}
 	}
 	free(out_path);
 	return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "eif", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "print", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -130,6 +136,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'e': o.eif = optarg; break;
 		case 'q': o.quiet = true; break;
+		case 'P': o.print = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-build %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
 		default: return tool_bad_option();
@@ -144,8 +151,6 @@ int main(int argc, char **argv)
 	if (o.eif && strcmp(o.eif, "-") == 0) {
 		return tool_usage("--eif needs a file name");
 	}
-	if (o.json && o.quiet) {
-		return tool_usage("--json and --quiet cannot be used together");
-	}
-	return run(&o);
+	c = tool_output_mode(o.quiet, o.print, o.json);
+	return c >= 0 ? c : run(&o);
 }
