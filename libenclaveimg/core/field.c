@@ -32,13 +32,21 @@ static int key_matches(const char *key, const char *field, int alias)
 	return 0;
 }
 
-/* Collects up to two distinct matches below o (objects only). */
+/* Collects up to two distinct matches below o (objects and arrays). */
 static void find(json_t *o, const char *field, int alias, int depth, json_t **found, int *n)
 {
 	const char *key;
 	json_t *v;
+	size_t i;
 
-	if (!json_is_object(o) || depth > FIELD_MAX_DEPTH)
+	if (depth > FIELD_MAX_DEPTH)
+		return;
+	if (json_is_array(o)) {
+		json_array_foreach(o, i, v)
+			find(v, field, alias, depth + 1, found, n);
+		return;
+	}
+	if (!json_is_object(o))
 		return;
 	json_object_foreach(o, key, v) {
 		if (key_matches(key, field, alias) && !json_is_object(v) && !json_is_array(v)) {
