@@ -121,11 +121,11 @@ echo "$out" > measure.json
 schema_check measure-output.schema.json measure.json || _t_failmsg "measure --json does not match its schema"
 [ "$(mrenclave_of measure.json)" = "$mr" ] || _t_failmsg "measure and build disagree"
 expect 0 enclave-measure demo.eimg
-expect_out "^mrenclave +$mr"
-expect_out "threads +2"
+expect_out "^mrenclave: +$mr"
+expect_out "^threads: +2$"
 expect_out "tcs +tcs \(thread 1\)"
 expect 0 enclave-build -f p/enclave.yaml
-expect_out "^mrenclave $mr"
+expect_out "^mrenclave: +$mr"
 [ -f demo.eimg ] || _t_failmsg "default output NAME.eimg not written"
 
 case_begin expect-values
@@ -167,7 +167,7 @@ expect 0 enclave-measure --sgxs demo.sgxs demo.eimg
 mr=$(echo "$out" | awk '/^mrenclave/ {print $2}')
 [ "$(sha256sum demo.sgxs | cut -d' ' -f1)" = "$mr" ] || _t_failmsg "sha256 of the SGXS stream is not MRENCLAVE"
 expect 0 enclave-measure demo.sgxs
-expect_out "^mrenclave +$mr"
+expect_out "^mrenclave: +$mr"
 expect 2 enclave-measure --sgxs again.sgxs demo.sgxs
 # --sgxs - : standard output holds the stream alone, so its SHA-256 is MRENCLAVE.
 enclave-measure --sgxs - demo.eimg > stdout.sgxs 2>stdout.err || _t_failmsg "--sgxs - failed: $(cat stdout.err)"
@@ -337,13 +337,13 @@ expect_one_line_err
 expect_err "forged.eimg"
 # Without a check the measurement is still shown (the report says the signature is not for it).
 expect 0 enclave-measure swapped.eimg
-expect_out "signs this mrenclave: NO"
+expect_out "signs_this_mrenclave: +NO"
 
 case_begin sgxs-vectors
 if [ -d "$EIMG_VECTORS" ]; then
 	expect 0 enclave-measure "$EIMG_VECTORS/test_enclave.sgxs"
-	expect_out "^mrenclave +784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc"
-	expect_out "enclave size +0x40000"
+	expect_out "^mrenclave: +784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc"
+	expect_out "^enclave_size: +0x40000"
 	expect 0 enclave-measure --json "$EIMG_VECTORS/report.sgxs"
 	echo "$out" > r.json
 	schema_check measure-output.schema.json r.json || _t_failmsg "sgxs --json does not match its schema"

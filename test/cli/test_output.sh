@@ -123,4 +123,38 @@ expect 0 enclave-sign -q -k k.pem --in-place hello.eimg
 expect 0 enclave-sign verify -q hello.eimg
 cmp -s hello.eimg orig.eimg && _t_failmsg "--in-place left the input unsigned"
 
+case_begin one-style-of-errors
+# Every tool, invoked by a path: messages start with its name, and the usage hint is
+# worded once, on the same line.
+for t in enclave-build enclave-measure enclave-sign enclave-run; do
+	expect 2 "$EIMG_BIN/$t" --no-such-option
+	expect_err "^$t: unrecognized option '--no-such-option'$"
+	expect_err "^usage: $t .* \(see '$t --help'\)$"
+	echo "$errtxt" | grep -qF "$EIMG_BIN" && _t_failmsg "$t: the invocation path in: $errtxt"
+done
+expect 2 "$EIMG_BIN/enclave-measure"
+expect_one_line_err
+expect_err "^enclave-measure: no input given.* \(see 'enclave-measure --help'\)$"
+expect 2 "$EIMG_BIN/enclave-run"
+expect_one_line_err
+expect_err "^enclave-run: .* \(see 'enclave-run --help'\)$"
+
+case_begin text-is-field-value
+# Text output is "field: value" with the --json names, values in one column.
+enclave-build -q -f "$EX" -o hello.eimg
+openssl genrsa -3 -out k.pem 3072 2>/dev/null
+enclave-sign -q -k k.pem -o s.eimg hello.eimg
+expect 0 enclave-measure s.eimg
+echo "$out" | grep -vE '^  0x' | grep -vE '^ *[a-z_]+:( |$)' && _t_failmsg "lines above are not 'field: value'"
+keys=$(echo "$out" | sed -n 's/^\([a-z_]*\): .*/\1/p' | grep -vx layout)
+json=$(enclave-measure --json s.eimg)
+for k in $keys; do
+	echo "$json" | grep -q "^  \"$k\": " || _t_failmsg "text field '$k' is not a --json name"
+done
+cols=$(echo "$out" | grep -E '^ *[a-z_]+: +[^ ]' | grep -vE '^layout:' | awk '{ print index($0, $2) }' | sort -u)
+[ "$(echo "$cols" | wc -l)" = 1 ] || _t_failmsg "values start at columns $(echo $cols)"
+expect 0 enclave-build -f "$EX" -o again.eimg
+expect_out "^mrenclave: +[0-9a-f]{64}$"
+expect_out "^image: +again.eimg$"
+
 finish

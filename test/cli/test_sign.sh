@@ -97,7 +97,7 @@ have_vectors || { echo "skipped: vectors absent at $V"; }
 if have_vectors; then
 	expect 0 enclave-sign -k "$V/sig1.key.pem" --mrenclave $MRE_SIG1 --date 2016-01-09 --debug -o sig1.sig
 	expect_same sig1.sig "$V/sig1.sigstruct.bin"
-	expect_out "mrsigner: 83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
+	expect_out "mrsigner: +83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
 	# Same through SOURCE_DATE_EPOCH (2016-01-09 12:00 UTC).
 	SOURCE_DATE_EPOCH=1452340800 expect 0 enclave-sign -k "$V/sig1.key.pem" --mrenclave $MRE_SIG1 --debug -o sig1b.sig
 	expect_same sig1b.sig "$V/sig1.sigstruct.bin"
@@ -114,8 +114,8 @@ if have_vectors; then
 		--attributes-mask 0xffffffffffffffff:0xfffffffffff9ff1b -o intel.sig
 	[ "$(sha256sum < intel.sig | cut -d' ' -f1)" = 535b7847a474380002acf55952173f973a3cc890426c65ad57060d680370e465 ] ||
 		_t_failmsg "sha256 of the Intel-key SIGSTRUCT differs"
-	expect_out "mrsigner: 9664d90755bd901069d4725cdd428038473d726f1cec0edf0d78e18a596b1d4e"
-	expect_out "launch modes: debug only"
+	expect_out "mrsigner: +9664d90755bd901069d4725cdd428038473d726f1cec0edf0d78e18a596b1d4e"
+	expect_out "debug_allowed: +true"; expect_out "production_allowed: +false"
 fi
 
 case_begin vector-test-enclave-verify
@@ -123,8 +123,8 @@ if have_vectors; then
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" \
 		--mrsigner fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542 "$V/test_enclave.sig"
 	expect_out "signature valid$"
-	expect_out "isvprodid: 65535"
-	expect_out "date: 2016-12-14"
+	expect_out "isvprodid: +65535"
+	expect_out "date: +2016-12-14"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" "$V/test_enclave.sig"
 	expect_one_line_err
 	expect_err "a06a560b26f5e397b2d7872fac66fe4b43bf4f507296ee048f110be6fb1a2290"
@@ -162,9 +162,9 @@ case_begin image-sign-verify
 mkproject false && key3072 && {
 	cp app.eimg orig.eimg
 	expect 0 enclave-sign -k key.pem -o signed.eimg app.eimg
-	expect_out "launch modes: production only"
-	expect_out "isvprodid: 7"
-	expect_out "isvsvn: 3"
+	expect_out "debug_allowed: +false"; expect_out "production_allowed: +true"
+	expect_out "isvprodid: +7"
+	expect_out "isvsvn: +3"
 	expect_same app.eimg orig.eimg        # -o leaves the input alone
 	expect 0 enclave-sign verify signed.eimg
 	expect_out "enclave image: signature valid$"
@@ -198,7 +198,7 @@ mkproject false && key3072 && {
 case_begin image-debug-allowed
 mkproject true && key3072 && {
 	expect 0 enclave-sign --in-place -k key.pem app.eimg
-	expect_out "launch modes: debug and production"
+	expect_out "debug_allowed: +true"; expect_out "production_allowed: +true"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 944 8)" = fdffffffffffffff ] || _t_failmsg "debug: true must leave DEBUG out of the mask"
 }
 
@@ -519,12 +519,12 @@ P
 	objcopy --add-section .oeinfo=oeinfo0.bin t.o oe-unsigned.elf
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" enclave.signed.so
 	expect_out "Intel SGX SDK"
-	expect_out "mrsigner: fb4bab3d"
+	expect_out "mrsigner: +fb4bab3d"
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" oe.elf
 	expect_out "Open Enclave"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" oe.elf
 	expect 0 enclave-sign show oe.elf
-	expect_out "isvprodid: 65535"
+	expect_out "isvprodid: +65535"
 	expect 1 enclave-sign verify oe-unsigned.elf
 	expect_err "not signed"
 	expect 1 enclave-sign verify t.o

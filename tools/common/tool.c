@@ -17,9 +17,11 @@ static struct {
 	const char *print;
 } out_mode;
 
-void tool_init(const struct tool_info *info)
+void tool_init(const struct tool_info *info, char **argv)
 {
 	tool = info;
+	if (argv && argv[0])
+		argv[0] = (char *)info->name;
 }
 
 void tool_print_error(const eimg_error *err)
@@ -55,13 +57,14 @@ int tool_usage(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	/* Arguments come from the command line: printed escaped, on one line. */
-	fprintf(stderr, "%s: %s%s\n", tool->name, eimg_escape(msg, strlen(msg), esc, sizeof esc), tool->usage_hint);
+	fprintf(stderr, "%s: %s (see '%s --help')\n", tool->name, eimg_escape(msg, strlen(msg), esc, sizeof esc),
+		tool->name);
 	return EIMG_EXIT_USAGE;
 }
 
 int tool_bad_option(void)
 {
-	fputs(tool->short_usage, stderr);
+	fprintf(stderr, "usage: %s %s (see '%s --help')\n", tool->name, tool->synopsis, tool->name);
 	return EIMG_EXIT_USAGE;
 }
 

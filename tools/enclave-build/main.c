@@ -37,8 +37,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-build",
-	.short_usage = "usage: enclave-build [-f manifest] [-o image.eimg] [--json] (see --help)\n",
-	.usage_hint = "",
+	.synopsis = "[-f manifest] [-o image.eimg] [-q | --json | --print FIELD]",
 };
 
 static int run(const struct opts *o)
@@ -128,7 +127,7 @@ int main(int argc, char **argv)
 	struct opts o = { .manifest = "enclave.yaml" };
 	int c;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.manifest = optarg; break;

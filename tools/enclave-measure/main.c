@@ -73,8 +73,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-measure",
-	.short_usage = "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n",
-	.usage_hint = "",
+	.synopsis = "[-q | --json | --print FIELD] [--sgxs FILE] [--expect VALUE] INPUT",
 };
 
 /* now: the time of the check (constraints such as EXPIRE). */
@@ -463,7 +462,7 @@ int main(int argc, char **argv)
 	eimg_error err;
 	int c, rc;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&o, 0, sizeof(o));
 	eimg_check_time_now(&o.when);
 	while ((c = getopt_long(argc, argv, "a:e:E:c:qhV", longopts, NULL)) != -1) {

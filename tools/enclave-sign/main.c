@@ -149,8 +149,7 @@ struct state {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-sign",
-	.short_usage = "usage: enclave-sign [sign|export|attach|verify|show|key] [OPTIONS] INPUT (see 'enclave-sign --help')\n",
-	.usage_hint = " (usage: see 'enclave-sign --help')",
+	.synopsis = "[sign|export|attach|verify|show|key] [OPTIONS] INPUT",
 };
 
 /* Reads a passphrase or PIN from the terminal without echo. */
@@ -608,8 +607,8 @@ static int do_verify(struct state *st)
 			snprintf(status, sizeof(status), "INVALID: %s", err.msg);
 		else
 			snprintf(status, sizeof(status), "valid (MRENCLAVE not checked: use 'enclave-sign verify')");
-		tool_say("format: %s", eimg_sigstruct_format_name(fmt));
-		tool_say("signature: %s", status);
+		tool_say("%-24s%s", "format:", eimg_sigstruct_format_name(fmt));
+		tool_say("%-24s%s", "signature:", status);
 		return print_fields(&s, "format", eimg_sigstruct_format_name(fmt), "signature", status);
 	}
 	if (st->sgxs && st->have_mrenclave)
@@ -638,7 +637,7 @@ int main(int argc, char **argv)
 {
 	struct state st;
 	int rc;
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&st, 0, sizeof(st));
 	st.cmd = CMD_SIGN;
 	rc = parse_args(argc, argv, &st);
