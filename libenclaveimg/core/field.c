@@ -88,9 +88,11 @@ int eimg_json_field(const char *json, const char *field, char **value, eimg_erro
 
 	if (!root)
 		return eimg_err(err, EIMG_EINTERNAL, NULL, "the result is not JSON: %s", je.text);
-	find(root, field, 0, 0, found, &n);
+	/* A short alias names its long field first (size: enclave_size, not
+	 * a member's size). */
+	find(root, field, 1, 0, found, &n);
 	if (n == 0)
-		find(root, field, 1, 0, found, &n);
+		find(root, field, 0, 0, found, &n);
 	if (n == 0)
 		rc = eimg_err(err, EIMG_EINVAL, NULL, "--print: no field '%s' in this result (see the --json output)",
 			      field);
