@@ -89,6 +89,11 @@ struct eimg_sb {
 };
 void eimg_sb_printf(struct eimg_sb *b, const char *fmt, ...) EIMG_PRINTF(2, 3);
 char *eimg_sb_done(struct eimg_sb *b); /* the text (free it), or NULL */
+/* One "key: value" line of a text report after indent (may be NULL), the
+ * value at column EIMG_SB_FIELD_COL whatever the indent; key is the --json
+ * name. */
+#define EIMG_SB_FIELD_COL 24
+void eimg_sb_field(struct eimg_sb *b, const char *indent, const char *key, const char *fmt, ...) EIMG_PRINTF(4, 5);
 
 /* Serialises a jansson value (taking the reference, also on failure) with
  * sorted keys, two-space indent and a trailing newline.  len may be NULL. */

@@ -62,25 +62,49 @@ static json_t *name_json(const char *name)
 	return j;
 }
 
+/* The signature part of an SGX image's report. */
+static void sgx_signature_text(struct eimg_sb *b, const eimg_sgx_image *s)
+{
+	struct eimg_sigstruct ss;
+	char *t = NULL;
+
+	const uint8_t *sig = eimg_image_sigstruct(s->image);
+	if (!sig) {
+		eimg_sb_field(b, NULL, "signature", "none (unsigned: see enclave-sign(1))");
+		return;
+	}
+	if (eimg_sigstruct_decode("sigstruct.bin", sig, EIMG_SIGSTRUCT_SIZE, &ss, NULL) != 0)
+		return;
+	eimg_sb_field(b, NULL, "signature", "SIGSTRUCT (verify it with 'enclave-sign verify')");
+	eimg_sb_field(b, "  ", "signs_this_mrenclave", "%s",
+		      memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0 ? "yes" : "NO: it signs another enclave");
+	if (eimg_sigstruct_text(&ss, "  ", &t, NULL) == 0)
+		eimg_sb_printf(b, "%s", t);
+	else
+		b->failed = true;
+	free(t);
+}
+
 char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 {
 	struct eimg_sb b = { 0 };
 	char hex[65];
 	const struct eimg_sgx_measurement *m = &s->m;
-	eimg_sb_printf(&b, "image          %s\n", source);
-	eimg_sb_printf(&b, "name           %s\n", s->manifest->name);
-	eimg_sb_printf(&b, "target         sgx\n");
-	eimg_sb_printf(&b, "mode           %s\n", eimg_mode_name(m->mode));
-	eimg_sb_printf(&b, "mrenclave      %s\n", eimg_hex(m->mrenclave, 32, hex));
-	eimg_sb_printf(&b, "enclave size   0x%llx (%llu KiB)\n", (unsigned long long)m->enclave_size,
-		  (unsigned long long)(m->enclave_size >> 10));
-	eimg_sb_printf(&b, "threads        %u\n", m->threads);
-	eimg_sb_printf(&b, "ssa frames     %u x %u page(s)\n", m->ssa_frames, m->ssa_frame_size);
-	eimg_sb_printf(&b, "heap           0x%llx bytes\n", (unsigned long long)m->heap_size);
-	eimg_sb_printf(&b, "stack          0x%llx bytes per thread\n", (unsigned long long)m->stack_size);
-	eimg_sb_printf(&b, "entry          0x%llx\n", (unsigned long long)m->entry);
-	eimg_sb_printf(&b, "pages          %llu added, all measured\n", (unsigned long long)m->npages);
-	eimg_sb_printf(&b, "layout\n");
+	eimg_sb_field(&b, NULL, "image", "%s", source);
+	eimg_sb_field(&b, NULL, "name", "%s", s->manifest->name);
+	eimg_sb_field(&b, NULL, "target", "sgx");
+	eimg_sb_field(&b, NULL, "mode", "%s", eimg_mode_name(m->mode));
+	eimg_sb_field(&b, NULL, "mrenclave", "%s", eimg_hex(m->mrenclave, 32, hex));
+	eimg_sb_field(&b, NULL, "enclave_size", "0x%llx (%llu KiB)", (unsigned long long)m->enclave_size,
+		      (unsigned long long)(m->enclave_size >> 10));
+	eimg_sb_field(&b, NULL, "threads", "%u", m->threads);
+	eimg_sb_field(&b, NULL, "ssa_frames", "%u", m->ssa_frames);
+	eimg_sb_field(&b, NULL, "ssa_frame_size", "%u page(s)", m->ssa_frame_size);
+	eimg_sb_field(&b, NULL, "heap_size", "0x%llx", (unsigned long long)m->heap_size);
+	eimg_sb_field(&b, NULL, "stack_size", "0x%llx per thread", (unsigned long long)m->stack_size);
+	eimg_sb_field(&b, NULL, "entry", "0x%llx", (unsigned long long)m->entry);
+	eimg_sb_field(&b, NULL, "pages", "%llu added, all measured", (unsigned long long)m->npages);
+	eimg_sb_printf(&b, "layout:\n");
 	for (size_t i = 0; i < s->layout->nregions; i++) {
 		const struct eimg_region *r = &s->layout->regions[i];
 		char perm[4];
@@ -91,21 +115,7 @@ char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 			eimg_sb_printf(&b, " (thread %u)", r->thread);
 		eimg_sb_printf(&b, "\n");
 	}
-	struct eimg_sigstruct ss;
-	const uint8_t *sig = eimg_image_sigstruct(s->image);
-	if (!sig) {
-		eimg_sb_printf(&b, "signature      none (unsigned: see enclave-sign(1))\n");
-	} else if (eimg_sigstruct_decode("sigstruct.bin", sig, EIMG_SIGSTRUCT_SIZE, &ss, NULL) == 0) {
-		char *t = NULL;
-		eimg_sb_printf(&b, "signature      SIGSTRUCT (verify it with 'enclave-sign verify')\n");
-		eimg_sb_printf(&b, "  signs this mrenclave: %s\n",
-			  memcmp(ss.enclavehash, s->m.mrenclave, 32) == 0 ? "yes" : "NO: it signs another enclave");
-		if (eimg_sigstruct_text(&ss, "  ", &t, NULL) == 0)
-			eimg_sb_printf(&b, "%s", t);
-		else
-			b.failed = true;
-		free(t);
-	}
+	sgx_signature_text(&b, s);
 	return eimg_sb_done(&b);
 }
 
@@ -165,12 +175,14 @@ char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *sourc
 {
 	struct eimg_sb b = { 0 };
 	char hex[65];
-	eimg_sb_printf(&b, "sgxs           %s\n", source);
-	eimg_sb_printf(&b, "mrenclave      %s\n", eimg_hex(info->mrenclave, 32, hex));
-	eimg_sb_printf(&b, "enclave size   0x%llx\n", (unsigned long long)info->size);
-	eimg_sb_printf(&b, "ssa frame size %u page(s)\n", info->ssa_frame_size);
-	eimg_sb_printf(&b, "pages          %llu added (%llu tcs), %llu extends\n", (unsigned long long)info->neadd,
-		  (unsigned long long)info->ntcs, (unsigned long long)info->nextend);
+	eimg_sb_field(&b, NULL, "sgxs", "%s", source);
+	eimg_sb_field(&b, NULL, "target", "sgx");
+	eimg_sb_field(&b, NULL, "mrenclave", "%s", eimg_hex(info->mrenclave, 32, hex));
+	eimg_sb_field(&b, NULL, "enclave_size", "0x%llx", (unsigned long long)info->size);
+	eimg_sb_field(&b, NULL, "ssa_frame_size", "%u page(s)", info->ssa_frame_size);
+	eimg_sb_field(&b, NULL, "pages", "%llu added", (unsigned long long)info->neadd);
+	eimg_sb_field(&b, NULL, "tcs_pages", "%llu", (unsigned long long)info->ntcs);
+	eimg_sb_field(&b, NULL, "extends", "%llu", (unsigned long long)info->nextend);
 	return eimg_sb_done(&b);
 }
 
@@ -189,12 +201,13 @@ char *eimg_report_build_text(const struct eimg_build_result *r, const char *outp
 	struct eimg_sb b = { 0 };
 	char hex[97];
 	if (r->target == EIMG_TARGET_SGX) {
-		eimg_sb_printf(&b, "mrenclave %s\n", eimg_hex(r->sgx.mrenclave, 32, hex));
+		eimg_sb_field(&b, NULL, "mrenclave", "%s", eimg_hex(r->sgx.mrenclave, 32, hex));
 	} else {
+		static const char *const pcr[] = { "PCR0", "PCR1", "PCR2" };
 		for (int i = 0; i < 3; i++)
-			eimg_sb_printf(&b, "PCR%d %s\n", i, eimg_hex(r->pcr[i], 48, hex));
+			eimg_sb_field(&b, NULL, pcr[i], "%s", eimg_hex(r->pcr[i], 48, hex));
 	}
-	eimg_sb_printf(&b, "wrote %s\n", output);
+	eimg_sb_field(&b, NULL, "image", "%s", output);
 	return eimg_sb_done(&b);
 }
 

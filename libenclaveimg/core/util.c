@@ -389,6 +389,18 @@ void eimg_sb_printf(struct eimg_sb *b, const char *fmt, ...)
 	}
 }
 
+void eimg_sb_field(struct eimg_sb *b, const char *indent, const char *key, const char *fmt, ...)
+{
+	char value[1024];
+	va_list ap;
+	int pad = EIMG_SB_FIELD_COL - (int)strlen(indent ? indent : "") - (int)strlen(key) - 1;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof value, fmt, ap);
+	va_end(ap);
+	eimg_sb_printf(b, "%s%s:%*s%s\n", indent ? indent : "", key, pad > 0 ? pad : 1, "", value);
+}
+
 char *eimg_sb_done(struct eimg_sb *b)
 {
 	if (b->failed || !b->s) {

@@ -19,6 +19,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "crypto/crypto.h"
+#include "sgx/sigstruct_int.h"
 
 #define MAX_DETACHED_SIG 65536
 
@@ -142,7 +143,6 @@ int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path,
 	uint8_t mod[EIMG_RSA_BYTES], sig_be[EIMG_RSA_BYTES], sig_le[EIMG_RSA_BYTES];
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	eimg_key *k = NULL;
 	char why[256];
 	int rc;
 
@@ -153,11 +153,7 @@ int eimg_sigstruct_attach(uint8_t ss[EIMG_SIGSTRUCT_SIZE], const char *sig_path,
 	free(buf);
 	if (rc)
 		return rc;
-	rc = eimg_rsa_load_public(pubkey_path, &k, err);
-	if (rc)
-		return rc;
-	rc = eimg_rsa_modulus_le(k, mod, err);
-	eimg_key_free(k);
+	rc = eimg_sgx_public_modulus(pubkey_path, mod, err);
 	if (rc)
 		return rc;
 	memcpy(tmp, ss, sizeof(tmp));

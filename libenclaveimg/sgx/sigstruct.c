@@ -298,47 +298,43 @@ static const char *date_note(int enc)
 
 /* ---- rendering ---- */
 
-static const char *launch_text(const struct eimg_sigstruct *s)
-{
-	bool dbg = eimg_sigstruct_debug_allowed(s), prod = eimg_sigstruct_production_allowed(s);
-	if (dbg && prod)
-		return "debug and production";
-	if (prod)
-		return "production only";
-	return "debug only";
-}
-
 int eimg_sigstruct_text(const struct eimg_sigstruct *s, const char *indent, char **out, eimg_error *err)
 {
-	char mrs[65], mre[65], date[16], fam[33], ext[33];
+	char hex[65], date[16];
 	int enc;
 	uint8_t signer[32];
 	struct eimg_sb b = { 0 };
-	const char *in = indent ? indent : "";
 	bool kss = !all_zero(s->isvfamilyid, 16) || !all_zero(s->isvextprodid, 16) || (s->attr_flags & EIMG_ATTR_KSS);
+
+	/* The --json names (schemas/sign-output.schema.json), aligned. */
 	eimg_sigstruct_mrsigner(s, signer);
-	eimg_sb_printf(&b, "%smrsigner: %s\n", in, eimg_hex(signer, 32, mrs));
-	eimg_sb_printf(&b, "%smrenclave: %s\n", in, eimg_hex(s->enclavehash, 32, mre));
-	eimg_sb_printf(&b, "%sisvprodid: %u\n", in, s->isvprodid);
-	eimg_sb_printf(&b, "%sisvsvn: %u\n", in, s->isvsvn);
-	eimg_sb_printf(&b, "%sdebug launch: %s\n", in, eimg_sigstruct_debug_allowed(s) ? "allowed" : "not allowed");
-	eimg_sb_printf(&b, "%slaunch modes: %s\n", in, launch_text(s));
-	eimg_sb_printf(&b, "%sattributes: flags 0x%llx xfrm 0x%llx\n", in, (unsigned long long)s->attr_flags,
-		(unsigned long long)s->attr_xfrm);
-	eimg_sb_printf(&b, "%sattributes mask: flags 0x%016llx xfrm 0x%016llx\n", in, (unsigned long long)s->mask_flags,
-		(unsigned long long)s->mask_xfrm);
-	eimg_sb_printf(&b, "%smiscselect: 0x%08x mask 0x%08x\n", in, s->miscselect, s->miscmask);
+	eimg_sb_field(&b, indent, "mrsigner", "%s", eimg_hex(signer, 32, hex));
+	eimg_sb_field(&b, indent, "mrenclave", "%s", eimg_hex(s->enclavehash, 32, hex));
+	eimg_sb_field(&b, indent, "isvprodid", "%u", s->isvprodid);
+	eimg_sb_field(&b, indent, "isvsvn", "%u", s->isvsvn);
+	eimg_sb_field(&b, indent, "debug_allowed", "%s", eimg_sigstruct_debug_allowed(s) ? "true" : "false");
+	eimg_sb_field(&b, indent, "production_allowed", "%s", eimg_sigstruct_production_allowed(s) ? "true" : "false");
+	eimg_sb_field(&b, indent, "attributes", "flags 0x%llx xfrm 0x%llx", (unsigned long long)s->attr_flags,
+		      (unsigned long long)s->attr_xfrm);
+	eimg_sb_field(&b, indent, "attributes_mask", "flags 0x%016llx xfrm 0x%016llx",
+		      (unsigned long long)s->mask_flags, (unsigned long long)s->mask_xfrm);
+	eimg_sb_field(&b, indent, "miscselect", "0x%08x", s->miscselect);
+	eimg_sb_field(&b, indent, "miscmask", "0x%08x", s->miscmask);
 	if (kss) {
-		eimg_sb_printf(&b, "%sisvfamilyid: %s\n", in, eimg_hex(s->isvfamilyid, 16, fam));
-		eimg_sb_printf(&b, "%sisvextprodid: %s\n", in, eimg_hex(s->isvextprodid, 16, ext));
+		eimg_sb_field(&b, indent, "isvfamilyid", "%s", eimg_hex(s->isvfamilyid, 16, hex));
+		eimg_sb_field(&b, indent, "isvextprodid", "%s", eimg_hex(s->isvextprodid, 16, hex));
 	}
-	if (s->cet_attributes || s->cet_attributes_mask)
-		eimg_sb_printf(&b, "%scet attributes: 0x%02x mask 0x%02x\n", in, s->cet_attributes, s->cet_attributes_mask);
+	if (s->cet_attributes || s->cet_attributes_mask) {
+		eimg_sb_field(&b, indent, "cet_attributes", "0x%02x", s->cet_attributes);
+		eimg_sb_field(&b, indent, "cet_attributes_mask", "0x%02x", s->cet_attributes_mask);
+	}
 	eimg_sigstruct_date_format(s->date, date, sizeof(date), &enc);
-	eimg_sb_printf(&b, "%sdate: %s%s\n", in, date, date_note(enc));
-	eimg_sb_printf(&b, "%svendor: 0x%x%s\n", in, s->vendor, s->vendor == 0x8086 ? " (Intel)" : "");
-	if (s->type || s->swdefined)
-		eimg_sb_printf(&b, "%stype: 0x%08x swdefined: 0x%08x\n", in, s->type, s->swdefined);
+	eimg_sb_field(&b, indent, "date", "%s%s", date, date_note(enc));
+	eimg_sb_field(&b, indent, "vendor", "0x%x%s", s->vendor, s->vendor == 0x8086 ? " (Intel)" : "");
+	if (s->type || s->swdefined) {
+		eimg_sb_field(&b, indent, "type", "0x%08x", s->type);
+		eimg_sb_field(&b, indent, "swdefined", "0x%08x", s->swdefined);
+	}
 	char *buf = eimg_sb_done(&b);
 	if (!buf)
 		return eimg_err_nomem(err);

@@ -57,9 +57,9 @@ registry_setup() {
 		openssl req -x509 -new -key nitro.key -subj /CN=release -days 30 -out nitro.pem 2>/dev/null &&
 		openssl pkey -in nitro.key -pubout -out nitro.pub || exit 1
 	expect 0 enclave-build -q -f "$B/examples/hello/enclave.yaml" -o hello.eimg
-	expect 0 enclave-sign -k release.pem hello.eimg
+	expect 0 enclave-sign --in-place -k release.pem hello.eimg
 	expect 0 enclave-build -q -f "$B/examples/nitro/enclave.yaml" -o app.eimg --eif app-unsigned.eif
-	expect 0 enclave-sign -k nitro.key --cert nitro.pem app.eimg
+	expect 0 enclave-sign --in-place -k nitro.key --cert nitro.pem app.eimg
 	MRE=$(enclave-measure --json hello.eimg | json_field mrenclave)
 	[ ${#MRE} = 64 ] || _t_failmsg "no MRENCLAVE from enclave-measure"
 	start_registry "$S/reg"

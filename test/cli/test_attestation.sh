@@ -29,7 +29,7 @@ P
 case_begin setup
 S=$PWD
 openssl genrsa -3 -out key.pem 3072 2>/dev/null || exit 1
-(cd "$B/examples/hello" && enclave-build -q -o "$S/hello.eimg") && enclave-sign -k key.pem hello.eimg >/dev/null ||
+(cd "$B/examples/hello" && enclave-build -q -o "$S/hello.eimg") && enclave-sign --in-place -k key.pem hello.eimg >/dev/null ||
 	_t_failmsg "cannot build hello.eimg"
 MRE=$(enclave-measure --json hello.eimg | sed -n 's/.*"mrenclave": *"\([0-9a-f]*\)".*/\1/p' | head -1)
 MRS=$(enclave-sign verify --json hello.eimg 2>/dev/null | sed -n 's/.*"mrsigner": *"\([0-9a-f]*\)".*/\1/p' | head -1)
@@ -71,7 +71,7 @@ expect_out "Mode: +mock"
 case_begin run-enclave-key
 make -s -C "$EIMG_TOP/test/enclaves/attkey" BUILDDIR="$B/test/enclaves/attkey" RT_BUILD="$B/runtime" >/dev/null ||
 	_t_failmsg "cannot build test/enclaves/attkey"
-(cd "$B/test/enclaves/attkey" && enclave-build -q -o "$S/attkey.eimg") && enclave-sign -k "$S/key.pem" "$S/attkey.eimg" >/dev/null ||
+(cd "$B/test/enclaves/attkey" && enclave-build -q -o "$S/attkey.eimg") && enclave-sign --in-place -k "$S/key.pem" "$S/attkey.eimg" >/dev/null ||
 	_t_failmsg "cannot build attkey.eimg"
 KEYFP=$(sha256sum "$B/test/enclaves/attkey/test-key.der" | cut -c1-64)
 echo x > in.txt
@@ -94,7 +94,7 @@ expect_no_file big.json
 # the enclave publishes something that is not a public key: no document, the run stops, exit 1
 mkdir -p junk && cp "$B/test/enclaves/attkey/attkey.elf" "$B/test/enclaves/attkey/enclave.yaml" junk/ &&
 	printf 'not a key' > junk/test-key.der
-(cd junk && enclave-build -q -o "$S/junk.eimg") && enclave-sign -k "$S/key.pem" "$S/junk.eimg" >/dev/null
+(cd junk && enclave-build -q -o "$S/junk.eimg") && enclave-sign --in-place -k "$S/key.pem" "$S/junk.eimg" >/dev/null
 expect 1 enclave-run --lines --attestation-out junk.json "$S/junk.eimg" < in.txt
 expect_err "no attestation document: stopping the enclave"
 expect_no_file junk.json

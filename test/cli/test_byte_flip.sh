@@ -44,7 +44,7 @@ runtime:
 Y
 openssl genrsa -3 -out key.pem 3072 2>/dev/null
 expect 0 enclave-build -q -f enclave.yaml -o s.eimg
-expect 0 enclave-sign -k key.pem s.eimg
+expect 0 enclave-sign --in-place -k key.pem s.eimg
 expect 0 "$SWEEP" --flip-sweep $strict s.eimg
 echo "$out" | tail -1
 # through the tools: a header byte (refused), an ELF code byte and a signature byte (exit 3)
@@ -78,7 +78,7 @@ Y
 openssl ecparam -name prime256v1 -genkey -noout -out n.key 2>/dev/null
 openssl req -x509 -new -key n.key -subj "/CN=flip" -days 30 -out n.pem 2>/dev/null
 expect 0 enclave-build -q -f enclave.yaml -o n.eimg
-expect 0 enclave-sign -k n.key --cert n.pem n.eimg
+expect 0 enclave-sign --in-place -k n.key --cert n.pem n.eimg
 expect 0 "$SWEEP" --flip-sweep $strict n.eimg
 echo "$out" | tail -1
 finish

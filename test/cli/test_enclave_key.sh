@@ -29,7 +29,7 @@ P
 
 case_begin key-made-inside-and-proved
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
-(cd "$EX" && enclave-build -q -o "$OLDPWD/a.eimg") && enclave-sign -k k.pem a.eimg >/dev/null || _t_failmsg "cannot build average"
+(cd "$EX" && enclave-build -q -o "$OLDPWD/a.eimg") && enclave-sign --in-place -k k.pem a.eimg >/dev/null || _t_failmsg "cannot build average"
 expect 0 enclave-run -q --lines --attestation-out att1.json a.eimg <<< "prove nonce-one"
 sig1=$(echo "$out" | sed -n 's/^signature //p')
 expect 0 enclave-run -q --lines --attestation-out att2.json a.eimg <<< "prove nonce-two"

@@ -15,7 +15,7 @@ case_begin setup
 S=$PWD
 openssl genrsa -3 -out key.pem 3072 2>/dev/null
 (cd "$B/examples/hello" && SOURCE_DATE_EPOCH=1700000000 enclave-build -q -o "$S/good.eimg")
-expect 0 enclave-sign -k key.pem good.eimg
+expect 0 enclave-sign --in-place -k key.pem good.eimg
 expect 0 enclave-sign verify good.eimg
 # the variants, written by an independent tar writer from enclave-image(5)
 "$PY" - good.eimg "$S" "$EIMG_TOP" <<'P' || _t_failmsg "could not write the variants"
@@ -101,7 +101,7 @@ for v in "${!want[@]}"; do
 	cp "$S/$v.eimg" img.eimg
 	cp "$S/key.pem" key.pem
 	msgs=()
-	for tool in "enclave-measure img.eimg" "enclave-sign verify img.eimg" "enclave-sign -k key.pem --force img.eimg" \
+	for tool in "enclave-measure img.eimg" "enclave-sign verify img.eimg" "enclave-sign --in-place -k key.pem --force img.eimg" \
 		    "enclave-run --lines img.eimg"; do
 		code=1; case $tool in enclave-run*) code=3;; esac
 		expect $code $tool </dev/null

@@ -15,7 +15,7 @@ case_begin setup
 S=$PWD
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
 expect 0 enclave-build -q -f "$EX/enclave.yaml" -o hello.eimg
-expect 0 enclave-sign -k k.pem hello.eimg
+expect 0 enclave-sign --in-place -k k.pem hello.eimg
 
 for addr in unix tcp; do
 case_begin "slow_readers_$addr"

@@ -66,7 +66,7 @@ setup
 expect 0 enclave-build -q -f enclave-oci.yaml -o app.eimg
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout k.pem -out c.pem -days 30 \
 	-subj /CN=release 2>/dev/null
-expect 0 enclave-sign -k k.pem --cert c.pem app.eimg
+expect 0 enclave-sign --in-place -k k.pem --cert c.pem app.eimg
 p8=$(sed -n 's/^PCR8:\{0,1\} \{1,\}\([0-9a-f]\{96\}\)$/\1/p' <<<"$out")
 [ -n "$p8" ] || _t_failmsg "enclave-sign printed no PCR8: $out"
 want=$(openssl x509 -in c.pem -outform DER | "$py" -c 'import hashlib,sys; print(hashlib.sha384(b"\0"*48 + hashlib.sha384(sys.stdin.buffer.read()).digest()).hexdigest())')
@@ -80,7 +80,7 @@ expect 0 enclave-measure --expect "PCR8:$want" app.eimg
 expect 1 enclave-measure --pcr8 nothere.pem
 expect_one_line_err
 # Signing again with --json prints it too.
-expect 0 enclave-sign -k k.pem --cert c.pem --force --json app.eimg
+expect 0 enclave-sign --in-place -k k.pem --cert c.pem --force --json app.eimg
 echo "$out" | "$py" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["PCR8"] == sys.argv[1] else 1)' "$want" ||
 	_t_failmsg "enclave-sign --json has no PCR8: $out"
 
@@ -89,7 +89,7 @@ setup
 expect 0 enclave-build -q -f enclave-oci.yaml -o app.eimg
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem -days 30 \
 	-subj /CN=release 2>/dev/null
-expect 0 enclave-sign -k k.pem --cert c.pem app.eimg
+expect 0 enclave-sign --in-place -k k.pem --cert c.pem app.eimg
 expect 0 enclave-measure --eif-out signed.eif app.eimg
 tar -xOf app.eimg enclave.eif > member.eif
 expect_same signed.eif member.eif

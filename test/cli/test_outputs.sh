@@ -67,7 +67,7 @@ ln -s a.eimg l.eimg
 refused a.eimg enclave-sign export -o l.eimg a.eimg
 # signing updates the image in place: the one replacement that is meant
 cp a.eimg b.eimg
-expect 0 enclave-sign -k k.pem a.eimg
+expect 0 enclave-sign --in-place -k k.pem a.eimg
 cmp -s a.eimg b.eimg && _t_failmsg "in-place signing changed nothing"
 expect 0 enclave-sign -k k.pem -o b.eimg b.eimg
 expect_same a.eimg b.eimg
@@ -79,13 +79,13 @@ openssl req -x509 -new -key ec.key -subj /CN=t -days 3 -out ec.pem 2>/dev/null
 refused n.eif enclave-sign export --cert ec.pem -o n.eif n.eif
 refused n.eimg enclave-sign export --cert ec.pem -o n.eimg n.eimg
 refused ec.pem enclave-sign -k ec.key --cert ec.pem -o ec.pem n.eif
-expect 0 enclave-sign -k ec.key --cert ec.pem n.eif
+expect 0 enclave-sign --in-place -k ec.key --cert ec.pem n.eif
 
 case_begin run_attestation_out
 mkproject p
 expect 0 enclave-build -q -f p/enclave.yaml -o a.eimg
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
-expect 0 enclave-sign -k k.pem a.eimg
+expect 0 enclave-sign --in-place -k k.pem a.eimg
 refused a.eimg enclave-run -q --attestation-out a.eimg a.eimg
 [ -z "$out" ] || _t_failmsg "something ran: $out"
 

@@ -64,7 +64,7 @@ case_begin statement-of-another-image
 # an image signed with the same key, its statement copied under the first image's
 # fallback tag: the signature is good, the subject is not this image
 expect 0 enclave-build -q -f "$B/examples/average/enclave.yaml" -o avg.eimg
-expect 0 enclave-sign -k "$S/release.pem" avg.eimg
+expect 0 enclave-sign --in-place -k "$S/release.pem" avg.eimg
 expect 0 enclave-push -k "$S/release.pem" avg.eimg "$R/apps/swap:avg"
 D2=$(echo "$out" | sed -n 's/^digest: //p')
 expect 0 enclave-push "$S/hello.eimg" "$R/apps/swap:hello"

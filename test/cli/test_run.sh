@@ -16,7 +16,7 @@ openssl genrsa -3 -out key.pem 3072 2>/dev/null || exit 1
 openssl genrsa -3 -out key2.pem 3072 2>/dev/null || exit 1
 make -s -C "$EIMG_TOP/test/enclaves/probe" BUILDDIR="$B/test/enclaves/probe" RT_BUILD="$B/runtime" >/dev/null || exit 1
 build_signed() { # NAME SRCDIR [KEY]
-	(cd "$2" && enclave-build -q -o "$S/$1.eimg") && enclave-sign -k "${3:-$S/key.pem}" "$S/$1.eimg" >/dev/null
+	(cd "$2" && enclave-build -q -o "$S/$1.eimg") && enclave-sign --in-place -k "${3:-$S/key.pem}" "$S/$1.eimg" >/dev/null
 }
 for e in hello average files; do
 	expect 0 build_signed $e "$B/examples/$e"

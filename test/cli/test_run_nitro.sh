@@ -112,7 +112,7 @@ zero=$(printf '0%.0s' $(seq 96))
 openssl ecparam -name secp384r1 -genkey -noout -out rel.key 2>/dev/null
 openssl req -x509 -new -key rel.key -subj "/CN=release" -days 30 -out rel.pem 2>/dev/null
 cp n.eif signed.eif
-expect 0 enclave-sign -k rel.key --cert rel.pem signed.eif
+expect 0 enclave-sign --in-place -k rel.key --cert rel.pem signed.eif
 # an EIF whose header has no defaults (CRC recomputed: still a sound EIF)
 "$PY" - n.eif nodefaults.eif <<'P'
 import sys, zlib

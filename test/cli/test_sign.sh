@@ -97,7 +97,7 @@ have_vectors || { echo "skipped: vectors absent at $V"; }
 if have_vectors; then
 	expect 0 enclave-sign -k "$V/sig1.key.pem" --mrenclave $MRE_SIG1 --date 2016-01-09 --debug -o sig1.sig
 	expect_same sig1.sig "$V/sig1.sigstruct.bin"
-	expect_out "mrsigner: 83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
+	expect_out "mrsigner: +83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
 	# Same through SOURCE_DATE_EPOCH (2016-01-09 12:00 UTC).
 	SOURCE_DATE_EPOCH=1452340800 expect 0 enclave-sign -k "$V/sig1.key.pem" --mrenclave $MRE_SIG1 --debug -o sig1b.sig
 	expect_same sig1b.sig "$V/sig1.sigstruct.bin"
@@ -114,8 +114,8 @@ if have_vectors; then
 		--attributes-mask 0xffffffffffffffff:0xfffffffffff9ff1b -o intel.sig
 	[ "$(sha256sum < intel.sig | cut -d' ' -f1)" = 535b7847a474380002acf55952173f973a3cc890426c65ad57060d680370e465 ] ||
 		_t_failmsg "sha256 of the Intel-key SIGSTRUCT differs"
-	expect_out "mrsigner: 9664d90755bd901069d4725cdd428038473d726f1cec0edf0d78e18a596b1d4e"
-	expect_out "launch modes: debug only"
+	expect_out "mrsigner: +9664d90755bd901069d4725cdd428038473d726f1cec0edf0d78e18a596b1d4e"
+	expect_out "debug_allowed: +true"; expect_out "production_allowed: +false"
 fi
 
 case_begin vector-test-enclave-verify
@@ -123,8 +123,8 @@ if have_vectors; then
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" \
 		--mrsigner fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542 "$V/test_enclave.sig"
 	expect_out "signature valid over MRENCLAVE 784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc; content recomputed: yes \(the SGXS load stream"
-	expect_out "isvprodid: 65535"
-	expect_out "date: 2016-12-14"
+	expect_out "isvprodid: +65535"
+	expect_out "date: +2016-12-14"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" "$V/test_enclave.sig"
 	expect_one_line_err
 	expect_err "a06a560b26f5e397b2d7872fac66fe4b43bf4f507296ee048f110be6fb1a2290"
@@ -164,9 +164,9 @@ case_begin image-sign-verify
 mkproject false && key3072 && {
 	cp app.eimg orig.eimg
 	expect 0 enclave-sign -k key.pem -o signed.eimg app.eimg
-	expect_out "launch modes: production only"
-	expect_out "isvprodid: 7"
-	expect_out "isvsvn: 3"
+	expect_out "debug_allowed: +false"; expect_out "production_allowed: +true"
+	expect_out "isvprodid: +7"
+	expect_out "isvsvn: +3"
 	expect_same app.eimg orig.eimg        # -o leaves the input alone
 	expect 0 enclave-sign verify signed.eimg
 	expect_out "enclave image: signature valid over MRENCLAVE [0-9a-f]{64}; content recomputed: yes \(from the image's ELF, files and manifest\)$"
@@ -174,7 +174,7 @@ mkproject false && key3072 && {
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 944 8)" = ffffffffffffffff ] || _t_failmsg "debug: false must give a production-only mask"
 	[ "$(sigmember signed.eimg | sigfield /dev/stdin 928 8)" = 0400000000000000 ] || _t_failmsg "attributes flags"
 	# In place.
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	expect 0 enclave-sign verify app.eimg
 	# The measurement tool still accepts the signed image (same MRENCLAVE).
 	expect 0 enclave-measure app.eimg
@@ -188,10 +188,10 @@ mkproject false && key3072 && {
 	expect 1 enclave-sign -k key.pem --mrenclave $MRE_SIG1 -o no/such/dir/x.sig
 	expect_one_line_err
 	expect 1 enclave-sign export --mrenclave $MRE_SIG1 -o no/such/dir/x.bin
-	expect 1 enclave-sign -k key.pem nothere.eimg
+	expect 1 enclave-sign --in-place -k key.pem nothere.eimg
 	expect_err "nothere.eimg"
 	printf 'not an image' > junk.eimg
-	expect 1 enclave-sign -k key.pem junk.eimg
+	expect 1 enclave-sign --in-place -k key.pem junk.eimg
 	expect_one_line_err
 	ls -a | grep -q '^\.eimg-' && _t_failmsg "temporary file left behind"
 	true
@@ -199,14 +199,14 @@ mkproject false && key3072 && {
 
 case_begin image-debug-allowed
 mkproject true && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
-	expect_out "launch modes: debug and production"
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
+	expect_out "debug_allowed: +true"; expect_out "production_allowed: +true"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 944 8)" = fdffffffffffffff ] || _t_failmsg "debug: true must leave DEBUG out of the mask"
 }
 
 case_begin image-kss
 mkproject false kss && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 928 8)" = 8400000000000000 ] || _t_failmsg "KSS flag"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 912 16)" = 00112233445566778899aabbccddeeff ] || _t_failmsg "isvfamilyid"
 	[ "$(sigmember app.eimg | sigfield /dev/stdin 1008 16)" = ffeeddccbbaa99887766554433221100 ] || _t_failmsg "isvextprodid"
@@ -228,13 +228,13 @@ mkproject false && key3072 && {
 
 case_begin image-signed-twice
 mkproject false && key3072 && key3072 other.pem && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	cp app.eimg before.eimg
-	expect 1 enclave-sign -k other.pem app.eimg
+	expect 1 enclave-sign --in-place -k other.pem app.eimg
 	expect_one_line_err
 	expect_err "already signed: use --force"
 	expect_same app.eimg before.eimg
-	expect 0 enclave-sign --force -k other.pem app.eimg
+	expect 0 enclave-sign --in-place --force -k other.pem app.eimg
 	expect 0 enclave-sign verify app.eimg
 	cmp -s app.eimg before.eimg && _t_failmsg "--force did not replace the signature"
 }
@@ -253,7 +253,7 @@ mkproject false && key3072 && {
 	off=$(grep -abo '"mrenclave": "' <(tar -xOf app.eimg measurement.json) | cut -d: -f1)
 	tamper app.eimg measurement.json $((off + 20))
 	cp app.eimg before.eimg
-	expect 3 enclave-sign -k key.pem app.eimg
+	expect 3 enclave-sign --in-place -k key.pem app.eimg
 	expect_one_line_err
 	expect_err "refusing to sign"
 	expect_same app.eimg before.eimg
@@ -262,7 +262,7 @@ mkproject false && key3072 && {
 
 case_begin image-tampered-after-signing
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	cp app.eimg s.eimg
 	tamper s.eimg sigstruct.bin 1100        # q1
 	expect 3 enclave-sign verify s.eimg
@@ -284,7 +284,7 @@ case_begin image-manifest-fields-changed
 # Signing parameters are not measured: the signature binds them, and verify
 # compares them with the image's manifest.
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	off=$(grep -abo '"security_version": 3' <(tar -xOf app.eimg manifest.json) | cut -d: -f1)
 	tamper app.eimg manifest.json $((off + 20))
 	expect 0 enclave-measure app.eimg
@@ -295,7 +295,7 @@ mkproject false && key3072 && {
 
 case_begin image-constraint
 mkproject false && key3072 && {
-	expect 0 enclave-sign -k key.pem app.eimg
+	expect 0 enclave-sign --in-place -k key.pem app.eimg
 	mrs=$(enclave-sign show --json app.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrsigner"])')
 	# The image is a simulation build: INSECURE, so only SEC:INSECURE accepts it.
 	expect 0 enclave-sign verify --constraint "S:$mrs PROD:7 SEC:INSECURE" app.eimg
@@ -531,14 +531,14 @@ P
 	expect_err "the signature is for MRENCLAVE 784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc, the enclave's content measures $(cat content.mr)"
 	expect 0 enclave-sign show enclave.signed.so
 	expect_out "Intel SGX SDK"
-	expect_out "mrsigner: fb4bab3d"
+	expect_out "mrsigner: +fb4bab3d"
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" oe.elf
 	expect_out "Open Enclave"
 	expect_out "content recomputed: no \(Open Enclave: its loader links and patches the image"
 	expect_out "MRENCLAVE equals that of the SGXS stream given\)"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" oe.elf
 	expect 0 enclave-sign show oe.elf
-	expect_out "isvprodid: 65535"
+	expect_out "isvprodid: +65535"
 	expect 1 enclave-sign verify oe-unsigned.elf
 	expect_err "not signed"
 	expect 1 enclave-sign verify t.o

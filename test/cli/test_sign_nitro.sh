@@ -35,7 +35,7 @@ pcr8_of() { # independent: PCR8 = SHA384(48 zero bytes || SHA384(DER of the cert
 case_begin sign-image-p384
 mknitro p; mkcert secp384r1 rel
 p0=$(pcr n.eimg PCR0); p2=$(pcr n.eimg PCR2)
-expect 0 enclave-sign -k rel.key --cert rel.pem n.eimg
+expect 0 enclave-sign --in-place -k rel.key --cert rel.pem n.eimg
 expect_out "wrote n.eimg"
 expect 0 enclave-sign verify n.eimg
 expect_out "signature valid"
@@ -56,9 +56,9 @@ P
 expect 0 enclave-sign verify --constraint "PCR0:$p0 PCR8:$(pcr8_of rel.pem)" n.eimg
 expect 3 enclave-sign verify --constraint "PCR8:$(printf '%096d' 0)" n.eimg
 expect_err "PCR8"
-expect 1 enclave-sign -k rel.key --cert rel.pem n.eimg
+expect 1 enclave-sign --in-place -k rel.key --cert rel.pem n.eimg
 expect_err "already signed"
-expect 0 enclave-sign -k rel.key --cert rel.pem --force n.eimg
+expect 0 enclave-sign --in-place -k rel.key --cert rel.pem --force n.eimg
 
 case_begin sign-eif-curves
 for curve in prime256v1 secp384r1 secp521r1; do
@@ -80,7 +80,7 @@ expect 0 enclave-sign verify s.eif
 # The same flow through a Nitro image.
 expect 0 enclave-sign export --cert rel.pem -o tbs2.bin n.eimg
 cmp -s tbs.bin tbs2.bin || _t_failmsg "image and EIF export different Sig_structures"
-expect 0 enclave-sign attach -s sig.der --cert rel.pem n.eimg
+expect 0 enclave-sign attach --in-place -s sig.der --cert rel.pem n.eimg
 expect 0 enclave-sign verify n.eimg
 # A signature over other bytes is refused and nothing is written.
 printf 'other bytes' > other.bin; openssl dgst -sha384 -sign rel.key -out bad.der other.bin

@@ -152,7 +152,7 @@ if [ $have_engine = 1 ]; then
 	expect 0 enclave-sign -k "pkcs11:token=eimg-test;object=nitro;type=private" --pkcs11-module "$MOD" \
 		--passphrase-file pin.txt --cert nitro.pem -o signed.eif n.eif
 	expect 0 enclave-sign verify signed.eif
-	expect 0 enclave-sign -k "pkcs11:token=eimg-test;object=nitro;type=private;pin-value=1234" --pkcs11-module "$MOD" \
+	expect 0 enclave-sign --in-place -k "pkcs11:token=eimg-test;object=nitro;type=private;pin-value=1234" --pkcs11-module "$MOD" \
 		--cert nitro.pem n.eimg
 	expect 0 enclave-sign verify n.eimg
 	# The RSA key of the token does not belong to the certificate.

@@ -93,7 +93,7 @@ def main():
 
         img = os.path.join(tmp, "hello.eimg")
         if os.path.exists(img):
-            run(os.path.join(BIN, "enclave-sign"), "-k", env_key, img)
+            run(os.path.join(BIN, "enclave-sign"), "--in-place", "-k", env_key, img)
             off, stored = member(img, "enclave.elf")
             nload = stored[56]
             cases = [(48, "ELF header field e_flags"), (7, "ELF header field e_ident"),

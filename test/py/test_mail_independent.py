@@ -174,7 +174,7 @@ def with_enclave(d):
     subprocess.run(["openssl", "genrsa", "-3", "-out", key, "3072"], capture_output=True, check=True)
     img = os.path.join(d, "a.eimg")
     r = tool("enclave-build", "-q", "-o", img, cwd=example)
-    r2 = tool("enclave-sign", "-k", key, img)
+    r2 = tool("enclave-sign", "--in-place", "-k", key, img)
     check(r.returncode == 0 and r2.returncode == 0, "build and sign examples/average")
     enc = Enclave(img, d)
     clients = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]

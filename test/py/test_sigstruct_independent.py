@@ -145,7 +145,7 @@ def image_case(tmp, key, pub):
         p = subprocess.run([build, "-q", "-f", man, "-o", img], capture_output=True)
         if p.returncode != 0:
             raise SystemExit("enclave-build failed: " + p.stderr.decode())
-        run("-k", key, "--date", "2026-11-23", img)
+        run("--in-place", "-k", key, "--date", "2026-11-23", img)
         import tarfile
         with tarfile.open(img) as t:
             ss = t.extractfile("sigstruct.bin").read()

@@ -628,11 +628,12 @@ static void test_render(void **state)
 	char *text = NULL, *json = NULL;
 	assert_int_equal(eimg_sigstruct_decode("t", raw, len, &s, NULL), EIMG_OK);
 	assert_int_equal(eimg_sigstruct_text(&s, "  ", &text, NULL), EIMG_OK);
-	assert_non_null(strstr(text, "  mrsigner: fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542\n"));
-	assert_non_null(strstr(text, "  isvprodid: 65535\n"));
-	assert_non_null(strstr(text, "  debug launch: allowed\n"));
-	assert_non_null(strstr(text, "  date: 2016-12-14\n"));
-	assert_non_null(strstr(text, "  attributes mask: flags 0xfffffffffffffffd xfrm 0xffffffffffffff1b\n"));
+	/* "name: value", the --json names, values aligned at one column */
+	assert_non_null(strstr(text, "  mrsigner:             fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542\n"));
+	assert_non_null(strstr(text, "  isvprodid:            65535\n"));
+	assert_non_null(strstr(text, "  debug_allowed:        true\n"));
+	assert_non_null(strstr(text, "  date:                 2016-12-14\n"));
+	assert_non_null(strstr(text, "  attributes_mask:      flags 0xfffffffffffffffd xfrm 0xffffffffffffff1b\n"));
 	assert_int_equal(eimg_sigstruct_json_string(&s, &json, NULL), EIMG_OK);
 	assert_non_null(strstr(json, "\"mrsigner\":\"fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542\""));
 	assert_non_null(strstr(json, "\"isvprodid\":65535"));
@@ -643,8 +644,8 @@ static void test_render(void **state)
 	/* production only */
 	s.mask_flags = EIMG_MASK_FLAGS_PRODUCTION;
 	assert_int_equal(eimg_sigstruct_text(&s, NULL, &text, NULL), EIMG_OK);
-	assert_non_null(strstr(text, "debug launch: not allowed\n"));
-	assert_non_null(strstr(text, "launch modes: production only\n"));
+	assert_non_null(strstr(text, "debug_allowed:          false\n"));
+	assert_non_null(strstr(text, "production_allowed:     true\n"));
 	free(text);
 	free(raw);
 }

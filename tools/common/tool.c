@@ -12,10 +12,16 @@
 #include "common/tool.h"
 
 static const struct tool_info *tool;
+static struct {
+	bool quiet, json;
+	const char *print;
+} out_mode;
 
-void tool_init(const struct tool_info *info)
+void tool_init(const struct tool_info *info, char **argv)
 {
 	tool = info;
+	if (argv && argv[0])
+		argv[0] = (char *)info->name;
 }
 
 void tool_print_error(const eimg_error *err)
@@ -51,13 +57,14 @@ int tool_usage(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	/* Arguments come from the command line: printed escaped, on one line. */
-	fprintf(stderr, "%s: %s%s\n", tool->name, eimg_escape(msg, strlen(msg), esc, sizeof esc), tool->usage_hint);
+	fprintf(stderr, "%s: %s (see '%s --help')\n", tool->name, eimg_escape(msg, strlen(msg), esc, sizeof esc),
+		tool->name);
 	return EIMG_EXIT_USAGE;
 }
 
 int tool_bad_option(void)
 {
-	fputs(tool->short_usage, stderr);
+	fprintf(stderr, "usage: %s %s (see '%s --help')\n", tool->name, tool->synopsis, tool->name);
 	return EIMG_EXIT_USAGE;
 }
 
@@ -72,11 +79,62 @@ int tool_message(int status, const char *fmt, ...)
 	return status;
 }
 
+int tool_output_mode(bool quiet, const char *print, bool json)
+{
+	if (quiet && (print || json))
+		return tool_usage("-q prints nothing: not with %s", print ? "--print" : "--json");
+	if (print && json)
+		return tool_usage("--print prints one bare value: not with --json");
+	out_mode.quiet = quiet;
+	out_mode.print = print;
+	out_mode.json = json;
+	return -1;
+}
+
+bool tool_want_json(void)
+{
+	return out_mode.json || out_mode.print;
+}
+
+bool tool_chatty(void)
+{
+	return !out_mode.quiet && !out_mode.json && !out_mode.print;
+}
+
+void tool_say(const char *fmt, ...)
+{
+	va_list ap;
+	if (!tool_chatty())
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 int tool_emit(char *text)
 {
+	eimg_error err;
+	char *value = NULL;
+	int rc;
+
 	if (!text)
 		return tool_message(EIMG_EXIT_ERROR, "out of memory");
-	fputs(text, stdout);
+	if (out_mode.print) {
+		eimg_error_clear(&err);
+		rc = eimg_json_field(text, out_mode.print, &value, &err);
+		free(text);
+		if (rc)
+			return tool_fail(&err, rc);
+		puts(value);
+		free(value);
+		return EIMG_EXIT_OK;
+	}
+	if (!out_mode.quiet) {
+		fputs(text, stdout);
+		if (!*text || text[strlen(text) - 1] != '\n')
+			putchar('\n');
+	}
 	free(text);
 	return EIMG_EXIT_OK;
 }

@@ -19,12 +19,13 @@
 #endif
 
 struct tool_info {
-	const char *name;        /* "enclave-run": the prefix of every message */
-	const char *short_usage; /* printed alone for an unknown option (with its newline) */
-	const char *usage_hint;  /* appended to a usage error ("" for none; no newline) */
+	const char *name;     /* "enclave-run": the prefix of every message */
+	const char *synopsis; /* "[options] IMAGE.eimg": the short usage after the name */
 };
 
-void tool_init(const struct tool_info *info);
+/* Every message then starts with the tool's name, never the invocation path
+ * (argv[0] becomes the name, so getopt's own messages follow too). */
+void tool_init(const struct tool_info *info, char **argv);
 
 /* Prints "NAME: <the error, formatted on one line>"; returns the exit code
  * of status (eimg_exit_code). */
@@ -34,15 +35,20 @@ void tool_print_error(const eimg_error *err);
 /* A failure about a file: "NAME: 'file': <message>" through
  * eimg_error_format (the file name escaped); returns the exit code of status. */
 int tool_fail_file(int status, const char *file, const char *fmt, ...) TOOL_PRINTF(3, 4);
-/* A usage mistake: "NAME: <message, escaped>" and the tool's hint; returns 2. */
+/* A usage mistake, on one line: "NAME: <message, escaped> (see 'NAME --help')";
+ * returns 2. */
 int tool_usage(const char *fmt, ...) TOOL_PRINTF(1, 2);
-/* An unknown option (getopt said so already): the short usage; returns 2. */
+/* An unknown option (getopt said so already): "usage: NAME SYNOPSIS (see
+ * 'NAME --help')"; returns 2. */
 int tool_bad_option(void);
 /* "NAME: <message>" on standard error, returns status. */
 int tool_message(int status, const char *fmt, ...) TOOL_PRINTF(2, 3);
 
 /* Prints text (a rendered result) to standard output and frees it; NULL
- * means the renderer ran out of memory.  Returns an exit code. */
+ * means the renderer ran out of memory.  Returns an exit code.  With -q
+ * nothing is printed (else text, ending in a newline whether or not it has
+ * one); with --print FIELD, text is the JSON result and only
+ * that field's bare value is printed (eimg_json_field). */
 int tool_emit(char *text);
 
 /* Progress of long steps (reading layers, writing a ramdisk, hashing) for
@@ -50,6 +56,15 @@ int tool_emit(char *text);
  * or NULL (nothing drawn) when not wanted (-q, --json) or standard error is
  * not a terminal. */
 struct eimg_progress *tool_progress(bool wanted);
+/* The output modes every tool shares: -q, --print FIELD, --json.  Returns -1
+ * when they fit together, else the exit code of a usage error. */
+int tool_output_mode(bool quiet, const char *print, bool json);
+/* Render JSON (for --json, or as the source of --print)? */
+bool tool_want_json(void);
+/* Is a human reading (neither -q, --print nor --json)? */
+bool tool_chatty(void);
+/* One line for a human ("wrote FILE"), left out unless tool_chatty(). */
+void tool_say(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
 /* The one number parser for options: decimal without leading zeros (010 is
  * not octal 8 nor ten), or with TOOL_NUM_HEX also 0x hexadecimal; no sign,

@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"      --eif FILE        Nitro target: also write the EIF as a plain file for nitro-cli\n"
 	"      --json            print the result as JSON\n"
 	"  -q, --quiet           print nothing on success\n"
+	"      --print FIELD     print one bare value of the result (mrenclave, pcr0, ...; the --json names)\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -31,12 +32,12 @@ struct opts {
 	const char *output;
 	const char *eif;
 	bool json, quiet;
+	const char *print;
 };
 
 static const struct tool_info tool_self = {
 	.name = "enclave-build",
-	.short_usage = "usage: enclave-build [-f manifest] [-o image.eimg] [--json] (see --help)\n",
-	.usage_hint = "",
+	.synopsis = "[-f manifest] [-o image.eimg] [-q | --json | --print FIELD]",
 };
 
 /* Whether path is one of the manifest's inputs (the container image, the
@@ -116,15 +117,18 @@ static int run(const struct opts *o)
 		return tool_fail(&err, rc);
 	}
 	if (!o->quiet && strcmp(out_path, "-") != 0) {
-		text = o->json ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
+		text = tool_want_json() ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
 		if (!text) {
 			/* The image is written; say so instead of exiting 0 silently. */
 			tool_message(EIMG_EXIT_ERROR, "wrote '%s' but cannot render the result: out of memory", out_path);
 			free(out_path);
 			return EIMG_EXIT_ERROR;
 		}
-		fputs(text, stdout);
-		free(text);
+		rc = tool_emit(text);
+		if (rc) {
+			free(out_path);
+			return rc;
+		}
 	}
 	free(out_path);
 	return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "eif", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "print", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -145,7 +150,7 @@ int main(int argc, char **argv)
 	struct opts o = { .manifest = "enclave.yaml" };
 	int c;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	while ((c = getopt_long(argc, argv, "f:o:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.manifest = optarg; break;
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'e': o.eif = optarg; break;
 		case 'q': o.quiet = true; break;
+		case 'P': o.print = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 		case 'V': printf("enclave-build %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
 		default: return tool_bad_option();
@@ -167,8 +173,6 @@ int main(int argc, char **argv)
 	if (o.eif && strcmp(o.eif, "-") == 0) {
 		return tool_usage("--eif needs a file name");
 	}
-	if (o.json && o.quiet) {
-		return tool_usage("--json and --quiet cannot be used together");
-	}
-	return run(&o);
+	c = tool_output_mode(o.quiet, o.print, o.json);
+	return c >= 0 ? c : run(&o);
 }

@@ -47,9 +47,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-mail",
-	.short_usage = "usage: enclave-mail send|open --attestation DOC --constraint TEXT --key FILE --topic TOPIC ... "
-		       "(see --help)\n",
-	.usage_hint = "",
+	.synopsis = "send|open --attestation DOC --constraint TEXT --key FILE --topic TOPIC ...",
 };
 
 static int run(const struct opts *o)
@@ -111,7 +109,7 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	int c;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	if (argc > 1 && (strcmp(argv[1], "send") == 0 || strcmp(argv[1], "open") == 0)) {
 		o.send = strcmp(argv[1], "send") == 0;
 		argv++;

@@ -18,7 +18,7 @@
 #include "common/tool.h"
 
 static const char usage_text[] =
-	"usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
+	"usage: enclave-measure [-q | --json | --print FIELD] [--sgxs FILE] [--expect VALUE]... [--expect-file FILE]\n"
 	"                       [--constraint TEXT] INPUT\n"
 	"       enclave-measure --diff [--json] A B\n"
 	"       enclave-measure --pcr8 CERT [--json]\n"
@@ -48,13 +48,16 @@ static const char usage_text[] =
 	"      --max-age DURATION  the document's timestamp must lie within DURATION (300, 90s, 5m,\n"
 	"                        2h, 1d) before the time of the check\n"
 	"      --json            print the result as JSON (schemas/measure-output.schema.json)\n"
+	"  -q, --quiet           print nothing on success (errors and mismatches still on stderr; no\n"
+	"                        progress line, which is drawn on a terminal only, never with --json)\n"
+	"      --print FIELD     print one bare value of the result (mrenclave, mrsigner, isvsvn, pcr0 .. pcr8,\n"
+	"                        size, ...: the names of the --json output)\n"
 	"      --sgxs FILE       write the image's or SDK enclave's SGXS load stream to FILE\n"
 	"                        (sha256 of it = MRENCLAVE)\n"
 	"      --eif-out FILE    Nitro image: also write its EIF (the signed one after enclave-sign)\n"
 	"                        to FILE, byte for byte, when the measurement is accepted\n"
 	"      --pcr8 CERT       print the PCR8 that signing with certificate CERT gives, as\n"
 	"                        nitro-cli's pcr command does for a signing certificate\n"
-	"  -q, --quiet           no progress line (drawn on a terminal only, never with --json)\n"
 	"  -e, --expect VALUE    check expected values: 64 hex digits (MRENCLAVE) or tokens\n"
 	"                        mrenclave:HEX mrsigner:HEX PCR0:HEX .. PCR8:HEX; repeatable\n"
 	"  -E, --expect-file FILE  read expected values from FILE (same syntax, # comments)\n"
@@ -77,6 +80,7 @@ struct opts {
 	const char *eif_out;
 	const char *pcr8_cert;
 	bool json, quiet;
+	const char *print;
 	bool diff;
 	struct tool_expectations x;
 	struct tool_pull pull;       /* INPUT oci://... */
@@ -84,8 +88,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-measure",
-	.short_usage = "usage: enclave-measure [--json] [--sgxs FILE] [--expect VALUE] INPUT (see --help)\n",
-	.usage_hint = "",
+	.synopsis = "[-q | --json | --print FIELD] [--sgxs FILE] [--expect VALUE] INPUT",
 };
 
 /* now: the time of the check (constraints such as EXPIRE). */
@@ -167,7 +170,7 @@ static int attestation_json(const struct opts *o, const char *doc, size_t len)
 	rc = eimg_attestation_check(o->attestation, doc, len, NULL, &o->when, NULL, &res, NULL, 0, NULL, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	rc = o->json ? eimg_attest_report_json(&res, o->attestation, &text, &err)
+	rc = tool_want_json() ? eimg_attest_report_json(&res, o->attestation, &text, &err)
 		     : eimg_attest_report_text(&res, o->attestation, &text, &err);
 	if (rc) {
 		eimg_attest_result_clear(&res);
@@ -193,7 +196,7 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 	rc = eimg_nsm_attest_check(o->attestation, doc, len, o->root, &o->when, &d, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	rc = o->json ? eimg_nsm_report_json(d, o->attestation, &text, &err)
+	rc = tool_want_json() ? eimg_nsm_report_json(d, o->attestation, &text, &err)
 		     : eimg_nsm_report_text(d, o->attestation, &text, &err);
 	if (rc) {
 		eimg_nsm_doc_free(d);
@@ -216,7 +219,7 @@ static int attestation_nsm(const struct opts *o, const uint8_t *doc, size_t len)
 }
 
 /* --diff A B: why two builds differ; exit 0 when the measurements are equal. */
-static int diff_inputs(const struct opts *o, const char *a, const char *b)
+static int diff_inputs(const char *a, const char *b)
 {
 	eimg_error err;
 	eimg_diff *d = NULL;
@@ -224,7 +227,7 @@ static int diff_inputs(const struct opts *o, const char *a, const char *b)
 	eimg_error_clear(&err);
 	int rc = eimg_diff_files(a, b, &d, &err);
 	if (!rc)
-		rc = o->json ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
+		rc = tool_want_json() ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
 	if (rc) {
 		eimg_diff_free(d);
 		return tool_fail(&err, rc);
@@ -295,16 +298,16 @@ static int measure_sgxs(const struct opts *o)
 		return tool_fail(&err, rc);
 	/* An SGXS stream says nothing about the mode: judge it as hardware. */
 	eimg_identity_sgx(info.mrenclave, NULL, EIMG_ID_HARDWARE, false, &id);
-	int ex = tool_emit(o->json ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
+	int ex = tool_emit(tool_want_json() ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
 	if (ex)
 		return ex;
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
 }
 
 /* An image's members with their roles, after the report (text or JSON). */
-static int add_coverage(const struct opts *o, const eimg_image *img, char **text, eimg_error *err)
+static int add_coverage(const eimg_image *img, char **text, eimg_error *err)
 {
-	if (o->json)
+	if (tool_want_json())
 		return eimg_image_coverage_json(img, text, err);
 	char *cov = eimg_image_coverage_text(img), *all = NULL;
 	if (!cov || asprintf(&all, "%s%s", *text, cov) < 0)
@@ -330,9 +333,9 @@ static int nitro_finish(const struct opts *o, eimg_nitro_report *rep, const eimg
 	int rc, ex;
 
 	eimg_error_clear(&err);
-	rc = o->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
+	rc = tool_want_json() ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
 	if (rc == EIMG_OK && img)
-		rc = add_coverage(o, img, &text, &err);
+		rc = add_coverage(img, &text, &err);
 	if (rc) {
 		free(text);
 		return tool_fail(&err, rc);
@@ -425,8 +428,8 @@ static int measure_image(const struct opts *o)
 	}
 	/* With --sgxs -, standard output holds the stream alone (its SHA-256 is MRENCLAVE). */
 	if (!o->sgxs_out || strcmp(o->sgxs_out, "-") != 0) {
-		char *text = o->json ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input);
-		if (text && (rc = add_coverage(o, img, &text, &err))) {
+		char *text = tool_want_json() ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input);
+		if (text && (rc = add_coverage(img, &text, &err))) {
 			free(text);
 			ex = tool_fail(&err, rc);
 			goto out;
@@ -516,6 +519,7 @@ int main(int argc, char **argv)
 		{ "constraint", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'v' },
 		TOOL_PULL_LONGOPTS,
+		{ "print", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -524,12 +528,14 @@ int main(int argc, char **argv)
 	eimg_error err;
 	int c, rc;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&o, 0, sizeof(o));
 	eimg_check_time_now(&o.when);
 	while ((c = getopt_long(argc, argv, "a:e:E:c:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
+		case 'q': o.quiet = true; break;
+		case 'P': o.print = optarg; break;
 		case 'D': o.diff = true; break;
 		case 'a': o.attestation = optarg; break;
 		case 'r': o.root = optarg; break;
@@ -547,7 +553,6 @@ int main(int argc, char **argv)
 		case 's': o.sgxs_out = optarg; break;
 		case 'O': o.eif_out = optarg; break;
 		case '8': o.pcr8_cert = optarg; break;
-		case 'q': o.quiet = true; break;
 		case 'e': case 'E': case 'c':
 			rc = tool_expect_option(&o.x, c, optarg, "--constraint given twice (put every key into one constraint)");
 			if (rc >= 0)
@@ -562,6 +567,9 @@ int main(int argc, char **argv)
 		default: return tool_bad_option();
 		}
 	}
+	rc = tool_output_mode(o.quiet, o.print, o.json);
+	if (rc >= 0)
+		return rc;
 	if (o.pcr8_cert) {
 		if (argc != optind || o.diff || o.attestation || o.sgxs_out || o.eif_out || o.x.constraint ||
 		    !eimg_expect_empty(&o.x.expect))
@@ -577,7 +585,7 @@ int main(int argc, char **argv)
 		if (argc - optind != 2 || o.attestation || o.sgxs_out || o.x.constraint || !eimg_expect_empty(&o.x.expect))
 			rc = tool_usage("--diff takes two inputs (A B) and no other check");
 		else
-			rc = diff_inputs(&o, argv[optind], argv[optind + 1]);
+			rc = diff_inputs(argv[optind], argv[optind + 1]);
 		eimg_constraint_free(o.x.constraint);
 		return rc;
 	}

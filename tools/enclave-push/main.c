@@ -43,8 +43,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-push",
-	.short_usage = "usage: enclave-push [options] IMAGE.eimg oci://HOST[:PORT]/REPO:TAG (see --help)\n",
-	.usage_hint = "",
+	.synopsis = "[options] IMAGE.eimg oci://HOST[:PORT]/REPO:TAG",
 };
 
 static int push(const struct opts *o)
@@ -104,7 +103,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	int c, ex;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&o, 0, sizeof(o));
 	o.key.prompt = tool_prompt_tty;
 	while ((c = getopt_long(argc, argv, "k:qhV", longopts, NULL)) != -1)

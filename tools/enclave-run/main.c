@@ -99,8 +99,7 @@ struct opts {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-run",
-	.short_usage = "usage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.\n",
-	.usage_hint = "\nusage: enclave-run [options] IMAGE.eimg\nTry 'enclave-run --help' for more information.",
+	.synopsis = "[options] IMAGE.eimg",
 };
 
 static void on_log(void *ctx, const char *text, size_t len)
@@ -701,7 +700,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&o, 0, sizeof o);
 	o.run.backend = EIMG_RUN_SIMULATION;
 	o.run.in_fd = 0;

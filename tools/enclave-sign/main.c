@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include <jansson.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <enclaveimg.h>
 #include <eimg/constraint.h>
@@ -22,13 +23,14 @@
 #include "common/tool.h"
 
 static const char usage_text[] =
-	"usage: enclave-sign [sign] -k KEY [-o OUT.eimg] [--force] [--date YYYY-MM-DD] IMAGE.eimg\n"
+	"usage: enclave-sign [sign] -k KEY (-o OUT.eimg | --in-place) [--force] [--date YYYY-MM-DD] IMAGE.eimg\n"
 	"       enclave-sign [sign] -k KEY (--sgxs FILE | --mrenclave HEX) -o OUT.sig [FIELDS]\n"
 	"       enclave-sign export [--digest] -o OUT (IMAGE.eimg | --sgxs FILE | --mrenclave HEX) [FIELDS]\n"
 	"       enclave-sign attach -s SIG -p PUBKEY [-o OUT] (IMAGE.eimg | --sgxs FILE | --mrenclave HEX) [FIELDS]\n"
 	"       enclave-sign verify [--sgxs FILE | --mrenclave HEX] [--mrsigner HEX] [--constraint C] [--json] INPUT\n"
 	"       enclave-sign show [--json] INPUT\n"
-	"       enclave-sign [sign] -k EC-KEY --cert CERT [-o OUT] [--force] NITRO.eimg|FILE.eif\n"
+	"       enclave-sign key (-k KEY | --cert CERT) [--json | --print mrsigner|pcr8]\n"
+	"       enclave-sign [sign] -k EC-KEY --cert CERT (-o OUT | --in-place) [--force] NITRO.eimg|FILE.eif\n"
 	"       enclave-sign export --cert CERT -o OUT NITRO.eimg|FILE.eif\n"
 	"       enclave-sign attach -s SIG --cert CERT [-o OUT] NITRO.eimg|FILE.eif\n"
 	"\n"
@@ -38,12 +40,15 @@ static const char usage_text[] =
 	"(Gramine .sig, sgxs-sign), Intel SDK .signed.so and Open Enclave signed enclaves.\n"
 	"With --cert, signs Nitro images and EIFs with an EC key (P-256/384/521) and its certificate\n"
 	"(COSE_Sign1 over PCR0, as nitro-cli does); export/attach give the detached flow.\n"
+	"key prints the MRSIGNER a key gives (private or public key file, certificate, pkcs11: URI)\n"
+	"or the PCR8 a certificate gives, without signing anything.\n"
 	"\n"
 	"  -k, --key KEY              private key: PEM/DER file (may be encrypted) or a pkcs11: URI\n"
 	"      --passphrase-file FILE key passphrase or token PIN: first line of FILE\n"
 	"      --passphrase-env VAR   key passphrase or token PIN: environment variable VAR\n"
 	"      --pkcs11-module PATH   PKCS#11 module for pkcs11: URIs (e.g. libsofthsm2.so)\n"
-	"  -o, --output FILE          output file ('-' = stdout); default for an image: in place\n"
+	"  -o, --output FILE          output file ('-' = stdout)\n"
+	"  -i, --in-place             sign an image or EIF in place (instead of -o)\n"
 	"  -f, --force                replace an image's existing signature\n"
 	"      --date YYYY-MM-DD      signature date (default: SOURCE_DATE_EPOCH, else today, UTC)\n"
 	"      --sgxs FILE            the enclave as an SGXS load stream (MRENCLAVE = its SHA-256)\n"
@@ -54,7 +59,9 @@ static const char usage_text[] =
 	"      --cert FILE            Nitro: the signing certificate (PEM or DER) of the EC key\n"
 	"      --mrsigner HEX         verify: expected MRSIGNER\n"
 	"  -c, --constraint C         verify: an enclave constraint, or @FILE (enclave-constraints(7))\n"
-	"      --json                 verify/show/sign: print the fields as JSON\n"
+	"      --json                 print the fields as JSON (schemas/sign-output.schema.json)\n"
+	"  -q, --quiet                print nothing on success (errors still on stderr)\n"
+	"      --print FIELD          print one bare value (mrsigner, mrenclave, isvprodid, isvsvn, pcr8, ...)\n"
 	"  -h, --help                 show this help and exit\n"
 	"  -V, --version              show the version and exit\n"
 	"\n"
@@ -74,7 +81,7 @@ static const char usage_text[] =
 enum {
 	OPT_PASS_FILE = 256, OPT_PASS_ENV, OPT_PKCS11_MODULE, OPT_DATE, OPT_SGXS, OPT_MRENCLAVE, OPT_DIGEST,
 	OPT_MRSIGNER, OPT_JSON, OPT_ISVPRODID, OPT_ISVSVN, OPT_DEBUG, OPT_XFRM, OPT_MISC, OPT_KSS,
-	OPT_FAMILY, OPT_EXTPROD, OPT_ATTR, OPT_ATTRMASK, OPT_CERT
+	OPT_FAMILY, OPT_EXTPROD, OPT_ATTR, OPT_ATTRMASK, OPT_CERT, OPT_PRINT
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +101,9 @@ static const struct option long_opts[] = {
 	{"mrsigner", required_argument, NULL, OPT_MRSIGNER},
 	{"constraint", required_argument, NULL, 'c'},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"quiet", no_argument, NULL, 'q'},
+	{"print", required_argument, NULL, OPT_PRINT},
+	{"in-place", no_argument, NULL, 'i'},
 	{"isvprodid", required_argument, NULL, OPT_ISVPRODID},
 	{"isvsvn", required_argument, NULL, OPT_ISVSVN},
 	{"debug", no_argument, NULL, OPT_DEBUG},
@@ -109,7 +119,7 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0}
 };
 
-enum cmd { CMD_SIGN, CMD_EXPORT, CMD_ATTACH, CMD_VERIFY, CMD_SHOW };
+enum cmd { CMD_SIGN, CMD_EXPORT, CMD_ATTACH, CMD_VERIFY, CMD_SHOW, CMD_KEY };
 
 struct state {
 	int cmd;
@@ -128,7 +138,8 @@ struct state {
 	bool have_mrsigner;
 	uint8_t mrsigner[32];
 	const char *constraint;
-	bool json;
+	bool json, quiet, in_place;
+	const char *print;
 	bool have_fields;          /* any field option given */
 	struct eimg_sign_fields fields;
 	bool debug, kss, have_family, have_extprod, have_attr, have_attrmask;
@@ -141,8 +152,7 @@ struct state {
 
 static const struct tool_info tool_self = {
 	.name = "enclave-sign",
-	.short_usage = "usage: enclave-sign [sign|export|attach|verify|show] [OPTIONS] INPUT (see 'enclave-sign --help')\n",
-	.usage_hint = " (usage: see 'enclave-sign --help')",
+	.synopsis = "[sign|export|attach|verify|show|key] [OPTIONS] INPUT",
 };
 
 /* "A" or "A:B" */
@@ -171,15 +181,15 @@ static int parse_args(int argc, char **argv, struct state *st)
 
 	optind = 1;
 	if (argc > 1) {
-		static const char *names[] = {"sign", "export", "attach", "verify", "show"};
-		for (int i = 0; i < 5; i++) {
+		static const char *names[] = {"sign", "export", "attach", "verify", "show", "key"};
+		for (int i = 0; i < 6; i++) {
 			if (strcmp(argv[1], names[i]) == 0) {
 				st->cmd = i;
 				optind = 2;
 			}
 		}
 	}
-	while ((c = getopt_long(argc, argv, "k:o:fs:p:c:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:o:fs:p:c:qihV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': st->key.path = optarg; break;
 		case OPT_PASS_FILE: st->key.passphrase_file = optarg; break;
@@ -205,6 +215,9 @@ static int parse_args(int argc, char **argv, struct state *st)
 			break;
 		case 'c': st->constraint = optarg; break;
 		case OPT_JSON: st->json = true; break;
+		case 'q': st->quiet = true; break;
+		case 'i': st->in_place = true; break;
+		case OPT_PRINT: st->print = optarg; break;
 		case OPT_ISVPRODID:
 		case OPT_ISVSVN:
 			if (!tool_parse_u64(optarg, TOOL_NUM_HEX, 0, 0xffff, &v))
@@ -327,27 +340,54 @@ static int get_date(const struct state *st, uint32_t *date, eimg_error *err)
 
 /* Prints a SIGSTRUCT's fields as text, or as one JSON object with up to two
  * extra string members (NULL keys are skipped). */
-static int print_fields(const struct eimg_sigstruct *s, bool json, const char *k1, const char *v1, const char *k2,
+static int print_fields(const struct eimg_sigstruct *s, const char *k1, const char *v1, const char *k2,
 			const char *v2)
 {
 	eimg_error err;
 	char *text = NULL;
 	int rc;
+
 	eimg_error_clear(&err);
-	if (json) {
-		rc = eimg_sigstruct_json_indented(s, k1, v1, k2, v2, &text, &err);
-		if (rc)
-			return tool_fail(&err, rc);
-		puts(text);
-		free(text);
-		return EIMG_EXIT_OK;
-	}
-	rc = eimg_sigstruct_text(s, NULL, &text, &err);
+	rc = tool_want_json() ? eimg_sigstruct_json_indented(s, k1, v1, k2, v2, &text, &err)
+			      : eimg_sigstruct_text(s, NULL, &text, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	fputs(text, stdout);
-	free(text);
-	return EIMG_EXIT_OK;
+	return tool_emit(text);
+}
+
+/* Signing an image or EIF writes to -o, or replaces it with --in-place:
+ * never silently (sgx_sign, gramine-sgx-sign and sgxs-sign take an output). */
+static int output_or_in_place(const struct state *st)
+{
+	if (st->output && st->in_place)
+		return tool_usage("give -o FILE or --in-place, not both");
+	if (!st->output && !st->in_place)
+		return tool_usage("no output given: -o FILE, or --in-place to replace '%s'", st->input);
+	return -1;
+}
+
+/* enclave-sign key: the MRSIGNER a key gives, or the PCR8 a certificate
+ * gives, without signing. */
+static int do_key(struct state *st)
+{
+	uint8_t value[48];
+	eimg_error err;
+	char *text = NULL;
+	int rc;
+
+	eimg_error_clear(&err);
+	if (st->input || st->output || st->in_place || st->sgxs || st->have_mrenclave || st->have_fields || st->signature ||
+	    st->pubkey || st->have_mrsigner || st->constraint || st->digest || st->force || st->date_arg)
+		return tool_usage("key takes only -k KEY or --cert CERT, the passphrase options, --json, -q and --print");
+	if (!st->key.path == !st->cert)
+		return tool_usage("key needs -k KEY (its MRSIGNER) or --cert CERT (its PCR8)");
+	st->key.prompt = tool_prompt_tty;
+	rc = st->cert ? eimg_nitro_pcr8_of_cert(st->cert, value, &err) : eimg_key_mrsigner(&st->key, value, &err);
+	if (!rc)
+		rc = eimg_signer_report(st->cert ? NULL : value, value, tool_want_json(), &text, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	return tool_emit(text);
 }
 
 /* After signing: the file written and PCR8, the value a deployment expects
@@ -363,8 +403,11 @@ static int print_pcr8(const struct state *st)
 	if (rc)
 		return tool_fail(&err, rc);
 	eimg_hex(pcr8, 48, hex);
-	if (!st->json) {
-		printf("wrote %s\nPCR8: %s\n", out, hex);
+	if (!tool_want_json()) {
+		if (st->print && strcasecmp(st->print, "pcr8") == 0)
+			printf("%s\n", hex);
+		else if (tool_chatty())
+			printf("wrote %s\nPCR8: %s\n", out, hex);
 		return fflush(stdout) == 0 ? EIMG_EXIT_OK : EIMG_EXIT_ERROR;
 	}
 	json_t *o = json_pack("{s:s, s:s}", "output", out, "PCR8", hex);
@@ -399,6 +442,8 @@ static int do_sign_nitro(struct state *st)
 		return tool_usage("export needs -o FILE");
 	if (st->digest)
 		return tool_usage("--digest is for SGX; Nitro signatures are made over the exported bytes");
+	if (st->cmd != CMD_EXPORT && (rc = output_or_in_place(st)) >= 0)
+		return rc;
 	st->key.prompt = tool_prompt_tty;
 	memset(&r, 0, sizeof(r));
 	r.op = st->cmd == CMD_SIGN ? EIMG_SIGN_OP_SIGN : st->cmd == CMD_ATTACH ? EIMG_SIGN_OP_ATTACH : EIMG_SIGN_OP_EXPORT;
@@ -446,15 +491,13 @@ static int do_verify_nitro(struct state *st)
 		eimg_nitro_report_free(rep);
 		return tool_fail(&err, rc);
 	}
-	if (st->cmd == CMD_VERIFY && !st->json)
-		printf("'%s': Nitro EIF: signature valid\n", st->input);
-	rc = st->json ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
+	if (st->cmd == CMD_VERIFY)
+		tool_say("'%s': Nitro EIF: signature valid", st->input);
+	rc = tool_want_json() ? eimg_nitro_report_json(rep, &text, &err) : eimg_nitro_report_text(rep, &text, &err);
 	eimg_nitro_report_free(rep);
 	if (rc)
 		return tool_fail(&err, rc);
-	fputs(text, stdout);
-	free(text);
-	return EIMG_EXIT_OK;
+	return tool_emit(text);
 }
 
 static int do_sign(struct state *st)
@@ -478,6 +521,10 @@ static int do_sign(struct state *st)
 		return tool_usage("export needs -o FILE");
 	if (!st->input && !st->output)
 		return tool_usage("a standalone SIGSTRUCT needs -o FILE");
+	if (!st->input && st->in_place)
+		return tool_usage("--in-place is for an image; a standalone SIGSTRUCT needs -o FILE");
+	if (st->input && st->cmd != CMD_EXPORT && (rc = output_or_in_place(st)) >= 0)
+		return rc;
 	if (st->cmd == CMD_SIGN && !st->key.path)
 		return tool_usage("no key given (-k KEY)");
 	if (st->cmd != CMD_SIGN && st->key.path)
@@ -519,9 +566,9 @@ static int do_sign(struct state *st)
 		return EIMG_EXIT_OK;
 	if (st->output && strcmp(st->output, "-") == 0)
 		return EIMG_EXIT_OK;   /* stdout holds the output */
-	rc = print_fields(&s, st->json, "output", st->output ? st->output : st->input, NULL, NULL);
-	if (rc == EIMG_EXIT_OK && !st->json)
-		printf("wrote %s\n", st->output ? st->output : st->input);
+	rc = print_fields(&s, "output", st->output ? st->output : st->input, NULL, NULL);
+	if (rc == EIMG_EXIT_OK)
+		tool_say("wrote %s", st->output ? st->output : st->input);
 	return rc;
 }
 
@@ -557,11 +604,9 @@ static int do_verify(struct state *st)
 			snprintf(status, sizeof(status), "INVALID: %s", err.msg);
 		else
 			snprintf(status, sizeof(status), "valid (MRENCLAVE not checked: use 'enclave-sign verify')");
-		if (!st->json) {
-			printf("format: %s\n", eimg_sigstruct_format_name(fmt));
-			printf("signature: %s\n", status);
-		}
-		return print_fields(&s, st->json, "format", eimg_sigstruct_format_name(fmt), "signature", status);
+		tool_say("%-24s%s", "format:", eimg_sigstruct_format_name(fmt));
+		tool_say("%-24s%s", "signature:", status);
+		return print_fields(&s, "format", eimg_sigstruct_format_name(fmt), "signature", status);
 	}
 	if (st->sgxs && st->have_mrenclave)
 		return tool_usage("give --sgxs or --mrenclave, not both");
@@ -582,21 +627,25 @@ static int do_verify(struct state *st)
 		return tool_fail(&err, rc);
 	char what[600];
 	eimg_verify_summary(&res, what, sizeof(what));
-	if (!st->json)
-		printf("'%s': %s: %s\n", st->input, eimg_sigstruct_format_name(res.format), what);
-	return print_fields(&res.s, st->json, "format", eimg_sigstruct_format_name(res.format), "verified", what);
+	tool_say("'%s': %s: %s", st->input, eimg_sigstruct_format_name(res.format), what);
+	return print_fields(&res.s, "format", eimg_sigstruct_format_name(res.format), "verified", what);
 }
 
 int main(int argc, char **argv)
 {
 	struct state st;
 	int rc;
-	tool_init(&tool_self);
+	tool_init(&tool_self, argv);
 	memset(&st, 0, sizeof(st));
 	st.cmd = CMD_SIGN;
 	rc = parse_args(argc, argv, &st);
 	if (rc >= 0)
 		return rc;
+	rc = tool_output_mode(st.quiet, st.print, st.json);
+	if (rc >= 0)
+		return rc;
+	if (st.cmd == CMD_KEY)
+		return do_key(&st);
 	/* An output never replaces an input (a key, certificate, signature, the
 	 * image): the library refuses it (eimg_output_check) before writing. */
 	if (st.cmd == CMD_VERIFY || st.cmd == CMD_SHOW) {

@@ -18,4 +18,13 @@ char *eimg_report_build_json(const struct eimg_build_result *r, const char *outp
 
 const char *eimg_region_kind_name(int kind);
 
+/* --print FIELD: the one scalar value called field in a JSON result, as bare
+ * text (a string as is, a number in decimal, true/false).  field matches a
+ * key at any depth, case-insensitively (pcr0 finds Measurements.PCR0), or
+ * through a short alias, tried first (size: enclave_size, svn: isvsvn,
+ * prodid: isvprodid).  EIMG_EINVAL
+ * when no value or several different ones match; *value is malloc'd. */
+#include "eimg/error.h"
+int eimg_json_field(const char *json, const char *field, char **value, eimg_error *err);
+
 #endif

@@ -194,6 +194,16 @@ struct eimg_sign_fields {
 };
 
 struct eimg_manifest_sgx;
+/* MRSIGNER that signing with this key gives, without signing: key->path is
+ * a private key (PEM/DER, possibly encrypted: the passphrase options and
+ * prompt apply), a public key, a certificate, or a pkcs11: URI.  The key must
+ * be RSA-3072 with exponent 3 (EIMG_EINVAL otherwise). */
+int eimg_key_mrsigner(const struct eimg_key_source *key, uint8_t mrsigner[32], eimg_error *err);
+/* What `enclave-sign key` prints: "mrsigner: HEX" (or "pcr8: HEX" when
+ * mrsigner is NULL), or the same as a JSON object
+ * (schemas/key-output.schema.json); *out is malloc'd. */
+int eimg_signer_report(const uint8_t *mrsigner, const uint8_t *pcr8, bool json, char **out, eimg_error *err);
+
 /* Fields from a manifest: flags MODE64BIT (+KSS), DEBUG left out of the mask
  * when debug launch is allowed, in the mask (and clear) when it is not. */
 void eimg_sign_fields_from_manifest(const struct eimg_manifest_sgx *m, uint32_t date,
