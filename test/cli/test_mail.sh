@@ -14,7 +14,7 @@ PY=${PYTHON:-/usr/bin/python3}
 case_begin setup
 S=$PWD
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
-(cd "$EX" && enclave-build -q -o "$S/a.eimg") && enclave-sign -k k.pem a.eimg >/dev/null || _t_failmsg "cannot build average"
+(cd "$EX" && enclave-build -q -o "$S/a.eimg") && enclave-sign --in-place -k k.pem a.eimg >/dev/null || _t_failmsg "cannot build average"
 for c in c1 c2 c3; do openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $c.pem 2>/dev/null; done
 openssl genrsa -out rsa.pem 2048 2>/dev/null
 MRE=$(enclave-measure --json a.eimg | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["mrenclave"])')

@@ -15,7 +15,7 @@ export SOURCE_DATE_EPOCH=1700000000
 py=${PYTHON:-python3}
 
 setup() { cp -R "$ex/app.oci" "$ex/blobs" "$ex/enclave-oci.yaml" .; }
-pcr() { sed -n "s/^$1 //p" <<<"$out"; }
+pcr() { sed -n "s/^$1: *//p" <<<"$out"; }
 
 case_begin "example-oci-reproducible"
 setup
