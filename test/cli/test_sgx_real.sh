@@ -12,10 +12,10 @@ INTEL_SIGNER=acb77012053e05a63d413b8bbae8fb6c5d73b3f2996d91c43bbbf90959c0f8d4
 while IFS='|' read -r name file mre mrs date note; do
 	case_begin "show-$name"
 	expect 0 enclave-sign show "$R/$file"
-	expect_out "^signature: valid"
-	expect_out "^mrenclave: $mre$"
-	expect_out "^mrsigner: $mrs$"
-	expect_out "^date: $date$note"
+	expect_out "^signature: +valid"
+	expect_out "^mrenclave: +$mre$"
+	expect_out "^mrsigner: +$mrs$"
+	expect_out "^date: +$date$note"
 	case_begin "verify-$name"
 	expect 0 enclave-sign verify --mrsigner "$mrs" --mrenclave "$mre" "$R/$file"
 	expect_out "signature valid over MRENCLAVE $mre; content recomputed: no \(a bare SIGSTRUCT"
@@ -38,16 +38,16 @@ EOT
 
 case_begin "gramine-fields"
 expect 0 enclave-sign show "$R/gramine/helloworld.sig"
-expect_out "^isvprodid: 0$"
-expect_out "^isvsvn: 0$"
-expect_out "^attributes: flags 0x6 xfrm 0x3$"
-expect_out "^vendor: 0x0$"
+expect_out "^isvprodid: +0$"
+expect_out "^isvsvn: +0$"
+expect_out "^attributes: +flags 0x6 xfrm 0x3$"
+expect_out "^vendor: +0x0$"
 
 case_begin "intel-le-fields"
 expect 0 enclave-sign show "$R/sgx/le_prod_css.bin"
-expect_out "^isvprodid: 32$"
-expect_out "^isvsvn: 1$"
-expect_out "^vendor: 0x8086 \(Intel\)$"
+expect_out "^isvprodid: +32$"
+expect_out "^isvsvn: +1$"
+expect_out "^vendor: +0x8086 \(Intel\)$"
 
 # The Fortanix SGXS is the launch enclave's load stream: its hash is the MRENCLAVE Intel signed,
 # so the signature is tied to content.
@@ -58,7 +58,7 @@ expect_out "c0acdca38163ef4d4ef3bd51a4b98f4b00fb8d81045e7c6cd4fdeb3beb3b4574"
 	_t_failmsg "sha256 of the SGXS"
 expect 0 enclave-sign verify --sgxs "$R/sgx/le.signed.sgxs" --mrsigner "$INTEL_SIGNER" "$R/sgx/le.signed.sig"
 expect_out "signature valid over MRENCLAVE c0acdca38163ef4d4ef3bd51a4b98f4b00fb8d81045e7c6cd4fdeb3beb3b4574; content recomputed: yes \(the SGXS load stream"
-expect_out "^date: 2015-06-16$"
+expect_out "^date: +2015-06-16$"
 # Intel's production LE signature is not for that (older) launch enclave.
 expect 3 enclave-sign verify --sgxs "$R/sgx/le.signed.sgxs" "$R/sgx/le_prod_css.bin"
 expect_one_line_err
