@@ -20,7 +20,7 @@ openssl genrsa -3 -out key2.pem 3072 2>/dev/null
 variant() { # NAME KEY SED-EXPRESSION: the stateful enclave with a changed manifest, signed with KEY
 	mkdir -p "$1" && cp "$B/test/enclaves/stateful/stateful.elf" "$1/" &&
 		sed "$3" "$B/test/enclaves/stateful/enclave.yaml" > "$1/enclave.yaml" &&
-		(cd "$1" && enclave-build -q -o "$S/$1.eimg") && enclave-sign -k "$2" "$S/$1.eimg" >/dev/null
+		(cd "$1" && enclave-build -q -o "$S/$1.eimg") && enclave-sign --in-place -k "$2" "$S/$1.eimg" >/dev/null
 }
 expect 0 variant v1 key.pem 's/^name: .*/name: stateful/'
 expect 0 variant v1b key.pem 's/heap_size: 4M/heap_size: 5M/'         # another MRENCLAVE, same signer
