@@ -34,13 +34,6 @@ static const struct eimg_cbor_limits payload_limits = { MAX_DEPTH, MAX_ITEMS, tr
 
 /* ---- the payload map ---- */
 
-static bool key_is(const cbor_item_t *k, const char *s)
-{
-	size_t n = strlen(s);
-	return cbor_isa_string(k) && cbor_string_is_definite(k) && cbor_string_length(k) == n &&
-	       memcmp(cbor_string_handle(k), s, n) == 0;
-}
-
 static int get_bstr(const char *source, const char *what, const cbor_item_t *it, size_t max, bool nullable,
 		    uint8_t **out, size_t *len, eimg_error *err)
 {
@@ -52,14 +45,7 @@ static int get_bstr(const char *source, const char *what, const cbor_item_t *it,
 	size_t n = cbor_bytestring_length(it);
 	if (n > max)
 		return eimg_err(err, EIMG_EINVAL, source, "payload: %s: %zu bytes, above the limit of %zu", what, n, max);
-	uint8_t *b = malloc(n ? n : 1);
-	if (!b)
-		return eimg_err_nomem(err);
-	if (n)
-		memcpy(b, cbor_bytestring_handle(it), n);
-	*out = b;
-	*len = n;
-	return EIMG_OK;
+	return eimg_cbor_bstr_dup(it, out, len, err);
 }
 
 static int get_pcrs(const char *source, const cbor_item_t *it, struct eimg_nsm_doc *d, eimg_error *err)
@@ -126,7 +112,7 @@ static int parse_payload(const char *source, const uint8_t *buf, size_t len, str
 	struct cbor_pair *p = cbor_map_handle(root);
 	for (size_t i = 0; i < cbor_map_size(root); i++) {
 		int k = 0;
-		while (k < K_N && !key_is(p[i].key, keys[k]))
+		while (k < K_N && !eimg_cbor_text_is(p[i].key, keys[k]))
 			k++;
 		if (k == K_N) {
 			char esc[64] = "(not a text key)";
@@ -154,7 +140,7 @@ static int parse_payload(const char *source, const uint8_t *buf, size_t len, str
 				    sizeof(d->module_id));
 			break;
 		case K_DIGEST:
-			if (!key_is(v, "SHA384")) {
+			if (!eimg_cbor_text_is(v, "SHA384")) {
 				rc = eimg_err(err, EIMG_EINVAL, source, "payload: digest: expected \"SHA384\"");
 				goto out;
 			}

@@ -6,6 +6,7 @@
  * 0.8 cannot decode it), no trailing bytes; only then is the tree loaded.  Shared by the EIF signature section
  * and COSE parser (cose.c) and the NSM attestation parser (nsm_attest.c). */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cbor.h>
@@ -157,5 +158,25 @@ int eimg_cbor_load_strict(const char *source, const char *what, const uint8_t *b
 							   : eimg_err(err, EIMG_EINVAL, source, "%s: malformed CBOR", what);
 	}
 	*out = it;
+	return EIMG_OK;
+}
+
+bool eimg_cbor_text_is(const cbor_item_t *it, const char *s)
+{
+	size_t n = strlen(s);
+	return cbor_isa_string(it) && cbor_string_is_definite(it) && cbor_string_length(it) == n &&
+	       memcmp(cbor_string_handle(it), s, n) == 0;
+}
+
+int eimg_cbor_bstr_dup(const cbor_item_t *it, uint8_t **out, size_t *len, eimg_error *err)
+{
+	size_t n = cbor_bytestring_length(it);
+	uint8_t *b = malloc(n ? n : 1);
+	if (!b)
+		return eimg_err_nomem(err);
+	if (n)
+		memcpy(b, cbor_bytestring_handle(it), n);
+	*out = b;
+	*len = n;
 	return EIMG_OK;
 }

@@ -22,4 +22,10 @@ struct eimg_cbor_limits {
 int eimg_cbor_load_strict(const char *source, const char *what, const uint8_t *buf, size_t len,
 			  const struct eimg_cbor_limits *lim, cbor_item_t **out, eimg_error *err);
 
+/* Whether it is the definite text string s. */
+bool eimg_cbor_text_is(const cbor_item_t *it, const char *s);
+/* Copies the definite byte string it (the caller checked its type) into
+ * malloc'ed memory (at least one byte allocated, so *out is never NULL). */
+int eimg_cbor_bstr_dup(const cbor_item_t *it, uint8_t **out, size_t *len, eimg_error *err);
+
 #endif

@@ -37,6 +37,16 @@ int eimg_base64_decode(const char *in, size_t len, bool allow_space, size_t max,
 /* eimg_read_file() is public (eimg/util.h). */
 #include "eimg/util.h"
 
+/* Opens path for reading ("-" is standard input when dash_stdin), notes it as
+ * an input (eimg_input_note_fd), fstat()s it into *st and refuses a folder
+ * ("is a directory, expected <expected>").  On failure nothing stays open. */
+struct stat;
+int eimg_open_input(const char *path, bool dash_stdin, const char *expected, int *fd, struct stat *st,
+		    eimg_error *err);
+/* One read(2) of at most n bytes, retried on EINTR: bytes read, 0 at the
+ * end, or a negative error code (err says "cannot read", naming path). */
+long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *err);
+
 /* Atomic output: writes to a temporary file in the same folder, renames
  * over path on commit.  "-" means standard output (not atomic, no rename). */
 struct eimg_outfile {

@@ -15,6 +15,41 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 
+int eimg_open_input(const char *path, bool dash_stdin, const char *expected, int *fd, struct stat *st,
+		    eimg_error *err)
+{
+	bool is_stdin = dash_stdin && strcmp(path, "-") == 0;
+	int f = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (f < 0)
+		return eimg_err_sys(err, path, "cannot open");
+	if (!is_stdin)
+		eimg_input_note_fd(f, path);
+	if (fstat(f, st) < 0)
+		rc = eimg_err_sys(err, path, "cannot stat");
+	else if (S_ISDIR(st->st_mode))
+		rc = eimg_err(err, EIMG_EINVAL, path, "is a directory, expected %s", expected);
+	else {
+		*fd = f;
+		return EIMG_OK;
+	}
+	if (!is_stdin)
+		close(f);
+	return rc;
+}
+
+long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *err)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0)
+			return (long)r;
+		if (errno != EINTR)
+			return eimg_err_sys(err, path, "cannot read");
+	}
+}
+
 int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err)
 {
 	int fd = -1, rc;
@@ -22,18 +57,8 @@ int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eim
 	size_t cap = 0, n = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return eimg_err_sys(err, path, "cannot open");
-	eimg_input_note_fd(fd, path);
-	if (fstat(fd, &st) < 0) {
-		rc = eimg_err_sys(err, path, "cannot stat");
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = eimg_err(err, EIMG_EINVAL, path, "is a directory, expected a file");
-		goto out;
-	}
+	if ((rc = eimg_open_input(path, false, "a file", &fd, &st, err)))
+		return rc;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
 		rc = eimg_err(err, EIMG_EINVAL, path, "file is %llu bytes, above the limit of %zu",
 			      (unsigned long long)st.st_size, max);
@@ -62,11 +87,9 @@ int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eim
 			buf = nb;
 			cap = ncap;
 		}
-		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		long r = eimg_read_some(fd, buf + n, cap - 1 - n, path, err);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = eimg_err_sys(err, path, "cannot read");
+			rc = (int)r;
 			goto out;
 		}
 		if (r == 0)

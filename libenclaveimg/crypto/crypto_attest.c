@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "crypto/crypto.h"
+#include "crypto/ossl_int.h"
 #include "core/internal.h"
 
 struct eimg_attest_key {
@@ -56,16 +57,7 @@ int eimg_attest_key_spki(const eimg_attest_key *k, uint8_t **der, size_t *len, e
 	int n = i2d_PUBKEY(k->pk, &p);
 	if (n <= 0)
 		return ossl_err(err, "cannot encode the simulation public key");
-	uint8_t *copy = malloc((size_t)n);
-	if (!copy) {
-		OPENSSL_free(p);
-		return eimg_err_nomem(err);
-	}
-	memcpy(copy, p, (size_t)n);
-	OPENSSL_free(p);
-	*der = copy;
-	*len = (size_t)n;
-	return EIMG_OK;
+	return eimg_ossl_take(p, n, der, len, err);
 }
 
 int eimg_attest_key_sign(const eimg_attest_key *k, const uint8_t *msg, size_t len, uint8_t **sig, size_t *siglen,

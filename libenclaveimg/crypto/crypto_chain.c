@@ -21,6 +21,7 @@
 #include "eimg/nsm.h"   /* EIMG_NSM_MAX_CABUNDLE */
 #include "core/internal.h"
 #include "crypto/crypto.h"
+#include "crypto/ossl_int.h"
 
 /* Exactly one DER certificate, nothing after it. */
 static X509 *parse_der(const uint8_t *der, size_t len)
@@ -80,13 +81,9 @@ int eimg_chain_verify_es384(const char *source, const uint8_t *cert, size_t cert
 {
 	X509 *x = parse_der(cert, certlen);
 	EVP_PKEY *pk = x ? X509_get0_pubkey(x) : NULL;
-	ECDSA_SIG *sig = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *der = NULL;
-	EVP_MD_CTX *ctx = NULL;
 	char group[32] = "";
 	size_t gl = 0;
-	int rc, n;
+	int rc;
 
 	if (!x) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "certificate: not a DER X.509 certificate");
@@ -101,34 +98,10 @@ int eimg_chain_verify_es384(const char *source, const uint8_t *cert, size_t cert
 		rc = eimg_err(err, EIMG_EVERIFY, source, "an ES384 signature has 96 bytes, got %zu", rslen);
 		goto out;
 	}
-	sig = ECDSA_SIG_new();
-	r = BN_bin2bn(rs, 48, NULL);
-	s = BN_bin2bn(rs + 48, 48, NULL);
-	if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
-	n = i2d_ECDSA_SIG(sig, &der);
-	ctx = EVP_MD_CTX_new();
-	if (n <= 0 || !ctx) {
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha384(), NULL, pk) != 1) {
-		rc = eimg_err(err, EIMG_EINTERNAL, source, "cannot set up signature verification");
-		goto out;
-	}
-	rc = EVP_DigestVerify(ctx, der, (size_t)n, msg, msglen) == 1
-		     ? EIMG_OK
-		     : eimg_err(err, EIMG_EVERIFY, source,
-				"the document's signature does not verify with its certificate's key");
+	rc = eimg_ossl_verify_rs(pk, EVP_sha384(), source, msg, msglen, rs, rslen,
+				 "the document's signature does not verify with its certificate's key", err);
 out:
 	ERR_clear_error();
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-	ECDSA_SIG_free(sig);
 	X509_free(x);
 	return rc;
 }

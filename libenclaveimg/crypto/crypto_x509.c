@@ -19,6 +19,7 @@
 #include "eimg/hash.h"
 #include "core/internal.h"
 #include "crypto/crypto.h"
+#include "crypto/ossl_int.h"
 
 #define MAX_CERT_FILE (64u << 10)
 
@@ -116,16 +117,7 @@ int eimg_x509_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_error *er
 	int n = i2d_X509(x->x, &b);
 	if (n <= 0)
 		return eimg_err(err, EIMG_EINTERNAL, NULL, "cannot encode the certificate");
-	uint8_t *c = malloc((size_t)n);
-	if (!c) {
-		OPENSSL_free(b);
-		return eimg_err_nomem(err);
-	}
-	memcpy(c, b, (size_t)n);
-	OPENSSL_free(b);
-	*der = c;
-	*len = (size_t)n;
-	return EIMG_OK;
+	return eimg_ossl_take(b, n, der, len, err);
 }
 
 int eimg_x509_pem(const eimg_x509 *x, uint8_t **pem, size_t *len, eimg_error *err)
@@ -162,16 +154,7 @@ int eimg_x509_pubkey_der(const eimg_x509 *x, uint8_t **der, size_t *len, eimg_er
 	ERR_clear_error();
 	if (n <= 0)
 		return eimg_err(err, EIMG_EINVAL, NULL, "certificate: unreadable public key");
-	uint8_t *c = malloc((size_t)n);
-	if (!c) {
-		OPENSSL_free(b);
-		return eimg_err_nomem(err);
-	}
-	memcpy(c, b, (size_t)n);
-	OPENSSL_free(b);
-	*der = c;
-	*len = (size_t)n;
-	return EIMG_OK;
+	return eimg_ossl_take(b, n, der, len, err);
 }
 
 static void name_line(const X509_NAME *n, char *out, size_t size)
@@ -285,43 +268,12 @@ int eimg_x509_verify_rs(const eimg_x509 *x, int hash, const uint8_t *msg, size_t
 			const uint8_t *rs, size_t rslen, eimg_error *err)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x->x);
-	ECDSA_SIG *sig = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *der = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	int rc, n;
 
 	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC || !md_of(hash) || rslen == 0 || rslen % 2 ||
 	    rslen != 2 * (size_t)((EVP_PKEY_get_bits(pk) + 7) / 8)) {
 		ERR_clear_error();
 		return eimg_err(err, EIMG_EVERIFY, NULL, "the certificate's key cannot check this signature");
 	}
-	sig = ECDSA_SIG_new();
-	r = BN_bin2bn(rs, (int)(rslen / 2), NULL);
-	s = BN_bin2bn(rs + rslen / 2, (int)(rslen / 2), NULL);
-	if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
-	n = i2d_ECDSA_SIG(sig, &der);
-	ctx = EVP_MD_CTX_new();
-	if (n <= 0 || !ctx) {
-		rc = eimg_err_nomem(err);
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, md_of(hash), NULL, pk) != 1) {
-		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "cannot set up signature verification");
-		goto out;
-	}
-	rc = EVP_DigestVerify(ctx, der, (size_t)n, msg, msglen) == 1
-		     ? EIMG_OK
-		     : eimg_err(err, EIMG_EVERIFY, NULL, "the signature does not verify with the certificate's key");
-out:
-	ERR_clear_error();
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-	ECDSA_SIG_free(sig);
-	return rc;
+	return eimg_ossl_verify_rs(pk, md_of(hash), NULL, msg, msglen, rs, rslen,
+				   "the signature does not verify with the certificate's key", err);
 }

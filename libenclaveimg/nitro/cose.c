@@ -197,13 +197,6 @@ static int load(const char *source, const char *what, const uint8_t *buf, size_t
 
 /* ---- shape checks on the loaded tree ---- */
 
-static bool is_text(const cbor_item_t *it, const char *s)
-{
-	size_t n = strlen(s);
-	return cbor_isa_string(it) && cbor_string_is_definite(it) && cbor_string_length(it) == n &&
-	       memcmp(cbor_string_handle(it), s, n) == 0;
-}
-
 /* An array of unsigned integers 0..255 -> bytes. */
 static int byte_array_get(const char *source, const char *what, const cbor_item_t *it, uint8_t **out, size_t *len,
 			  eimg_error *err)
@@ -233,15 +226,7 @@ static int bstr_get(const char *source, const char *what, const cbor_item_t *it,
 {
 	if (!cbor_isa_bytestring(it) || !cbor_bytestring_is_definite(it))
 		return eimg_err(err, EIMG_EINVAL, source, "%s: expected a byte string", what);
-	size_t n = cbor_bytestring_length(it);
-	uint8_t *b = malloc(n ? n : 1);
-	if (!b)
-		return eimg_err_nomem(err);
-	if (n)
-		memcpy(b, cbor_bytestring_handle(it), n);
-	*out = b;
-	*len = n;
-	return EIMG_OK;
+	return eimg_cbor_bstr_dup(it, out, len, err);
 }
 
 int eimg_nitro_sigsec_decode(const char *source, const uint8_t *buf, size_t len, uint8_t **cert_pem,
@@ -265,9 +250,9 @@ int eimg_nitro_sigsec_decode(const char *source, const uint8_t *buf, size_t len,
 	}
 	struct cbor_pair *p = cbor_map_handle(m);
 	for (size_t i = 0; i < 2; i++) {
-		if (is_text(p[i].key, "signing_certificate") && !cert)
+		if (eimg_cbor_text_is(p[i].key, "signing_certificate") && !cert)
 			rc = byte_array_get(source, "signature section: signing_certificate", p[i].value, &cert, &cl, err);
-		else if (is_text(p[i].key, "signature") && !sig)
+		else if (eimg_cbor_text_is(p[i].key, "signature") && !sig)
 			rc = byte_array_get(source, "signature section: signature", p[i].value, &sig, &sl, err);
 		else
 			rc = eimg_err(err, EIMG_EINVAL, source,
@@ -304,14 +289,14 @@ int eimg_nitro_payload_decode(const char *source, const uint8_t *buf, size_t len
 	}
 	struct cbor_pair *p = cbor_map_handle(root);
 	for (size_t i = 0; i < 2; i++) {
-		if (is_text(p[i].key, "register_index") && !have_i) {
+		if (eimg_cbor_text_is(p[i].key, "register_index") && !have_i) {
 			if (!cbor_isa_uint(p[i].value) || cbor_get_int(p[i].value) > 31) {
 				rc = eimg_err(err, EIMG_EINVAL, source, "%s: register_index: expected 0..31", what);
 				goto out;
 			}
 			*index = (unsigned)cbor_get_int(p[i].value);
 			have_i = 1;
-		} else if (is_text(p[i].key, "register_value") && !have_v) {
+		} else if (eimg_cbor_text_is(p[i].key, "register_value") && !have_v) {
 			rc = byte_array_get(source, "COSE payload: register_value", p[i].value, &v, &vl, err);
 			if (rc)
 				goto out;

@@ -78,23 +78,7 @@ fail:
 
 int eimg_nitro_report_json(const eimg_nitro_report *r, char **out, eimg_error *err)
 {
-	json_t *j = report_json(r);
-	if (!j)
-		return eimg_err_nomem(err);
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(j);
-	if (!s)
-		return eimg_err_nomem(err);
-	size_t n = strlen(s);
-	char *t = realloc(s, n + 2);
-	if (!t) {
-		free(s);
-		return eimg_err_nomem(err);
-	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*out = t;
-	return EIMG_OK;
+	return eimg_json_dump(report_json(r), out, NULL, err);
 }
 
 /* "a b c" from a JSON array of strings or integers, escaped. */

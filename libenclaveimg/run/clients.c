@@ -128,6 +128,17 @@ void eimg_rn_client_close(struct runner *R, unsigned idx)
 	R->clients[R->nclients] = NULL;
 }
 
+/* Queues r at the end of the client's requests (replies leave in this order). */
+static void client_append(struct client *c, struct req *r)
+{
+	if (c->tail)
+		c->tail->cnext = r;
+	else
+		c->head = r;
+	c->tail = r;
+	c->pending++;
+}
+
 /* A reply the runner itself gives (malformed frame): queued behind the
  * client's earlier requests so that replies stay in order. */
 static void client_error_reply(struct client *c, uint32_t code, const char *text)
@@ -142,12 +153,7 @@ static void client_error_reply(struct client *c, uint32_t code, const char *text
 	r->done = true;
 	r->code = code;
 	r->reply_len = strlen(text);
-	if (c->tail)
-		c->tail->cnext = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->pending++;
+	client_append(c, r);
 }
 
 static int enqueue(struct runner *R, struct client *c, uint8_t *msg, size_t len)
@@ -158,12 +164,7 @@ static int enqueue(struct runner *R, struct client *c, uint8_t *msg, size_t len)
 	r->c = c;
 	r->msg = msg;
 	r->len = len;
-	if (c->tail)
-		c->tail->cnext = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->pending++;
+	client_append(c, r);
 	if (R->qtail)
 		R->qtail->qnext = r;
 	else

@@ -478,19 +478,8 @@ int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error
 	struct stat st;
 
 	bool is_stdin = strcmp(path, "-") == 0;
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return eimg_err_sys(err, path, "cannot open");
-	if (!is_stdin)
-		eimg_input_note_fd(fd, path);
-	if (fstat(fd, &st) < 0) {
-		rc = eimg_err_sys(err, path, "cannot stat");
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = eimg_err(err, EIMG_EINVAL, path, "is a directory, expected an SGXS file");
-		goto out;
-	}
+	if ((rc = eimg_open_input(path, true, "an SGXS file", &fd, &st, err)))
+		return rc;
 	rd.h = eimg_hash_new(EIMG_SHA256);
 	buf = malloc(READ_CHUNK + EXT_REC);
 	if (!rd.h || !buf) {
@@ -498,11 +487,9 @@ int eimg_sgxs_read_file(const char *path, struct eimg_sgxs_info *out, eimg_error
 		goto out;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + have, READ_CHUNK + EXT_REC - have);
+		long r = eimg_read_some(fd, buf + have, READ_CHUNK + EXT_REC - have, path, err);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = eimg_err_sys(err, path, "cannot read");
+			rc = (int)r;
 			goto out;
 		}
 		if (r == 0)
