@@ -39,10 +39,13 @@ static void perm_string(uint64_t secinfo, char out[4])
 	out[3] = '\0';
 }
 
-static char *dump_json(json_t *o)
+static int sb_give(struct eimg_sb *b, char **out, eimg_error *err)
 {
-	char *s = NULL;
-	return eimg_json_dump(o, &s, NULL, NULL) == EIMG_OK ? s : NULL;
+	char *s = eimg_sb_done(b);
+	if (!s)
+		return eimg_err_nomem(err);
+	*out = s;
+	return EIMG_OK;
 }
 
 /* A file name as a JSON string: as it is when it is UTF-8, else escaped
@@ -85,7 +88,7 @@ static void sgx_signature_text(struct eimg_sb *b, const eimg_sgx_image *s)
 	free(t);
 }
 
-char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
+int eimg_report_sgx_text(const eimg_sgx_image *s, const char *source, char **out, eimg_error *err)
 {
 	struct eimg_sb b = { 0 };
 	char hex[65];
@@ -116,7 +119,7 @@ char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source)
 		eimg_sb_printf(&b, "\n");
 	}
 	sgx_signature_text(&b, s);
-	return eimg_sb_done(&b);
+	return sb_give(&b, out, err);
 }
 
 static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
@@ -148,12 +151,12 @@ static json_t *sgx_json(const eimg_sgx_image *s, const char *source)
 			 "layout_version", EIMG_LAYOUT_VERSION, "layout", layout);
 }
 
-char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
+int eimg_report_sgx_json(const eimg_sgx_image *s, const char *source, char **out, eimg_error *err)
 {
 	json_t *o = sgx_json(s, source);
 	struct eimg_sigstruct ss;
 	if (!o)
-		return NULL;
+		return eimg_err_nomem(err);
 	json_t *sig = json_null();
 	const uint8_t *ssb = eimg_image_sigstruct(s->image);
 	if (ssb && eimg_sigstruct_decode("sigstruct.bin", ssb, EIMG_SIGSTRUCT_SIZE, &ss, NULL) == 0) {
@@ -166,12 +169,12 @@ char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source)
 	}
 	if (!sig || json_object_set_new(o, "signature", sig)) {
 		json_decref(o);
-		return NULL;
+		return eimg_err_nomem(err);
 	}
-	return dump_json(o);
+	return eimg_json_dump(o, out, NULL, err);
 }
 
-char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source)
+int eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source, char **out, eimg_error *err)
 {
 	struct eimg_sb b = { 0 };
 	char hex[65];
@@ -183,20 +186,20 @@ char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *sourc
 	eimg_sb_field(&b, NULL, "pages", "%llu added", (unsigned long long)info->neadd);
 	eimg_sb_field(&b, NULL, "tcs_pages", "%llu", (unsigned long long)info->ntcs);
 	eimg_sb_field(&b, NULL, "extends", "%llu", (unsigned long long)info->nextend);
-	return eimg_sb_done(&b);
+	return sb_give(&b, out, err);
 }
 
-char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source)
+int eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source, char **out, eimg_error *err)
 {
 	char hex[65];
-	return dump_json(json_pack("{s:o, s:s, s:s, s:I, s:i, s:I, s:I, s:I}", "sgxs", name_json(source), "target", "sgx",
+	return eimg_json_dump(json_pack("{s:o, s:s, s:s, s:I, s:i, s:I, s:I, s:I}", "sgxs", name_json(source), "target", "sgx",
 				   "mrenclave", eimg_hex(info->mrenclave, 32, hex), "enclave_size",
 				   (json_int_t)info->size, "ssa_frame_size", (int)info->ssa_frame_size, "pages",
 				   (json_int_t)info->neadd, "tcs_pages", (json_int_t)info->ntcs, "extends",
-				   (json_int_t)info->nextend));
+				   (json_int_t)info->nextend), out, NULL, err);
 }
 
-char *eimg_report_build_text(const struct eimg_build_result *r, const char *output)
+int eimg_report_build_text(const struct eimg_build_result *r, const char *output, char **out, eimg_error *err)
 {
 	struct eimg_sb b = { 0 };
 	char hex[97];
@@ -208,19 +211,19 @@ char *eimg_report_build_text(const struct eimg_build_result *r, const char *outp
 			eimg_sb_field(&b, NULL, pcr[i], "%s", eimg_hex(r->pcr[i], 48, hex));
 	}
 	eimg_sb_field(&b, NULL, "image", "%s", output);
-	return eimg_sb_done(&b);
+	return sb_give(&b, out, err);
 }
 
-char *eimg_report_build_json(const struct eimg_build_result *r, const char *output)
+int eimg_report_build_json(const struct eimg_build_result *r, const char *output, char **out, eimg_error *err)
 {
 	char hex[97];
 	if (r->target == EIMG_TARGET_SGX)
-		return dump_json(json_pack("{s:o, s:s, s:s, s:s, s:I, s:i}", "image", name_json(output), "target", "sgx", "mode",
+		return eimg_json_dump(json_pack("{s:o, s:s, s:s, s:s, s:I, s:i}", "image", name_json(output), "target", "sgx", "mode",
 					   eimg_mode_name(r->sgx.mode), "mrenclave", eimg_hex(r->sgx.mrenclave, 32, hex),
-					   "enclave_size", (json_int_t)r->sgx.enclave_size, "threads", (int)r->sgx.threads));
+					   "enclave_size", (json_int_t)r->sgx.enclave_size, "threads", (int)r->sgx.threads), out, NULL, err);
 	char p[3][97];
 	for (int i = 0; i < 3; i++)
 		eimg_hex(r->pcr[i], 48, p[i]);
-	return dump_json(json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}}", "image", name_json(output), "target", "nitro",
-				   "Measurements", "HashAlgorithm", "Sha384 { ... }", "PCR0", p[0], "PCR1", p[1], "PCR2", p[2]));
+	return eimg_json_dump(json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}}", "image", name_json(output), "target", "nitro",
+				   "Measurements", "HashAlgorithm", "Sha384 { ... }", "PCR0", p[0], "PCR1", p[1], "PCR2", p[2]), out, NULL, err);
 }

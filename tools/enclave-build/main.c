@@ -117,8 +117,9 @@ static int run(const struct opts *o)
 		return tool_fail(&err, rc);
 	}
 	if (!o->quiet && strcmp(out_path, "-") != 0) {
-		text = tool_want_json() ? eimg_report_build_json(&res, out_path) : eimg_report_build_text(&res, out_path);
-		if (!text) {
+		rc = tool_want_json() ? eimg_report_build_json(&res, out_path, &text, &err)
+				      : eimg_report_build_text(&res, out_path, &text, &err);
+		if (rc) {
 			/* The image is written; say so instead of exiting 0 silently. */
 			tool_message(EIMG_EXIT_ERROR, "wrote '%s' but cannot render the result: out of memory", out_path);
 			free(out_path);

@@ -298,7 +298,12 @@ static int measure_sgxs(const struct opts *o)
 		return tool_fail(&err, rc);
 	/* An SGXS stream says nothing about the mode: judge it as hardware. */
 	eimg_identity_sgx(info.mrenclave, NULL, EIMG_ID_HARDWARE, false, &id);
-	int ex = tool_emit(tool_want_json() ? eimg_report_sgxs_json(&info, o->input) : eimg_report_sgxs_text(&info, o->input));
+	char *text = NULL;
+	rc = tool_want_json() ? eimg_report_sgxs_json(&info, o->input, &text, &err)
+			      : eimg_report_sgxs_text(&info, o->input, &text, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	int ex = tool_emit(text);
 	if (ex)
 		return ex;
 	return check_identity(o, &id, o->input, (uint64_t)time(NULL));
@@ -428,13 +433,14 @@ static int measure_image(const struct opts *o)
 	}
 	/* With --sgxs -, standard output holds the stream alone (its SHA-256 is MRENCLAVE). */
 	if (!o->sgxs_out || strcmp(o->sgxs_out, "-") != 0) {
-		char *text = tool_want_json() ? eimg_report_sgx_json(s, o->input) : eimg_report_sgx_text(s, o->input);
-		if (text && (rc = add_coverage(img, &text, &err))) {
+		char *text = NULL;
+		rc = tool_want_json() ? eimg_report_sgx_json(s, o->input, &text, &err)
+				      : eimg_report_sgx_text(s, o->input, &text, &err);
+		if (rc == EIMG_OK && (rc = add_coverage(img, &text, &err))) {
 			free(text);
-			ex = tool_fail(&err, rc);
-			goto out;
+			text = NULL;
 		}
-		ex = tool_emit(text);
+		ex = rc ? tool_fail(&err, rc) : tool_emit(text);
 		if (ex)
 			goto out;
 	}

@@ -2,19 +2,21 @@
 /* What the tools print: one renderer per result, as text and as JSON
  * (schemas/measure-output.schema.json, schemas/build-output.schema.json),
  * so that every tool prints the same thing the same way.
- * Each function returns a malloc'd NUL-terminated string, NULL when out of memory. */
+ * Each renderer has the library's one renderer signature,
+ * int f(object, source, char **out, eimg_error *err): EIMG_OK and a malloc'd
+ * NUL-terminated string in *out, or EIMG_ENOMEM (*out untouched). */
 #ifndef EIMG_REPORT_H
 #define EIMG_REPORT_H
 
 #include "eimg/measure.h"
 #include "eimg/sgxs.h"
 
-char *eimg_report_sgx_text(const eimg_sgx_image *s, const char *source);
-char *eimg_report_sgx_json(const eimg_sgx_image *s, const char *source);
-char *eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source);
-char *eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source);
-char *eimg_report_build_text(const struct eimg_build_result *r, const char *output);
-char *eimg_report_build_json(const struct eimg_build_result *r, const char *output);
+int eimg_report_sgx_text(const eimg_sgx_image *s, const char *source, char **out, eimg_error *err);
+int eimg_report_sgx_json(const eimg_sgx_image *s, const char *source, char **out, eimg_error *err);
+int eimg_report_sgxs_text(const struct eimg_sgxs_info *info, const char *source, char **out, eimg_error *err);
+int eimg_report_sgxs_json(const struct eimg_sgxs_info *info, const char *source, char **out, eimg_error *err);
+int eimg_report_build_text(const struct eimg_build_result *r, const char *output, char **out, eimg_error *err);
+int eimg_report_build_json(const struct eimg_build_result *r, const char *output, char **out, eimg_error *err);
 
 const char *eimg_region_kind_name(int kind);
 
