@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Small OpenSSL helpers that several files of crypto/ share (ossl_int.h):
- * taking over an OpenSSL-allocated encoding, and checking an r||s ECDSA
+ * OpenSSL's error text, taking over an OpenSSL-allocated encoding, and checking an r||s ECDSA
  * signature (as COSE and NSM documents carry it) through its DER form. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,23 @@
 
 #include "core/internal.h"
 #include "crypto/ossl_int.h"
+
+const char *eimg_ossl_reason(char *buf, size_t size)
+{
+	unsigned long e = ERR_peek_last_error();
+	if (e == 0)
+		snprintf(buf, size, "unknown OpenSSL error");
+	else
+		ERR_error_string_n(e, buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+int eimg_ossl_err(eimg_error *err, int code, const char *file, const char *what)
+{
+	char r[256];
+	return eimg_err(err, code, file, "%s: %s", what, eimg_ossl_reason(r, sizeof(r)));
+}
 
 int eimg_ossl_take(unsigned char *p, int n, uint8_t **out, size_t *len, eimg_error *err)
 {

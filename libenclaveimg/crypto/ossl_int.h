@@ -9,6 +9,11 @@
 #include <openssl/evp.h>
 #include "eimg/error.h"
 
+/* The last queued OpenSSL error as text into buf (the queue cleared). */
+const char *eimg_ossl_reason(char *buf, size_t size);
+/* Fills err with code, file and "<what>: <OpenSSL's reason>"; returns code. */
+int eimg_ossl_err(eimg_error *err, int code, const char *file, const char *what);
+
 /* Moves n > 0 bytes that OpenSSL allocated at p into malloc'ed memory
  * (*out, *len); frees p either way. */
 int eimg_ossl_take(unsigned char *p, int n, uint8_t **out, size_t *len, eimg_error *err);
