@@ -361,16 +361,149 @@ static int verify_binding(const struct payload *p, const uint8_t rd[64], const c
 	return EIMG_OK;
 }
 
+/* The document's envelope: a JSON object of the known format, its signer, and
+ * no member that signer does not use.  *o is set even on failure (decref it). */
+static int load_envelope(const char *source, const char *doc, size_t len, json_t **o, int *signer, eimg_error *err)
+{
+	json_error_t je;
+	*o = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(*o))
+		return *o ? eimg_err(err, EIMG_EINVAL, source, "expected a JSON object")
+			  : eimg_err_at(err, EIMG_EINVAL, source, (unsigned)je.line, (unsigned)je.column,
+					"not JSON: %.200s", je.text);
+	const char *fmt = json_string_value(json_object_get(*o, "format"));
+	if (!fmt || strcmp(fmt, EIMG_ATTEST_FORMAT) != 0)
+		return eimg_err(err, EIMG_EINVAL, source, "format: expected \"%s\"", EIMG_ATTEST_FORMAT);
+	const char *sg = json_string_value(json_object_get(*o, "signer"));
+	*signer = !sg ? 0 : strcmp(sg, "simulation") == 0 ? EIMG_ATTEST_SIMULATION
+		  : strcmp(sg, "dcap") == 0 ? EIMG_ATTEST_DCAP : 0;
+	if (!*signer)
+		return eimg_err(err, EIMG_EINVAL, source, "signer: expected \"simulation\" or \"dcap\"");
+	const char *k;
+	json_t *v;
+	json_object_foreach(*o, k, v) {
+		bool ok = strcmp(k, "format") == 0 || strcmp(k, "signer") == 0 || strcmp(k, "payload") == 0 ||
+			  (*signer == EIMG_ATTEST_SIMULATION &&
+			   (strcmp(k, "notice") == 0 || strcmp(k, "key") == 0 || strcmp(k, "signature") == 0)) ||
+			  (*signer == EIMG_ATTEST_DCAP && strcmp(k, "quote") == 0);
+		if (!ok) {
+			char esc[64];
+			eimg_escape(k, strlen(k), esc, sizeof(esc));
+			return bad(err, source, "unexpected member \"%s\"", esc);
+		}
+	}
+	return EIMG_OK;
+}
+
+/* A simulation-signed document: its key signs the payload, which claims
+ * nothing a simulation can give; the identity is the payload's. */
+static int check_simulation(json_t *o, const char *source, const uint8_t *payload, size_t plen,
+			    const struct payload *p, struct eimg_identity *id, eimg_error *err)
+{
+	uint8_t *key = NULL, *sig = NULL;
+	size_t klen = 0, slen = 0;
+	int rc;
+
+	if ((rc = doc_b64(o, "key", 4096, &key, &klen, source, err)) ||
+	    (rc = doc_b64(o, "signature", 1024, &sig, &slen, source, err)))
+		goto out;
+	if ((rc = eimg_attest_verify_p256(key, klen, payload, plen, sig, slen, err))) {
+		if (err && rc == EIMG_EVERIFY) {
+			char m[EIMG_ERROR_MSG_MAX];
+			snprintf(m, sizeof(m), "%s", err->msg);
+			eimg_err(err, EIMG_EVERIFY, source, "simulation document: %s", m);
+		}
+		goto out;
+	}
+	if (p->mode == EIMG_ID_HARDWARE) {
+		rc = eimg_err(err, EIMG_EVERIFY, source, "a simulation-signed document claims a hardware enclave: refused");
+		goto out;
+	}
+	if (p->security != EIMG_SEC_INSECURE) {
+		rc = eimg_err(err, EIMG_EVERIFY, source,
+			      "a simulation-signed document claims security %s: only INSECURE is possible",
+			      eimg_security_name(p->security));
+		goto out;
+	}
+	if ((rc = verify_binding(p, p->report_data, source, err)))
+		goto out;
+	id->has_sgx = true;
+	memcpy(id->mrenclave, p->mrenclave, 32);
+	memcpy(id->mrsigner, p->mrsigner, 32);
+	id->isvprodid = p->isvprodid;
+	id->isvsvn = p->isvsvn;
+	id->debug = p->debug;
+	id->mode = p->mode;
+	id->security = EIMG_SEC_INSECURE;
+	id->timestamp = p->timestamp;
+out:
+	free(key);
+	free(sig);
+	return rc;
+}
+
+/* A DCAP document: the configured verifier checks the quote, the payload
+ * agrees with it; the identity is the quote's. */
+static int check_dcap(json_t *o, const char *source, const struct eimg_quote_ops *q, const struct eimg_check_time *when,
+		      const struct payload *p, struct eimg_identity *id, eimg_error *err)
+{
+	struct eimg_quote_info qi;
+	uint8_t *quote = NULL;
+	size_t qlen = 0;
+	int rc;
+
+	if (!q || !q->verify_quote)
+		return eimg_err(err, EIMG_EUNSUPPORTED, source,
+				"the document carries a DCAP quote; checking it needs a DCAP quote verifier, "
+				"and none is configured");
+	if ((rc = doc_b64(o, "quote", EIMG_ATTEST_MAX_QUOTE, &quote, &qlen, source, err)))
+		goto out;
+	memset(&qi, 0, sizeof(qi));
+	/* The quote's collateral is checked as of the time of the check (with
+	 * --at document: the payload's time, the only one known yet). */
+	uint64_t now = when->at == EIMG_AT_DOCUMENT ? p->timestamp : when->time;
+	if ((rc = q->verify_quote(q->ctx, quote, qlen, now, &qi, err)))
+		goto out;
+	if (qi.security < EIMG_SEC_INSECURE || qi.security > EIMG_SEC_SECURE) {
+		rc = eimg_err(err, EIMG_EINTERNAL, source, "the quote verifier returned an unknown security level");
+		goto out;
+	}
+	const char *what = p->mode != EIMG_ID_HARDWARE ? "mode"
+			   : memcmp(p->mrenclave, qi.mrenclave, 32) ? "mrenclave"
+			   : memcmp(p->mrsigner, qi.mrsigner, 32) ? "mrsigner"
+			   : p->isvprodid != qi.isvprodid ? "isvprodid"
+			   : p->isvsvn != qi.isvsvn ? "isvsvn"
+			   : p->debug != qi.debug ? "debug"
+			   : memcmp(p->report_data, qi.report_data, 64) ? "report_data" : NULL;
+	if (what) {
+		rc = eimg_err(err, EIMG_EVERIFY, source, "the payload's %s disagrees with the quote", what);
+		goto out;
+	}
+	if ((rc = verify_binding(p, qi.report_data, source, err)))
+		goto out;
+	id->has_sgx = true;
+	memcpy(id->mrenclave, qi.mrenclave, 32);
+	memcpy(id->mrsigner, qi.mrsigner, 32);
+	id->isvprodid = qi.isvprodid;
+	id->isvsvn = qi.isvsvn;
+	id->debug = qi.debug;
+	id->mode = EIMG_ID_HARDWARE;
+	id->security = qi.security;
+	id->timestamp = qi.timestamp; /* the payload's own time is not covered by the quote */
+out:
+	free(quote);
+	return rc;
+}
+
 int eimg_attestation_check(const char *source, const char *doc, size_t len, const eimg_constraint *c,
 			   const struct eimg_check_time *when, const struct eimg_quote_ops *q, struct eimg_attest_result *out,
 			   struct eimg_constraint_failure *fails, size_t maxfails, size_t *nfails, eimg_error *err)
 {
 	json_t *o = NULL;
-	json_error_t je;
 	struct payload p;
 	struct eimg_identity id;
-	uint8_t *payload = NULL, *key = NULL, *sig = NULL, *quote = NULL;
-	size_t plen = 0, klen = 0, slen = 0, qlen = 0;
+	uint8_t *payload = NULL;
+	size_t plen = 0;
 	int signer = 0, rc;
 	struct eimg_check_time deflt;
 	uint64_t now;
@@ -389,123 +522,13 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 		return eimg_err(err, EIMG_EUSAGE, source, "no document given");
 	if (len > EIMG_ATTEST_MAX_DOC)
 		return eimg_err(err, EIMG_EINVAL, source, "document is above the limit of %u bytes", EIMG_ATTEST_MAX_DOC);
-	o = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(o)) {
-		rc = o ? eimg_err(err, EIMG_EINVAL, source, "expected a JSON object")
-		       : eimg_err_at(err, EIMG_EINVAL, source, (unsigned)je.line, (unsigned)je.column,
-				     "not JSON: %.200s", je.text);
-		goto out;
-	}
-	const char *fmt = json_string_value(json_object_get(o, "format"));
-	if (!fmt || strcmp(fmt, EIMG_ATTEST_FORMAT) != 0) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "format: expected \"%s\"", EIMG_ATTEST_FORMAT);
-		goto out;
-	}
-	const char *sg = json_string_value(json_object_get(o, "signer"));
-	signer = !sg ? 0 : strcmp(sg, "simulation") == 0 ? EIMG_ATTEST_SIMULATION
-		 : strcmp(sg, "dcap") == 0 ? EIMG_ATTEST_DCAP : 0;
-	if (!signer) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "signer: expected \"simulation\" or \"dcap\"");
-		goto out;
-	}
-	{
-		const char *k;
-		json_t *v;
-		json_object_foreach(o, k, v) {
-			bool ok = strcmp(k, "format") == 0 || strcmp(k, "signer") == 0 || strcmp(k, "payload") == 0 ||
-				  (signer == EIMG_ATTEST_SIMULATION &&
-				   (strcmp(k, "notice") == 0 || strcmp(k, "key") == 0 || strcmp(k, "signature") == 0)) ||
-				  (signer == EIMG_ATTEST_DCAP && strcmp(k, "quote") == 0);
-			if (!ok) {
-				char esc[64];
-				eimg_escape(k, strlen(k), esc, sizeof(esc));
-				rc = bad(err, source, "unexpected member \"%s\"", esc);
-				goto out;
-			}
-		}
-	}
-	if ((rc = doc_b64(o, "payload", 65536, &payload, &plen, source, err)) ||
+	if ((rc = load_envelope(source, doc, len, &o, &signer, err)) ||
+	    (rc = doc_b64(o, "payload", 65536, &payload, &plen, source, err)) ||
 	    (rc = parse_payload(source, payload, plen, &p, err)))
 		goto out;
-
-	if (signer == EIMG_ATTEST_SIMULATION) {
-		if ((rc = doc_b64(o, "key", 4096, &key, &klen, source, err)) ||
-		    (rc = doc_b64(o, "signature", 1024, &sig, &slen, source, err)))
-			goto out;
-		if ((rc = eimg_attest_verify_p256(key, klen, payload, plen, sig, slen, err))) {
-			if (err && rc == EIMG_EVERIFY) {
-				char m[EIMG_ERROR_MSG_MAX];
-				snprintf(m, sizeof(m), "%s", err->msg);
-				eimg_err(err, EIMG_EVERIFY, source, "simulation document: %s", m);
-			}
-			goto out;
-		}
-		if (p.mode == EIMG_ID_HARDWARE) {
-			rc = eimg_err(err, EIMG_EVERIFY, source,
-				      "a simulation-signed document claims a hardware enclave: refused");
-			goto out;
-		}
-		if (p.security != EIMG_SEC_INSECURE) {
-			rc = eimg_err(err, EIMG_EVERIFY, source,
-				      "a simulation-signed document claims security %s: only INSECURE is possible",
-				      eimg_security_name(p.security));
-			goto out;
-		}
-		if ((rc = verify_binding(&p, p.report_data, source, err)))
-			goto out;
-		id.has_sgx = true;
-		memcpy(id.mrenclave, p.mrenclave, 32);
-		memcpy(id.mrsigner, p.mrsigner, 32);
-		id.isvprodid = p.isvprodid;
-		id.isvsvn = p.isvsvn;
-		id.debug = p.debug;
-		id.mode = p.mode;
-		id.security = EIMG_SEC_INSECURE;
-		id.timestamp = p.timestamp;
-	} else {
-		struct eimg_quote_info qi;
-		if (!q || !q->verify_quote) {
-			rc = eimg_err(err, EIMG_EUNSUPPORTED, source,
-				      "the document carries a DCAP quote; checking it needs a DCAP quote verifier, "
-				      "and none is configured");
-			goto out;
-		}
-		if ((rc = doc_b64(o, "quote", EIMG_ATTEST_MAX_QUOTE, &quote, &qlen, source, err)))
-			goto out;
-		memset(&qi, 0, sizeof(qi));
-		/* The quote's collateral is checked as of the time of the check (with
-		 * --at document: the payload's time, the only one known yet). */
-		now = when->at == EIMG_AT_DOCUMENT ? p.timestamp : when->time;
-		if ((rc = q->verify_quote(q->ctx, quote, qlen, now, &qi, err)))
-			goto out;
-		if (qi.security < EIMG_SEC_INSECURE || qi.security > EIMG_SEC_SECURE) {
-			rc = eimg_err(err, EIMG_EINTERNAL, source, "the quote verifier returned an unknown security level");
-			goto out;
-		}
-		const char *what = p.mode != EIMG_ID_HARDWARE ? "mode"
-				   : memcmp(p.mrenclave, qi.mrenclave, 32) ? "mrenclave"
-				   : memcmp(p.mrsigner, qi.mrsigner, 32) ? "mrsigner"
-				   : p.isvprodid != qi.isvprodid ? "isvprodid"
-				   : p.isvsvn != qi.isvsvn ? "isvsvn"
-				   : p.debug != qi.debug ? "debug"
-				   : memcmp(p.report_data, qi.report_data, 64) ? "report_data" : NULL;
-		if (what) {
-			rc = eimg_err(err, EIMG_EVERIFY, source, "the payload's %s disagrees with the quote", what);
-			goto out;
-		}
-		if ((rc = verify_binding(&p, qi.report_data, source, err)))
-			goto out;
-		id.has_sgx = true;
-		memcpy(id.mrenclave, qi.mrenclave, 32);
-		memcpy(id.mrsigner, qi.mrsigner, 32);
-		id.isvprodid = qi.isvprodid;
-		id.isvsvn = qi.isvsvn;
-		id.debug = qi.debug;
-		id.mode = EIMG_ID_HARDWARE;
-		id.security = qi.security;
-		id.timestamp = qi.timestamp; /* the payload's own time is not covered by the quote */
-	}
-	if ((rc = eimg_check_time_apply(when, source, id.timestamp, EIMG_ATTEST_MAX_SKEW, &now, err)))
+	rc = signer == EIMG_ATTEST_SIMULATION ? check_simulation(o, source, payload, plen, &p, &id, err)
+					      : check_dcap(o, source, q, when, &p, &id, err);
+	if (rc || (rc = eimg_check_time_apply(when, source, id.timestamp, EIMG_ATTEST_MAX_SKEW, &now, err)))
 		goto out;
 	if (c) {
 		size_t nf = 0;
@@ -531,9 +554,6 @@ int eimg_attestation_check(const char *source, const char *doc, size_t len, cons
 out:
 	json_decref(o);
 	free(payload);
-	free(key);
-	free(sig);
-	free(quote);
 	free(p.public_key);
 	return rc;
 }
