@@ -105,18 +105,17 @@ static int check_sorted(const struct eimg_member *m, size_t n, const char *what,
 	return EIMG_OK;
 }
 
-int eimg_layout_sgx(const struct eimg_layout_input *in, eimg_layout **out, eimg_error *err)
+/* The manifest's SGX settings, the checked ELF and the sorted files and keys;
+ * *blob_len: the bytes of the info region's blob. */
+static int check_input(const struct eimg_layout_input *in, uint64_t *blob_len, eimg_error *err)
 {
 	const eimg_manifest *m = in->manifest;
-	const struct eimg_manifest_sgx *sgx;
 	const eimg_elf *elf = in->elf;
-	eimg_layout *l = NULL;
-	uint64_t blob_len, info_size, cur, v;
 	int rc;
 
 	if (!m || !elf || (!in->manifest_json && in->manifest_len))
 		return eimg_err(err, EIMG_EINTERNAL, NULL, "layout: missing input");
-	sgx = &m->sgx;
+	const struct eimg_manifest_sgx *sgx = &m->sgx;
 	const char *src = m->source;
 	if (m->target != EIMG_TARGET_SGX)
 		return eimg_err(err, EIMG_EINVAL, src, "the SGX layout needs target: sgx");
@@ -141,29 +140,103 @@ int eimg_layout_sgx(const struct eimg_layout_input *in, eimg_layout **out, eimg_
 	if ((rc = check_sorted(in->files, in->nfiles, "files", err)) ||
 	    (rc = check_sorted(in->keys, in->nkeys, "user keys", err)))
 		return rc;
-	if (blob_size(in, &blob_len) || blob_len > EIMG_MAX_ENCLAVE_SIZE)
+	if (blob_size(in, blob_len) || *blob_len > EIMG_MAX_ENCLAVE_SIZE)
 		return eimg_err(err, EIMG_EINVAL, src, "the measured files and keys exceed the enclave size limit of %llu GiB",
 				(unsigned long long)(EIMG_MAX_ENCLAVE_SIZE >> 30));
-	info_size = (blob_len + PAGE - 1) & ~(PAGE - 1);
+	return EIMG_OK;
+}
+
+/* The SSA size of one thread and the enclave size (a power of two), with
+ * every sum checked against the size limit. */
+static int plan_size(const struct eimg_layout_input *in, uint64_t info_size, uint64_t *ssa_size, uint64_t *size,
+		     eimg_error *err)
+{
+	const struct eimg_manifest_sgx *sgx = &in->manifest->sgx;
+	uint64_t v, cur;
 
 	/* Per-thread span: guard, stack, TCS, thread data, SSA. */
-	uint64_t ssa_size;
 	if (eimg_mul_overflow((uint64_t)sgx->ssa_frames, sgx->ssa_frame_size, &v) ||
-	    eimg_mul_overflow(v, PAGE, &ssa_size))
+	    eimg_mul_overflow(v, PAGE, ssa_size))
 		goto too_big;
 	uint64_t per_thread = 3 * PAGE, all_threads;
-	if (acc_add(&per_thread, sgx->stack_size) || acc_add(&per_thread, ssa_size) ||
+	if (acc_add(&per_thread, sgx->stack_size) || acc_add(&per_thread, *ssa_size) ||
 	    eimg_mul_overflow(per_thread, sgx->threads, &all_threads))
 		goto too_big;
-	cur = elf->image_end;
+	cur = in->elf->image_end;
 	if (acc_add(&cur, info_size) || acc_add(&cur, PAGE) || acc_add(&cur, sgx->heap_size) ||
 	    acc_add(&cur, all_threads) || cur > EIMG_MAX_ENCLAVE_SIZE)
 		goto too_big;
-	uint64_t size = 2 * PAGE;
-	while (size < cur)
-		size <<= 1;
-	if (size > EIMG_MAX_ENCLAVE_SIZE)
+	*size = 2 * PAGE;
+	while (*size < cur)
+		*size <<= 1;
+	if (*size > EIMG_MAX_ENCLAVE_SIZE)
 		goto too_big;
+	return EIMG_OK;
+too_big:
+	return eimg_err(err, EIMG_EINVAL, in->manifest->source,
+			"the enclave (ELF, measured files, heap, %u threads with stack and SSA) exceeds the size limit of %llu GiB",
+			sgx->threads, (unsigned long long)(EIMG_MAX_ENCLAVE_SIZE >> 30));
+}
+
+/* Thread t at *cur: guard page, stack, TCS, thread data, SSA; its TCS and
+ * thread data written into td; four regions appended at r[*n]. */
+static void add_thread(eimg_layout *l, const struct eimg_manifest_sgx *sgx, uint64_t entry, uint32_t t,
+		       uint64_t ssa_size, uint8_t *td, uint64_t *cur, size_t *n)
+{
+	struct eimg_region *r = l->regions;
+	uint64_t stack = *cur + PAGE;
+	uint64_t tcs = stack + sgx->stack_size;
+	uint64_t tls = tcs + PAGE;
+	uint64_t ssa = tls + PAGE;
+	uint8_t *tcsb = td, *tlsb = td + TCS_LEN;
+	l->tcs_offsets[t] = tcs;
+
+	eimg_le64(tcsb + 16, ssa);               /* OSSA */
+	eimg_le32(tcsb + 28, sgx->ssa_frames);   /* NSSA */
+	eimg_le64(tcsb + 32, entry);             /* OENTRY */
+	eimg_le64(tcsb + 48, tls);               /* OFSBASE */
+	eimg_le64(tcsb + 56, tls);               /* OGSBASE */
+	eimg_le32(tcsb + 64, 0xfff);             /* FSLIMIT */
+	eimg_le32(tcsb + 68, 0xfff);             /* GSLIMIT */
+
+	eimg_le64(tlsb + 0, tls);
+	eimg_le64(tlsb + 8, tcs);                /* stack top */
+	eimg_le64(tlsb + 16, stack);             /* stack base */
+	eimg_le64(tlsb + 24, tcs);
+	eimg_le64(tlsb + 32, ssa);
+	eimg_le64(tlsb + 40, l->heap_offset);
+	eimg_le64(tlsb + 48, l->heap_size);
+	eimg_le64(tlsb + 56, l->info_offset);
+	eimg_le64(tlsb + 64, t);
+	eimg_le64(tlsb + 72, sgx->threads);
+	eimg_le64(tlsb + 80, l->size);
+
+	const uint64_t rw = EIMG_SECINFO_REG | EIMG_SECINFO_R | EIMG_SECINFO_W;
+	r[(*n)++] = (struct eimg_region){ .offset = stack, .size = sgx->stack_size, .secinfo = rw,
+		.measured = true, .kind = EIMG_REGION_STACK, .thread = t };
+	r[(*n)++] = (struct eimg_region){ .offset = tcs, .size = PAGE, .secinfo = EIMG_SECINFO_TCS,
+		.measured = true, .kind = EIMG_REGION_TCS, .thread = t, .data = tcsb, .data_len = TCS_LEN };
+	r[(*n)++] = (struct eimg_region){ .offset = tls, .size = PAGE, .secinfo = rw,
+		.measured = true, .kind = EIMG_REGION_TLS, .thread = t, .data = tlsb, .data_len = TLS_LEN };
+	r[(*n)++] = (struct eimg_region){ .offset = ssa, .size = ssa_size, .secinfo = rw,
+		.measured = true, .kind = EIMG_REGION_SSA, .thread = t };
+	*cur = ssa + ssa_size;
+}
+
+int eimg_layout_sgx(const struct eimg_layout_input *in, eimg_layout **out, eimg_error *err)
+{
+	const eimg_manifest *m = in->manifest;
+	const eimg_elf *elf = in->elf;
+	eimg_layout *l = NULL;
+	uint64_t blob_len = 0, info_size, cur, ssa_size = 0, size = 0;
+	int rc;
+
+	if ((rc = check_input(in, &blob_len, err)))
+		return rc;
+	const struct eimg_manifest_sgx *sgx = &m->sgx;
+	info_size = (blob_len + PAGE - 1) & ~(PAGE - 1);
+	if ((rc = plan_size(in, info_size, &ssa_size, &size, err)))
+		return rc;
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -217,56 +290,14 @@ int eimg_layout_sgx(const struct eimg_layout_input *in, eimg_layout **out, eimg_
 	}
 	cur += sgx->heap_size;
 	uint8_t *td = blob + info_size;
-	for (uint32_t t = 0; t < sgx->threads; t++, td += TCS_LEN + TLS_LEN) {
-		uint64_t stack = cur + PAGE;
-		uint64_t tcs = stack + sgx->stack_size;
-		uint64_t tls = tcs + PAGE;
-		uint64_t ssa = tls + PAGE;
-		uint8_t *tcsb = td, *tlsb = td + TCS_LEN;
-		l->tcs_offsets[t] = tcs;
-
-		eimg_le64(tcsb + 16, ssa);               /* OSSA */
-		eimg_le32(tcsb + 28, sgx->ssa_frames);   /* NSSA */
-		eimg_le64(tcsb + 32, elf->entry);        /* OENTRY */
-		eimg_le64(tcsb + 48, tls);               /* OFSBASE */
-		eimg_le64(tcsb + 56, tls);               /* OGSBASE */
-		eimg_le32(tcsb + 64, 0xfff);             /* FSLIMIT */
-		eimg_le32(tcsb + 68, 0xfff);             /* GSLIMIT */
-
-		eimg_le64(tlsb + 0, tls);
-		eimg_le64(tlsb + 8, tcs);                /* stack top */
-		eimg_le64(tlsb + 16, stack);             /* stack base */
-		eimg_le64(tlsb + 24, tcs);
-		eimg_le64(tlsb + 32, ssa);
-		eimg_le64(tlsb + 40, l->heap_offset);
-		eimg_le64(tlsb + 48, l->heap_size);
-		eimg_le64(tlsb + 56, l->info_offset);
-		eimg_le64(tlsb + 64, t);
-		eimg_le64(tlsb + 72, sgx->threads);
-		eimg_le64(tlsb + 80, size);
-
-		const uint64_t rw = EIMG_SECINFO_REG | EIMG_SECINFO_R | EIMG_SECINFO_W;
-		r[n++] = (struct eimg_region){ .offset = stack, .size = sgx->stack_size, .secinfo = rw,
-			.measured = true, .kind = EIMG_REGION_STACK, .thread = t };
-		r[n++] = (struct eimg_region){ .offset = tcs, .size = PAGE, .secinfo = EIMG_SECINFO_TCS,
-			.measured = true, .kind = EIMG_REGION_TCS, .thread = t, .data = tcsb, .data_len = TCS_LEN };
-		r[n++] = (struct eimg_region){ .offset = tls, .size = PAGE, .secinfo = rw,
-			.measured = true, .kind = EIMG_REGION_TLS, .thread = t, .data = tlsb, .data_len = TLS_LEN };
-		r[n++] = (struct eimg_region){ .offset = ssa, .size = ssa_size, .secinfo = rw,
-			.measured = true, .kind = EIMG_REGION_SSA, .thread = t };
-		cur = ssa + ssa_size;
-	}
+	for (uint32_t t = 0; t < sgx->threads; t++, td += TCS_LEN + TLS_LEN)
+		add_thread(l, sgx, elf->entry, t, ssa_size, td, &cur, &n);
 	l->nregions = n;
 	l->npages = 0;
 	for (size_t i = 0; i < n; i++)
 		l->npages += r[i].size / PAGE;
 	*out = l;
 	return EIMG_OK;
-
-too_big:
-	return eimg_err(err, EIMG_EINVAL, src,
-			"the enclave (ELF, measured files, heap, %u threads with stack and SSA) exceeds the size limit of %llu GiB",
-			sgx->threads, (unsigned long long)(EIMG_MAX_ENCLAVE_SIZE >> 30));
 out:
 	eimg_layout_free(l);
 	return rc;
