@@ -588,13 +588,121 @@ static const char *insecure_reason(const struct eimg_identity *id)
 	return "";
 }
 
+/* (any C OR any S) */
+static void check_cs(const eimg_constraint *c, const struct eimg_identity *id, struct failures *f)
+{
+	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX], hex[97];
+	struct sbuf be, ba;
+	bool signer = id->has_sgx && !id->no_sigstruct;
+	bool ok = id->has_sgx && (in_list(c->c, c->nc, id->mrenclave) || (signer && in_list(c->s, c->ns, id->mrsigner)));
+	if (ok)
+		return;
+	const char *key = c->nc && c->ns ? "C/S" : c->nc ? "C" : "S";
+	bool both = c->nc && c->ns;
+	sb_init(&be, exp, sizeof(exp));
+	sb_init(&ba, act, sizeof(act));
+	hash_list(&be, both ? "C:" : "", c->c, c->nc);
+	if (both)
+		sb_add(&be, " or ");
+	hash_list(&be, both ? "S:" : "", c->s, c->ns);
+	if (!id->has_sgx) {
+		sb_add(&ba, "no SGX identity");
+	} else {
+		if (c->nc)
+			sb_add(&ba, "%s%s", both ? "C:" : "", eimg_hex(id->mrenclave, 32, hex));
+		if (both)
+			sb_add(&ba, " ");
+		if (c->ns && !signer)
+			sb_add(&ba, "%sunsigned (no SIGSTRUCT)", both ? "S:" : "");
+		else if (c->ns)
+			sb_add(&ba, "%s%s", both ? "S:" : "", eimg_hex(id->mrsigner, 32, hex));
+	}
+	add_fail(f, key, exp, act);
+}
+
+/* PROD and REVOKE: the SIGSTRUCT's ISVPRODID and ISVSVN. */
+static void check_fields(const eimg_constraint *c, const struct eimg_identity *id, struct failures *f)
+{
+	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX];
+	bool fields = id->has_sgx && !id->no_sigstruct; /* ISVPRODID and ISVSVN known */
+	if (c->has_prod && (!fields || id->isvprodid != c->prod)) {
+		snprintf(exp, sizeof(exp), "%u", c->prod);
+		if (fields)
+			snprintf(act, sizeof(act), "%u", id->isvprodid);
+		else
+			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
+		add_fail(f, "PROD", exp, act);
+	}
+	if (c->has_revoke && (!fields || (int)id->isvsvn - 1 < (int)c->revoke)) {
+		snprintf(exp, sizeof(exp), "revocation level >= %u (ISVSVN >= %u)", c->revoke, c->revoke + 1u);
+		if (fields)
+			snprintf(act, sizeof(act), "%d (ISVSVN %u)", (int)id->isvsvn - 1, id->isvsvn);
+		else
+			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
+		add_fail(f, "REVOKE", exp, act);
+	}
+}
+
+static void check_sec(const eimg_constraint *c, const struct eimg_identity *id, struct failures *f)
+{
+	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX];
+	int have = eimg_identity_security(id);
+	bool ok = c->sec == EIMG_SEC_INSECURE ? have == EIMG_SEC_INSECURE : have >= c->sec;
+	if (ok)
+		return;
+	if (c->sec == EIMG_SEC_INSECURE)
+		snprintf(exp, sizeof(exp), "INSECURE only (SEC:INSECURE never accepts a secure enclave)");
+	else if (c->sec == EIMG_SEC_STALE)
+		snprintf(exp, sizeof(exp), "STALE or SECURE");
+	else
+		snprintf(exp, sizeof(exp), "SECURE");
+	snprintf(act, sizeof(act), "%s%s", eimg_security_name(have), have == EIMG_SEC_INSECURE ? insecure_reason(id) : "");
+	add_fail(f, "SEC", exp, act);
+}
+
+static void check_expire(const eimg_constraint *c, const struct eimg_identity *id, uint64_t now, struct failures *f)
+{
+	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX];
+	int64_t th = expire_threshold(c, now);
+	char when[48], per[64];
+	eimg_iso_time(th, when);
+	fmt_period(c, per, sizeof(per));
+	if (id->timestamp == 0) {
+		snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
+		add_fail(f, "EXPIRE", exp, "no attestation");
+	} else if (id->timestamp <= (uint64_t)INT64_MAX && (int64_t)id->timestamp <= th) {
+		snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
+		eimg_iso_time((int64_t)id->timestamp, when);
+		snprintf(act, sizeof(act), "attested at %s", when);
+		add_fail(f, "EXPIRE", exp, act);
+	}
+}
+
+static void check_pcrs(const eimg_constraint *c, const struct eimg_identity *id, struct failures *f)
+{
+	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX];
+	for (int i = 0; i < EIMG_CONSTRAINT_NPCR; i++) {
+		if (!(c->pcr_mask & (1u << i)))
+			continue;
+		bool present = id->pcr_mask & (1u << i);
+		if (present && memcmp(id->pcr[i], c->pcr[i], 48) == 0)
+			continue;
+		char key[8];
+		snprintf(key, sizeof(key), "PCR%d", i);
+		eimg_hex(c->pcr[i], 48, exp);
+		if (present)
+			eimg_hex(id->pcr[i], 48, act);
+		else
+			snprintf(act, sizeof(act), "no PCR%d", i);
+		add_fail(f, key, exp, act);
+	}
+}
+
 int eimg_constraint_check(const eimg_constraint *c, const struct eimg_identity *id, uint64_t now,
 			  struct eimg_constraint_failure *fails, size_t maxfails, size_t *nfails,
 			  eimg_error *err)
 {
 	struct failures f;
-	char exp[EIMG_CONSTRAINT_EXPECTED_MAX], act[EIMG_CONSTRAINT_ACTUAL_MAX], hex[97];
-	struct sbuf be, ba;
 
 	if (!c || !id || (maxfails && !fails))
 		return eimg_err(err, EIMG_EUSAGE, NULL, "constraint check: missing argument");
@@ -609,101 +717,17 @@ int eimg_constraint_check(const eimg_constraint *c, const struct eimg_identity *
 	sb_init(&f.summary, f.summary_buf, sizeof(f.summary_buf));
 	sb_add(&f.summary, "enclave does not match the constraint: ");
 
-	/* (any C OR any S) */
-	if (c->nc || c->ns) {
-		bool signer = id->has_sgx && !id->no_sigstruct;
-		bool ok = id->has_sgx && (in_list(c->c, c->nc, id->mrenclave) ||
-					  (signer && in_list(c->s, c->ns, id->mrsigner)));
-		if (!ok) {
-			const char *key = c->nc && c->ns ? "C/S" : c->nc ? "C" : "S";
-			bool both = c->nc && c->ns;
-			sb_init(&be, exp, sizeof(exp));
-			sb_init(&ba, act, sizeof(act));
-			hash_list(&be, both ? "C:" : "", c->c, c->nc);
-			if (both)
-				sb_add(&be, " or ");
-			hash_list(&be, both ? "S:" : "", c->s, c->ns);
-			if (!id->has_sgx) {
-				sb_add(&ba, "no SGX identity");
-			} else {
-				if (c->nc)
-					sb_add(&ba, "%s%s", both ? "C:" : "", eimg_hex(id->mrenclave, 32, hex));
-				if (both)
-					sb_add(&ba, " ");
-				if (c->ns && !signer)
-					sb_add(&ba, "%sunsigned (no SIGSTRUCT)", both ? "S:" : "");
-				else if (c->ns)
-					sb_add(&ba, "%s%s", both ? "S:" : "", eimg_hex(id->mrsigner, 32, hex));
-			}
-			add_fail(&f, key, exp, act);
-		}
-	}
-	bool fields = id->has_sgx && !id->no_sigstruct; /* ISVPRODID and ISVSVN known */
-	if (c->has_prod && (!fields || id->isvprodid != c->prod)) {
-		snprintf(exp, sizeof(exp), "%u", c->prod);
-		if (fields)
-			snprintf(act, sizeof(act), "%u", id->isvprodid);
-		else
-			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
-		add_fail(&f, "PROD", exp, act);
-	}
-	if (c->has_revoke && (!fields || (int)id->isvsvn - 1 < (int)c->revoke)) {
-		snprintf(exp, sizeof(exp), "revocation level >= %u (ISVSVN >= %u)", c->revoke, c->revoke + 1u);
-		if (fields)
-			snprintf(act, sizeof(act), "%d (ISVSVN %u)", (int)id->isvsvn - 1, id->isvsvn);
-		else
-			snprintf(act, sizeof(act), "%s", id->has_sgx ? "unsigned (no SIGSTRUCT)" : "no SGX identity");
-		add_fail(&f, "REVOKE", exp, act);
-	}
-	{
-		int have = eimg_identity_security(id);
-		bool ok = c->sec == EIMG_SEC_INSECURE ? have == EIMG_SEC_INSECURE : have >= c->sec;
-		if (!ok) {
-			if (c->sec == EIMG_SEC_INSECURE)
-				snprintf(exp, sizeof(exp), "INSECURE only (SEC:INSECURE never accepts a secure enclave)");
-			else if (c->sec == EIMG_SEC_STALE)
-				snprintf(exp, sizeof(exp), "STALE or SECURE");
-			else
-				snprintf(exp, sizeof(exp), "SECURE");
-			snprintf(act, sizeof(act), "%s%s", eimg_security_name(have),
-				 have == EIMG_SEC_INSECURE ? insecure_reason(id) : "");
-			add_fail(&f, "SEC", exp, act);
-		}
-	}
+	if (c->nc || c->ns)
+		check_cs(c, id, &f);
+	check_fields(c, id, &f);
+	check_sec(c, id, &f);
 	if (c->debug == DEBUG_NO && id->debug)
 		add_fail(&f, "DEBUG", "not a debug enclave (DEBUG:NO)", "debug");
 	if (c->debug == DEBUG_YES && !id->debug)
 		add_fail(&f, "DEBUG", "a debug enclave (DEBUG:YES)", "not debug");
-	if (c->has_expire) {
-		int64_t th = expire_threshold(c, now);
-		char when[48], per[64];
-		eimg_iso_time(th, when);
-		fmt_period(c, per, sizeof(per));
-		if (id->timestamp == 0) {
-			snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
-			add_fail(&f, "EXPIRE", exp, "no attestation");
-		} else if (id->timestamp <= (uint64_t)INT64_MAX && (int64_t)id->timestamp <= th) {
-			snprintf(exp, sizeof(exp), "an attestation newer than %s (%s)", when, per);
-			eimg_iso_time((int64_t)id->timestamp, when);
-			snprintf(act, sizeof(act), "attested at %s", when);
-			add_fail(&f, "EXPIRE", exp, act);
-		}
-	}
-	for (int i = 0; i < EIMG_CONSTRAINT_NPCR; i++) {
-		if (!(c->pcr_mask & (1u << i)))
-			continue;
-		bool present = id->pcr_mask & (1u << i);
-		if (present && memcmp(id->pcr[i], c->pcr[i], 48) == 0)
-			continue;
-		char key[8];
-		snprintf(key, sizeof(key), "PCR%d", i);
-		eimg_hex(c->pcr[i], 48, exp);
-		if (present)
-			eimg_hex(id->pcr[i], 48, act);
-		else
-			snprintf(act, sizeof(act), "no PCR%d", i);
-		add_fail(&f, key, exp, act);
-	}
+	if (c->has_expire)
+		check_expire(c, id, now, &f);
+	check_pcrs(c, id, &f);
 
 	if (nfails)
 		*nfails = f.n;
