@@ -7,8 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "eimg/constraint.h"
+#include "eimg/identity.h"
 #include "eimg/measure.h"
 #include "eimg/nitro.h"
 #include "eimg/sigstruct.h"
@@ -210,7 +215,21 @@ int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err
 	return rc;
 }
 
-int eimg_nitro_verify_file(const char *path, eimg_nitro_report **out, eimg_error *err)
+/* The constraint, checked against the report's PCRs. */
+static int check_constraint(const eimg_nitro_report *rep, const struct eimg_constraint *c, const char *path,
+			    eimg_error *err)
+{
+	struct eimg_identity id;
+	int rc;
+	eimg_nitro_report_identity(rep, &id);
+	rc = eimg_constraint_check(c, &id, (uint64_t)time(NULL), NULL, 0, NULL, err);
+	if (rc && err)
+		eimg_err_context(err, path, "constraint not met");
+	return rc;
+}
+
+int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, eimg_nitro_report **out,
+			   eimg_error *err)
 {
 	eimg_image *img = NULL;
 	eimg_nitro_report *rep = NULL;
@@ -235,6 +254,8 @@ int eimg_nitro_verify_file(const char *path, eimg_nitro_report **out, eimg_error
 	rc = eimg_nitro_report_verdict(rep, err);
 	if (rc == EIMG_OK && !rep->is_signed)
 		rc = eimg_err(err, EIMG_EVERIFY, path, "the EIF is not signed: sign it with 'enclave-sign -k KEY --cert CERT'");
+	if (rc == EIMG_OK && c)
+		rc = check_constraint(rep, c, path, err);
 	if (rc) {
 		eimg_nitro_report_free(rep);
 		return rc;
@@ -252,4 +273,21 @@ bool eimg_is_nitro_input(const char *path)
 		nitro = eimg_image_eif(img) != NULL;
 	eimg_image_free(img);
 	return nitro;
+}
+
+int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err)
+{
+	uint8_t pcr8[48];
+	char hex[97];
+	int rc = eimg_nitro_pcr8_of_cert(cert_path, pcr8, err);
+	if (rc)
+		return rc;
+	eimg_hex(pcr8, 48, hex);
+	if (json)
+		return eimg_json_dump(json_pack("{s:s, s:s}", "output", output, "PCR8", hex), out, NULL, err);
+	char *text = NULL;
+	if (asprintf(&text, "wrote %s\nPCR8: %s\n", output, hex) < 0)
+		return eimg_err_nomem(err);
+	*out = text;
+	return EIMG_OK;
 }

@@ -45,16 +45,66 @@ void eimg_sign_fields_from_manifest(const struct eimg_manifest_sgx *m, uint32_t 
 	}
 }
 
+/* A manifest with every signing field at its default. */
+static void default_manifest(struct eimg_manifest_sgx *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->xfrm = 0x3;
+	m->xfrm_mask = 0xffffffffffffff1bull;
+	m->misc_select = 0;
+	m->misc_mask = 0xffffffffu;
+	m->debug = false;
+}
+
 void eimg_sign_fields_default(uint32_t date, struct eimg_sign_fields *f)
 {
 	struct eimg_manifest_sgx m;
-	memset(&m, 0, sizeof(m));
-	m.xfrm = 0x3;
-	m.xfrm_mask = 0xffffffffffffff1bull;
-	m.misc_select = 0;
-	m.misc_mask = 0xffffffffu;
-	m.debug = false;
+	default_manifest(&m);
 	eimg_sign_fields_from_manifest(&m, date, f);
+}
+
+void eimg_sign_fields_from_options(const struct eimg_sign_field_options *o, uint32_t date,
+				   struct eimg_sign_fields *f)
+{
+	struct eimg_manifest_sgx m;
+	default_manifest(&m);
+	if (o->have_xfrm) {
+		m.xfrm = o->xfrm;
+		if (o->xfrm_mask)
+			m.xfrm_mask = o->xfrm_mask;
+	}
+	if (o->have_misc) {
+		m.misc_select = o->misc;
+		if (o->misc_mask)
+			m.misc_mask = o->misc_mask;
+	}
+	m.product_id = o->isvprodid;
+	m.security_version = o->isvsvn;
+	m.debug = o->debug;
+	m.kss = o->kss;
+	memcpy(m.isv_family_id, o->family, 16);
+	memcpy(m.isv_ext_product_id, o->extprod, 16);
+	eimg_sign_fields_from_manifest(&m, date, f);
+	if (o->have_attr) {
+		f->attr_flags = o->attr_flags;
+		f->attr_xfrm = o->attr_xfrm;
+	}
+	if (o->have_attrmask) {
+		f->mask_flags = o->mask_flags;
+		f->mask_xfrm = o->mask_xfrm;
+	}
+}
+
+int eimg_sign_date(const char *date_arg, uint32_t *date, eimg_error *err)
+{
+	uint64_t t;
+	int rc;
+	if (date_arg)
+		return eimg_bcd_date_parse(date_arg, date, err);
+	rc = eimg_source_date_epoch(1, &t, err);
+	if (rc)
+		return rc;
+	return eimg_bcd_date_from_epoch(t, date, err);
 }
 
 void eimg_sigstruct_prepare(const uint8_t mrenclave[32], const struct eimg_sign_fields *f,
@@ -479,6 +529,28 @@ int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE],
 			     eimg_error *err)
 {
 	return read_sig(path, out, format, img, EIMG_EINVAL, err);
+}
+
+int eimg_sigstruct_show_file(const char *path, struct eimg_sigstruct *s, int *format, char *status, size_t size,
+			     eimg_error *err)
+{
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_error verr;
+	int rc;
+
+	*format = 0;
+	rc = eimg_sigstruct_read_file(path, ss, format, NULL, err);
+	if (rc == EIMG_OK)
+		rc = eimg_sigstruct_decode(path, ss, sizeof(ss), s, err);
+	if (rc)
+		return rc;
+	/* The SIGSTRUCT's own validity (not the enclave match: that is verify's job). */
+	eimg_error_clear(&verr);
+	if (eimg_sigstruct_verify(ss, path, &verr))
+		snprintf(status, size, "INVALID: %s", verr.msg);
+	else
+		snprintf(status, size, "valid (MRENCLAVE not checked: use 'enclave-sign verify')");
+	return EIMG_OK;
 }
 
 /* "no (why; what was compared)": why is the reason already recorded (a

@@ -185,12 +185,21 @@ int tool_expect_option(struct tool_expectations *x, int opt, const char *arg, co
 	default:
 		if (x->constraint)
 			return tool_usage("%s", twice);
-		rc = eimg_constraint_parse_arg(arg, &x->constraint, &err);
-		if (rc == EIMG_OK)
-			return -1;
-		tool_print_error(&err);
-		/* A constraint that does not parse is a usage error, from the
-		 * command line or a file alike; an unreadable file is an error. */
-		return rc == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
+		return tool_constraint_arg(arg, &x->constraint);
 	}
+}
+
+int tool_constraint_arg(const char *arg, eimg_constraint **c)
+{
+	eimg_error err;
+	int rc;
+
+	eimg_error_clear(&err);
+	rc = eimg_constraint_parse_arg(arg, c, &err);
+	if (rc == EIMG_OK)
+		return -1;
+	tool_print_error(&err);
+	/* A constraint that does not parse is a usage error, from the
+	 * command line or a file alike; an unreadable file is an error. */
+	return rc == EIMG_EINVAL ? EIMG_EXIT_USAGE : eimg_exit_code(rc);
 }

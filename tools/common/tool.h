@@ -86,5 +86,9 @@ struct tool_expectations {
 	eimg_constraint *constraint;
 };
 int tool_expect_option(struct tool_expectations *x, int opt, const char *arg, const char *twice);
+/* --constraint TEXT|@FILE into *c: -1 when it parses, else the exit code
+ * (the message printed): 2 for a constraint that does not parse, 1 for an
+ * unreadable file. */
+int tool_constraint_arg(const char *arg, eimg_constraint **c);
 
 #endif

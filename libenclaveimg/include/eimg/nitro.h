@@ -221,8 +221,16 @@ struct eimg_nitro_sign_request {
 int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err);
 
 /* Audits a Nitro image or EIF and requires a valid signature: EIMG_EVERIFY
- * for an unsigned EIF or one whose signature does not verify. */
-int eimg_nitro_verify_file(const char *path, eimg_nitro_report **out, eimg_error *err);
+ * for an unsigned EIF or one whose signature does not verify, or (with a
+ * constraint, else NULL) for PCRs the constraint does not accept. */
+struct eimg_constraint;
+int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, eimg_nitro_report **out,
+			   eimg_error *err);
+/* What enclave-sign prints after signing with a certificate: "wrote OUTPUT"
+ * and the PCR8 the certificate gives (the value a deployment expects, as
+ * `nitro-cli pcr --signing-certificate` gives it), as text or as a JSON
+ * object {"PCR8", "output"}. */
+int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err);
 
 /* Whether path is a plain EIF or a Nitro image (false for anything else,
  * unreadable input included: the caller's own reading reports that). */

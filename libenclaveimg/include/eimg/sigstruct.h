@@ -211,6 +211,24 @@ void eimg_sign_fields_from_manifest(const struct eimg_manifest_sgx *m, uint32_t 
 /* Defaults for standalone signing: as a manifest with default values. */
 void eimg_sign_fields_default(uint32_t date, struct eimg_sign_fields *out);
 
+/* The fields enclave-sign's options give a standalone SIGSTRUCT (--sgxs,
+ * --mrenclave): the defaults, then each value given (a mask of 0 keeps the
+ * default mask); have_attr/have_attrmask replace the attributes or their
+ * mask outright. */
+struct eimg_sign_field_options {
+	uint16_t isvprodid, isvsvn;
+	bool debug, kss;
+	bool have_xfrm, have_misc, have_attr, have_attrmask;
+	uint64_t xfrm, xfrm_mask, attr_flags, attr_xfrm, mask_flags, mask_xfrm;
+	uint32_t misc, misc_mask;
+	uint8_t family[16], extprod[16]; /* with kss */
+};
+void eimg_sign_fields_from_options(const struct eimg_sign_field_options *o, uint32_t date,
+				   struct eimg_sign_fields *out);
+/* The signature date (BCD): date_arg "YYYY-MM-DD" when not NULL, else
+ * SOURCE_DATE_EPOCH, else today (UTC).  EIMG_EINVAL for a bad date. */
+int eimg_sign_date(const char *date_arg, uint32_t *date, eimg_error *err);
+
 /* The unsigned SIGSTRUCT for mrenclave and fields. */
 void eimg_sigstruct_prepare(const uint8_t mrenclave[32], const struct eimg_sign_fields *f,
 			    uint8_t out[EIMG_SIGSTRUCT_SIZE]);
@@ -287,6 +305,12 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
  * (its sigstruct.bin), a bare SIGSTRUCT, an Intel SDK or Open Enclave signed
  * ELF.  *img (may be NULL) receives the parsed image when the file is one. */
 int eimg_sigstruct_read_file(const char *path, uint8_t out[EIMG_SIGSTRUCT_SIZE], int *format, eimg_image **img,
+			     eimg_error *err);
+/* What `enclave-sign show` prints of such a file: its SIGSTRUCT decoded into
+ * *s, its format, and in status (size bytes) the signature's own validity,
+ * "valid (...)" or "INVALID: why" (the enclave match is not checked).  Fails
+ * only when no SIGSTRUCT can be read. */
+int eimg_sigstruct_show_file(const char *path, struct eimg_sigstruct *s, int *format, char *status, size_t size,
 			     eimg_error *err);
 
 struct eimg_constraint;
