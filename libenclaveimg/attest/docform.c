@@ -113,3 +113,15 @@ int eimg_attest_doc_decode(const char *source, const uint8_t *buf, size_t len, u
 			"or base64 text (first byte 0x%02x)",
 			buf[i]);
 }
+
+int eimg_attest_doc_read_file(const char *path, uint8_t **out, size_t *outlen, int *kind, eimg_error *err)
+{
+	uint8_t *raw = NULL;
+	size_t rawlen = 0;
+	/* Text forms (hex, base64) are larger than the document they hold. */
+	int rc = eimg_read_file(path, 2 * EIMG_ATTEST_MAX_DOC, &raw, &rawlen, err);
+	if (!rc)
+		rc = eimg_attest_doc_decode(path, raw, rawlen, out, outlen, kind, err);
+	free(raw);
+	return rc;
+}

@@ -487,3 +487,18 @@ int eimg_image_coverage_json(const eimg_image *img, char **report, eimg_error *e
 	}
 	return rc;
 }
+
+int eimg_image_coverage_add(const eimg_image *img, bool json, char **report, eimg_error *err)
+{
+	if (json)
+		return eimg_image_coverage_json(img, report, err);
+	char *cov = eimg_image_coverage_text(img), *all = NULL;
+	if (!cov || asprintf(&all, "%s%s", *report, cov) < 0)
+		all = NULL;
+	free(cov);
+	if (!all)
+		return eimg_err_nomem(err);
+	free(*report);
+	*report = all;
+	return EIMG_OK;
+}

@@ -291,3 +291,19 @@ int eimg_nitro_signed_report(const char *cert_path, const char *output, bool jso
 	*out = text;
 	return EIMG_OK;
 }
+
+int eimg_nitro_pcr8_report(const char *cert_path, bool json, char **out, eimg_error *err)
+{
+	uint8_t pcr8[48];
+	char hex[97], *text = NULL;
+	int rc = eimg_nitro_pcr8_of_cert(cert_path, pcr8, err);
+	if (rc)
+		return rc;
+	eimg_hex(pcr8, 48, hex);
+	if (json)
+		return eimg_json_dump(json_pack("{s:s}", "PCR8", hex), out, NULL, err);
+	if (asprintf(&text, "PCR8: %s\n", hex) < 0)
+		return eimg_err_nomem(err);
+	*out = text;
+	return EIMG_OK;
+}

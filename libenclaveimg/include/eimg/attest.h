@@ -131,6 +131,9 @@ void eimg_attest_result_clear(struct eimg_attest_result *r);
 #define EIMG_ATTEST_DOC_COSE 2
 int eimg_attest_doc_decode(const char *source, const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen,
 			   int *kind, eimg_error *err);
+/* The same for the file at path (at most twice EIMG_ATTEST_MAX_DOC bytes:
+ * the text forms are larger than the document they hold). */
+int eimg_attest_doc_read_file(const char *path, uint8_t **out, size_t *outlen, int *kind, eimg_error *err);
 
 /* The claims of a checked document, for people (text) and programs (JSON,
  * sorted keys); *out is malloc'ed and ends in a newline. */

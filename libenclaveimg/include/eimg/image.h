@@ -22,6 +22,7 @@
 #ifndef EIMG_IMAGE_H
 #define EIMG_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/error.h"
@@ -161,5 +162,8 @@ const char *eimg_member_role_name(int role); /* "marker", "measured", "unmeasure
  * (*report replaced; keys sorted, two-space indent). */
 char *eimg_image_coverage_text(const eimg_image *img);
 int eimg_image_coverage_json(const eimg_image *img, char **report, eimg_error *err);
+/* The same after a report (text or JSON): *report replaced by the report
+ * and the members (appended as text, or added as "members"). */
+int eimg_image_coverage_add(const eimg_image *img, bool json, char **report, eimg_error *err);
 
 #endif

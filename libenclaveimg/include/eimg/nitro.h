@@ -231,6 +231,9 @@ int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, ei
  * `nitro-cli pcr --signing-certificate` gives it), as text or as a JSON
  * object {"PCR8", "output"}. */
 int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err);
+/* enclave-measure --pcr8: "PCR8: HEX" that signing with the certificate
+ * gives, or the JSON object {"PCR8"}. */
+int eimg_nitro_pcr8_report(const char *cert_path, bool json, char **out, eimg_error *err);
 
 /* Whether path is a plain EIF or a Nitro image (false for anything else,
  * unreadable input included: the caller's own reading reports that). */
