@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (eimg_oe_text(&oe, "  ", &text, &err) == EIMG_OK)
 			free(text);
 		text = NULL;
-		if (eimg_oe_json_string(&oe, &text, &err) == EIMG_OK)
+		if (eimg_oe_json_string(&oe, NULL, NULL, &text, &err) == EIMG_OK)
 			free(text);
 	}
 	return 0;

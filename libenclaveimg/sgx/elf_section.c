@@ -10,20 +10,12 @@
 
 #include "eimg/sigstruct.h"
 #include "core/internal.h"
+#include "sgx/elf_section.h"
 
 #define MAX_SECTIONS 65535
 
-int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, const char *name,
-			  const uint8_t **data, size_t *size, eimg_error *err)
+static int open_elf(const char *source, const uint8_t *buf, size_t len, Elf **e, char **copy, eimg_error *err)
 {
-	Elf *e = NULL;
-	char *copy = NULL;
-	size_t shstrndx, nsec;
-	Elf_Scn *scn = NULL;
-	int rc;
-	const uint8_t *found = NULL;
-	size_t found_size = 0;
-
 	if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0)
 		return eimg_err(err, EIMG_EINVAL, source, "not an ELF file (bad magic)");
 	if (buf[EI_DATA] != ELFDATA2LSB)
@@ -31,15 +23,45 @@ int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, co
 				(unsigned)buf[EI_DATA]);
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return eimg_err(err, EIMG_EINTERNAL, source, "libelf initialisation failed: %s", elf_errmsg(-1));
-	copy = malloc(len ? len : 1);
-	if (!copy)
+	*copy = malloc(len ? len : 1);
+	if (!*copy)
 		return eimg_err_nomem(err);
-	memcpy(copy, buf, len);
-	e = elf_memory(copy, len);
-	if (!e || elf_kind(e) != ELF_K_ELF) {
-		rc = eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	memcpy(*copy, buf, len);
+	*e = elf_memory(*copy, len);
+	if (!*e || elf_kind(*e) != ELF_K_ELF)
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	return EIMG_OK;
+}
+
+static int record(const char *source, size_t len, const char *name, const GElf_Shdr *sh, struct eimg_elf_shdr *o,
+		  eimg_error *err)
+{
+	if (o->found)
+		return eimg_err(err, EIMG_EINVAL, source, "ELF file has more than one %s section", name);
+	if (sh->sh_type != SHT_NOBITS && (sh->sh_offset > len || sh->sh_size > len - sh->sh_offset))
+		return eimg_err(err, EIMG_EINVAL, source, "section %s lies outside the file", name);
+	o->found = true;
+	o->type = sh->sh_type;
+	o->addr = sh->sh_addr;
+	o->offset = sh->sh_offset;
+	o->size = sh->sh_size;
+	o->align = sh->sh_addralign;
+	o->entsize = sh->sh_entsize;
+	return EIMG_OK;
+}
+
+int eimg_elf_sections(const char *source, const uint8_t *buf, size_t len, const char *const *names, size_t n,
+		      struct eimg_elf_shdr *out, eimg_error *err)
+{
+	Elf *e = NULL;
+	char *copy = NULL;
+	size_t shstrndx, nsec;
+	Elf_Scn *scn = NULL;
+	int rc;
+
+	memset(out, 0, n * sizeof(*out));
+	if ((rc = open_elf(source, buf, len, &e, &copy, err)))
 		goto out;
-	}
 	if (elf_getshdrnum(e, &nsec) != 0 || elf_getshdrstrndx(e, &shstrndx) != 0) {
 		rc = eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: bad section headers: %s", elf_errmsg(-1));
 		goto out;
@@ -57,25 +79,28 @@ int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, co
 			goto out;
 		}
 		const char *sname = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!sname || strcmp(sname, name) != 0)
-			continue;
-		if (found) {
-			rc = eimg_err(err, EIMG_EINVAL, source, "ELF file has more than one %s section", name);
-			goto out;
-		}
-		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset) {
-			rc = eimg_err(err, EIMG_EINVAL, source, "section %s lies outside the file", name);
-			goto out;
-		}
-		found = buf + sh.sh_offset;
-		found_size = (size_t)sh.sh_size;
+		for (size_t i = 0; sname && i < n; i++)
+			if (strcmp(sname, names[i]) == 0 && (rc = record(source, len, names[i], &sh, &out[i], err)))
+				goto out;
 	}
-	*data = found;
-	*size = found_size;
 	rc = EIMG_OK;
 out:
 	if (e)
 		elf_end(e);
 	free(copy);
 	return rc;
+}
+
+int eimg_elf_section_find(const char *source, const uint8_t *buf, size_t len, const char *name,
+			  const uint8_t **data, size_t *size, eimg_error *err)
+{
+	struct eimg_elf_shdr sh;
+	int rc = eimg_elf_sections(source, buf, len, &name, 1, &sh, err);
+	if (rc)
+		return rc;
+	if (sh.found && sh.type == SHT_NOBITS)
+		return eimg_err(err, EIMG_EINVAL, source, "section %s lies outside the file", name);
+	*data = sh.found ? buf + sh.offset : NULL;
+	*size = sh.found ? (size_t)sh.size : 0;
+	return EIMG_OK;
 }

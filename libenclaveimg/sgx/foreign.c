@@ -51,17 +51,28 @@ out:
 	return rc;
 }
 
-/* Open Enclave: the properties are read and checked, the content is not
- * measured (eimg/oe_enclave.h says why). */
-static int oe_verify(const char *path, const uint8_t *buf, size_t len, struct eimg_verify_result *v, eimg_error *err)
+/* Open Enclave: MRENCLAVE recomputed as oesign measures (oe_layout.c).  An
+ * enclave this reader cannot lay out is reported as "no (why)", so that
+ * --sgxs or --mrenclave can still be checked. */
+static int oe_verify(const char *path, const uint8_t *buf, size_t len, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
+		     struct eimg_verify_result *v, eimg_error *err)
 {
-	struct eimg_oe_properties p;
-	int rc = eimg_oe_read(path, buf, len, &p, err);
+	uint8_t mr[32];
+	char h1[65], h2[65];
+	int rc = eimg_oe_mrenclave(path, buf, len, mr, err);
+	if (rc == EIMG_EINVAL) {
+		snprintf(v->how, sizeof(v->how), "no (%s)", err->msg);
+		eimg_error_clear(err);
+		return EIMG_OK;
+	}
 	if (rc)
 		return rc;
-	snprintf(v->how, sizeof(v->how),
-		 "no (Open Enclave: its loader links and patches the image before measuring it, which is not "
-		 "reproduced here; give --sgxs or --mrenclave from a trusted build)");
+	if (memcmp(mr, ss + EIMG_SS_ENCLAVEHASH, 32) != 0)
+		return eimg_err(err, EIMG_EVERIFY, path,
+				"the signature is for MRENCLAVE %s, the enclave's content measures %s (recomputed from the ELF and its .oeinfo as oesign does)",
+				eimg_hex(ss + EIMG_SS_ENCLAVEHASH, 32, h1), eimg_hex(mr, 32, h2));
+	v->content_recomputed = true;
+	snprintf(v->how, sizeof(v->how), "yes (from the ELF and its Open Enclave .oeinfo properties)");
 	return EIMG_OK;
 }
 
@@ -76,7 +87,7 @@ int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
 	if (v->format == EIMG_SIGFMT_INTEL_SDK)
 		rc = sdk_verify(path, buf, len, ss, v, err);
 	else if (v->format == EIMG_SIGFMT_OPENENCLAVE)
-		rc = oe_verify(path, buf, len, v, err);
+		rc = oe_verify(path, buf, len, ss, v, err);
 	free(buf);
 	return rc;
 }
@@ -115,26 +126,41 @@ out:
 	return rc;
 }
 
+static int oe_report(const struct eimg_oe_properties *p, const struct eimg_oe_layout *l, const uint8_t *mr,
+		     char **out, eimg_error *err)
+{
+	char *t = NULL, *lt = NULL, h[65];
+	int rc = eimg_oe_text(p, NULL, &t, err);
+	if (!rc && (rc = eimg_oe_layout_text(l, NULL, &lt, err)) == EIMG_OK) {
+		struct eimg_sb b = { 0 };
+		eimg_sb_printf(&b, "format: Open Enclave enclave (.oeinfo)\nmrenclave: %s\n%s%s", eimg_hex(mr, 32, h), t, lt);
+		if (!(*out = eimg_sb_done(&b)))
+			rc = eimg_err_nomem(err);
+	}
+	free(t);
+	free(lt);
+	return rc;
+}
+
 static int measure_oe(const char *path, const uint8_t *buf, size_t len, const struct eimg_foreign_measure_opts *o,
-		      char **out, eimg_error *err)
+		      char **out, struct eimg_identity *id, eimg_error *err)
 {
 	struct eimg_oe_properties p;
-	int rc = eimg_oe_read(path, buf, len, &p, err);
-	if (rc)
+	struct eimg_oe_layout l;
+	struct eimg_sigstruct ss;
+	uint8_t mr[32];
+	int rc;
+	if ((rc = eimg_oe_plan(path, buf, len, &p, &l, err)) || (rc = eimg_oe_mrenclave(path, buf, len, mr, err)))
 		return rc;
-	if (o->sgxs_out)
-		return eimg_err(err, EIMG_EINVAL, path, "an Open Enclave enclave: its load stream is not recomputed (no --sgxs)");
-	if (o->json)
-		return eimg_oe_json_string(&p, out, err);
-	char *t = NULL;
-	if ((rc = eimg_oe_text(&p, NULL, &t, err)))
+	if (o->sgxs_out && (rc = eimg_oe_write_sgxs(path, buf, len, o->sgxs_out, err)))
 		return rc;
-	struct eimg_sb b = { 0 };
-	eimg_sb_printf(&b, "format: Open Enclave enclave (.oeinfo)\n"
-		       "mrenclave: not recomputed (Open Enclave's loader links and patches the image before measuring it)\n%s", t);
-	free(t);
-	if (!(*out = eimg_sb_done(&b)))
-		return eimg_err_nomem(err);
+	if (p.is_signed && (rc = eimg_sigstruct_decode(path, buf + p.oeinfo_offset + EIMG_OEINFO_SIGSTRUCT_OFF,
+							EIMG_SIGSTRUCT_SIZE, &ss, err)))
+		return rc;
+	if ((rc = o->json ? eimg_oe_json_string(&p, &l, mr, out, err) : oe_report(&p, &l, mr, out, err)))
+		return rc;
+	eimg_identity_sgx(mr, p.is_signed ? &ss : NULL, EIMG_ID_HARDWARE,
+			  p.is_signed && !eimg_sigstruct_production_allowed(&ss), id);
 	return EIMG_OK;
 }
 
@@ -153,10 +179,11 @@ int eimg_foreign_measure(const char *path, const struct eimg_foreign_measure_opt
 		rc = measure_sdk(path, buf, len, o, out, id, err);
 		*have_id = rc == EIMG_OK;
 	} else if ((rc = eimg_elf_section_find(path, buf, len, ".oeinfo", &sec, &n, err)) == EIMG_OK) {
-		rc = sec ? measure_oe(path, buf, len, o, out, err) :
+		rc = sec ? measure_oe(path, buf, len, o, out, id, err) :
 			   eimg_err(err, EIMG_EINVAL, path,
 				    "an ELF file without .note.sgxmeta (Intel SGX SDK) or .oeinfo (Open Enclave): "
 				    "build an image from it with enclave-build");
+		*have_id = sec && rc == EIMG_OK;
 	}
 	free(buf);
 	return rc;

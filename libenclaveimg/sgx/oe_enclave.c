@@ -27,6 +27,7 @@ int eimg_oe_read(const char *source, const uint8_t *buf, size_t len, struct eimg
 		return eimg_err(err, EIMG_EINVAL, source, ".oeinfo is %zu bytes, too short for the %u-byte SGX properties", n,
 				EIMG_OEINFO_SIZE);
 	memset(&o, 0, sizeof(o));
+	o.oeinfo_offset = (uint64_t)(p - buf);
 	o.size = eimg_get_le32(p);
 	o.enclave_type = eimg_get_le32(p + 4);
 	o.heap_pages = eimg_get_le64(p + 8);
@@ -78,7 +79,38 @@ int eimg_oe_text(const struct eimg_oe_properties *p, const char *indent, char **
 	return EIMG_OK;
 }
 
-int eimg_oe_json_string(const struct eimg_oe_properties *p, char **out, eimg_error *err)
+int eimg_oe_layout_text(const struct eimg_oe_layout *l, const char *indent, char **out, eimg_error *err)
+{
+	struct eimg_sb b = { 0 };
+	const char *in = indent ? indent : "";
+	eimg_sb_printf(&b, "%simage: %#llx bytes, relocations %#llx bytes, heap at %#llx\n", in,
+		       (unsigned long long)l->image_size, (unsigned long long)l->reloc_size, (unsigned long long)l->heap_rva);
+	eimg_sb_printf(&b, "%stls: %llu pages per thread\n%senclave size: %#llx (%#llx loaded)\n", in,
+		       (unsigned long long)l->tls_pages, in, (unsigned long long)l->enclave_size,
+		       (unsigned long long)l->loaded_size);
+	if (l->base_offset)
+		eimg_sb_printf(&b, "%selrange: %#llx (image at %#llx)\n", in, (unsigned long long)l->ecreate_size,
+			       (unsigned long long)l->base_offset);
+	char *s = eimg_sb_done(&b);
+	if (!s)
+		return eimg_err_nomem(err);
+	*out = s;
+	return EIMG_OK;
+}
+
+static int add_layout(json_t *j, const struct eimg_oe_layout *l, const uint8_t *mr)
+{
+	char h[65];
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "image_size", (json_int_t)l->image_size,
+			      "reloc_size", (json_int_t)l->reloc_size, "heap_rva", (json_int_t)l->heap_rva, "tls_pages",
+			      (json_int_t)l->tls_pages, "loaded_size", (json_int_t)l->loaded_size, "enclave_size",
+			      (json_int_t)l->enclave_size, "start_address", (json_int_t)l->base_offset);
+	return json_object_set_new(j, "layout", o) ||
+	       (mr && json_object_set_new(j, "mrenclave", json_string(eimg_hex(mr, 32, h))));
+}
+
+int eimg_oe_json_string(const struct eimg_oe_properties *p, const struct eimg_oe_layout *l, const uint8_t *mrenclave,
+			char **out, eimg_error *err)
 {
 	char h1[33], h2[33];
 	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "product_id", (json_int_t)p->product_id,
@@ -88,7 +120,8 @@ int eimg_oe_json_string(const struct eimg_oe_properties *p, char **out, eimg_err
 			 "family_id", eimg_hex(p->family_id, 16, h1), "extended_product_id",
 			 eimg_hex(p->extended_product_id, 16, h2), "signed", p->is_signed);
 	if (j && (json_object_set_new(j, "format", json_string("Open Enclave enclave")) ||
-		  json_object_set_new(j, "mrenclave_recomputed", json_false()))) {
+		  json_object_set_new(j, "mrenclave_recomputed", json_boolean(l && mrenclave)) ||
+		  (l && add_layout(j, l, mrenclave)))) {
 		json_decref(j);
 		j = NULL;
 	}
