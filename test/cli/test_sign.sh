@@ -534,7 +534,7 @@ P
 	expect_out "mrsigner: +fb4bab3d"
 	expect 0 enclave-sign verify --sgxs "$V/test_enclave.sgxs" oe.elf
 	expect_out "Open Enclave"
-	expect_out "content recomputed: no \(Open Enclave: its loader links and patches the image"
+	expect_out "content recomputed: no \(Open Enclave enclave: .oeinfo: attributes"
 	expect_out "MRENCLAVE equals that of the SGXS stream given\)"
 	expect 3 enclave-sign verify --sgxs "$V/report.sgxs" oe.elf
 	expect 0 enclave-sign show oe.elf

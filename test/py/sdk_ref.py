@@ -304,17 +304,3 @@ def with_sigstruct(buf, ss):
         out[pos + 64:pos + 64 + 1808] = ss
         pos += struct.unpack_from("<I", out, pos + 16)[0]
     return bytes(out)
-
-
-def oe_enclave(heap_pages=16, stack_pages=4, num_tcs=2, product_id=7, svn=3, attributes=0x6, sigstruct=bytes(1808)):
-    """An ELF whose .oeinfo holds Open Enclave's oe_sgx_enclave_properties_t
-    (include/openenclave/bits/sgx/sgxproperties.h): header {size, type 2 =
-    SGX, heap pages, stack pages, TCS}, config {product id, security version,
-    flags, family id, extended product id, attributes, xfrm, start address},
-    image info (six u64), SIGSTRUCT at 144, end marker."""
-    props = struct.pack("<IIQQQ", 1960, 2, heap_pages, stack_pages, num_tcs)
-    props += struct.pack("<HHI16s16sQQQ", product_id, svn, 0, b"F" * 16, b"E" * 16, attributes, 3, 0)
-    props += bytes(48) + sigstruct + struct.pack("<Q", 0xecececececececec)
-    assert len(props) == 1960
-    text = bytes(range(256)) * 16
-    return elf([(0, 5, text, len(text), 0)], props, secname=b".oeinfo")
