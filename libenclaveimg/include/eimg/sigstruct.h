@@ -345,8 +345,9 @@ int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
 /* enclave-measure on another tool chain's ELF (sgx/foreign.c): an Intel SGX
  * SDK enclave is measured (MRENCLAVE recomputed, the `sgx_sign dump` view
  * rendered, the load stream written to sgxs_out when given) and *id filled
- * for expectations and constraints (*have_id); an Open Enclave one has its
- * properties shown, MRENCLAVE marked as not recomputed.  *out: text or JSON. */
+ * for expectations and constraints (*have_id); an Open Enclave one the same
+ * way (its properties and the loader's layout shown, oe_layout.c).  *out:
+ * text or JSON. */
 struct eimg_identity;
 struct eimg_foreign_measure_opts {
 	const char *sgxs_out;                 /* or NULL */
