@@ -16,11 +16,12 @@
 
 #define PAGE          ((uint64_t)EIMG_PAGE)
 #define PT_LOAD_      1u
-#define PT_DYNAMIC_   2u
 #define PT_TLS_       7u
 #define SHT_NOBITS_   8u
 #define SHT_DYNSYM_   11u
 #define DT_NEEDED_    1u
+#define DT_RPATH_     15u
+#define DT_RUNPATH_   29u
 #define RELA_SIZE     24u
 #define SYM_SIZE      24u
 #define SI_R          1ull
@@ -33,9 +34,9 @@
 #define MAX_DYN       4096u
 #define ATTR_OK       (0x2ull | 0x4ull | 0x80ull)   /* DEBUG, MODE64BIT, KSS */
 
-enum { S_OEINFO, S_TDATA, S_TBSS, S_DYNSYM, S_DYNSTR, S_RELADYN, S_RELAPLT, S_N };
+enum { S_OEINFO, S_TDATA, S_TBSS, S_DYNSYM, S_DYNSTR, S_RELADYN, S_RELAPLT, S_DYNAMIC, S_N };
 static const char *const sec_names[S_N] = { ".oeinfo", ".tdata", ".tbss", ".dynsym", ".dynstr", ".rela.dyn",
-					     ".rela.plt" };
+					     ".rela.plt", ".dynamic" };
 
 struct phdr {
 	uint32_t type, flags;
@@ -109,15 +110,20 @@ static int read_header(struct oe *o)
 	return EIMG_OK;
 }
 
-/* DT_NEEDED: OE 0.17+ would load a second ELF from the enclave's folder. */
-static int check_dynamic(struct oe *o, const struct phdr *ph)
+/* The .dynamic section as _find_dependent_image reads it (every entry up to
+ * the section's size): RPATH/RUNPATH refused; DT_NEEDED names a module OE
+ * 0.17+ would load from the enclave's folder, which this reader does not. */
+static int check_dynamic(struct oe *o)
 {
-	if (ph->offset > o->len || ph->filesz > o->len - ph->offset)
-		return bad(o, "the dynamic segment lies outside the file");
-	for (uint64_t d = 0; d + 16 <= ph->filesz && d < MAX_DYN * 16; d += 16) {
-		uint64_t tag = eimg_get_le64(o->file + ph->offset + d);
-		if (tag == 0)
-			break;
+	const struct eimg_elf_shdr *d = &o->sec[S_DYNAMIC];
+	if (!d->found || d->type == SHT_NOBITS_)
+		return EIMG_OK;
+	if (d->size / 16 > MAX_DYN)
+		return bad(o, ".dynamic has more entries than this reader accepts (4096)");
+	for (uint64_t i = 0; i + 16 <= d->size; i += 16) {
+		uint64_t tag = eimg_get_le64(o->file + d->offset + i);
+		if (tag == DT_RPATH_ || tag == DT_RUNPATH_)
+			return bad(o, ".dynamic has DT_RPATH or DT_RUNPATH, which OE's loader refuses");
 		if (tag == DT_NEEDED_)
 			return bad(o, "it links a dependent module (DT_NEEDED), which OE's loader adds from another file: not measured here");
 	}
@@ -150,8 +156,6 @@ static int read_segments(struct oe *o)
 		get_phdr(o, i, &ph);
 		if (ph.filesz > ph.memsz)
 			return bad(o, "a segment's file size is above its memory size");
-		if (ph.type == PT_DYNAMIC_ && (rc = check_dynamic(o, &ph)))
-			return rc;
 		if (ph.type == PT_TLS_ && (rc = check_tls(o, &ph)))
 			return rc;
 		if (ph.type != PT_LOAD_)
@@ -394,7 +398,7 @@ static int prepare(struct oe *o)
 	if ((rc = eimg_oe_read(o->source, o->file, o->len, &o->p, o->err)) || (rc = check_props(o)) ||
 	    (rc = read_header(o)) ||
 	    (rc = eimg_elf_sections(o->source, o->file, o->len, sec_names, S_N, o->sec, o->err)) ||
-	    (rc = read_segments(o)) || (rc = stage_image(o)) || (rc = tls_pages(o)) || (rc = load_relocations(o)) ||
+	    (rc = read_segments(o)) || (rc = check_dynamic(o)) || (rc = stage_image(o)) || (rc = tls_pages(o)) || (rc = load_relocations(o)) ||
 	    (rc = plan_size(o)) || (rc = patch(o)))
 		oe_free(o);
 	return rc;

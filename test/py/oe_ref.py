@@ -52,7 +52,7 @@ SYMS = ["_enclave_rva", "_reloc_rva", "_reloc_size", "_tdata_rva", "_tdata_size"
         "_tbss_align", "_td_from_tcs_offset", "tls_var", "ext_weak"]
 
 
-def build_enclave(props=None, tls=True, plt=True, needed=False, extra_reloc_type=None, omit_sym=None,
+def build_enclave(props=None, tls=True, plt=True, needed=False, runpath=False, extra_reloc_type=None, omit_sym=None,
                   oeinfo_unloaded=False, entry=0x1040, data_vaddr=0x3a20):
     """Two segments: text (R+X) at 0 holding the headers and code; data
     (R+W) at an unaligned address holding .oeinfo, the patched symbols'
@@ -70,8 +70,10 @@ def build_enclave(props=None, tls=True, plt=True, needed=False, extra_reloc_type
     data[tdata_at:tdata_at + tdata_size] = bytes(range(1, tdata_size + 1))
     dyn_at = 0xa00
     dyn = b""
-    if needed:
-        dyn += struct.pack("<QQ", 1, 1)   # DT_NEEDED "libx.so" at .dynstr offset 1 (any)
+    if needed:                            # DT_STRTAB and DT_NEEDED (a name in .dynstr)
+        dyn += struct.pack("<QQQQ", 5, 0, 1, 1)
+    if runpath:
+        dyn += struct.pack("<QQ", 29, 1)  # DT_RUNPATH
     dyn += struct.pack("<QQ", 0, 0)
     data[dyn_at:dyn_at + len(dyn)] = dyn
     data_memsz = len(data) + 0x2100       # .bss
@@ -131,6 +133,7 @@ def build_enclave(props=None, tls=True, plt=True, needed=False, extra_reloc_type
     if tls:
         secs.append((b".tdata", 1, 0x403, data_vaddr + tdata_at, data_off + tdata_at, tdata_size, 16, 0))
         secs.append((b".tbss", 8, 0x403, data_vaddr + tdata_at + 0x30, data_off + tdata_at + 0x30, 0x38, 8, 0))
+    secs.append((b".dynamic", 6, 3, data_vaddr + dyn_at, data_off + dyn_at, len(dyn), 8, 16))
     secs.append((b".dynsym", 11, 2, 0, tabs[".dynsym"][0], tabs[".dynsym"][1], 8, 24))
     secs.append((b".dynstr", 3, 2, 0, tabs[".dynstr"][0], tabs[".dynstr"][1], 1, 0))
     secs.append((b".rela.dyn", 4, 2, 0, tabs[".rela.dyn"][0], tabs[".rela.dyn"][1], 8, 24))

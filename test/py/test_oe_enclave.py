@@ -20,7 +20,13 @@ properties):
 (d) optional local check on real enclaves: every file in $EIMG_OE_ENCLAVES
     with a signed .oeinfo must have oe_ref's and enclave-measure's MRENCLAVE
     equal to the ENCLAVEHASH its signer signed (skipped when unset: such
-    files are other projects' binaries and not kept here).
+    files are other projects' binaries and not kept here);
+(e) optional check against Open Enclave's own loader: $EIMG_OE_MEASURE_CMD
+    is a program built from Open Enclave's sources (host/sgx/create.c,
+    loadelf.c, elf.c, sgxload.c, common/sgx/sgxmeasure.c, in measurement
+    mode) that prints "FILE MRENCLAVE" for each file given; every fixture of
+    (a) and 40 random ones must measure the same with it, oe_ref and
+    enclave-measure (skipped when unset: that code is not kept here).
 Exit 0 pass, 1 fail, 77 skipped (tools not built)."""
 import hashlib
 import json
@@ -166,6 +172,7 @@ def hostile(d):
         "segments sharing a page": (oe.build_enclave(data_vaddr=0x2a20), "share a page"),
         ".oeinfo's file bytes not the loaded ones": (oe.build_enclave(oeinfo_unloaded=True), "loaded"),
         "a dependent module": (oe.build_enclave(needed=True), "DT_NEEDED"),
+        "a DT_RUNPATH": (oe.build_enclave(runpath=True), "RUNPATH"),
         "relocation type R_X86_64_PC32": (oe.build_enclave(extra_reloc_type=2), "relocation type 2"),
         "no _reloc_size symbol": (oe.build_enclave(omit_sym="_reloc_size"), "_reloc_size"),
         "no entry point": (oe.build_enclave(entry=0), "entry point"),
@@ -217,6 +224,33 @@ def part_d():
     check(n > 0, "EIMG_OE_ENCLAVES holds at least one signed Open Enclave enclave")
 
 
+def part_e(d):
+    cmd = os.environ.get("EIMG_OE_MEASURE_CMD")
+    if not cmd:
+        print("skip Open Enclave's own loader: set EIMG_OE_MEASURE_CMD to a program built from its sources")
+        return
+    import random
+    rnd = random.Random(7)
+    kws = list(FIXTURES.values())
+    for _ in range(40):
+        zb = rnd.random() < 0.3
+        kws.append(dict(props=oe.properties(heap=rnd.randint(0, 60), stack=rnd.randint(0, 12), tcs=rnd.randint(1, 6),
+                                            flags=2 if zb else 0, start=rnd.choice([0x1000, 0x7f000000]) if zb else 0,
+                                            attributes=rnd.choice([4, 6, 0x84, 0x86])),
+                        tls=rnd.random() < 0.6, plt=rnd.random() < 0.5,
+                        data_vaddr=rnd.choice([0x3a20, 0x3000, 0x4ff8, 0x5008])))
+    same = 0
+    for i, kw in enumerate(kws):
+        p = os.path.join(d, "oe-%02d.elf" % i)
+        buf = oe.build_enclave(**kw)
+        open(p, "wb").write(buf)
+        r = subprocess.run([cmd, p], capture_output=True, text=True).stdout.split()
+        got, _, _ = measured(p)
+        same += bool(r) and r[-1] == got == oe.mrenclave(buf)
+    check(same == len(kws), "Open Enclave's own loader, oe_ref and enclave-measure agree on %d of %d enclaves" %
+          (same, len(kws)))
+
+
 def main():
     if not os.access(os.path.join(BIN, "enclave-measure"), os.X_OK):
         print("skipped: tools not built in %s" % BIN)
@@ -227,6 +261,7 @@ def main():
         part_b(d)
         part_c(d)
         part_d()
+        part_e(d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if failures:

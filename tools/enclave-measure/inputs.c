@@ -64,7 +64,7 @@ static int measure_foreign(const struct opts *o)
 {
 	eimg_error err;
 	struct eimg_identity id;
-	struct eimg_foreign_measure_opts fo = { .sgxs_out = o->sgxs_out, .json = o->json };
+	struct eimg_foreign_measure_opts fo = { .sgxs_out = o->sgxs_out, .json = tool_want_json() };
 	bool have_id = false;
 	char *text = NULL;
 
