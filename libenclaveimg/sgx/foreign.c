@@ -92,6 +92,26 @@ int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
 	return rc;
 }
 
+int eimg_foreign_show_text(const char *path, int fmt, char **out, eimg_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct eimg_oe_properties p;
+	char *t = NULL;
+	*out = NULL;
+	if (fmt != EIMG_SIGFMT_OPENENCLAVE)
+		return EIMG_OK;
+	int rc = eimg_read_file(path, EIMG_SIGSTRUCT_MAX_INPUT, &buf, &len, err);
+	if (!rc && !(rc = eimg_oe_read(path, buf, len, &p, err)) && !(rc = eimg_oe_text(&p, "  ", &t, err)) &&
+	    asprintf(out, "properties (.oeinfo):\n%s", t) < 0) {
+		*out = NULL;
+		rc = eimg_err_nomem(err);
+	}
+	free(t);
+	free(buf);
+	return rc;
+}
+
 const char *eimg_verify_summary(const struct eimg_verify_result *v, char *buf, size_t size)
 {
 	char h[65];

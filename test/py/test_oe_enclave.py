@@ -141,7 +141,8 @@ def part_b(d):
     check(rc == 0 and ("signature valid over MRENCLAVE %s; content recomputed: yes" % mr) in out,
           "verify a signed Open Enclave enclave: %s%s" % (out.splitlines()[0] if out else "", err.strip()))
     rc, out, _ = run("enclave-sign", "show", path)
-    check(rc == 0 and "Open Enclave" in out and "isvprodid" in out, "enclave-sign show reads the .oeinfo SIGSTRUCT")
+    check(rc == 0 and "Open Enclave" in out and "isvprodid" in out and "properties (.oeinfo):\n  product id: 7\n" in out
+          and "  heap: 16 pages\n" in out, "enclave-sign show reads the .oeinfo SIGSTRUCT and prints the properties")
     rc, out, err = run("enclave-measure", "--expect", mr, path)
     check(rc == 0 and "signed: yes" in out, "enclave-measure --expect the recomputed MRENCLAVE %s" % err.strip())
     rc, _, err = run("enclave-measure", "--expect", "0" * 64, path)

@@ -161,7 +161,27 @@ static int do_sign(struct sign_args *a)
 	return rc;
 }
 
-/* enclave-sign show: a signature's fields and its own validity. */
+/* An Open Enclave enclave's .oeinfo properties, after its SIGSTRUCT (text only). */
+static int show_properties(const char *input, int fmt)
+{
+	eimg_error err;
+	char *text = NULL;
+	eimg_error_clear(&err);
+	if (tool_want_json())
+		return EIMG_EXIT_OK;
+	int rc = eimg_foreign_show_text(input, fmt, &text, &err);
+	if (rc)
+		return tool_fail(&err, rc);
+	if (text) {
+		size_t n = strlen(text);
+		tool_say("%.*s", (int)(n && text[n - 1] == '\n' ? n - 1 : n), text);
+	}
+	free(text);
+	return EIMG_EXIT_OK;
+}
+
+/* enclave-sign show: a signature's fields and its own validity; for an Open
+ * Enclave enclave its properties too. */
 static int do_show(const struct sign_args *a)
 {
 	struct eimg_sigstruct s;
@@ -175,7 +195,8 @@ static int do_show(const struct sign_args *a)
 		return tool_fail(&err, rc);
 	tool_say("%-24s%s", "format:", eimg_sigstruct_format_name(fmt));
 	tool_say("%-24s%s", "signature:", status);
-	return print_fields(&s, "format", eimg_sigstruct_format_name(fmt), "signature", status);
+	rc = print_fields(&s, "format", eimg_sigstruct_format_name(fmt), "signature", status);
+	return rc ? rc : show_properties(a->input, fmt);
 }
 
 static int do_verify(const struct sign_args *a)

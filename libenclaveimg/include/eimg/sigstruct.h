@@ -342,6 +342,11 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 int eimg_foreign_verify(const char *path, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], struct eimg_verify_result *v,
 			eimg_error *err);
 
+/* What enclave-sign show adds for a signed ELF of format fmt: for an Open
+ * Enclave enclave its .oeinfo properties as indented "name: value" lines
+ * under a heading; *out NULL for other formats (sgx/foreign.c). */
+int eimg_foreign_show_text(const char *path, int fmt, char **out, eimg_error *err);
+
 /* enclave-measure on another tool chain's ELF (sgx/foreign.c): an Intel SGX
  * SDK enclave is measured (MRENCLAVE recomputed, the `sgx_sign dump` view
  * rendered, the load stream written to sgxs_out when given) and *id filled
