@@ -4,6 +4,7 @@
  * display of signatures.  The options are in options.c; each command here is
  * one library call and its output. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <enclaveimg.h>
