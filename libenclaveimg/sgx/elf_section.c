@@ -9,10 +9,23 @@
 #include <libelf.h>
 
 #include "eimg/sigstruct.h"
+#include "eimg/util.h"
 #include "core/internal.h"
 #include "sgx/elf_section.h"
 
 #define MAX_SECTIONS 65535
+
+void eimg_elf_phdr_get(const uint8_t *file, uint64_t phoff, size_t i, struct eimg_elf_phdr *out)
+{
+	const uint8_t *q = file + phoff + i * 56;
+	out->type = eimg_get_le32(q);
+	out->flags = eimg_get_le32(q + 4);
+	out->offset = eimg_get_le64(q + 8);
+	out->vaddr = eimg_get_le64(q + 16);
+	out->filesz = eimg_get_le64(q + 32);
+	out->memsz = eimg_get_le64(q + 40);
+	out->align = eimg_get_le64(q + 48);
+}
 
 static int open_elf(const char *source, const uint8_t *buf, size_t len, Elf **e, char **copy, eimg_error *err)
 {

@@ -15,6 +15,15 @@ struct eimg_elf_shdr {
 	uint64_t addr, offset, size, align, entsize;
 };
 
+struct eimg_elf_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, filesz, memsz, align;
+};
+
+/* Program header i (56 bytes, little-endian) of a file whose program header
+ * table at phoff the caller has checked to lie inside it. */
+void eimg_elf_phdr_get(const uint8_t *file, uint64_t phoff, size_t i, struct eimg_elf_phdr *out);
+
 /* Fills out[i] for names[i] (found false when absent) in one pass.
  * EIMG_EINVAL when buf is not a valid ELF, a name appears twice, or a
  * section with file contents (not SHT_NOBITS) lies outside the file. */

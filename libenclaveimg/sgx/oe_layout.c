@@ -38,11 +38,6 @@ enum { S_OEINFO, S_TDATA, S_TBSS, S_DYNSYM, S_DYNSTR, S_RELADYN, S_RELAPLT, S_DY
 static const char *const sec_names[S_N] = { ".oeinfo", ".tdata", ".tbss", ".dynsym", ".dynstr", ".rela.dyn",
 					     ".rela.plt", ".dynamic" };
 
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, filesz, memsz, align;
-};
-
 struct oe {
 	const char *source;
 	const uint8_t *file;
@@ -76,16 +71,9 @@ static int bad(struct oe *o, const char *what)
 	return eimg_err(o->err, EIMG_EINVAL, o->source, "Open Enclave enclave: %s", what);
 }
 
-static void get_phdr(const struct oe *o, size_t i, struct phdr *ph)
+static void get_phdr(const struct oe *o, size_t i, struct eimg_elf_phdr *ph)
 {
-	const uint8_t *q = o->file + o->phoff + i * 56;
-	ph->type = eimg_get_le32(q);
-	ph->flags = eimg_get_le32(q + 4);
-	ph->offset = eimg_get_le64(q + 8);
-	ph->vaddr = eimg_get_le64(q + 16);
-	ph->filesz = eimg_get_le64(q + 32);
-	ph->memsz = eimg_get_le64(q + 40);
-	ph->align = eimg_get_le64(q + 48);
+	eimg_elf_phdr_get(o->file, o->phoff, i, ph);
 }
 
 /* ---- the ELF as loadelf.c reads it ---- */
@@ -130,7 +118,7 @@ static int check_dynamic(struct oe *o)
 	return EIMG_OK;
 }
 
-static int check_tls(struct oe *o, const struct phdr *ph)
+static int check_tls(struct oe *o, const struct eimg_elf_phdr *ph)
 {
 	const struct eimg_elf_shdr *td = &o->sec[S_TDATA];
 	uint64_t rva = td->found ? td->addr : 0, size = td->found ? td->size : 0;
@@ -147,7 +135,7 @@ static int check_tls(struct oe *o, const struct phdr *ph)
  * the lowest at 0, none sharing a page, each with some permission. */
 static int read_segments(struct oe *o)
 {
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	uint64_t high = 0, prev_end = 0, prev_vaddr = 0;
 	size_t nload = 0;
 	int rc;
@@ -184,7 +172,7 @@ static int read_segments(struct oe *o)
 
 static int stage_image(struct oe *o)
 {
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	o->image = calloc(1, o->l.image_size);
 	if (!o->image)
 		return eimg_err_nomem(o->err);
@@ -426,7 +414,7 @@ static uint64_t seg_flags(uint32_t pf)
 
 static int add_image(struct oe *o, eimg_sgxs_writer *w)
 {
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	int rc;
 	uint64_t b = o->l.base_offset;
 	for (size_t i = 0; i < o->phnum; i++) {

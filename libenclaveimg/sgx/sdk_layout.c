@@ -9,6 +9,7 @@
 #include "eimg/sdk_enclave.h"
 #include "eimg/sgxs.h"
 #include "sgx/sdk_int.h"
+#include "sgx/elf_section.h"
 #include "core/internal.h"
 
 #define PAGE        ((uint64_t)EIMG_PAGE)
@@ -191,26 +192,14 @@ void eimg_sdk_summarise(struct eimg_sdk_metadata *m)
 
 /* ---- the ELF ---- */
 
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, filesz, memsz, align;
-};
-
-static void get_phdr(const eimg_sdk_enclave *e, size_t i, struct phdr *ph)
+static void get_phdr(const eimg_sdk_enclave *e, size_t i, struct eimg_elf_phdr *ph)
 {
-	const uint8_t *p = e->file + eimg_get_le64(e->file + 32) + i * PHDR_SIZE;
-	ph->type = eimg_get_le32(p);
-	ph->flags = eimg_get_le32(p + 4);
-	ph->offset = eimg_get_le64(p + 8);
-	ph->vaddr = eimg_get_le64(p + 16);
-	ph->filesz = eimg_get_le64(p + 32);
-	ph->memsz = eimg_get_le64(p + 40);
-	ph->align = eimg_get_le64(p + 48);
+	eimg_elf_phdr_get(e->file, eimg_get_le64(e->file + 32), i, ph);
 }
 
 static int check_segments(eimg_sdk_enclave *e, eimg_error *err)
 {
-	struct phdr a, b;
+	struct eimg_elf_phdr a, b;
 	for (size_t i = 0; i < e->phnum; i++) {
 		get_phdr(e, i, &a);
 		if (a.offset > e->file_len || a.filesz > e->file_len - a.offset)
@@ -232,7 +221,7 @@ static int check_segments(eimg_sdk_enclave *e, eimg_error *err)
 
 static int find_textrel(eimg_sdk_enclave *e)
 {
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	for (size_t i = 0; i < e->phnum; i++) {
 		get_phdr(e, i, &ph);
 		if (ph.type != PT_DYNAMIC_)
@@ -321,7 +310,7 @@ static int mem_region(struct emit *em, const uint8_t *data, uint64_t raw, uint64
 /* File offset of the bytes at address a (inside a PT_LOAD's file part). */
 static bool addr_to_file(const eimg_sdk_enclave *e, uint64_t a, uint64_t len, uint64_t *off)
 {
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	for (size_t i = 0; i < e->phnum; i++) {
 		get_phdr(e, i, &ph);
 		if (ph.type == PT_LOAD_ && a >= ph.vaddr && a - ph.vaddr <= ph.filesz && len <= ph.filesz - (a - ph.vaddr)) {
@@ -345,7 +334,7 @@ static int reloc_bitmap(struct emit *em)
 {
 	const eimg_sdk_enclave *e = em->e;
 	uint64_t tab[2][2] = { { 0, 0 }, { 0, 0 } }; /* {addr, size} of RELA and JMPREL */
-	struct phdr ph;
+	struct eimg_elf_phdr ph;
 	for (size_t i = 0; i < e->phnum; i++) {
 		get_phdr(e, i, &ph);
 		for (uint64_t o = 0; ph.type == PT_DYNAMIC_ && o + 16 <= ph.filesz && o < MAX_DYN * 16; o += 16) {
@@ -392,7 +381,7 @@ static bool is_v1_3(uint64_t v)
 /* Metadata 1.3 (SDK 1.5) added one more zero page after the segment with
  * the highest address when its end is not page-aligned within its last page
  * run; Intel's loader still does, for those enclaves' sake. */
-static int v13_extra(struct emit *em, const struct phdr *last, const struct phdr *next)
+static int v13_extra(struct emit *em, const struct eimg_elf_phdr *last, const struct eimg_elf_phdr *next)
 {
 	uint64_t end = round_up(last->vaddr + last->memsz);
 	if (end >= round_up(round_up(last->memsz) + last->vaddr))
@@ -405,7 +394,7 @@ static int v13_extra(struct emit *em, const struct phdr *last, const struct phdr
 static int segments(struct emit *em)
 {
 	const eimg_sdk_enclave *e = em->e;
-	struct phdr ph, last;
+	struct eimg_elf_phdr ph, last;
 	bool have_last = false;     /* Intel's last_section: the highest rva above 0 */
 	uint64_t max_rva = 0;
 	int rc;

@@ -29,55 +29,21 @@ properties):
     enclave-measure (skipped when unset: that code is not kept here).
 Exit 0 pass, 1 fail, 77 skipped (tools not built)."""
 import hashlib
-import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.environ.get("EIMG_TOP") or os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("EIMG_BIN") or os.path.join(TOP, "build", "bin")
 sys.path.insert(0, HERE)
 import oe_ref as oe  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    p = subprocess.run([os.path.join(BIN, args[0])] + list(args[1:]), capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+import foreign_check as fc  # noqa: E402
+from foreign_check import check, measure_json, run, schema_check, sign  # noqa: E402
 
 
 def measured(path):
-    rc, out, err = run("enclave-measure", "--json", path)
-    if rc != 0:
-        return None, None, err.strip()
-    j = json.loads(out)
-    return j.get("mrenclave"), j, ""
-
-
-def schema_check(path):
-    try:
-        import jsonschema
-    except ImportError:
-        print("skip schema check: python3-jsonschema not installed")
-        return
-    rc, out, _ = run("enclave-measure", "--json", path)
-    schema = json.load(open(os.path.join(TOP, "schemas", "measure-output.schema.json")))
-    try:
-        jsonschema.validate(json.loads(out), schema)
-        check(rc == 0, "enclave-measure --json matches schemas/measure-output.schema.json (%s)" % os.path.basename(path))
-    except (jsonschema.ValidationError, ValueError) as e:
-        check(False, "enclave-measure --json matches its schema: %s" % e)
+    j, err = measure_json(path)
+    return (j.get("mrenclave"), j, "") if j else (None, None, err)
 
 
 FIXTURES = {
@@ -120,20 +86,10 @@ def part_a(d):
           "a zero-base enclave shows its ELRANGE and start address")
 
 
-def sign(d, mr):
-    key = os.path.join(d, "key.pem")
-    if not os.path.exists(key):
-        subprocess.run(["openssl", "genrsa", "-3", "-out", key, "3072"], check=True, capture_output=True)
-    ss = os.path.join(d, "ss.bin")
-    rc, _, err = run("enclave-sign", "-k", key, "--mrenclave", mr, "--isvprodid", "7", "--isvsvn", "3", "-o", ss)
-    check(rc == 0, "enclave-sign --mrenclave %s" % err.strip())
-    return open(ss, "rb").read()
-
-
 def part_b(d):
     buf = oe.build_enclave()
     mr = oe.mrenclave(buf)
-    signed = oe.with_sigstruct(buf, sign(d, mr))
+    signed = oe.with_sigstruct(buf, sign(d, mr, "--isvprodid", "7", "--isvsvn", "3"))
     check(oe.mrenclave(signed) == mr, "oe_ref: the SIGSTRUCT in .oeinfo does not change MRENCLAVE (zeroed before measuring)")
     path = os.path.join(d, "enclave.signed")
     open(path, "wb").write(signed)
@@ -201,7 +157,7 @@ def part_c(d):
               (what, rc, out.strip().splitlines()[0] if out.strip() else "", err.strip()))
 
 
-def part_d():
+def part_d(_d):
     where = os.environ.get("EIMG_OE_ENCLAVES")
     if not where or not os.path.isdir(where):
         print("skip real Open Enclave enclaves: set EIMG_OE_ENCLAVES to a folder of signed enclaves to check them")
@@ -252,24 +208,5 @@ def part_e(d):
           (same, len(kws)))
 
 
-def main():
-    if not os.access(os.path.join(BIN, "enclave-measure"), os.X_OK):
-        print("skipped: tools not built in %s" % BIN)
-        return 77
-    d = tempfile.mkdtemp(prefix="eimg-oe-")
-    try:
-        part_a(d)
-        part_b(d)
-        part_c(d)
-        part_d()
-        part_e(d)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fc.main("eimg-oe-", [part_a, part_b, part_c, part_d, part_e]))

@@ -17,55 +17,21 @@ implementation in sdk_ref.py (written from Intel's formats):
     other projects' binaries and not kept here).
 Exit 0 pass, 1 fail, 77 skipped (tools not built)."""
 import hashlib
-import json
 import os
 import re
-import shutil
 import struct
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.environ.get("EIMG_TOP") or os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("EIMG_BIN") or os.path.join(TOP, "build", "bin")
 sys.path.insert(0, HERE)
 import sdk_ref as sr  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    p = subprocess.run([os.path.join(BIN, args[0])] + list(args[1:]), capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+import foreign_check as fc  # noqa: E402
+from foreign_check import check, measure_json, run, schema_check, sign  # noqa: E402
 
 
 def measured(path):
-    rc, out, err = run("enclave-measure", "--json", path)
-    if rc != 0:
-        return None, err.strip()
-    return json.loads(out)["mrenclave"], ""
-
-
-def schema_check(path):
-    try:
-        import jsonschema
-    except ImportError:
-        print("skip schema check: python3-jsonschema not installed")
-        return
-    rc, out, _ = run("enclave-measure", "--json", path)
-    schema = json.load(open(os.path.join(TOP, "schemas", "measure-output.schema.json")))
-    try:
-        jsonschema.validate(json.loads(out), schema)
-        check(rc == 0, "enclave-measure --json matches schemas/measure-output.schema.json (%s)" % os.path.basename(path))
-    except jsonschema.ValidationError as e:
-        check(False, "enclave-measure --json matches its schema: %s" % e.message)
+    j, err = measure_json(path)
+    return (j["mrenclave"], "") if j else (None, err)
 
 
 FIXTURES = {
@@ -102,20 +68,10 @@ def part_a(d):
         check(line in out, "dump shows %r" % line)
 
 
-def sign(d, mr):
-    key = os.path.join(d, "key.pem")
-    if not os.path.exists(key):
-        subprocess.run(["openssl", "genrsa", "-3", "-out", key, "3072"], check=True, capture_output=True)
-    ss = os.path.join(d, "ss.bin")
-    rc, _, err = run("enclave-sign", "-k", key, "--mrenclave", mr, "--isvprodid", "5", "-o", ss)
-    check(rc == 0, "enclave-sign --mrenclave %s" % err.strip())
-    return open(ss, "rb").read()
-
-
 def part_b(d):
     buf = sr.build_enclave()
     mr = sr.mrenclave(buf)
-    signed = sr.with_sigstruct(buf, sign(d, mr))
+    signed = sr.with_sigstruct(buf, sign(d, mr, "--isvprodid", "5"))
     path = os.path.join(d, "signed.so")
     open(path, "wb").write(signed)
     rc, out, err = run("enclave-sign", "verify", path)
@@ -163,7 +119,7 @@ def part_c(d):
     check(rc == 1 and "all zeros" in err, "an enclave.so before sgx_sign: says so (%s)" % err.strip())
 
 
-def part_d():
+def part_d(_d):
     where = os.environ.get("EIMG_SDK_ENCLAVES")
     if not where or not os.path.isdir(where):
         print("skip real SDK enclaves: set EIMG_SDK_ENCLAVES to a folder of *.signed.so to check them")
@@ -180,23 +136,5 @@ def part_d():
               "%s: ENCLAVEHASH %s, sdk_ref and enclave-measure agree %s" % (name, signed, err))
 
 
-def main():
-    if not os.access(os.path.join(BIN, "enclave-measure"), os.X_OK):
-        print("skipped: tools not built in %s" % BIN)
-        return 77
-    d = tempfile.mkdtemp(prefix="eimg-sdk-")
-    try:
-        part_a(d)
-        part_b(d)
-        part_c(d)
-        part_d()
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fc.main("eimg-sdk-", [part_a, part_b, part_c, part_d]))
