@@ -195,13 +195,13 @@ static int tls_pages(struct oe *o)
 	const struct eimg_elf_shdr *td = &o->sec[S_TDATA], *tb = &o->sec[S_TBSS];
 	uint64_t size = 0;
 	if (td->found && td->size) {
-		if (!o->tdata_align || td->size > EIMG_OE_MAX_IMAGE)
-			return bad(o, ".tdata has no alignment or is too large");
+		if (!o->tdata_align || o->tdata_align > EIMG_OE_MAX_IMAGE || td->size > EIMG_OE_MAX_IMAGE)
+			return bad(o, ".tdata has no alignment, or its size or alignment is above 256 MiB");
 		size += round_up(td->size, o->tdata_align);
 	}
 	if (tb->found && tb->size) {
-		if (!tb->align || tb->size > EIMG_OE_MAX_IMAGE)
-			return bad(o, ".tbss has no alignment or is too large");
+		if (!tb->align || tb->align > EIMG_OE_MAX_IMAGE || tb->size > EIMG_OE_MAX_IMAGE)
+			return bad(o, ".tbss has no alignment, or its size or alignment is above 256 MiB");
 		size += round_up(tb->size, tb->align);
 	}
 	o->l.tls_pages = round_up(size, PAGE) / PAGE;

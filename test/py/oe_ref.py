@@ -53,7 +53,7 @@ SYMS = ["_enclave_rva", "_reloc_rva", "_reloc_size", "_tdata_rva", "_tdata_size"
 
 
 def build_enclave(props=None, tls=True, plt=True, needed=False, runpath=False, extra_reloc_type=None, omit_sym=None,
-                  oeinfo_unloaded=False, entry=0x1040, data_vaddr=0x3a20):
+                  oeinfo_unloaded=False, entry=0x1040, data_vaddr=0x3a20, tls_align=16):
     """Two segments: text (R+X) at 0 holding the headers and code; data
     (R+W) at an unaligned address holding .oeinfo, the patched symbols'
     slots, .tdata and .dynamic, with .bss after it.  .dynsym, .dynstr and
@@ -160,7 +160,7 @@ def build_enclave(props=None, tls=True, plt=True, needed=False, runpath=False, e
              (1, 6, data_off, data_vaddr, len(data), data_memsz, PAGE),
              (2, 6, data_off + dyn_at, data_vaddr + dyn_at, len(dyn), len(dyn), 8)]
     if tls:
-        phdrs.append((7, 4, data_off + tdata_at, data_vaddr + tdata_at, tdata_size, 0x68, 16))
+        phdrs.append((7, 4, data_off + tdata_at, data_vaddr + tdata_at, tdata_size, 0x68, tls_align))
     ph = b"".join(struct.pack("<IIQQQQQQ", t, f, o, v, v, fs, ms, a) for t, f, o, v, fs, ms, a in phdrs)
     ehdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
     ehdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, entry, 64, shoff, 0, 64, 56, len(phdrs), 64,

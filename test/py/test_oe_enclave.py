@@ -130,6 +130,7 @@ def hostile(d):
         ".oeinfo's file bytes not the loaded ones": (oe.build_enclave(oeinfo_unloaded=True), "loaded"),
         "a dependent module": (oe.build_enclave(needed=True), "DT_NEEDED"),
         "a DT_RUNPATH": (oe.build_enclave(runpath=True), "RUNPATH"),
+        "a TLS alignment of 2^62": (oe.build_enclave(tls_align=1 << 62), "alignment"),
         "relocation type R_X86_64_PC32": (oe.build_enclave(extra_reloc_type=2), "relocation type 2"),
         "no _reloc_size symbol": (oe.build_enclave(omit_sym="_reloc_size"), "_reloc_size"),
         "no entry point": (oe.build_enclave(entry=0), "entry point"),
