@@ -51,7 +51,7 @@ ALL_CFLAGS := $(WARN) $(HARDEN) -D_GNU_SOURCE -DEIMG_VERSION='"$(VERSION)"' \
               -Ilibenclaveimg/include -Ilibenclaveimg $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-LIB_DIRS  := core crypto sgx nitro attest run mail oci
+LIB_DIRS  := core crypto sgx nitro attest run mail oci net
 LIB_SRCS  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard libenclaveimg/$(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILDDIR)/%.o)
 LIB_A     := $(BUILDDIR)/libenclaveimg.a

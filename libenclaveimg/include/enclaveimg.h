@@ -28,6 +28,7 @@
 #include "eimg/nitro_image.h"
 #include "eimg/nitro_run.h"
 #include "eimg/nsm.h"
+#include "eimg/net.h"
 #include "eimg/attest.h"
 #include "eimg/sim.h"
 #include "eimg/sgx_hw.h"
