@@ -73,8 +73,22 @@ FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 TEST_CFLAGS := $(shell $(PKGCONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
 
+# The in-enclave supervisor of Nitro images (enclave-nitro(7)): a static program that compiles
+# the libc-only network engine and the error object itself (no name resolution) and links
+# jansson statically.  Sanitizer flags are left out: they do not link statically.
+LIBEXECDIR ?= $(PREFIX)/libexec
+SUPERVISOR := $(BUILDDIR)/libexec/eimg-supervisor
+SUPERVISOR_SRCS := $(sort $(wildcard runtime/supervisor/*.c) $(wildcard libenclaveimg/net/*.c)) libenclaveimg/core/error.c
+SUPERVISOR_CFLAGS := $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DEIMG_NET_NO_RESOLVE \
+	-DEIMG_VERSION='"$(VERSION)"' -Ilibenclaveimg/include -Ilibenclaveimg -Iruntime/supervisor \
+	$(filter-out -fsanitize%,$(CPPFLAGS) $(CFLAGS))
+
 .PHONY: all check unit cli pytest fuzz-smoke sanitize install uninstall clean bench examples
-all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
+all: $(LIB_A) $(LIB_SO) $(TOOL_BINS) $(SUPERVISOR)
+
+$(SUPERVISOR): $(SUPERVISOR_SRCS) $(wildcard runtime/supervisor/*.h libenclaveimg/net/*.h) libenclaveimg/include/eimg/net.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SUPERVISOR_CFLAGS) -fPIE -static-pie -Wl,-z,relro,-z,now $(SUPERVISOR_SRCS) -l:libjansson.a -o $@
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_COMMON_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
@@ -158,6 +172,8 @@ install: all $(BUILDDIR)/enclaveimg.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/eimg \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBEXECDIR)/enclaveimg
+	install -m 0755 $(SUPERVISOR) $(DESTDIR)$(LIBEXECDIR)/enclaveimg/
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
@@ -176,6 +192,7 @@ install: all $(BUILDDIR)/enclaveimg.pc
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libenclaveimg.a $(DESTDIR)$(LIBDIR)/pkgconfig/enclaveimg.pc
 	rm -f $(DESTDIR)$(LIBDIR)/libenclaveimg.so* $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/enclaveimg
 	rm -rf $(DESTDIR)$(INCDIR)/eimg $(DESTDIR)$(INCDIR)/enclaveimg.h $(DESTDIR)$(INCDIR)/enclave $(DESTDIR)$(LIBDIR)/enclave
 
 clean:
