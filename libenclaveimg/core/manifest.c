@@ -18,6 +18,7 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "core/manifest_int.h"
+#include "net/net_int.h"
 
 /* Limits besides those in manifest.h (all documented in enclave-manifest(5)). */
 #define NAME_MAX_LEN      64          /* manifest name */
@@ -324,6 +325,12 @@ static int get_str_list(struct ctx *c, const struct node *seq, const char *path,
 				rc = eimg_mf_nerr(c, v, sub,
 					  "expected a host name pattern or address of 1 to %d characters of A-Z a-z 0-9 . * : / _ -, got %s",
 					  EGRESS_LEN_MAX, eimg_mf_describe(v, d, sizeof(d)));
+				goto fail;
+			}
+			const char *why = eimg_net_pattern_error(v->str);
+			if (why) {
+				/* the rules of enclave-nitro(7), NETWORK POLICY: caught here, not at boot */
+				rc = eimg_mf_nerr(c, v, sub, "%s: %s", eimg_mf_describe(v, d, sizeof(d)), why);
 				goto fail;
 			}
 			list[i] = strdup(v->str);

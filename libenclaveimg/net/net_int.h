@@ -30,6 +30,10 @@ struct net_host {
  * "1.2.3", "0x7f"), more than NET_HOST_MAX bytes. */
 bool eimg_net_host_parse(const char *s, size_t len, struct net_host *out);
 
+/* Why one egress pattern is refused (static text), or NULL when it is a
+ * valid pattern: the manifest checks each entry with it. */
+const char *eimg_net_pattern_error(const char *pattern);
+
 /* ----------------------------------------------------- CONNECT (connect.c) */
 
 struct net_connect {

@@ -216,6 +216,12 @@ static const char *parse_pattern(const char *p, struct rule *r)
 	return parse_host_part(p, n, r);
 }
 
+const char *eimg_net_pattern_error(const char *pattern)
+{
+	struct rule r;
+	return pattern ? parse_pattern(pattern, &r) : "missing";
+}
+
 static int compile(char *const *pats, size_t n, const char *list, struct rule **out, eimg_error *err)
 {
 	struct rule *rs;

@@ -180,6 +180,29 @@ static void test_bad_patterns(void **state)
 	eimg_net_policy_free(NULL);
 }
 
+/* enclave-build refuses, at build time, a pattern the supervisor would refuse at boot. */
+static void test_manifest_patterns(void **state)
+{
+	(void)state;
+	static const char head[] = "version: 1\nname: web\ntarget: nitro\nnitro:\n  kernel: bzImage\n"
+				   "  cmdline: c\n  init: init\n  app: app.tar\n  entrypoint: [/app]\n";
+	char text[512];
+	eimg_manifest *m = NULL;
+	eimg_error err;
+	snprintf(text, sizeof(text), "%s  egress: {allow: ['*.example.com:443', '10.0.0.0/8'], deny: ['fd00::/8']}\n", head);
+	assert_int_equal(eimg_manifest_parse_buffer("enclave.yaml", text, strlen(text), NULL, &m, &err), EIMG_OK);
+	eimg_manifest_free(m);
+	m = NULL;
+	snprintf(text, sizeof(text), "%s  egress: {allow: [example.com, 'a.*.com']}\n", head);
+	assert_int_equal(eimg_manifest_parse_buffer("enclave.yaml", text, strlen(text), NULL, &m, &err), EIMG_EINVAL);
+	assert_null(m);
+	assert_non_null(strstr(err.msg, "nitro.egress.allow[1]"));
+	assert_non_null(strstr(err.msg, "* only as the whole host or as its first label"));
+	snprintf(text, sizeof(text), "%s  egress: {deny: ['10.0.0.1/8']}\n", head);
+	assert_int_equal(eimg_manifest_parse_buffer("enclave.yaml", text, strlen(text), NULL, &m, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "bits set beyond the prefix length"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_any_and_empty),
 		cmocka_unit_test(test_resolved),
 		cmocka_unit_test(test_bad_patterns),
+		cmocka_unit_test(test_manifest_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
