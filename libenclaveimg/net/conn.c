@@ -235,7 +235,14 @@ static bool relay(eimg_net_relay *r, struct conn *c, short crev, short urev, uin
 		c->u_eof = n == 0;
 		progress = true;
 	}
-	if ((n = drain(c->ufd, &c->up)) < 0 || (progress |= n > 0, (n = drain(c->cfd, &c->down)) < 0))
+	/* a socket error, or a side that can neither send nor receive any more */
+	if (((crev | urev) & POLLERR) || ((crev & POLLHUP) && c->c_eof && !c->up.len) ||
+	    ((urev & POLLHUP) && c->u_eof && !c->down.len))
+		return false;
+	if ((n = drain(c->ufd, &c->up)) < 0)
+		return false;
+	progress |= n > 0;
+	if ((n = drain(c->cfd, &c->down)) < 0)
 		return false;
 	progress |= n > 0;
 	if (c->c_eof && !c->up.len && !c->u_shut) {

@@ -13,11 +13,16 @@ and time (socket timeouts).
                                      prints the status, then the relayed exchange
   net_peer.py ingress IP PORT        one connection to an ingress port: sends a line,
                                      prints the answer
+  net_peer.py probe IP PORT          connects, prints how many bytes come before the end
   net_peer.py raw PROXY HEX|@N|slow  sends raw bytes (hex), an N-byte header, or one byte
                                      a second; prints the status line the proxy answers
   net_peer.py flood PROXY N DEST     N concurrent connections; prints how many got 503 and
                                      whether a CONNECT still passes afterwards
+  net_peer.py batch                  "TAG CMD ARGS..." lines from standard input, each output
+                                     line as "TAG line"
 """
+import contextlib
+import io
 import os
 import select
 import socket
@@ -33,15 +38,19 @@ def addr(text):
     return host, int(port)
 
 
-def read_head(s, limit=65536):
-    data = b""
-    while b"\r\n\r\n" not in data and len(data) < limit:
+def read_until(s, sep, buf=b"", limit=65536):
+    """Reads until sep (or the end, or limit bytes): (text before sep, bytes after it)."""
+    while sep not in buf and len(buf) < limit:
         chunk = s.recv(4096)
         if not chunk:
             break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head.decode("latin-1"), rest
+        buf += chunk
+    text, _, rest = buf.partition(sep)
+    return text.decode("latin-1"), rest
+
+
+def read_head(s):
+    return read_until(s, b"\r\n\r\n")
 
 
 def status_of(head):
@@ -58,13 +67,7 @@ def tunnel(proxy, dest):
 
 
 def read_line(s, buf=b""):
-    while b"\n" not in buf:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    line, _, rest = buf.partition(b"\n")
-    return line.decode("latin-1"), rest
+    return read_until(s, b"\n", buf)
 
 
 def exchange(s, rest):
@@ -168,6 +171,11 @@ def cmd_ingress(ip, port):
     print(line)
 
 
+def cmd_probe(ip, port):
+    s = socket.create_connection((ip, int(port)), timeout=5)
+    print(len(s.recv(10)))
+
+
 def cmd_raw(proxy, what):
     s = socket.create_connection(addr(proxy), timeout=TIMEOUT)
     start = time.time()
@@ -210,7 +218,25 @@ def cmd_flood(proxy, n, dest):
     print("refused %d afterwards %d" % (refused, st))
 
 
+def cmd_batch():
+    """Lines "TAG CMD ARGS..." on standard input, run in turn: each output line as "TAG line"
+    (one Python for many cases: starting Python is the slow part on a busy machine)."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        tag, cmd, *args = line.split()
+        buf = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf):
+                CMDS[cmd](*args)
+        except OSError as e:
+            buf.write("error %s\n" % e)
+        for out in buf.getvalue().splitlines() or [""]:
+            print("%s %s" % (tag, out), flush=True)
+
+
+CMDS = {"server": cmd_server, "app": cmd_app, "connect": cmd_connect, "ingress": cmd_ingress,
+        "raw": cmd_raw, "probe": cmd_probe, "flood": cmd_flood, "batch": cmd_batch}
+
 if __name__ == "__main__":
-    cmds = {"server": cmd_server, "app": cmd_app, "connect": cmd_connect, "ingress": cmd_ingress,
-            "raw": cmd_raw, "flood": cmd_flood}
-    cmds[sys.argv[1]](*sys.argv[2:])
+    CMDS[sys.argv[1]](*sys.argv[2:])
