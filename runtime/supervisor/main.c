@@ -68,7 +68,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [options]\n"
 		   "Runs a Nitro image's application inside the enclave under the manifest's network policy.\n"
-		   "  --manifest PATH        the canonical manifest (default /enclaveimg/manifest.json)\n"
+		   "  --manifest PATH        the canonical manifest (default /etc/enclave/manifest.json)\n"
 		   "  --egress-via ADDR      the host's egress service (default vsock:3:17002)\n"
 		   "  --ingress-from PREFIX  where ingress port P is listened on: PREFIX:P (default vsock:any)\n"
 		   "  --proxy-listen ADDR    the egress proxy for the application (default tcp:127.0.0.1:10000)\n"
@@ -214,7 +214,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct sup s = { "/enclaveimg/manifest.json", "vsock:3:17002", "vsock:any", "tcp:127.0.0.1:10000",
+	struct sup s = { "/etc/enclave/manifest.json", "vsock:3:17002", "vsock:any", "tcp:127.0.0.1:10000",
 			 "/dev/console", -1, 0, 0 };
 	eimg_error err;
 	char msg[EIMG_ERROR_MSG_MAX + EIMG_ERROR_FILE_MAX + 64];
