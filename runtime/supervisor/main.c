@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,6 +144,27 @@ static int listeners(struct sup *s, const struct sup_manifest *m, eimg_net_relay
 	return rc;
 }
 
+/* The enclave's loopback interface is down at boot (nitro-cli's init leaves it
+ * so); the proxy and the application's ports live on it. */
+static void loopback_up(struct sup *s)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		logf_(s, "cannot read the flags of lo: %s", strerror(errno));
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			logf_(s, "cannot bring lo up: %s", strerror(errno));
+		else
+			logf_(s, "lo is up");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static int signals(void)
 {
 	struct sigaction sa;
@@ -189,6 +213,7 @@ static int run(struct sup *s, eimg_error *err)
 	snprintf(url, sizeof(url), "http://%s", s->proxy_listen + 4);
 	if ((rc = sup_manifest_read(s->manifest, url, &m, err)))
 		return rc;
+	loopback_up(s);
 	if ((rc = eimg_net_policy_new(m.allow, m.nallow, m.deny, m.ndeny, &pol, err)) ||
 	    (rc = eimg_net_relay_new(NULL, &r, err)))
 		goto out;

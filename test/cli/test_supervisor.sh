@@ -114,6 +114,12 @@ SECONDS=0; wait $sup; st=$?
 [ $st = 143 ] || _t_failmsg "exit $st after SIGTERM, expected 143: $(cat sig.log)"
 [ $SECONDS -lt 5 ] || _t_failmsg "took $SECONDS s to stop"
 grep -q "sleep exited with status 143" sig.log || _t_failmsg "no exit line: $(cat sig.log)"
+# in a fresh network namespace (as in an enclave at boot) lo is down: the supervisor brings it up
+expect 0 unshare -n sh -c '"$0" --manifest "$1" --log - --egress-via unix:/nonexistent 2>lo.log & s=$!
+	for i in $(seq 50); do grep -qs started lo.log && break; sleep 0.1; done; ip -o link show lo; kill $s; wait $s; exit 0' \
+	"$SUP" "$PWD/sleep.json"
+expect_out "<LOOPBACK,UP,"
+grep -q "lo is up" lo.log || _t_failmsg "no log line for lo: $(cat lo.log)"
 
 # Hostile clients against the engine with small limits (the same code as in the enclave).
 case_begin hostile-requests
