@@ -178,8 +178,9 @@ static bool connected(eimg_net_relay *r, struct conn *c, uint64_t now)
 		return c->l->kind == L_PROXY ? respond(r, c, 502, why, now) : false;
 	}
 	if (c->l->kind == L_PROXY && c->l->has_to) {
+		/* the proxy upstream has its own connect timeout: it answers 504 first */
 		c->state = C_UPHEAD;
-		c->deadline = now + r->lim.connect_timeout_ms;
+		c->deadline = now + 2 * (uint64_t)r->lim.connect_timeout_ms;
 		return true;
 	}
 	if (c->l->kind == L_PROXY)

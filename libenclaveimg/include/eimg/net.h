@@ -69,7 +69,8 @@ struct eimg_net_limits {
 	size_t header_max;          /* request line + headers, bytes (8192) */
 	unsigned header_count_max;  /* header lines after the request line (64) */
 	unsigned header_timeout_ms; /* whole request head within (10000) */
-	unsigned connect_timeout_ms;/* upstream connect and its answer within (10000) */
+	unsigned connect_timeout_ms;/* upstream connect within (10000); a proxy upstream's
+				       answer within twice that */
 	unsigned idle_timeout_ms;   /* a relayed connection with no traffic is closed after (600000) */
 	unsigned conns_max;         /* concurrent connections per listener (256); more are
 				       accepted and closed (a proxy answers 503 first) */
