@@ -75,11 +75,12 @@ TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
 
 # The in-enclave supervisor of Nitro images (enclave-nitro(7)): a static program that compiles
 # the libc-only network engine and the error object itself (no name resolution) and links
-# jansson statically.  Sanitizer flags are left out: they do not link statically.
+# jansson statically.  Sanitizer flags are left out: they do not link statically.  Its bytes are
+# measured into PCR2: no build path in it (-ffile-prefix-map), so any checkout builds the same.
 LIBEXECDIR ?= $(PREFIX)/libexec
 SUPERVISOR := $(BUILDDIR)/libexec/eimg-supervisor
 SUPERVISOR_SRCS := $(sort $(wildcard runtime/supervisor/*.c) $(wildcard libenclaveimg/net/*.c)) libenclaveimg/core/error.c
-SUPERVISOR_CFLAGS := $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DEIMG_NET_NO_RESOLVE \
+SUPERVISOR_CFLAGS := $(WARN) -ffile-prefix-map=$(CURDIR)=. -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DEIMG_NET_NO_RESOLVE \
 	-DEIMG_VERSION='"$(VERSION)"' -Ilibenclaveimg/include -Ilibenclaveimg -Iruntime/supervisor \
 	$(filter-out -fsanitize%,$(CPPFLAGS) $(CFLAGS))
 
