@@ -22,7 +22,9 @@ fi
 ip link set lo up || { echo "cannot bring lo up"; exit 1; }
 
 # The driver over the engine, compiled from the static library (libc parts only).
-cc -I"$EIMG_TOP/libenclaveimg/include" "$EIMG_TOP/test/cli/net_relay.c" "$BUILD/libenclaveimg.a" \
+san=""; [ -n "${EIMG_SANITIZE:-}" ] && san="-fsanitize=address,undefined"   # the sanitizer build's library is instrumented
+# shellcheck disable=SC2086
+cc $san -I"$EIMG_TOP/libenclaveimg/include" "$EIMG_TOP/test/cli/net_relay.c" "$BUILD/libenclaveimg.a" \
 	-o "$_t_root/net_relay" || { echo "cannot build net_relay"; exit 1; }
 RELAY="$_t_root/net_relay"
 pids=()
