@@ -27,6 +27,7 @@
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
 #include "run/sgx_hw_int.h"
+#include "run/ring_int.h"
 #include "run/sim_int.h"
 #include "run/runner_int.h"
 
@@ -124,6 +125,13 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 	}
 	for (uint32_t i = 0; i < R->nch; i++)
 		pairs[i][0] = pairs[i][1] = -1;
+	/* the rings: shared before the fork (and before the sandbox) */
+	if (!(R->rings = eimg_ring_map(R->nch))) {
+		rc = eimg_err_sys(err, NULL, "mmap (message rings)");
+		goto out;
+	}
+	for (uint32_t i = 0; i < R->nch; i++)
+		R->ch[i].ring = &R->rings[i];
 	for (uint32_t i = 0; i < R->nch; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[i]) != 0) {
 			rc = errno == EMFILE || errno == ENFILE
@@ -156,7 +164,7 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 		for (uint32_t i = 0; i < R->nch; i++) {
 			struct sim_worker_args *w = &R->wargs[i];
 			*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
-						       .max_message = R->max };
+						       .ring = &R->rings[i], .max_message = R->max };
 			if (eimg_sim_worker_alloc(w) != 0) {
 				rc = eimg_err_nomem(err);
 				goto out;
@@ -191,7 +199,7 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 			int *fds = R->svc.n ? realloc(child_fds, 2 * R->nch * sizeof *fds) : child_fds;
 			if (fds && R->svc.n)
 				memcpy(fds + R->nch, R->svc.child_fds, R->nch * sizeof *fds);
-			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->nch, R->max, R->o->on_attest_key != NULL,
+			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->rings, R->nch, R->max, R->o->on_attest_key != NULL,
 					    fds && R->svc.n);
 		}
 		R->child = pid;

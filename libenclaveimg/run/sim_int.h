@@ -1,6 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private: the channel between the runner (run/runner.c) and the workers that
- * enter the enclave (sim_child.c), one stream socket per TCS.
+ * enter the enclave (sim_child.c), one stream socket and one ring pair
+ * (run/ring_int.h, shared memory) per TCS.
+ *
+ * Messages and replies travel through the rings: a request slot holds the
+ * message (tag RT_INLINE) or says that it follows on the socket as a CH_REQ
+ * frame (RT_SOCKET: larger than a slot); a reply slot's tag is the
+ * EIMG_ECALL_* status, its payload the reply (OK) or the 8-byte detail, or
+ * the tag RT_SOCKET says the reply follows on the socket as a CH_REPLY frame
+ * (larger than a slot, a status beyond 16 bits, or a message that logged:
+ * its log lines come first).  The socket carries everything else (log
+ * lines, READY, faults) and serves as the doorbell: a side that sleeps
+ * blocks reading it (the runner in poll), and a producer that finds the
+ * consumer asleep sends a CH_BELL frame.  No system call per message while
+ * both sides are busy; the sandbox keeps its read/write-on-the-channels
+ * filter.
  *
  * Frame: 24-byte header, little-endian: u32 payload length, u32 type,
  * u64 a, u64 b; then the payload.  Everything a worker sends is treated as
@@ -28,10 +42,16 @@ enum ch_type {
 	CH_HOSTERR = 8,   /* payload = message (the worker's own failure) */
 	CH_EXCEPTION = 9, /* payload = message: the CPU reported an exception inside the
 			     enclave (hardware backend) */
+	CH_BELL = 11,     /* both directions, no payload: the ring has work (doorbell) */
 	CH_OCALL = 10     /* service channel only (enclave-run --state), both directions:
 			     worker -> runner: a = ocall, b = answer capacity, payload = request;
 			     runner -> worker: a = result, payload = the answer (result bytes) */
 };
+
+/* Ring slot tags besides the reply statuses (see above). */
+#define RT_INLINE 1u
+#define RT_SOCKET 0xffffffffu
+#define RT_STATUS_MAX 0xffffu   /* reply statuses above this go on the socket */
 
 /* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
 enum { CHF_CODE, CHF_ADDR, CHF_IP, CHF_BASE, CHF_SIZE, CHF_SYSCALL, CHF_ARCH, CHF_TCS, CHF_N };
@@ -69,17 +89,19 @@ struct sim_worker_args {
 	const struct eimg_run_engine *engine;
 	void *enclave;
 	uint32_t tcs;
-	int fd;               /* this worker's channel end */
+	int fd;               /* this worker's channel end (socket frames, doorbell) */
+	struct eimg_ring_pair *ring;   /* this worker's rings */
 	size_t max_message;
 	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
 	int sandboxed;        /* child process: exit the process on EOF/errors */
-	uint8_t *rbuf, *wbuf; /* preallocated: CH_IOBUF each (batched channel I/O) */
-	size_t rlen, roff, wlen;
+	uint8_t *rbuf;        /* preallocated: CH_IOBUF (channel input) */
+	size_t rlen, roff;
+	bool closed;          /* the runner closed the channel */
 };
 
 #define CH_IOBUF 65536
 
-/* Allocates in/out/rbuf/wbuf for a worker (before any sandbox); frees them. */
+/* Allocates in/out/rbuf for a worker (before any sandbox); frees them. */
 int eimg_sim_worker_alloc(struct sim_worker_args *w);
 void eimg_sim_worker_free(struct sim_worker_args *w);
 
@@ -89,8 +111,9 @@ void eimg_sim_worker_free(struct sim_worker_args *w);
  * more descriptors after the n channels, one service channel per TCS for
  * the host-service ocalls (CH_OCALL; the sandbox allows read and write on
  * them as on the channels). */
+struct eimg_ring_pair;
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
-						   uint32_t n, size_t max_message, bool attest_init, bool services);
+						   struct eimg_ring_pair *rings, uint32_t n, size_t max_message, bool attest_init, bool services);
 /* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
 int eimg_sim_worker(struct sim_worker_args *w);
 
