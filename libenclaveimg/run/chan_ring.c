@@ -16,7 +16,7 @@
 _Static_assert(EIMG_RUN_MAX_PENDING <= EIMG_RING_SLOTS, "the window must fit in a ring");
 
 /* Empty checks of the reply rings before the runner sleeps in poll. */
-#define RUNNER_SPINS 2000
+#define RUNNER_SPINS 500
 
 int eimg_rn_ring_send(struct runner *R, struct chan *c, struct req *r)
 {
