@@ -432,6 +432,7 @@ void enclave_log(const char *fmt, ...)
 	if (len > t->host_out_cap)
 		len = t->host_out_cap;
 	memcpy(t->host_out, buf, len);
+	t->logged = 1;
 	eimg_rt_ocall(td, EIMG_OCALL_LOG, len);
 }
 
@@ -604,6 +605,23 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 		t->host_out = 0;
 		return r;
 	}
+	if (op == EIMG_ECALL_SWITCHLESS) {
+		struct rt_thread *t = rt_thread_of(td);
+		if (!outside(a3, a4) || a4 < 16) {
+			r.status = EIMG_ECALL_EBADBUF;
+			return r;
+		}
+		t->host_out = (uint8_t *)a3;
+		t->host_out_cap = (size_t)a4;
+		t->reply = 0;
+		t->reply_len = t->reply_cap = 0;
+		if (run_init(t, &r) == 0) {
+			eimg_rt_reply_done(t);   /* a reply made by enclave_init goes nowhere */
+			r = eimg_rt_switchless(td, t, a1, a2);
+		}
+		t->host_out = 0;
+		return r;
+	}
 	if (op != EIMG_ECALL_MESSAGE) {
 		r.status = EIMG_ECALL_EBADOP;
 		return r;
@@ -632,30 +650,48 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	}
 	if (in_len)
 		memcpy(msg, (const void *)in, (size_t)in_len);
+	eimg_rt_handle(t, msg, (size_t)in_len, out_cap, &r);
+	if (r.status == EIMG_ECALL_OK && t->reply_len)
+		memcpy((void *)out, t->reply, t->reply_len);
+	eimg_rt_reply_done(t);
+	t->host_out = 0;
+	return r;
+}
+
+void eimg_rt_handle(struct rt_thread *t, uint8_t *msg, size_t len, uint64_t reply_max, struct rt_ret *r)
+{
+	r->status = EIMG_ECALL_OK;
+	r->detail = 0;
+	t->logged = 0;
 	if (!enclave_on_message) {
-		wipe_free(msg, (size_t)in_len);
-		r.status = EIMG_ECALL_ENOHANDLER;
-		return r;
+		wipe_free(msg, len);
+		r->status = EIMG_ECALL_ENOHANDLER;
+		return;
 	}
 	t->in_message = 1;
-	int rc = enclave_on_message(msg, (size_t)in_len);
+	int rc = enclave_on_message(msg, len);
 	t->in_message = 0;
-	wipe_free(msg, (size_t)in_len);
+	wipe_free(msg, len);
 
 	if (rc != 0) {
-		r.status = EIMG_ECALL_EAPP;
-		r.detail = (uint32_t)rc;
-	} else if (t->reply_len > out_cap) {
-		r.status = EIMG_ECALL_ETOOBIG;
-		r.detail = t->reply_len;
+		r->status = EIMG_ECALL_EAPP;
+		r->detail = (uint32_t)rc;
+	} else if (t->reply_len > reply_max) {
+		r->status = EIMG_ECALL_ETOOBIG;
+		r->detail = t->reply_len;
 	} else {
-		if (t->reply_len)
-			memcpy((void *)out, t->reply, t->reply_len);
-		r.detail = t->reply_len;
+		r->detail = t->reply_len;
 	}
+}
+
+void eimg_rt_reply_done(struct rt_thread *t)
+{
 	wipe_free(t->reply, t->reply_cap);
 	t->reply = 0;
 	t->reply_len = t->reply_cap = 0;
-	t->host_out = 0;
-	return r;
+}
+
+int eimg_rt_outside(uint64_t p, uint64_t len)
+{
+	return outside(p, len);
 }

@@ -43,7 +43,15 @@ static int sim_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_l
 static uint64_t sim_engine_base(const void *e) { return (uint64_t)(uintptr_t)eimg_sim_base(e); }
 static void sim_engine_unload(void *e) { eimg_sim_unload(e); }
 
-const struct eimg_run_engine eimg_sim_engine = { sim_engine_call, sim_engine_base, sim_engine_unload };
+static int sim_engine_serve(void *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			    eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			    struct eimg_sim_result *res, eimg_error *err)
+{
+	return eimg_sim_switchless(e, tcs, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
+}
+
+const struct eimg_run_engine eimg_sim_engine = { sim_engine_call, sim_engine_base, sim_engine_unload,
+						 sim_engine_serve };
 
 static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
 			  eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
@@ -53,7 +61,7 @@ static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_le
 static uint64_t hw_engine_base(const void *e) { return eimg_sgx_hw_base(e); }
 static void hw_engine_unload(void *e) { eimg_sgx_hw_unload(e); }
 
-const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload };
+const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload, NULL };
 
 /* ------------------------------------------------------------ workers */
 

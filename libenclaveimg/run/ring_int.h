@@ -22,9 +22,12 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define EIMG_RING_SLOTS 128        /* a power of two */
-#define EIMG_RING_SLOT  512        /* bytes per slot, its 8-byte header included */
-#define EIMG_RING_MAX   (EIMG_RING_SLOT - 8)   /* largest message in one slot */
+#include "eimg/enclave_abi.h"
+
+/* The layout is the switchless ring of the host/enclave ABI. */
+#define EIMG_RING_SLOTS EIMG_SWL_SLOTS   /* a power of two */
+#define EIMG_RING_SLOT  EIMG_SWL_SLOT    /* bytes per slot, its 8-byte header included */
+#define EIMG_RING_MAX   EIMG_SWL_SLOT_MAX   /* largest message in one slot */
 
 struct eimg_ring {
 	_Alignas(64) uint32_t head;      /* next slot the producer fills (free-running) */
@@ -37,6 +40,10 @@ struct eimg_ring {
 struct eimg_ring_pair {
 	struct eimg_ring req, rep;
 };
+_Static_assert(offsetof(struct eimg_ring, tail) == EIMG_SWL_TAIL, "ring layout");
+_Static_assert(offsetof(struct eimg_ring, sleeping) == EIMG_SWL_SLEEPING, "ring layout");
+_Static_assert(offsetof(struct eimg_ring, slot) == EIMG_SWL_SLOT0, "ring layout");
+_Static_assert(sizeof(struct eimg_ring_pair) == EIMG_SWL_PAIR_SIZE, "ring layout");
 
 /* Maps n zeroed pairs shared with children forked later; NULL on failure. */
 struct eimg_ring_pair *eimg_ring_map(uint32_t n);

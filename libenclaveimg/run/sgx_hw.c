@@ -707,7 +707,7 @@ int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, si
 		if (x.rdi != EIMG_EEXIT_OCALL)
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %" PRIu64, x.rdi);
 		uint64_t result = 0;
-		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, &result))
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, NULL, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %" PRIu64, x.rsi);
 		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
 	}

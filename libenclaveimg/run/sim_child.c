@@ -95,7 +95,7 @@ int eimg_sim_worker_alloc(struct sim_worker_args *w)
 {
 	size_t m = w->max_message ? w->max_message : 1;
 	w->in = malloc(m);
-	w->out = malloc(CH_HDR + m);
+	w->out = malloc(CH_HDR + 16 + m);
 	w->rbuf = malloc(CH_IOBUF);
 	w->rlen = w->roff = 0;
 	w->closed = false;
@@ -105,7 +105,7 @@ int eimg_sim_worker_alloc(struct sim_worker_args *w)
 	}
 	/* touch everything now: in the sandbox no page may need a new mapping */
 	memset(w->in, 0, m);
-	memset(w->out, 0, CH_HDR + m);
+	memset(w->out, 0, CH_HDR + 16 + m);
 	memset(w->rbuf, 0, CH_IOBUF);
 	return 0;
 }
@@ -268,12 +268,94 @@ static int serve(struct sim_worker_args *w, const uint8_t *msg, uint32_t len)
 	return 0;
 }
 
+/* ---------------------------------------------------------- switchless */
+
+/* The host side of the switchless ocalls (enclave_abi.h). */
+static uint64_t swl_ocall(void *ctx, uint64_t op, uint8_t *out, uint64_t len, size_t cap)
+{
+	struct sim_worker_args *w = ctx;
+	uint8_t h[CH_HDR];
+	const uint8_t *msg;
+	uint32_t mlen;
+	if (op == EIMG_OCALL_IDLE)
+		return sleep_chan(w) == 0 ? 0 : EIMG_OCALL_EIO;
+	if (op == EIMG_OCALL_BELL) {
+		eimg_ch_header(h, 0, CH_BELL, 0, 0);
+		return eimg_fd_write_all(w->fd, h, CH_HDR) == 0 ? 0 : EIMG_OCALL_EIO;
+	}
+	if (op == EIMG_OCALL_FETCH) {
+		if (read_sock_req(w, &msg, &mlen) || mlen > cap)
+			return EIMG_OCALL_EIO;
+		memcpy(out, msg, mlen);
+		return mlen;
+	}
+	if (op != EIMG_OCALL_REPLY || len < 16 || len > cap)
+		return EIMG_OCALL_EIO;
+	uint32_t rlen = (uint32_t)(len - 16);
+	eimg_ch_header(h, rlen, CH_REPLY, eimg_get_le64(out), eimg_get_le64(out + 8));
+	int rc = eimg_fd_write_all(w->fd, h, CH_HDR) || (rlen && eimg_fd_write_all(w->fd, out + 16, rlen));
+	if (rlen)   /* a client's secrets */
+		memset(out + 16, 0, rlen);
+	return rc ? EIMG_OCALL_EIO : 0;
+}
+
+/* Serves the channel with this thread inside the enclave (switchless
+ * calls): no enclave entry per message.  1 when the runtime has none or the
+ * enclave stopped (then each message is entered on its own, and gets the
+ * status the enclave stopped with); else the worker's exit code. */
+static int serve_switchless(struct sim_worker_args *w)
+{
+	struct eimg_ring_pair *p = w->ring;
+	uint32_t tail0 = __atomic_load_n(&p->req.tail, __ATOMIC_ACQUIRE);
+	uint32_t head0 = __atomic_load_n(&p->rep.head, __ATOMIC_ACQUIRE);
+	struct eimg_swl_host swl = { swl_ocall, w };
+	struct log_ctx lc = { w, 0, 0 };
+	struct eimg_sim_result res;
+	eimg_error err;
+	int rc = w->engine->serve(w->enclave, w->tcs, p, sizeof *p, w->out + CH_HDR, w->max_message + 16, worker_log,
+				  &lc, &swl, &res, &err);
+	if (rc != EIMG_OK) {
+		send_msg(w->fd, rc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+		return CHILD_EXIT_HOSTERR;
+	}
+	if (lc.failed)
+		return CHILD_EXIT_PROTOCOL;
+	uint32_t taken = __atomic_load_n(&p->req.tail, __ATOMIC_ACQUIRE) - tail0;
+	uint32_t answered = __atomic_load_n(&p->rep.head, __ATOMIC_ACQUIRE) - head0;
+	if (res.status == EIMG_ECALL_OK)
+		return w->closed && w->rlen == w->roff ? 0 : CHILD_EXIT_PROTOCOL;
+	if (res.status == EIMG_ECALL_EBADBUF) {
+		send_msg(w->fd, CH_HOSTERR, 0, "the enclave found its switchless ring broken");
+		return CHILD_EXIT_HOSTERR;
+	}
+	if (taken != answered) {
+		/* the enclave stopped inside a message: it gets the status */
+		uint8_t d[8];
+		eimg_le64(d, res.detail);
+		int pr = eimg_ring_push(&p->rep, d, 8, (uint32_t)res.status);
+		if (pr < 0 || taken != answered + 1)
+			return CHILD_EXIT_PROTOCOL;
+		if (pr == 1) {
+			uint8_t bell[CH_HDR];
+			eimg_ch_header(bell, 0, CH_BELL, 0, 0);
+			if (eimg_fd_write_all(w->fd, bell, CH_HDR))
+				return CHILD_EXIT_PROTOCOL;
+		}
+	}
+	return 1;
+}
+
 #define WORKER_SPINS 500   /* empty checks (PAUSE) before sleeping on the channel: ~60 us here */
 
 int eimg_sim_worker(struct sim_worker_args *w)
 {
 	struct eimg_ring *rq = &w->ring->req;
 	uint32_t cap = w->max_message < EIMG_RING_MAX ? (uint32_t)w->max_message : EIMG_RING_MAX;
+	if (w->switchless && w->engine->serve) {
+		int sr = serve_switchless(w);
+		if (sr != 1)
+			return sr;
+	}
 	for (;;) {
 		uint32_t len, tag;
 		int r = eimg_ring_pop(rq, w->in, cap, &len, &tag);
@@ -496,7 +578,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	 * the kernel for memory. */
 	for (uint32_t i = 0; i < n; i++) {
 		ct[i].w = (struct sim_worker_args){ .engine = &eimg_sim_engine, .enclave = e, .tcs = i, .fd = fds[i], .ring = &rings[i],
-						    .max_message = max_message,
+						    .max_message = max_message, .switchless = true,
 						    .sandboxed = 1 };
 		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/sim.h"
+#include "eimg/enclave_abi.h"
 
 #define CH_HDR 24
 
@@ -49,8 +50,8 @@ enum ch_type {
 };
 
 /* Ring slot tags besides the reply statuses (see above). */
-#define RT_INLINE 1u
-#define RT_SOCKET 0xffffffffu
+#define RT_INLINE EIMG_SWL_INLINE
+#define RT_SOCKET EIMG_SWL_OUTOFBAND
 #define RT_STATUS_MAX 0xffffu   /* reply statuses above this go on the socket */
 
 /* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
@@ -66,6 +67,13 @@ enum {
 	CHILD_EXIT_HOSTERR = 14
 };
 
+/* The host side of a switchless call's ocalls (EIMG_OCALL_IDLE .. REPLY,
+ * enclave_abi.h): returns the result to resume with. */
+struct eimg_swl_host {
+	uint64_t (*fn)(void *ctx, uint64_t op, uint8_t *out, uint64_t len, size_t cap);
+	void *ctx;
+};
+
 /* A backend's operations on a loaded enclave, as the workers use them:
  * run one message on a TCS (the contract of eimg_sim_call), the enclave's
  * base address, unload.  An EIMG_EIO status with sys_errno EFAULT from call
@@ -75,6 +83,12 @@ struct eimg_run_engine {
 		    eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err);
 	uint64_t (*base)(const void *enclave);
 	void (*unload)(void *enclave);
+	/* EIMG_ECALL_SWITCHLESS on a TCS (NULL: the backend has none): serves
+	 * the ring pair until the host ends it (the contract of
+	 * eimg_sim_switchless). */
+	int (*serve)(void *enclave, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+		     eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, struct eimg_sim_result *res,
+		     eimg_error *err);
 };
 extern const struct eimg_run_engine eimg_sim_engine;     /* eimg_sim_* (run/runner.c) */
 extern const struct eimg_run_engine eimg_sgx_hw_engine;  /* eimg_sgx_hw_* (run/runner.c) */
@@ -92,11 +106,13 @@ struct sim_worker_args {
 	int fd;               /* this worker's channel end (socket frames, doorbell) */
 	struct eimg_ring_pair *ring;   /* this worker's rings */
 	size_t max_message;
-	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
+	uint8_t *in, *out;    /* preallocated: max_message each; out has CH_HDR in front
+				 and 16 more bytes (switchless: status and detail) */
 	int sandboxed;        /* child process: exit the process on EOF/errors */
 	uint8_t *rbuf;        /* preallocated: CH_IOBUF (channel input) */
 	size_t rlen, roff;
 	bool closed;          /* the runner closed the channel */
+	bool switchless;      /* serve with the thread inside the enclave (engine->serve) */
 };
 
 #define CH_IOBUF 65536
@@ -128,6 +144,14 @@ int eimg_fd_read_all(int fd, uint8_t *p, size_t len);
  * (none: EIMG_OCALL_ENOSTATE); the request is out[0..len), the answer goes
  * to out[0..cap).  0 with *result for RESUME, -1 for an unknown ocall. */
 int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
-			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result);
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, uint64_t *result);
+
+/* EIMG_ECALL_SWITCHLESS through the simulation loader: the thread serves
+ * the ring pair inside the enclave; its switchless ocalls go to swl.
+ * res: OK when the host ended it, EBADBUF for a broken ring, EBADOP for a
+ * runtime without switchless calls, or the status the enclave stopped with. */
+int eimg_sim_switchless(eimg_sim_enclave *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, struct eimg_sim_result *res,
+			eimg_error *err);
 
 #endif
