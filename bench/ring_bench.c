@@ -60,7 +60,7 @@ static int noop_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, ui
 }
 static uint64_t noop_base(const void *e) { (void)e; return 0; }
 static void noop_unload(void *e) { (void)e; }
-static const struct eimg_run_engine noop_engine = { noop_call, noop_base, noop_unload };
+static const struct eimg_run_engine noop_engine = { noop_call, noop_base, noop_unload, NULL };
 
 /* The runner's doorbell: bells and frames on the socket wake it. */
 static int sleep_fd(void *ctx)
@@ -133,8 +133,9 @@ static int bench(const struct eimg_run_engine *eng, void *e, long n, unsigned wi
 	int sv[2];
 	if (!p || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -1;
+	/* as enclave-run's child: the thread stays in the enclave (switchless) */
 	struct sim_worker_args w = { .engine = eng, .enclave = e, .tcs = 0, .fd = sv[1], .ring = p,
-				     .max_message = EIMG_RING_MAX };
+				     .max_message = EIMG_RING_MAX, .switchless = true };
 	if (eimg_sim_worker_alloc(&w) != 0)
 		return -1;
 	double c0 = cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN);

@@ -105,7 +105,9 @@ static int push_reply(struct swl *s, const void *p, uint32_t len, uint32_t tag)
 		memcpy(sl + 8, p, len);
 	host_st(s->rep + EIMG_SWL_HEAD, ++s->rep_head);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (tag != EIMG_SWL_OUTOFBAND && host_ld(s->rep + EIMG_SWL_SLEEPING))
+	/* one bell per sleep: taking the flag (host memory: only a hint) */
+	if (tag != EIMG_SWL_OUTOFBAND && host_ld(s->rep + EIMG_SWL_SLEEPING) &&
+	    __atomic_exchange_n((uint32_t *)(s->rep + EIMG_SWL_SLEEPING), 0, __ATOMIC_ACQ_REL))
 		eimg_rt_ocall(s->td, EIMG_OCALL_BELL, 0);
 	return 0;
 }

@@ -61,7 +61,15 @@ static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_le
 static uint64_t hw_engine_base(const void *e) { return eimg_sgx_hw_base(e); }
 static void hw_engine_unload(void *e) { eimg_sgx_hw_unload(e); }
 
-const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload, NULL };
+static int hw_engine_serve(void *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			   eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			   struct eimg_sim_result *res, eimg_error *err)
+{
+	return eimg_sgx_hw_switchless(e, tcs, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
+}
+
+const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload,
+						    hw_engine_serve };
 
 /* ------------------------------------------------------------ workers */
 
@@ -172,7 +180,9 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 		for (uint32_t i = 0; i < R->nch; i++) {
 			struct sim_worker_args *w = &R->wargs[i];
 			*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
-						       .ring = &R->rings[i], .max_message = R->max };
+						       .ring = &R->rings[i], .max_message = R->max,
+						       /* mock: one call per message, for a debugger */
+						       .switchless = R->o->backend == EIMG_RUN_HARDWARE };
 			if (eimg_sim_worker_alloc(w) != 0) {
 				rc = eimg_err_nomem(err);
 				goto out;

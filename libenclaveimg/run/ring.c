@@ -4,7 +4,8 @@
  * with acquire, copies the slot out, then publishes tail with release.  The
  * doorbell uses full fences on both sides (a consumer sets sleeping, then
  * re-checks head; a producer publishes head, then checks sleeping), so a
- * wake-up is never lost. */
+ * wake-up is never lost; the producer that rings clears the flag, so a
+ * burst pushed while the consumer wakes up rings once. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -46,7 +47,9 @@ int eimg_ring_push(struct eimg_ring *r, const void *msg, uint32_t len, uint32_t 
 		memcpy(s + 8, msg, len);
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&r->sleeping, __ATOMIC_RELAXED) != 0;
+	/* one bell per sleep: the first producer after the announcement takes
+	 * the flag; the consumer wakes and drains everything pushed since */
+	return __atomic_load_n(&r->sleeping, __ATOMIC_RELAXED) != 0 && __atomic_exchange_n(&r->sleeping, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 int eimg_ring_pop(struct eimg_ring *r, void *buf, uint32_t cap, uint32_t *len, uint32_t *tag)

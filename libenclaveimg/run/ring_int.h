@@ -50,7 +50,8 @@ struct eimg_ring_pair *eimg_ring_map(uint32_t n);
 void eimg_ring_unmap(struct eimg_ring_pair *p, uint32_t n);
 
 /* Producer: copies len bytes (<= EIMG_RING_MAX) and a tag into the next
- * slot.  0, or 1 when the consumer sleeps (the caller rings its doorbell);
+ * slot.  0, or 1 when the consumer sleeps (the caller rings its doorbell;
+ * the flag is taken, so one push of a burst rings);
  * -1 when the ring is full, -2 when len is too big, -3 when the consumer
  * broke the ring (its tail ahead of head). */
 int eimg_ring_push(struct eimg_ring *r, const void *msg, uint32_t len, uint32_t tag);
