@@ -245,7 +245,7 @@ void eimg_rn_complete_req(struct runner *R, struct chan *c, uint64_t status, uin
 	if (status == EIMG_ECALL_OK) {
 		r->code = EIMG_FRAME_OK;
 		r->reply = malloc(len ? len : 1);
-		if (r->reply)
+		if (r->reply && len)
 			memcpy(r->reply, p, len);
 		r->reply_len = r->reply ? len : 0;
 	} else {
