@@ -83,17 +83,24 @@ static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE]
 	return rc;
 }
 
-static void test_good_image_answers(void **state)
+/* A one-thread image signed for production, and a fresh fake that runs it. */
+static eimg_layout *signed_layout(uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
 {
-	(void)state;
 	need_key();
 	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
-	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
 	fresh_fake(FAKE_RUNTIME);
+	return l;
+}
+
+static void test_good_image_answers(void **state)
+{
+	(void)state;
+	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_layout *l = signed_layout(mr, ss);
 	struct run r;
 	int rc = run_lines(l, ss, false, "hello\nworld!\n", &r);
 	if (rc)
@@ -121,14 +128,8 @@ static void test_good_image_answers(void **state)
 static void test_switchless_answers(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
-	fresh_fake(FAKE_RUNTIME);
+	eimg_layout *l = signed_layout(mr, ss);
 	fk.switchless = true;
 	char in[3000], want[3000];
 	size_t ni = 0, nw = 0;
