@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench/run-ring's program: the shared-memory message ring (run/ring.c)
- * between this process and a forked peer, one ring pair, empty messages.
- *   ring_bench noop N              the peer echoes each message (the limit)
- *   ring_bench enclave N IMAGE     the peer hands each message to the enclave
- *                                  of IMAGE (simulation loader, TCS 0) and
- *                                  returns its reply, as the runner's worker
+/* bench/run-ring's program: enclave-run's message path between the runner
+ * and its worker: the shared-memory rings (run/ring.c) and the worker loop
+ * the sandboxed child runs (eimg_sim_worker, sim_child.c: pop, dispatch
+ * into the enclave, push the reply, the channel as doorbell), in a forked
+ * peer, one ring pair, empty messages.
+ *   ring_bench noop N              the worker's engine echoes without
+ *                                  entering an enclave (the limit)
+ *   ring_bench enclave N IMAGE     the worker hands each message to the
+ *                                  enclave of IMAGE (simulation loader, TCS
+ *                                  0), as enclave-run's child does
  * Each runs one at a time (N round trips) and then with 64 in flight, and
- * prints "seq_per_second=... pipe_per_second=...". */
+ * prints "seq_per_second=... pipe_per_second=... cpu_us_seq=... cpu_us_pipe=..."
+ * (the CPU time of both processes per message: what the path costs,
+ * whatever else the machine runs). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,8 +28,9 @@
 #include "eimg/measure.h"
 #include "eimg/sim.h"
 #include "run/ring_int.h"
+#include "run/sim_int.h"
 
-#define SPINS 200
+#define SPINS 500
 
 static double now(void)
 {
@@ -31,36 +39,45 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The peer: take a request, answer it, until a request with tag 0. */
-static void peer(struct eimg_ring_pair *p, int fd, eimg_sim_enclave *e)
+static double cpu_seconds(int who)
 {
-	uint8_t in[EIMG_RING_MAX], out[EIMG_RING_MAX];
-	for (;;) {
-		uint32_t len, tag;
-		int r = eimg_ring_pop(&p->req, in, sizeof in, &len, &tag);
-		if (r < 0)
-			_exit(3);
-		if (r == 0) {
-			if (eimg_ring_wait(&p->req, SPINS, fd))
-				_exit(0);
-			continue;
-		}
-		if (tag == 0)
-			_exit(0);
-		uint32_t olen = len;
-		if (e) {
-			struct eimg_sim_result res;
-			eimg_error err;
-			if (eimg_sim_call(e, 0, in, len, out, sizeof out, NULL, NULL, &res, &err) != EIMG_OK ||
-			    res.status != EIMG_ECALL_OK)
-				_exit(4);
-			olen = (uint32_t)res.detail;
-		} else if (len) {
-			memcpy(out, in, len);
-		}
-		while (eimg_ring_push(&p->rep, out, olen, tag, fd) == -1)
-			__builtin_ia32_pause();
+	struct rusage ru;
+	getrusage(who, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The limit: an engine that answers without entering an enclave. */
+static int noop_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+		     eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
+{
+	(void)e, (void)tcs, (void)log, (void)log_ctx, (void)err, (void)out_cap;
+	if (in_len)
+		memcpy(out, in, in_len);
+	res->status = EIMG_ECALL_OK;
+	res->detail = in_len;
+	return EIMG_OK;
+}
+static uint64_t noop_base(const void *e) { (void)e; return 0; }
+static void noop_unload(void *e) { (void)e; }
+static const struct eimg_run_engine noop_engine = { noop_call, noop_base, noop_unload, NULL };
+
+/* The runner's doorbell: bells and frames on the socket wake it. */
+static int sleep_fd(void *ctx)
+{
+	uint8_t b[4096];
+	return read(*(int *)ctx, b, sizeof b) > 0 ? 0 : -1;
+}
+
+static int push_req(struct eimg_ring_pair *p, int fd)
+{
+	int rc = eimg_ring_push(&p->req, NULL, 0, RT_INLINE);
+	if (rc == 1) {
+		uint8_t bell[CH_HDR];
+		eimg_ch_header(bell, 0, CH_BELL, 0, 0);
+		rc = write(fd, bell, sizeof bell) == (ssize_t)sizeof bell ? 0 : -4;
 	}
+	return rc;
 }
 
 static int take_reply(struct eimg_ring_pair *p, int fd)
@@ -70,8 +87,8 @@ static int take_reply(struct eimg_ring_pair *p, int fd)
 	for (;;) {
 		int r = eimg_ring_pop(&p->rep, buf, sizeof buf, &len, &tag);
 		if (r == 1)
-			return 0;
-		if (r < 0 || eimg_ring_wait(&p->rep, SPINS, fd))
+			return tag == EIMG_ECALL_OK ? 0 : -1;
+		if (r < 0 || eimg_ring_wait(&p->rep, SPINS, sleep_fd, &fd))
 			return -1;
 	}
 }
@@ -81,7 +98,7 @@ static double run(struct eimg_ring_pair *p, int fd, long n, unsigned window)
 	long sent = 0, got = 0;
 	double t0 = now();
 	while (got < n) {
-		while (sent < n && sent - got < window && eimg_ring_push(&p->req, NULL, 0, 1, fd) == 0)
+		while (sent < n && sent - got < window && push_req(p, fd) == 0)
 			sent++;
 		if (take_reply(p, fd))
 			return -1;
@@ -96,12 +113,46 @@ static eimg_sim_enclave *load(const char *path)
 	eimg_sgx_image *s = NULL;
 	eimg_sim_enclave *e = NULL;
 	eimg_error err;
+	uint8_t out[EIMG_RING_MAX];
+	struct eimg_sim_result res;
 	if (eimg_image_read_file(path, &img, &err) || eimg_sgx_image_open(img, path, &s, &err) ||
-	    eimg_sim_load(s->layout, s->m.mrenclave, &e, &err)) {
+	    eimg_sim_load(s->layout, s->m.mrenclave, &e, &err) ||
+	    /* the first message runs enclave_init, which logs: not measured */
+	    eimg_sim_call(e, 0, NULL, 0, out, sizeof out, NULL, NULL, &res, &err)) {
 		fprintf(stderr, "ring_bench: %s: %s\n", path, err.msg);
 		exit(1);
 	}
 	return e;   /* the image and layout stay alive with the enclave */
+}
+
+/* One run with a fresh worker: messages per second, and the CPU time of
+ * both processes per message (the worker's counted once it is reaped). */
+static int bench(const struct eimg_run_engine *eng, void *e, long n, unsigned window, double *rate, double *cpu_us)
+{
+	struct eimg_ring_pair *p = eimg_ring_map(1);
+	int sv[2];
+	if (!p || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	/* as enclave-run's child: the thread stays in the enclave (switchless) */
+	struct sim_worker_args w = { .engine = eng, .enclave = e, .tcs = 0, .fd = sv[1], .ring = p,
+				     .max_message = EIMG_RING_MAX, .switchless = true };
+	if (eimg_sim_worker_alloc(&w) != 0)
+		return -1;
+	double c0 = cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(eimg_sim_worker(&w));
+	}
+	close(sv[1]);
+	*rate = run(p, sv[0], n, window);
+	close(sv[0]);   /* the worker ends at EOF */
+	int st;
+	waitpid(pid, &st, 0);
+	*cpu_us = (cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN) - c0) * 1e6 / (double)n;
+	eimg_sim_worker_free(&w);
+	eimg_ring_unmap(p, 1);
+	return *rate < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -112,25 +163,13 @@ int main(int argc, char **argv)
 	}
 	long n = atol(argv[2]);
 	eimg_sim_enclave *e = strcmp(argv[1], "enclave") == 0 ? load(argv[3]) : NULL;
-	struct eimg_ring_pair *p = eimg_ring_map(1);
-	int sv[2];
-	if (!p || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-		return 1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		peer(p, sv[1], e);
-	}
-	close(sv[1]);
-	double seq = run(p, sv[0], n, 1);
-	double pipe = run(p, sv[0], n, 64);
-	eimg_ring_push(&p->req, NULL, 0, 0, sv[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	if (seq < 0 || pipe < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "ring_bench: the peer failed\n");
+	const struct eimg_run_engine *eng = e ? &eimg_sim_engine : &noop_engine;
+	double seq, pipe, cpu_seq, cpu_pipe;
+	if (bench(eng, e, n, 1, &seq, &cpu_seq) || bench(eng, e, n, 64, &pipe, &cpu_pipe)) {
+		fprintf(stderr, "ring_bench: the worker failed\n");
 		return 1;
 	}
-	printf("seq_per_second=%.0f pipe_per_second=%.0f\n", seq, pipe);
+	printf("seq_per_second=%.0f pipe_per_second=%.0f cpu_us_seq=%.3f cpu_us_pipe=%.3f\n", seq, pipe, cpu_seq,
+	       cpu_pipe);
 	return 0;
 }

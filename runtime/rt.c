@@ -432,6 +432,7 @@ void enclave_log(const char *fmt, ...)
 	if (len > t->host_out_cap)
 		len = t->host_out_cap;
 	memcpy(t->host_out, buf, len);
+	t->logged = 1;
 	eimg_rt_ocall(td, EIMG_OCALL_LOG, len);
 }
 
@@ -549,6 +550,57 @@ static int run_init(struct rt_thread *t, struct rt_ret *r)
 	return 0;
 }
 
+/* The host's output buffer for this call; no reply yet. */
+static void host_begin(struct rt_thread *t, uint64_t out, uint64_t out_cap)
+{
+	t->host_out = (uint8_t *)out;
+	t->host_out_cap = (size_t)out_cap;
+	t->reply = 0;
+	t->reply_len = t->reply_cap = 0;
+}
+
+/* EIMG_ECALL_INIT: runs enclave_init, then hands out the published key
+ * (RDX = its length, 0 when none) through the output buffer. */
+static struct rt_ret op_init(uint8_t *td, uint64_t a1, uint64_t a2, uint64_t out, uint64_t out_cap)
+{
+	struct rt_ret r = { EIMG_ECALL_OK, 0 };
+	struct rt_thread *t = rt_thread_of(td);
+	if (a1 || a2 || !outside(out, out_cap)) {
+		r.status = EIMG_ECALL_EBADBUF;
+		return r;
+	}
+	host_begin(t, out, out_cap);
+	if (run_init(t, &r) == 0) {
+		if (rt_att_key_len > out_cap) {
+			r.status = EIMG_ECALL_ETOOBIG;
+			r.detail = rt_att_key_len;
+		} else {
+			if (rt_att_key_len)
+				memcpy((void *)out, rt_att_key, rt_att_key_len);
+			r.detail = rt_att_key_len;
+		}
+	}
+	eimg_rt_reply_done(t);   /* a reply made by enclave_init goes nowhere */
+	t->host_out = 0;
+	return r;
+}
+
+/* EIMG_ECALL_SWITCHLESS (switchless.c), after enclave_init. */
+static struct rt_ret op_switchless(uint8_t *td, uint64_t ring, uint64_t size, uint64_t out, uint64_t out_cap)
+{
+	struct rt_ret r = { EIMG_ECALL_EBADBUF, 0 };
+	struct rt_thread *t = rt_thread_of(td);
+	if (!outside(out, out_cap) || out_cap < 16)
+		return r;
+	host_begin(t, out, out_cap);
+	if (run_init(t, &r) == 0) {
+		eimg_rt_reply_done(t);
+		r = eimg_rt_switchless(td, t, ring, size);
+	}
+	t->host_out = 0;
+	return r;
+}
+
 struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	struct rt_ret r = { EIMG_ECALL_OK, 0 };
@@ -575,35 +627,10 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	}
 	td_register(td);
 
-	if (op == EIMG_ECALL_INIT) {
-		/* Runs enclave_init, then hands out the published key (RDX = its
-		 * length, 0 when none) through the output buffer a3/a4. */
-		uint64_t out = a3, out_cap = a4;
-		struct rt_thread *t = rt_thread_of(td);
-		if (a1 || a2 || !outside(out, out_cap)) {
-			r.status = EIMG_ECALL_EBADBUF;
-			return r;
-		}
-		t->host_out = (uint8_t *)out;
-		t->host_out_cap = (size_t)out_cap;
-		t->reply = 0;
-		t->reply_len = t->reply_cap = 0;
-		if (run_init(t, &r) == 0) {
-			if (rt_att_key_len > out_cap) {
-				r.status = EIMG_ECALL_ETOOBIG;
-				r.detail = rt_att_key_len;
-			} else {
-				if (rt_att_key_len)
-					memcpy((void *)out, rt_att_key, rt_att_key_len);
-				r.detail = rt_att_key_len;
-			}
-		}
-		wipe_free(t->reply, t->reply_cap); /* a reply made by enclave_init goes nowhere */
-		t->reply = 0;
-		t->reply_len = t->reply_cap = 0;
-		t->host_out = 0;
-		return r;
-	}
+	if (op == EIMG_ECALL_INIT)
+		return op_init(td, a1, a2, a3, a4);
+	if (op == EIMG_ECALL_SWITCHLESS)
+		return op_switchless(td, a1, a2, a3, a4);
 	if (op != EIMG_ECALL_MESSAGE) {
 		r.status = EIMG_ECALL_EBADOP;
 		return r;
@@ -614,10 +641,7 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 		return r;
 	}
 	struct rt_thread *t = rt_thread_of(td);
-	t->host_out = (uint8_t *)out;
-	t->host_out_cap = (size_t)out_cap;
-	t->reply = 0;
-	t->reply_len = t->reply_cap = 0;
+	host_begin(t, out, out_cap);
 
 	/* enclave_init runs inside the first message (unless the host sent
 	 * EIMG_ECALL_INIT first), so it may log. */
@@ -632,30 +656,48 @@ struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, 
 	}
 	if (in_len)
 		memcpy(msg, (const void *)in, (size_t)in_len);
+	eimg_rt_handle(t, msg, (size_t)in_len, out_cap, &r);
+	if (r.status == EIMG_ECALL_OK && t->reply_len)
+		memcpy((void *)out, t->reply, t->reply_len);
+	eimg_rt_reply_done(t);
+	t->host_out = 0;
+	return r;
+}
+
+void eimg_rt_handle(struct rt_thread *t, uint8_t *msg, size_t len, uint64_t reply_max, struct rt_ret *r)
+{
+	r->status = EIMG_ECALL_OK;
+	r->detail = 0;
+	t->logged = 0;
 	if (!enclave_on_message) {
-		wipe_free(msg, (size_t)in_len);
-		r.status = EIMG_ECALL_ENOHANDLER;
-		return r;
+		wipe_free(msg, len);
+		r->status = EIMG_ECALL_ENOHANDLER;
+		return;
 	}
 	t->in_message = 1;
-	int rc = enclave_on_message(msg, (size_t)in_len);
+	int rc = enclave_on_message(msg, len);
 	t->in_message = 0;
-	wipe_free(msg, (size_t)in_len);
+	wipe_free(msg, len);
 
 	if (rc != 0) {
-		r.status = EIMG_ECALL_EAPP;
-		r.detail = (uint32_t)rc;
-	} else if (t->reply_len > out_cap) {
-		r.status = EIMG_ECALL_ETOOBIG;
-		r.detail = t->reply_len;
+		r->status = EIMG_ECALL_EAPP;
+		r->detail = (uint32_t)rc;
+	} else if (t->reply_len > reply_max) {
+		r->status = EIMG_ECALL_ETOOBIG;
+		r->detail = t->reply_len;
 	} else {
-		if (t->reply_len)
-			memcpy((void *)out, t->reply, t->reply_len);
-		r.detail = t->reply_len;
+		r->detail = t->reply_len;
 	}
+}
+
+void eimg_rt_reply_done(struct rt_thread *t)
+{
 	wipe_free(t->reply, t->reply_cap);
 	t->reply = 0;
 	t->reply_len = t->reply_cap = 0;
-	t->host_out = 0;
-	return r;
+}
+
+int eimg_rt_outside(uint64_t p, uint64_t len)
+{
+	return outside(p, len);
 }

@@ -25,10 +25,23 @@ struct rt_thread {
 	uint8_t *host_out;
 	size_t host_out_cap;
 	int in_message;
+	int logged;               /* the message being handled sent a log line */
 };
 
 struct rt_ret eimg_rt_ecall(uint8_t *td, uint64_t op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
 uint64_t eimg_rt_ocall(uint8_t *td, uint64_t op, uint64_t len);
+
+/* Runs enclave_on_message on msg (enclave memory; wiped and freed here).
+ * The reply stays in t->reply (t->reply_len bytes) until
+ * eimg_rt_reply_done; r: OK with detail = its length, EAPP, ETOOBIG (longer
+ * than reply_max), ENOHANDLER. */
+void eimg_rt_handle(struct rt_thread *t, uint8_t *msg, size_t len, uint64_t reply_max, struct rt_ret *r);
+void eimg_rt_reply_done(struct rt_thread *t);
+/* 1 when [p, p+len) lies entirely outside the enclave and does not wrap. */
+int eimg_rt_outside(uint64_t p, uint64_t len);
+/* EIMG_ECALL_SWITCHLESS (switchless.c): serves the ring pair at host
+ * address ring (size bytes); t->host_out is the output buffer. */
+struct rt_ret eimg_rt_switchless(uint8_t *td, struct rt_thread *t, uint64_t ring, uint64_t size);
 
 __attribute__((noreturn)) void eimg_rt_abort_exit(uint8_t *td, uint64_t status);
 extern int eimg_rt_jump_exit;

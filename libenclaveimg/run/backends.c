@@ -27,6 +27,7 @@
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
 #include "run/sgx_hw_int.h"
+#include "run/ring_int.h"
 #include "run/sim_int.h"
 #include "run/runner_int.h"
 
@@ -42,7 +43,15 @@ static int sim_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_l
 static uint64_t sim_engine_base(const void *e) { return (uint64_t)(uintptr_t)eimg_sim_base(e); }
 static void sim_engine_unload(void *e) { eimg_sim_unload(e); }
 
-const struct eimg_run_engine eimg_sim_engine = { sim_engine_call, sim_engine_base, sim_engine_unload };
+static int sim_engine_serve(void *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			    eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			    struct eimg_sim_result *res, eimg_error *err)
+{
+	return eimg_sim_switchless(e, tcs, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
+}
+
+const struct eimg_run_engine eimg_sim_engine = { sim_engine_call, sim_engine_base, sim_engine_unload,
+						 sim_engine_serve };
 
 static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
 			  eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
@@ -52,7 +61,15 @@ static int hw_engine_call(void *e, uint32_t tcs, const uint8_t *in, size_t in_le
 static uint64_t hw_engine_base(const void *e) { return eimg_sgx_hw_base(e); }
 static void hw_engine_unload(void *e) { eimg_sgx_hw_unload(e); }
 
-const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload };
+static int hw_engine_serve(void *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			   eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			   struct eimg_sim_result *res, eimg_error *err)
+{
+	return eimg_sgx_hw_switchless(e, tcs, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
+}
+
+const struct eimg_run_engine eimg_sgx_hw_engine = { hw_engine_call, hw_engine_base, hw_engine_unload,
+						    hw_engine_serve };
 
 /* ------------------------------------------------------------ workers */
 
@@ -124,6 +141,13 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 	}
 	for (uint32_t i = 0; i < R->nch; i++)
 		pairs[i][0] = pairs[i][1] = -1;
+	/* the rings: shared before the fork (and before the sandbox) */
+	if (!(R->rings = eimg_ring_map(R->nch))) {
+		rc = eimg_err_sys(err, NULL, "mmap (message rings)");
+		goto out;
+	}
+	for (uint32_t i = 0; i < R->nch; i++)
+		R->ch[i].ring = &R->rings[i];
 	for (uint32_t i = 0; i < R->nch; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[i]) != 0) {
 			rc = errno == EMFILE || errno == ENFILE
@@ -156,7 +180,9 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 		for (uint32_t i = 0; i < R->nch; i++) {
 			struct sim_worker_args *w = &R->wargs[i];
 			*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
-						       .max_message = R->max };
+						       .ring = &R->rings[i], .max_message = R->max,
+						       /* mock: one call per message, for a debugger */
+						       .switchless = R->o->backend == EIMG_RUN_HARDWARE };
 			if (eimg_sim_worker_alloc(w) != 0) {
 				rc = eimg_err_nomem(err);
 				goto out;
@@ -191,7 +217,7 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 			int *fds = R->svc.n ? realloc(child_fds, 2 * R->nch * sizeof *fds) : child_fds;
 			if (fds && R->svc.n)
 				memcpy(fds + R->nch, R->svc.child_fds, R->nch * sizeof *fds);
-			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->nch, R->max, R->o->on_attest_key != NULL,
+			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->rings, R->nch, R->max, R->o->on_attest_key != NULL,
 					    fds && R->svc.n);
 		}
 		R->child = pid;

@@ -204,10 +204,7 @@ void eimg_rn_dispatch(struct runner *R)
 		if (!R->qhead)
 			R->qtail = NULL;
 		r->qnext = NULL;
-		uint8_t h[CH_HDR];
-		eimg_ch_header(h, (uint32_t)r->len, CH_REQ, 0, 0);
-		if (eimg_rn_buf_put(&best->out, h, sizeof h) || eimg_rn_buf_put(&best->out, r->msg, r->len)) {
-			eimg_rn_enclave_died(R, "out of memory in the runner");
+		if (eimg_rn_ring_send(R, best, r) != 0) {
 			eimg_rn_req_free(r);
 			return;
 		}
@@ -223,7 +220,7 @@ void eimg_rn_dispatch(struct runner *R)
 	}
 }
 
-static void protocol_violation(struct runner *R, const char *what)
+void eimg_rn_protocol_violation(struct runner *R, const char *what)
 {
 	if (!R->res->what[0]) {
 		R->res->outcome = EIMG_RUN_VIOLATION;
@@ -234,8 +231,8 @@ static void protocol_violation(struct runner *R, const char *what)
 	eimg_rn_enclave_died(R, R->res->what);
 }
 
-static void complete_req(struct runner *R, struct chan *c, uint64_t status, uint64_t detail, const uint8_t *p,
-			 size_t len)
+void eimg_rn_complete_req(struct runner *R, struct chan *c, uint64_t status, uint64_t detail, const uint8_t *p,
+			  size_t len)
 {
 	struct req *r = c->head;
 	c->head = r->qnext;
@@ -248,7 +245,7 @@ static void complete_req(struct runner *R, struct chan *c, uint64_t status, uint
 	if (status == EIMG_ECALL_OK) {
 		r->code = EIMG_FRAME_OK;
 		r->reply = malloc(len ? len : 1);
-		if (r->reply)
+		if (r->reply && len)
 			memcpy(r->reply, p, len);
 		r->reply_len = r->reply ? len : 0;
 	} else {
@@ -297,7 +294,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 		uint64_t a = eimg_get_le64(h + 8), b = eimg_get_le64(h + 16);
 		/* replies and the attestation key fit in max; error texts in 1 KiB */
 		if (len > (R->max > 1024 ? R->max : 1024) + 64) {
-			protocol_violation(R, "oversized frame");
+			eimg_rn_protocol_violation(R, "oversized frame");
 			return;
 		}
 		if (buf_avail(&c->in) < CH_HDR + (size_t)len)
@@ -305,11 +302,21 @@ static void chan_frames(struct runner *R, struct chan *c)
 		const uint8_t *p = h + CH_HDR;
 		switch (type) {
 		case CH_REPLY:
-			if (!c->head || (a == EIMG_ECALL_OK && b != len) || (a != EIMG_ECALL_OK && len != 0) || len > R->max) {
-				protocol_violation(R, "unexpected reply");
+			/* replies in the ring came first, then its marker for this one */
+			if (!c->await)
+				eimg_rn_ring_drain(R, c);
+			if (!c->await || R->dead || !c->head || (a == EIMG_ECALL_OK && b != len) || (a != EIMG_ECALL_OK && len != 0) || len > R->max) {
+				eimg_rn_protocol_violation(R, "unexpected reply");
 				return;
 			}
-			complete_req(R, c, a, b, p, len);
+			c->await = false;
+			eimg_rn_complete_req(R, c, a, b, p, len);
+			break;
+		case CH_BELL:   /* the ring has replies: drained after the frames */
+			if (len != 0) {
+				eimg_rn_protocol_violation(R, "unexpected bell");
+				return;
+			}
 			break;
 		case CH_LOG:
 			if (R->o->log)
@@ -317,11 +324,11 @@ static void chan_frames(struct runner *R, struct chan *c)
 			break;
 		case CH_READY:
 			if (R->ready || c != &R->ch[0]) {
-				protocol_violation(R, "unexpected READY");
+				eimg_rn_protocol_violation(R, "unexpected READY");
 				return;
 			}
 			if ((b != 0) != (R->o->on_attest_key != NULL) || (b == 0 && len != 0) || len > R->max) {
-				protocol_violation(R, "unexpected READY");
+				eimg_rn_protocol_violation(R, "unexpected READY");
 				return;
 			}
 			R->ready = true;
@@ -332,7 +339,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 			break;
 		case CH_LOADERR:
 			if (R->ready) {
-				protocol_violation(R, "unexpected load error");
+				eimg_rn_protocol_violation(R, "unexpected load error");
 				return;
 			}
 			R->load_status = a >= 1 && a <= EIMG_EINTERNAL ? (int)a : EIMG_EINTERNAL;
@@ -360,7 +367,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 			}
 			break;
 		default:
-			protocol_violation(R, "unknown frame type");
+			eimg_rn_protocol_violation(R, "unknown frame type");
 			return;
 		}
 		c->in.off += CH_HDR + len;
@@ -370,7 +377,7 @@ static void chan_frames(struct runner *R, struct chan *c)
 void eimg_rn_chan_read(struct runner *R, struct chan *c)
 {
 	if (eimg_rn_buf_reserve(&c->in, RBUF)) {
-		protocol_violation(R, "out of memory");
+		eimg_rn_protocol_violation(R, "out of memory");
 		return;
 	}
 	ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
@@ -380,11 +387,13 @@ void eimg_rn_chan_read(struct runner *R, struct chan *c)
 		n = 0;
 	}
 	if (n == 0) {
+		eimg_rn_ring_drain(R, c);   /* replies sent before the end count */
 		c->eof = true;
 		return;
 	}
 	c->in.len += (size_t)n;
 	chan_frames(R, c);
+	eimg_rn_ring_drain(R, c);
 }
 
 void eimg_rn_chan_write(struct runner *R, struct chan *c)

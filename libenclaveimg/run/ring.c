@@ -4,11 +4,10 @@
  * with acquire, copies the slot out, then publishes tail with release.  The
  * doorbell uses full fences on both sides (a consumer sets sleeping, then
  * re-checks head; a producer publishes head, then checks sleeping), so a
- * wake-up is never lost. */
-#include <errno.h>
+ * wake-up is never lost; the producer that rings clears the flag, so a
+ * burst pushed while the consumer wakes up rings once. */
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "run/ring_int.h"
 
@@ -31,19 +30,15 @@ uint32_t eimg_ring_space(const struct eimg_ring *r)
 	return used >= EIMG_RING_SLOTS ? 0 : EIMG_RING_SLOTS - used;
 }
 
-static void ring_bell(int fd)
-{
-	uint8_t b = 1;
-	while (write(fd, &b, 1) < 0 && errno == EINTR)
-		;
-}
-
-int eimg_ring_push(struct eimg_ring *r, const void *msg, uint32_t len, uint32_t tag, int fd)
+int eimg_ring_push(struct eimg_ring *r, const void *msg, uint32_t len, uint32_t tag)
 {
 	if (len > EIMG_RING_MAX)
 		return -2;
 	uint32_t head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
-	if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= EIMG_RING_SLOTS)
+	uint32_t used = head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (used > EIMG_RING_SLOTS)
+		return -3;
+	if (used == EIMG_RING_SLOTS)
 		return -1;
 	uint8_t *s = r->slot[head % EIMG_RING_SLOTS];
 	memcpy(s, &len, 4);
@@ -52,9 +47,9 @@ int eimg_ring_push(struct eimg_ring *r, const void *msg, uint32_t len, uint32_t 
 		memcpy(s + 8, msg, len);
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (fd >= 0 && __atomic_load_n(&r->sleeping, __ATOMIC_RELAXED))
-		ring_bell(fd);
-	return 0;
+	/* one bell per sleep: the first producer after the announcement takes
+	 * the flag; the consumer wakes and drains everything pushed since */
+	return __atomic_load_n(&r->sleeping, __ATOMIC_RELAXED) != 0 && __atomic_exchange_n(&r->sleeping, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 int eimg_ring_pop(struct eimg_ring *r, void *buf, uint32_t cap, uint32_t *len, uint32_t *tag)
@@ -79,33 +74,40 @@ int eimg_ring_pop(struct eimg_ring *r, void *buf, uint32_t cap, uint32_t *len, u
 	return 1;
 }
 
-static int nonempty(struct eimg_ring *r)
+int eimg_ring_ready(const struct eimg_ring *r)
 {
 	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
 }
 
-int eimg_ring_wait(struct eimg_ring *r, unsigned spins, int fd)
+int eimg_ring_arm(struct eimg_ring *r)
+{
+	__atomic_store_n(&r->sleeping, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!eimg_ring_ready(r))
+		return 0;
+	__atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
+	return 1;
+}
+
+void eimg_ring_disarm(struct eimg_ring *r)
+{
+	__atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+int eimg_ring_wait(struct eimg_ring *r, unsigned spins, int (*sleep)(void *ctx), void *ctx)
 {
 	for (unsigned i = 0; i < spins; i++) {
-		if (nonempty(r))
+		if (eimg_ring_ready(r))
 			return 0;
 		__builtin_ia32_pause();
 	}
-	for (;;) {
-		__atomic_store_n(&r->sleeping, 1, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (nonempty(r)) {
-			__atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
+	while (!eimg_ring_ready(r)) {
+		if (eimg_ring_arm(r))
 			return 0;
-		}
-		uint8_t b[64];
-		ssize_t n = read(fd, b, sizeof b);   /* drains stale bells too */
-		__atomic_store_n(&r->sleeping, 0, __ATOMIC_RELAXED);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		int rc = sleep(ctx);
+		eimg_ring_disarm(r);
+		if (rc)
 			return -1;
-		if (nonempty(r))
-			return 0;
 	}
+	return 0;
 }

@@ -32,6 +32,7 @@
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
 #include "run/sgx_hw_int.h"
+#include "run/ring_int.h"
 #include "run/sim_int.h"
 #include "run/runner_int.h"
 
@@ -232,6 +233,8 @@ static void poll_handle(struct runner *R, struct pollfd *pfd, const struct polli
 	}
 	if (R->load_status)
 		return;
+	for (uint32_t i = 0; i < R->nch; i++)
+		eimg_rn_ring_drain(R, &R->ch[i]);
 	for (unsigned i = 0; i < R->nclients; i++) {
 		struct client *c = R->clients[i];
 		struct pollfd *pi = &pfd[x->cl0 + 2 * i], *po = &pfd[x->cl0 + 2 * i + 1];
@@ -273,7 +276,10 @@ static int runner_loop(struct runner *R, struct pollfd *pfd, eimg_error *err)
 		poll_set(R, pfd, &x);
 		int timeout = stop_deadline || R->accept_paused ? 100 : -1;
 		R->accept_paused = false;   /* listen again on the next round */
+		if (eimg_rn_rings_arm(R))
+			timeout = 0;        /* replies waiting: look at the clients, do not sleep */
 		int pr = poll(pfd, x.n, timeout);
+		eimg_rn_rings_disarm(R);
 		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
@@ -320,6 +326,7 @@ static void runner_free(struct runner *R)
 		free(R->wargs);
 		if (R->enclave)
 			R->engine->unload(R->enclave);
+		eimg_ring_unmap(R->rings, R->nch);   /* the child's copy went with it */
 	}
 	eimg_free_secret(R->attest_key, R->attest_key_len);
 	while (R->nclients)

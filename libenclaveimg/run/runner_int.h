@@ -55,8 +55,12 @@ struct client {
 	unsigned pending;
 };
 
+struct eimg_ring_pair;
+
 struct chan {
-	int fd;
+	int fd;                   /* socket: frames besides messages, the doorbell */
+	struct eimg_ring_pair *ring;   /* messages and replies (run/ring_int.h) */
+	bool await;               /* a reply slot said: the reply follows on the socket */
 	struct buf in, out;
 	struct req *head, *tail;  /* in flight, in order */
 	unsigned inflight;
@@ -68,6 +72,7 @@ struct runner {
 	size_t max;
 	uint32_t nch;
 	struct chan *ch;
+	struct eimg_ring_pair *rings;  /* nch pairs, shared with the workers */
 	pid_t child;
 	pthread_t *threads;       /* in-process backends (mock, hardware) */
 	uint32_t nthreads;        /* started */
@@ -109,6 +114,23 @@ void eimg_rn_enclave_died(struct runner *R, const char *fallback);
 void eimg_rn_dispatch(struct runner *R);
 void eimg_rn_chan_read(struct runner *R, struct chan *c);
 void eimg_rn_chan_write(struct runner *R, struct chan *c);
+void eimg_rn_complete_req(struct runner *R, struct chan *c, uint64_t status, uint64_t detail, const uint8_t *p,
+			  size_t len);
+/* The worker broke the protocol: record it, kill the child, fail everything. */
+void eimg_rn_protocol_violation(struct runner *R, const char *what);
+
+/* ---- run/chan_ring.c: the rings of the channels ---- */
+/* Hands a request to the channel's worker (its ring; larger than a slot:
+ * a marker and a CH_REQ frame).  0, or -1 when the enclave died. */
+int eimg_rn_ring_send(struct runner *R, struct chan *c, struct req *r);
+/* Completes the replies waiting in the channel's ring, in order, up to one
+ * that follows on the socket (c->await). */
+void eimg_rn_ring_drain(struct runner *R, struct chan *c);
+/* Before poll: spins briefly while replies are due, then announces that
+ * the runner sleeps.  true: a reply is there already (poll must not block).
+ * After poll: eimg_rn_rings_disarm. */
+bool eimg_rn_rings_arm(struct runner *R);
+void eimg_rn_rings_disarm(struct runner *R);
 
 /* ---- run/clients.c ---- */
 struct client *eimg_rn_client_new(struct runner *R, int in_fd, int out_fd, bool is_stdio);

@@ -678,9 +678,11 @@ void eimg_sgx_hw_set_ocall(eimg_sgx_hw_enclave *e, eimg_ocall_fn fn, void *ctx)
 	e->ocall_ctx = ctx;
 }
 
-int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
-		     size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
-		     eimg_error *err)
+/* One ecall (op) with its ocalls until the enclave returns; switchless
+ * ocalls go to swl (NULL: refused as unknown). */
+static int hw_ecall(eimg_sgx_hw_enclave *e, uint32_t tcs, uint64_t op, const void *in, size_t in_len, uint8_t *out,
+		    size_t out_cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+		    struct eimg_sim_result *res, eimg_error *err)
 {
 	if (!e || !res || (in_len && !in) || (out_cap && !out))
 		return eimg_err(err, EIMG_EUSAGE, NULL, "SGX call: missing argument");
@@ -688,8 +690,7 @@ int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, si
 		return eimg_err(err, EIMG_EINVAL, NULL, "no TCS %" PRIu32 " (the enclave has %" PRIu32 ")", tcs, e->threads);
 	if (overlaps(e, in, in_len) || overlaps(e, out, out_cap))
 		return eimg_err(err, EIMG_EINTERNAL, NULL, "host buffer inside the enclave");
-	struct eimg_sgx_hw_call c = { EIMG_ECALL_MESSAGE, (uint64_t)(uintptr_t)in, in_len, (uint64_t)(uintptr_t)out,
-				      out_cap };
+	struct eimg_sgx_hw_call c = { op, (uint64_t)(uintptr_t)in, in_len, (uint64_t)(uintptr_t)out, out_cap };
 	for (;;) {
 		struct eimg_sgx_hw_exit x;
 		int rc = eimg_sgx_hw_enter(e, tcs, &c, &x, err);
@@ -707,8 +708,22 @@ int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, si
 		if (x.rdi != EIMG_EEXIT_OCALL)
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %" PRIu64, x.rdi);
 		uint64_t result = 0;
-		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, &result))
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, x.rsi, out, x.rdx, out_cap, log, log_ctx, swl, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %" PRIu64, x.rsi);
 		c = (struct eimg_sgx_hw_call){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
 	}
+}
+
+int eimg_sgx_hw_call(eimg_sgx_hw_enclave *e, uint32_t tcs, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
+		     eimg_error *err)
+{
+	return hw_ecall(e, tcs, EIMG_ECALL_MESSAGE, in, in_len, out, out_cap, log, log_ctx, NULL, res, err);
+}
+
+int eimg_sgx_hw_switchless(eimg_sgx_hw_enclave *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out,
+			   size_t out_cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			   struct eimg_sim_result *res, eimg_error *err)
+{
+	return hw_ecall(e, tcs, EIMG_ECALL_SWITCHLESS, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
 }

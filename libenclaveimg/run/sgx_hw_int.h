@@ -92,6 +92,14 @@ int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l
 			 const uint8_t sigstruct[1808], bool debug_launch, eimg_sgx_hw_enclave **out,
 			 eimg_error *err);
 
+/* EIMG_ECALL_SWITCHLESS on hardware (the contract of eimg_sim_switchless,
+ * run/sim_int.h): the ring is untrusted host memory the enclave's thread
+ * polls; no EENTER/EEXIT per message. */
+struct eimg_swl_host;
+int eimg_sgx_hw_switchless(eimg_sgx_hw_enclave *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out,
+			   size_t out_cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+			   struct eimg_sim_result *res, eimg_error *err);
+
 /* The SSA frame size in pages the CPU needs for xfrm and miscselect (XSAVE
  * area from CPUID leaf 0xD, 184-byte GPR area, 16-byte EXINFO when
  * miscselect bit 0); 0 when cpuid reports nothing usable. */

@@ -248,8 +248,8 @@ static bool overlaps(const eimg_sim_enclave *e, const void *p, size_t len)
 }
 
 static int sim_ecall(eimg_sim_enclave *e, uint32_t tcs, uint64_t op, const uint8_t *in, size_t in_len,
-		     uint8_t *out, size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
-		     eimg_error *err)
+		     uint8_t *out, size_t out_cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl,
+		     struct eimg_sim_result *res, eimg_error *err)
 {
 	if (tcs >= e->threads)
 		return eimg_err(err, EIMG_EINVAL, NULL, "no TCS %u (the enclave has %u)", tcs, e->threads);
@@ -271,7 +271,7 @@ static int sim_ecall(eimg_sim_enclave *e, uint32_t tcs, uint64_t op, const uint8
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave left with unknown exit kind %llu",
 					(unsigned long long)r.rdi);
 		uint64_t result = 0;
-		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, r.rsi, out, r.rdx, out_cap, log, log_ctx, &result))
+		if (eimg_ocall_dispatch(e->ocall, e->ocall_ctx, tcs, r.rsi, out, r.rdx, out_cap, log, log_ctx, swl, &result))
 			return eimg_err(err, EIMG_EINVAL, NULL, "the enclave made unknown ocall %llu",
 					(unsigned long long)r.rsi);
 		r = (struct sim_regs){ EIMG_ECALL_RESUME, result, 0, 0, 0 };
@@ -279,9 +279,13 @@ static int sim_ecall(eimg_sim_enclave *e, uint32_t tcs, uint64_t op, const uint8
 }
 
 int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
-			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result)
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, uint64_t *result)
 {
 	*result = 0;
+	if (swl && op >= EIMG_OCALL_IDLE && op <= EIMG_OCALL_REPLY) {
+		*result = swl->fn(swl->ctx, op, out, len, cap);
+		return 0;
+	}
 	if (op == EIMG_OCALL_LOG) {
 		if (log)
 			log(log_ctx, (const char *)out, len < cap ? (size_t)len : cap);
@@ -303,13 +307,20 @@ int eimg_sim_call(eimg_sim_enclave *e, uint32_t tcs, const uint8_t *in, size_t i
 		  size_t out_cap, eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res,
 		  eimg_error *err)
 {
-	return sim_ecall(e, tcs, EIMG_ECALL_MESSAGE, in, in_len, out, out_cap, log, log_ctx, res, err);
+	return sim_ecall(e, tcs, EIMG_ECALL_MESSAGE, in, in_len, out, out_cap, log, log_ctx, NULL, res, err);
+}
+
+int eimg_sim_switchless(eimg_sim_enclave *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, struct eimg_sim_result *res,
+			eimg_error *err)
+{
+	return sim_ecall(e, tcs, EIMG_ECALL_SWITCHLESS, ring, ring_size, out, out_cap, log, log_ctx, swl, res, err);
 }
 
 int eimg_sim_init(eimg_sim_enclave *e, uint8_t *key, size_t key_cap, size_t *key_len, eimg_sim_log_fn log,
 		  void *log_ctx, struct eimg_sim_result *res, eimg_error *err)
 {
-	int rc = sim_ecall(e, 0, EIMG_ECALL_INIT, NULL, 0, key, key_cap, log, log_ctx, res, err);
+	int rc = sim_ecall(e, 0, EIMG_ECALL_INIT, NULL, 0, key, key_cap, log, log_ctx, NULL, res, err);
 	*key_len = 0;
 	if (rc)
 		return rc;

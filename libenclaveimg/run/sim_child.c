@@ -29,6 +29,7 @@
 #include "eimg/error.h"
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
+#include "run/ring_int.h"
 #include "run/sim_int.h"
 
 /* Leaves the child process.  Not _exit(), and deliberately not declared
@@ -94,19 +95,18 @@ int eimg_sim_worker_alloc(struct sim_worker_args *w)
 {
 	size_t m = w->max_message ? w->max_message : 1;
 	w->in = malloc(m);
-	w->out = malloc(CH_HDR + m);
+	w->out = malloc(CH_HDR + 16 + m);
 	w->rbuf = malloc(CH_IOBUF);
-	w->wbuf = malloc(CH_IOBUF);
-	w->rlen = w->roff = w->wlen = 0;
-	if (!w->in || !w->out || !w->rbuf || !w->wbuf) {
+	w->rlen = w->roff = 0;
+	w->closed = false;
+	if (!w->in || !w->out || !w->rbuf) {
 		eimg_sim_worker_free(w);
 		return -1;
 	}
 	/* touch everything now: in the sandbox no page may need a new mapping */
 	memset(w->in, 0, m);
-	memset(w->out, 0, CH_HDR + m);
+	memset(w->out, 0, CH_HDR + 16 + m);
 	memset(w->rbuf, 0, CH_IOBUF);
-	memset(w->wbuf, 0, CH_IOBUF);
 	return 0;
 }
 
@@ -115,58 +115,96 @@ void eimg_sim_worker_free(struct sim_worker_args *w)
 	free(w->in);
 	free(w->out);
 	free(w->rbuf);
-	free(w->wbuf);
-	w->in = w->out = w->rbuf = w->wbuf = NULL;
+	w->in = w->out = w->rbuf = NULL;
 }
 
-static int flush_w(struct sim_worker_args *w)
+/* Drops doorbell frames at the front of the channel input. */
+static void skip_bells(struct sim_worker_args *w)
 {
-	int rc = eimg_fd_write_all(w->fd, w->wbuf, w->wlen);
-	w->wlen = 0;
-	return rc;
+	while (w->rlen - w->roff >= CH_HDR && eimg_get_le32(w->rbuf + w->roff + 4) == CH_BELL &&
+	       eimg_get_le32(w->rbuf + w->roff) == 0)
+		w->roff += CH_HDR;
+	if (w->roff == w->rlen)
+		w->roff = w->rlen = 0;
 }
 
-/* Queues a frame whose header is at f (payload follows it); large frames
- * and log lines go out at once. */
-static int send_frame(struct sim_worker_args *w, const uint8_t *f, size_t len, bool now)
+/* One read of the channel into rbuf.  1 ok, 0 EOF, -1 error or rbuf full
+ * (64 KiB that are neither bells nor a request frame: a broken runner). */
+static int read_more(struct sim_worker_args *w)
 {
-	if (!now && len <= CH_IOBUF - w->wlen) {
-		memcpy(w->wbuf + w->wlen, f, len);
-		w->wlen += len;
-		return 0;
+	if (w->roff) {
+		memmove(w->rbuf, w->rbuf + w->roff, w->rlen - w->roff);
+		w->rlen -= w->roff;
+		w->roff = 0;
 	}
-	if (w->wlen && flush_w(w))
+	if (w->rlen == CH_IOBUF)
 		return -1;
-	return eimg_fd_write_all(w->fd, f, len);
-}
-
-/* Ensures n bytes are buffered (n <= CH_IOBUF).  Flushes pending replies
- * before blocking.  1 ok, 0 clean EOF at a frame boundary, -1 error. */
-static int fill(struct sim_worker_args *w, size_t n)
-{
-	while (w->rlen - w->roff < n) {
-		if (w->roff) {
-			memmove(w->rbuf, w->rbuf + w->roff, w->rlen - w->roff);
-			w->rlen -= w->roff;
-			w->roff = 0;
-		}
-		if (w->wlen && flush_w(w))
-			return -1;
+	for (;;) {
 		ssize_t r = read(w->fd, w->rbuf + w->rlen, CH_IOBUF - w->rlen);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return w->rlen == w->roff ? 0 : -1;
+		if (r <= 0) {
+			w->closed = r == 0;
+			return r == 0 ? 0 : -1;
+		}
 		w->rlen += (size_t)r;
+		return 1;
 	}
-	return 1;
+}
+
+/* The doorbell (eimg_ring_wait): blocks until the runner writes anything. */
+static int sleep_chan(void *ctx)
+{
+	struct sim_worker_args *w = ctx;
+	if (read_more(w) != 1)
+		return -1;
+	skip_bells(w);
+	return 0;
+}
+
+/* Ensures n bytes are buffered (n <= CH_IOBUF).  0 ok, -1 EOF or error. */
+static int fill(struct sim_worker_args *w, size_t n)
+{
+	while (w->rlen - w->roff < n)
+		if (read_more(w) != 1)
+			return -1;
+	return 0;
+}
+
+/* A request larger than a slot: its CH_REQ frame on the channel. */
+static int read_sock_req(struct sim_worker_args *w, const uint8_t **msg, uint32_t *len)
+{
+	if (fill(w, CH_HDR))
+		return -1;
+	skip_bells(w);
+	if (fill(w, CH_HDR))
+		return -1;
+	const uint8_t *hdr = w->rbuf + w->roff;
+	uint32_t l = eimg_get_le32(hdr), type = eimg_get_le32(hdr + 4);
+	if (type != CH_REQ || l > w->max_message)
+		return -1;
+	w->roff += CH_HDR;
+	if (l <= CH_IOBUF) {
+		if (fill(w, l))
+			return -1;
+		*msg = w->rbuf + w->roff;
+		w->roff += l;
+	} else {
+		/* what is buffered, then the rest directly */
+		size_t have = w->rlen - w->roff;
+		memcpy(w->in, w->rbuf + w->roff, have);
+		w->roff = w->rlen = 0;
+		if (eimg_fd_read_all(w->fd, w->in + have, l - have) != 1)
+			return -1;
+		*msg = w->in;
+	}
+	*len = l;
+	return 0;
 }
 
 struct log_ctx {
 	struct sim_worker_args *w;
-	int failed;
+	int failed, logged;
 };
 
 static void worker_log(void *ctx, const char *text, size_t len)
@@ -179,61 +217,165 @@ static void worker_log(void *ctx, const char *text, size_t len)
 		return;
 	}
 	eimg_ch_header(f, (uint32_t)len, CH_LOG, 0, 0);
-	if (send_frame(lc->w, f, CH_HDR + len, true) != 0)
+	lc->logged = 1;
+	if (eimg_fd_write_all(lc->w->fd, f, CH_HDR + len) != 0)
 		lc->failed = 1;
 }
 
+/* The reply: in its slot, or a marker and a CH_REPLY frame (sim_int.h). */
+static int send_reply(struct sim_worker_args *w, const struct eimg_sim_result *res, bool logged)
+{
+	uint32_t rlen = res->status == EIMG_ECALL_OK ? (uint32_t)res->detail : 0;
+	uint8_t detail[8];
+	int pr;
+	if (!logged && res->status <= RT_STATUS_MAX && rlen <= EIMG_RING_MAX) {
+		eimg_le64(detail, res->detail);
+		pr = res->status == EIMG_ECALL_OK ? eimg_ring_push(&w->ring->rep, w->out + CH_HDR, rlen, 0)
+						  : eimg_ring_push(&w->ring->rep, detail, 8, (uint32_t)res->status);
+		if (pr == 1) {   /* the runner sleeps: ring */
+			uint8_t bell[CH_HDR];
+			eimg_ch_header(bell, 0, CH_BELL, 0, 0);
+			pr = eimg_fd_write_all(w->fd, bell, CH_HDR);
+		}
+	} else {
+		/* the frame itself wakes the runner: no bell */
+		pr = eimg_ring_push(&w->ring->rep, NULL, 0, RT_SOCKET);
+		eimg_ch_header(w->out, rlen, CH_REPLY, res->status, res->detail);
+		if (pr >= 0)
+			pr = eimg_fd_write_all(w->fd, w->out, CH_HDR + rlen);
+	}
+	/* the reply may hold a client's secrets: do not keep it around */
+	if (rlen)
+		memset(w->out + CH_HDR, 0, rlen);
+	/* full: the runner never has more in flight than a ring holds */
+	return pr < 0 ? -1 : 0;
+}
+
+/* Runs one message in the enclave and sends the reply. */
+static int serve(struct sim_worker_args *w, const uint8_t *msg, uint32_t len)
+{
+	struct eimg_sim_result res;
+	struct log_ctx lc = { w, 0, 0 };
+	eimg_error err;
+	int crc = w->engine->call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log, &lc,
+				  &res, &err);
+	if (crc != EIMG_OK) {
+		send_msg(w->fd, crc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+		return CHILD_EXIT_HOSTERR;
+	}
+	if (lc.failed || send_reply(w, &res, lc.logged) != 0)
+		return CHILD_EXIT_PROTOCOL;
+	return 0;
+}
+
+/* ---------------------------------------------------------- switchless */
+
+/* The host side of the switchless ocalls (enclave_abi.h). */
+static uint64_t swl_ocall(void *ctx, uint64_t op, uint8_t *out, uint64_t len, size_t cap)
+{
+	struct sim_worker_args *w = ctx;
+	uint8_t h[CH_HDR];
+	const uint8_t *msg;
+	uint32_t mlen;
+	if (op == EIMG_OCALL_IDLE)
+		return sleep_chan(w) == 0 ? 0 : EIMG_OCALL_EIO;
+	if (op == EIMG_OCALL_BELL) {
+		eimg_ch_header(h, 0, CH_BELL, 0, 0);
+		return eimg_fd_write_all(w->fd, h, CH_HDR) == 0 ? 0 : EIMG_OCALL_EIO;
+	}
+	if (op == EIMG_OCALL_FETCH) {
+		if (read_sock_req(w, &msg, &mlen) || mlen > cap)
+			return EIMG_OCALL_EIO;
+		memcpy(out, msg, mlen);
+		return mlen;
+	}
+	if (op != EIMG_OCALL_REPLY || len < 16 || len > cap)
+		return EIMG_OCALL_EIO;
+	uint32_t rlen = (uint32_t)(len - 16);
+	eimg_ch_header(h, rlen, CH_REPLY, eimg_get_le64(out), eimg_get_le64(out + 8));
+	int rc = eimg_fd_write_all(w->fd, h, CH_HDR) || (rlen && eimg_fd_write_all(w->fd, out + 16, rlen));
+	if (rlen)   /* a client's secrets */
+		memset(out + 16, 0, rlen);
+	return rc ? EIMG_OCALL_EIO : 0;
+}
+
+/* Serves the channel with this thread inside the enclave (switchless
+ * calls): no enclave entry per message.  1 when the runtime has none or the
+ * enclave stopped (then each message is entered on its own, and gets the
+ * status the enclave stopped with); else the worker's exit code. */
+static int serve_switchless(struct sim_worker_args *w)
+{
+	struct eimg_ring_pair *p = w->ring;
+	uint32_t tail0 = __atomic_load_n(&p->req.tail, __ATOMIC_ACQUIRE);
+	uint32_t head0 = __atomic_load_n(&p->rep.head, __ATOMIC_ACQUIRE);
+	struct eimg_swl_host swl = { swl_ocall, w };
+	struct log_ctx lc = { w, 0, 0 };
+	struct eimg_sim_result res;
+	eimg_error err;
+	int rc = w->engine->serve(w->enclave, w->tcs, p, sizeof *p, w->out + CH_HDR, w->max_message + 16, worker_log,
+				  &lc, &swl, &res, &err);
+	if (rc != EIMG_OK) {
+		send_msg(w->fd, rc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
+		return CHILD_EXIT_HOSTERR;
+	}
+	if (lc.failed)
+		return CHILD_EXIT_PROTOCOL;
+	uint32_t taken = __atomic_load_n(&p->req.tail, __ATOMIC_ACQUIRE) - tail0;
+	uint32_t answered = __atomic_load_n(&p->rep.head, __ATOMIC_ACQUIRE) - head0;
+	if (res.status == EIMG_ECALL_OK)
+		return w->closed && w->rlen == w->roff ? 0 : CHILD_EXIT_PROTOCOL;
+	if (res.status == EIMG_ECALL_EBADBUF) {
+		send_msg(w->fd, CH_HOSTERR, 0, "the enclave found its switchless ring broken");
+		return CHILD_EXIT_HOSTERR;
+	}
+	if (taken != answered) {
+		/* the enclave stopped inside a message: it gets the status */
+		uint8_t d[8];
+		eimg_le64(d, res.detail);
+		int pr = eimg_ring_push(&p->rep, d, 8, (uint32_t)res.status);
+		if (pr < 0 || taken != answered + 1)
+			return CHILD_EXIT_PROTOCOL;
+		if (pr == 1) {
+			uint8_t bell[CH_HDR];
+			eimg_ch_header(bell, 0, CH_BELL, 0, 0);
+			if (eimg_fd_write_all(w->fd, bell, CH_HDR))
+				return CHILD_EXIT_PROTOCOL;
+		}
+	}
+	return 1;
+}
+
+#define WORKER_SPINS 500   /* empty checks (PAUSE) before sleeping on the channel: ~60 us here */
+
 int eimg_sim_worker(struct sim_worker_args *w)
 {
+	struct eimg_ring *rq = &w->ring->req;
+	uint32_t cap = w->max_message < EIMG_RING_MAX ? (uint32_t)w->max_message : EIMG_RING_MAX;
+	if (w->switchless && w->engine->serve) {
+		int sr = serve_switchless(w);
+		if (sr != 1)
+			return sr;
+	}
 	for (;;) {
-		int r = fill(w, CH_HDR);
-		if (r == 0)
-			return 0;
+		uint32_t len, tag;
+		int r = eimg_ring_pop(rq, w->in, cap, &len, &tag);
 		if (r < 0)
 			return CHILD_EXIT_PROTOCOL;
-		const uint8_t *hdr = w->rbuf + w->roff;
-		uint32_t len = eimg_get_le32(hdr), type = eimg_get_le32(hdr + 4);
-		if (type != CH_REQ || len > w->max_message)
-			return CHILD_EXIT_PROTOCOL;
-		w->roff += CH_HDR;
-		const uint8_t *msg;
-		if (len <= CH_IOBUF) {
-			if (fill(w, len) != 1)
-				return CHILD_EXIT_PROTOCOL;
-			msg = w->rbuf + w->roff;
-			w->roff += len;
-		} else {
-			/* a large message: what is buffered, then the rest directly */
-			size_t have = w->rlen - w->roff;
-			memcpy(w->in, w->rbuf + w->roff, have);
-			w->roff = w->rlen = 0;
-			if (eimg_fd_read_all(w->fd, w->in + have, len - have) != 1)
-				return CHILD_EXIT_PROTOCOL;
-			msg = w->in;
+		if (r == 0) {
+			if (eimg_ring_wait(rq, WORKER_SPINS, sleep_chan, w) == 0)
+				continue;
+			return w->closed && w->rlen == w->roff ? 0 : CHILD_EXIT_PROTOCOL;
 		}
-		struct eimg_sim_result res;
-		struct log_ctx lc = { w, 0 };
-		eimg_error err;
-		int crc = w->engine->call(w->enclave, w->tcs, msg, len, w->out + CH_HDR, w->max_message, worker_log,
-					  &lc, &res, &err);
-		if (crc != EIMG_OK) {
-			if (w->wlen)
-				flush_w(w);
-			send_msg(w->fd, crc == EIMG_EIO && err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);
-			return CHILD_EXIT_HOSTERR;
+		const uint8_t *msg = w->in;
+		if (tag == RT_SOCKET) {
+			if (read_sock_req(w, &msg, &len))
+				return CHILD_EXIT_PROTOCOL;
+		} else if (tag != RT_INLINE) {
+			return CHILD_EXIT_PROTOCOL;
 		}
-		if (lc.failed)
-			return CHILD_EXIT_PROTOCOL;
-		uint32_t rlen = res.status == EIMG_ECALL_OK ? (uint32_t)res.detail : 0;
-		eimg_ch_header(w->out, rlen, CH_REPLY, res.status, res.detail);
-		if (send_frame(w, w->out, CH_HDR + rlen, false) != 0)
-			return CHILD_EXIT_PROTOCOL;
-		/* the reply may hold a client's secrets: do not keep it around */
-		if (rlen)
-			memset(w->out + CH_HDR, 0, rlen);
-		/* nothing more buffered: the replies go out before we block */
-		if (w->rlen == w->roff && w->wlen && flush_w(w))
-			return CHILD_EXIT_PROTOCOL;
+		int rc = serve(w, msg, len);
+		if (rc)
+			return rc;
 	}
 }
 
@@ -244,7 +386,6 @@ static uint64_t g_size;
 static int g_fd0 = -1;
 static __thread int t_fd = -1;
 static __thread uint32_t t_tcs;
-static __thread struct sim_worker_args *t_w;
 
 static void fault_handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -267,9 +408,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
 	for (int i = 0; i < CHF_N; i++)
 		eimg_le64(f + CH_HDR + 8 * i, v[i]);
 	int fd = t_fd >= 0 ? t_fd : g_fd0;
-	/* replies to earlier messages still batched go first */
-	if (t_w && t_w->wlen && t_w->wlen <= CH_IOBUF)
-		(void)!write(fd, t_w->wbuf, t_w->wlen);
+	/* replies to earlier messages are in the ring already */
 	(void)!write(fd, f, sizeof f);
 	child_exit(sig == SIGSYS ? CHILD_EXIT_VIOLATION : CHILD_EXIT_FAULT);
 }
@@ -395,7 +534,6 @@ static void *child_thread_main(void *arg)
 	struct child_thread *ct = arg;
 	t_fd = ct->w.fd;
 	t_tcs = ct->w.tcs;
-	t_w = &ct->w;
 	if (alt_stack() != 0)
 		child_exit(CHILD_EXIT_HOSTERR);
 	__atomic_store_n(&ct->ready, 1, __ATOMIC_RELEASE);
@@ -404,7 +542,8 @@ static void *child_thread_main(void *arg)
 	return NULL;
 }
 
-void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds, uint32_t n,
+void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
+			 struct eimg_ring_pair *rings, uint32_t n,
 			 size_t max_message, bool attest_init, bool services)
 {
 	eimg_error err;
@@ -438,7 +577,8 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	/* All buffers before the sandbox: afterwards not even malloc may ask
 	 * the kernel for memory. */
 	for (uint32_t i = 0; i < n; i++) {
-		ct[i].w = (struct sim_worker_args){ .engine = &eimg_sim_engine, .enclave = e, .tcs = i, .fd = fds[i], .max_message = max_message,
+		ct[i].w = (struct sim_worker_args){ .engine = &eimg_sim_engine, .enclave = e, .tcs = i, .fd = fds[i], .ring = &rings[i],
+						    .max_message = max_message, .switchless = true,
 						    .sandboxed = 1 };
 		if (eimg_sim_worker_alloc(&ct[i].w) != 0) {
 			send_msg(fds[0], CH_LOADERR, EIMG_ENOMEM, "out of memory for message buffers");
@@ -469,13 +609,12 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 	}
 	/* From here on: only read/write on the channels, and exit. */
 	ct[0].w.fd = fds[0];
-	t_w = &ct[0].w;
 	size_t klen = 0;
 	if (attest_init) {
 		/* enclave_init runs now, sandboxed like a message; its key comes
 		 * back in the worker's output buffer, behind the frame header */
 		struct eimg_sim_result res;
-		struct log_ctx lc = { &ct[0].w, 0 };
+		struct log_ctx lc = { &ct[0].w, 0, 0 };
 		rc = eimg_sim_init(e, ct[0].w.out + CH_HDR, max_message, &klen, worker_log, &lc, &res, &err);
 		if (rc != EIMG_OK) {
 			send_msg(fds[0], err.sys_errno == EFAULT ? CH_EXCEPTION : CH_HOSTERR, 0, err.msg);

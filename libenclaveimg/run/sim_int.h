@@ -1,6 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private: the channel between the runner (run/runner.c) and the workers that
- * enter the enclave (sim_child.c), one stream socket per TCS.
+ * enter the enclave (sim_child.c), one stream socket and one ring pair
+ * (run/ring_int.h, shared memory) per TCS.
+ *
+ * Messages and replies travel through the rings: a request slot holds the
+ * message (tag RT_INLINE) or says that it follows on the socket as a CH_REQ
+ * frame (RT_SOCKET: larger than a slot); a reply slot's tag is the
+ * EIMG_ECALL_* status, its payload the reply (OK) or the 8-byte detail, or
+ * the tag RT_SOCKET says the reply follows on the socket as a CH_REPLY frame
+ * (larger than a slot, a status beyond 16 bits, or a message that logged:
+ * its log lines come first).  The socket carries everything else (log
+ * lines, READY, faults) and serves as the doorbell: a side that sleeps
+ * blocks reading it (the runner in poll), and a producer that finds the
+ * consumer asleep sends a CH_BELL frame.  No system call per message while
+ * both sides are busy; the sandbox keeps its read/write-on-the-channels
+ * filter.
  *
  * Frame: 24-byte header, little-endian: u32 payload length, u32 type,
  * u64 a, u64 b; then the payload.  Everything a worker sends is treated as
@@ -13,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "eimg/sim.h"
+#include "eimg/enclave_abi.h"
 
 #define CH_HDR 24
 
@@ -28,10 +43,16 @@ enum ch_type {
 	CH_HOSTERR = 8,   /* payload = message (the worker's own failure) */
 	CH_EXCEPTION = 9, /* payload = message: the CPU reported an exception inside the
 			     enclave (hardware backend) */
+	CH_BELL = 11,     /* both directions, no payload: the ring has work (doorbell) */
 	CH_OCALL = 10     /* service channel only (enclave-run --state), both directions:
 			     worker -> runner: a = ocall, b = answer capacity, payload = request;
 			     runner -> worker: a = result, payload = the answer (result bytes) */
 };
+
+/* Ring slot tags besides the reply statuses (see above). */
+#define RT_INLINE EIMG_SWL_INLINE
+#define RT_SOCKET EIMG_SWL_OUTOFBAND
+#define RT_STATUS_MAX 0xffffu   /* reply statuses above this go on the socket */
 
 /* Payload of CH_FAULT / CH_VIOLATION: 8 little-endian u64. */
 enum { CHF_CODE, CHF_ADDR, CHF_IP, CHF_BASE, CHF_SIZE, CHF_SYSCALL, CHF_ARCH, CHF_TCS, CHF_N };
@@ -46,6 +67,13 @@ enum {
 	CHILD_EXIT_HOSTERR = 14
 };
 
+/* The host side of a switchless call's ocalls (EIMG_OCALL_IDLE .. REPLY,
+ * enclave_abi.h): returns the result to resume with. */
+struct eimg_swl_host {
+	uint64_t (*fn)(void *ctx, uint64_t op, uint8_t *out, uint64_t len, size_t cap);
+	void *ctx;
+};
+
 /* A backend's operations on a loaded enclave, as the workers use them:
  * run one message on a TCS (the contract of eimg_sim_call), the enclave's
  * base address, unload.  An EIMG_EIO status with sys_errno EFAULT from call
@@ -55,6 +83,12 @@ struct eimg_run_engine {
 		    eimg_sim_log_fn log, void *log_ctx, struct eimg_sim_result *res, eimg_error *err);
 	uint64_t (*base)(const void *enclave);
 	void (*unload)(void *enclave);
+	/* EIMG_ECALL_SWITCHLESS on a TCS (NULL: the backend has none): serves
+	 * the ring pair until the host ends it (the contract of
+	 * eimg_sim_switchless). */
+	int (*serve)(void *enclave, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+		     eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, struct eimg_sim_result *res,
+		     eimg_error *err);
 };
 extern const struct eimg_run_engine eimg_sim_engine;     /* eimg_sim_* (run/runner.c) */
 extern const struct eimg_run_engine eimg_sgx_hw_engine;  /* eimg_sgx_hw_* (run/runner.c) */
@@ -69,17 +103,21 @@ struct sim_worker_args {
 	const struct eimg_run_engine *engine;
 	void *enclave;
 	uint32_t tcs;
-	int fd;               /* this worker's channel end */
+	int fd;               /* this worker's channel end (socket frames, doorbell) */
+	struct eimg_ring_pair *ring;   /* this worker's rings */
 	size_t max_message;
-	uint8_t *in, *out;    /* preallocated: max_message each, out has CH_HDR in front */
+	uint8_t *in, *out;    /* preallocated: max_message each; out has CH_HDR in front
+				 and 16 more bytes (switchless: status and detail) */
 	int sandboxed;        /* child process: exit the process on EOF/errors */
-	uint8_t *rbuf, *wbuf; /* preallocated: CH_IOBUF each (batched channel I/O) */
-	size_t rlen, roff, wlen;
+	uint8_t *rbuf;        /* preallocated: CH_IOBUF (channel input) */
+	size_t rlen, roff;
+	bool closed;          /* the runner closed the channel */
+	bool switchless;      /* serve with the thread inside the enclave (engine->serve) */
 };
 
 #define CH_IOBUF 65536
 
-/* Allocates in/out/rbuf/wbuf for a worker (before any sandbox); frees them. */
+/* Allocates in/out/rbuf for a worker (before any sandbox); frees them. */
 int eimg_sim_worker_alloc(struct sim_worker_args *w);
 void eimg_sim_worker_free(struct sim_worker_args *w);
 
@@ -89,8 +127,9 @@ void eimg_sim_worker_free(struct sim_worker_args *w);
  * more descriptors after the n channels, one service channel per TCS for
  * the host-service ocalls (CH_OCALL; the sandbox allows read and write on
  * them as on the channels). */
+struct eimg_ring_pair;
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
-						   uint32_t n, size_t max_message, bool attest_init, bool services);
+						   struct eimg_ring_pair *rings, uint32_t n, size_t max_message, bool attest_init, bool services);
 /* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
 int eimg_sim_worker(struct sim_worker_args *w);
 
@@ -105,6 +144,14 @@ int eimg_fd_read_all(int fd, uint8_t *p, size_t len);
  * (none: EIMG_OCALL_ENOSTATE); the request is out[0..len), the answer goes
  * to out[0..cap).  0 with *result for RESUME, -1 for an unknown ocall. */
 int eimg_ocall_dispatch(eimg_ocall_fn fn, void *ctx, uint32_t tcs, uint64_t op, uint8_t *out, uint64_t len,
-			size_t cap, eimg_sim_log_fn log, void *log_ctx, uint64_t *result);
+			size_t cap, eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, uint64_t *result);
+
+/* EIMG_ECALL_SWITCHLESS through the simulation loader: the thread serves
+ * the ring pair inside the enclave; its switchless ocalls go to swl.
+ * res: OK when the host ended it, EBADBUF for a broken ring, EBADOP for a
+ * runtime without switchless calls, or the status the enclave stopped with. */
+int eimg_sim_switchless(eimg_sim_enclave *e, uint32_t tcs, void *ring, size_t ring_size, uint8_t *out, size_t out_cap,
+			eimg_sim_log_fn log, void *log_ctx, const struct eimg_swl_host *swl, struct eimg_sim_result *res,
+			eimg_error *err);
 
 #endif

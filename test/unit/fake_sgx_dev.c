@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "eimg/enclave_abi.h"
 #include "eimg/hash.h"
 #include "eimg/sigstruct.h"
 #include "run/sgx_hw_int.h"
@@ -59,6 +60,12 @@ struct fake_sgx {
 	size_t msg_cap;
 	bool pending;
 	int init_errno;            /* errno of the last refused INIT, 0 if none */
+	/* FAKE_RUNTIME with switchless: serves EIMG_ECALL_SWITCHLESS (inline
+	 * messages, reversed; no log ocall, as a release enclave) */
+	bool switchless;
+	uint8_t *swl_ring;         /* the ring pair of the call in progress */
+	uint32_t swl_tail, swl_head;
+	unsigned msg_enters, swl_messages, swl_idles, swl_bells;
 };
 
 static struct fake_sgx *fake_cur; /* the vDSO function has no context argument */
@@ -426,6 +433,60 @@ static int fake_munmap(void *ctx, void *addr, size_t len)
 	return munmap(addr, len);
 }
 
+/* ---- switchless calls as the runtime serves them (enclave_abi.h) ---- */
+static uint32_t fake_ld(const uint8_t *p) { return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE); }
+static void fake_st(uint8_t *p, uint32_t v) { __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); }
+
+/* Runs until the next exit: an ocall (IDLE, BELL) or the return. */
+static void fake_swl(struct fake_sgx *f, long *ordi, long *orsi, long *ordx)
+{
+	uint8_t *req = f->swl_ring, *rep = req + EIMG_SWL_RING_SIZE;
+	*ordi = 1;   /* return, unless an ocall below */
+	*ordx = 0;
+	for (unsigned spin = 0;;) {
+		uint32_t used = fake_ld(req + EIMG_SWL_HEAD) - f->swl_tail;
+		if (used > EIMG_SWL_SLOTS) {
+			*orsi = EIMG_ECALL_EBADBUF;
+			return;
+		}
+		if (!used) {
+			if (spin++ < 20000)
+				continue;
+			fake_st(req + EIMG_SWL_SLEEPING, 1);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (fake_ld(req + EIMG_SWL_HEAD) != f->swl_tail)
+				continue;
+			f->swl_idles++;
+			*ordi = 2;
+			*orsi = EIMG_OCALL_IDLE;
+			return;
+		}
+		uint8_t *in = req + EIMG_SWL_SLOT0 + (f->swl_tail % EIMG_SWL_SLOTS) * EIMG_SWL_SLOT;
+		uint32_t len = fake_ld(in), tag = fake_ld(in + 4);
+		if (tag == EIMG_SWL_STOP || tag != EIMG_SWL_INLINE || len > EIMG_SWL_SLOT_MAX) {
+			fake_st(req + EIMG_SWL_TAIL, ++f->swl_tail);
+			*orsi = tag == EIMG_SWL_STOP ? EIMG_ECALL_OK : EIMG_ECALL_EBADBUF;
+			return;
+		}
+		uint8_t *out = rep + EIMG_SWL_SLOT0 + (f->swl_head % EIMG_SWL_SLOTS) * EIMG_SWL_SLOT;
+		for (uint32_t i = 0; i < len; i++)
+			out[8 + i] = in[8 + len - 1 - i];
+		fake_st(out, len);
+		fake_st(out + 4, EIMG_ECALL_OK);
+		fake_st(req + EIMG_SWL_TAIL, ++f->swl_tail);
+		fake_st(rep + EIMG_SWL_HEAD, ++f->swl_head);
+		f->swl_messages++;
+		spin = 0;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n((uint32_t *)(rep + EIMG_SWL_SLEEPING), 0, __ATOMIC_ACQ_REL)) {
+			f->swl_bells++;
+			*ordi = 2;
+			*orsi = EIMG_OCALL_BELL;
+			return;
+		}
+	}
+}
+
 /* ---- the vDSO ---- */
 static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx, unsigned int function,
 		      unsigned long r8, unsigned long r9, struct eimg_sgx_run *run)
@@ -453,11 +514,32 @@ static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx, u
 		run->exception_vector = 14;
 		run->exception_error_code = 0x8007;
 		run->exception_addr = f->base + 0x1000;
+	} else if (f->enter_mode == FAKE_RUNTIME && f->switchless && (rdi == EIMG_ECALL_SWITCHLESS || f->swl_ring)) {
+		f->enters++;
+		f->last_tcs = tcs;
+		run->function = EIMG_ENCLU_EEXIT;
+		if (rdi == EIMG_ECALL_SWITCHLESS) {
+			f->swl_ring = (uint8_t *)rsi;
+			f->swl_tail = fake_ld(f->swl_ring + EIMG_SWL_TAIL);
+			f->swl_head = fake_ld(f->swl_ring + EIMG_SWL_RING_SIZE + EIMG_SWL_HEAD);
+		} else {
+			fake_st(f->swl_ring + EIMG_SWL_SLEEPING, 0);
+		}
+		if (rdi == EIMG_ECALL_RESUME && rsi != 0) {   /* the host ended an IDLE */
+			ordi = 1;
+			orsi = EIMG_ECALL_OK;
+		} else {
+			fake_swl(f, &ordi, &orsi, &ordx);
+		}
+		if (ordi == 1)
+			f->swl_ring = NULL;
 	} else if (f->enter_mode == FAKE_RUNTIME) {
 		/* the runtime's ABI (enclave_abi.h): MESSAGE -> a log ocall -> RESUME -> reply reversed */
 		f->enters++;
 		f->last_tcs = tcs;
 		run->function = EIMG_ENCLU_EEXIT;
+		if (rdi == 1)
+			f->msg_enters++;
 		if (rdi == 1 && !f->pending) {
 			f->msg_in = (const uint8_t *)rsi;
 			f->msg_len = rdx;

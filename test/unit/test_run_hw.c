@@ -83,17 +83,24 @@ static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE]
 	return rc;
 }
 
-static void test_good_image_answers(void **state)
+/* A one-thread image signed for production, and a fresh fake that runs it. */
+static eimg_layout *signed_layout(uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
 {
-	(void)state;
 	need_key();
 	setup_input(0x10000, 1);   /* the fake runs one message at a time */
 	eimg_layout *l = make_layout();
-	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
 	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
 	sign(mr, false, 0x3, ss);
 	fresh_fake(FAKE_RUNTIME);
+	return l;
+}
+
+static void test_good_image_answers(void **state)
+{
+	(void)state;
+	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_layout *l = signed_layout(mr, ss);
 	struct run r;
 	int rc = run_lines(l, ss, false, "hello\nworld!\n", &r);
 	if (rc)
@@ -108,8 +115,47 @@ static void test_good_image_answers(void **state)
 	assert_string_equal(r.logs, "got 5 bytes|got 6 bytes|");
 	assert_int_equal(r.res.outcome, EIMG_RUN_CLEAN);
 	assert_int_equal(r.res.messages, 2);
-	assert_int_equal(fk.enters, 4);         /* MESSAGE + RESUME per message */
+	/* SWITCHLESS refused (this runtime has none), then MESSAGE + RESUME per message */
+	assert_int_equal(fk.enters, 5);
+	assert_int_equal(fk.msg_enters, 2);
 	assert_false(fk.fd_open);               /* unloaded: the device is closed */
+	eimg_layout_free(l);
+	fake_release(&fk);
+}
+
+/* Switchless calls: the enclave's thread polls the ring in untrusted memory;
+ * many messages, not one EENTER for any of them. */
+static void test_switchless_answers(void **state)
+{
+	(void)state;
+	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_layout *l = signed_layout(mr, ss);
+	fk.switchless = true;
+	char in[3000], want[3000];
+	size_t ni = 0, nw = 0;
+	for (int i = 0; i < 300; i++) {
+		char m[16];
+		int n = snprintf(m, sizeof m, "m%03d", i);
+		ni += (size_t)snprintf(in + ni, sizeof in - ni, "%s\n", m);
+		for (int k = n - 1; k >= 0; k--)
+			want[nw++] = m[k];
+		want[nw++] = '\n';
+	}
+	want[nw] = '\0';
+	struct run r;
+	int rc = run_lines(l, ss, false, in, &r);
+	if (rc)
+		fail_msg("run: %s", r.err.msg);
+	assert_string_equal(r.out, want);
+	assert_int_equal(r.res.outcome, EIMG_RUN_CLEAN);
+	assert_int_equal(r.res.messages, 300);
+	assert_int_equal(fk.swl_messages, 300);
+	print_message("switchless: 300 messages, %u enters (%u idle, %u bells)\n", fk.enters, fk.swl_idles, fk.swl_bells);
+	assert_int_equal(fk.msg_enters, 0);     /* no EENTER per message */
+	/* one SWITCHLESS entry, then a RESUME per IDLE or BELL ocall only */
+	assert_int_equal(fk.enters, 1 + fk.swl_idles + fk.swl_bells);
+	assert_true(fk.enters < 60);   /* 300 messages */
+	assert_false(fk.fd_open);
 	eimg_layout_free(l);
 	fake_release(&fk);
 }
@@ -242,6 +288,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_image_answers),
+		cmocka_unit_test(test_switchless_answers),
 		cmocka_unit_test(test_tampered_image_refused),
 		cmocka_unit_test(test_exception_is_a_fault),
 		cmocka_unit_test(test_debug_launch),

@@ -14,6 +14,21 @@
  *     EIMG_ECALL_MESSAGE: RSI = host input buffer, RDX = its length,
  *                         R8  = host output buffer, R9 = its capacity.
  *     EIMG_ECALL_RESUME:  RSI = result of the ocall being resumed.
+ *     EIMG_ECALL_SWITCHLESS: RSI = host address of a ring pair (layout
+ *                         below, EIMG_SWL_*), RDX = its size
+ *                         (EIMG_SWL_PAIR_SIZE), R8 = host output buffer, R9 =
+ *                         its capacity (the largest out-of-band message or
+ *                         reply plus 16).  The thread stays in the enclave and
+ *                         serves the request ring (switchless calls, as
+ *                         HotCalls and Intel's switchless mode): it takes
+ *                         each request, runs the handler, puts the reply in
+ *                         the reply ring, and leaves only for ocalls (below)
+ *                         or to finish: EIMG_ECALL_OK after a request with
+ *                         tag EIMG_SWL_STOP or an IDLE ocall answered with an
+ *                         error; EIMG_ECALL_EBADBUF when the host broke a
+ *                         ring (an index or length out of range: checked
+ *                         before use, every value read once).  A runtime
+ *                         without it answers EIMG_ECALL_EBADOP.
  *     EIMG_ECALL_INIT:    RSI = RDX = 0, R8 = host output buffer, R9 = its
  *                         capacity.  Optional, sent once by a host before the
  *                         first message: runs the program's enclave_init (else
@@ -74,6 +89,31 @@
  *                   file, fsync, rename, fsync of the folder) and resumes
  *                   with 0 or an error.
  *
+ *   Switchless ocalls (only during EIMG_ECALL_SWITCHLESS):
+ *   EIMG_OCALL_IDLE: the request ring stayed empty for a while and its
+ *                   sleeping word is set: the host resumes (0) once a
+ *                   request may be there, or with an error to end the call.
+ *   EIMG_OCALL_BELL: a reply went into the reply ring while its sleeping
+ *                   word was set: the host wakes its consumer, resumes (0).
+ *   EIMG_OCALL_FETCH: the request's slot says the message follows out of
+ *                   band: the host copies it to the output buffer and
+ *                   resumes with its length (at most the capacity).
+ *   EIMG_OCALL_REPLY: the reply's slot says it follows out of band (larger
+ *                   than a slot, or the message logged: its log lines come
+ *                   first); the output buffer holds u64 status, u64 detail
+ *                   and the reply (status OK), RDX = 16 + its length;
+ *                   resume 0.
+ *
+ * Ring pair (switchless; host memory, outside the enclave): a request ring
+ * then a reply ring of EIMG_SWL_RING_SIZE bytes each, each a single-producer
+ * single-consumer ring: u32 head (producer, free-running) at
+ * EIMG_SWL_HEAD, u32 tail (consumer) at EIMG_SWL_TAIL, u32 sleeping (the
+ * consumer waits for its doorbell) at EIMG_SWL_SLEEPING, then
+ * EIMG_SWL_SLOTS slots of EIMG_SWL_SLOT bytes: u32 length, u32 tag,
+ * payload.  Request tags: EIMG_SWL_INLINE (the message is the payload),
+ * EIMG_SWL_OUTOFBAND (FETCH it), EIMG_SWL_STOP.  Reply tags: the status,
+ * payload = the reply (OK) or the u64 detail; or EIMG_SWL_OUTOFBAND.
+ *
  * Thread data page: the first 88 bytes are the measured fields of layout.h.
  * Bytes 256..4095 belong to the runtime (host RSP/RBP/return address, the
  * saved enclave RSP of a pending ocall, per-thread message state); the host
@@ -88,6 +128,7 @@
 #define EIMG_ECALL_MESSAGE 1
 #define EIMG_ECALL_RESUME  2
 #define EIMG_ECALL_INIT    3
+#define EIMG_ECALL_SWITCHLESS 4
 
 /* Exit kinds (RDI on exit). */
 #define EIMG_EEXIT_RETURN 1
@@ -98,6 +139,24 @@
 #define EIMG_OCALL_SEAL_KEY    2
 #define EIMG_OCALL_STATE_READ  3
 #define EIMG_OCALL_STATE_WRITE 4
+#define EIMG_OCALL_IDLE        5
+#define EIMG_OCALL_BELL        6
+#define EIMG_OCALL_FETCH       7
+#define EIMG_OCALL_REPLY       8
+
+/* Switchless ring pair (EIMG_ECALL_SWITCHLESS). */
+#define EIMG_SWL_SLOTS      128
+#define EIMG_SWL_SLOT       512
+#define EIMG_SWL_SLOT_MAX   (EIMG_SWL_SLOT - 8)
+#define EIMG_SWL_HEAD       0
+#define EIMG_SWL_TAIL       64
+#define EIMG_SWL_SLEEPING   128
+#define EIMG_SWL_SLOT0      192
+#define EIMG_SWL_RING_SIZE  (EIMG_SWL_SLOT0 + EIMG_SWL_SLOTS * EIMG_SWL_SLOT)
+#define EIMG_SWL_PAIR_SIZE  (2 * EIMG_SWL_RING_SIZE)
+#define EIMG_SWL_INLINE     1u
+#define EIMG_SWL_STOP       2u
+#define EIMG_SWL_OUTOFBAND  0xffffffffu
 
 /* Ocall results at or above EIMG_OCALL_EFIRST are errors. */
 #define EIMG_OCALL_EFIRST   0xffffffffffffff00ull
