@@ -532,18 +532,13 @@ static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_
 	return (la_ssize_t)n;
 }
 
-int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+/* Missing parents.  Entries of one folder usually follow each other:
+ * skip the walk up when the parent is the one handled last. */
+static int add_parents(eimg_cpio *c, eimg_error *err)
 {
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
-	struct obuf o = { NULL, 0, 0, 0 };
-	char esc[160];
-	int rc;
-
-	/* Missing parents.  Entries of one folder usually follow each other:
-	 * skip the walk up when the parent is the one handled last. */
 	size_t n0 = c->n;
 	char *last = NULL;
+	int rc;
 	for (size_t i = 0; i < n0; i++) {
 		char *p = strdup(c->e[i].path);
 		if (!p) {
@@ -574,6 +569,13 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		free(p);
 	}
 	free(last);
+	return EIMG_OK;
+}
+
+/* Sorted, a folder given twice kept once; any other path given twice is an error. */
+static int sort_unique(eimg_cpio *c, eimg_error *err)
+{
+	char esc[160];
 	qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
 	size_t w = 0;
 	for (size_t i = 0; i < c->n; i++) {
@@ -583,8 +585,8 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 				free(c->e[i].data);
 				continue;
 			}
-			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
-				      eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			int rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
+					  eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
 			/* Keep the list consistent for eimg_cpio_free(). */
 			while (i < c->n)
 				c->e[w++] = c->e[i++];
@@ -594,7 +596,57 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
+	return EIMG_OK;
+}
 
+/* Entry i (ce): its header, then its data. */
+static int write_entry(struct archive *a, struct archive_entry *e, const struct centry *ce, size_t i, uint64_t mtime,
+		       const struct obuf *o, eimg_error *err)
+{
+	char esc[160];
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, ce->path);
+	archive_entry_set_filetype(e, ce->type);
+	archive_entry_set_perm(e, ce->mode);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
+	archive_entry_set_ino(e, (la_int64_t)(i + 1));
+	archive_entry_set_dev(e, 0);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	if (ce->type == AE_IFLNK) {
+		archive_entry_set_symlink(e, (const char *)ce->data);
+		archive_entry_set_size(e, (la_int64_t)ce->size);
+	} else {
+		archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
+	}
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return o->failed ? eimg_err_nomem(err)
+				 : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
+					    eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)), archive_error_string(a));
+	if (ce->type != AE_IFREG || !ce->size)
+		return EIMG_OK;
+	size_t off = 0;
+	while (off < ce->size) {
+		size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
+		la_ssize_t wr = archive_write_data(a, ce->data + off, k);
+		if (wr <= 0)
+			return o->failed ? eimg_err_nomem(err)
+					 : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
+		off += (size_t)wr;
+	}
+	return EIMG_OK;
+}
+
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct obuf o = { NULL, 0, 0, 0 };
+	int rc;
+
+	if ((rc = add_parents(c, err)) || (rc = sort_unique(c, err)))
+		return rc;
 	a = archive_write_new();
 	e = archive_entry_new();
 	if (!a || !e) {
@@ -606,45 +658,9 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;
 	}
-	for (size_t i = 0; i < c->n; i++) {
-		const struct centry *ce = &c->e[i];
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, ce->path);
-		archive_entry_set_filetype(e, ce->type);
-		archive_entry_set_perm(e, ce->mode);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
-		archive_entry_set_ino(e, (la_int64_t)(i + 1));
-		archive_entry_set_dev(e, 0);
-		archive_entry_set_mtime(e, (time_t)mtime, 0);
-		if (ce->type == AE_IFLNK) {
-			archive_entry_set_symlink(e, (const char *)ce->data);
-			archive_entry_set_size(e, (la_int64_t)ce->size);
-		} else {
-			archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
-		}
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			rc = o.failed ? eimg_err_nomem(err)
-				      : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
-						 eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)),
-						 archive_error_string(a));
+	for (size_t i = 0; i < c->n; i++)
+		if ((rc = write_entry(a, e, &c->e[i], i, mtime, &o, err)))
 			goto out;
-		}
-		if (ce->type == AE_IFREG && ce->size) {
-			size_t off = 0;
-			while (off < ce->size) {
-				size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
-				la_ssize_t wr = archive_write_data(a, ce->data + off, k);
-				if (wr <= 0) {
-					rc = o.failed ? eimg_err_nomem(err)
-						      : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-					goto out;
-				}
-				off += (size_t)wr;
-			}
-		}
-	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = o.failed ? eimg_err_nomem(err) : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;
