@@ -88,6 +88,11 @@ void eimg_tmp_unblock(const sigset_t *old);
 int eimg_tmp_register(const char *path);   /* slot, or -1 */
 void eimg_tmp_unregister(int slot);
 size_t eimg_tmp_live(void);                /* registered now (tests) */
+/* An unnamed temporary file (a spool) in $TMPDIR, else /tmp: O_TMPFILE, or
+ * where that is not supported a file from mkostemp ("eimg-TAG-XXXXXX")
+ * unlinked at once.  Its descriptor (close-on-exec), or -1 with errno set;
+ * *dir (may be NULL) names the folder, for a message. */
+int eimg_tmpfile_unnamed(const char *tag, const char **dir);
 
 /* Text built piece by piece (reports): appends never fail loudly; a failed
  * allocation sets failed, and eimg_sb_done() then frees and returns NULL.
