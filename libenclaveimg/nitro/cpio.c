@@ -230,29 +230,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
+/* The names in folder d (host names it), but . and .., sorted. */
+static int read_names(DIR *d, const char *host, char ***namesp, size_t *nnp, eimg_error *err)
 {
-	DIR *d = NULL;
 	char **names = NULL;
 	size_t nn = 0, cap = 0;
 	int rc = EIMG_OK;
-	char *hp = NULL, *rp = NULL;
-
-	if (depth > 256)
-		return eimg_err(err, EIMG_EINVAL, host, "folders nested more than 256 deep");
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return eimg_err_sys(err, host, "cannot read folder");
-	}
 	for (;;) {
 		errno = 0;
 		struct dirent *de = readdir(d);
 		if (!de) {
-			if (errno) {
+			if (errno)
 				rc = eimg_err_sys(err, host, "cannot read folder");
-				goto out;
-			}
 			break;
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -262,21 +251,87 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			char **nb = realloc(names, ncap * sizeof(*nb));
 			if (!nb) {
 				rc = eimg_err_nomem(err);
-				goto out;
+				break;
 			}
 			names = nb;
 			cap = ncap;
 		}
 		if (!(names[nn] = strdup(de->d_name))) {
 			rc = eimg_err_nomem(err);
-			goto out;
+			break;
 		}
 		nn++;
 	}
-	if (nn)
+	if (rc == EIMG_OK && nn)
 		qsort(names, nn, sizeof(*names), cmp_str);
+	*namesp = names;
+	*nnp = nn;
+	return rc;
+}
+
+static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err);
+
+/* One entry of folder d: a folder (walked), a file, a symbolic link; hp and
+ * rp: its host path and its path in the ramdisk. */
+static int add_member(eimg_cpio *c, DIR *d, const char *name, const char *hp, const char *rp, int depth,
+		      unsigned base, eimg_error *err)
+{
+	struct stat st;
+	int rc;
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return eimg_err_sys(err, hp, "cannot stat");
+	if (S_ISDIR(st.st_mode)) {
+		if ((rc = eimg_cpio_add_dir(c, rp, err)))
+			return rc;
+		int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return eimg_err_sys(err, hp, "cannot open folder");
+		rc = walk(c, sub, hp, rp, depth + 1, base, err);
+	} else if (S_ISREG(st.st_mode)) {
+		int fd = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		uint8_t *data = NULL;
+		size_t len = 0;
+		if (fd < 0)
+			return eimg_err_sys(err, hp, "cannot open");
+		eimg_input_note_fd(fd, hp);
+		rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
+		close(fd);
+		if (rc)
+			return rc;
+		rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[EIMG_CPIO_MAX_PATH + 1];
+		ssize_t k = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+		if (k < 0)
+			return eimg_err_sys(err, hp, "cannot read symbolic link");
+		target[k] = '\0';
+		rc = eimg_cpio_add_symlink(c, rp, target, base, err);
+	} else {
+		rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
+			      "symbolic links can go into an enclave");
+	}
+	if (rc && err && !err->file[0])
+		eimg_err_context(err, hp, "cannot add to the ramdisk");
+	return rc;
+}
+
+static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
+{
+	DIR *d = NULL;
+	char **names = NULL;
+	size_t nn = 0;
+	int rc;
+	char *hp = NULL, *rp = NULL;
+
+	if (depth > 256)
+		return eimg_err(err, EIMG_EINVAL, host, "folders nested more than 256 deep");
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return eimg_err_sys(err, host, "cannot read folder");
+	}
+	rc = read_names(d, host, &names, &nn, err);
 	for (size_t i = 0; i < nn && rc == EIMG_OK; i++) {
-		struct stat st;
 		free(hp);
 		free(rp);
 		hp = rp = NULL;
@@ -285,51 +340,8 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			rc = eimg_err_nomem(err);
 			break;
 		}
-		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = eimg_err_sys(err, hp, "cannot stat");
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			rc = eimg_cpio_add_dir(c, rp, err);
-			if (rc)
-				break;
-			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				rc = eimg_err_sys(err, hp, "cannot open folder");
-				break;
-			}
-			rc = walk(c, sub, hp, rp, depth + 1, base, err);
-		} else if (S_ISREG(st.st_mode)) {
-			int fd = openat(dirfd(d), names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			uint8_t *data = NULL;
-			size_t len = 0;
-			if (fd < 0) {
-				rc = eimg_err_sys(err, hp, "cannot open");
-				break;
-			}
-			eimg_input_note_fd(fd, hp);
-			rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
-			close(fd);
-			if (rc)
-				break;
-			rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[EIMG_CPIO_MAX_PATH + 1];
-			ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
-			if (k < 0) {
-				rc = eimg_err_sys(err, hp, "cannot read symbolic link");
-				break;
-			}
-			target[k] = '\0';
-			rc = eimg_cpio_add_symlink(c, rp, target, base, err);
-		} else {
-			rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
-				      "symbolic links can go into an enclave");
-		}
-		if (rc && err && !err->file[0])
-			eimg_err_context(err, hp, "cannot add to the ramdisk");
+		rc = add_member(c, d, names[i], hp, rp, depth, base, err);
 	}
-out:
 	free(hp);
 	free(rp);
 	for (size_t i = 0; i < nn; i++)
@@ -395,6 +407,47 @@ static char *tar_name(const char *in)
 	return out;
 }
 
+/* Member e of tar (its path full in the ramdisk, esc its name escaped): a
+ * folder, a symbolic link or a file, read from a. */
+static int add_tar_member(eimg_cpio *c, struct archive *a, struct archive_entry *e, const char *tar, const char *full,
+			  const char *esc, unsigned base, eimg_error *err)
+{
+	int rc;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		rc = eimg_cpio_add_dir(c, full, err);
+		break;
+	case AE_IFLNK: {
+		const char *t = archive_entry_symlink(e);
+		rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
+		break;
+	}
+	case AE_IFREG: {
+		la_int64_t sz = archive_entry_size(e);
+		if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL)
+			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
+					esc, (long long)sz);
+		uint8_t *d = malloc(sz ? (size_t)sz : 1);
+		if (!d)
+			return eimg_err_nomem(err);
+		la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
+		if (got != (la_ssize_t)sz) {
+			free(d);
+			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
+		}
+		rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
+		break;
+	}
+	default:
+		rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
+			      "into an enclave", esc);
+		break;
+	}
+	if (rc && err && !err->file[0])
+		eimg_err_context(err, tar, "member \"%s\"", esc);
+	return rc;
+}
+
 int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err)
 {
 	unsigned base = components(prefix);
@@ -449,46 +502,8 @@ int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_er
 			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": hard links are not supported", esc);
 			goto out;
 		}
-		switch (archive_entry_filetype(e)) {
-		case AE_IFDIR:
-			rc = eimg_cpio_add_dir(c, full, err);
-			break;
-		case AE_IFLNK: {
-			const char *t = archive_entry_symlink(e);
-			rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
-			break;
-		}
-		case AE_IFREG: {
-			la_int64_t sz = archive_entry_size(e);
-			if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL) {
-				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
-					      esc, (long long)sz);
-				goto out;
-			}
-			uint8_t *d = malloc(sz ? (size_t)sz : 1);
-			if (!d) {
-				rc = eimg_err_nomem(err);
-				goto out;
-			}
-			la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
-			if (got != (la_ssize_t)sz) {
-				free(d);
-				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
-				goto out;
-			}
-			rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
-			break;
-		}
-		default:
-			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
-				      "into an enclave", esc);
-			break;
-		}
-		if (rc) {
-			if (err && !err->file[0])
-				eimg_err_context(err, tar, "member \"%s\"", esc);
+		if ((rc = add_tar_member(c, a, e, tar, full, esc, base, err)))
 			goto out;
-		}
 	}
 	rc = EIMG_OK;
 out:
