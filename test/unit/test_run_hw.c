@@ -86,13 +86,8 @@ static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE]
 static void test_good_image_answers(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	fresh_fake(FAKE_RUNTIME);
 	struct run r;
 	int rc = run_lines(l, ss, false, "hello\nworld!\n", &r);
@@ -117,13 +112,8 @@ static void test_good_image_answers(void **state)
 static void test_tampered_image_refused(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	eimg_layout_free(l);
 	/* one byte of code changed after signing: the CPU's EINIT refuses */
 	elf_bytes[0x1500] ^= 0x20;
@@ -160,13 +150,8 @@ static void test_tampered_image_refused(void **state)
 static void test_exception_is_a_fault(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	fresh_fake(FAKE_FAULT);
 	struct run r;
 	assert_int_equal(run_lines(l, ss, false, "boom\nnever\n", &r), EIMG_OK);
@@ -213,13 +198,8 @@ static void test_debug_launch(void **state)
 static void test_platform_refusals(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	struct run r;
 	fresh_fake(FAKE_RUNTIME);
 	fk.device = false;

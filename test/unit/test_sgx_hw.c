@@ -167,26 +167,13 @@ static void check_pages_match_layout(const eimg_layout *l)
 	assert_int_equal(fk.npages_added, l->npages);
 }
 
-/* The usual enclave (64 pages: more than one ADD_PAGES batch), measured
- * into mr and signed for production into ss. */
-static eimg_layout *signed_layout(uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
-{
-	eimg_error err;
-	need_key();
-	setup_input(0x40000, 2);
-	eimg_layout *l = make_layout();
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
-	return l;
-}
-
 /* ---- a good image initialises, maps, enters ---- */
 static void test_load_good(void **state)
 {
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 
 	fresh_fake(FAKE_ECHO);
 	fk.eintr_calls = 2;      /* the first two ADD_PAGES calls are interrupted before any page */
@@ -248,7 +235,7 @@ static void test_enter_exception(void **state)
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
@@ -290,7 +277,7 @@ static void test_call(void **state)
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
@@ -392,7 +379,7 @@ static void test_tampered(void **state)
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE], bad[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout_free(l);
 
 	/* one byte of code changed after signing */
@@ -600,7 +587,7 @@ static void test_preflight(void **state)
 	/* noexec found at mmap time too, when the loader gets that far */
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_sgx_hw_enclave *e = NULL;
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	fk.noexec = true;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUNSUPPORTED);
