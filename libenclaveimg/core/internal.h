@@ -120,6 +120,10 @@ int eimg_hex_digit(char c);
 
 /* Wipes then frees (for key material). */
 void eimg_free_secret(void *p, size_t len);
+/* Room for more bytes after the len used in the byte buffer *buf of *cap
+ * (the first allocation min bytes, then doubling).  0; 1 when the size
+ * would overflow; -1 when out of memory (*buf and *cap unchanged then). */
+int eimg_bytes_reserve(uint8_t **buf, size_t *cap, size_t len, size_t more, size_t min);
 
 /* Little/big endian stores and loads. */
 static inline void eimg_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }

@@ -434,3 +434,21 @@ char *eimg_sb_done(struct eimg_sb *b)
 	}
 	return b->s;
 }
+
+int eimg_bytes_reserve(uint8_t **buf, size_t *cap, size_t len, size_t more, size_t min)
+{
+	if (more <= *cap - len)
+		return 0;
+	size_t ncap = *cap ? *cap : min;
+	while (ncap - len < more) {
+		if (ncap > SIZE_MAX / 2)
+			return 1;
+		ncap *= 2;
+	}
+	uint8_t *nb = realloc(*buf, ncap);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}

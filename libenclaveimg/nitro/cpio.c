@@ -530,17 +530,9 @@ static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_
 {
 	struct obuf *o = ud;
 	(void)a;
-	if (o->len + n > o->cap) {
-		size_t ncap = o->cap ? o->cap : 65536;
-		while (ncap < o->len + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(o->b, ncap);
-		if (!nb) {
-			o->failed = 1;
-			return -1;
-		}
-		o->b = nb;
-		o->cap = ncap;
+	if (eimg_bytes_reserve(&o->b, &o->cap, o->len, n, 65536)) {
+		o->failed = 1;
+		return -1;
 	}
 	memcpy(o->b + o->len, buf, n);
 	o->len += n;
