@@ -27,19 +27,11 @@ static int put(struct sink *s, const void *p, size_t n, eimg_error *err)
 {
 	if (s->out)
 		return eimg_outfile_write(s->out, p, n, err);
-	if (n > s->cap - s->len) {
-		size_t ncap = s->cap ? s->cap : 65536;
-		while (ncap - s->len < n) {
-			if (ncap > SIZE_MAX / 2)
-				return eimg_err(err, EIMG_EINVAL, s->file, "archive too large for memory");
-			ncap *= 2;
-		}
-		uint8_t *nb = realloc(s->buf, ncap);
-		if (!nb)
-			return eimg_err_nomem(err);
-		s->buf = nb;
-		s->cap = ncap;
-	}
+	int r = eimg_bytes_reserve(&s->buf, &s->cap, s->len, n, 65536);
+	if (r > 0)
+		return eimg_err(err, EIMG_EINVAL, s->file, "archive too large for memory");
+	if (r < 0)
+		return eimg_err_nomem(err);
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	return EIMG_OK;

@@ -88,6 +88,11 @@ void eimg_tmp_unblock(const sigset_t *old);
 int eimg_tmp_register(const char *path);   /* slot, or -1 */
 void eimg_tmp_unregister(int slot);
 size_t eimg_tmp_live(void);                /* registered now (tests) */
+/* An unnamed temporary file (a spool) in $TMPDIR, else /tmp: O_TMPFILE, or
+ * where that is not supported a file from mkostemp ("eimg-TAG-XXXXXX")
+ * unlinked at once.  Its descriptor (close-on-exec), or -1 with errno set;
+ * *dir (may be NULL) names the folder, for a message. */
+int eimg_tmpfile_unnamed(const char *tag, const char **dir);
 
 /* Text built piece by piece (reports): appends never fail loudly; a failed
  * allocation sets failed, and eimg_sb_done() then frees and returns NULL.
@@ -115,6 +120,10 @@ int eimg_hex_digit(char c);
 
 /* Wipes then frees (for key material). */
 void eimg_free_secret(void *p, size_t len);
+/* Room for more bytes after the len used in the byte buffer *buf of *cap
+ * (the first allocation min bytes, then doubling).  0; 1 when the size
+ * would overflow; -1 when out of memory (*buf and *cap unchanged then). */
+int eimg_bytes_reserve(uint8_t **buf, size_t *cap, size_t len, size_t more, size_t min);
 
 /* Little/big endian stores and loads. */
 static inline void eimg_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }

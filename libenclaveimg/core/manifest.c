@@ -18,17 +18,9 @@
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "core/manifest_int.h"
-#include "net/net_int.h"
 
 /* Limits besides those in manifest.h (all documented in enclave-manifest(5)). */
 #define NAME_MAX_LEN      64          /* manifest name */
-#define CMDLINE_MAX       2047        /* kernel command line bytes */
-#define ARG_MAX_LEN       4096        /* one entrypoint argument */
-#define ENTRYPOINT_MAX    256         /* entrypoint arguments */
-#define PORTS_MAX         1024        /* ingress ports */
-#define EGRESS_MAX        1024        /* entries of egress.allow / egress.deny */
-#define EGRESS_LEN_MAX    253         /* one egress pattern */
-#define MEMORY_MAX        (4ull << 40) /* nitro memory: 4 TiB */
 
 /* ------------------------------------------------------------ entries */
 
@@ -61,13 +53,95 @@ static void free_entries(struct eimg_manifest_entry *e, size_t n)
 	free(e);
 }
 
+/* The name of an entry without one: its file's base name. */
+static int name_from_path(struct ctx *c, const struct node *v, const char *sub, const char *base, char **out)
+{
+	const char *slash = strrchr(v->str, '/');
+	const char *b = slash ? slash + 1 : v->str;
+	if (!eimg_mf_valid_entry_name(b, strlen(b))) {
+		char esc[96];
+		eimg_escape(b, strlen(b), esc, sizeof(esc));
+		return eimg_mf_nerr(c, v, sub, "the file name \"%s\" is not a valid name; set %s.name", esc, base);
+	}
+	*out = strdup(b);
+	return EIMG_OK;
+}
+
+/* One {path, name} mapping, item i of key, into *e; *where: the node that
+ * gave the name. */
+static int get_entry(struct ctx *c, const struct node *item, const char *key, size_t i,
+		     struct eimg_manifest_entry *e, const struct node **where)
+{
+	static const char *const names[] = { "path", "name" };
+	char d[128], base[PATHSZ], sub[PATHSZ], sub2[PATHSZ];
+	const struct node *keys[2], *vals[2];
+	int rc;
+
+	eimg_mf_path_index(base, sizeof(base), key, i);
+	if (item->kind != N_MAP)
+		return eimg_mf_nerr(c, item, base, "expected a mapping with path and name, got %s",
+			  eimg_mf_describe(item, d, sizeof(d)));
+	if ((rc = eimg_mf_map_keys(c, item, base, names, 2, keys, vals)))
+		return rc;
+	eimg_mf_path_key(sub, sizeof(sub), base, "path", 4);
+	eimg_mf_path_key(sub2, sizeof(sub2), base, "name", 4);
+	/* In image mode (base_dir NULL) entries carry only a name. */
+	if (!vals[0] && (c->base_dir || !vals[1]))
+		return eimg_mf_missing(c, item, base, c->base_dir ? "path" : "name");
+	if (vals[0]) {
+		if ((rc = eimg_mf_get_path(c, vals[0], sub, 'f', &e->path)))
+			return rc;
+		e->pos.line = vals[0]->line;
+		e->pos.column = vals[0]->col;
+	}
+	if (vals[1]) {
+		const struct node *v = vals[1];
+		if ((rc = eimg_mf_want_scalar(c, v, sub2, "a name")))
+			return rc;
+		if (!eimg_mf_valid_entry_name(v->str, v->len))
+			return eimg_mf_nerr(c, v, sub2,
+				  "expected 1 to %d characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), got %s",
+				  EIMG_MANIFEST_MAX_NAME, eimg_mf_describe(v, d, sizeof(d)));
+		e->name = strdup(v->str);
+		*where = v;
+		if (!vals[0]) {
+			e->pos.line = v->line;
+			e->pos.column = v->col;
+		}
+	} else {
+		if ((rc = name_from_path(c, vals[0], sub, base, &e->name)))
+			return rc;
+		*where = vals[0];
+	}
+	return e->name ? EIMG_OK : eimg_err_nomem(c->err);
+}
+
+/* No two of the n entries share a name: the first duplicate (in the order
+ * written) is named with the entry it repeats. */
+static int check_unique(struct ctx *c, const struct eimg_manifest_entry *e, size_t n, struct nameref *refs,
+			const struct node *const *where, const char *key)
+{
+	char sub[PATHSZ];
+	qsort(refs, n, sizeof(*refs), nameref_cmp);
+	size_t dup = SIZE_MAX, first = 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(refs[i].name, refs[i - 1].name) == 0 && refs[i].index < dup) {
+			dup = refs[i].index;
+			first = refs[i - 1].index;
+		}
+	if (dup == SIZE_MAX)
+		return EIMG_OK;
+	char esc[96];
+	snprintf(sub, sizeof(sub), "%s[%zu].name", key, dup);
+	eimg_escape(e[dup].name, strlen(e[dup].name), esc, sizeof(esc));
+	return eimg_mf_nerr(c, where[dup], sub, "duplicate name \"%s\" (also %s[%zu])", esc, key, first);
+}
+
 /* files: / user_keys: a sequence of {path, name} mappings. */
 static int get_entries(struct ctx *c, const struct node *seq, const char *key, size_t max,
 		       struct eimg_manifest_entry **out, size_t *nout)
 {
-	static const char *const names[] = { "path", "name" };
-	char d[128], sub[PATHSZ], sub2[PATHSZ];
-	const struct node *keys[2], *vals[2];
+	char d[128];
 	const struct node **where = NULL;
 	struct eimg_manifest_entry *e = NULL;
 	struct nameref *refs = NULL;
@@ -88,81 +162,15 @@ static int get_entries(struct ctx *c, const struct node *seq, const char *key, s
 		}
 	}
 	for (size_t i = 0; i < seq->n; i++) {
-		const struct node *item = seq->kids[i];
-		char base[PATHSZ];
-		eimg_mf_path_index(base, sizeof(base), key, i);
-		if (item->kind != N_MAP) {
-			rc = eimg_mf_nerr(c, item, base, "expected a mapping with path and name, got %s",
-				  eimg_mf_describe(item, d, sizeof(d)));
-			goto out;
-		}
-		if ((rc = eimg_mf_map_keys(c, item, base, names, 2, keys, vals)))
+		if ((rc = get_entry(c, seq->kids[i], key, i, &e[i], &where[i])))
 			goto out;
 		n++;
-		eimg_mf_path_key(sub, sizeof(sub), base, "path", 4);
-		eimg_mf_path_key(sub2, sizeof(sub2), base, "name", 4);
-		/* In image mode (base_dir NULL) entries carry only a name. */
-		if (!vals[0] && (c->base_dir || !vals[1])) {
-			rc = eimg_mf_missing(c, item, base, c->base_dir ? "path" : "name");
-			goto out;
-		}
-		if (vals[0]) {
-			if ((rc = eimg_mf_get_path(c, vals[0], sub, 'f', &e[i].path)))
-				goto out;
-			e[i].pos.line = vals[0]->line;
-			e[i].pos.column = vals[0]->col;
-		}
-		if (vals[1]) {
-			const struct node *v = vals[1];
-			if ((rc = eimg_mf_want_scalar(c, v, sub2, "a name")))
-				goto out;
-			if (!eimg_mf_valid_entry_name(v->str, v->len)) {
-				rc = eimg_mf_nerr(c, v, sub2,
-					  "expected 1 to %d characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), got %s",
-					  EIMG_MANIFEST_MAX_NAME, eimg_mf_describe(v, d, sizeof(d)));
-				goto out;
-			}
-			e[i].name = strdup(v->str);
-			where[i] = v;
-			if (!vals[0]) {
-				e[i].pos.line = v->line;
-				e[i].pos.column = v->col;
-			}
-		} else {
-			const struct node *v = vals[0];
-			const char *slash = strrchr(v->str, '/');
-			const char *b = slash ? slash + 1 : v->str;
-			if (!eimg_mf_valid_entry_name(b, strlen(b))) {
-				char esc[96];
-				eimg_escape(b, strlen(b), esc, sizeof(esc));
-				rc = eimg_mf_nerr(c, v, sub, "the file name \"%s\" is not a valid name; set %s.name", esc, base);
-				goto out;
-			}
-			e[i].name = strdup(b);
-			where[i] = v;
-		}
-		if (!e[i].name) {
-			rc = eimg_err_nomem(c->err);
-			goto out;
-		}
 		refs[i].name = e[i].name;
 		refs[i].index = i;
 	}
 	if (n > 1) {
-		qsort(refs, n, sizeof(*refs), nameref_cmp);
-		size_t dup = SIZE_MAX, first = 0;
-		for (size_t i = 1; i < n; i++)
-			if (strcmp(refs[i].name, refs[i - 1].name) == 0 && refs[i].index < dup) {
-				dup = refs[i].index;
-				first = refs[i - 1].index;
-			}
-		if (dup != SIZE_MAX) {
-			char esc[96];
-			snprintf(sub, sizeof(sub), "%s[%zu].name", key, dup);
-			eimg_escape(e[dup].name, strlen(e[dup].name), esc, sizeof(esc));
-			rc = eimg_mf_nerr(c, where[dup], sub, "duplicate name \"%s\" (also %s[%zu])", esc, key, first);
+		if ((rc = check_unique(c, e, n, refs, where, key)))
 			goto out;
-		}
 		qsort(e, n, sizeof(*e), entry_cmp);
 	}
 	*out = e;
@@ -179,26 +187,16 @@ out:
 
 /* ---------------------------------------------------------------- sgx */
 
-static int parse_sgx(struct ctx *c, const struct node *map)
+enum { ENCLAVE, HEAP, STACK, THREADS, NSSA, SSASIZE, PRODID, SVN, DEBUG, WX, XFRM, XFRMMASK,
+       MISC, MISCMASK, KSS, FAMILY, EXTPROD, SGX_NKEYS };
+static const char *const sgx_names[] = {
+	"enclave", "heap_size", "stack_size", "threads", "ssa_frames", "ssa_frame_size",
+	"product_id", "security_version", "debug", "allow_write_exec", "xfrm", "xfrm_mask",
+	"misc_select", "misc_mask", "kss", "isv_family_id", "isv_ext_product_id"
+};
+
+static void sgx_defaults(struct eimg_manifest_sgx *s)
 {
-	static const char *const names[] = {
-		"enclave", "heap_size", "stack_size", "threads", "ssa_frames", "ssa_frame_size",
-		"product_id", "security_version", "debug", "allow_write_exec", "xfrm", "xfrm_mask",
-		"misc_select", "misc_mask", "kss", "isv_family_id", "isv_ext_product_id"
-	};
-	enum { ENCLAVE, HEAP, STACK, THREADS, NSSA, SSASIZE, PRODID, SVN, DEBUG, WX, XFRM, XFRMMASK,
-	       MISC, MISCMASK, KSS, FAMILY, EXTPROD, NKEYS };
-	const struct node *keys[NKEYS], *vals[NKEYS];
-	struct eimg_manifest_sgx *s = &c->m->sgx;
-	char d[128], sub[PATHSZ];
-	uint64_t v;
-	int rc;
-
-	if (map->kind != N_MAP)
-		return eimg_mf_nerr(c, map, "sgx", "expected a mapping, got %s", eimg_mf_describe(map, d, sizeof(d)));
-	if ((rc = eimg_mf_map_keys(c, map, "sgx", names, NKEYS, keys, vals)))
-		return rc;
-
 	s->heap_size = 1ull << 20;
 	s->stack_size = 64ull << 10;
 	s->threads = 1;
@@ -208,42 +206,43 @@ static int parse_sgx(struct ctx *c, const struct node *map)
 	s->xfrm_mask = 0xffffffffffffff1bull;
 	s->misc_select = 0;
 	s->misc_mask = 0xffffffffu;
+}
 
-	if (!vals[ENCLAVE])
-		return eimg_mf_missing(c, map, "sgx", "enclave");
-	if ((rc = eimg_mf_get_path(c, vals[ENCLAVE], "sgx.enclave", 'f', &s->enclave)))
+/* The number vals[i] gives (sgx.<name>, within [min, max]) into *out, a
+ * uint16_t (width 2) or a uint32_t (width 4); nothing when absent. */
+static int sgx_uint(struct ctx *c, const struct node *const *vals, int i, uint64_t min, uint64_t max, bool hex,
+		    void *out, size_t width)
+{
+	char sub[PATHSZ];
+	uint64_t v;
+	int rc;
+	if (!vals[i])
+		return EIMG_OK;
+	snprintf(sub, sizeof(sub), "sgx.%s", sgx_names[i]);
+	if ((rc = eimg_mf_get_uint(c, vals[i], sub, min, max, hex, &v)))
 		return rc;
-	s->enclave_pos.line = vals[ENCLAVE]->line;
-	s->enclave_pos.column = vals[ENCLAVE]->col;
+	if (width == 2)
+		*(uint16_t *)out = (uint16_t)v;
+	else
+		*(uint32_t *)out = (uint32_t)v;
+	return EIMG_OK;
+}
+
+/* Sizes, counts, identity numbers and flags, in the order of the schema. */
+static int sgx_values(struct ctx *c, const struct node *const *vals, struct eimg_manifest_sgx *s)
+{
+	char d[128];
+	int rc;
 	if (vals[HEAP] && (rc = eimg_mf_get_size(c, vals[HEAP], "sgx.heap_size", 4096, 32ull << 30, 4096, &s->heap_size)))
 		return rc;
 	if (vals[STACK] && (rc = eimg_mf_get_size(c, vals[STACK], "sgx.stack_size", 4096, 1ull << 30, 4096, &s->stack_size)))
 		return rc;
-	if (vals[THREADS]) {
-		if ((rc = eimg_mf_get_uint(c, vals[THREADS], "sgx.threads", 1, EIMG_MAX_THREADS, false, &v)))
-			return rc;
-		s->threads = (uint32_t)v;
-	}
-	if (vals[NSSA]) {
-		if ((rc = eimg_mf_get_uint(c, vals[NSSA], "sgx.ssa_frames", 1, 16, false, &v)))
-			return rc;
-		s->ssa_frames = (uint32_t)v;
-	}
-	if (vals[SSASIZE]) {
-		if ((rc = eimg_mf_get_uint(c, vals[SSASIZE], "sgx.ssa_frame_size", 1, 16, false, &v)))
-			return rc;
-		s->ssa_frame_size = (uint32_t)v;
-	}
-	if (vals[PRODID]) {
-		if ((rc = eimg_mf_get_uint(c, vals[PRODID], "sgx.product_id", 0, 65535, false, &v)))
-			return rc;
-		s->product_id = (uint16_t)v;
-	}
-	if (vals[SVN]) {
-		if ((rc = eimg_mf_get_uint(c, vals[SVN], "sgx.security_version", 0, 65535, false, &v)))
-			return rc;
-		s->security_version = (uint16_t)v;
-	}
+	if ((rc = sgx_uint(c, vals, THREADS, 1, EIMG_MAX_THREADS, false, &s->threads, 4)) ||
+	    (rc = sgx_uint(c, vals, NSSA, 1, 16, false, &s->ssa_frames, 4)) ||
+	    (rc = sgx_uint(c, vals, SSASIZE, 1, 16, false, &s->ssa_frame_size, 4)) ||
+	    (rc = sgx_uint(c, vals, PRODID, 0, 65535, false, &s->product_id, 2)) ||
+	    (rc = sgx_uint(c, vals, SVN, 0, 65535, false, &s->security_version, 2)))
+		return rc;
 	if (vals[DEBUG] && (rc = eimg_mf_get_bool(c, vals[DEBUG], "sgx.debug", &s->debug)))
 		return rc;
 	if (vals[WX] && (rc = eimg_mf_get_bool(c, vals[WX], "sgx.allow_write_exec", &s->allow_write_exec)))
@@ -257,22 +256,24 @@ static int parse_sgx(struct ctx *c, const struct node *map)
 	}
 	if (vals[XFRMMASK] && (rc = eimg_mf_get_uint(c, vals[XFRMMASK], "sgx.xfrm_mask", 0, UINT64_MAX, true, &s->xfrm_mask)))
 		return rc;
-	if (vals[MISC]) {
-		if ((rc = eimg_mf_get_uint(c, vals[MISC], "sgx.misc_select", 0, 0xffffffffu, true, &v)))
-			return rc;
-		s->misc_select = (uint32_t)v;
-	}
-	if (vals[MISCMASK]) {
-		if ((rc = eimg_mf_get_uint(c, vals[MISCMASK], "sgx.misc_mask", 0, 0xffffffffu, true, &v)))
-			return rc;
-		s->misc_mask = (uint32_t)v;
-	}
+	if ((rc = sgx_uint(c, vals, MISC, 0, 0xffffffffu, true, &s->misc_select, 4)) ||
+	    (rc = sgx_uint(c, vals, MISCMASK, 0, 0xffffffffu, true, &s->misc_mask, 4)))
+		return rc;
 	if (vals[KSS] && (rc = eimg_mf_get_bool(c, vals[KSS], "sgx.kss", &s->kss)))
 		return rc;
+	return EIMG_OK;
+}
+
+/* isv_family_id and isv_ext_product_id: 32 hex digits, only with kss. */
+static int sgx_kss_ids(struct ctx *c, const struct node *const *keys, const struct node *const *vals,
+		       struct eimg_manifest_sgx *s)
+{
+	char d[128], sub[PATHSZ];
+	int rc;
 	for (int i = FAMILY; i <= EXTPROD; i++) {
 		if (!vals[i])
 			continue;
-		snprintf(sub, sizeof(sub), "sgx.%s", names[i]);
+		snprintf(sub, sizeof(sub), "sgx.%s", sgx_names[i]);
 		if (!s->kss)
 			return eimg_mf_nerr(c, keys[i], sub, "only allowed with kss: true");
 		if ((rc = eimg_mf_want_scalar(c, vals[i], sub, "32 hex digits")))
@@ -281,6 +282,29 @@ static int parse_sgx(struct ctx *c, const struct node *map)
 		if (vals[i]->len != 32 || eimg_unhex(vals[i]->str, dst, 16, sub, NULL) != EIMG_OK)
 			return eimg_mf_nerr(c, vals[i], sub, "expected 32 hex digits, got %s", eimg_mf_describe(vals[i], d, sizeof(d)));
 	}
+	return EIMG_OK;
+}
+
+static int parse_sgx(struct ctx *c, const struct node *map)
+{
+	const struct node *keys[SGX_NKEYS], *vals[SGX_NKEYS];
+	struct eimg_manifest_sgx *s = &c->m->sgx;
+	char d[128];
+	int rc;
+
+	if (map->kind != N_MAP)
+		return eimg_mf_nerr(c, map, "sgx", "expected a mapping, got %s", eimg_mf_describe(map, d, sizeof(d)));
+	if ((rc = eimg_mf_map_keys(c, map, "sgx", sgx_names, SGX_NKEYS, keys, vals)))
+		return rc;
+	sgx_defaults(s);
+	if (!vals[ENCLAVE])
+		return eimg_mf_missing(c, map, "sgx", "enclave");
+	if ((rc = eimg_mf_get_path(c, vals[ENCLAVE], "sgx.enclave", 'f', &s->enclave)))
+		return rc;
+	s->enclave_pos.line = vals[ENCLAVE]->line;
+	s->enclave_pos.column = vals[ENCLAVE]->col;
+	if ((rc = sgx_values(c, vals, s)) || (rc = sgx_kss_ids(c, keys, vals, s)))
+		return rc;
 
 	/* Lower bound of the enclave size without the ELF: heap, and per thread
 	 * a guard page, the stack, TCS, TLS and SSA pages (enclave-measurement(7)). */
@@ -290,249 +314,6 @@ static int parse_sgx(struct ctx *c, const struct node *map)
 	    total > EIMG_MAX_ENCLAVE_SIZE)
 		return eimg_mf_nerr(c, map, "sgx", "heap, stacks and thread pages need more than the %llu GiB limit",
 			    (unsigned long long)(EIMG_MAX_ENCLAVE_SIZE >> 30));
-	return EIMG_OK;
-}
-
-/* -------------------------------------------------------------- nitro */
-
-static int get_str_list(struct ctx *c, const struct node *seq, const char *path, size_t max,
-			size_t minlen, size_t maxlen, bool egress, char ***out, size_t *nout)
-{
-	char d[128], sub[PATHSZ];
-	char **list;
-	int rc;
-	if (seq->kind != N_SEQ)
-		return eimg_mf_nerr(c, seq, path, "expected a sequence, got %s", eimg_mf_describe(seq, d, sizeof(d)));
-	if (seq->n > max)
-		return eimg_mf_nerr(c, seq, path, "more than %zu entries (limit)", max);
-	list = calloc(seq->n + 1, sizeof(*list));
-	if (!list)
-		return eimg_err_nomem(c->err);
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct node *v = seq->kids[i];
-		eimg_mf_path_index(sub, sizeof(sub), path, i);
-		if (egress) {
-			static const char extra[] = ".*:/_-";
-			if ((rc = eimg_mf_want_scalar(c, v, sub, "a host name or address")))
-				goto fail;
-			bool ok = v->len >= 1 && v->len <= EGRESS_LEN_MAX;
-			for (size_t j = 0; ok && j < v->len; j++) {
-				char ch = v->str[j];
-				ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-				     (ch >= '0' && ch <= '9') || strchr(extra, ch);
-			}
-			if (!ok) {
-				rc = eimg_mf_nerr(c, v, sub,
-					  "expected a host name pattern or address of 1 to %d characters of A-Z a-z 0-9 . * : / _ -, got %s",
-					  EGRESS_LEN_MAX, eimg_mf_describe(v, d, sizeof(d)));
-				goto fail;
-			}
-			const char *why = eimg_net_pattern_error(v->str);
-			if (why) {
-				/* the rules of enclave-nitro(7), NETWORK POLICY: caught here, not at boot */
-				rc = eimg_mf_nerr(c, v, sub, "%s: %s", eimg_mf_describe(v, d, sizeof(d)), why);
-				goto fail;
-			}
-			list[i] = strdup(v->str);
-			if (!list[i]) {
-				rc = eimg_err_nomem(c->err);
-				goto fail;
-			}
-		} else if ((rc = eimg_mf_get_text(c, v, sub, i == 0 ? minlen : 0, maxlen, &list[i]))) {
-			goto fail;
-		}
-	}
-	*out = list;
-	*nout = seq->n;
-	return EIMG_OK;
-fail:
-	for (size_t i = 0; i < seq->n; i++)
-		free(list[i]);
-	free(list);
-	return rc;
-}
-
-/* nitro.env: "NAME=value" items, no newline (the env file has one per line). */
-static int get_env(struct ctx *c, const struct node *seq, struct eimg_manifest_nitro *nt)
-{
-	int rc = get_str_list(c, seq, "nitro.env", ENTRYPOINT_MAX, 0, ARG_MAX_LEN, false, &nt->env, &nt->env_len);
-	for (size_t i = 0; !rc && i < nt->env_len; i++)
-		if (!strchr(nt->env[i], '=') || nt->env[i][0] == '=' || strchr(nt->env[i], '\n'))
-			rc = eimg_mf_nerr(c, seq->kids[i], "nitro.env", "item %zu: expected NAME=value on one line", i);
-	nt->has_env = !rc;
-	return rc;
-}
-
-/* "sha256:" and 64 lower-case hex digits. */
-static int get_digest(struct ctx *c, const struct node *n, const char *path, char **out)
-{
-	int rc = eimg_mf_get_text(c, n, path, 71, 71, out);
-	if (rc)
-		return rc;
-	if (strncmp(*out, "sha256:", 7) != 0 || strspn(*out + 7, "0123456789abcdef") != 64)
-		return eimg_mf_nerr(c, n, path, "expected sha256: and 64 lower-case hex digits");
-	return EIMG_OK;
-}
-
-/* The application: a folder or archive (app), or a container image (image,
- * platform, image_digest, image_config), with its argv, env and working_dir. */
-static int parse_nitro_app(struct ctx *c, const struct node *map, const struct node *const *v)
-{
-	enum { APP, ENTRY, IMAGE, PLATFORM, DIGEST, CONFIG, ENV, WDIR };
-	struct eimg_manifest_nitro *nt = &c->m->nitro;
-	int rc;
-	if (!!v[APP] == !!v[IMAGE])
-		return eimg_mf_nerr(c, map, "nitro", "expected exactly one of app (a folder or .tar) and image (a container image)");
-	if (v[APP]) {
-		for (int k = PLATFORM; k <= WDIR; k++)
-			if (v[k] && k != ENV)
-				return eimg_mf_nerr(c, v[k], "nitro", "platform, image_digest, image_config and working_dir go with image, not app");
-		if ((rc = eimg_mf_get_path(c, v[APP], "nitro.app", 'a', &nt->app)))
-			return rc;
-		nt->app_pos.line = v[APP]->line;
-		nt->app_pos.column = v[APP]->col;
-	} else {
-		if ((rc = eimg_mf_get_path(c, v[IMAGE], "nitro.image", 'i', &nt->image)))
-			return rc;
-		nt->app_pos.line = v[IMAGE]->line;
-		nt->app_pos.column = v[IMAGE]->col;
-		if (v[PLATFORM] && (rc = eimg_mf_get_text(c, v[PLATFORM], "nitro.platform", 3, 96, &nt->platform)))
-			return rc;
-		if (v[DIGEST] && (rc = get_digest(c, v[DIGEST], "nitro.image_digest", &nt->image_digest)))
-			return rc;
-		if (v[CONFIG] && c->base_dir)
-			return eimg_mf_nerr(c, v[CONFIG], "nitro.image_config", "recorded by enclave-build from the image, not set");
-		if (v[CONFIG] && (rc = get_digest(c, v[CONFIG], "nitro.image_config", &nt->image_config)))
-			return rc;
-		if (v[WDIR] && (rc = eimg_mf_get_text(c, v[WDIR], "nitro.working_dir", 1, 4095, &nt->working_dir)))
-			return rc;
-	}
-	if (v[ENV] && (rc = get_env(c, v[ENV], nt)))
-		return rc;
-	if (!v[ENTRY]) {
-		if (v[APP])
-			return eimg_mf_missing(c, map, "nitro", "entrypoint");
-		return EIMG_OK;  /* from the image */
-	}
-	if ((rc = get_str_list(c, v[ENTRY], "nitro.entrypoint", ENTRYPOINT_MAX, 1, ARG_MAX_LEN, false,
-			       &nt->entrypoint, &nt->entrypoint_len)))
-		return rc;
-	if (nt->entrypoint_len == 0)
-		return eimg_mf_nerr(c, v[ENTRY], "nitro.entrypoint", "expected a non-empty sequence");
-	return EIMG_OK;
-}
-
-/* Boot inputs: kernel, kernel_config, cmdline, init, nsm, or a nitro-cli blobs folder. */
-static int parse_nitro_boot(struct ctx *c, const struct node *map, const struct node *const *v)
-{
-	enum { KERNEL, KCONFIG, CMDLINE, INIT, NSM, BLOBS };
-	struct eimg_manifest_nitro *nt = &c->m->nitro;
-	int rc;
-	if (v[BLOBS]) {
-		for (int k = KERNEL; k <= NSM; k++)
-			if (v[k] && k != CMDLINE)
-				return eimg_mf_nerr(c, v[k], "nitro", "kernel, kernel_config, init and nsm come from blobs when it is given");
-		if ((rc = eimg_mf_get_path(c, v[BLOBS], "nitro.blobs", 'd', &nt->blobs)))
-			return rc;
-		nt->kernel_pos.line = nt->init_pos.line = v[BLOBS]->line;
-		nt->kernel_pos.column = nt->init_pos.column = v[BLOBS]->col;
-	} else {
-		if (!v[KERNEL])
-			return eimg_mf_missing(c, map, "nitro", "kernel");
-		if (!v[INIT])
-			return eimg_mf_missing(c, map, "nitro", "init");
-		if (!v[CMDLINE])
-			return eimg_mf_missing(c, map, "nitro", "cmdline");
-		if ((rc = eimg_mf_get_path(c, v[KERNEL], "nitro.kernel", 'f', &nt->kernel)) ||
-		    (rc = eimg_mf_get_path(c, v[INIT], "nitro.init", 'f', &nt->init)))
-			return rc;
-		nt->kernel_pos.line = v[KERNEL]->line;
-		nt->kernel_pos.column = v[KERNEL]->col;
-		nt->init_pos.line = v[INIT]->line;
-		nt->init_pos.column = v[INIT]->col;
-		if (v[KCONFIG]) {
-			if ((rc = eimg_mf_get_path(c, v[KCONFIG], "nitro.kernel_config", 'f', &nt->kernel_config)))
-				return rc;
-			nt->has_kernel_config = true;
-		}
-		if (v[NSM] && (rc = eimg_mf_get_path(c, v[NSM], "nitro.nsm", 'f', &nt->nsm)))
-			return rc;
-		nt->has_nsm = v[NSM] != NULL;
-	}
-	if (v[CMDLINE] && (rc = eimg_mf_get_text(c, v[CMDLINE], "nitro.cmdline", 1, CMDLINE_MAX, &nt->cmdline)))
-		return rc;
-	return EIMG_OK;
-}
-
-static int parse_nitro(struct ctx *c, const struct node *map)
-{
-	static const char *const names[] = {
-		"kernel", "kernel_config", "cmdline", "init", "nsm", "blobs",
-		"app", "entrypoint", "image", "platform", "image_digest", "image_config", "env", "working_dir",
-		"memory", "cpus", "ingress", "egress"
-	};
-	enum { KERNEL, APP = 6, MEMORY = 14, CPUS, INGRESS, EGRESS, NKEYS };
-	const struct node *keys[NKEYS], *vals[NKEYS];
-	struct eimg_manifest_nitro *nt = &c->m->nitro;
-	char d[128], sub[PATHSZ];
-	uint64_t v;
-	int rc;
-
-	if (map->kind != N_MAP)
-		return eimg_mf_nerr(c, map, "nitro", "expected a mapping, got %s", eimg_mf_describe(map, d, sizeof(d)));
-	if ((rc = eimg_mf_map_keys(c, map, "nitro", names, NKEYS, keys, vals)))
-		return rc;
-	nt->memory_mib = 512;
-	nt->cpus = 2;
-	if ((rc = parse_nitro_boot(c, map, vals + KERNEL)) || (rc = parse_nitro_app(c, map, vals + APP)))
-		return rc;
-	if (vals[MEMORY]) {
-		if ((rc = eimg_mf_get_size(c, vals[MEMORY], "nitro.memory", 64ull << 20, MEMORY_MAX, 1ull << 20, &v)))
-			return rc;
-		nt->memory_mib = v >> 20;
-	}
-	if (vals[CPUS]) {
-		if ((rc = eimg_mf_get_uint(c, vals[CPUS], "nitro.cpus", 1, 64, false, &v)))
-			return rc;
-		nt->cpus = (uint32_t)v;
-	}
-	if (vals[INGRESS]) {
-		const struct node *seq = vals[INGRESS];
-		if (seq->kind != N_SEQ)
-			return eimg_mf_nerr(c, seq, "nitro.ingress", "expected a sequence, got %s", eimg_mf_describe(seq, d, sizeof(d)));
-		if (seq->n > PORTS_MAX)
-			return eimg_mf_nerr(c, seq, "nitro.ingress", "more than %d entries (limit)", PORTS_MAX);
-		if (seq->n) {
-			nt->ingress = calloc(seq->n, sizeof(*nt->ingress));
-			if (!nt->ingress)
-				return eimg_err_nomem(c->err);
-		}
-		for (size_t i = 0; i < seq->n; i++) {
-			eimg_mf_path_index(sub, sizeof(sub), "nitro.ingress", i);
-			if ((rc = eimg_mf_get_uint(c, seq->kids[i], sub, 1, 65535, false, &v)))
-				return rc;
-			for (size_t j = 0; j < i; j++)
-				if (nt->ingress[j] == v)
-					return eimg_mf_nerr(c, seq->kids[i], sub, "duplicate port %" PRIu64 " (also nitro.ingress[%zu])", v, j);
-			nt->ingress[i] = (uint16_t)v;
-			nt->ningress = i + 1;
-		}
-	}
-	if (vals[EGRESS]) {
-		static const char *const enames[] = { "allow", "deny" };
-		const struct node *ek[2], *ev[2];
-		const struct node *e = vals[EGRESS];
-		if (e->kind != N_MAP)
-			return eimg_mf_nerr(c, e, "nitro.egress", "expected a mapping, got %s", eimg_mf_describe(e, d, sizeof(d)));
-		if ((rc = eimg_mf_map_keys(c, e, "nitro.egress", enames, 2, ek, ev)))
-			return rc;
-		if (ev[0] && (rc = get_str_list(c, ev[0], "nitro.egress.allow", EGRESS_MAX, 1, EGRESS_LEN_MAX, true,
-						&nt->egress_allow, &nt->negress_allow)))
-			return rc;
-		if (ev[1] && (rc = get_str_list(c, ev[1], "nitro.egress.deny", EGRESS_MAX, 1, EGRESS_LEN_MAX, true,
-						&nt->egress_deny, &nt->negress_deny)))
-			return rc;
-	}
 	return EIMG_OK;
 }
 
@@ -718,7 +499,7 @@ static int parse_top(struct ctx *c, const struct node *root)
 				return eimg_mf_nerr(c, keys[i], names[i], "not allowed with target nitro");
 		if (!vals[NITRO])
 			return eimg_mf_missing(c, root, "", "nitro");
-		if ((rc = parse_nitro(c, vals[NITRO])))
+		if ((rc = eimg_mf_parse_nitro(c, vals[NITRO])))
 			return rc;
 	}
 	if (vals[RUNTIME] && (rc = parse_runtime(c, vals[RUNTIME])))

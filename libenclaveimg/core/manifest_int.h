@@ -47,6 +47,8 @@ int eimg_mf_map_keys(struct ctx *c, const struct node *n, const char *path, cons
 		    size_t count, const struct node **keys, const struct node **vals);
 int eimg_mf_missing(struct ctx *c, const struct node *map, const char *parent, const char *key);
 bool eimg_mf_name_chars(const char *s, size_t len);
+/* The nitro section (manifest_nitro.c). */
+int eimg_mf_parse_nitro(struct ctx *c, const struct node *map);
 int eimg_mf_nerr(struct ctx *c, const struct node *n, const char *path, const char *fmt, ...) EIMG_PRINTF(4, 5);
 void eimg_mf_node_free(struct node *n);
 bool eimg_mf_parse_u64(const char *s, uint64_t *out);

@@ -125,19 +125,154 @@ static int yaml_error(struct ctx *c, const yaml_parser_t *p)
 	return perr(c, line, col, "YAML syntax error: %s", what);
 }
 
+/* Phase 1's state: the open collections, the root, the document. */
+struct builder {
+	struct node *stack[EIMG_MANIFEST_MAX_DEPTH + 1];
+	size_t depth;
+	struct node *root;
+	bool in_doc, had_doc;
+};
+
+/* Anchors, aliases and tags are refused. */
+static int check_event(struct ctx *c, const yaml_event_t *ev, unsigned line, unsigned col)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (ev->type == YAML_ALIAS_EVENT || anchor)
+		return perr(c, line, col, "anchors and aliases are not allowed");
+	if (tag)
+		return perr(c, line, col, "tags are not allowed");
+	return EIMG_OK;
+}
+
+/* A new node for a scalar, sequence or mapping event. */
+static int new_node(struct ctx *c, const yaml_event_t *ev, unsigned line, unsigned col, struct node **out)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return eimg_err_nomem(c->err);
+	n->line = line;
+	n->col = col;
+	if (ev->type == YAML_SCALAR_EVENT) {
+		n->kind = N_SCALAR;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->len = ev->data.scalar.length;
+		n->str = malloc(n->len + 1);
+		if (!n->str) {
+			free(n);
+			return eimg_err_nomem(c->err);
+		}
+		memcpy(n->str, ev->data.scalar.value, n->len);
+		n->str[n->len] = '\0';
+	} else {
+		n->kind = ev->type == YAML_SEQUENCE_START_EVENT ? N_SEQ : N_MAP;
+	}
+	*out = n;
+	return EIMG_OK;
+}
+
+/* A scalar, or the start of a sequence or mapping: into the open collection
+ * (or the root), opened in turn when it is a collection. */
+static int add_node(struct ctx *c, struct builder *b, const yaml_event_t *ev, unsigned line, unsigned col)
+{
+	struct node *n = NULL;
+	int rc;
+	if (!b->in_doc)
+		return eimg_err(c->err, EIMG_EINTERNAL, c->source, "node outside a document");
+	if (ev->type != YAML_SCALAR_EVENT && b->depth >= EIMG_MANIFEST_MAX_DEPTH)
+		return perr(c, line, col, "nesting deeper than %d levels (limit)", EIMG_MANIFEST_MAX_DEPTH);
+	if ((rc = new_node(c, ev, line, col, &n)))
+		return rc;
+	if (b->depth == 0) {
+		if (b->root) {
+			eimg_mf_node_free(n);
+			return eimg_err(c->err, EIMG_EINTERNAL, c->source, "two root nodes");
+		}
+		b->root = n;
+	} else if (node_add(b->stack[b->depth - 1], n) < 0) {
+		eimg_mf_node_free(n);
+		return eimg_err_nomem(c->err);
+	}
+	if (n->kind != N_SCALAR)
+		b->stack[b->depth++] = n;
+	return EIMG_OK;
+}
+
+/* One event into the tree; *done at the end of the stream. */
+static int take_event(struct ctx *c, struct builder *b, const yaml_event_t *ev, unsigned line, unsigned col,
+		      bool *done)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		*done = true;
+		return EIMG_OK;
+	case YAML_DOCUMENT_START_EVENT:
+		if (b->had_doc)
+			return perr(c, line, col, "multiple documents are not allowed");
+		if (ev->data.document_start.version_directive ||
+		    ev->data.document_start.tag_directives.start != ev->data.document_start.tag_directives.end)
+			return perr(c, line, col, "directives are not allowed");
+		b->in_doc = b->had_doc = true;
+		return EIMG_OK;
+	case YAML_DOCUMENT_END_EVENT:
+		b->in_doc = false;
+		return EIMG_OK;
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return add_node(c, b, ev, line, col);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (b->depth == 0)
+			return eimg_err(c->err, EIMG_EINTERNAL, c->source, "unbalanced YAML events");
+		b->depth--;
+		return EIMG_OK;
+	default: /* stream start */
+		return EIMG_OK;
+	}
+}
+
+/* The whole document: a non-empty mapping. */
+static int check_root(struct ctx *c, const struct node *root)
+{
+	if (!root || (root->kind == N_SCALAR && root->plain && root->len == 0))
+		return eimg_err(c->err, EIMG_EINVAL, c->source, "empty document");
+	if (root->kind != N_MAP) {
+		char d[128];
+		return eimg_mf_nerr(c, root, NULL, "expected a mapping at the top level, got %s",
+			  eimg_mf_describe(root, d, sizeof(d)));
+	}
+	return EIMG_OK;
+}
+
 /* Phase 1: events -> tree.  Refuses anchors, aliases, tags, directives,
  * empty input, several documents and input above the limits. */
 int eimg_mf_build_tree(struct ctx *c, const char *buf, size_t len, struct node **out)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	struct node *stack[EIMG_MANIFEST_MAX_DEPTH + 1];
-	size_t depth = 0, events = 0;
-	struct node *root = NULL;
-	bool have_ev = false, done = false, in_doc = false, had_doc = false;
+	struct builder b;
+	size_t events = 0;
+	bool have_ev = false, done = false;
 	unsigned line, col;
 	int rc = EIMG_OK;
 
+	memset(&b, 0, sizeof(b));
 	if (!yaml_parser_initialize(&p))
 		return eimg_err_nomem(c->err);
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
@@ -154,134 +289,20 @@ int eimg_mf_build_tree(struct ctx *c, const char *buf, size_t len, struct node *
 				  (unsigned)EIMG_MANIFEST_MAX_NODES);
 			goto out;
 		}
-		const yaml_char_t *anchor = NULL, *tag = NULL;
-		switch (ev.type) {
-		case YAML_SCALAR_EVENT:
-			anchor = ev.data.scalar.anchor;
-			tag = ev.data.scalar.tag;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			anchor = ev.data.sequence_start.anchor;
-			tag = ev.data.sequence_start.tag;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.data.mapping_start.anchor;
-			tag = ev.data.mapping_start.tag;
-			break;
-		default:
-			break;
-		}
-		if (ev.type == YAML_ALIAS_EVENT || anchor) {
-			rc = perr(c, line, col, "anchors and aliases are not allowed");
+		if ((rc = check_event(c, &ev, line, col)) || (rc = take_event(c, &b, &ev, line, col, &done)))
 			goto out;
-		}
-		if (tag) {
-			rc = perr(c, line, col, "tags are not allowed");
-			goto out;
-		}
-
-		struct node *n = NULL;
-		switch (ev.type) {
-		case YAML_STREAM_START_EVENT:
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (had_doc) {
-				rc = perr(c, line, col, "multiple documents are not allowed");
-				goto out;
-			}
-			if (ev.data.document_start.version_directive ||
-			    ev.data.document_start.tag_directives.start != ev.data.document_start.tag_directives.end) {
-				rc = perr(c, line, col, "directives are not allowed");
-				goto out;
-			}
-			in_doc = had_doc = true;
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-			in_doc = false;
-			break;
-		case YAML_SCALAR_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (!in_doc) {
-				rc = eimg_err(c->err, EIMG_EINTERNAL, c->source, "node outside a document");
-				goto out;
-			}
-			if (ev.type != YAML_SCALAR_EVENT && depth >= EIMG_MANIFEST_MAX_DEPTH) {
-				rc = perr(c, line, col, "nesting deeper than %d levels (limit)",
-					  EIMG_MANIFEST_MAX_DEPTH);
-				goto out;
-			}
-			n = calloc(1, sizeof(*n));
-			if (!n) {
-				rc = eimg_err_nomem(c->err);
-				goto out;
-			}
-			n->line = line;
-			n->col = col;
-			if (ev.type == YAML_SCALAR_EVENT) {
-				n->kind = N_SCALAR;
-				n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-				n->len = ev.data.scalar.length;
-				n->str = malloc(n->len + 1);
-				if (!n->str) {
-					free(n);
-					rc = eimg_err_nomem(c->err);
-					goto out;
-				}
-				memcpy(n->str, ev.data.scalar.value, n->len);
-				n->str[n->len] = '\0';
-			} else {
-				n->kind = ev.type == YAML_SEQUENCE_START_EVENT ? N_SEQ : N_MAP;
-			}
-			if (depth == 0) {
-				if (root) {
-					eimg_mf_node_free(n);
-					rc = eimg_err(c->err, EIMG_EINTERNAL, c->source, "two root nodes");
-					goto out;
-				}
-				root = n;
-			} else if (node_add(stack[depth - 1], n) < 0) {
-				eimg_mf_node_free(n);
-				rc = eimg_err_nomem(c->err);
-				goto out;
-			}
-			if (n->kind != N_SCALAR)
-				stack[depth++] = n;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth == 0) {
-				rc = eimg_err(c->err, EIMG_EINTERNAL, c->source, "unbalanced YAML events");
-				goto out;
-			}
-			depth--;
-			break;
-		default:
-			break;
-		}
 		yaml_event_delete(&ev);
 		have_ev = false;
 	}
-	if (!root || (root->kind == N_SCALAR && root->plain && root->len == 0)) {
-		rc = eimg_err(c->err, EIMG_EINVAL, c->source, "empty document");
+	if ((rc = check_root(c, b.root)))
 		goto out;
-	}
-	if (root->kind != N_MAP) {
-		char d[128];
-		rc = eimg_mf_nerr(c, root, NULL, "expected a mapping at the top level, got %s",
-			  eimg_mf_describe(root, d, sizeof(d)));
-		goto out;
-	}
-	*out = root;
-	root = NULL;
+	*out = b.root;
+	b.root = NULL;
 out:
 	if (have_ev)
 		yaml_event_delete(&ev);
 	yaml_parser_delete(&p);
-	eimg_mf_node_free(root);
+	eimg_mf_node_free(b.root);
 	return rc;
 }
 

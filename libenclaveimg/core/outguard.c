@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -216,4 +217,22 @@ size_t eimg_tmp_live(void)
 	for (int i = 0; i < MAX_LIVE; i++)
 		n += live_used[i] != 0;
 	return n;
+}
+
+int eimg_tmpfile_unnamed(const char *tag, const char **dirp)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (dirp)
+		*dirp = dir;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char tmpl[4096];
+		snprintf(tmpl, sizeof(tmpl), "%s/eimg-%s-XXXXXX", dir, tag);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
+	return fd;
 }

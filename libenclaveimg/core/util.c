@@ -112,6 +112,22 @@ out:
 	return rc;
 }
 
+/* The temporary file was renamed or removed: no longer the signal
+ * handler's to remove (signals blocked since before, unblocked here). */
+static void tmp_gone(struct eimg_outfile *o, const sigset_t *old)
+{
+	eimg_tmp_unregister(o->slot);
+	o->slot = -1;
+	eimg_tmp_unblock(old);
+}
+
+static void drop_names(struct eimg_outfile *o)
+{
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
 int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 {
 	memset(o, 0, sizeof(*o));
@@ -126,9 +142,7 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 	size_t n = strlen(path) + 16;
 	o->tmp = malloc(n);
 	if (!o->path || !o->tmp) {
-		free(o->path);
-		free(o->tmp);
-		o->path = o->tmp = NULL;
+		drop_names(o);
 		return eimg_err_nomem(err);
 	}
 	/* Same folder as the target so that rename(2) is atomic. */
@@ -146,13 +160,9 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 			rc = eimg_err_sys(err, path, "cannot create output");
 		eimg_tmp_unblock(&old);
 	}
-	if (rc) {
-		free(o->path);
-		free(o->tmp);
-		o->path = o->tmp = NULL;
-		return rc;
-	}
-	return EIMG_OK;
+	if (rc)
+		drop_names(o);
+	return rc;
 }
 
 int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg_error *err)
@@ -201,12 +211,8 @@ int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err)
 		rc = eimg_err_sys(err, o->path, "cannot rename output into place");
 		goto fail;
 	}
-	eimg_tmp_unregister(o->slot);
-	o->slot = -1;
-	eimg_tmp_unblock(&old);
-	free(o->tmp);
-	free(o->path);
-	o->tmp = o->path = NULL;
+	tmp_gone(o, &old);
+	drop_names(o);
 	return EIMG_OK;
 fail:
 	eimg_outfile_abort(o);
@@ -224,13 +230,9 @@ void eimg_outfile_abort(struct eimg_outfile *o)
 		sigset_t old;
 		eimg_tmp_block(&old);
 		unlink(o->tmp);
-		eimg_tmp_unregister(o->slot);
-		o->slot = -1;
-		eimg_tmp_unblock(&old);
+		tmp_gone(o, &old);
 	}
-	free(o->tmp);
-	free(o->path);
-	o->tmp = o->path = NULL;
+	drop_names(o);
 }
 
 int eimg_write_file_atomic(const char *path, const void *buf, size_t len, eimg_error *err)
@@ -431,4 +433,22 @@ char *eimg_sb_done(struct eimg_sb *b)
 		return NULL;
 	}
 	return b->s;
+}
+
+int eimg_bytes_reserve(uint8_t **buf, size_t *cap, size_t len, size_t more, size_t min)
+{
+	if (more <= *cap - len)
+		return 0;
+	size_t ncap = *cap ? *cap : min;
+	while (ncap - len < more) {
+		if (ncap > SIZE_MAX / 2)
+			return 1;
+		ncap *= 2;
+	}
+	uint8_t *nb = realloc(*buf, ncap);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
 }

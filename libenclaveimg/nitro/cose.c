@@ -30,17 +30,9 @@ static void put(struct out *o, const void *p, size_t n)
 {
 	if (o->failed)
 		return;
-	if (o->len + n > o->cap) {
-		size_t nc = o->cap ? o->cap : 256;
-		while (nc < o->len + n)
-			nc *= 2;
-		uint8_t *nb = realloc(o->b, nc);
-		if (!nb) {
-			o->failed = 1;
-			return;
-		}
-		o->b = nb;
-		o->cap = nc;
+	if (eimg_bytes_reserve(&o->b, &o->cap, o->len, n, 256)) {
+		o->failed = 1;
+		return;
 	}
 	if (n)
 		memcpy(o->b + o->len, p, n);

@@ -230,29 +230,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
+/* The names in folder d (host names it), but . and .., sorted. */
+static int read_names(DIR *d, const char *host, char ***namesp, size_t *nnp, eimg_error *err)
 {
-	DIR *d = NULL;
 	char **names = NULL;
 	size_t nn = 0, cap = 0;
 	int rc = EIMG_OK;
-	char *hp = NULL, *rp = NULL;
-
-	if (depth > 256)
-		return eimg_err(err, EIMG_EINVAL, host, "folders nested more than 256 deep");
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return eimg_err_sys(err, host, "cannot read folder");
-	}
 	for (;;) {
 		errno = 0;
 		struct dirent *de = readdir(d);
 		if (!de) {
-			if (errno) {
+			if (errno)
 				rc = eimg_err_sys(err, host, "cannot read folder");
-				goto out;
-			}
 			break;
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -262,21 +251,87 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			char **nb = realloc(names, ncap * sizeof(*nb));
 			if (!nb) {
 				rc = eimg_err_nomem(err);
-				goto out;
+				break;
 			}
 			names = nb;
 			cap = ncap;
 		}
 		if (!(names[nn] = strdup(de->d_name))) {
 			rc = eimg_err_nomem(err);
-			goto out;
+			break;
 		}
 		nn++;
 	}
-	if (nn)
+	if (rc == EIMG_OK && nn)
 		qsort(names, nn, sizeof(*names), cmp_str);
+	*namesp = names;
+	*nnp = nn;
+	return rc;
+}
+
+static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err);
+
+/* One entry of folder d: a folder (walked), a file, a symbolic link; hp and
+ * rp: its host path and its path in the ramdisk. */
+static int add_member(eimg_cpio *c, DIR *d, const char *name, const char *hp, const char *rp, int depth,
+		      unsigned base, eimg_error *err)
+{
+	struct stat st;
+	int rc;
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return eimg_err_sys(err, hp, "cannot stat");
+	if (S_ISDIR(st.st_mode)) {
+		if ((rc = eimg_cpio_add_dir(c, rp, err)))
+			return rc;
+		int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return eimg_err_sys(err, hp, "cannot open folder");
+		rc = walk(c, sub, hp, rp, depth + 1, base, err);
+	} else if (S_ISREG(st.st_mode)) {
+		int fd = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		uint8_t *data = NULL;
+		size_t len = 0;
+		if (fd < 0)
+			return eimg_err_sys(err, hp, "cannot open");
+		eimg_input_note_fd(fd, hp);
+		rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
+		close(fd);
+		if (rc)
+			return rc;
+		rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[EIMG_CPIO_MAX_PATH + 1];
+		ssize_t k = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+		if (k < 0)
+			return eimg_err_sys(err, hp, "cannot read symbolic link");
+		target[k] = '\0';
+		rc = eimg_cpio_add_symlink(c, rp, target, base, err);
+	} else {
+		rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
+			      "symbolic links can go into an enclave");
+	}
+	if (rc && err && !err->file[0])
+		eimg_err_context(err, hp, "cannot add to the ramdisk");
+	return rc;
+}
+
+static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
+{
+	DIR *d = NULL;
+	char **names = NULL;
+	size_t nn = 0;
+	int rc;
+	char *hp = NULL, *rp = NULL;
+
+	if (depth > 256)
+		return eimg_err(err, EIMG_EINVAL, host, "folders nested more than 256 deep");
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return eimg_err_sys(err, host, "cannot read folder");
+	}
+	rc = read_names(d, host, &names, &nn, err);
 	for (size_t i = 0; i < nn && rc == EIMG_OK; i++) {
-		struct stat st;
 		free(hp);
 		free(rp);
 		hp = rp = NULL;
@@ -285,51 +340,8 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			rc = eimg_err_nomem(err);
 			break;
 		}
-		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = eimg_err_sys(err, hp, "cannot stat");
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			rc = eimg_cpio_add_dir(c, rp, err);
-			if (rc)
-				break;
-			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				rc = eimg_err_sys(err, hp, "cannot open folder");
-				break;
-			}
-			rc = walk(c, sub, hp, rp, depth + 1, base, err);
-		} else if (S_ISREG(st.st_mode)) {
-			int fd = openat(dirfd(d), names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			uint8_t *data = NULL;
-			size_t len = 0;
-			if (fd < 0) {
-				rc = eimg_err_sys(err, hp, "cannot open");
-				break;
-			}
-			eimg_input_note_fd(fd, hp);
-			rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
-			close(fd);
-			if (rc)
-				break;
-			rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[EIMG_CPIO_MAX_PATH + 1];
-			ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
-			if (k < 0) {
-				rc = eimg_err_sys(err, hp, "cannot read symbolic link");
-				break;
-			}
-			target[k] = '\0';
-			rc = eimg_cpio_add_symlink(c, rp, target, base, err);
-		} else {
-			rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
-				      "symbolic links can go into an enclave");
-		}
-		if (rc && err && !err->file[0])
-			eimg_err_context(err, hp, "cannot add to the ramdisk");
+		rc = add_member(c, d, names[i], hp, rp, depth, base, err);
 	}
-out:
 	free(hp);
 	free(rp);
 	for (size_t i = 0; i < nn; i++)
@@ -395,6 +407,47 @@ static char *tar_name(const char *in)
 	return out;
 }
 
+/* Member e of tar (its path full in the ramdisk, esc its name escaped): a
+ * folder, a symbolic link or a file, read from a. */
+static int add_tar_member(eimg_cpio *c, struct archive *a, struct archive_entry *e, const char *tar, const char *full,
+			  const char *esc, unsigned base, eimg_error *err)
+{
+	int rc;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		rc = eimg_cpio_add_dir(c, full, err);
+		break;
+	case AE_IFLNK: {
+		const char *t = archive_entry_symlink(e);
+		rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
+		break;
+	}
+	case AE_IFREG: {
+		la_int64_t sz = archive_entry_size(e);
+		if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL)
+			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
+					esc, (long long)sz);
+		uint8_t *d = malloc(sz ? (size_t)sz : 1);
+		if (!d)
+			return eimg_err_nomem(err);
+		la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
+		if (got != (la_ssize_t)sz) {
+			free(d);
+			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
+		}
+		rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
+		break;
+	}
+	default:
+		rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
+			      "into an enclave", esc);
+		break;
+	}
+	if (rc && err && !err->file[0])
+		eimg_err_context(err, tar, "member \"%s\"", esc);
+	return rc;
+}
+
 int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err)
 {
 	unsigned base = components(prefix);
@@ -449,46 +502,8 @@ int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_er
 			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": hard links are not supported", esc);
 			goto out;
 		}
-		switch (archive_entry_filetype(e)) {
-		case AE_IFDIR:
-			rc = eimg_cpio_add_dir(c, full, err);
-			break;
-		case AE_IFLNK: {
-			const char *t = archive_entry_symlink(e);
-			rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
-			break;
-		}
-		case AE_IFREG: {
-			la_int64_t sz = archive_entry_size(e);
-			if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL) {
-				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
-					      esc, (long long)sz);
-				goto out;
-			}
-			uint8_t *d = malloc(sz ? (size_t)sz : 1);
-			if (!d) {
-				rc = eimg_err_nomem(err);
-				goto out;
-			}
-			la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
-			if (got != (la_ssize_t)sz) {
-				free(d);
-				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
-				goto out;
-			}
-			rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
-			break;
-		}
-		default:
-			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
-				      "into an enclave", esc);
-			break;
-		}
-		if (rc) {
-			if (err && !err->file[0])
-				eimg_err_context(err, tar, "member \"%s\"", esc);
+		if ((rc = add_tar_member(c, a, e, tar, full, esc, base, err)))
 			goto out;
-		}
 	}
 	rc = EIMG_OK;
 out:
@@ -515,35 +530,22 @@ static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_
 {
 	struct obuf *o = ud;
 	(void)a;
-	if (o->len + n > o->cap) {
-		size_t ncap = o->cap ? o->cap : 65536;
-		while (ncap < o->len + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(o->b, ncap);
-		if (!nb) {
-			o->failed = 1;
-			return -1;
-		}
-		o->b = nb;
-		o->cap = ncap;
+	if (eimg_bytes_reserve(&o->b, &o->cap, o->len, n, 65536)) {
+		o->failed = 1;
+		return -1;
 	}
 	memcpy(o->b + o->len, buf, n);
 	o->len += n;
 	return (la_ssize_t)n;
 }
 
-int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+/* Missing parents.  Entries of one folder usually follow each other:
+ * skip the walk up when the parent is the one handled last. */
+static int add_parents(eimg_cpio *c, eimg_error *err)
 {
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
-	struct obuf o = { NULL, 0, 0, 0 };
-	char esc[160];
-	int rc;
-
-	/* Missing parents.  Entries of one folder usually follow each other:
-	 * skip the walk up when the parent is the one handled last. */
 	size_t n0 = c->n;
 	char *last = NULL;
+	int rc;
 	for (size_t i = 0; i < n0; i++) {
 		char *p = strdup(c->e[i].path);
 		if (!p) {
@@ -574,6 +576,13 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		free(p);
 	}
 	free(last);
+	return EIMG_OK;
+}
+
+/* Sorted, a folder given twice kept once; any other path given twice is an error. */
+static int sort_unique(eimg_cpio *c, eimg_error *err)
+{
+	char esc[160];
 	qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
 	size_t w = 0;
 	for (size_t i = 0; i < c->n; i++) {
@@ -583,8 +592,8 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 				free(c->e[i].data);
 				continue;
 			}
-			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
-				      eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			int rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
+					  eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
 			/* Keep the list consistent for eimg_cpio_free(). */
 			while (i < c->n)
 				c->e[w++] = c->e[i++];
@@ -594,7 +603,57 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
+	return EIMG_OK;
+}
 
+/* Entry i (ce): its header, then its data. */
+static int write_entry(struct archive *a, struct archive_entry *e, const struct centry *ce, size_t i, uint64_t mtime,
+		       const struct obuf *o, eimg_error *err)
+{
+	char esc[160];
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, ce->path);
+	archive_entry_set_filetype(e, ce->type);
+	archive_entry_set_perm(e, ce->mode);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
+	archive_entry_set_ino(e, (la_int64_t)(i + 1));
+	archive_entry_set_dev(e, 0);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	if (ce->type == AE_IFLNK) {
+		archive_entry_set_symlink(e, (const char *)ce->data);
+		archive_entry_set_size(e, (la_int64_t)ce->size);
+	} else {
+		archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
+	}
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return o->failed ? eimg_err_nomem(err)
+				 : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
+					    eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)), archive_error_string(a));
+	if (ce->type != AE_IFREG || !ce->size)
+		return EIMG_OK;
+	size_t off = 0;
+	while (off < ce->size) {
+		size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
+		la_ssize_t wr = archive_write_data(a, ce->data + off, k);
+		if (wr <= 0)
+			return o->failed ? eimg_err_nomem(err)
+					 : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
+		off += (size_t)wr;
+	}
+	return EIMG_OK;
+}
+
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct obuf o = { NULL, 0, 0, 0 };
+	int rc;
+
+	if ((rc = add_parents(c, err)) || (rc = sort_unique(c, err)))
+		return rc;
 	a = archive_write_new();
 	e = archive_entry_new();
 	if (!a || !e) {
@@ -606,45 +665,9 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;
 	}
-	for (size_t i = 0; i < c->n; i++) {
-		const struct centry *ce = &c->e[i];
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, ce->path);
-		archive_entry_set_filetype(e, ce->type);
-		archive_entry_set_perm(e, ce->mode);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
-		archive_entry_set_ino(e, (la_int64_t)(i + 1));
-		archive_entry_set_dev(e, 0);
-		archive_entry_set_mtime(e, (time_t)mtime, 0);
-		if (ce->type == AE_IFLNK) {
-			archive_entry_set_symlink(e, (const char *)ce->data);
-			archive_entry_set_size(e, (la_int64_t)ce->size);
-		} else {
-			archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
-		}
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			rc = o.failed ? eimg_err_nomem(err)
-				      : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
-						 eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)),
-						 archive_error_string(a));
+	for (size_t i = 0; i < c->n; i++)
+		if ((rc = write_entry(a, e, &c->e[i], i, mtime, &o, err)))
 			goto out;
-		}
-		if (ce->type == AE_IFREG && ce->size) {
-			size_t off = 0;
-			while (off < ce->size) {
-				size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
-				la_ssize_t wr = archive_write_data(a, ce->data + off, k);
-				if (wr <= 0) {
-					rc = o.failed ? eimg_err_nomem(err)
-						      : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-					goto out;
-				}
-				off += (size_t)wr;
-			}
-		}
-	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = o.failed ? eimg_err_nomem(err) : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;

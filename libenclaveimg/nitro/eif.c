@@ -57,52 +57,41 @@ static int read_at(const struct src *s, uint64_t off, void *out, size_t n, eimg_
 	return EIMG_OK;
 }
 
-static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *err)
+/* The header h: magic, version, flags, defaults, section count, CRC, and
+ * the unused table entries zero. */
+static int parse_header(const struct src *s, const uint8_t *h, eimg_eif_layout *l, eimg_error *err)
 {
-	uint8_t h[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
-	eimg_eif_layout l;
-	int rc;
-
-	memset(&l, 0, sizeof(l));
-	l.kernel = l.cmdline = l.metadata = l.signature = -1;
-	l.file_size = s->size;
-	l.base = s->base;
-	if (s->size < EIMG_EIF_HEADER_SIZE)
-		return eimg_err(err, EIMG_EINVAL, s->name, "truncated: %llu bytes, an EIF header needs %u",
-				(unsigned long long)s->size, EIMG_EIF_HEADER_SIZE);
-	if (s->size > EIMG_EIF_MAX_FILE)
-		return eimg_err(err, EIMG_EINVAL, s->name, "EIF is %llu bytes, above the limit of %llu",
-				(unsigned long long)s->size, (unsigned long long)EIMG_EIF_MAX_FILE);
-	rc = read_at(s, 0, h, sizeof(h), err);
-	if (rc)
-		return rc;
 	if (memcmp(h, EIMG_EIF_MAGIC, 4) != 0)
 		return eimg_err(err, EIMG_EINVAL, s->name, "not an EIF: bad magic %02x %02x %02x %02x (expected \".eif\")",
 				h[0], h[1], h[2], h[3]);
-	l.version = eimg_get_be16(h + 4);
-	if (l.version < EIMG_EIF_MIN_VERSION || l.version > EIMG_EIF_VERSION)
+	l->version = eimg_get_be16(h + 4);
+	if (l->version < EIMG_EIF_MIN_VERSION || l->version > EIMG_EIF_VERSION)
 		return eimg_err(err, EIMG_EINVAL, s->name, "unsupported EIF version %u (expected %u to %u)",
-				l.version, EIMG_EIF_MIN_VERSION, EIMG_EIF_VERSION);
-	l.flags = eimg_get_be16(h + 6);
-	if (l.flags & ~EIMG_EIF_FLAG_AARCH64)
-		return eimg_err(err, EIMG_EINVAL, s->name, "unknown header flags 0x%04x", l.flags);
-	l.default_mem = eimg_get_be64(h + 8);
-	l.default_cpus = eimg_get_be64(h + 16);
+				l->version, EIMG_EIF_MIN_VERSION, EIMG_EIF_VERSION);
+	l->flags = eimg_get_be16(h + 6);
+	if (l->flags & ~EIMG_EIF_FLAG_AARCH64)
+		return eimg_err(err, EIMG_EINVAL, s->name, "unknown header flags 0x%04x", l->flags);
+	l->default_mem = eimg_get_be64(h + 8);
+	l->default_cpus = eimg_get_be64(h + 16);
 	unsigned n = eimg_get_be16(h + 26);
 	if (n == 0 || n > EIMG_EIF_MAX_SECTIONS)
 		return eimg_err(err, EIMG_EINVAL, s->name, "header declares %u sections, expected 1 to %u",
 				n, EIMG_EIF_MAX_SECTIONS);
-	l.nsections = n;
-	l.crc = eimg_get_be32(h + EIMG_EIF_CRC_OFFSET);
+	l->nsections = n;
+	l->crc = eimg_get_be32(h + EIMG_EIF_CRC_OFFSET);
 
 	for (unsigned i = n; i < EIMG_EIF_MAX_SECTIONS; i++)
 		if (eimg_get_be64(h + 28 + 8 * i) || eimg_get_be64(h + 284 + 8 * i))
 			return eimg_err(err, EIMG_EINVAL, s->name,
 					"section table entry %u is not zero, but the header declares %u sections", i, n);
+	return EIMG_OK;
+}
 
-	/* First the table alone: every section inside the file, contiguous, in order. */
+/* The section table alone: every section inside the file, contiguous, in order. */
+static int section_table(const struct src *s, const uint8_t *h, eimg_eif_layout *l, eimg_error *err)
+{
 	uint64_t expect = EIMG_EIF_HEADER_SIZE;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < l->nsections; i++) {
 		uint64_t off = eimg_get_be64(h + 28 + 8 * i);
 		uint64_t size = eimg_get_be64(h + 284 + 8 * i);
 		uint64_t data, end;
@@ -124,17 +113,74 @@ static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *er
 					"section %u at offset %llu leaves %llu unaccounted bytes after offset %llu",
 					i, (unsigned long long)off, (unsigned long long)(off - expect),
 					(unsigned long long)expect);
-		l.sections[i].offset = off;
-		l.sections[i].size = size;
+		l->sections[i].offset = off;
+		l->sections[i].size = size;
 		expect = end;
 	}
 	if (expect != s->size)
 		return eimg_err(err, EIMG_EINVAL, s->name, "%llu unaccounted bytes after the last section (offset %llu)",
 				(unsigned long long)(s->size - expect), (unsigned long long)expect);
+	return EIMG_OK;
+}
 
-	/* Then each section header. */
-	for (unsigned i = 0; i < n; i++) {
-		struct eimg_eif_section *sec = &l.sections[i];
+/* Section i's type: where it may stand, how large it may be, how many. */
+static int section_type(const struct src *s, eimg_eif_layout *l, unsigned i, eimg_error *err)
+{
+	const struct eimg_eif_section *sec = &l->sections[i];
+	switch (sec->type) {
+	case EIMG_EIF_KERNEL:
+		if (i != 0)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a kernel, expected it first", i);
+		if (sec->size == 0)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section 0: empty kernel");
+		l->kernel = (int)i;
+		return EIMG_OK;
+	case EIMG_EIF_CMDLINE:
+		if (i != 1)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a cmdline, expected it second", i);
+		if (sec->size > EIMG_EIF_MAX_CMDLINE)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: cmdline of %llu bytes, above the limit of %u",
+					i, (unsigned long long)sec->size, EIMG_EIF_MAX_CMDLINE);
+		l->cmdline = (int)i;
+		return EIMG_OK;
+	case EIMG_EIF_RAMDISK:
+		if (i < 2)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a ramdisk, expected %s first", i,
+					i == 0 ? "the kernel" : "the cmdline");
+		l->nramdisks++;
+		return EIMG_OK;
+	case EIMG_EIF_SIGNATURE:
+		if (l->signature >= 0)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: a second signature section", i);
+		if (l->version < 3)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: signature section in a version %u EIF", i, l->version);
+		if (sec->size > EIMG_EIF_MAX_SIGNATURE)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: signature of %llu bytes, above the limit of %u",
+					i, (unsigned long long)sec->size, EIMG_EIF_MAX_SIGNATURE);
+		l->signature = (int)i;
+		return EIMG_OK;
+	case EIMG_EIF_METADATA:
+		if (l->metadata >= 0)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: a second metadata section", i);
+		if (l->version < 4)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: metadata section in a version %u EIF", i, l->version);
+		if (sec->size > EIMG_EIF_MAX_METADATA)
+			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: metadata of %llu bytes, above the limit of %u",
+					i, (unsigned long long)sec->size, EIMG_EIF_MAX_METADATA);
+		l->metadata = (int)i;
+		return EIMG_OK;
+	default:
+		return eimg_err(err, EIMG_EINVAL, s->name, "section %u: invalid section type %u", i, sec->type);
+	}
+}
+
+/* Then each section header: its size as the table says, its type. */
+static int section_headers(const struct src *s, eimg_eif_layout *l, eimg_error *err)
+{
+	uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	int rc;
+	for (unsigned i = 0; i < l->nsections; i++) {
+		struct eimg_eif_section *sec = &l->sections[i];
 		rc = read_at(s, sec->offset, sh, sizeof(sh), err);
 		if (rc)
 			return rc;
@@ -145,58 +191,38 @@ static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *er
 			return eimg_err(err, EIMG_EINVAL, s->name,
 					"section %u: its header says %llu bytes, the section table %llu", i,
 					(unsigned long long)sz, (unsigned long long)sec->size);
-		switch (sec->type) {
-		case EIMG_EIF_KERNEL:
-			if (i != 0)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a kernel, expected it first", i);
-			if (sec->size == 0)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section 0: empty kernel");
-			l.kernel = (int)i;
-			break;
-		case EIMG_EIF_CMDLINE:
-			if (i != 1)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a cmdline, expected it second", i);
-			if (sec->size > EIMG_EIF_MAX_CMDLINE)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: cmdline of %llu bytes, above the limit of %u",
-						i, (unsigned long long)sec->size, EIMG_EIF_MAX_CMDLINE);
-			l.cmdline = (int)i;
-			break;
-		case EIMG_EIF_RAMDISK:
-			if (i < 2)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u is a ramdisk, expected %s first", i,
-						i == 0 ? "the kernel" : "the cmdline");
-			l.nramdisks++;
-			break;
-		case EIMG_EIF_SIGNATURE:
-			if (l.signature >= 0)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: a second signature section", i);
-			if (l.version < 3)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: signature section in a version %u EIF", i, l.version);
-			if (sec->size > EIMG_EIF_MAX_SIGNATURE)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: signature of %llu bytes, above the limit of %u",
-						i, (unsigned long long)sec->size, EIMG_EIF_MAX_SIGNATURE);
-			l.signature = (int)i;
-			break;
-		case EIMG_EIF_METADATA:
-			if (l.metadata >= 0)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: a second metadata section", i);
-			if (l.version < 4)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: metadata section in a version %u EIF", i, l.version);
-			if (sec->size > EIMG_EIF_MAX_METADATA)
-				return eimg_err(err, EIMG_EINVAL, s->name, "section %u: metadata of %llu bytes, above the limit of %u",
-						i, (unsigned long long)sec->size, EIMG_EIF_MAX_METADATA);
-			l.metadata = (int)i;
-			break;
-		default:
-			return eimg_err(err, EIMG_EINVAL, s->name, "section %u: invalid section type %u", i, sec->type);
-		}
+		if ((rc = section_type(s, l, i, err)))
+			return rc;
 	}
-	if (l.kernel < 0)
+	if (l->kernel < 0)
 		return eimg_err(err, EIMG_EINVAL, s->name, "no kernel section");
-	if (l.cmdline < 0)
+	if (l->cmdline < 0)
 		return eimg_err(err, EIMG_EINVAL, s->name, "no cmdline section");
-	if (l.nramdisks == 0)
+	if (l->nramdisks == 0)
 		return eimg_err(err, EIMG_EINVAL, s->name, "no ramdisk section");
+	return EIMG_OK;
+}
+
+static int read_layout(const struct src *s, eimg_eif_layout *out, eimg_error *err)
+{
+	uint8_t h[EIMG_EIF_HEADER_SIZE];
+	eimg_eif_layout l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.kernel = l.cmdline = l.metadata = l.signature = -1;
+	l.file_size = s->size;
+	l.base = s->base;
+	if (s->size < EIMG_EIF_HEADER_SIZE)
+		return eimg_err(err, EIMG_EINVAL, s->name, "truncated: %llu bytes, an EIF header needs %u",
+				(unsigned long long)s->size, EIMG_EIF_HEADER_SIZE);
+	if (s->size > EIMG_EIF_MAX_FILE)
+		return eimg_err(err, EIMG_EINVAL, s->name, "EIF is %llu bytes, above the limit of %llu",
+				(unsigned long long)s->size, (unsigned long long)EIMG_EIF_MAX_FILE);
+	rc = read_at(s, 0, h, sizeof(h), err);
+	if (rc || (rc = parse_header(s, h, &l, err)) || (rc = section_table(s, h, &l, err)) ||
+	    (rc = section_headers(s, &l, err)))
+		return rc;
 	*out = l;
 	return EIMG_OK;
 }

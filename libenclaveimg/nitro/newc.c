@@ -55,16 +55,8 @@ int eimg_newc_mem_write(void *ctx, const void *p, size_t n, eimg_error *err)
 	struct eimg_newc_mem *m = ctx;
 	if (m->max && n > m->max - m->len)
 		return eimg_err(err, EIMG_EINVAL, NULL, "cpio: above %zu bytes", m->max);
-	if (m->len + n > m->cap) {
-		size_t ncap = m->cap ? m->cap : 65536;
-		while (ncap < m->len + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(m->b, ncap);
-		if (!nb)
-			return eimg_err_nomem(err);
-		m->b = nb;
-		m->cap = ncap;
-	}
+	if (eimg_bytes_reserve(&m->b, &m->cap, m->len, n, 65536))
+		return eimg_err_nomem(err);
 	memcpy(m->b + m->len, p, n);
 	m->len += n;
 	return EIMG_OK;

@@ -156,16 +156,8 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err)
 /* An unlinked temporary file. */
 static int temp_fd(eimg_error *err)
 {
-	const char *dir = getenv("TMPDIR");
-	dir = dir && *dir ? dir : "/tmp";
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		char tmpl[4096];
-		snprintf(tmpl, sizeof(tmpl), "%s/eimg-ramdisk-XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-	}
+	const char *dir;
+	int fd = eimg_tmpfile_unnamed("ramdisk", &dir);
 	if (fd < 0)
 		eimg_err_sys(err, dir, "cannot make a temporary file");
 	return fd;

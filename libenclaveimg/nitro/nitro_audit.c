@@ -308,6 +308,74 @@ static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const
 	return EIMG_OK;
 }
 
+/* The bytes of section s: in mem, or read from fd into *sec (to free;
+ * source names the file in a message). */
+static int section_bytes(const eimg_nitro_report *r, const char *source, const uint8_t *mem, int fd,
+			 const struct eimg_eif_section *s, uint8_t **sec, const uint8_t **p, eimg_error *err)
+{
+	if (mem) {
+		*p = mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE;
+		return EIMG_OK;
+	}
+	int rc = read_section(fd, r->layout.base, source, s, sec, err);
+	*p = *sec;
+	return rc;
+}
+
+/* The metadata section (its values compared) and the signature section. */
+static int audit_sections(eimg_nitro_report *r, const char *source, const uint8_t *mem, int fd, eimg_error *err)
+{
+	const eimg_eif_layout *l = &r->layout;
+	const uint8_t *p = NULL;
+	uint8_t *sec = NULL;
+	int rc;
+	if (l->metadata >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->metadata];
+		if ((rc = section_bytes(r, source, mem, fd, s, &sec, &p, err)))
+			return rc;
+		check_metadata(r, p, (size_t)s->size);
+		free(sec);
+		sec = NULL;
+	}
+	if (l->signature >= 0) {
+		const struct eimg_eif_section *s = &l->sections[l->signature];
+		r->is_signed = true;
+		if ((rc = section_bytes(r, source, mem, fd, s, &sec, &p, err)))
+			return rc;
+		rc = check_signature(r, p, (size_t)s->size, err);
+		free(sec);
+		if (rc)
+			return rc;
+	}
+	return EIMG_OK;
+}
+
+/* The manifest inside the application ramdisk (the last one), unless an
+ * earlier ramdisk can redirect its path (the kernel unpacks them all into
+ * one root, in file order). */
+static int app_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, eimg_error *err)
+{
+	const eimg_eif_layout *l = &r->layout;
+	const struct eimg_eif_section *s = NULL;
+	bool redirected = false;
+	if (l->nramdisks < 2)
+		return EIMG_OK;
+	for (unsigned i = 0; i < l->nsections; i++) {
+		if (l->sections[i].type != EIMG_EIF_RAMDISK)
+			continue;
+		if (s && !redirected) {
+			struct rdctx c = { mem, fd, l->base + s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
+			eimg_error ignored;
+			redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
+							 &ignored) != EIMG_OK ||
+				     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "cmd", &ignored) != EIMG_OK ||
+				     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "env", &ignored) != EIMG_OK;
+		}
+		s = &l->sections[i];
+	}
+	return redirected ? EIMG_OK : find_manifest(r, mem, fd, s, err);
+}
+
 int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd, uint64_t base,
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err)
@@ -319,7 +387,6 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	} *f = calloc(1, sizeof(*f));
 	eimg_nitro_report *r = f ? &f->r : NULL;
 	struct eimg_nitro_digest dg;
-	uint8_t *sec = NULL;
 	int rc;
 
 	if (!r)
@@ -346,60 +413,8 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	r->crc_computed = dg.crc;
 	r->crc_ok = dg.crc == r->layout.crc;
 
-	const eimg_eif_layout *l = &r->layout;
-	if (l->metadata >= 0) {
-		const struct eimg_eif_section *s = &l->sections[l->metadata];
-		if (mem) {
-			check_metadata(r, mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE, (size_t)s->size);
-		} else {
-			rc = read_section(fd, l->base, source, s, &sec, err);
-			if (rc)
-				goto out;
-			check_metadata(r, sec, (size_t)s->size);
-			free(sec);
-			sec = NULL;
-		}
-	}
-	if (l->signature >= 0) {
-		const struct eimg_eif_section *s = &l->sections[l->signature];
-		const uint8_t *p;
-		r->is_signed = true;
-		if (mem) {
-			p = mem + s->offset + EIMG_EIF_SECTION_HEADER_SIZE;
-		} else {
-			rc = read_section(fd, l->base, source, s, &sec, err);
-			if (rc)
-				goto out;
-			p = sec;
-		}
-		rc = check_signature(r, p, (size_t)s->size, err);
-		if (rc)
-			goto out;
-	}
-	/* The manifest inside the application ramdisk (the last one), unless
-	 * an earlier ramdisk can redirect its path (the kernel unpacks them
-	 * all into one root, in file order). */
-	if (l->nramdisks >= 2) {
-		const struct eimg_eif_section *s = NULL;
-		bool redirected = false;
-		for (unsigned i = 0; i < l->nsections; i++) {
-			if (l->sections[i].type != EIMG_EIF_RAMDISK)
-				continue;
-			if (s && !redirected) {
-				struct rdctx c = { mem, fd, l->base + s->offset + EIMG_EIF_SECTION_HEADER_SIZE };
-				eimg_error ignored;
-				redirected = eimg_cpio_check_way(r->source, rd_at, &c, s->size, EIMG_NITRO_MANIFEST_PATH,
-								 &ignored) != EIMG_OK ||
-					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "cmd", &ignored) != EIMG_OK ||
-					     eimg_cpio_check_way(r->source, rd_at, &c, s->size, "env", &ignored) != EIMG_OK;
-			}
-			s = &l->sections[i];
-		}
-		if (!redirected)
-			rc = find_manifest(r, mem, fd, s, err);
-		if (rc)
-			goto out;
-	}
+	if ((rc = audit_sections(r, source, mem, fd, err)) || (rc = app_manifest(r, mem, fd, err)))
+		goto out;
 	if (o->manifest_json)
 		r->manifest_match = r->manifest && r->manifest_len == o->manifest_len &&
 				    memcmp(r->manifest, o->manifest_json, o->manifest_len) == 0;
@@ -409,7 +424,6 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 		*dg_out = dg;
 	rc = EIMG_OK;
 out:
-	free(sec);
 	eimg_nitro_report_free(r);
 	return rc;
 }

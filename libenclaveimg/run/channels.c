@@ -43,18 +43,7 @@ int eimg_rn_buf_reserve(struct buf *b, size_t more)
 		if (b->cap - b->len >= more)
 			return 0;
 	}
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap - b->len < more) {
-		if (cap > SIZE_MAX / 2)
-			return -1;
-		cap *= 2;
-	}
-	uint8_t *n = realloc(b->p, cap);
-	if (!n)
-		return -1;
-	b->p = n;
-	b->cap = cap;
-	return 0;
+	return eimg_bytes_reserve(&b->p, &b->cap, b->len, more, 4096) ? -1 : 0;
 }
 
 int eimg_rn_buf_put(struct buf *b, const void *p, size_t len)

@@ -370,36 +370,36 @@ static int einit_refused(const eimg_layout *l, const uint8_t *ss, const struct e
 			"check out: the platform's launch policy may refuse this signer");
 }
 
-int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
-			 const uint8_t sigstruct[1808], bool debug_launch, eimg_sgx_hw_enclave **out,
-			 eimg_error *err)
-{
+/* What the SECS gets: the signed attributes, DEBUG as asked. */
+struct launch {
 	struct eimg_sigstruct s;
-	struct eimg_sgx_hw_platform plat;
-	eimg_sgx_hw_enclave *e = NULL;
-	uint8_t *secs = NULL, *buf = NULL;
-	void *area = MAP_FAILED;
-	size_t area_len = 0;
+	uint64_t flags, xfrm;
+	uint32_t misc;
+};
+
+/* The arguments, the layout and the signature's attributes, checked. */
+static int check_launch(const eimg_layout *l, const uint8_t *sigstruct, bool debug_launch, struct launch *la,
+			eimg_error *err)
+{
+	const struct eimg_sigstruct *s = &la->s;
 	int rc;
 
-	if (!ops || !l || !sigstruct || !out)
-		return eimg_err(err, EIMG_EUSAGE, NULL, "SGX load: missing argument");
 	if (l->size < 2 * PAGE || (l->size & (l->size - 1)) || l->size > EIMG_MAX_ENCLAVE_SIZE || l->threads == 0)
 		return eimg_err(err, EIMG_EINVAL, NULL, "SGX load: invalid layout (size 0x%" PRIx64 ")", l->size);
 	if (l->mode != EIMG_MODE_HARDWARE)
 		return eimg_err(err, EIMG_EUSAGE, NULL,
 				"the image was built for %s (manifest mode), not for SGX hardware: rebuild it with "
 				"mode: hardware, or run it with the simulation backend", eimg_mode_name(l->mode));
-	if ((rc = eimg_sigstruct_decode("SIGSTRUCT", sigstruct, EIMG_SIGSTRUCT_SIZE, &s, err)))
+	if ((rc = eimg_sigstruct_decode("SIGSTRUCT", sigstruct, EIMG_SIGSTRUCT_SIZE, &la->s, err)))
 		return rc;
 
 	/* SECS attributes: the signed ones, DEBUG as the operator asks and the signature allows. */
-	uint64_t flags = s.attr_flags & ~EIMG_ATTR_INIT;
-	if (debug_launch && !eimg_sigstruct_debug_allowed(&s))
+	uint64_t flags = s->attr_flags & ~EIMG_ATTR_INIT;
+	if (debug_launch && !eimg_sigstruct_debug_allowed(s))
 		return eimg_err(err, EIMG_EUSAGE, NULL,
 				"the signature does not allow a debug launch (DEBUG is in its attribute mask and "
 				"clear): launch without debug, or sign with sgx.debug: true");
-	if (!debug_launch && !eimg_sigstruct_production_allowed(&s))
+	if (!debug_launch && !eimg_sigstruct_production_allowed(s))
 		return eimg_err(err, EIMG_EUSAGE, NULL,
 				"the signature allows only debug launches (DEBUG is in its attribute mask and set): "
 				"ask for a debug launch, or sign for production");
@@ -407,125 +407,134 @@ int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l
 	if (!(flags & EIMG_ATTR_MODE64BIT))
 		return eimg_err(err, EIMG_EINVAL, NULL,
 				"the signature's attributes (0x%" PRIx64 ") lack MODE64BIT: it is not for a 64-bit enclave",
-				s.attr_flags);
+				s->attr_flags);
 	if (flags & (EIMG_ATTR_PROVISIONKEY | EIMG_ATTR_EINITTOKENKEY))
 		return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
 				"the signature asks for the provisioning or launch-token key (attributes 0x%" PRIx64
-				"): this loader does not grant them", s.attr_flags);
+				"): this loader does not grant them", s->attr_flags);
 	if (flags & ~EIMG_SGX_ATTR_KNOWN)
 		return eimg_err(err, EIMG_EINVAL, NULL, "the signature sets unknown attribute bits 0x%" PRIx64,
 				(uint64_t)(flags & ~EIMG_SGX_ATTR_KNOWN));
-	uint64_t xfrm = s.attr_xfrm;
-	uint32_t misc = s.miscselect;
-	if ((xfrm & 3) != 3)
-		return eimg_err(err, EIMG_EINVAL, NULL, "the signature's XFRM 0x%" PRIx64 " lacks x87 and SSE (0x3)", xfrm);
+	la->flags = flags;
+	la->xfrm = s->attr_xfrm;
+	la->misc = s->miscselect;
+	if ((la->xfrm & 3) != 3)
+		return eimg_err(err, EIMG_EINVAL, NULL, "the signature's XFRM 0x%" PRIx64 " lacks x87 and SSE (0x3)",
+				la->xfrm);
+	return EIMG_OK;
+}
 
-	/* The platform, with actionable messages. */
-	uint64_t epc_need;
+/* The platform, with actionable messages: EPC, XFRM, MISCSELECT, SSA size. */
+static int check_platform(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, const struct launch *la,
+			  eimg_error *err)
+{
+	struct eimg_sgx_hw_platform plat;
+	uint64_t epc_need, xfrm = la->xfrm;
+	uint32_t misc = la->misc;
+	int rc;
+
 	if (eimg_mul_overflow(l->npages + 1, PAGE, &epc_need))
 		return eimg_err(err, EIMG_EINVAL, NULL, "SGX load: invalid layout (page count)");
 	if ((rc = eimg_sgx_hw_preflight_ops(ops, epc_need, &plat, err)))
 		return rc;
-	if (plat.cpu_sgx1) {
-		if (xfrm & ~plat.xfrm_allowed)
-			return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
-					"the signature's XFRM 0x%" PRIx64 " uses CPU state components this platform "
-					"does not offer to enclaves (0x%" PRIx64 ")", xfrm, plat.xfrm_allowed);
-		if (misc & ~plat.misc_allowed)
-			return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
-					"the signature's MISCSELECT 0x%" PRIx32 " is not supported here (0x%" PRIx32 ")",
-					misc, plat.misc_allowed);
-		uint32_t ssa = eimg_sgx_ssa_pages_needed(ops, xfrm, misc);
-		if (ssa > l->ssa_frame_size)
-			return eimg_err(err, EIMG_EINVAL, NULL,
-					"an SSA frame of %" PRIu32 " page(s) is too small for XFRM 0x%" PRIx64
-					" on this CPU: it needs %" PRIu32 "; set sgx.ssa_frame_size in the manifest",
-					l->ssa_frame_size, xfrm, ssa);
-	}
+	if (!plat.cpu_sgx1)
+		return EIMG_OK;
+	if (xfrm & ~plat.xfrm_allowed)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
+				"the signature's XFRM 0x%" PRIx64 " uses CPU state components this platform "
+				"does not offer to enclaves (0x%" PRIx64 ")", xfrm, plat.xfrm_allowed);
+	if (misc & ~plat.misc_allowed)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
+				"the signature's MISCSELECT 0x%" PRIx32 " is not supported here (0x%" PRIx32 ")",
+				misc, plat.misc_allowed);
+	uint32_t ssa = eimg_sgx_ssa_pages_needed(ops, xfrm, misc);
+	if (ssa > l->ssa_frame_size)
+		return eimg_err(err, EIMG_EINVAL, NULL,
+				"an SSA frame of %" PRIu32 " page(s) is too small for XFRM 0x%" PRIx64
+				" on this CPU: it needs %" PRIu32 "; set sgx.ssa_frame_size in the manifest",
+				l->ssa_frame_size, xfrm, ssa);
+	return EIMG_OK;
+}
 
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return eimg_err_nomem(err);
+/* The handle: its TCS offsets, the vDSO entry and the open device. */
+static int open_enclave(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, eimg_sgx_hw_enclave *e,
+			eimg_error *err)
+{
 	e->ops = ops;
 	e->fd = -1;
 	e->size = l->size;
 	e->threads = l->threads;
 	e->tcs = calloc(l->threads, sizeof(*e->tcs));
-	if (!e->tcs) {
-		rc = eimg_err_nomem(err);
-		goto fail;
-	}
+	if (!e->tcs)
+		return eimg_err_nomem(err);
 	memcpy(e->tcs, l->tcs_offsets, l->threads * sizeof(*e->tcs));
 	e->enter = ops->vdso_enter(ops->ctx);
-	if (!e->enter) {
-		rc = eimg_err(err, EIMG_EUNSUPPORTED, NULL,
-			      "the kernel's vDSO has no __vdso_sgx_enter_enclave (Linux 5.11 or later is needed)");
-		goto fail;
-	}
+	if (!e->enter)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL,
+				"the kernel's vDSO has no __vdso_sgx_enter_enclave (Linux 5.11 or later is needed)");
 	e->fd = ops->open(ops->ctx, EIMG_SGX_DEVICE, O_RDWR | O_CLOEXEC);
-	if (e->fd < 0) {
-		rc = eimg_err_sys(err, EIMG_SGX_DEVICE, "cannot open the SGX device");
-		goto fail;
-	}
+	if (e->fd < 0)
+		return eimg_err_sys(err, EIMG_SGX_DEVICE, "cannot open the SGX device");
+	return EIMG_OK;
+}
 
-	/* Reserve twice the size, keep the size-aligned middle. */
-	area_len = (size_t)l->size * 2;
-	area = ops->mmap(ops->ctx, NULL, area_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (area == MAP_FAILED) {
-		rc = eimg_err_sys(err, NULL, "cannot reserve %" PRIu64 " MiB of address space for the enclave",
-				  (l->size * 2) >> 20);
-		goto fail;
-	}
+/* Reserve twice the size, keep the size-aligned middle as e->base. */
+static int reserve_range(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, eimg_sgx_hw_enclave *e,
+			 eimg_error *err)
+{
+	size_t area_len = (size_t)l->size * 2;
+	void *area = ops->mmap(ops->ctx, NULL, area_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		return eimg_err_sys(err, NULL, "cannot reserve %" PRIu64 " MiB of address space for the enclave",
+				    (l->size * 2) >> 20);
 	uintptr_t a0 = (uintptr_t)area;
 	e->base = (a0 + l->size - 1) & ~(uintptr_t)(l->size - 1);
 	if (e->base > a0)
 		ops->munmap(ops->ctx, area, e->base - a0);
 	if (a0 + area_len > e->base + l->size)
 		ops->munmap(ops->ctx, (void *)(uintptr_t)(e->base + l->size), a0 + area_len - (e->base + l->size));
-	area = MAP_FAILED; /* the enclave range is now e->base .. +size */
+	return EIMG_OK; /* the enclave range is now e->base .. +size */
+}
 
-	/* ECREATE */
-	if (posix_memalign((void **)&secs, PAGE, PAGE) != 0 || posix_memalign((void **)&buf, PAGE, BATCH_PAGES * PAGE) != 0) {
-		rc = eimg_err_nomem(err);
-		goto fail;
-	}
+/* ECREATE with the SECS (secs: one page-aligned page). */
+static int ecreate(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, const eimg_sgx_hw_enclave *e,
+		   const struct launch *la, uint8_t *secs, eimg_error *err)
+{
 	memset(secs, 0, PAGE);
 	eimg_le64(secs + EIMG_SECS_SIZE, l->size);
 	eimg_le64(secs + EIMG_SECS_BASE, e->base);
 	eimg_le32(secs + EIMG_SECS_SSAFRAME, l->ssa_frame_size);
-	eimg_le32(secs + EIMG_SECS_MISCSELECT, misc);
-	eimg_le64(secs + EIMG_SECS_ATTRIBUTES, flags);
-	eimg_le64(secs + EIMG_SECS_XFRM, xfrm);
+	eimg_le32(secs + EIMG_SECS_MISCSELECT, la->misc);
+	eimg_le64(secs + EIMG_SECS_ATTRIBUTES, la->flags);
+	eimg_le64(secs + EIMG_SECS_XFRM, la->xfrm);
 	struct eimg_sgx_create c = { .src = (uint64_t)(uintptr_t)secs };
-	if (ops->ioctl(ops->ctx, e->fd, EIMG_SGX_IOC_CREATE, &c) < 0) {
-		rc = eimg_err_sys(err, EIMG_SGX_DEVICE,
-				  "ECREATE refused (size 0x%" PRIx64 ", SSA frame %" PRIu32 " page(s), attributes 0x%" PRIx64
-				  ", XFRM 0x%" PRIx64 ", MISCSELECT 0x%" PRIx32 ")",
-				  l->size, l->ssa_frame_size, flags, xfrm, misc);
-		goto fail;
-	}
+	if (ops->ioctl(ops->ctx, e->fd, EIMG_SGX_IOC_CREATE, &c) < 0)
+		return eimg_err_sys(err, EIMG_SGX_DEVICE,
+				    "ECREATE refused (size 0x%" PRIx64 ", SSA frame %" PRIu32 " page(s), attributes 0x%" PRIx64
+				    ", XFRM 0x%" PRIx64 ", MISCSELECT 0x%" PRIx32 ")",
+				    l->size, l->ssa_frame_size, la->flags, la->xfrm, la->misc);
+	return EIMG_OK;
+}
 
-	/* EADD + EEXTEND: the regions exactly as measured. */
-	for (size_t i = 0; i < l->nregions; i++)
-		if ((rc = add_region(ops, e->fd, &l->regions[i], buf, err)))
-			goto fail;
+/* EINIT with the SIGSTRUCT (copied into buf, page-aligned). */
+static int einit(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, const eimg_sgx_hw_enclave *e,
+		 const struct launch *la, const uint8_t *sigstruct, uint8_t *buf, eimg_error *err)
+{
+	memcpy(buf, sigstruct, EIMG_SIGSTRUCT_SIZE);
+	struct eimg_sgx_init in = { .sigstruct = (uint64_t)(uintptr_t)buf };
+	if (ops->ioctl(ops->ctx, e->fd, EIMG_SGX_IOC_INIT, &in) == 0)
+		return EIMG_OK;
+	int en = errno;
+	if (en == EPERM)
+		return einit_refused(l, sigstruct, &la->s, la->flags, la->xfrm, la->misc, err);
+	errno = en;
+	return eimg_err_sys(err, EIMG_SGX_DEVICE, "EINIT failed");
+}
 
-	/* EINIT */
-	uint8_t *ssbuf = buf; /* page-aligned copy */
-	memcpy(ssbuf, sigstruct, EIMG_SIGSTRUCT_SIZE);
-	struct eimg_sgx_init in = { .sigstruct = (uint64_t)(uintptr_t)ssbuf };
-	if (ops->ioctl(ops->ctx, e->fd, EIMG_SGX_IOC_INIT, &in) < 0) {
-		int en = errno;
-		if (en == EPERM)
-			rc = einit_refused(l, sigstruct, &s, flags, xfrm, misc, err);
-		else {
-			errno = en;
-			rc = eimg_err_sys(err, EIMG_SGX_DEVICE, "EINIT failed");
-		}
-		goto fail;
-	}
-
-	/* Map every region with its permissions. */
+/* Map every region with its permissions. */
+static int map_regions(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, const eimg_sgx_hw_enclave *e,
+		       eimg_error *err)
+{
 	for (size_t i = 0; i < l->nregions; i++) {
 		const struct eimg_region *r = &l->regions[i];
 		int prot = region_prot(r->secinfo);
@@ -536,15 +545,45 @@ int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l
 			struct statvfs sv;
 			if ((prot & PROT_EXEC) && (en == EPERM || en == EACCES) &&
 			    ops->statvfs(ops->ctx, EIMG_SGX_DEVICE, &sv) == 0 && (sv.f_flag & ST_NOEXEC))
-				rc = noexec_error(err);
-			else {
-				errno = en;
-				rc = eimg_err_sys(err, EIMG_SGX_DEVICE, "cannot map the %s pages at offset 0x%" PRIx64,
-						  region_name(r->kind), r->offset);
-			}
-			goto fail;
+				return noexec_error(err);
+			errno = en;
+			return eimg_err_sys(err, EIMG_SGX_DEVICE, "cannot map the %s pages at offset 0x%" PRIx64,
+					    region_name(r->kind), r->offset);
 		}
 	}
+	return EIMG_OK;
+}
+
+int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
+			 const uint8_t sigstruct[1808], bool debug_launch, eimg_sgx_hw_enclave **out,
+			 eimg_error *err)
+{
+	struct launch la;
+	eimg_sgx_hw_enclave *e = NULL;
+	uint8_t *secs = NULL, *buf = NULL;
+	int rc;
+
+	if (!ops || !l || !sigstruct || !out)
+		return eimg_err(err, EIMG_EUSAGE, NULL, "SGX load: missing argument");
+	if ((rc = check_launch(l, sigstruct, debug_launch, &la, err)) || (rc = check_platform(ops, l, &la, err)))
+		return rc;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return eimg_err_nomem(err);
+	if ((rc = open_enclave(ops, l, e, err)) || (rc = reserve_range(ops, l, e, err)))
+		goto fail;
+	if (posix_memalign((void **)&secs, PAGE, PAGE) != 0 || posix_memalign((void **)&buf, PAGE, BATCH_PAGES * PAGE) != 0) {
+		rc = eimg_err_nomem(err);
+		goto fail;
+	}
+	if ((rc = ecreate(ops, l, e, &la, secs, err)))
+		goto fail;
+	/* EADD + EEXTEND: the regions exactly as measured. */
+	for (size_t i = 0; i < l->nregions; i++)
+		if ((rc = add_region(ops, e->fd, &l->regions[i], buf, err)))
+			goto fail;
+	if ((rc = einit(ops, l, e, &la, sigstruct, buf, err)) || (rc = map_regions(ops, l, e, err)))
+		goto fail;
 	free(secs);
 	free(buf);
 	*out = e;
@@ -554,8 +593,6 @@ fail:
 		explicit_bzero(buf, BATCH_PAGES * PAGE);
 	free(secs);
 	free(buf);
-	if (area != MAP_FAILED)
-		ops->munmap(ops->ctx, area, area_len);
 	eimg_sgx_hw_unload(e);
 	return rc;
 }

@@ -51,38 +51,112 @@ static int check_dynamic(const char *source, Elf *e, size_t idx, const GElf_Phdr
 	return EIMG_OK;
 }
 
+/* The ELF header: x86-64, position-independent, program headers present. */
+static int check_header(const char *source, Elf *e, GElf_Ehdr *eh, size_t *phnum, eimg_error *err)
+{
+	if (!gelf_getehdr(e, eh))
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	if (eh->e_machine != EM_X86_64)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF machine is %u, expected x86-64 (%u)", (unsigned)eh->e_machine, (unsigned)EM_X86_64);
+	if (eh->e_type == ET_EXEC)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"is a fixed-address executable (ET_EXEC); an enclave must be position-independent: link with -static-pie");
+	if (eh->e_type != ET_DYN)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"ELF type is %u, expected a position-independent executable (ET_DYN)", (unsigned)eh->e_type);
+	if (elf_getphdrnum(e, phnum) != 0)
+		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
+	if (*phnum == 0)
+		return eimg_err(err, EIMG_EINVAL, source, "has no program headers");
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return eimg_err(err, EIMG_EINVAL, source,
+				"not a valid ELF file: program header entry size is %u, expected %zu",
+				(unsigned)eh->e_phentsize, sizeof(Elf64_Phdr));
+	return EIMG_OK;
+}
+
+/* Loadable segment i (ph): its ranges, its order after the previous one,
+ * its permissions; appended to out.  *vend: where it ends in memory. */
+static int add_segment(const char *source, size_t i, const GElf_Phdr *ph, size_t len, bool allow_wx, eimg_elf *out,
+		       uint64_t *vend, eimg_error *err)
+{
+	uint64_t fend;
+	char perm[4];
+	if (out->nseg == EIMG_ELF_MAX_SEGMENTS)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"has more than %d loadable segments", EIMG_ELF_MAX_SEGMENTS);
+	if (ph->p_memsz == 0)
+		return eimg_err(err, EIMG_EINVAL, source, "segment %zu is empty (p_memsz is 0)", i);
+	if (ph->p_filesz > ph->p_memsz)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu has more file bytes (%#llx) than memory bytes (%#llx)", i,
+				(unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+	if (eimg_add_overflow(ph->p_offset, ph->p_filesz, &fend) || fend > len)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu: file range %#llx+%#llx lies outside the file (%zu bytes)", i,
+				(unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz, len);
+	if ((ph->p_vaddr & PAGE_MASK) != (ph->p_offset & PAGE_MASK))
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu: address %#llx and file offset %#llx differ modulo the page size 4096", i,
+				(unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_offset);
+	if (eimg_add_overflow(ph->p_vaddr, ph->p_memsz, vend) || *vend > EIMG_ELF_MAX_IMAGE)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu ends beyond the ELF image limit of %llu MiB", i,
+				(unsigned long long)(EIMG_ELF_MAX_IMAGE >> 20));
+	uint64_t start = ph->p_vaddr & ~PAGE_MASK;
+	uint64_t end = (*vend + PAGE_MASK) & ~PAGE_MASK;
+	if (out->nseg > 0) {
+		const struct eimg_elf_segment *prev = &out->seg[out->nseg - 1];
+		if (ph->p_vaddr < prev->vaddr + prev->data_off)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu is not sorted by address after the previous loadable segment", i);
+		if (start < prev->vaddr + prev->memsz)
+			return eimg_err(err, EIMG_EINVAL, source,
+					"segment %zu (at %#llx) overlaps or shares a page with the previous loadable segment (whose last page ends at %#llx); link with -z separate-code -z max-page-size=4096",
+					i, (unsigned long long)ph->p_vaddr, (unsigned long long)(prev->vaddr + prev->memsz));
+	}
+	unsigned flags = 0;
+	if (ph->p_flags & PF_R)
+		flags |= EIMG_SEG_R;
+	if (ph->p_flags & PF_W)
+		flags |= EIMG_SEG_W;
+	if (ph->p_flags & PF_X)
+		flags |= EIMG_SEG_X;
+	if ((flags & EIMG_SEG_W) && !(flags & EIMG_SEG_R))
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu is writable but not readable (%s), which SGX does not allow", i,
+				seg_perm(flags, perm));
+	if ((flags & EIMG_SEG_W) && (flags & EIMG_SEG_X) && !allow_wx)
+		return eimg_err(err, EIMG_EINVAL, source,
+				"segment %zu is writable and executable; set sgx.allow_write_exec: true in the manifest to accept it",
+				i);
+	struct eimg_elf_segment *s = &out->seg[out->nseg++];
+	s->vaddr = start;
+	s->memsz = end - start;
+	s->data_off = ph->p_vaddr & PAGE_MASK;
+	s->file_off = ph->p_offset;
+	s->filesz = ph->p_filesz;
+	s->flags = flags;
+	out->image_end = end;
+	return EIMG_OK;
+}
+
 static int parse(const char *source, Elf *e, size_t len, bool allow_wx, eimg_elf *out, eimg_error *err)
 {
 	GElf_Ehdr eh;
 	size_t phnum = 0;
-	char perm[4];
+	int rc;
 
-	if (!gelf_getehdr(e, &eh))
-		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
-	if (eh.e_machine != EM_X86_64)
-		return eimg_err(err, EIMG_EINVAL, source,
-				"ELF machine is %u, expected x86-64 (%u)", (unsigned)eh.e_machine, (unsigned)EM_X86_64);
-	if (eh.e_type == ET_EXEC)
-		return eimg_err(err, EIMG_EINVAL, source,
-				"is a fixed-address executable (ET_EXEC); an enclave must be position-independent: link with -static-pie");
-	if (eh.e_type != ET_DYN)
-		return eimg_err(err, EIMG_EINVAL, source,
-				"ELF type is %u, expected a position-independent executable (ET_DYN)", (unsigned)eh.e_type);
-	if (elf_getphdrnum(e, &phnum) != 0)
-		return eimg_err(err, EIMG_EINVAL, source, "not a valid ELF file: %s", elf_errmsg(-1));
-	if (phnum == 0)
-		return eimg_err(err, EIMG_EINVAL, source, "has no program headers");
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return eimg_err(err, EIMG_EINVAL, source,
-				"not a valid ELF file: program header entry size is %u, expected %zu",
-				(unsigned)eh.e_phentsize, sizeof(Elf64_Phdr));
-
+	if ((rc = check_header(source, e, &eh, &phnum, err)))
+		return rc;
 	out->nseg = 0;
 	out->entry = eh.e_entry;
 	out->image_end = 0;
 	bool entry_ok = false;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
+		uint64_t vend = 0;
 		if (!gelf_getphdr(e, (int)i, &ph))
 			return eimg_err(err, EIMG_EINVAL, source,
 					"not a valid ELF file: cannot read program header %zu: %s", i, elf_errmsg(-1));
@@ -93,76 +167,18 @@ static int parse(const char *source, Elf *e, size_t len, bool allow_wx, eimg_elf
 		case PT_TLS:
 			return eimg_err(err, EIMG_EINVAL, source,
 					"has a PT_TLS segment: thread-local storage is not supported");
-		case PT_DYNAMIC: {
-			int rc = check_dynamic(source, e, i, &ph, len, err);
-			if (rc)
+		case PT_DYNAMIC:
+			if ((rc = check_dynamic(source, e, i, &ph, len, err)))
 				return rc;
 			continue;
-		}
 		case PT_LOAD:
 			break;
 		default:
 			continue;
 		}
-
-		uint64_t fend, vend;
-		if (out->nseg == EIMG_ELF_MAX_SEGMENTS)
-			return eimg_err(err, EIMG_EINVAL, source,
-					"has more than %d loadable segments", EIMG_ELF_MAX_SEGMENTS);
-		if (ph.p_memsz == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "segment %zu is empty (p_memsz is 0)", i);
-		if (ph.p_filesz > ph.p_memsz)
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu has more file bytes (%#llx) than memory bytes (%#llx)", i,
-					(unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
-		if (eimg_add_overflow(ph.p_offset, ph.p_filesz, &fend) || fend > len)
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu: file range %#llx+%#llx lies outside the file (%zu bytes)", i,
-					(unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz, len);
-		if ((ph.p_vaddr & PAGE_MASK) != (ph.p_offset & PAGE_MASK))
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu: address %#llx and file offset %#llx differ modulo the page size 4096", i,
-					(unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_offset);
-		if (eimg_add_overflow(ph.p_vaddr, ph.p_memsz, &vend) || vend > EIMG_ELF_MAX_IMAGE)
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu ends beyond the ELF image limit of %llu MiB", i,
-					(unsigned long long)(EIMG_ELF_MAX_IMAGE >> 20));
-		uint64_t start = ph.p_vaddr & ~PAGE_MASK;
-		uint64_t end = (vend + PAGE_MASK) & ~PAGE_MASK;
-		if (out->nseg > 0) {
-			const struct eimg_elf_segment *prev = &out->seg[out->nseg - 1];
-			if (ph.p_vaddr < prev->vaddr + prev->data_off)
-				return eimg_err(err, EIMG_EINVAL, source,
-						"segment %zu is not sorted by address after the previous loadable segment", i);
-			if (start < prev->vaddr + prev->memsz)
-				return eimg_err(err, EIMG_EINVAL, source,
-						"segment %zu (at %#llx) overlaps or shares a page with the previous loadable segment (whose last page ends at %#llx); link with -z separate-code -z max-page-size=4096",
-						i, (unsigned long long)ph.p_vaddr, (unsigned long long)(prev->vaddr + prev->memsz));
-		}
-		unsigned flags = 0;
-		if (ph.p_flags & PF_R)
-			flags |= EIMG_SEG_R;
-		if (ph.p_flags & PF_W)
-			flags |= EIMG_SEG_W;
-		if (ph.p_flags & PF_X)
-			flags |= EIMG_SEG_X;
-		if ((flags & EIMG_SEG_W) && !(flags & EIMG_SEG_R))
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu is writable but not readable (%s), which SGX does not allow", i,
-					seg_perm(flags, perm));
-		if ((flags & EIMG_SEG_W) && (flags & EIMG_SEG_X) && !allow_wx)
-			return eimg_err(err, EIMG_EINVAL, source,
-					"segment %zu is writable and executable; set sgx.allow_write_exec: true in the manifest to accept it",
-					i);
-		struct eimg_elf_segment *s = &out->seg[out->nseg++];
-		s->vaddr = start;
-		s->memsz = end - start;
-		s->data_off = ph.p_vaddr & PAGE_MASK;
-		s->file_off = ph.p_offset;
-		s->filesz = ph.p_filesz;
-		s->flags = flags;
-		out->image_end = end;
-		if ((flags & EIMG_SEG_X) && eh.e_entry >= ph.p_vaddr && eh.e_entry < vend)
+		if ((rc = add_segment(source, i, &ph, len, allow_wx, out, &vend, err)))
+			return rc;
+		if ((ph.p_flags & PF_X) && eh.e_entry >= ph.p_vaddr && eh.e_entry < vend)
 			entry_ok = true;
 	}
 	if (out->nseg == 0)

@@ -361,14 +361,10 @@ static int write_out(const char *path, const uint8_t *buf, size_t len, eimg_erro
 	return eimg_write_file_atomic(path, buf, len, err);
 }
 
-int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out, eimg_error *err)
+/* The request makes sense: one enclave, the outputs and keys its operation needs. */
+static int check_request(const struct eimg_sign_request *r, eimg_error *err)
 {
-	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32];
-	struct eimg_sign_fields f;
-	eimg_image *img = NULL;
 	int n = !!r->image_path + !!r->sgxs_path + !!r->mrenclave;
-	int rc;
-
 	if (n != 1)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "give exactly one of an image, --sgxs FILE or --mrenclave HEX");
 	if (r->image_path && r->fields)
@@ -384,51 +380,85 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		return eimg_err(err, EIMG_EUSAGE, NULL, "attach needs --signature FILE and --public-key FILE");
 	if (!eimg_bcd_date_valid(r->date))
 		return eimg_err(err, EIMG_EUSAGE, NULL, "date 0x%08x is not a valid BCD date", r->date);
+	return EIMG_OK;
+}
 
+/* MRENCLAVE and the fields: from the image (*img, read here; refused when
+ * already signed unless force or an export), else from the request. */
+static int what_to_sign(const struct eimg_sign_request *r, eimg_image **img, uint8_t mre[32],
+			struct eimg_sign_fields *f, eimg_error *err)
+{
+	int rc;
 	if (r->image_path) {
-		rc = eimg_image_read_file(r->image_path, &img, err);
+		rc = eimg_image_read_file(r->image_path, img, err);
 		if (rc)
-			goto out;
-		if (eimg_image_sigstruct(img) && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST) {
-			rc = eimg_err(err, EIMG_EINVAL, r->image_path,
-				      "the image is already signed: use --force to replace its signature");
-			goto out;
-		}
-		rc = eimg_sign_image_fields(img, r->image_path, r->date, mre, &f, err);
+			return rc;
+		if (eimg_image_sigstruct(*img) && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST)
+			return eimg_err(err, EIMG_EINVAL, r->image_path,
+					"the image is already signed: use --force to replace its signature");
+		return eimg_sign_image_fields(*img, r->image_path, r->date, mre, f, err);
+	}
+	if (r->fields)
+		*f = *r->fields;
+	else
+		eimg_sign_fields_default(r->date, f);
+	f->date = r->date;
+	if (r->sgxs_path) {
+		struct eimg_sgxs_info info;
+		rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
 		if (rc)
-			goto out;
+			return rc;
+		memcpy(mre, info.mrenclave, 32);
 	} else {
-		if (r->fields)
-			f = *r->fields;
-		else
-			eimg_sign_fields_default(r->date, &f);
-		f.date = r->date;
-		if (r->sgxs_path) {
-			struct eimg_sgxs_info info;
-			rc = eimg_sgxs_read_file(r->sgxs_path, &info, err);
-			if (rc)
-				goto out;
-			memcpy(mre, info.mrenclave, 32);
-		} else {
-			memcpy(mre, r->mrenclave, 32);
-		}
+		memcpy(mre, r->mrenclave, 32);
 	}
-	eimg_sigstruct_prepare(mre, &f, ss);
+	return EIMG_OK;
+}
 
+/* The export: the signed bytes, or their SHA-256. */
+static int export_signed(const struct eimg_sign_request *r, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], eimg_error *err)
+{
+	uint8_t msg[EIMG_SIGSTRUCT_SIGNED], d[32];
+	eimg_sigstruct_signed_bytes(ss, msg);
+	if (r->op == EIMG_SIGN_OP_EXPORT)
+		return write_out(r->output, msg, sizeof(msg), err);
+	eimg_sha256(msg, sizeof(msg), d);
+	return write_out(r->output, d, sizeof(d), err);
+}
+
+/* The signed result: the image with its new sigstruct.bin, or the bare SIGSTRUCT. */
+static int write_signed(const struct eimg_sign_request *r, eimg_image *img, const uint8_t ss[EIMG_SIGSTRUCT_SIZE],
+			eimg_error *err)
+{
+	if (!img)
+		return write_out(r->output, ss, EIMG_SIGSTRUCT_SIZE, err);
+	/* The signed image keeps the image's own timestamp: only sigstruct.bin is
+	 * added.  It replaces the image it came from (the one input that may). */
+	int rc = eimg_image_set_sigstruct(img, ss, EIMG_SIGSTRUCT_SIZE, err);
+	if (rc == EIMG_OK) {
+		eimg_output_may_replace(r->image_path);
+		rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->image_path, err);
+	}
+	return rc;
+}
+
+int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out, eimg_error *err)
+{
+	uint8_t ss[EIMG_SIGSTRUCT_SIZE], mre[32];
+	struct eimg_sign_fields f;
+	eimg_image *img = NULL;
+	int rc;
+
+	if ((rc = check_request(r, err)))
+		return rc;
+	if ((rc = what_to_sign(r, &img, mre, &f, err)))
+		goto out;
+	eimg_sigstruct_prepare(mre, &f, ss);
 	switch (r->op) {
-	case EIMG_SIGN_OP_EXPORT: {
-		uint8_t msg[EIMG_SIGSTRUCT_SIGNED];
-		eimg_sigstruct_signed_bytes(ss, msg);
-		rc = write_out(r->output, msg, sizeof(msg), err);
+	case EIMG_SIGN_OP_EXPORT:
+	case EIMG_SIGN_OP_EXPORT_DIGEST:
+		rc = export_signed(r, ss, err);
 		goto out;
-	}
-	case EIMG_SIGN_OP_EXPORT_DIGEST: {
-		uint8_t msg[EIMG_SIGSTRUCT_SIGNED], d[32];
-		eimg_sigstruct_signed_bytes(ss, msg);
-		eimg_sha256(msg, sizeof(msg), d);
-		rc = write_out(r->output, d, sizeof(d), err);
-		goto out;
-	}
 	case EIMG_SIGN_OP_SIGN:
 		rc = eimg_sigstruct_sign(ss, r->key, err);
 		break;
@@ -439,21 +469,7 @@ int eimg_sign_run(const struct eimg_sign_request *r, struct eimg_sigstruct *out,
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "unknown signing operation %d", r->op);
 		break;
 	}
-	if (rc)
-		goto out;
-
-	if (img) {
-		/* The signed image keeps the image's own timestamp: only sigstruct.bin is
-		 * added.  It replaces the image it came from (the one input that may). */
-		rc = eimg_image_set_sigstruct(img, ss, EIMG_SIGSTRUCT_SIZE, err);
-		if (rc == EIMG_OK) {
-			eimg_output_may_replace(r->image_path);
-			rc = eimg_image_write_file(img, eimg_image_mtime(img), r->output ? r->output : r->image_path, err);
-		}
-	} else {
-		rc = write_out(r->output, ss, sizeof(ss), err);
-	}
-	if (rc)
+	if (rc || (rc = write_signed(r, img, ss, err)))
 		goto out;
 	if (out)
 		rc = eimg_sigstruct_decode(NULL, ss, sizeof(ss), out, err);

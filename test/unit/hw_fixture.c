@@ -99,6 +99,19 @@ static void need_key(void)
 static struct fake_sgx fk;
 static struct eimg_sgx_hw_ops ops;
 
+/* The enclave of setup_input(heap, threads), measured into mr and signed
+ * for production into ss. */
+static eimg_layout *signed_layout(uint64_t heap, uint32_t threads, uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
+{
+	eimg_error err;
+	need_key();
+	setup_input(heap, threads);
+	eimg_layout *l = make_layout();
+	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
+	sign(mr, false, 0x3, ss);
+	return l;
+}
+
 static void fresh_fake(int mode)
 {
 	fake_release(&fk);

@@ -84,14 +84,9 @@ static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE]
 }
 
 /* A one-thread image signed for production, and a fresh fake that runs it. */
-static eimg_layout *signed_layout(uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
+static eimg_layout *runnable_layout(uint8_t mr[32], uint8_t ss[EIMG_SIGSTRUCT_SIZE])
 {
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	fresh_fake(FAKE_RUNTIME);
 	return l;
 }
@@ -100,7 +95,7 @@ static void test_good_image_answers(void **state)
 {
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = runnable_layout(mr, ss);
 	struct run r;
 	int rc = run_lines(l, ss, false, "hello\nworld!\n", &r);
 	if (rc)
@@ -129,7 +124,7 @@ static void test_switchless_answers(void **state)
 {
 	(void)state;
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_layout *l = signed_layout(mr, ss);
+	eimg_layout *l = runnable_layout(mr, ss);
 	fk.switchless = true;
 	char in[3000], want[3000];
 	size_t ni = 0, nw = 0;
@@ -163,13 +158,8 @@ static void test_switchless_answers(void **state)
 static void test_tampered_image_refused(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	eimg_layout_free(l);
 	/* one byte of code changed after signing: the CPU's EINIT refuses */
 	elf_bytes[0x1500] ^= 0x20;
@@ -206,13 +196,8 @@ static void test_tampered_image_refused(void **state)
 static void test_exception_is_a_fault(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	fresh_fake(FAKE_FAULT);
 	struct run r;
 	assert_int_equal(run_lines(l, ss, false, "boom\nnever\n", &r), EIMG_OK);
@@ -259,13 +244,8 @@ static void test_debug_launch(void **state)
 static void test_platform_refusals(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x10000, 1);   /* the fake runs one message at a time */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
-	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x10000, 1, mr, ss); /* the fake runs one message at a time */
 	struct run r;
 	fresh_fake(FAKE_RUNTIME);
 	fk.device = false;

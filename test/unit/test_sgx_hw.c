@@ -171,13 +171,9 @@ static void check_pages_match_layout(const eimg_layout *l)
 static void test_load_good(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 
 	fresh_fake(FAKE_ECHO);
 	fk.eintr_calls = 2;      /* the first two ADD_PAGES calls are interrupted before any page */
@@ -237,13 +233,9 @@ static void test_load_good(void **state)
 static void test_enter_exception(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
@@ -283,13 +275,9 @@ static void collect_log(void *ctx, const char *text, size_t len)
 static void test_call(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	eimg_sgx_hw_enclave *e = NULL;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_OK);
@@ -389,13 +377,9 @@ static void expect_refused(const eimg_layout *l, const uint8_t *ss, const char *
 static void test_tampered(void **state)
 {
 	(void)state;
-	need_key();
-	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE], bad[EIMG_SIGSTRUCT_SIZE];
 	eimg_error err;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	eimg_layout_free(l);
 
 	/* one byte of code changed after signing */
@@ -601,13 +585,9 @@ static void test_preflight(void **state)
 	assert_int_equal(p.epc_bytes, (256 << 10) + (1 << 20));
 
 	/* noexec found at mmap time too, when the loader gets that far */
-	need_key();
-	setup_input(0x40000, 2);   /* 64 pages: more than one ADD_PAGES batch */
-	eimg_layout *l = make_layout();
 	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
 	eimg_sgx_hw_enclave *e = NULL;
-	assert_int_equal(eimg_sgx_mrenclave(l, mr, &err), EIMG_OK);
-	sign(mr, false, 0x3, ss);
+	eimg_layout *l = signed_layout(0x40000, 2, mr, ss); /* 64 pages: more than one ADD_PAGES batch */
 	fresh_fake(FAKE_ECHO);
 	fk.noexec = true;
 	assert_int_equal(eimg_sgx_hw_load_ops(&ops, l, ss, false, &e, &err), EIMG_EUNSUPPORTED);
