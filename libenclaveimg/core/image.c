@@ -455,8 +455,8 @@ char *eimg_image_coverage_text(const eimg_image *img)
 	struct eimg_sb b;
 	struct eimg_image_entry e;
 	memset(&b, 0, sizeof(b));
-	eimg_sb_printf(&b, "members        %zu (headers, padding and the end marker are checked to be canonical)\n",
-		       eimg_image_count(img));
+	eimg_sb_field(&b, NULL, "members", "%zu (headers, padding and the end marker are checked to be canonical)",
+		      eimg_image_count(img));
 	for (size_t i = 0; eimg_image_entry_at(img, i, &e) == EIMG_OK; i++) {
 		char esc[EIMG_ESC];
 		eimg_sb_printf(&b, "  %-24s %12llu  %-10s  %s\n", eimg_escape(e.path, strlen(e.path), esc, sizeof(esc)),

@@ -173,9 +173,9 @@ static void test_build_deterministic(void **state)
 	assert_non_null(rf->manifest);
 	assert_string_equal(rf->manifest, canon);
 	assert_int_equal(eimg_nitro_report_json(rf, &js, NULL), 0);
-	assert_non_null(strstr(js, "\"Manifest\": {"));
+	assert_non_null(strstr(js, "\"manifest\": {"));
 	assert_int_equal(eimg_nitro_report_text(rf, &txt, NULL), 0);
-	assert_non_null(strstr(txt, "Manifest: rootfs/etc/enclave/manifest.json"));
+	assert_non_null(strstr(txt, "\nmanifest:               rootfs/etc/enclave/manifest.json"));
 	free(txt);
 	free(js);
 	eimg_nitro_report_free(rf);
@@ -446,20 +446,31 @@ static void sign_one(const char *curve, const char *name, int alg)
 	assert_int_equal(eimg_nitro_report_verdict(rl, &err), EIMG_EVERIFY);
 	assert_non_null(strstr(err.msg, "not valid at"));
 	eimg_nitro_report_free(rl);
-	/* Text and JSON reports carry nitro-cli's names. */
+	/* Text and JSON reports carry the same snake_case names, JSON also
+	 * nitro-cli's in "nitro_cli". */
 	char *txt, *js;
 	assert_int_equal(eimg_nitro_report_text(rs, &txt, NULL), 0);
-	assert_non_null(strstr(txt, "PCR8: "));
-	assert_non_null(strstr(txt, "SignatureCheck: ok"));
+	char line[160];
+	snprintf(line, sizeof line, "\n  pcr8:                 %s\n", h8);
+	assert_non_null(strstr(txt, line));
+	assert_non_null(strstr(txt, "\nsignature_check:        ok\n"));
 	assert_int_equal(eimg_nitro_report_json(rs, &js, NULL), 0);
 	json_t *jj = json_loads(js, 0, NULL);
 	assert_non_null(jj);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "Measurements"), "PCR8")), h8);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "Measurements"), "HashAlgorithm")),
+	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "measurements"), "pcr8")), h8);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "measurements"), "hash_algorithm")),
+			    "sha384");
+	assert_true(json_is_true(json_object_get(jj, "signature_check")));
+	assert_true(json_is_true(json_object_get(jj, "check_crc")));
+	assert_non_null(json_object_get(json_object_get(jj, "signing_certificate"), "issuer_name"));
+	json_t *cli = json_object_get(jj, "nitro_cli");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cli, "Measurements"), "PCR8")), h8);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cli, "Measurements"), "HashAlgorithm")),
 			    "Sha384 { ... }");
-	assert_true(json_is_true(json_object_get(jj, "SignatureCheck")));
-	assert_true(json_is_true(json_object_get(jj, "CheckCRC")));
-	assert_non_null(json_object_get(json_object_get(jj, "SigningCertificate"), "IssuerName"));
+	assert_true(json_is_true(json_object_get(cli, "SignatureCheck")));
+	assert_true(json_is_true(json_object_get(cli, "CheckCRC")));
+	assert_non_null(json_object_get(json_object_get(cli, "SigningCertificate"), "IssuerName"));
+	assert_null(json_object_get(cli, "signature_check"));
 	json_decref(jj);
 	free(txt);
 	free(js);
