@@ -10,7 +10,7 @@ registry_setup
 
 case_begin nitro-image-and-eif-layer
 expect 0 enclave-push -k "$S/nitro.key" "$S/app.eimg" "$R/apps/nitro:v1"
-DN=$(echo "$out" | sed -n 's/^digest: //p')
+DN=$(echo "$out" | sed -n 's/^digest: *//p')
 "$PY" -c 'import tarfile,sys; open("inner.eif","wb").write(tarfile.open(sys.argv[1]).extractfile("enclave.eif").read())' "$S/app.eimg"
 "$PY" - "http://127.0.0.1:$PORT" "$(sha256sum inner.eif | cut -d' ' -f1)" <<'P' || _t_failmsg "no EIF layer with the image's EIF"
 import json, sys, urllib.request
