@@ -102,11 +102,13 @@ done
 # tool words the --help hint itself (tool_usage adds it).
 case_begin "sources"
 for t in $TOOLS; do
-	src="$EIMG_TOP/tools/$t/main.c"
-	[ -f "$src" ] || { _t_failmsg "no $src"; continue; }
-	bad=$(grep -n 'fprintf(stderr, "' "$src" | grep -v "fprintf(stderr, \"$t: ") && _t_failmsg "$src: stderr without the tool's name: $bad"
-	bad=$(grep -n 'tool_usage(.*--help' "$src") && _t_failmsg "$src: a usage message words the --help hint itself: $bad"
-	bad=$(grep -n 'tool_message(.*(see ' "$src") && _t_failmsg "$src: a message words a hint itself: $bad"
+	[ -f "$EIMG_TOP/tools/$t/main.c" ] || { _t_failmsg "no tools/$t/main.c"; continue; }
+	for src in "$EIMG_TOP/tools/$t"/*.c; do
+		bad=$(grep -n 'fprintf(stderr, "' "$src" | grep -v "fprintf(stderr, \"$t: ") &&
+			_t_failmsg "$src: stderr without the tool's name: $bad"
+		bad=$(grep -n 'tool_usage(.*--help' "$src") && _t_failmsg "$src: a usage message words the --help hint itself: $bad"
+		bad=$(grep -n 'tool_message(.*(see ' "$src") && _t_failmsg "$src: a message words a hint itself: $bad"
+	done
 done
 # ... and the check itself can fail: a line in another voice is caught.
 errtxt="error: something"
