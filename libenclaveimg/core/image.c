@@ -113,6 +113,17 @@ static void list_free(struct image_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+void eimg_image_set_progress(eimg_image *img, struct eimg_progress *p)
+{
+	if (img)
+		img->progress = p;
+}
+
+struct eimg_progress *eimg_image_progress(const eimg_image *img)
+{
+	return img ? img->progress : NULL;
+}
+
 void eimg_image_free(eimg_image *img)
 {
 	if (!img)

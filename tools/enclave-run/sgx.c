@@ -143,6 +143,7 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 		if (o->listen_buf[0])
 			o->run.listen = o->listen_buf;
 	}
+	eimg_image_set_progress(img, tool_progress(!o->quiet));
 	rc = eimg_sgx_image_open(img, o->image, &s, &err);
 	if (rc) {
 		tool_print_error(&err);
