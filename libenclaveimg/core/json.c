@@ -64,8 +64,12 @@ json_t *eimg_json_renamed(const json_t *o, bool to_snake)
 	char name[128];
 
 	json_object_foreach((json_t *)o, k, v) {
-		rename_key(k, to_snake, name, sizeof name);
-		if (!r || json_object_set(r, name, v)) {
+		/* A key too long to rename whole stays as it is (never cut inside
+		 * a UTF-8 sequence). */
+		bool fits = strlen(k) < sizeof name / 2;
+		if (fits)
+			rename_key(k, to_snake, name, sizeof name);
+		if (!r || json_object_set(r, fits ? name : k, v)) {
 			json_decref(r);
 			return NULL;
 		}
