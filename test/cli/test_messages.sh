@@ -91,6 +91,10 @@ for t in enclave-build enclave-measure enclave-sign enclave-run; do
 	expect_one_line_err
 	expect_err "^$t: -q prints nothing: not with --print \(see '$t --help'\)$"
 done
+expect 2 enclave-push -q --print digest x.eimg oci://registry.example/r:t
+voice enclave-push
+expect_one_line_err
+expect_err "^enclave-push: -q prints nothing: not with --print \(see 'enclave-push --help'\)$"
 for t in enclave-build enclave-measure enclave-sign; do
 	expect 2 $t --json --print mrenclave
 	voice $t
