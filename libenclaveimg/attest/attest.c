@@ -589,39 +589,30 @@ static void key_summary(const struct eimg_attest_result *r, char *desc, size_t d
 
 int eimg_attest_report_text(const struct eimg_attest_result *r, const char *source, char **out, eimg_error *err)
 {
-	char mre[65], mrs[65], fp[65], desc[128], when[32];
+	char hex[65], fp[65], desc[128], when[32];
 	const struct eimg_identity *id = &r->id;
-	size_t cap = 2048;
-	char *s = malloc(cap);
-	if (!s)
-		return eimg_err_nomem(err);
+	struct eimg_sb b = { 0 };
+
 	key_summary(r, desc, sizeof(desc), fp);
-	int n = snprintf(s, cap,
-			 "Attestation: %s\n"
-			 "  Signer:      %s\n"
-			 "  Mode:        %s\n"
-			 "  Debug:       %s\n"
-			 "  Security:    %s\n"
-			 "  MRENCLAVE:   %s\n"
-			 "  MRSIGNER:    %s\n"
-			 "  ISVPRODID:   %u\n"
-			 "  ISVSVN:      %u\n"
-			 "  Timestamp:   %s (%" PRIu64 ")\n"
-			 "  Public key:  %s%s%s\n"
-			 "%s",
-			 source ? source : "attestation",
-			 r->signer == EIMG_ATTEST_DCAP ? "dcap (quote verified by the configured DCAP verifier)"
-						       : "simulation (throwaway key: proves only that the document was not altered)",
-			 mode_word(id->mode) ? mode_word(id->mode) : "?", id->debug ? "yes" : "no",
-			 eimg_security_name(eimg_identity_security(id)), eimg_hex(id->mrenclave, 32, mre),
-			 eimg_hex(id->mrsigner, 32, mrs), id->isvprodid, id->isvsvn, iso_time(id->timestamp, when),
-			 id->timestamp, desc, fp[0] ? ", SHA-256 " : "", fp,
-			 r->signer == EIMG_ATTEST_SIMULATION ? "  Notice:      " SIM_NOTICE "\n" : "");
-	if (n < 0 || (size_t)n >= cap) {
-		free(s);
-		return eimg_err(err, EIMG_EINTERNAL, NULL, "attestation report does not fit");
-	}
-	*out = s;
+	eimg_sb_field(&b, NULL, "attestation", "%s", source ? source : "attestation");
+	eimg_sb_field(&b, NULL, "format", "%s", EIMG_ATTEST_FORMAT);
+	eimg_sb_field(&b, NULL, "signer", "%s",
+		      r->signer == EIMG_ATTEST_DCAP ? "dcap (quote verified by the configured DCAP verifier)"
+						    : "simulation (throwaway key: proves only that the document was not altered)");
+	eimg_sb_field(&b, NULL, "mode", "%s", mode_word(id->mode) ? mode_word(id->mode) : "?");
+	eimg_sb_field(&b, NULL, "debug", "%s", id->debug ? "yes" : "no");
+	eimg_sb_field(&b, NULL, "security", "%s", eimg_security_name(eimg_identity_security(id)));
+	eimg_sb_field(&b, NULL, "mrenclave", "%s", eimg_hex(id->mrenclave, 32, hex));
+	eimg_sb_field(&b, NULL, "mrsigner", "%s", eimg_hex(id->mrsigner, 32, hex));
+	eimg_sb_field(&b, NULL, "isvprodid", "%u", id->isvprodid);
+	eimg_sb_field(&b, NULL, "isvsvn", "%u", id->isvsvn);
+	eimg_sb_field(&b, NULL, "time", "%s", iso_time(id->timestamp, when));
+	eimg_sb_field(&b, NULL, "timestamp", "%" PRIu64, id->timestamp);
+	eimg_sb_field(&b, NULL, "public_key", "%s%s%s", desc, fp[0] ? ", SHA-256 " : "", fp);
+	if (r->signer == EIMG_ATTEST_SIMULATION)
+		eimg_sb_field(&b, NULL, "notice", "%s", SIM_NOTICE);
+	if (!(*out = eimg_sb_done(&b)))
+		return eimg_err_nomem(err);
 	return EIMG_OK;
 }
 
@@ -639,23 +630,24 @@ int eimg_attest_report_json(const struct eimg_attest_result *r, const char *sour
 	}
 	/* o owns pk from here on (also when adding fails). */
 	key_summary(r, desc, sizeof(desc), fp);
-	int bad_ = json_object_set_new(o, "PublicKey", pk) ||
-		   json_object_set_new(o, "Attestation", json_string(source ? source : "attestation")) ||
-		   json_object_set_new(o, "Format", json_string(EIMG_ATTEST_FORMAT)) ||
-		   json_object_set_new(o, "Signer", json_string(r->signer == EIMG_ATTEST_DCAP ? "dcap" : "simulation")) ||
-		   json_object_set_new(o, "Mode", json_string(mode_word(id->mode) ? mode_word(id->mode) : "?")) ||
-		   json_object_set_new(o, "Debug", json_boolean(id->debug)) ||
-		   json_object_set_new(o, "Security", json_string(eimg_security_name(eimg_identity_security(id)))) ||
-		   json_object_set_new(o, "MRENCLAVE", json_string(eimg_hex(id->mrenclave, 32, mre))) ||
-		   json_object_set_new(o, "MRSIGNER", json_string(eimg_hex(id->mrsigner, 32, mrs))) ||
-		   json_object_set_new(o, "ISVPRODID", json_integer(id->isvprodid)) ||
-		   json_object_set_new(o, "ISVSVN", json_integer(id->isvsvn)) ||
-		   json_object_set_new(o, "Timestamp", json_integer((json_int_t)id->timestamp)) ||
-		   json_object_set_new(o, "Time", json_string(iso_time(id->timestamp, when))) ||
-		   json_object_set_new(pk, "Present", json_boolean(r->public_key_len > 0)) ||
-		   json_object_set_new(pk, "Description", json_string(desc)) ||
-		   json_object_set_new(pk, "DER", json_string(k64)) ||
-		   (fp[0] && json_object_set_new(pk, "SHA256", json_string(fp)));
+	int bad_ = json_object_set_new(o, "public_key", pk) ||
+		   json_object_set_new(o, "attestation", json_string(source ? source : "attestation")) ||
+		   json_object_set_new(o, "format", json_string(EIMG_ATTEST_FORMAT)) ||
+		   json_object_set_new(o, "signer", json_string(r->signer == EIMG_ATTEST_DCAP ? "dcap" : "simulation")) ||
+		   json_object_set_new(o, "mode", json_string(mode_word(id->mode) ? mode_word(id->mode) : "?")) ||
+		   json_object_set_new(o, "debug", json_boolean(id->debug)) ||
+		   json_object_set_new(o, "security", json_string(eimg_security_name(eimg_identity_security(id)))) ||
+		   json_object_set_new(o, "mrenclave", json_string(eimg_hex(id->mrenclave, 32, mre))) ||
+		   json_object_set_new(o, "mrsigner", json_string(eimg_hex(id->mrsigner, 32, mrs))) ||
+		   json_object_set_new(o, "isvprodid", json_integer(id->isvprodid)) ||
+		   json_object_set_new(o, "isvsvn", json_integer(id->isvsvn)) ||
+		   json_object_set_new(o, "timestamp", json_integer((json_int_t)id->timestamp)) ||
+		   json_object_set_new(o, "time", json_string(iso_time(id->timestamp, when))) ||
+		   (r->signer == EIMG_ATTEST_SIMULATION && json_object_set_new(o, "notice", json_string(SIM_NOTICE))) ||
+		   json_object_set_new(pk, "present", json_boolean(r->public_key_len > 0)) ||
+		   json_object_set_new(pk, "description", json_string(desc)) ||
+		   json_object_set_new(pk, "der", json_string(k64)) ||
+		   (fp[0] && json_object_set_new(pk, "sha256", json_string(fp)));
 	free(k64);
 	if (bad_) {
 		json_decref(o);

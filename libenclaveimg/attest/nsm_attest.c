@@ -305,39 +305,60 @@ static const char *chain_text(const struct eimg_nsm_doc *d)
 				  "it was not altered since its own certificate signed it";
 }
 
+/* The optional byte fields, under their JSON names. */
+struct opt_field {
+	const char *name;
+	const uint8_t *p;
+	size_t n;
+};
+
+static void opt_fields(const struct eimg_nsm_doc *d, struct opt_field f[3])
+{
+	f[0] = (struct opt_field){ "public_key", d->public_key, d->public_key_len };
+	f[1] = (struct opt_field){ "user_data", d->user_data, d->user_data_len };
+	f[2] = (struct opt_field){ "nonce", d->nonce, d->nonce_len };
+}
+
 int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char **out, eimg_error *err)
 {
 	struct eimg_identity id;
-	char t1[32], t2[32], t3[32], h[97];
+	struct opt_field opt[3];
+	char t[32], h[97];
 	struct eimg_sb b = { 0 };
 	eimg_nsm_identity(d, &id);
-	eimg_sb_printf(&b, "Nitro attestation: %s\n", source ? source : "attestation");
-	eimg_sb_printf(&b, "  Module:      %s\n", d->module_id);
-	eimg_sb_printf(&b, "  Timestamp:   %s (%" PRIu64 " ms)\n", eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t1),
-		d->timestamp_ms);
-	eimg_sb_printf(&b, "  Signature:   ES384, verified with the document's certificate\n");
-	eimg_sb_printf(&b, "  Certificate: %s (issuer %s, valid %s to %s)\n", d->cert_subject, d->cert_issuer,
-		eimg_time_iso(d->cert_not_before, t2), eimg_time_iso(d->cert_not_after, t3));
-	eimg_sb_printf(&b, "  Chain:       %s%s%s%s\n", chain_text(d), d->chain_checked ? " (" : "",
-		d->chain_checked ? d->root_subject : "", d->chain_checked ? ")" : "");
-	eimg_sb_printf(&b, "  Checked at:  %s\n", eimg_time_iso((int64_t)d->checked_at, t2));
-	eimg_sb_printf(&b, "  Debug:       %s\n", id.debug ? "yes (PCR0 is all zeros: debug mode)" : "no");
-	eimg_sb_printf(&b, "  Security:    %s\n", eimg_security_name(eimg_identity_security(&id)));
+	eimg_sb_field(&b, NULL, "attestation", "%s", source ? source : "attestation");
+	eimg_sb_field(&b, NULL, "format", "nitro");
+	eimg_sb_field(&b, NULL, "module_id", "%s", d->module_id);
+	eimg_sb_field(&b, NULL, "time", "%s", eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t));
+	eimg_sb_field(&b, NULL, "timestamp_ms", "%" PRIu64, d->timestamp_ms);
+	eimg_sb_field(&b, NULL, "signature_verified", "yes (ES384, with the document's certificate)");
+	eimg_sb_printf(&b, "certificate:\n");
+	eimg_sb_field(&b, "  ", "subject", "%s", d->cert_subject);
+	eimg_sb_field(&b, "  ", "issuer", "%s", d->cert_issuer);
+	eimg_sb_field(&b, "  ", "not_before", "%s", eimg_time_iso(d->cert_not_before, t));
+	eimg_sb_field(&b, "  ", "not_after", "%s", eimg_time_iso(d->cert_not_after, t));
+	eimg_sb_field(&b, NULL, "chain_verified", "%s", chain_text(d));
+	if (d->chain_checked)
+		eimg_sb_field(&b, NULL, "root", "%s", d->root_subject);
+	eimg_sb_field(&b, NULL, "checked_at", "%s", eimg_time_iso((int64_t)d->checked_at, t));
+	eimg_sb_field(&b, NULL, "debug", "%s", id.debug ? "yes (PCR0 is all zeros: debug mode)" : "no");
+	eimg_sb_field(&b, NULL, "security", "%s", eimg_security_name(eimg_identity_security(&id)));
+	eimg_sb_printf(&b, "pcrs:\n");
 	for (unsigned i = 0; i < EIMG_NSM_NPCR; i++)
-		if (d->pcr_mask & (1u << i))
-		{
+		if (d->pcr_mask & (1u << i)) {
 			char label[16];
-			snprintf(label, sizeof(label), "PCR%u:", i);
-			eimg_sb_printf(&b, "  %-13s%s\n", label, eimg_hex(d->pcr[i], 48, h));
+			snprintf(label, sizeof(label), "pcr%u", i);
+			eimg_sb_field(&b, "  ", label, "%s", eimg_hex(d->pcr[i], 48, h));
 		}
-	const struct { const char *name; const uint8_t *p; size_t n; } opt[3] = {
-		{ "Public key:  ", d->public_key, d->public_key_len },
-		{ "User data:   ", d->user_data, d->user_data_len },
-		{ "Nonce:       ", d->nonce, d->nonce_len },
-	};
+	opt_fields(d, opt);
+	/* Not eimg_sb_field: these values can be longer than its line. */
 	for (int i = 0; i < 3; i++) {
 		char *x = opt[i].p ? hex_alloc(opt[i].p, opt[i].n) : NULL;
-		eimg_sb_printf(&b, "  %s%s\n", opt[i].name, !opt[i].p ? "none" : x ? x : "?");
+		if (opt[i].p && !x)
+			b.failed = true;
+		else
+			eimg_sb_printf(&b, "%s:%*s%s\n", opt[i].name, EIMG_SB_FIELD_COL - (int)strlen(opt[i].name) - 1, "",
+				       x ? x : "none");
 		free(x);
 	}
 	char *s = eimg_sb_done(&b);
@@ -350,13 +371,14 @@ int eimg_nsm_report_text(const struct eimg_nsm_doc *d, const char *source, char 
 int eimg_nsm_report_json(const struct eimg_nsm_doc *d, const char *source, char **out, eimg_error *err)
 {
 	struct eimg_identity id;
+	struct opt_field opt[3];
 	char t[32], h[97];
 	json_t *o = json_object(), *pcrs = json_object(), *cert = json_object();
 	int bad = !o || !pcrs || !cert;
 	eimg_nsm_identity(d, &id);
 	if (o) {
-		bad |= json_object_set_new(o, "PCRs", pcrs ? pcrs : json_null()) ||
-		       json_object_set_new(o, "Certificate", cert ? cert : json_null());
+		bad |= json_object_set_new(o, "pcrs", pcrs ? pcrs : json_null()) ||
+		       json_object_set_new(o, "certificate", cert ? cert : json_null());
 	} else {
 		json_decref(pcrs);
 		json_decref(cert);
@@ -365,32 +387,28 @@ int eimg_nsm_report_json(const struct eimg_nsm_doc *d, const char *source, char 
 		json_decref(o);
 		return eimg_err_nomem(err);
 	}
-	bad |= json_object_set_new(o, "Attestation", json_string(source ? source : "attestation")) ||
-	       json_object_set_new(o, "Format", json_string("nitro")) ||
-	       json_object_set_new(o, "ModuleId", json_string(d->module_id)) ||
-	       json_object_set_new(o, "TimestampMs", json_integer((json_int_t)d->timestamp_ms)) ||
-	       json_object_set_new(o, "Time", json_string(eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t))) ||
-	       json_object_set_new(o, "SignatureVerified", json_true()) ||
-	       json_object_set_new(o, "ChainVerified", json_boolean(d->chain_checked)) ||
-	       json_object_set_new(o, "CheckedAt", json_string(eimg_time_iso((int64_t)d->checked_at, t))) ||
-	       json_object_set_new(o, "Root", d->chain_checked ? json_string(d->root_subject) : json_null()) ||
-	       json_object_set_new(o, "Debug", json_boolean(id.debug)) ||
-	       json_object_set_new(o, "Security", json_string(eimg_security_name(eimg_identity_security(&id)))) ||
-	       json_object_set_new(cert, "Subject", json_string(d->cert_subject)) ||
-	       json_object_set_new(cert, "Issuer", json_string(d->cert_issuer)) ||
-	       json_object_set_new(cert, "NotBefore", json_string(eimg_time_iso(d->cert_not_before, t))) ||
-	       json_object_set_new(cert, "NotAfter", json_string(eimg_time_iso(d->cert_not_after, t)));
+	bad |= json_object_set_new(o, "attestation", json_string(source ? source : "attestation")) ||
+	       json_object_set_new(o, "format", json_string("nitro")) ||
+	       json_object_set_new(o, "module_id", json_string(d->module_id)) ||
+	       json_object_set_new(o, "timestamp_ms", json_integer((json_int_t)d->timestamp_ms)) ||
+	       json_object_set_new(o, "time", json_string(eimg_time_iso((int64_t)(d->timestamp_ms / 1000), t))) ||
+	       json_object_set_new(o, "signature_verified", json_true()) ||
+	       json_object_set_new(o, "chain_verified", json_boolean(d->chain_checked)) ||
+	       json_object_set_new(o, "checked_at", json_string(eimg_time_iso((int64_t)d->checked_at, t))) ||
+	       json_object_set_new(o, "root", d->chain_checked ? json_string(d->root_subject) : json_null()) ||
+	       json_object_set_new(o, "debug", json_boolean(id.debug)) ||
+	       json_object_set_new(o, "security", json_string(eimg_security_name(eimg_identity_security(&id)))) ||
+	       json_object_set_new(cert, "subject", json_string(d->cert_subject)) ||
+	       json_object_set_new(cert, "issuer", json_string(d->cert_issuer)) ||
+	       json_object_set_new(cert, "not_before", json_string(eimg_time_iso(d->cert_not_before, t))) ||
+	       json_object_set_new(cert, "not_after", json_string(eimg_time_iso(d->cert_not_after, t)));
 	for (unsigned i = 0; i < EIMG_NSM_NPCR && !bad; i++)
 		if (d->pcr_mask & (1u << i)) {
 			char k[8];
-			snprintf(k, sizeof(k), "PCR%u", i);
+			snprintf(k, sizeof(k), "pcr%u", i);
 			bad |= json_object_set_new(pcrs, k, json_string(eimg_hex(d->pcr[i], 48, h)));
 		}
-	const struct { const char *name; const uint8_t *p; size_t n; } opt[3] = {
-		{ "PublicKey", d->public_key, d->public_key_len },
-		{ "UserData", d->user_data, d->user_data_len },
-		{ "Nonce", d->nonce, d->nonce_len },
-	};
+	opt_fields(d, opt);
 	for (int i = 0; i < 3 && !bad; i++) {
 		char *x = opt[i].p ? hex_alloc(opt[i].p, opt[i].n) : NULL;
 		bad |= (opt[i].p && !x) || json_object_set_new(o, opt[i].name, x ? json_string(x) : json_null());

@@ -103,7 +103,7 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 		return rc;
 	}
 	memset(&res->sgx, 0, sizeof(res->sgx));
-	rc = eimg_sgx_mrenclave(layout, res->sgx.mrenclave, err);
+	rc = eimg_sgx_mrenclave_progress(layout, eimg_image_progress(img), res->sgx.mrenclave, err);
 	if (rc == EIMG_OK) {
 		eimg_fill_measurement(man, layout, &res->sgx);
 		rc = eimg_measurement_json_sgx(&res->sgx, &mj, &mj_len, err);
@@ -187,6 +187,7 @@ int eimg_build(const struct eimg_build_options *opt, eimg_image **out, struct ei
 		goto out;
 	r.target = man->target;
 	if (man->target == EIMG_TARGET_SGX) {
+		eimg_image_set_progress(img, opt->progress);
 		rc = build_sgx(man, img, &r, err);
 	} else {
 		rc = build_nitro(man, img, opt, &r, err);

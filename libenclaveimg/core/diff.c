@@ -314,24 +314,24 @@ int eimg_diff_files(const char *a, const char *b, eimg_diff **out, eimg_error *e
 
 int eimg_diff_report_text(const eimg_diff *d, const char *a, const char *b, char **out, eimg_error *err)
 {
-	static const char *const names[3] = { "PCR0", "PCR1", "PCR2" };
+	static const char *const names[3] = { "pcr0", "pcr1", "pcr2" };
 	struct eimg_sb s = { 0 };
 	bool nitro = d->nmeasure == 3;
-	eimg_sb_printf(&s, "a: %s\nb: %s\n", a, b);
+	eimg_sb_field(&s, NULL, "a", "%s", a);
+	eimg_sb_field(&s, NULL, "b", "%s", b);
 	for (unsigned i = 0; i < d->nmeasure; i++) {
 		const char *n = nitro ? names[i] : "mrenclave";
 		if (strcmp(d->measure_a[i], d->measure_b[i]) == 0)
-			eimg_sb_printf(&s, "%s: %s (equal)\n", n, d->measure_a[i]);
+			eimg_sb_field(&s, NULL, n, "%s (equal)", d->measure_a[i]);
 		else
-			eimg_sb_printf(&s, "%s: %s vs %s\n", n, d->measure_a[i], d->measure_b[i]);
+			eimg_sb_field(&s, NULL, n, "%s vs %s", d->measure_a[i], d->measure_b[i]);
 	}
-	eimg_sb_printf(&s, "measurement: %s\n", d->measurement_equal ? "equal" : "differs");
+	eimg_sb_field(&s, NULL, "measurement_equal", "%s", d->measurement_equal ? "yes" : "no");
+	eimg_sb_field(&s, NULL, "differences_total", "%zu%s", d->total, d->total == 0 ? " (no difference)" : "");
 	for (size_t i = 0; i < d->n; i++)
 		eimg_sb_printf(&s, "%s %s: %s\n", d->items[i].measured ? "-" : "~", d->items[i].where, d->items[i].what);
 	if (d->total > d->n)
 		eimg_sb_printf(&s, "... and %zu more differences\n", d->total - d->n);
-	if (d->total == 0)
-		eimg_sb_printf(&s, "no difference\n");
 	if (!(*out = eimg_sb_done(&s)))
 		return eimg_err_nomem(err);
 	return EIMG_OK;

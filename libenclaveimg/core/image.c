@@ -113,6 +113,17 @@ static void list_free(struct image_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+void eimg_image_set_progress(eimg_image *img, struct eimg_progress *p)
+{
+	if (img)
+		img->progress = p;
+}
+
+struct eimg_progress *eimg_image_progress(const eimg_image *img)
+{
+	return img ? img->progress : NULL;
+}
+
 void eimg_image_free(eimg_image *img)
 {
 	if (!img)
@@ -455,8 +466,8 @@ char *eimg_image_coverage_text(const eimg_image *img)
 	struct eimg_sb b;
 	struct eimg_image_entry e;
 	memset(&b, 0, sizeof(b));
-	eimg_sb_printf(&b, "members        %zu (headers, padding and the end marker are checked to be canonical)\n",
-		       eimg_image_count(img));
+	eimg_sb_field(&b, NULL, "members", "%zu (headers, padding and the end marker are checked to be canonical)",
+		      eimg_image_count(img));
 	for (size_t i = 0; eimg_image_entry_at(img, i, &e) == EIMG_OK; i++) {
 		char esc[EIMG_ESC];
 		eimg_sb_printf(&b, "  %-24s %12llu  %-10s  %s\n", eimg_escape(e.path, strlen(e.path), esc, sizeof(esc)),

@@ -36,6 +36,7 @@ struct eimg_image {
 	struct image_list files, keys;
 	uint8_t *sigstruct;
 	uint64_t mtime;
+	struct eimg_progress *progress; /* eimg_image_set_progress: opening it measures with progress */
 };
 
 /* Member kinds, in archive order; ELF and EIF share a rank. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eimg/progress.h"
 #include "core/image_int.h"
 #include "core/internal.h"
 
@@ -21,6 +22,7 @@ struct sink {
 	struct eimg_outfile *out;
 	const char *file;
 	uint8_t *piece;            /* PIECE bytes for file-backed member data */
+	struct eimg_progress *p;   /* "writing": the large members' bytes (file output only) */
 };
 
 static int put(struct sink *s, const void *p, size_t n, eimg_error *err)
@@ -67,6 +69,7 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 			return eimg_err_nomem(err);
 		if ((rc = eimg_blob_pread(b, off, s->piece, n, path, err)) == EIMG_OK)
 			rc = put(s, s->piece, n, err);
+		eimg_progress_add(s->p, n);
 		off += n;
 	}
 	return rc ? rc : put_padding(s, size, err);
@@ -123,6 +126,17 @@ int eimg_image_write_buffer(const eimg_image *img, uint64_t mtime, uint8_t **out
 	return EIMG_OK;
 }
 
+/* The bytes put_blob copies: the enclave and the files/ and keys/ members. */
+static uint64_t blob_bytes(const eimg_image *img)
+{
+	uint64_t n = eimg_blob_size(img->elf ? img->elf : img->eif);
+	for (size_t i = 0; i < img->files.n; i++)
+		n += eimg_blob_size(img->files.blob[i]);
+	for (size_t i = 0; i < img->keys.n; i++)
+		n += eimg_blob_size(img->keys.blob[i]);
+	return n;
+}
+
 int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *path, eimg_error *err)
 {
 	struct eimg_outfile o;
@@ -138,7 +152,10 @@ int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *pat
 	memset(&s, 0, sizeof(s));
 	s.out = &o;
 	s.file = path;
+	s.p = img->progress;
+	eimg_progress_begin(s.p, "writing", blob_bytes(img));
 	rc = write_archive(img, mtime, &s, err);
+	eimg_progress_end(s.p);
 	free(s.piece);
 	if (rc) {
 		eimg_outfile_abort(&o);

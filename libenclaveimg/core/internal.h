@@ -114,6 +114,16 @@ void eimg_sb_field(struct eimg_sb *b, const char *indent, const char *key, const
  * sorted keys, two-space indent and a trailing newline.  len may be NULL. */
 struct json_t;
 int eimg_json_dump(struct json_t *o, char **out, size_t *len, eimg_error *err);
+/* One naming convention for every --json: snake_case.  Where users compare
+ * with nitro-cli, its names stay available in a "nitro_cli" member:
+ * eimg_json_renamed copies an object's members (shallow) with each key
+ * renamed to snake_case ("BuildTime" -> "build_time") or to nitro-cli's
+ * PascalCase ("not_before" -> "NotBefore"); NULL when out of memory or o is
+ * not an object.  eimg_json_pcrs: {"hash_algorithm": "sha384", "pcr0": ...}
+ * for the registers in mask, or with nitro_cli nitro-cli's
+ * {"HashAlgorithm": "Sha384 { ... }", "PCR0": ...}. */
+struct json_t *eimg_json_renamed(const struct json_t *o, bool to_snake);
+struct json_t *eimg_json_pcrs(const uint8_t (*pcr)[48], unsigned mask, bool nitro_cli);
 
 /* The value of one hex digit (either case), or -1. */
 int eimg_hex_digit(char c);

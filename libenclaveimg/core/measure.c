@@ -210,7 +210,7 @@ int eimg_sgx_image_open(const eimg_image *img, const char *source, eimg_sgx_imag
 	rc = eimg_layout_sgx(&in, &s->layout, err);
 	if (rc)
 		goto out;
-	rc = eimg_sgx_mrenclave(s->layout, s->m.mrenclave, err);
+	rc = eimg_sgx_mrenclave_progress(s->layout, eimg_image_progress(img), s->m.mrenclave, err);
 	if (rc)
 		goto out;
 	eimg_fill_measurement(s->manifest, s->layout, &s->m);

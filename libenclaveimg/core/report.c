@@ -206,7 +206,7 @@ int eimg_report_build_text(const struct eimg_build_result *r, const char *output
 	if (r->target == EIMG_TARGET_SGX) {
 		eimg_sb_field(&b, NULL, "mrenclave", "%s", eimg_hex(r->sgx.mrenclave, 32, hex));
 	} else {
-		static const char *const pcr[] = { "PCR0", "PCR1", "PCR2" };
+		static const char *const pcr[] = { "pcr0", "pcr1", "pcr2" };
 		for (int i = 0; i < 3; i++)
 			eimg_sb_field(&b, NULL, pcr[i], "%s", eimg_hex(r->pcr[i], 48, hex));
 	}
@@ -221,9 +221,9 @@ int eimg_report_build_json(const struct eimg_build_result *r, const char *output
 		return eimg_json_dump(json_pack("{s:o, s:s, s:s, s:s, s:I, s:i}", "image", name_json(output), "target", "sgx", "mode",
 					   eimg_mode_name(r->sgx.mode), "mrenclave", eimg_hex(r->sgx.mrenclave, 32, hex),
 					   "enclave_size", (json_int_t)r->sgx.enclave_size, "threads", (int)r->sgx.threads), out, NULL, err);
-	char p[3][97];
-	for (int i = 0; i < 3; i++)
-		eimg_hex(r->pcr[i], 48, p[i]);
-	return eimg_json_dump(json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}}", "image", name_json(output), "target", "nitro",
-				   "Measurements", "HashAlgorithm", "Sha384 { ... }", "PCR0", p[0], "PCR1", p[1], "PCR2", p[2]), out, NULL, err);
+	/* Nitro: the PCRs, and nitro-cli build-enclave's answer for the same EIF. */
+	json_t *m = eimg_json_pcrs((const uint8_t (*)[48])r->pcr, 0x7u, false);
+	json_t *cli = eimg_json_pcrs((const uint8_t (*)[48])r->pcr, 0x7u, true);
+	return eimg_json_dump(json_pack("{s:o, s:s, s:o, s:{s:o}}", "image", name_json(output), "target", "nitro",
+					"measurements", m, "nitro_cli", "Measurements", cli), out, NULL, err);
 }

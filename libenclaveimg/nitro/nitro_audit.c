@@ -91,9 +91,9 @@ static int check_signature(eimg_nitro_report *r, const uint8_t *sec, size_t len,
 	eimg_nitro_fmt_time(xi.not_before, nb, sizeof(nb));
 	eimg_nitro_fmt_time(xi.not_after, na, sizeof(na));
 	json_t *iss = eimg_x509_name_json(x, true), *sub = eimg_x509_name_json(x, false);
-	r->json->cert = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "IssuerName", iss, "SubjectName", sub,
-				 "Algorithm", xi.sig_alg, "KeyAlgorithm", xi.key_alg, "SerialNumber", xi.serial,
-				 "NotBefore", nb, "NotAfter", na);
+	r->json->cert = json_pack("{s:o?, s:o?, s:s, s:s, s:s, s:s, s:s}", "issuer_name", iss, "subject_name", sub,
+				 "algorithm", xi.sig_alg, "key_algorithm", xi.key_alg, "serial_number", xi.serial,
+				 "not_before", nb, "not_after", na);
 	rc = eimg_cose_sign1_decode(r->source, cose, coselen, &s, err);
 	if (rc) {
 		eimg_err_context(err, r->source, "signature section: signature");

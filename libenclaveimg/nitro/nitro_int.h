@@ -19,8 +19,8 @@
 /* The jansson half of an eimg_nitro_report (kept out of the public header);
  * allocated with the report, freed by eimg_nitro_report_free(). */
 struct eimg_nitro_json {
-	json_t *cert;                /* {"IssuerName":{..},"SubjectName":{..},...} */
-	json_t *metadata;            /* parsed object, NULL if absent or not JSON */
+	json_t *cert;                /* {"issuer_name":{..},"subject_name":{..},...} */
+	json_t *metadata;            /* the section as parsed (nitro-cli's names), NULL if absent or not JSON */
 };
 
 /* ---- crc32.c: zlib's CRC-32, with PCLMULQDQ when available ---- */

@@ -279,31 +279,34 @@ int eimg_nitro_signed_report(const char *cert_path, const char *output, bool jso
 {
 	uint8_t pcr8[48];
 	char hex[97];
+	struct eimg_sb b = { 0 };
 	int rc = eimg_nitro_pcr8_of_cert(cert_path, pcr8, err);
 	if (rc)
 		return rc;
 	eimg_hex(pcr8, 48, hex);
 	if (json)
-		return eimg_json_dump(json_pack("{s:s, s:s}", "output", output, "PCR8", hex), out, NULL, err);
-	char *text = NULL;
-	if (asprintf(&text, "wrote %s\nPCR8: %s\n", output, hex) < 0)
+		return eimg_json_dump(json_pack("{s:s, s:s}", "output", output, "pcr8", hex), out, NULL, err);
+	eimg_sb_field(&b, NULL, "pcr8", "%s", hex);
+	eimg_sb_printf(&b, "wrote %s\n", output);
+	if (!(*out = eimg_sb_done(&b)))
 		return eimg_err_nomem(err);
-	*out = text;
 	return EIMG_OK;
 }
 
 int eimg_nitro_pcr8_report(const char *cert_path, bool json, char **out, eimg_error *err)
 {
 	uint8_t pcr8[48];
-	char hex[97], *text = NULL;
+	char hex[97];
+	struct eimg_sb b = { 0 };
 	int rc = eimg_nitro_pcr8_of_cert(cert_path, pcr8, err);
 	if (rc)
 		return rc;
 	eimg_hex(pcr8, 48, hex);
+	/* nitro_cli: what nitro-cli pcr --signing-certificate prints. */
 	if (json)
-		return eimg_json_dump(json_pack("{s:s}", "PCR8", hex), out, NULL, err);
-	if (asprintf(&text, "PCR8: %s\n", hex) < 0)
+		return eimg_json_dump(json_pack("{s:s, s:{s:s}}", "pcr8", hex, "nitro_cli", "PCR8", hex), out, NULL, err);
+	eimg_sb_field(&b, NULL, "pcr8", "%s", hex);
+	if (!(*out = eimg_sb_done(&b)))
 		return eimg_err_nomem(err);
-	*out = text;
 	return EIMG_OK;
 }

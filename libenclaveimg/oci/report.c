@@ -12,10 +12,15 @@
 char *eimg_oci_push_report_text(const struct eimg_oci_push_result *r)
 {
 	struct eimg_sb b = {0};
-	eimg_sb_printf(&b, "pushed: %s\ndigest: %s\npinned: %s\n", r->reference, r->digest, r->pinned);
+	eimg_sb_field(&b, NULL, "reference", "%s", r->reference);
+	eimg_sb_field(&b, NULL, "digest", "%s", r->digest);
+	eimg_sb_field(&b, NULL, "pinned", "%s", r->pinned);
+	eimg_sb_field(&b, NULL, "target", "%s", r->target == EIMG_TARGET_NITRO ? "nitro" : "sgx");
 	if (r->statement_digest[0])
-		eimg_sb_printf(&b, "statement: %s (%s)\n", r->statement_digest,
-			       r->referrers_api ? "referrers API" : "fallback tag");
+		eimg_sb_field(&b, NULL, "statement", "%s (%s)", r->statement_digest,
+			      r->referrers_api ? "referrers API" : "fallback tag");
+	else
+		eimg_sb_field(&b, NULL, "statement", "none (no -k: no signed measurement statement)");
 	return eimg_sb_done(&b);
 }
 

@@ -393,6 +393,7 @@ static int what_to_sign(const struct eimg_sign_request *r, eimg_image **img, uin
 		rc = eimg_image_read_file(r->image_path, img, err);
 		if (rc)
 			return rc;
+		eimg_image_set_progress(*img, r->progress);
 		if (eimg_image_sigstruct(*img) && !r->force && r->op != EIMG_SIGN_OP_EXPORT && r->op != EIMG_SIGN_OP_EXPORT_DIGEST)
 			return eimg_err(err, EIMG_EINVAL, r->image_path,
 					"the image is already signed: use --force to replace its signature");
@@ -595,6 +596,7 @@ int eimg_sign_verify_file(const struct eimg_verify_request *r, struct eimg_verif
 	if (rc)
 		return rc;
 	if (img) {
+		eimg_image_set_progress(img, r->progress);
 		rc = eimg_sign_verify_image(img, r->input, &v.s, err);
 		if (rc)
 			goto out;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "eimg/hash.h"
+#include "eimg/progress.h"
 #include "eimg/sgxs.h"
 #include "core/internal.h"
 
@@ -224,9 +225,16 @@ void eimg_sgxs_writer_free(eimg_sgxs_writer *w)
 
 /* ---- a layout's stream ---- */
 
+/* A layout and where its progress goes (NULL: nowhere). */
+struct layout_src {
+	const eimg_layout *l;
+	struct eimg_progress *p;
+};
+
 static int layout_stream(const void *src, eimg_sink_fn sink, void *ctx, eimg_error *err)
 {
-	const eimg_layout *l = src;
+	const struct layout_src *ls = src;
+	const eimg_layout *l = ls->l;
 	eimg_sgxs_writer *w = NULL;
 	uint8_t *page = NULL;
 	int rc = check_layout(l, err);
@@ -238,6 +246,10 @@ static int layout_stream(const void *src, eimg_sink_fn sink, void *ctx, eimg_err
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < l->nregions; i++)
+		total += l->regions[i].size;
+	eimg_progress_begin(ls->p, "measuring", total);
 	for (size_t i = 0; i < l->nregions && !rc; i++) {
 		const struct eimg_region *r = &l->regions[i];
 		uint64_t pages = r->size / PAGE;
@@ -247,10 +259,12 @@ static int layout_stream(const void *src, eimg_sink_fn sink, void *ctx, eimg_err
 			if (!zero)
 				region_bytes(r, rel, PAGE, page);
 			rc = eimg_sgxs_writer_page(w, r->offset + rel, r->secinfo, zero ? NULL : page, r->measured, err);
+			eimg_progress_add(ls->p, PAGE);
 		}
 	}
 	if (!rc)
 		rc = eimg_sgxs_writer_finish(w, err);
+	eimg_progress_end(ls->p);
 out:
 	free(page);
 	eimg_sgxs_writer_free(w);
@@ -259,7 +273,8 @@ out:
 
 int eimg_sgx_stream(const eimg_layout *l, eimg_sink_fn sink, void *ctx, eimg_error *err)
 {
-	return layout_stream(l, sink, ctx, err);
+	struct layout_src ls = { l, NULL };
+	return layout_stream(&ls, sink, ctx, err);
 }
 
 static int hash_sink(void *ctx, const uint8_t *buf, size_t len, eimg_error *err)
@@ -286,7 +301,13 @@ int eimg_stream_mrenclave(eimg_stream_fn fn, const void *src, uint8_t out[32], e
 
 int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err)
 {
-	return eimg_stream_mrenclave(layout_stream, l, out, err);
+	return eimg_sgx_mrenclave_progress(l, NULL, out, err);
+}
+
+int eimg_sgx_mrenclave_progress(const eimg_layout *l, struct eimg_progress *p, uint8_t out[32], eimg_error *err)
+{
+	struct layout_src ls = { l, p };
+	return eimg_stream_mrenclave(layout_stream, &ls, out, err);
 }
 
 static int file_sink(void *ctx, const uint8_t *buf, size_t len, eimg_error *err)
@@ -310,7 +331,8 @@ int eimg_stream_write_file(eimg_stream_fn fn, const void *src, const char *path,
 
 int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err)
 {
-	return eimg_stream_write_file(layout_stream, l, path, err);
+	struct layout_src ls = { l, NULL };
+	return eimg_stream_write_file(layout_stream, &ls, path, err);
 }
 
 /* ---- reading SGXS ---- */

@@ -46,17 +46,17 @@ expect_err "attestation document written to 'att.json'"
 [ "$(stat -c %a att.json)" = 644 ] || _t_failmsg "att.json mode $(stat -c %a att.json)"
 ls -a | grep -q '\.tmp' && _t_failmsg "temporary file left behind"
 expect 0 enclave-measure --attestation att.json
-expect_out "Signer: +simulation"
-expect_out "Mode: +simulation"
-expect_out "Security: +INSECURE"
-expect_out "MRENCLAVE: +$MRE"
-expect_out "MRSIGNER: +$MRS"
-expect_out "Public key: +none \(the enclave published no key"
+expect_out "^signer: +simulation"
+expect_out "^mode: +simulation"
+expect_out "^security: +INSECURE"
+expect_out "^mrenclave: +$MRE"
+expect_out "^mrsigner: +$MRS"
+expect_out "^public_key: +none \(the enclave published no key"
 expect 0 enclave-measure --attestation att.json --constraint "C:$MRE SEC:INSECURE EXPIRE:P1D"
 expect 0 enclave-measure --attestation att.json --constraint "S:$MRS PROD:1 SEC:INSECURE"
 expect 0 enclave-measure --attestation att.json --expect "mrenclave:$MRE mrsigner:$MRS"
 expect 0 enclave-measure --attestation att.json --json
-echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["Mode"]=="simulation" and d["Security"]=="INSECURE" and d["PublicKey"]["Present"] is False, d' ||
+echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["mode"]=="simulation" and d["security"]=="INSECURE" and d["public_key"]["present"] is False, d' ||
 	_t_failmsg "--json output"
 echo "$out" > out.json && schema_check out.json || _t_failmsg "--json does not match attestation-output.schema.json"
 cp att.json "$S/att.json"
@@ -65,7 +65,7 @@ case_begin run-mock-document
 echo world > in.txt
 expect 0 enclave-run --mock --lines -q --attestation-out att.json "$S/hello.eimg" < in.txt
 expect 0 enclave-measure --attestation att.json
-expect_out "Mode: +mock"
+expect_out "^mode: +mock"
 
 # ---- an enclave that publishes its public key (test/enclaves/attkey: a fixed TEST key)
 case_begin run-enclave-key
@@ -82,10 +82,10 @@ for mode in "" --mock; do
 	expect_err "enclave: attkey: published a 91-byte test key"
 	expect_err "attestation document written to 'att.json' \(simulation: INSECURE; binds the enclave's public key\)"
 	expect 0 enclave-measure --attestation att.json --constraint "S:$MRS PROD:3 REVOKE:1 SEC:INSECURE"
-	expect_out "Public key: +EC 256, SHA-256 $KEYFP"
+	expect_out "^public_key: +EC 256, SHA-256 $KEYFP"
 	expect 0 enclave-measure --attestation att.json --json
-	echo "$out" | $PY -c 'import json,sys,base64,hashlib; d=json.load(sys.stdin); k=d["PublicKey"]; assert k["Present"] and hashlib.sha256(base64.b64decode(k["DER"])).hexdigest()==sys.argv[1]' "$KEYFP" ||
-		_t_failmsg "--json PublicKey is not the published key"
+	echo "$out" | $PY -c 'import json,sys,base64,hashlib; d=json.load(sys.stdin); k=d["public_key"]; assert k["present"] and hashlib.sha256(base64.b64decode(k["der"])).hexdigest()==sys.argv[1]' "$KEYFP" ||
+		_t_failmsg "--json public_key is not the published key"
 done
 # a key larger than the message limit: the enclave does not start
 expect 1 enclave-run -q --max-message 10 --attestation-out big.json "$S/attkey.eimg" < in.txt
@@ -105,7 +105,7 @@ expect_err "standard output carries the replies"
 case_begin constraint-sec-default
 expect 3 enclave-measure --attestation "$S/att.json" --constraint "C:$MRE"
 expect_err "constraint SEC: expected STALE or SECURE, actual INSECURE"
-expect_out "MRENCLAVE: +$MRE"   # the claims are printed before the verdict
+expect_out "^mrenclave: +$MRE"   # the claims are printed before the verdict
 
 case_begin constraint-wrong-code
 expect 3 enclave-measure --attestation "$S/att.json" --constraint "C:$OTHER SEC:INSECURE"
@@ -146,7 +146,7 @@ print(json.dumps({"format": "enclave-attestation 1", "signer": "simulation", "no
 EOF
 $PY mkdoc.py "$MRE" "$MRS" $((10 * 86400)) simulation INSECURE none old.fp > old.json
 expect 0 enclave-measure --attestation old.json --constraint "C:$MRE SEC:INSECURE EXPIRE:P2W"
-expect_out "Public key: +EC 256, SHA-256 $(cat old.fp)"
+expect_out "^public_key: +EC 256, SHA-256 $(cat old.fp)"
 expect 3 enclave-measure --attestation old.json --constraint "C:$MRE SEC:INSECURE EXPIRE:P1W"
 expect_err "constraint EXPIRE: "
 $PY mkdoc.py "$MRE" "$MRS" 0 hardware INSECURE none > hw.json
@@ -203,12 +203,12 @@ P8=$(sed -n 's/^PCR8=//p' pcrs.txt)
 
 case_begin nitro-valid
 expect 0 enclave-measure --attestation "$N/good.cose" --root "$N/root.pem" --constraint "PCR0:$P0 PCR1:$P1 PCR2:$P2 PCR8:$P8"
-expect_out "Chain: +verified to the given root"
-expect_out "PCR0: +$P0"
-expect_out "Security: +SECURE"
+expect_out "^chain_verified: +verified to the given root"
+expect_out "^  pcr0: +$P0"
+expect_out "^security: +SECURE"
 expect 0 enclave-measure --attestation "$N/good.cose" --root "$N/root.pem" --expect "PCR0:$P0 PCR2:$P2"
 expect 0 enclave-measure --attestation "$N/good-tagged.cose" --root "$N/root.pem" --json
-echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["ChainVerified"] is True and d["UserData"]=="68656c6c6f" and d["Nonce"]=="010203" and d["PublicKey"] is None, d' ||
+echo "$out" | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["chain_verified"] is True and d["user_data"]=="68656c6c6f" and d["nonce"]=="010203" and d["public_key"] is None and d["pcrs"]["pcr0"]==sys.argv[1], d' "$P0" ||
 	_t_failmsg "--json output of a Nitro document"
 echo "$out" > out.json && schema_check out.json || _t_failmsg "Nitro --json does not match attestation-output.schema.json"
 expect 0 enclave-measure --attestation "$N/good.cose" --json
@@ -224,8 +224,8 @@ expect_err "constraint PCR5: "
 
 case_begin nitro-no-root
 expect 0 enclave-measure --attestation "$N/good.cose"
-expect_out "Chain: +NOT checked"
-expect_out "Security: +INSECURE"
+expect_out "^chain_verified: +NOT checked"
+expect_out "^security: +INSECURE"
 expect 3 enclave-measure --attestation "$N/good.cose" --constraint "PCR0:$P0"
 expect_err "NOT checked \(no --root\)"
 expect 3 enclave-measure --attestation "$N/good.cose" --expect "PCR0:$P0"
@@ -252,7 +252,7 @@ case_begin nitro-debug
 expect 3 enclave-measure --attestation "$N/debug.cose" --root "$N/root.pem" --constraint "PCR8:$P8"
 expect_err "constraint SEC: expected STALE or SECURE, actual INSECURE"
 expect 0 enclave-measure --attestation "$N/debug.cose" --root "$N/root.pem" --constraint "PCR8:$P8 SEC:INSECURE"
-expect_out "Debug: +yes"
+expect_out "^debug: +yes"
 
 case_begin nitro-hostile
 for f in "$N"/hostile-*.cose; do

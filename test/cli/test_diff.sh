@@ -13,8 +13,8 @@ case_begin "same-inputs-equal"
 cp -r "$EX/hello" h1; cp -r "$EX/hello" h2
 build h1 a.eimg; build h2 b.eimg
 expect 0 enclave-measure --diff a.eimg b.eimg
-expect_out "^measurement: equal"
-expect_out "^no difference"
+expect_out "^measurement_equal: +yes$"
+expect_out "^differences_total: +0 \(no difference\)$"
 
 case_begin "manifest-field-and-measured-file"
 cp -r "$EX/hello" h1; cp -r "$EX/hello" h2
@@ -22,7 +22,7 @@ sed -i 's/^  heap_size:.*/  heap_size: 512K/' h2/enclave.yaml
 echo more >> h2/greeting.txt
 build h1 a.eimg; build h2 b.eimg
 expect 3 enclave-measure --diff a.eimg b.eimg
-expect_out "^measurement: differs"
+expect_out "^measurement_equal: +no$"
 expect_out "^- manifest: sgx.heap_size: 262144 vs 524288$"
 expect_out "^- member files/greeting.txt: [0-9]+ bytes, sha256 [0-9a-f]{16}\.\.\. vs [0-9]+ bytes"
 expect_out "^- layout: heap size: 0x40000 vs 0x80000$"
@@ -74,7 +74,7 @@ cp -r "$EX/hello" h1; cp -r "$EX/hello" h2
 printf 'runtime:\n  greeting_language: fr\n' >> h2/enclave.yaml
 build h1 a.eimg; build h2 b.eimg
 expect 0 enclave-measure --diff a.eimg b.eimg
-expect_out "^measurement: equal"
+expect_out "^measurement_equal: +yes$"
 expect_out "^~ runtime.json \(unmeasured\): greeting_language: \(absent\) vs \"fr\"$"
 
 case_begin "nitro-eif-and-ramdisk-files"
@@ -84,14 +84,14 @@ chmod 0755 n2/app/share/hello/greeting.txt
 sed -i 's/console=ttyS0/console=ttyS1/' n2/enclave.yaml
 build n1 a.eimg a.eif; build n2 b.eimg b.eif
 expect 3 enclave-measure --diff a.eif b.eif
-expect_out "^PCR0: [0-9a-f]{96} vs [0-9a-f]{96}$"
+expect_out "^pcr0: +[0-9a-f]{96} vs [0-9a-f]{96}$"
 expect_out "^- EIF section 1 \(cmdline\): \".*console=ttyS0.*\" vs \".*console=ttyS1.*\"$"
 expect_out "^- EIF section [0-9]+ \(ramdisk\): rootfs/share/hello/greeting.txt: mode 100644 vs 100755$"
 expect_out "^- EIF section [0-9]+ \(ramdisk\): rootfs/share/hello/new.txt: only in the second \(mode 100644, 4 bytes\)$"
 expect 3 enclave-measure --diff a.eimg b.eimg
 expect_out "^- manifest: nitro.cmdline: "
 expect 0 enclave-measure --diff a.eif a.eif
-expect_out "^PCR2: [0-9a-f]{96} \(equal\)$"
+expect_out "^pcr2: +[0-9a-f]{96} \(equal\)$"
 
 case_begin "json-output"
 cp -r "$EX/hello" h1; cp -r "$EX/hello" h2

@@ -15,19 +15,19 @@ export SOURCE_DATE_EPOCH=1700000000
 py=${PYTHON:-python3}
 
 setup() { cp -R "$ex/app.oci" "$ex/blobs" "$ex/enclave-oci.yaml" .; }
-pcr() { sed -n "s/^$1: *//p" <<<"$out"; }
+pcr() { sed -n "s/^$1: *//p" <<<"$out"; } # pcr pcr1: a line of the text report
 
 case_begin "example-oci-reproducible"
 setup
 expect 0 enclave-build -f enclave-oci.yaml -o a.eimg --eif a.eif
-a1=$(pcr PCR1) a2=$(pcr PCR2)
+a1=$(pcr pcr1) a2=$(pcr pcr2)
 expect 0 enclave-build -f enclave-oci.yaml -o b.eimg --eif b.eif
 expect_same a.eimg b.eimg
 expect_same a.eif b.eif
-[ -n "$a1" ] && [ "$a2" = "$(pcr PCR2)" ] || _t_failmsg "PCRs not printed or not reproducible"
+[ -n "$a1" ] && [ "$a2" = "$(pcr pcr2)" ] || _t_failmsg "PCRs not printed or not reproducible"
 expect 0 enclave-measure a.eimg
-expect_out "LaunchCheck: ok"
-expect_out "Entrypoint: /bin/hello"
+expect_out "^launch_check: +ok"
+expect_out "^  entrypoint: +/bin/hello"
 
 case_begin "skopeo-formats"
 setup
@@ -36,7 +36,7 @@ skopeo copy -q oci:app.oci:latest docker-archive:app.docker.tar:hello:latest >/d
 for f in app.oci app.tar app.docker.tar; do
 	sed "s|image: app.oci|image: $f|" enclave-oci.yaml > "m-$f.yaml"
 	expect 0 enclave-build -f "m-$f.yaml" -o "$f.eimg" --eif "$f.eif"
-	echo "$(pcr PCR1)" > "$f.pcr1"
+	echo "$(pcr pcr1)" > "$f.pcr1"
 done
 cmp -s app.oci.pcr1 app.tar.pcr1 && cmp -s app.oci.pcr1 app.docker.tar.pcr1 || _t_failmsg "PCR1 differs between formats"
 # The application files are the same; only the manifest (which records the digest) differs.
@@ -67,22 +67,22 @@ expect 0 enclave-build -q -f enclave-oci.yaml -o app.eimg
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout k.pem -out c.pem -days 30 \
 	-subj /CN=release 2>/dev/null
 expect 0 enclave-sign --in-place -k k.pem --cert c.pem app.eimg
-p8=$(sed -n 's/^PCR8:\{0,1\} \{1,\}\([0-9a-f]\{96\}\)$/\1/p' <<<"$out")
+p8=$(sed -n 's/^pcr8: \{1,\}\([0-9a-f]\{96\}\)$/\1/p' <<<"$out")
 [ -n "$p8" ] || _t_failmsg "enclave-sign printed no PCR8: $out"
 want=$(openssl x509 -in c.pem -outform DER | "$py" -c 'import hashlib,sys; print(hashlib.sha384(b"\0"*48 + hashlib.sha384(sys.stdin.buffer.read()).digest()).hexdigest())')
 [ "$p8" = "$want" ] || _t_failmsg "PCR8 $p8, independently $want"
 expect 0 enclave-measure --pcr8 c.pem
 expect_out "$want"
 expect 0 enclave-measure --pcr8 c.pem --json
-echo "$out" | "$py" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["PCR8"] == sys.argv[1] else 1)' "$want" ||
+echo "$out" | "$py" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["pcr8"] == d["nitro_cli"]["PCR8"] == sys.argv[1] else 1)' "$want" ||
 	_t_failmsg "--pcr8 --json: $out"
 expect 0 enclave-measure --expect "PCR8:$want" app.eimg
 expect 1 enclave-measure --pcr8 nothere.pem
 expect_one_line_err
 # Signing again with --json prints it too.
 expect 0 enclave-sign --in-place -k k.pem --cert c.pem --force --json app.eimg
-echo "$out" | "$py" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["PCR8"] == sys.argv[1] else 1)' "$want" ||
-	_t_failmsg "enclave-sign --json has no PCR8: $out"
+echo "$out" | "$py" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["pcr8"] == sys.argv[1] else 1)' "$want" ||
+	_t_failmsg "enclave-sign --json has no pcr8: $out"
 
 case_begin "eif-out"
 setup
@@ -94,7 +94,7 @@ expect 0 enclave-measure --eif-out signed.eif app.eimg
 tar -xOf app.eimg enclave.eif > member.eif
 expect_same signed.eif member.eif
 expect 0 enclave-measure signed.eif
-expect_out "IsSigned: yes"
+expect_out "^is_signed: +yes"
 expect 2 enclave-measure --eif-out app.eimg app.eimg
 expect 1 enclave-measure --eif-out x.eif signed.eif
 expect_no_file x.eif

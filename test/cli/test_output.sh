@@ -57,6 +57,20 @@ expect 0 enclave-sign verify --print isvsvn s.eimg
 [ "$out" = "$(enclave-sign verify --json s.eimg | jfield isvsvn)" ] || _t_failmsg "sign --print isvsvn: $out"
 expect 0 enclave-measure --print ISVPRODID s.eimg
 [ "$out" = 1 ] || _t_failmsg "--print is case-insensitive: $out"
+# enclave-run --print: the verified image's value, and nothing runs (no reply
+# on stdout, no enclave log); a failed check prints nothing and exits 3.
+expect 0 enclave-run --print mrenclave s.eimg </dev/null
+[ "$out" = "$mre" ] || _t_failmsg "run --print mrenclave: $out"
+[ -z "$errtxt" ] || _t_failmsg "run --print wrote to stderr: $errtxt"
+expect 0 enclave-run --print mrsigner s.eimg </dev/null
+[ "$out" = "$(mrsigner_of k.pem)" ] || _t_failmsg "run --print mrsigner: $out"
+expect 3 enclave-run --print mrenclave --expect "$(printf '%064d' 0)" s.eimg </dev/null
+[ -z "$out" ] || _t_failmsg "run --print printed after a failed check: $out"
+expect_err "nothing was run"
+expect 3 enclave-run --print mrenclave hello.eimg </dev/null
+[ -z "$out" ] || _t_failmsg "run --print of an unsigned image printed: $out"
+expect 2 enclave-run --print mrenclave --preflight s.eimg
+expect_one_line_err
 # The printed value is what --expect takes.
 expect 0 enclave-measure -q --expect "mrenclave:$mre mrsigner:$(enclave-measure --print mrsigner s.eimg)" s.eimg
 # A field the result does not have: one line, exit 1.

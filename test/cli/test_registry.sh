@@ -11,9 +11,17 @@ registry_setup
 
 case_begin push-sgx-with-statement
 expect 0 enclave-push -k "$S/release.pem" "$S/hello.eimg" "$R/apps/hello:v1"
-expect_out "^digest: sha256:[0-9a-f]{64}$"
-expect_out "^statement: sha256:[0-9a-f]{64} \(fallback tag\)$"
-D=$(echo "$out" | sed -n 's/^digest: //p')
+expect_out "^digest: +sha256:[0-9a-f]{64}$"
+expect_out "^reference: +oci://"
+expect_out "^target: +sgx$"
+expect_out "^statement: +sha256:[0-9a-f]{64} \(fallback tag\)$"
+D=$(echo "$out" | sed -n 's/^digest: *//p')
+# --print: the bare value, the same as the text and JSON say
+expect 0 enclave-push --print pinned "$S/hello.eimg" "$R/apps/hello:print"
+[ "$out" = "$R/apps/hello@$D" ] || _t_failmsg "--print pinned: $out (digest $D)"
+expect 2 enclave-push -q --print digest "$S/hello.eimg" "$R/apps/hello:print"
+expect_err "^enclave-push: -q prints nothing: not with --print"
+expect 2 enclave-push --json --print digest "$S/hello.eimg" "$R/apps/hello:print"
 # independent check from the specs: digests, the fallback-tag index, DSSE signature, subject
 expect 0 $HELP check "http://127.0.0.1:$PORT" apps/hello v1 "$S/hello.eimg" "$S/release.pub"
 [ "$(echo "$out" | head -1)" = "$D" ] || _t_failmsg "the Python check sees digest $(echo "$out" | head -1), enclave-push said $D"
@@ -66,7 +74,7 @@ case_begin statement-of-another-image
 expect 0 enclave-build -q -f "$B/examples/average/enclave.yaml" -o avg.eimg
 expect 0 enclave-sign --in-place -k "$S/release.pem" avg.eimg
 expect 0 enclave-push -k "$S/release.pem" avg.eimg "$R/apps/swap:avg"
-D2=$(echo "$out" | sed -n 's/^digest: //p')
+D2=$(echo "$out" | sed -n 's/^digest: *//p')
 expect 0 enclave-push "$S/hello.eimg" "$R/apps/swap:hello"
 skopeo_copy_tag() { # repo from-tag to-tag (the index bytes, unchanged)
 	"$PY" - "http://127.0.0.1:$PORT" "$1" "$2" "$3" <<'P'

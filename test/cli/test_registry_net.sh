@@ -28,8 +28,8 @@ $HELP mini-registry "$mp" &
 pids+=($!)
 $HELP wait "http://127.0.0.1:$mp/v2/" || _t_failmsg "the mini registry did not start"
 expect 0 enclave-push -k "$S/release.pem" "$S/hello.eimg" "oci://127.0.0.1:$mp/apps/hello:v1"
-expect_out "^statement: sha256:[0-9a-f]{64} \(referrers API\)$"
-DM=$(echo "$out" | sed -n 's/^digest: //p')
+expect_out "^statement: +sha256:[0-9a-f]{64} \(referrers API\)$"
+DM=$(echo "$out" | sed -n 's/^digest: *//p')
 expect 0 enclave-measure --statement-key "$S/release.pub" "oci://127.0.0.1:$mp/apps/hello@$DM"
 expect_err "statement sha256:[0-9a-f]{64} verified"
 expect 3 enclave-measure --statement-key "$S/other.pub" "oci://127.0.0.1:$mp/apps/hello:v1"

@@ -10,7 +10,7 @@ registry_setup
 
 case_begin nitro-image-and-eif-layer
 expect 0 enclave-push -k "$S/nitro.key" "$S/app.eimg" "$R/apps/nitro:v1"
-DN=$(echo "$out" | sed -n 's/^digest: //p')
+DN=$(echo "$out" | sed -n 's/^digest: *//p')
 "$PY" -c 'import tarfile,sys; open("inner.eif","wb").write(tarfile.open(sys.argv[1]).extractfile("enclave.eif").read())' "$S/app.eimg"
 "$PY" - "http://127.0.0.1:$PORT" "$(sha256sum inner.eif | cut -d' ' -f1)" <<'P' || _t_failmsg "no EIF layer with the image's EIF"
 import json, sys, urllib.request
@@ -21,13 +21,13 @@ eif = [l for l in m["layers"] if l["mediaType"] == "application/vnd.aws.nitro.ei
 assert eif and eif[0]["digest"] == "sha256:" + want, m
 assert eif[0]["annotations"]["org.opencontainers.image.title"] == "app.eif"
 P
-P0=$(enclave-measure --json "$S/app.eimg" | json_field Measurements.PCR0)
+P0=$(enclave-measure --json "$S/app.eimg" | json_field measurements.pcr0)
 expect 0 enclave-measure --statement-key "$S/nitro.pub" --expect "PCR0:$P0" "$R/apps/nitro@$DN"
 expect 0 enclave-run --dry-run --statement-key "$S/nitro.pub" --expect "PCR0:$P0" "$R/apps/nitro:v1"
 expect_out "^nitro-cli run-enclave"
 # an EIF pushed alone, as `oras push app.eif:application/vnd.aws.nitro.eif` does
 expect 0 $HELP push-raw "http://127.0.0.1:$PORT" apps/eifonly v1 inner.eif application/vnd.aws.nitro.eif application/vnd.aws.nitro.eif
 expect 0 enclave-measure --expect "PCR0:$P0" "$R/apps/eifonly:v1"
-expect_out "EifVersion"
+expect_out "^eif_version: "
 
 finish

@@ -105,8 +105,8 @@ S=$PWD
 mknitro p
 expect 0 enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
 expect 0 enclave-measure --json n.eif
-pcr0=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Measurements"]["PCR0"])')
-pcr1=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Measurements"]["PCR1"])')
+pcr0=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["measurements"]["pcr0"])')
+pcr1=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["measurements"]["pcr1"])')
 [ ${#pcr0} = 96 ] || _t_failmsg "no PCR0"
 zero=$(printf '0%.0s' $(seq 96))
 openssl ecparam -name secp384r1 -genkey -noout -out rel.key 2>/dev/null

@@ -27,7 +27,7 @@ mkcert() { # curve name-prefix
 	openssl ecparam -name "$1" -genkey -noout -out "$2.key" 2>/dev/null
 	openssl req -x509 -new -key "$2.key" -subj "/CN=enclave release $1" -days 30 -out "$2.pem" 2>/dev/null
 }
-pcr() { enclave-measure --json "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Measurements"][sys.argv[1]])' "$2"; }
+pcr() { enclave-measure --json "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["measurements"][sys.argv[1].lower()])' "$2"; }
 pcr8_of() { # independent: PCR8 = SHA384(48 zero bytes || SHA384(DER of the certificate))
 	openssl x509 -in "$1" -outform DER | "$PY" -c 'import hashlib,sys; d=sys.stdin.buffer.read(); print(hashlib.sha384(bytes(48)+hashlib.sha384(d).digest()).hexdigest())'
 }
@@ -51,7 +51,9 @@ except ImportError:
     sys.exit(0)
 d = json.load(open(sys.argv[2]))
 jsonschema.validate(d, json.load(open(sys.argv[1])))
-assert d["IsSigned"] and d["SignatureCheck"] and d["SignatureAlgorithm"] == "ES384", d
+assert d["is_signed"] and d["signature_check"] and d["signature_algorithm"] == "ES384", d
+assert d["nitro_cli"]["IsSigned"] and d["nitro_cli"]["SignatureCheck"], d
+assert d["nitro_cli"]["Measurements"]["PCR8"] == d["measurements"]["pcr8"], d
 P
 expect 0 enclave-sign verify --constraint "PCR0:$p0 PCR8:$(pcr8_of rel.pem)" n.eimg
 expect 3 enclave-sign verify --constraint "PCR8:$(printf '%096d' 0)" n.eimg

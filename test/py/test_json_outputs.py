@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every JSON the tools print, validated against its schema (draft 2020-12):
 enclave-build, enclave-measure (SGX image, signed image, SGXS, EIF, Nitro
-image, --diff, --attestation), enclave-sign (sign, verify, show, key), the
+image, --diff, --attestation, --pcr8), enclave-sign (sign, verify, show, key,
+Nitro signing), the
 attestation document enclave-run writes and the canonical manifest inside an
 image.  Every schema is itself valid and has its $id under
-https://enclaveimg.dev/schemas/.  Exit 0 pass, 1 fail, 77 skipped."""
+https://enclaveimg.dev/schemas/.  Every key the tools choose is snake_case
+(nitro-cli's names only inside "nitro_cli").  Exit 0 pass, 1 fail, 77 skipped."""
 import glob
 import json
 import os
@@ -49,12 +51,34 @@ def tool(*args, ok=(0,), stdin=None):
     return p.stdout.decode()
 
 
+# One naming convention: every key the tools choose is snake_case.  Not
+# chosen by them: nitro-cli's names under "nitro_cli" (kept for comparing with
+# nitro-cli), what a file holds (an image's manifest, an EIF's docker_info and
+# custom_metadata) and X.509 attribute names of a certificate's names.
+VERBATIM = {"nitro_cli", "manifest", "docker_info", "custom_metadata", "issuer_name", "subject_name"}
+SNAKE = __import__("re").compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def snake_keys(name, doc, path=""):
+    if isinstance(doc, list):
+        for i, v in enumerate(doc):
+            snake_keys(name, v, "%s[%d]" % (path, i))
+    elif isinstance(doc, dict):
+        for k, v in doc.items():
+            if not SNAKE.match(k):
+                failures.append("%s: key %r at %s is not snake_case" % (name, k, path or "top"))
+            if k not in VERBATIM:
+                snake_keys(name, v, path + "." + k)
+
+
 def check(name, text, schema_name, expect_fail=False):
     try:
         doc = json.loads(text)
     except ValueError as e:
         failures.append("%s: not JSON: %s" % (name, e))
         return
+    if not expect_fail and not name.startswith("manifest.json"):
+        snake_keys(name, doc)
     try:
         jsonschema.validate(doc, schema(schema_name), cls=jsonschema.Draft202012Validator)
         if expect_fail:
@@ -130,6 +154,13 @@ def nitro_outputs(d):
     subprocess.run(["openssl", "req", "-x509", "-new", "-key", k, "-subj", "/CN=r", "-days", "2", "-out", c],
                    check=True, capture_output=True)
     check("enclave-sign key --json --cert", tool("enclave-sign", "key", "--json", "--cert", c), "key-output.schema.json")
+    signed = os.path.join(d, "app.signed.eimg")
+    check("enclave-sign --json (nitro)", tool("enclave-sign", "--json", "-k", k, "--cert", c, "-o", signed, img),
+          "sign-output.schema.json")
+    check("enclave-measure --json SIGNED NITRO", tool("enclave-measure", "--json", signed), "measure-output.schema.json")
+    check("enclave-sign verify --json (nitro)", tool("enclave-sign", "verify", "--json", signed),
+          "measure-output.schema.json")
+    check("enclave-measure --pcr8 --json", tool("enclave-measure", "--pcr8", c, "--json"), "pcr8-output.schema.json")
     with tarfile.open(img) as t:
         manifest = t.extractfile("manifest.json").read().decode()
     check("manifest.json in a Nitro image", manifest, "canonical-manifest.schema.json")
@@ -139,6 +170,15 @@ def negative():
     # The schemas can fail: a wrong hex length, an unknown member.
     check("bad key output", '{"mrsigner": "00"}', "key-output.schema.json", expect_fail=True)
     check("bad sign output", '{"mrsigner": "x"}', "sign-output.schema.json", expect_fail=True)
+    # nitro-cli's names are an alias inside "nitro_cli", not the output's own names.
+    check("nitro-cli names at the top", '{"target": "nitro", "Measurements": {"PCR0": "%s"}}' % ("0" * 96),
+          "build-output.schema.json", expect_fail=True)
+    check("bad pcr8 output", '{"PCR8": "%s"}' % ("0" * 96), "pcr8-output.schema.json", expect_fail=True)
+    bad = []
+    snake_keys("probe", {"ok_name": 1, "nitro_cli": {"PCR0": 1}, "BadName": {"x": 1}})
+    bad, failures[:] = failures[-1:], failures[:-1]
+    if bad != ["probe: key 'BadName' at top is not snake_case"]:
+        failures.append("the snake_case check does not catch a PascalCase key: %s" % bad)
     check("bad attestation document", '{"format": "enclave-attestation 1", "signer": "dcap", "payload": "",'
           ' "quote": "", "key": ""}', "attestation-document.schema.json", expect_fail=True)
 

@@ -109,12 +109,15 @@ def run(tmp):
     check(m.returncode == 0, "enclave-measure a.eif exits 0")
     js = json.loads(m.stdout)
     for p in ("PCR0", "PCR1", "PCR2"):
-        check(js["Measurements"][p] == ref[p], "enclave-measure %s equals the reference" % p)
-    check(js["CheckCRC"] is True and js["IsSigned"] is False, "CheckCRC true, IsSigned false")
-    check(js["ImageName"] == "hello-nitro" and js["Metadata"]["BuildMetadata"]["BuildTime"] == "2023-11-14T22:13:20Z",
-          "metadata: ImageName and BuildTime from SOURCE_DATE_EPOCH")
+        check(js["measurements"][p.lower()] == ref[p] == js["nitro_cli"]["Measurements"][p],
+              "enclave-measure %s equals the reference (and so does its nitro-cli alias)" % p)
+    check(js["check_crc"] is True and js["is_signed"] is False, "check_crc true, is_signed false")
+    check(js["image_name"] == "hello-nitro" and js["metadata"]["build_time"] == "2023-11-14T22:13:20Z",
+          "metadata: image_name and build_time from SOURCE_DATE_EPOCH")
+    check(js["nitro_cli"]["ImageName"] == "hello-nitro" and js["nitro_cli"]["Metadata"]["BuildTime"] == "2023-11-14T22:13:20Z"
+          and js["nitro_cli"]["CheckCRC"] is True, "nitro_cli: describe-eif's names and shape")
     mi = tool("enclave-measure", "--json", "a.eimg", cwd=work)
-    check(mi.returncode == 0 and json.loads(mi.stdout)["Measurements"]["PCR2"] == ref["PCR2"],
+    check(mi.returncode == 0 and json.loads(mi.stdout)["measurements"]["pcr2"] == ref["PCR2"],
           "enclave-measure a.eimg gives the same PCR2 and accepts the manifest copy")
 
     # The reference rebuilds both ramdisks and the whole EIF: the same bytes.
@@ -125,7 +128,7 @@ def run(tmp):
                        [(d, "dir", 0o755, b"") for d in ("dev", "proc", "run", "sys", "tmp", "var")], int(EPOCH))
     rd1 = eif_ref.newc(app_entries(os.path.join(work, "app"), canon, ["/bin/hello", "--port", "8000"]), int(EPOCH))
     meta = json.dumps({"BuildMetadata": {"BuildTime": "2023-11-14T22:13:20Z", "BuildTool": "enclave-build",
-                                         "BuildToolVersion": js["Metadata"]["BuildMetadata"]["BuildToolVersion"],
+                                         "BuildToolVersion": js["metadata"]["build_tool_version"],
                                          "KernelVersion": "6.1.0", "OperatingSystem": "Linux"},
                        "CustomMetadata": {}, "DockerInfo": {}, "ImageName": "hello-nitro", "ImageVersion": "1.0"},
                       sort_keys=True, separators=(",", ":")).encode()
@@ -160,8 +163,8 @@ def run(tmp):
     eif_ref.write_eif(kat, [(1, b"K" * 1000), (2, b"console=ttyS0"), (3, b"070701" + bytes(100))])
     check(eif_ref.extend(hashlib.sha384(b"").digest()).hex() == KAT_PCR2, "reference: published PCR2 of an empty PCR2 input")
     k = tool("enclave-measure", "--json", kat)
-    kj = json.loads(k.stdout) if k.returncode == 0 else {"Measurements": {}}
-    check(kj["Measurements"].get("PCR2") == KAT_PCR2 and kj["Measurements"].get("PCR0") == kj["Measurements"].get("PCR1"),
+    kj = json.loads(k.stdout) if k.returncode == 0 else {"measurements": {}}
+    check(kj["measurements"].get("pcr2") == KAT_PCR2 and kj["measurements"].get("pcr0") == kj["measurements"].get("pcr1"),
           "enclave-measure: single-ramdisk EIF has the published PCR2 and PCR0 == PCR1")
 
     print("%d passed, %d failed" % (len(passes), len(failures)))

@@ -219,8 +219,8 @@ def case_formats(tmp):
         pcr1 = eif_ref.extend(hashlib.sha384(files["bzImage"] + cm + rd[0]).digest()).hex()
         m = tool("enclave-measure", "--json", "app.eif", cwd=d)
         mj = json.loads(m.stdout) if m.returncode == 0 else {}
-        check(mj.get("Measurements", {}).get("PCR1") == pcr1 == ref["PCR1"] and
-              mj["Measurements"]["PCR2"] == ref["PCR2"], "%s: PCR1 and PCR2 as recomputed independently" % name)
+        check(mj.get("measurements", {}).get("pcr1") == pcr1 == ref["PCR1"] and
+              mj["measurements"]["pcr2"] == ref["PCR2"], "%s: PCR1 and PCR2 as recomputed independently" % name)
         check(ref["metadata"]["BuildMetadata"]["KernelVersion"] == "4.14.256" and
               ref["metadata"]["DockerInfo"]["Id"] == js["nitro"]["image_config"],
               "%s: metadata KernelVersion and image ID as nitro-cli records them" % name)

@@ -173,9 +173,9 @@ static void test_build_deterministic(void **state)
 	assert_non_null(rf->manifest);
 	assert_string_equal(rf->manifest, canon);
 	assert_int_equal(eimg_nitro_report_json(rf, &js, NULL), 0);
-	assert_non_null(strstr(js, "\"Manifest\": {"));
+	assert_non_null(strstr(js, "\"manifest\": {"));
 	assert_int_equal(eimg_nitro_report_text(rf, &txt, NULL), 0);
-	assert_non_null(strstr(txt, "Manifest: rootfs/etc/enclave/manifest.json"));
+	assert_non_null(strstr(txt, "\nmanifest:               rootfs/etc/enclave/manifest.json"));
 	free(txt);
 	free(js);
 	eimg_nitro_report_free(rf);
@@ -446,20 +446,32 @@ static void sign_one(const char *curve, const char *name, int alg)
 	assert_int_equal(eimg_nitro_report_verdict(rl, &err), EIMG_EVERIFY);
 	assert_non_null(strstr(err.msg, "not valid at"));
 	eimg_nitro_report_free(rl);
-	/* Text and JSON reports carry nitro-cli's names. */
+	/* Text and JSON reports carry the same snake_case names, JSON also
+	 * nitro-cli's in "nitro_cli". */
 	char *txt, *js;
 	assert_int_equal(eimg_nitro_report_text(rs, &txt, NULL), 0);
-	assert_non_null(strstr(txt, "PCR8: "));
-	assert_non_null(strstr(txt, "SignatureCheck: ok"));
+	char line[160];
+	snprintf(line, sizeof line, "\n  pcr8:                 %s\n", h8);
+	assert_non_null(strstr(txt, line));
+	assert_non_null(strstr(txt, "\nsignature_check:        ok\n"));
 	assert_int_equal(eimg_nitro_report_json(rs, &js, NULL), 0);
 	json_t *jj = json_loads(js, 0, NULL);
 	assert_non_null(jj);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "Measurements"), "PCR8")), h8);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(jj, "Measurements"), "HashAlgorithm")),
-			    "Sha384 { ... }");
-	assert_true(json_is_true(json_object_get(jj, "SignatureCheck")));
-	assert_true(json_is_true(json_object_get(jj, "CheckCRC")));
-	assert_non_null(json_object_get(json_object_get(jj, "SigningCertificate"), "IssuerName"));
+	/* The same facts under each naming: ours, then nitro-cli's alias. */
+	static const char *const names[2][7] = {
+		{ "measurements", "pcr8", "hash_algorithm", "sha384", "signature_check", "check_crc", "signing_certificate" },
+		{ "Measurements", "PCR8", "HashAlgorithm", "Sha384 { ... }", "SignatureCheck", "CheckCRC", "SigningCertificate" },
+	};
+	for (int k = 0; k < 2; k++) {
+		const char *const *n = names[k];
+		json_t *o = k ? json_object_get(jj, "nitro_cli") : jj, *ms = json_object_get(o, n[0]);
+		assert_string_equal(json_string_value(json_object_get(ms, n[1])), h8);
+		assert_string_equal(json_string_value(json_object_get(ms, n[2])), n[3]);
+		assert_true(json_is_true(json_object_get(o, n[4])));
+		assert_true(json_is_true(json_object_get(o, n[5])));
+		assert_non_null(json_object_get(json_object_get(o, n[6]), k ? "IssuerName" : "issuer_name"));
+		assert_null(json_object_get(o, names[!k][4]));
+	}
 	json_decref(jj);
 	free(txt);
 	free(js);

@@ -222,15 +222,15 @@ static void test_reports(void **state)
 	uint64_t now = doc_time("good-tagged.cose");
 	assert_int_equal(check("good-tagged.cose", "root.pem", now, &d, &err), EIMG_OK);
 	assert_int_equal(eimg_nsm_report_text(d, "doc", &text, &err), EIMG_OK);
-	assert_non_null(strstr(text, "Chain:       verified to the given root"));
-	assert_non_null(strstr(text, "PCR8:        181818"));
-	assert_non_null(strstr(text, "User data:   68656c6c6f\n"));
-	assert_non_null(strstr(text, "Public key:  none\n"));
+	assert_non_null(strstr(text, "\nchain_verified:         verified to the given root\n"));
+	assert_non_null(strstr(text, "\n  pcr8:                 181818"));
+	assert_non_null(strstr(text, "\nuser_data:              68656c6c6f\n"));
+	assert_non_null(strstr(text, "\npublic_key:             none\n"));
 	free(text);
 	assert_int_equal(eimg_nsm_report_json(d, "doc", &text, &err), EIMG_OK);
-	assert_non_null(strstr(text, "\"ChainVerified\": true"));
-	assert_non_null(strstr(text, "\"Nonce\": \"010203\""));
-	assert_non_null(strstr(text, "\"PublicKey\": null"));
+	assert_non_null(strstr(text, "\"chain_verified\": true"));
+	assert_non_null(strstr(text, "\"nonce\": \"010203\""));
+	assert_non_null(strstr(text, "\"public_key\": null"));
 	free(text);
 	eimg_nsm_doc_free(d);
 }

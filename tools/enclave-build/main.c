@@ -61,7 +61,7 @@ static int run(const struct opts *o)
 	eimg_error err;
 	eimg_image *img = NULL;
 	struct eimg_build_result res;
-	struct eimg_build_options bo = { .manifest_path = o->manifest, .progress = tool_progress(!o->quiet && !o->json) };
+	struct eimg_build_options bo = { .manifest_path = o->manifest, .progress = tool_progress(tool_chatty()) };
 	char *out_path = NULL, *text = NULL;
 	int rc;
 

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argv[0] == NULL || (argc >= 1 && strcmp(argv[0], "send") != 0 && strcmp(argv[0], "open") != 0))
-		return tool_usage("give a command: send or open (see --help)");
+		return tool_usage("give a command: send or open");
 	int u = check_opts(&o, argc, argv);
 	return u ? u : run(&o);
 }

@@ -90,7 +90,7 @@ static int measure_eif(const struct opts *o)
 	if (o->sgxs_out) {
 		return tool_usage("--sgxs: '%s' is a Nitro EIF, not an SGX enclave", o->input);
 	}
-	struct eimg_nitro_audit_opts ao = { .progress = tool_progress(!o->quiet && !o->json) };
+	struct eimg_nitro_audit_opts ao = { .progress = tool_progress(tool_chatty()) };
 	int rc = eimg_nitro_audit_file(o->input, &ao, &rep, &err);
 	if (rc)
 		return tool_fail(&err, rc);
@@ -123,6 +123,7 @@ static int measure_image(const struct opts *o)
 		eimg_nitro_report_free(rep);
 		return ex;
 	}
+	eimg_image_set_progress(img, tool_progress(tool_chatty()));
 	rc = eimg_sgx_image_open(img, o->input, &s, &err);
 	if (rc) {
 		ex = tool_fail(&err, rc);

@@ -26,18 +26,19 @@ static const char usage_text[] =
 	TOOL_REGISTRY_HELP
 	"      --timeout SEC     give up on a request that makes no progress for SEC seconds (default 30)\n"
 	"      --json            print the result as JSON (schemas/push-output.schema.json)\n"
+	"      --print FIELD     print one bare value of it (digest, pinned, reference, ...: the JSON names)\n"
 	"  -q, --quiet           print nothing on success\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 usage, 3 the image does not verify.\n";
 
-enum { OPT_PASS_FILE = 256, OPT_PASS_ENV, OPT_PKCS11_MODULE, OPT_TIMEOUT, OPT_JSON };
+enum { OPT_PASS_FILE = 256, OPT_PASS_ENV, OPT_PKCS11_MODULE, OPT_TIMEOUT, OPT_JSON, OPT_PRINT };
 
 struct opts {
 	struct eimg_key_source key;
 	struct tool_pull reg;        /* --auth-file, --plain-http */
-	const char *image, *ref;
+	const char *image, *ref, *print;
 	bool json, quiet;
 };
 
@@ -56,9 +57,7 @@ static int push(const struct opts *o)
 	int rc = eimg_oci_push(&req, &res, &err);
 	if (rc)
 		return tool_fail(&err, rc);
-	if (o->quiet)
-		return EIMG_EXIT_OK;
-	return tool_emit(o->json ? eimg_oci_push_report_json(&res) : eimg_oci_push_report_text(&res));
+	return tool_emit(tool_want_json() ? eimg_oci_push_report_json(&res) : eimg_oci_push_report_text(&res));
 }
 
 /* Returns -1 when the option was taken, else the exit code. */
@@ -77,6 +76,7 @@ static int option(struct opts *o, int c, const char *arg)
 		o->reg.net.timeout = (unsigned)v;
 		break;
 	case OPT_JSON: o->json = true; break;
+	case OPT_PRINT: o->print = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'h': fputs(usage_text, stdout); return EIMG_EXIT_OK;
 	case 'V': printf("enclave-push %s\n", EIMG_VERSION); return EIMG_EXIT_OK;
@@ -95,6 +95,7 @@ int main(int argc, char **argv)
 		TOOL_REGISTRY_LONGOPTS,
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "print", required_argument, NULL, OPT_PRINT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -117,8 +118,8 @@ int main(int argc, char **argv)
 	o.ref = argv[optind + 1];
 	if (!eimg_oci_is_ref(o.ref))
 		return tool_usage("the second argument is not a reference oci://HOST[:PORT]/REPO:TAG: '%s'", o.ref);
-	if (o.json && o.quiet)
-		return tool_usage("--json and --quiet cannot be used together");
+	if ((ex = tool_output_mode(o.quiet, o.print, o.json)) >= 0)
+		return ex;
 	if (!o.key.path && (o.key.passphrase_file || o.key.passphrase_env || o.key.pkcs11_module))
 		return tool_usage("the passphrase and PKCS#11 options need -k");
 	return push(&o);

@@ -27,7 +27,7 @@ int run_nitro(struct opts *o, eimg_image *img)
 		eimg_image_free(img);
 		return EIMG_EXIT_USAGE;
 	}
-	if (!o->dry_run && (o->nitro.stop_fd = run_stop_signals()) < 0) {
+	if (!o->dry_run && !o->print && (o->nitro.stop_fd = run_stop_signals()) < 0) {
 		eimg_image_free(img);
 		return EIMG_EXIT_ERROR;
 	}
@@ -64,6 +64,12 @@ int run_nitro(struct opts *o, eimg_image *img)
 			eimg_hex(rep->pcr0, 48, h0), eimg_hex(rep->pcr1, 48, h1), eimg_hex(rep->pcr2, 48, h2),
 			rep->is_signed ? "signed, PCR8 " : "unsigned", rep->is_signed ? eimg_hex(rep->pcr8, 48, h8) : "",
 			o->debug ? ", debug mode" : "");
+	}
+	if (o->print) { /* the verified EIF's value, nothing run */
+		char *text = NULL;
+		rc = eimg_nitro_report_json(rep, &text, &err);
+		ex = rc ? tool_fail(&err, rc) : tool_emit(text);
+		goto out;
 	}
 	if (o->dry_run) {
 		char *text = NULL;

@@ -11,7 +11,7 @@
 
 static const char usage_text[] =
 	"usage: enclave-run [--backend simulation|hardware] [--mock [--symbols ELF]] [--debug] [--listen ADDR | --stdio]\n"
-	"                   [--lines] [--max-message SIZE] [-q] [--expect VALUE]... [--expect-file FILE]\n"
+	"                   [--lines] [--max-message SIZE] [-q | --print FIELD] [--expect VALUE]... [--expect-file FILE]\n"
 	"                   [--constraint TEXT] [--attestation-out FILE] [--state DIR] IMAGE.eimg\n"
 	"       enclave-run --preflight [IMAGE.eimg]\n"
 	"       enclave-run [--dry-run] [--debug] [--cpus N] [--memory MIB] [--enclave-cid CID]\n"
@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"      --watch-interval SECONDS  Nitro: how often to ask nitro-cli whether the enclave runs (2)\n"
 	TOOL_PULL_HELP
 	"  -q, --quiet             do not print the enclave's log lines or the verification summary\n"
+	"      --print FIELD       verify the image exactly as a run would, print one bare value of it\n"
+	"                          (mrenclave, mrsigner, isvsvn, pcr0 .. pcr8, ...: the JSON names\n"
+	"                          of enclave-measure) and exit without running it\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and exit\n"
 	"\n"
@@ -64,7 +67,7 @@ static const char usage_text[] =
 	"4 enclave fault, 5 sandbox violation.\n";
 
 enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_STATE, O_DEBUG, O_PREFLIGHT, O_DRYRUN,
-       O_CPUS, O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS };
+       O_CPUS, O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS, O_PRINT };
 
 /* The Nitro-only options.  Returns -1 when taken, else the exit code. */
 static int nitro_option(struct opts *o, int c, const char *arg)
@@ -142,6 +145,7 @@ static int sgx_option(struct opts *o, int c, const char *arg)
 	case O_ATTEST: o->attestation_out = arg; break;
 	case O_STATE: o->run.state_dir = arg; o->sgx_only = "--state"; break;
 	case 'q': o->quiet = true; break;
+	case O_PRINT: o->print = arg; break;
 	default: return tool_bad_option();
 	}
 	return -1;
@@ -174,6 +178,7 @@ int run_parse_options(struct opts *o, int argc, char **argv)
 		{ "watch-interval", required_argument, NULL, O_WATCH },
 		TOOL_PULL_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "print", required_argument, NULL, O_PRINT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -202,6 +207,12 @@ int run_parse_options(struct opts *o, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return tool_usage("one image only, got also '%s'", argv[optind + 1]);
+	if ((ex = tool_output_mode(o->quiet, o->print, false)) >= 0)
+		return ex;
+	if (o->print && (o->preflight || o->attestation_out))
+		return tool_usage("--print verifies and prints, nothing runs: not with %s",
+				  o->preflight ? "--preflight" : "--attestation-out");
+	o->quiet = o->quiet || o->print; /* only the value on stdout, no summary */
 	if (o->symbols && !o->mock)
 		return tool_usage("--symbols is for --mock (gdb in this process)");
 	if (o->mock && o->backend == EIMG_RUN_HARDWARE)

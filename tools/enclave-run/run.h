@@ -23,6 +23,7 @@ struct opts {
 	struct eimg_identity state_id;  /* --state: what sealing keys are bound to */
 	bool attest_failed;          /* the document could not be written */
 	bool quiet;
+	const char *print;        /* --print FIELD: verify, print it, do not run */
 	bool stdio;               /* --stdio: ignore the image's listen/ingress */
 	int backend;              /* --backend: 0 (the image's mode), EIMG_RUN_SIMULATION or _HARDWARE */
 	bool mock, debug, preflight, dry_run;

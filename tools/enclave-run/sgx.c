@@ -143,6 +143,7 @@ static int verify(struct opts *o, eimg_image *img, eimg_sgx_image **s_out, uint8
 		if (o->listen_buf[0])
 			o->run.listen = o->listen_buf;
 	}
+	eimg_image_set_progress(img, tool_progress(!o->quiet));
 	rc = eimg_sgx_image_open(img, o->image, &s, &err);
 	if (rc) {
 		tool_print_error(&err);
@@ -314,6 +315,15 @@ static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *
 	return o->attest_failed ? EIMG_EXIT_ERROR : EIMG_EXIT_OK;
 }
 
+/* --print FIELD of a verified SGX image: its enclave-measure --json value. */
+static int print_verified(const struct opts *o, const eimg_sgx_image *s)
+{
+	eimg_error err;
+	char *text = NULL;
+	int rc = eimg_report_sgx_json(s, o->image, &text, &err);
+	return rc ? tool_fail(&err, rc) : tool_emit(text);
+}
+
 int run_sgx_image(struct opts *o, eimg_image *img)
 {
 	eimg_sgx_image *s = NULL;
@@ -321,7 +331,7 @@ int run_sgx_image(struct opts *o, eimg_image *img)
 	int ex = verify(o, img, &s, mrenclave); /* takes img */
 	if (ex)
 		return ex;
-	ex = run_sgx(o, img, s, mrenclave);
+	ex = o->print ? print_verified(o, s) : run_sgx(o, img, s, mrenclave);
 	if (o->run.stop_fd >= 0)
 		close(o->run.stop_fd);
 	eimg_sgx_image_free(s);

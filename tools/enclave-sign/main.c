@@ -147,6 +147,7 @@ static int do_sign(struct sign_args *a)
 	r.output = a->output;
 	r.force = a->force;
 	r.key = &a->key;
+	r.progress = tool_progress(tool_chatty());
 	r.signature_path = a->signature;
 	r.pubkey_path = a->pubkey;
 	rc = eimg_sign_run(&r, &s, &err);
@@ -222,6 +223,7 @@ static int do_verify(const struct sign_args *a)
 	r.mrenclave = a->have_mrenclave ? a->mrenclave : NULL;
 	r.mrsigner = a->have_mrsigner ? a->mrsigner : NULL;
 	r.constraint = c;
+	r.progress = tool_progress(tool_chatty());
 	rc = eimg_sign_verify_file(&r, &res, &err);
 	eimg_constraint_free(c);
 	if (rc)

@@ -105,6 +105,12 @@ int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *pat
 /* A fresh empty image; eimg_image_free(NULL) is a no-op. */
 eimg_image *eimg_image_new(void);
 void eimg_image_free(eimg_image *img);
+/* Where the long steps of work on this image report (eimg/progress.h):
+ * eimg_sgx_image_open() recomputing MRENCLAVE ("measuring").  p may be NULL
+ * (the default: no reports); it must outlive the image's use. */
+struct eimg_progress;
+void eimg_image_set_progress(eimg_image *img, struct eimg_progress *p);
+struct eimg_progress *eimg_image_progress(const eimg_image *img);
 
 /* Small members: NUL-terminated text (NULL when absent); len may be NULL. */
 const char *eimg_image_manifest(const eimg_image *img, size_t *len);

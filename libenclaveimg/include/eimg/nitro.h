@@ -226,13 +226,14 @@ int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err
 struct eimg_constraint;
 int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, eimg_nitro_report **out,
 			   eimg_error *err);
-/* What enclave-sign prints after signing with a certificate: "wrote OUTPUT"
- * and the PCR8 the certificate gives (the value a deployment expects, as
- * `nitro-cli pcr --signing-certificate` gives it), as text or as a JSON
- * object {"PCR8", "output"}. */
+/* What enclave-sign prints after signing with a certificate: the PCR8 the
+ * certificate gives (the value a deployment expects, as `nitro-cli pcr
+ * --signing-certificate` gives it) and "wrote OUTPUT", as text ("pcr8:" in
+ * the aligned field style) or as a JSON object {"pcr8", "output"}. */
 int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err);
-/* enclave-measure --pcr8: "PCR8: HEX" that signing with the certificate
- * gives, or the JSON object {"PCR8"}. */
+/* enclave-measure --pcr8: "pcr8: HEX" that signing with the certificate
+ * gives, or the JSON object {"pcr8", "nitro_cli": {"PCR8"}} (the second as
+ * nitro-cli pcr prints it). */
 int eimg_nitro_pcr8_report(const char *cert_path, bool json, char **out, eimg_error *err);
 
 /* Whether path is a plain EIF or a Nitro image (false for anything else,

@@ -22,6 +22,10 @@ int eimg_sgx_stream(const eimg_layout *l, eimg_sink_fn sink, void *ctx, eimg_err
 
 /* MRENCLAVE of the layout. */
 int eimg_sgx_mrenclave(const eimg_layout *l, uint8_t out[32], eimg_error *err);
+/* The same, reporting the pages measured as the step "measuring" (bytes of
+ * the enclave; eimg/progress.h); p may be NULL. */
+struct eimg_progress;
+int eimg_sgx_mrenclave_progress(const eimg_layout *l, struct eimg_progress *p, uint8_t out[32], eimg_error *err);
 
 /* Writes the SGXS file atomically ("-" = stdout). */
 int eimg_sgxs_write_file(const eimg_layout *l, const char *path, eimg_error *err);

@@ -283,6 +283,7 @@ enum eimg_sign_op {
  * or in place when output is NULL); otherwise a standalone 1808-byte
  * SIGSTRUCT written to output.  Outputs are atomic: on any error nothing is
  * written. */
+struct eimg_progress;
 struct eimg_sign_request {
 	int op;                               /* enum eimg_sign_op */
 	const char *image_path;               /* exactly one of these three */
@@ -295,6 +296,7 @@ struct eimg_sign_request {
 	const struct eimg_key_source *key;    /* SIGN */
 	const char *signature_path;           /* ATTACH */
 	const char *pubkey_path;              /* ATTACH */
+	struct eimg_progress *progress;       /* an image's MRENCLAVE recomputed ("measuring"); may be NULL */
 };
 
 /* Runs the request; *out (may be NULL) receives the new SIGSTRUCT's fields
@@ -320,6 +322,7 @@ struct eimg_verify_request {
 	const uint8_t *mrenclave;             /* or against this value (32 bytes), or NULL */
 	const uint8_t *mrsigner;              /* expected MRSIGNER (32 bytes), or NULL */
 	const struct eimg_constraint *constraint; /* or NULL */
+	struct eimg_progress *progress;       /* an image's MRENCLAVE recomputed ("measuring"); may be NULL */
 };
 
 struct eimg_verify_result {
