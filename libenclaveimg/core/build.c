@@ -10,6 +10,7 @@
 #include "eimg/nitro.h"
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
+#include "core/image_int.h"
 #include "core/internal.h"
 #include "core/measure_int.h"
 
@@ -116,33 +117,37 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	return rc;
 }
 
+/* The EIF is streamed into an unlinked scratch file (in the output's folder)
+ * that the image then refers to: nothing of the application stays in memory. */
 static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct eimg_build_options *opt,
 		       struct eimg_build_result *res, eimg_error *err)
 {
 	struct eimg_nitro_build_opts bo;
-	eimg_nitro_report *rep = NULL;
-	uint8_t *eif = NULL;
-	size_t eif_len = 0, clen, mj_len = 0;
+	uint64_t eif_len = 0;
+	size_t clen, mj_len = 0;
 	char *mj = NULL;
 	const char *canon = eimg_image_manifest(img, &clen);
-	int rc;
+	int rc, fd = eimg_scratch_fd(opt->scratch_dir, "the EIF", err);
 
+	if (fd < 0)
+		return EIMG_EIO;
 	memset(&bo, 0, sizeof(bo));
 	bo.epoch = opt->mtime;
 	bo.progress = opt->progress;
-	rc = eimg_nitro_build(man, canon, clen, &bo, &eif, &eif_len, &rep, err);
-	if (rc)
+	uint8_t pcr[144];
+	rc = eimg_nitro_build_fd(man, canon, clen, &bo, fd, &eif_len, pcr, err);
+	if (rc == EIMG_OK)
+		memcpy(res->pcr, pcr, sizeof(pcr));
+	struct eimg_file *f = eimg_file_new(fd); /* closes fd on failure */
+	eimg_blob *b = f ? eimg_blob_from_range(f, 0, eif_len) : NULL;
+	eimg_file_unref(f);
+	if (rc) {
+		eimg_blob_free(b);
 		return rc;
-	eimg_blob *b = eimg_blob_take_buffer(eif, eif_len);
-	if (!b) {
-		eimg_nitro_report_free(rep);
-		return eimg_err_nomem(err);
 	}
+	if (!b)
+		return eimg_err_nomem(err);
 	eimg_image_set_eif(img, b);
-	memcpy(res->pcr[0], rep->pcr0, 48);
-	memcpy(res->pcr[1], rep->pcr1, 48);
-	memcpy(res->pcr[2], rep->pcr2, 48);
-	eimg_nitro_report_free(rep);
 	rc = eimg_measurement_json_nitro(&res->pcr[0][0], &mj, &mj_len, err);
 	if (rc == EIMG_OK)
 		rc = eimg_image_set_measurement(img, mj, mj_len, err);

@@ -69,6 +69,13 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 	uint64_t size = eimg_blob_size(b);
 	size_t hl = eimg_tar_headers(path, size, mtime, h);
 	int rc = put(s, h, hl, err);
+	int fd;
+	uint64_t at;
+	/* A member in a file goes to a file output in the kernel. */
+	if (rc == EIMG_OK && s->out && size && eimg_blob_fd(b, &fd, &at) == 0) {
+		rc = eimg_copy_range(fd, at, s->out->fd, size, path, s->file, err);
+		return rc ? rc : put_padding(s, size, err);
+	}
 	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {
 		size_t n = size - off > PIECE ? PIECE : (size_t)(size - off);
 		if (!s->piece && !(s->piece = malloc(PIECE)))

@@ -22,19 +22,26 @@
 
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
+#include "nitro/oci_int.h"
+
+#define PIECE (1u << 20)
 
 struct centry {
 	char *path;
 	unsigned type;     /* AE_IFDIR, AE_IFREG, AE_IFLNK */
 	unsigned mode;     /* permission bits */
-	uint8_t *data;     /* file data or link target (owned) */
-	size_t size;
+	uint8_t *data;     /* file data or link target (owned), or NULL: */
+	char *host;        /* a host file, read when the archive is written */
+	dev_t dev;         /* ... which must still be this file */
+	ino_t ino;
+	uint64_t size;
 };
 
 struct eimg_cpio {
 	struct centry *e;
 	size_t n, cap;
 	uint64_t total;
+	uint64_t mem;      /* file data held in memory */
 };
 
 eimg_cpio *eimg_cpio_new(void)
@@ -49,6 +56,7 @@ void eimg_cpio_free(eimg_cpio *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->e[i].path);
 		free(c->e[i].data);
+		free(c->e[i].host);
 	}
 	free(c->e);
 	free(c);
@@ -79,7 +87,7 @@ static int check_path(const char *path, eimg_error *err)
 	return EIMG_OK;
 }
 
-static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uint8_t *data, size_t size,
+static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uint8_t *data, uint64_t size,
 	       eimg_error *err)
 {
 	int rc = check_path(path, err);
@@ -92,6 +100,12 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 	if (size > EIMG_CPIO_MAX_FILE || c->total + size > EIMG_CPIO_MAX_TOTAL) {
 		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data",
 			      (unsigned long long)EIMG_CPIO_MAX_TOTAL);
+		goto fail;
+	}
+	if (type == AE_IFREG && data && c->mem + size > EIMG_CPIO_MAX_MEMORY) {
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data from a tar "
+			      "archive (a folder or a container image has no such limit)",
+			      (unsigned long long)EIMG_CPIO_MAX_MEMORY);
 		goto fail;
 	}
 	if (c->n == c->cap) {
@@ -109,8 +123,10 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 		rc = eimg_err_nomem(err);
 		goto fail;
 	}
-	c->e[c->n++] = (struct centry){ p, type, mode, data, size };
+	c->e[c->n++] = (struct centry){ p, type, mode, data, NULL, 0, 0, size };
 	c->total += size;
+	if (type == AE_IFREG && data)
+		c->mem += size;
 	return EIMG_OK;
 fail:
 	free(data);
@@ -196,32 +212,25 @@ bool eimg_cpio_has(const eimg_cpio *c, const char *path)
 
 /* ---- host folders ---- */
 
-static int read_fd(int fd, const char *name, size_t max, uint8_t **out, size_t *len, eimg_error *err)
+/* A host file, left where it is: its data is read when the archive is
+ * written, from the same file (device and inode) of the same size. */
+static int add_host(eimg_cpio *c, const char *rel, const char *host, const struct stat *st, eimg_error *err)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return eimg_err_sys(err, name, "cannot stat");
-	if ((uint64_t)st.st_size > max)
-		return eimg_err(err, EIMG_EINVAL, name, "file of %llu bytes, above the ramdisk limit",
-				(unsigned long long)st.st_size);
-	size_t n = (size_t)st.st_size, got = 0;
-	uint8_t *b = malloc(n ? n : 1);
-	if (!b)
+	if ((uint64_t)st->st_size > EIMG_CPIO_MAX_FILE)
+		return eimg_err(err, EIMG_EINVAL, host, "file of %llu bytes, above the ramdisk limit of %llu per file",
+				(unsigned long long)st->st_size, (unsigned long long)EIMG_CPIO_MAX_FILE);
+	char *h = strdup(host);
+	if (!h)
 		return eimg_err_nomem(err);
-	while (got < n) {
-		ssize_t r = read(fd, b + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int rc = r < 0 ? eimg_err_sys(err, name, "cannot read")
-				       : eimg_err(err, EIMG_EINVAL, name, "file shrank while being read");
-			free(b);
-			return rc;
-		}
-		got += (size_t)r;
+	int rc = add(c, rel, AE_IFREG, (st->st_mode & 0111) ? 0755 : 0644, NULL, (uint64_t)st->st_size, err);
+	if (rc) {
+		free(h);
+		return rc;
 	}
-	*out = b;
-	*len = n;
+	struct centry *e = &c->e[c->n - 1];
+	e->host = h;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
 	return EIMG_OK;
 }
 
@@ -300,19 +309,7 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			}
 			rc = walk(c, sub, hp, rp, depth + 1, base, err);
 		} else if (S_ISREG(st.st_mode)) {
-			int fd = openat(dirfd(d), names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			uint8_t *data = NULL;
-			size_t len = 0;
-			if (fd < 0) {
-				rc = eimg_err_sys(err, hp, "cannot open");
-				break;
-			}
-			eimg_input_note_fd(fd, hp);
-			rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
-			close(fd);
-			if (rc)
-				break;
-			rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
+			rc = add_host(c, rp, hp, &st, err);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[EIMG_CPIO_MAX_PATH + 1];
 			ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
@@ -460,7 +457,7 @@ int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_er
 		}
 		case AE_IFREG: {
 			la_int64_t sz = archive_entry_size(e);
-			if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL) {
+			if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->mem + (uint64_t)sz > EIMG_CPIO_MAX_MEMORY) {
 				rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
 					      esc, (long long)sz);
 				goto out;
@@ -505,41 +502,11 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct centry *)a)->path, ((const struct centry *)b)->path);
 }
 
-struct obuf {
-	uint8_t *b;
-	size_t len, cap;
-	int failed;
-};
-
-static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_t n)
+/* Missing parents, sorted, duplicates merged (folders) or refused. */
+static int prepare(eimg_cpio *c, eimg_error *err)
 {
-	struct obuf *o = ud;
-	(void)a;
-	if (o->len + n > o->cap) {
-		size_t ncap = o->cap ? o->cap : 65536;
-		while (ncap < o->len + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(o->b, ncap);
-		if (!nb) {
-			o->failed = 1;
-			return -1;
-		}
-		o->b = nb;
-		o->cap = ncap;
-	}
-	memcpy(o->b + o->len, buf, n);
-	o->len += n;
-	return (la_ssize_t)n;
-}
-
-int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
-{
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
-	struct obuf o = { NULL, 0, 0, 0 };
 	char esc[160];
 	int rc;
-
 	/* Missing parents.  Entries of one folder usually follow each other:
 	 * skip the walk up when the parent is the one handled last. */
 	size_t n0 = c->n;
@@ -581,6 +548,7 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 			if (c->e[w - 1].type == AE_IFDIR && c->e[i].type == AE_IFDIR) {
 				free(c->e[i].path);
 				free(c->e[i].data);
+				free(c->e[i].host);
 				continue;
 			}
 			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
@@ -594,68 +562,146 @@ int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, ei
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
+	return EIMG_OK;
+}
 
+/* Where libarchive's output goes; the first error is kept here. */
+struct osink {
+	int (*write)(void *ctx, const void *p, size_t n, eimg_error *err);
+	void *ctx;
+	eimg_error err;
+	bool failed;
+};
+
+static la_ssize_t osink_write(struct archive *a, void *ud, const void *buf, size_t n)
+{
+	struct osink *o = ud;
+	(void)a;
+	if (o->write(o->ctx, buf, n, &o->err)) {
+		o->failed = true;
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int la_fail(struct archive *a, struct osink *o, const char *what, eimg_error *err)
+{
+	if (o->failed) {
+		if (err)
+			*err = o->err;
+		return o->err.code ? o->err.code : EIMG_EIO;
+	}
+	char esc[160];
+	return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s", eimg_escape(what, strlen(what), esc, sizeof(esc)),
+			archive_error_string(a) ? archive_error_string(a) : "cannot write");
+}
+
+/* A host file's data, read in pieces: the same file, of the size seen. */
+static int put_host(struct archive *a, struct osink *o, const struct centry *ce, uint8_t *buf, eimg_error *err)
+{
+	struct stat st;
+	int fd = open(ce->host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return eimg_err_sys(err, ce->host, "cannot open");
+	eimg_input_note_fd(fd, ce->host);
+	int rc = EIMG_OK;
+	if (fstat(fd, &st) < 0 || st.st_dev != ce->dev || st.st_ino != ce->ino || (uint64_t)st.st_size != ce->size)
+		rc = eimg_err(err, EIMG_EINVAL, ce->host, "changed while the ramdisk was being written");
+	for (uint64_t done = 0; rc == EIMG_OK && done < ce->size;) {
+		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
+		long r = eimg_read_some(fd, buf, want, ce->host, err);
+		if (r <= 0) {
+			rc = r < 0 ? (int)r : eimg_err(err, EIMG_EINVAL, ce->host, "file shrank while being read");
+			break;
+		}
+		if (archive_write_data(a, buf, (size_t)r) != r)
+			rc = la_fail(a, o, ce->path, err);
+		done += (uint64_t)r;
+	}
+	close(fd);
+	return rc;
+}
+
+static void set_entry(struct archive_entry *e, const struct centry *ce, la_int64_t ino, uint64_t mtime)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, ce->path);
+	archive_entry_set_filetype(e, ce->type);
+	archive_entry_set_perm(e, ce->mode);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
+	archive_entry_set_ino(e, ino);
+	archive_entry_set_dev(e, 0);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	if (ce->type == AE_IFLNK)
+		archive_entry_set_symlink(e, (const char *)ce->data);
+	archive_entry_set_size(e, ce->type == AE_IFDIR ? 0 : (la_int64_t)ce->size);
+}
+
+static int put_entry(struct archive *a, struct osink *o, struct archive_entry *e, const struct centry *ce,
+		     uint8_t *buf, eimg_error *err)
+{
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return la_fail(a, o, ce->path, err);
+	if (ce->type != AE_IFREG || ce->size == 0)
+		return EIMG_OK;
+	if (ce->host)
+		return put_host(a, o, ce, buf, err);
+	for (uint64_t off = 0; off < ce->size;) {
+		size_t k = ce->size - off > PIECE ? PIECE : (size_t)(ce->size - off);
+		la_ssize_t wr = archive_write_data(a, ce->data + off, k);
+		if (wr <= 0)
+			return la_fail(a, o, ce->path, err);
+		off += (uint64_t)wr;
+	}
+	return EIMG_OK;
+}
+
+int eimg_cpio_write_to(eimg_cpio *c, uint64_t mtime, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
+		       void *ctx, eimg_error *err)
+{
+	struct osink o = { wr, ctx, { 0 }, false };
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	uint8_t *buf = NULL;
+	int rc = prepare(c, err);
+	if (rc)
+		return rc;
 	a = archive_write_new();
 	e = archive_entry_new();
-	if (!a || !e) {
+	buf = malloc(PIECE);
+	if (!a || !e || !buf) {
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-	    archive_write_open(a, &o, NULL, obuf_write, NULL) != ARCHIVE_OK) {
+	    archive_write_open(a, &o, NULL, osink_write, NULL) != ARCHIVE_OK) {
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;
 	}
-	for (size_t i = 0; i < c->n; i++) {
-		const struct centry *ce = &c->e[i];
-		archive_entry_clear(e);
-		archive_entry_set_pathname(e, ce->path);
-		archive_entry_set_filetype(e, ce->type);
-		archive_entry_set_perm(e, ce->mode);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
-		archive_entry_set_ino(e, (la_int64_t)(i + 1));
-		archive_entry_set_dev(e, 0);
-		archive_entry_set_mtime(e, (time_t)mtime, 0);
-		if (ce->type == AE_IFLNK) {
-			archive_entry_set_symlink(e, (const char *)ce->data);
-			archive_entry_set_size(e, (la_int64_t)ce->size);
-		} else {
-			archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
-		}
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			rc = o.failed ? eimg_err_nomem(err)
-				      : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
-						 eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)),
-						 archive_error_string(a));
-			goto out;
-		}
-		if (ce->type == AE_IFREG && ce->size) {
-			size_t off = 0;
-			while (off < ce->size) {
-				size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
-				la_ssize_t wr = archive_write_data(a, ce->data + off, k);
-				if (wr <= 0) {
-					rc = o.failed ? eimg_err_nomem(err)
-						      : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-					goto out;
-				}
-				off += (size_t)wr;
-			}
-		}
+	for (size_t i = 0; i < c->n && !rc; i++) {
+		set_entry(e, &c->e[i], (la_int64_t)(i + 1), mtime);
+		rc = put_entry(a, &o, e, &c->e[i], buf, err);
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		rc = o.failed ? eimg_err_nomem(err) : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-		goto out;
-	}
-	*out = o.b;
-	*len = o.len;
-	o.b = NULL;
-	rc = EIMG_OK;
+	if (!rc && archive_write_close(a) != ARCHIVE_OK)
+		rc = la_fail(a, &o, "TRAILER!!!", err);
 out:
-	free(o.b);
+	free(buf);
 	archive_entry_free(e);
 	archive_write_free(a);
 	return rc;
+}
+
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct eimg_newc_mem m = { NULL, 0, 0, 0 };
+	int rc = eimg_cpio_write_to(c, mtime, eimg_newc_mem_write, &m, err);
+	if (rc) {
+		free(m.b);
+		return rc;
+	}
+	*out = m.b;
+	*len = m.len;
+	return EIMG_OK;
 }

@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 #include <jansson.h>
 #include "eimg/eif.h"
 #include "eimg/error.h"
+#include "eimg/hash.h"
 #include "eimg/nitro.h"
 #include "crypto/crypto.h"
 
@@ -51,10 +53,48 @@ struct eimg_progress;
 int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
 			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err);
 
+/* ---- eif.c, eif_stream.c: writing ---- */
+/* The reference order: kernel, cmdline, [metadata], ramdisk+, [signature]. */
+int eimg_eif_check_order(const struct eimg_eif_part *p, size_t n, eimg_error *err);
+void eimg_eif_put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus, unsigned n,
+			 const uint64_t *offs, const uint64_t *sizes);
+/* An EIF written into fd from its current offset: parts as for
+ * eimg_eif_write_buffer, the last one a ramdisk whose data (and size) come
+ * through eimg_eif_stream_write (an eimg_newc_out writer: ctx is the
+ * stream).  _end fixes the header in place and gives the EIF's size, its
+ * CRC and PCR0/1/2, computed as the bytes went by.  _free always. */
+struct eimg_eif_stream {
+	int fd;
+	const char *name;                 /* for messages */
+	uint64_t start;                   /* file offset of the EIF */
+	struct eimg_eif_write_opts opts;
+	unsigned n;
+	uint64_t sizes[EIMG_EIF_MAX_SECTIONS];
+	uint64_t fixed_len, tail;         /* bytes after the header before / in the streamed section */
+	uint32_t crc_fixed, crc_tail;
+	int tail_pcr;                     /* 1 or 2 */
+	eimg_hash *h[3];                  /* PCR0, PCR1, PCR2 data */
+	uint8_t *buf[2];
+	size_t used;
+	int cur;
+	bool threaded, stop, hash_failed;
+	const uint8_t *job;               /* piece the PCR0 helper hashes */
+	size_t job_len;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+};
+int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, const struct eimg_eif_write_opts *o,
+			  const struct eimg_eif_part *parts, size_t nparts, eimg_error *err);
+int eimg_eif_stream_write(void *ctx, const void *p, size_t n, eimg_error *err);
+int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_nitro_digest *dg, eimg_error *err);
+void eimg_eif_stream_free(struct eimg_eif_stream *s);
+
 /* ---- cpio.c: deterministic newc ramdisks ---- */
 #define EIMG_CPIO_MAX_ENTRIES 200000
 #define EIMG_CPIO_MAX_PATH    4096
-#define EIMG_CPIO_MAX_TOTAL   (4ull << 30)     /* all file data of one ramdisk */
+#define EIMG_CPIO_MAX_TOTAL   (64ull << 30)    /* all file data of one ramdisk */
+#define EIMG_CPIO_MAX_MEMORY  (1ull << 30)     /* file data held in memory (a .tar application) */
 #define EIMG_CPIO_MAX_FILE    0xffffffffull    /* newc size field */
 
 typedef struct eimg_cpio eimg_cpio;
@@ -77,6 +117,11 @@ bool eimg_cpio_has(const eimg_cpio *c, const char *path);
  * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
  * otherwise, device numbers 0. */
 int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err);
+/* The same, streamed to a writer (an eimg_newc_out writer); files of a host
+ * folder are read now, in 1 MiB pieces, and must be the files the folder
+ * held when they were added, of the same size. */
+int eimg_cpio_write_to(eimg_cpio *c, uint64_t mtime, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
+		       void *ctx, eimg_error *err);
 /* Looks up a regular file in a newc archive (own strict parser, no
  * libarchive): *data points into buf.  EIMG_EINVAL if absent or malformed. */
 int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,

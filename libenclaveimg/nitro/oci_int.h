@@ -102,8 +102,11 @@ int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, siz
 /* Writes the application ramdisk of m's image to a temporary file and maps
  * it (read-only): *map, *len; eimg_nitro_app_unmap() when done. */
 int eimg_nitro_app_image(const struct eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
-			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err);
-void eimg_nitro_app_unmap(uint8_t *map, size_t len);
+			 struct eimg_progress *progress, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
+			 void *ctx, eimg_error *err);
+/* eimg_oci_write_ramdisk, the ramdisk streamed to a writer. */
+int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o,
+			      int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err), void *ctx, eimg_error *err);
 
 /* ---- oci_blob.c: the files of an image, in a folder or inside a tar ---- */
 struct eimg_oci_store {

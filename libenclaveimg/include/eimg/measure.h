@@ -64,6 +64,7 @@ struct eimg_build_options {
 	const char *manifest_path;
 	uint64_t mtime;                /* SOURCE_DATE_EPOCH or 0 */
 	struct eimg_progress *progress; /* long steps (eimg/progress.h); may be NULL */
+	const char *scratch_dir;       /* large temporary files (the output's folder); NULL: $TMPDIR or /tmp */
 };
 
 /* Builds the image described by a manifest file.  *out is a complete image

@@ -104,6 +104,13 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err);
 int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
 		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
 		     eimg_nitro_report **rep, eimg_error *err);
+/* The same, streamed: the EIF is written into fd (a regular file, from its
+ * current offset) as its inputs are read, hashed on the way; no input is
+ * held whole in memory.  *eif_len is its size, pcr012 its PCR0, PCR1 and
+ * PCR2 (3 x 48 bytes).  On failure fd holds a partial EIF: discard it. */
+int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+			const struct eimg_nitro_build_opts *opts, int fd, uint64_t *eif_len, uint8_t pcr012[144],
+			eimg_error *err);
 
 /* Audits an EIF: layout (EINVAL when malformed), CRC, PCRs, signature and
  * certificate, metadata.  A CRC mismatch or a bad signature does not fail
