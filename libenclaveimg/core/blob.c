@@ -30,6 +30,7 @@ struct eimg_file *eimg_file_new(int fd)
 	}
 	f->fd = fd;
 	f->refs = 1;
+	f->out = NULL;
 	return f;
 }
 
@@ -37,6 +38,10 @@ void eimg_file_unref(struct eimg_file *f)
 {
 	if (!f || --f->refs > 0)
 		return;
+	if (f->out) { /* not committed: the temporary file goes */
+		eimg_outfile_abort(f->out);
+		free(f->out);
+	}
 	close(f->fd);
 	free(f);
 }
@@ -130,6 +135,13 @@ void eimg_blob_free(eimg_blob *b)
 uint64_t eimg_blob_size(const eimg_blob *b)
 {
 	return b ? b->size : 0;
+}
+
+struct eimg_outfile *eimg_blob_outfile(const eimg_blob *b, const char *path)
+{
+	if (!b || !b->f || !b->f->out || b->f->out->fd < 0 || !b->f->out->path || strcmp(b->f->out->path, path) != 0)
+		return NULL;
+	return b->f->out;
 }
 
 int eimg_blob_fd(const eimg_blob *b, int *fd, uint64_t *off)

@@ -42,6 +42,7 @@ struct eimg_cpio {
 	size_t n, cap;
 	uint64_t total;
 	uint64_t mem;      /* file data held in memory */
+	bool prepared;     /* parents added, sorted, checked */
 };
 
 eimg_cpio *eimg_cpio_new(void)
@@ -124,6 +125,7 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 		goto fail;
 	}
 	c->e[c->n++] = (struct centry){ p, type, mode, data, NULL, 0, 0, size };
+	c->prepared = false;
 	c->total += size;
 	if (type == AE_IFREG && data)
 		c->mem += size;
@@ -507,6 +509,8 @@ static int prepare(eimg_cpio *c, eimg_error *err)
 {
 	char esc[160];
 	int rc;
+	if (c->prepared)
+		return EIMG_OK;
 	/* Missing parents.  Entries of one folder usually follow each other:
 	 * skip the walk up when the parent is the one handled last. */
 	size_t n0 = c->n;
@@ -562,6 +566,23 @@ static int prepare(eimg_cpio *c, eimg_error *err)
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
+	c->prepared = true;
+	return EIMG_OK;
+}
+
+#define PAD4(x) (((x) + 3) & ~(uint64_t)3)
+
+int eimg_cpio_size(eimg_cpio *c, uint64_t *size, eimg_error *err)
+{
+	int rc = prepare(c, err);
+	if (rc)
+		return rc;
+	/* newc: 110-byte header and the name with its NUL, padded to 4; the
+	 * data padded to 4; the trailer entry "TRAILER!!!". */
+	uint64_t n = PAD4(110 + sizeof("TRAILER!!!"));
+	for (size_t i = 0; i < c->n; i++)
+		n += PAD4(110 + strlen(c->e[i].path) + 1) + (c->e[i].type == AE_IFDIR ? 0 : PAD4(c->e[i].size));
+	*size = n;
 	return EIMG_OK;
 }
 

@@ -218,6 +218,8 @@ int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_ni
 {
 	uint64_t offs[EIMG_EIF_MAX_SECTIONS], pos = EIMG_EIF_HEADER_SIZE;
 	uint8_t h[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE], d[48];
+	if (!s->buf[0])
+		return eimg_err(err, EIMG_EINTERNAL, s->name, "EIF stream: never started");
 	int rc = flush(s, err);
 	stop_worker(s);
 	if (rc)

@@ -153,8 +153,7 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err)
 }
 
 int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
-			 struct eimg_progress *progress, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
-			 void *ctx, eimg_error *err)
+			 struct eimg_progress *progress, eimg_ready_fn ready, eimg_write_fn wr, void *ctx, eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
 	eimg_oci_image *img = NULL;
@@ -170,7 +169,7 @@ int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen,
 	if (!rc) {
 		struct eimg_oci_ramdisk_opts o = { epoch, (const uint8_t *)cmd, (const uint8_t *)env, cmd_len, env_len,
 						   EIMG_NITRO_MANIFEST_PATH, (const uint8_t *)canon, clen, progress };
-		rc = eimg_oci_write_ramdisk_to(img, &o, wr, ctx, err);
+		rc = eimg_oci_write_ramdisk_to(img, &o, ready, wr, ctx, err);
 	}
 	free(cmd);
 	free(env);

@@ -105,10 +105,32 @@ out:
 	return rc;
 }
 
-typedef int (*sink_fn)(void *ctx, const void *p, size_t n, eimg_error *err);
+/* A build in progress: the EIF stream (first: it is the writers' context),
+ * its sections, and where it goes. */
+struct bctx {
+	struct eimg_eif_stream s;
+	struct eimg_eif_part parts[5];
+	struct eimg_eif_write_opts wo;
+	int fd;
+	const struct eimg_nitro_build_opts *opts;
+};
 
-/* The application ramdisk from a folder or a tar archive, streamed to wr. */
-static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, sink_fn wr, void *ctx,
+/* Called by the ramdisk writers once the ramdisk's size is known within
+ * [lo, hi], before its first byte: places and starts the EIF. */
+static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
+{
+	struct bctx *b = ctx;
+	uint64_t fixed = EIMG_EIF_HEADER_SIZE;
+	for (int i = 0; i < 5; i++)
+		fixed += EIMG_EIF_SECTION_HEADER_SIZE + b->parts[i].size;
+	int fd = b->fd;
+	if (fd < 0 && (!b->opts->place || (fd = b->opts->place(b->opts->place_ctx, fixed + lo, fixed + hi, err)) < 0))
+		return b->opts->place ? EIMG_EIO : eimg_err(err, EIMG_EUSAGE, NULL, "EIF: no output");
+	return eimg_eif_stream_begin(&b->s, "EIF", fd, &b->wo, b->parts, 5, err);
+}
+
+/* The application ramdisk from a folder or a tar archive, streamed into the EIF. */
+static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, struct bctx *b,
 		    eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
@@ -160,8 +182,9 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 		rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
 	if (!rc)
 		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)env, envlen, err);
-	if (!rc)
-		rc = eimg_cpio_write_to(c, epoch, wr, ctx, err);
+	uint64_t size = 0;
+	if (!rc && !(rc = eimg_cpio_size(c, &size, err)) && !(rc = app_ready(b, size, size, err)))
+		rc = eimg_cpio_write_to(c, epoch, eimg_eif_stream_write, &b->s, err);
 out:
 	free(cmd);
 	free(env);
@@ -202,47 +225,44 @@ int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t ca
 			eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
-	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL };
+	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL, NULL, NULL };
 	struct fixed f = { 0 };
-	struct eimg_eif_stream s;
+	struct bctx b;
 	struct eimg_nitro_digest dg;
 	uint64_t mem, len = 0;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	if (!opts)
-		opts = &dflt;
-	if ((rc = load_fixed(m, opts, &f, err)))
+	memset(&b, 0, sizeof(b));
+	b.fd = fd;
+	b.opts = opts ? opts : &dflt;
+	if ((rc = load_fixed(m, b.opts, &f, err)))
 		goto out;
 	if (eimg_mul_overflow(n->memory_mib, 1ull << 20, &mem)) {
 		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.memory: too large");
 		goto out;
 	}
 	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
-	uint16_t flags = (f.klen >= 0x3c && memcmp(f.kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
-	struct eimg_eif_part parts[5] = {
-		{ EIMG_EIF_KERNEL, f.kernel, f.klen },
-		{ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) },
-		{ EIMG_EIF_METADATA, (const uint8_t *)f.meta, f.mlen },
-		{ EIMG_EIF_RAMDISK, f.rd0, f.rd0len },
-		{ EIMG_EIF_RAMDISK, NULL, 0 }, /* the application, streamed */
-	};
-	struct eimg_eif_write_opts wo = { flags, mem, n->cpus };
-	if ((rc = eimg_eif_stream_begin(&s, "EIF", fd, &wo, parts, 5, err)))
-		goto out;
+	b.wo.flags = (f.klen >= 0x3c && memcmp(f.kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
+	b.wo.default_mem = mem;
+	b.wo.default_cpus = n->cpus;
+	b.parts[0] = (struct eimg_eif_part){ EIMG_EIF_KERNEL, f.kernel, f.klen };
+	b.parts[1] = (struct eimg_eif_part){ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) };
+	b.parts[2] = (struct eimg_eif_part){ EIMG_EIF_METADATA, (const uint8_t *)f.meta, f.mlen };
+	b.parts[3] = (struct eimg_eif_part){ EIMG_EIF_RAMDISK, f.rd0, f.rd0len };
+	b.parts[4] = (struct eimg_eif_part){ EIMG_EIF_RAMDISK, NULL, 0 }; /* the application, streamed */
 	if (n->image)
-		rc = eimg_nitro_app_image(m, canonical, canonical_len, opts->epoch, opts->progress, eimg_eif_stream_write,
-					  &s, err);
+		rc = eimg_nitro_app_image(m, canonical, canonical_len, b.opts->epoch, b.opts->progress, app_ready,
+					  eimg_eif_stream_write, &b, err);
 	else
-		rc = make_app(m, canonical, canonical_len, opts->epoch, eimg_eif_stream_write, &s, err);
-	if (!rc && !(rc = eimg_eif_stream_end(&s, &len, &dg, err))) {
+		rc = make_app(m, canonical, canonical_len, b.opts->epoch, &b, err);
+	if (!rc && !(rc = eimg_eif_stream_end(&b.s, &len, &dg, err))) {
 		*eif_len = len;
 		memcpy(pcr012, dg.pcr0, 48);
 		memcpy(pcr012 + 48, dg.pcr1, 48);
 		memcpy(pcr012 + 96, dg.pcr2, 48);
 	}
 out:
-	eimg_eif_stream_free(&s);
+	eimg_eif_stream_free(&b.s);
 	free(f.kernel);
 	free(f.rd0);
 	free(f.meta);

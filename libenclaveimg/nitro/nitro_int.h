@@ -117,6 +117,8 @@ bool eimg_cpio_has(const eimg_cpio *c, const char *path);
  * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
  * otherwise, device numbers 0. */
 int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err);
+/* The size eimg_cpio_write will give (bytes). */
+int eimg_cpio_size(eimg_cpio *c, uint64_t *size, eimg_error *err);
 /* The same, streamed to a writer (an eimg_newc_out writer); files of a host
  * folder are read now, in 1 MiB pieces, and must be the files the folder
  * held when they were added, of the same size. */

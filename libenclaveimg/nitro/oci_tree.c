@@ -148,6 +148,11 @@ bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path)
 	return lookup(t, path) != NONE;
 }
 
+uint32_t eimg_oci_tree_count(const eimg_oci_tree *t)
+{
+	return t->count;
+}
+
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t)
 {
 	return t->bytes;

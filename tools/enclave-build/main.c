@@ -65,12 +65,7 @@ static int run(const struct opts *o)
 	char *out_path = NULL, *text = NULL;
 	int rc;
 
-	/* Large scratch files go beside the output (the default one is here). */
-	char scratch[4096] = ".";
-	const char *slash = o->output ? strrchr(o->output, '/') : NULL;
-	if (slash)
-		snprintf(scratch, sizeof(scratch), "%.*s", slash == o->output ? 1 : (int)(slash - o->output), o->output);
-	bo.scratch_dir = o->output && strcmp(o->output, "-") == 0 ? NULL : scratch;
+	bo.output = o->output; /* the EIF goes straight into it */
 	eimg_error_clear(&err);
 	rc = eimg_source_date_epoch(0, &bo.mtime, &err);
 	if (rc == EIMG_OK)

@@ -64,7 +64,11 @@ struct eimg_build_options {
 	const char *manifest_path;
 	uint64_t mtime;                /* SOURCE_DATE_EPOCH or 0 */
 	struct eimg_progress *progress; /* long steps (eimg/progress.h); may be NULL */
-	const char *scratch_dir;       /* large temporary files (the output's folder); NULL: $TMPDIR or /tmp */
+	/* The path eimg_image_write_file() will be given, if known: a Nitro EIF is
+	 * then streamed straight into that output's temporary file (and not
+	 * copied when the image is written) or a scratch file beside it.
+	 * NULL: a scratch file in $TMPDIR or /tmp. */
+	const char *output;
 };
 
 /* Builds the image described by a manifest file.  *out is a complete image

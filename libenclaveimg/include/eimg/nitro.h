@@ -51,6 +51,11 @@ struct eimg_nitro_build_opts {
 	const char *image_name;      /* metadata ImageName; NULL: the manifest's name */
 	const char *image_version;   /* metadata ImageVersion; NULL: "1.0" */
 	struct eimg_progress *progress; /* reading a container image's layers, writing its ramdisk; may be NULL */
+	/* eimg_nitro_build_fd with fd -1: where the EIF goes, asked once before
+	 * its first byte is written, with bounds [lo, hi] of its size: a
+	 * regular file positioned at the EIF's first byte, or -1 (err set). */
+	int (*place)(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err);
+	void *place_ctx;
 };
 
 struct eimg_nitro_audit_opts {
@@ -105,7 +110,8 @@ int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canon
 		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
 		     eimg_nitro_report **rep, eimg_error *err);
 /* The same, streamed: the EIF is written into fd (a regular file, from its
- * current offset) as its inputs are read, hashed on the way; no input is
+ * current offset; -1: opts->place says where) as its inputs are read,
+ * hashed on the way; no input is
  * held whole in memory.  *eif_len is its size, pcr012 its PCR0, PCR1 and
  * PCR2 (3 x 48 bytes).  On failure fd holds a partial EIF: discard it. */
 int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t canonical_len,
