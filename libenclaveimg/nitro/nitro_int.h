@@ -48,10 +48,12 @@ int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif
 			  struct eimg_nitro_digest *out, eimg_error *err);
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err);
-/* The same, reporting "hashing" progress (may be NULL). */
+/* The same, reporting "hashing" progress (may be NULL); copy_fd > 0: the
+ * body (see body_crc) is also written to copy_fd at copy_at + its offset. */
 struct eimg_progress;
 int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
-			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err);
+			       struct eimg_progress *progress, int copy_fd, uint64_t copy_at, struct eimg_nitro_digest *out,
+			       eimg_error *err);
 
 /* ---- eif.c, eif_stream.c: writing ---- */
 /* The reference order: kernel, cmdline, [metadata], ramdisk+, [signature]. */
@@ -204,6 +206,17 @@ int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, s
 int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd, uint64_t base,
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err);
+/* ---- eif_sign.c: for signing an image member in one pass ---- */
+/* The signature section over r's PCR0 (signed by fn, or sig made elsewhere),
+ * checked against the certificate, which must be valid now. */
+int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, const uint8_t *sig, size_t sig_len,
+			   eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec, size_t *seclen, eimg_error *err);
+/* The header of the EIF at offset at of fd (layout l) once signed with sec,
+ * with its CRC (body_crc: of the bytes from 548 up to the old signature
+ * section), and the new section's 12-byte header. */
+int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
+			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
+			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 

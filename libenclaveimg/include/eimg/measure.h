@@ -89,6 +89,11 @@ int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, 
 struct eimg_nitro_report;
 int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
 			  eimg_error *err);
+/* The same with audit options (eimg/nitro.h: the time, threads, progress,
+ * a copy of the bytes read for signing in one pass); opts may be NULL. */
+struct eimg_nitro_audit_opts;
+int eimg_nitro_image_open_opts(const eimg_image *img, const char *source, const struct eimg_nitro_audit_opts *opts,
+			       struct eimg_nitro_report **out, eimg_error *err);
 
 /* What kind of input a buffer holds, from its first bytes (up to 512): the
  * one detection every tool uses (core/detect.c), so that what one tool

@@ -64,6 +64,11 @@ struct eimg_nitro_audit_opts {
 	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
 	size_t manifest_len;
 	struct eimg_progress *progress; /* file form: "hashing" progress; may be NULL */
+	/* File forms, for signing in one pass: the bytes after the header and
+	 * before any signature section are also written, as they are read and
+	 * hashed, to copy_fd at copy_at + their offset in the EIF.  0: none. */
+	int copy_fd;
+	uint64_t copy_at;
 };
 
 /* What was found in one EIF.  Every value is recomputed from content. */
@@ -72,6 +77,8 @@ typedef struct eimg_nitro_report {
 	eimg_eif_layout layout;
 	uint8_t pcr0[48], pcr1[48], pcr2[48], pcr8[48];
 	uint32_t crc_computed;
+	uint32_t body_crc;           /* CRC-32 of the bytes after the header, before any signature section */
+	uint64_t body_len;
 	bool crc_ok;
 	bool is_signed;
 	/* When signed: */
