@@ -55,15 +55,8 @@ eimg_oci_tree *eimg_oci_tree_new(void)
 		return NULL;
 	}
 	memset(t->slot, 0xff, t->nslots * sizeof(uint32_t));
-	const char *dir = getenv("TMPDIR");
-	t->spool = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (t->spool < 0) {
-		char tmpl[4096];
-		snprintf(tmpl, sizeof(tmpl), "%s/eimg-spool-XXXXXX", dir && *dir ? dir : "/tmp");
-		t->spool = mkostemp(tmpl, O_CLOEXEC);
-		if (t->spool >= 0)
-			unlink(tmpl);
-	}
+	eimg_error ignored; /* the caller names the failure */
+	t->spool = eimg_scratch_fd(NULL, "the image's files", &ignored);
 	if (t->spool < 0) {
 		eimg_oci_tree_free(t);
 		return NULL;
