@@ -30,6 +30,7 @@ struct eimg_file *eimg_file_new(int fd)
 	}
 	f->fd = fd;
 	f->refs = 1;
+	f->out = NULL;
 	return f;
 }
 
@@ -37,6 +38,10 @@ void eimg_file_unref(struct eimg_file *f)
 {
 	if (!f || --f->refs > 0)
 		return;
+	if (f->out) { /* not committed: the temporary file goes */
+		eimg_outfile_abort(f->out);
+		free(f->out);
+	}
 	close(f->fd);
 	free(f);
 }
@@ -132,6 +137,13 @@ uint64_t eimg_blob_size(const eimg_blob *b)
 	return b ? b->size : 0;
 }
 
+struct eimg_outfile *eimg_blob_outfile(const eimg_blob *b, const char *path)
+{
+	if (!b || !b->f || !b->f->out || b->f->out->fd < 0 || !b->f->out->path || strcmp(b->f->out->path, path) != 0)
+		return NULL;
+	return b->f->out;
+}
+
 int eimg_blob_fd(const eimg_blob *b, int *fd, uint64_t *off)
 {
 	if (!b || !b->f)
@@ -195,25 +207,13 @@ int eimg_blob_map(const eimg_blob *cb, const uint8_t **p, const char *source, ei
 int eimg_blob_write_file(const eimg_blob *b, const char *path, eimg_error *err)
 {
 	struct eimg_outfile o;
-	uint8_t *piece = NULL;
 	int rc = eimg_outfile_open(&o, path, err);
 	if (rc)
 		return rc;
-	for (uint64_t off = 0; rc == EIMG_OK && off < b->size;) {
-		size_t n = b->size - off > (1u << 20) ? (1u << 20) : (size_t)(b->size - off);
-		if (b->mem) {
-			rc = eimg_outfile_write(&o, b->mem + off, n, err);
-		} else {
-			if (!piece && !(piece = malloc(1u << 20))) {
-				rc = eimg_err_nomem(err);
-				break;
-			}
-			if ((rc = eimg_blob_pread(b, off, piece, n, path, err)) == EIMG_OK)
-				rc = eimg_outfile_write(&o, piece, n, err);
-		}
-		off += n;
-	}
-	free(piece);
+	if (b->f && b->size) /* in the kernel where it can */
+		rc = eimg_copy_range(b->f->fd, b->off, o.fd, b->size, path, path, err);
+	else if (b->size)
+		rc = eimg_outfile_write(&o, b->mem, (size_t)b->size, err);
 	if (rc) {
 		eimg_outfile_abort(&o);
 		return rc;

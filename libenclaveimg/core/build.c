@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eimg/keys.h"
 #include "eimg/measure.h"
 #include "eimg/nitro.h"
 #include "eimg/sgxs.h"
 #include "eimg/util.h"
+#include "core/image_int.h"
 #include "core/internal.h"
 #include "core/measure_int.h"
 
@@ -116,33 +118,88 @@ static int build_sgx(const eimg_manifest *man, eimg_image *img, struct eimg_buil
 	return rc;
 }
 
+/* Where the EIF goes.  Into the temporary file of the image's output at
+ * the offset of its member when that offset is settled (the member's
+ * headers are the same for every size in [lo, hi]): eimg_image_write_file
+ * then writes the other members around it and renames that file (no copy).
+ * Else into a scratch file beside the output, copied from there. */
+struct place {
+	const eimg_image *img;
+	const struct eimg_build_options *opt;
+	struct eimg_outfile *out;   /* the output's temporary file, or NULL */
+	int fd;
+	uint64_t at;                /* the EIF's offset in fd */
+	uint64_t head;              /* its member's headers: lo's and hi's */
+};
+
+static int place_eif(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
+{
+	struct place *p = ctx;
+	uint64_t a = 0, b = 0;
+	const char *o = p->opt->output;
+	int rc = o && strcmp(o, "-") != 0 ? eimg_image_eif_offset(p->img, p->opt->mtime, lo, &a, err) : EIMG_EINVAL;
+	if (rc == EIMG_OK)
+		rc = eimg_image_eif_offset(p->img, p->opt->mtime, hi, &b, err);
+	if (rc == EIMG_OK && a == b && (p->out = calloc(1, sizeof(*p->out))) &&
+	    eimg_outfile_open(p->out, o, err) == EIMG_OK) {
+		if (lseek(p->out->fd, (off_t)a, SEEK_SET) == (off_t)a && (p->fd = dup(p->out->fd)) >= 0) {
+			p->at = p->head = a;
+			return p->fd;
+		}
+		eimg_outfile_abort(p->out);
+	}
+	free(p->out);
+	p->out = NULL;
+	/* The scratch file: beside the output (one file system, no /tmp). */
+	char dir[4096] = ".";
+	const char *slash = o ? strrchr(o, '/') : NULL;
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == o ? 1 : (int)(slash - o), o);
+	p->fd = eimg_scratch_fd(o && strcmp(o, "-") != 0 ? dir : NULL, "the EIF", err);
+	p->at = 0;
+	return p->fd;
+}
+
 static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct eimg_build_options *opt,
 		       struct eimg_build_result *res, eimg_error *err)
 {
 	struct eimg_nitro_build_opts bo;
-	eimg_nitro_report *rep = NULL;
-	uint8_t *eif = NULL;
-	size_t eif_len = 0, clen, mj_len = 0;
+	struct place pl = { img, opt, NULL, -1, 0, 0 };
+	uint64_t eif_len = 0, at = 0;
+	size_t clen, mj_len = 0;
 	char *mj = NULL;
+	uint8_t pcr[144];
 	const char *canon = eimg_image_manifest(img, &clen);
-	int rc;
 
 	memset(&bo, 0, sizeof(bo));
 	bo.epoch = opt->mtime;
 	bo.progress = opt->progress;
-	rc = eimg_nitro_build(man, canon, clen, &bo, &eif, &eif_len, &rep, err);
-	if (rc)
-		return rc;
-	eimg_blob *b = eimg_blob_take_buffer(eif, eif_len);
-	if (!b) {
-		eimg_nitro_report_free(rep);
-		return eimg_err_nomem(err);
+	bo.place = place_eif;
+	bo.place_ctx = &pl;
+	int rc = eimg_nitro_build_fd(man, canon, clen, &bo, -1, &eif_len, pcr, err);
+	struct eimg_file *f = pl.fd >= 0 ? eimg_file_new(pl.fd) : NULL; /* takes fd */
+	eimg_blob *b = f ? eimg_blob_from_range(f, pl.at, eif_len) : NULL;
+	if (f && pl.out) {
+		/* In place only if the member's headers came out as planned. */
+		if (rc == EIMG_OK && eimg_image_eif_offset(img, opt->mtime, eif_len, &at, err) == EIMG_OK && at == pl.head) {
+			f->out = pl.out;
+		} else {
+			eimg_outfile_abort(pl.out);
+			free(pl.out);
+		}
+		pl.out = NULL;
 	}
+	eimg_file_unref(f);
+	if (pl.out) {
+		eimg_outfile_abort(pl.out);
+		free(pl.out);
+	}
+	if (rc || !b) {
+		eimg_blob_free(b);
+		return rc ? rc : eimg_err_nomem(err);
+	}
+	memcpy(res->pcr, pcr, sizeof(pcr));
 	eimg_image_set_eif(img, b);
-	memcpy(res->pcr[0], rep->pcr0, 48);
-	memcpy(res->pcr[1], rep->pcr1, 48);
-	memcpy(res->pcr[2], rep->pcr2, 48);
-	eimg_nitro_report_free(rep);
 	rc = eimg_measurement_json_nitro(&res->pcr[0][0], &mj, &mj_len, err);
 	if (rc == EIMG_OK)
 		rc = eimg_image_set_measurement(img, mj, mj_len, err);

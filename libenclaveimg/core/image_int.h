@@ -17,11 +17,18 @@
 struct eimg_file {
 	int fd;
 	unsigned refs;
+	struct eimg_outfile *out;    /* the output this file will become (enclave-build), or NULL */
 };
 struct eimg_file *eimg_file_new(int fd);   /* takes fd (closed when the last ref goes) */
 void eimg_file_unref(struct eimg_file *f);
 /* A blob of the byte range [off, off + size) of f (takes a new reference). */
 eimg_blob *eimg_blob_from_range(struct eimg_file *f, uint64_t off, uint64_t size);
+/* The pending output (eimg_outfile) that b's file is, when that output is
+ * path: the image writer then writes around b in place (core/image_write.c). */
+struct eimg_outfile *eimg_blob_outfile(const eimg_blob *b, const char *path);
+/* Where the data of enclave.eif starts in the image (the members before it
+ * and its headers), for an EIF of eif_size bytes. */
+int eimg_image_eif_offset(const eimg_image *img, uint64_t mtime, uint64_t eif_size, uint64_t *off, eimg_error *err);
 
 struct image_list {
 	struct eimg_member *v;       /* name, data (mapped on demand), size */

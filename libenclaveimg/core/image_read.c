@@ -75,10 +75,11 @@ static int in_read(struct in *s, void *buf, size_t n, size_t *got, eimg_error *e
 
 static int open_spool(struct in *s, eimg_error *err)
 {
-	const char *dir;
-	int fd = eimg_tmpfile_unnamed("spool", &dir);
+	char what[300];
+	snprintf(what, sizeof(what), "the image read from '%s'", s->name);
+	int fd = eimg_scratch_fd(NULL, what, err);
 	if (fd < 0)
-		return eimg_err_sys(err, dir, "cannot create a temporary file for the image read from '%s'", s->name);
+		return EIMG_EIO;
 	if (!(s->spool = eimg_file_new(fd)))
 		return eimg_err_nomem(err);
 	return EIMG_OK;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "eimg/progress.h"
 #include "core/image_int.h"
@@ -63,6 +65,13 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 	uint64_t size = eimg_blob_size(b);
 	size_t hl = eimg_tar_headers(path, size, mtime, h);
 	int rc = put(s, h, hl, err);
+	int fd;
+	uint64_t at;
+	/* A member in a file goes to a file output in the kernel. */
+	if (rc == EIMG_OK && s->out && size && eimg_blob_fd(b, &fd, &at) == 0) {
+		rc = eimg_copy_range(fd, at, s->out->fd, size, path, s->file, err);
+		return rc ? rc : put_padding(s, size, err);
+	}
 	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {
 		size_t n = size - off > PIECE ? PIECE : (size_t)(size - off);
 		if (!s->piece && !(s->piece = malloc(PIECE)))
@@ -88,17 +97,24 @@ static int put_list(struct sink *s, const char *prefix, const struct image_list 
 	return EIMG_OK;
 }
 
-static int write_archive(const eimg_image *img, uint64_t mtime, struct sink *s, eimg_error *err)
+/* The members before the enclave. */
+static int put_prefix(const eimg_image *img, uint64_t mtime, struct sink *s, eimg_error *err)
 {
-	static const uint8_t eoa[2 * EIMG_TAR_BLOCK];
 	const char *rt = img->runtime ? img->runtime : default_runtime;
 	size_t rtlen = img->runtime ? img->runtime_len : strlen(default_runtime);
 	int rc;
 	if ((rc = put_member(s, "EIMAGE", EIMG_IMAGE_MAGIC, EIMG_MAGIC_LEN, mtime, err)) ||
-	    (rc = put_member(s, "manifest.json", img->manifest, img->manifest_len, mtime, err)) ||
-	    (rc = put_member(s, "runtime.json", rt, rtlen, mtime, err)) ||
-	    (rc = put_blob(s, img->elf ? "enclave.elf" : "enclave.eif", img->elf ? img->elf : img->eif, mtime, err)) ||
-	    (rc = put_list(s, "files/", &img->files, mtime, err)) ||
+	    (rc = put_member(s, "manifest.json", img->manifest, img->manifest_len, mtime, err)))
+		return rc;
+	return put_member(s, "runtime.json", rt, rtlen, mtime, err);
+}
+
+/* The members after the enclave, and the end of the archive. */
+static int put_suffix(const eimg_image *img, uint64_t mtime, struct sink *s, eimg_error *err)
+{
+	static const uint8_t eoa[2 * EIMG_TAR_BLOCK];
+	int rc;
+	if ((rc = put_list(s, "files/", &img->files, mtime, err)) ||
 	    (rc = put_list(s, "keys/", &img->keys, mtime, err)) ||
 	    (rc = put_member(s, "measurement.json", img->measurement, img->measurement_len, mtime, err)))
 		return rc;
@@ -106,6 +122,67 @@ static int write_archive(const eimg_image *img, uint64_t mtime, struct sink *s, 
 	    (rc = put_member(s, "sigstruct.bin", img->sigstruct, EIMG_SIGSTRUCT_BYTES, mtime, err)))
 		return rc;
 	return put(s, eoa, sizeof(eoa), err);
+}
+
+static int write_archive(const eimg_image *img, uint64_t mtime, struct sink *s, eimg_error *err)
+{
+	int rc = put_prefix(img, mtime, s, err);
+	if (rc == EIMG_OK)
+		rc = put_blob(s, img->elf ? "enclave.elf" : "enclave.eif", img->elf ? img->elf : img->eif, mtime, err);
+	return rc ? rc : put_suffix(img, mtime, s, err);
+}
+
+int eimg_image_eif_offset(const eimg_image *img, uint64_t mtime, uint64_t eif_size, uint64_t *off, eimg_error *err)
+{
+	struct sink s;
+	uint8_t h[3 * EIMG_TAR_BLOCK];
+	memset(&s, 0, sizeof(s));
+	int rc = put_prefix(img, mtime, &s, err);
+	free(s.buf);
+	if (rc == EIMG_OK)
+		*off = s.len + eimg_tar_headers("enclave.eif", eif_size, mtime, h);
+	return rc;
+}
+
+/* The EIF was streamed into the temporary file of this very output, at the
+ * offset of its member (enclave-build): the members around it are written
+ * in place and that file becomes the output; the EIF is not copied. */
+static int write_around(const eimg_image *img, uint64_t mtime, struct eimg_outfile *o, eimg_error *err)
+{
+	struct sink pre, s;
+	uint64_t size = eimg_blob_size(img->eif), at = 0;
+	uint8_t h[3 * EIMG_TAR_BLOCK];
+	int fd;
+	memset(&pre, 0, sizeof(pre));
+	memset(&s, 0, sizeof(s));
+	eimg_blob_fd(img->eif, &fd, &at);
+	int rc = put_prefix(img, mtime, &pre, err);
+	if (rc == EIMG_OK) {
+		size_t hl = eimg_tar_headers("enclave.eif", size, mtime, h);
+		rc = pre.len + hl == at ? put(&pre, h, hl, err)
+					: eimg_err(err, EIMG_EINTERNAL, o->path, "the streamed EIF is not where its member goes");
+	}
+	for (size_t w = 0; rc == EIMG_OK && w < pre.len;) {
+		ssize_t k = pwrite(o->fd, pre.buf + w, pre.len - w, (off_t)w);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			rc = eimg_err_sys(err, o->path, "cannot write");
+		else
+			w += (size_t)k;
+	}
+	if (rc == EIMG_OK && lseek(o->fd, (off_t)(at + size), SEEK_SET) < 0)
+		rc = eimg_err_sys(err, o->path, "cannot write");
+	s.out = o;
+	s.file = o->path;
+	if (rc == EIMG_OK && (rc = put_padding(&s, size, err)) == EIMG_OK)
+		rc = put_suffix(img, mtime, &s, err);
+	off_t end = rc == EIMG_OK ? lseek(o->fd, 0, SEEK_CUR) : -1;
+	if (rc == EIMG_OK && (end < 0 || ftruncate(o->fd, end) < 0))
+		rc = eimg_err_sys(err, o->path, "cannot write");
+	free(pre.buf);
+	free(s.piece);
+	return rc;
 }
 
 int eimg_image_write_buffer(const eimg_image *img, uint64_t mtime, uint8_t **out, size_t *len,
@@ -147,6 +224,12 @@ int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *pat
 	/* Validate first so that a bad image never even creates a temporary file. */
 	if ((rc = eimg_image_validate(img, mtime, path, err)))
 		return rc;
+	struct eimg_outfile *own = img->eif ? eimg_blob_outfile(img->eif, path) : NULL;
+	if (own) {
+		if ((rc = write_around(img, mtime, own, err)) == EIMG_OK)
+			rc = eimg_outfile_commit(own, err);
+		return rc; /* on failure the temporary file goes with the blob */
+	}
 	if ((rc = eimg_outfile_open(&o, path, err)))
 		return rc;
 	memset(&s, 0, sizeof(s));

@@ -47,6 +47,13 @@ int eimg_open_input(const char *path, bool dash_stdin, const char *expected, int
  * end, or a negative error code (err says "cannot read", naming path). */
 long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *err);
 
+/* core/scratch.c: an unlinked temporary file in dir (NULL: $TMPDIR or /tmp),
+ * for what (named in the error); -1 on failure.  eimg_copy_range copies len
+ * bytes at off of in to out's current position (copy_file_range(2), else
+ * read and write); the names are for messages. */
+int eimg_scratch_fd(const char *dir, const char *what, eimg_error *err);
+int eimg_copy_range(int in, uint64_t off, int out, uint64_t len, const char *src, const char *dst, eimg_error *err);
+
 /* Atomic output: writes to a temporary file in the same folder, renames
  * over path on commit.  "-" means standard output (not atomic, no rename). */
 struct eimg_outfile {
@@ -88,11 +95,6 @@ void eimg_tmp_unblock(const sigset_t *old);
 int eimg_tmp_register(const char *path);   /* slot, or -1 */
 void eimg_tmp_unregister(int slot);
 size_t eimg_tmp_live(void);                /* registered now (tests) */
-/* An unnamed temporary file (a spool) in $TMPDIR, else /tmp: O_TMPFILE, or
- * where that is not supported a file from mkostemp ("eimg-TAG-XXXXXX")
- * unlinked at once.  Its descriptor (close-on-exec), or -1 with errno set;
- * *dir (may be NULL) names the folder, for a message. */
-int eimg_tmpfile_unnamed(const char *tag, const char **dir);
 
 /* Text built piece by piece (reports): appends never fail loudly; a failed
  * allocation sets failed, and eimg_sb_done() then frees and returns NULL.

@@ -248,6 +248,12 @@ int eimg_measure_image(const eimg_image *img, struct eimg_sgx_measurement *out, 
 int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
 			  eimg_error *err)
 {
+	return eimg_nitro_image_open_opts(img, source, NULL, out, err);
+}
+
+int eimg_nitro_image_open_opts(const eimg_image *img, const char *source, const struct eimg_nitro_audit_opts *opts,
+			       struct eimg_nitro_report **out, eimg_error *err)
+{
 	eimg_manifest *man = NULL;
 	eimg_nitro_report *rep = NULL;
 	struct eimg_nitro_audit_opts ao;
@@ -266,6 +272,8 @@ int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg
 		goto out;
 	}
 	memset(&ao, 0, sizeof(ao));
+	if (opts)
+		ao = *opts;
 	ao.manifest_json = eimg_image_manifest(img, &ao.manifest_len);
 	/* In place: a file-backed member is streamed through the PCR pass. */
 	const eimg_blob *eb = eimg_image_eif(img);

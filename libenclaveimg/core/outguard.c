@@ -219,20 +219,3 @@ size_t eimg_tmp_live(void)
 	return n;
 }
 
-int eimg_tmpfile_unnamed(const char *tag, const char **dirp)
-{
-	const char *dir = getenv("TMPDIR");
-	if (!dir || !*dir)
-		dir = "/tmp";
-	if (dirp)
-		*dirp = dir;
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		char tmpl[4096];
-		snprintf(tmpl, sizeof(tmpl), "%s/eimg-%s-XXXXXX", dir, tag);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-	}
-	return fd;
-}

@@ -22,19 +22,27 @@
 
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
+#include "nitro/oci_int.h"
+
+#define PIECE (1u << 20)
 
 struct centry {
 	char *path;
 	unsigned type;     /* AE_IFDIR, AE_IFREG, AE_IFLNK */
 	unsigned mode;     /* permission bits */
-	uint8_t *data;     /* file data or link target (owned) */
-	size_t size;
+	uint8_t *data;     /* file data or link target (owned), or NULL: */
+	char *host;        /* a host file, read when the archive is written */
+	dev_t dev;         /* ... which must still be this file */
+	ino_t ino;
+	uint64_t size;
 };
 
 struct eimg_cpio {
 	struct centry *e;
 	size_t n, cap;
 	uint64_t total;
+	uint64_t mem;      /* file data held in memory */
+	bool prepared;     /* parents added, sorted, checked */
 };
 
 eimg_cpio *eimg_cpio_new(void)
@@ -49,6 +57,7 @@ void eimg_cpio_free(eimg_cpio *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->e[i].path);
 		free(c->e[i].data);
+		free(c->e[i].host);
 	}
 	free(c->e);
 	free(c);
@@ -79,7 +88,7 @@ static int check_path(const char *path, eimg_error *err)
 	return EIMG_OK;
 }
 
-static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uint8_t *data, size_t size,
+static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uint8_t *data, uint64_t size,
 	       eimg_error *err)
 {
 	int rc = check_path(path, err);
@@ -92,6 +101,12 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 	if (size > EIMG_CPIO_MAX_FILE || c->total + size > EIMG_CPIO_MAX_TOTAL) {
 		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data",
 			      (unsigned long long)EIMG_CPIO_MAX_TOTAL);
+		goto fail;
+	}
+	if (type == AE_IFREG && data && c->mem + size > EIMG_CPIO_MAX_MEMORY) {
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data from a tar "
+			      "archive (a folder or a container image has no such limit)",
+			      (unsigned long long)EIMG_CPIO_MAX_MEMORY);
 		goto fail;
 	}
 	if (c->n == c->cap) {
@@ -109,8 +124,11 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 		rc = eimg_err_nomem(err);
 		goto fail;
 	}
-	c->e[c->n++] = (struct centry){ p, type, mode, data, size };
+	c->e[c->n++] = (struct centry){ p, type, mode, data, NULL, 0, 0, size };
+	c->prepared = false;
 	c->total += size;
+	if (type == AE_IFREG && data)
+		c->mem += size;
 	return EIMG_OK;
 fail:
 	free(data);
@@ -196,32 +214,25 @@ bool eimg_cpio_has(const eimg_cpio *c, const char *path)
 
 /* ---- host folders ---- */
 
-static int read_fd(int fd, const char *name, size_t max, uint8_t **out, size_t *len, eimg_error *err)
+/* A host file, left where it is: its data is read when the archive is
+ * written, from the same file (device and inode) of the same size. */
+static int add_host(eimg_cpio *c, const char *rel, const char *host, const struct stat *st, eimg_error *err)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return eimg_err_sys(err, name, "cannot stat");
-	if ((uint64_t)st.st_size > max)
-		return eimg_err(err, EIMG_EINVAL, name, "file of %llu bytes, above the ramdisk limit",
-				(unsigned long long)st.st_size);
-	size_t n = (size_t)st.st_size, got = 0;
-	uint8_t *b = malloc(n ? n : 1);
-	if (!b)
+	if ((uint64_t)st->st_size > EIMG_CPIO_MAX_FILE)
+		return eimg_err(err, EIMG_EINVAL, host, "file of %llu bytes, above the ramdisk limit of %llu per file",
+				(unsigned long long)st->st_size, (unsigned long long)EIMG_CPIO_MAX_FILE);
+	char *h = strdup(host);
+	if (!h)
 		return eimg_err_nomem(err);
-	while (got < n) {
-		ssize_t r = read(fd, b + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int rc = r < 0 ? eimg_err_sys(err, name, "cannot read")
-				       : eimg_err(err, EIMG_EINVAL, name, "file shrank while being read");
-			free(b);
-			return rc;
-		}
-		got += (size_t)r;
+	int rc = add(c, rel, AE_IFREG, (st->st_mode & 0111) ? 0755 : 0644, NULL, (uint64_t)st->st_size, err);
+	if (rc) {
+		free(h);
+		return rc;
 	}
-	*out = b;
-	*len = n;
+	struct centry *e = &c->e[c->n - 1];
+	e->host = h;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
 	return EIMG_OK;
 }
 
@@ -230,97 +241,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names in folder d (host names it), but . and .., sorted. */
-static int read_names(DIR *d, const char *host, char ***namesp, size_t *nnp, eimg_error *err)
-{
-	char **names = NULL;
-	size_t nn = 0, cap = 0;
-	int rc = EIMG_OK;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
-			if (errno)
-				rc = eimg_err_sys(err, host, "cannot read folder");
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (nn == cap) {
-			size_t ncap = cap ? 2 * cap : 32;
-			char **nb = realloc(names, ncap * sizeof(*nb));
-			if (!nb) {
-				rc = eimg_err_nomem(err);
-				break;
-			}
-			names = nb;
-			cap = ncap;
-		}
-		if (!(names[nn] = strdup(de->d_name))) {
-			rc = eimg_err_nomem(err);
-			break;
-		}
-		nn++;
-	}
-	if (rc == EIMG_OK && nn)
-		qsort(names, nn, sizeof(*names), cmp_str);
-	*namesp = names;
-	*nnp = nn;
-	return rc;
-}
-
-static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err);
-
-/* One entry of folder d: a folder (walked), a file, a symbolic link; hp and
- * rp: its host path and its path in the ramdisk. */
-static int add_member(eimg_cpio *c, DIR *d, const char *name, const char *hp, const char *rp, int depth,
-		      unsigned base, eimg_error *err)
-{
-	struct stat st;
-	int rc;
-	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return eimg_err_sys(err, hp, "cannot stat");
-	if (S_ISDIR(st.st_mode)) {
-		if ((rc = eimg_cpio_add_dir(c, rp, err)))
-			return rc;
-		int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			return eimg_err_sys(err, hp, "cannot open folder");
-		rc = walk(c, sub, hp, rp, depth + 1, base, err);
-	} else if (S_ISREG(st.st_mode)) {
-		int fd = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		uint8_t *data = NULL;
-		size_t len = 0;
-		if (fd < 0)
-			return eimg_err_sys(err, hp, "cannot open");
-		eimg_input_note_fd(fd, hp);
-		rc = read_fd(fd, hp, EIMG_CPIO_MAX_FILE, &data, &len, err);
-		close(fd);
-		if (rc)
-			return rc;
-		rc = add(c, rp, AE_IFREG, (st.st_mode & 0111) ? 0755 : 0644, data, len, err);
-	} else if (S_ISLNK(st.st_mode)) {
-		char target[EIMG_CPIO_MAX_PATH + 1];
-		ssize_t k = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
-		if (k < 0)
-			return eimg_err_sys(err, hp, "cannot read symbolic link");
-		target[k] = '\0';
-		rc = eimg_cpio_add_symlink(c, rp, target, base, err);
-	} else {
-		rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
-			      "symbolic links can go into an enclave");
-	}
-	if (rc && err && !err->file[0])
-		eimg_err_context(err, hp, "cannot add to the ramdisk");
-	return rc;
-}
-
 static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int depth, unsigned base, eimg_error *err)
 {
 	DIR *d = NULL;
 	char **names = NULL;
-	size_t nn = 0;
-	int rc;
+	size_t nn = 0, cap = 0;
+	int rc = EIMG_OK;
 	char *hp = NULL, *rp = NULL;
 
 	if (depth > 256)
@@ -330,8 +256,38 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 		close(dfd);
 		return eimg_err_sys(err, host, "cannot read folder");
 	}
-	rc = read_names(d, host, &names, &nn, err);
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno) {
+				rc = eimg_err_sys(err, host, "cannot read folder");
+				goto out;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (nn == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			char **nb = realloc(names, ncap * sizeof(*nb));
+			if (!nb) {
+				rc = eimg_err_nomem(err);
+				goto out;
+			}
+			names = nb;
+			cap = ncap;
+		}
+		if (!(names[nn] = strdup(de->d_name))) {
+			rc = eimg_err_nomem(err);
+			goto out;
+		}
+		nn++;
+	}
+	if (nn)
+		qsort(names, nn, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nn && rc == EIMG_OK; i++) {
+		struct stat st;
 		free(hp);
 		free(rp);
 		hp = rp = NULL;
@@ -340,8 +296,39 @@ static int walk(eimg_cpio *c, int dfd, const char *host, const char *rel, int de
 			rc = eimg_err_nomem(err);
 			break;
 		}
-		rc = add_member(c, d, names[i], hp, rp, depth, base, err);
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = eimg_err_sys(err, hp, "cannot stat");
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			rc = eimg_cpio_add_dir(c, rp, err);
+			if (rc)
+				break;
+			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				rc = eimg_err_sys(err, hp, "cannot open folder");
+				break;
+			}
+			rc = walk(c, sub, hp, rp, depth + 1, base, err);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = add_host(c, rp, hp, &st, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[EIMG_CPIO_MAX_PATH + 1];
+			ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
+			if (k < 0) {
+				rc = eimg_err_sys(err, hp, "cannot read symbolic link");
+				break;
+			}
+			target[k] = '\0';
+			rc = eimg_cpio_add_symlink(c, rp, target, base, err);
+		} else {
+			rc = eimg_err(err, EIMG_EINVAL, hp, "is a device, FIFO or socket: only files, folders and "
+				      "symbolic links can go into an enclave");
+		}
+		if (rc && err && !err->file[0])
+			eimg_err_context(err, hp, "cannot add to the ramdisk");
 	}
+out:
 	free(hp);
 	free(rp);
 	for (size_t i = 0; i < nn; i++)
@@ -407,45 +394,23 @@ static char *tar_name(const char *in)
 	return out;
 }
 
-/* Member e of tar (its path full in the ramdisk, esc its name escaped): a
- * folder, a symbolic link or a file, read from a. */
-static int add_tar_member(eimg_cpio *c, struct archive *a, struct archive_entry *e, const char *tar, const char *full,
-			  const char *esc, unsigned base, eimg_error *err)
+/* A regular tar member: its data, held in memory (a .tar application is
+ * bounded by EIMG_CPIO_MAX_MEMORY in all). */
+static int add_tar_file(eimg_cpio *c, struct archive *a, struct archive_entry *e, const char *tar, const char *full,
+			const char *esc, eimg_error *err)
 {
-	int rc;
-	switch (archive_entry_filetype(e)) {
-	case AE_IFDIR:
-		rc = eimg_cpio_add_dir(c, full, err);
-		break;
-	case AE_IFLNK: {
-		const char *t = archive_entry_symlink(e);
-		rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
-		break;
+	la_int64_t sz = archive_entry_size(e);
+	if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->mem + (uint64_t)sz > EIMG_CPIO_MAX_MEMORY)
+		return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit", esc, (long long)sz);
+	uint8_t *d = malloc(sz ? (size_t)sz : 1);
+	if (!d)
+		return eimg_err_nomem(err);
+	la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
+	if (got != (la_ssize_t)sz) {
+		free(d);
+		return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
 	}
-	case AE_IFREG: {
-		la_int64_t sz = archive_entry_size(e);
-		if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->total + (uint64_t)sz > EIMG_CPIO_MAX_TOTAL)
-			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit",
-					esc, (long long)sz);
-		uint8_t *d = malloc(sz ? (size_t)sz : 1);
-		if (!d)
-			return eimg_err_nomem(err);
-		la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
-		if (got != (la_ssize_t)sz) {
-			free(d);
-			return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
-		}
-		rc = add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
-		break;
-	}
-	default:
-		rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
-			      "into an enclave", esc);
-		break;
-	}
-	if (rc && err && !err->file[0])
-		eimg_err_context(err, tar, "member \"%s\"", esc);
-	return rc;
+	return add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
 }
 
 int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err)
@@ -502,8 +467,28 @@ int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_er
 			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": hard links are not supported", esc);
 			goto out;
 		}
-		if ((rc = add_tar_member(c, a, e, tar, full, esc, base, err)))
+		switch (archive_entry_filetype(e)) {
+		case AE_IFDIR:
+			rc = eimg_cpio_add_dir(c, full, err);
+			break;
+		case AE_IFLNK: {
+			const char *t = archive_entry_symlink(e);
+			rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
+			break;
+		}
+		case AE_IFREG:
+			rc = add_tar_file(c, a, e, tar, full, esc, err);
+			break;
+		default:
+			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
+				      "into an enclave", esc);
+			break;
+		}
+		if (rc) {
+			if (err && !err->file[0])
+				eimg_err_context(err, tar, "member \"%s\"", esc);
 			goto out;
+		}
 	}
 	rc = EIMG_OK;
 out:
@@ -520,32 +505,17 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct centry *)a)->path, ((const struct centry *)b)->path);
 }
 
-struct obuf {
-	uint8_t *b;
-	size_t len, cap;
-	int failed;
-};
-
-static la_ssize_t obuf_write(struct archive *a, void *ud, const void *buf, size_t n)
+/* Missing parents, sorted, duplicates merged (folders) or refused. */
+static int prepare(eimg_cpio *c, eimg_error *err)
 {
-	struct obuf *o = ud;
-	(void)a;
-	if (eimg_bytes_reserve(&o->b, &o->cap, o->len, n, 65536)) {
-		o->failed = 1;
-		return -1;
-	}
-	memcpy(o->b + o->len, buf, n);
-	o->len += n;
-	return (la_ssize_t)n;
-}
-
-/* Missing parents.  Entries of one folder usually follow each other:
- * skip the walk up when the parent is the one handled last. */
-static int add_parents(eimg_cpio *c, eimg_error *err)
-{
+	char esc[160];
+	int rc;
+	if (c->prepared)
+		return EIMG_OK;
+	/* Missing parents.  Entries of one folder usually follow each other:
+	 * skip the walk up when the parent is the one handled last. */
 	size_t n0 = c->n;
 	char *last = NULL;
-	int rc;
 	for (size_t i = 0; i < n0; i++) {
 		char *p = strdup(c->e[i].path);
 		if (!p) {
@@ -576,13 +546,6 @@ static int add_parents(eimg_cpio *c, eimg_error *err)
 		free(p);
 	}
 	free(last);
-	return EIMG_OK;
-}
-
-/* Sorted, a folder given twice kept once; any other path given twice is an error. */
-static int sort_unique(eimg_cpio *c, eimg_error *err)
-{
-	char esc[160];
 	qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
 	size_t w = 0;
 	for (size_t i = 0; i < c->n; i++) {
@@ -590,10 +553,11 @@ static int sort_unique(eimg_cpio *c, eimg_error *err)
 			if (c->e[w - 1].type == AE_IFDIR && c->e[i].type == AE_IFDIR) {
 				free(c->e[i].path);
 				free(c->e[i].data);
+				free(c->e[i].host);
 				continue;
 			}
-			int rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
-					  eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
+			rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: \"%s\" given twice",
+				      eimg_escape(c->e[i].path, strlen(c->e[i].path), esc, sizeof(esc)));
 			/* Keep the list consistent for eimg_cpio_free(). */
 			while (i < c->n)
 				c->e[w++] = c->e[i++];
@@ -603,14 +567,85 @@ static int sort_unique(eimg_cpio *c, eimg_error *err)
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
+	c->prepared = true;
 	return EIMG_OK;
 }
 
-/* Entry i (ce): its header, then its data. */
-static int write_entry(struct archive *a, struct archive_entry *e, const struct centry *ce, size_t i, uint64_t mtime,
-		       const struct obuf *o, eimg_error *err)
+#define PAD4(x) (((x) + 3) & ~(uint64_t)3)
+
+int eimg_cpio_size(eimg_cpio *c, uint64_t *size, eimg_error *err)
 {
+	int rc = prepare(c, err);
+	if (rc)
+		return rc;
+	/* newc: 110-byte header and the name with its NUL, padded to 4; the
+	 * data padded to 4; the trailer entry "TRAILER!!!". */
+	uint64_t n = PAD4(110 + sizeof("TRAILER!!!"));
+	for (size_t i = 0; i < c->n; i++)
+		n += PAD4(110 + strlen(c->e[i].path) + 1) + (c->e[i].type == AE_IFDIR ? 0 : PAD4(c->e[i].size));
+	*size = n;
+	return EIMG_OK;
+}
+
+/* Where libarchive's output goes; the first error is kept here. */
+struct osink {
+	int (*write)(void *ctx, const void *p, size_t n, eimg_error *err);
+	void *ctx;
+	eimg_error err;
+	bool failed;
+};
+
+static la_ssize_t osink_write(struct archive *a, void *ud, const void *buf, size_t n)
+{
+	struct osink *o = ud;
+	(void)a;
+	if (o->write(o->ctx, buf, n, &o->err)) {
+		o->failed = true;
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int la_fail(struct archive *a, struct osink *o, const char *what, eimg_error *err)
+{
+	if (o->failed) {
+		if (err)
+			*err = o->err;
+		return o->err.code ? o->err.code : EIMG_EIO;
+	}
 	char esc[160];
+	return eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s", eimg_escape(what, strlen(what), esc, sizeof(esc)),
+			archive_error_string(a) ? archive_error_string(a) : "cannot write");
+}
+
+/* A host file's data, read in pieces: the same file, of the size seen. */
+static int put_host(struct archive *a, struct osink *o, const struct centry *ce, uint8_t *buf, eimg_error *err)
+{
+	struct stat st;
+	int fd = open(ce->host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return eimg_err_sys(err, ce->host, "cannot open");
+	eimg_input_note_fd(fd, ce->host);
+	int rc = EIMG_OK;
+	if (fstat(fd, &st) < 0 || st.st_dev != ce->dev || st.st_ino != ce->ino || (uint64_t)st.st_size != ce->size)
+		rc = eimg_err(err, EIMG_EINVAL, ce->host, "changed while the ramdisk was being written");
+	for (uint64_t done = 0; rc == EIMG_OK && done < ce->size;) {
+		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
+		long r = eimg_read_some(fd, buf, want, ce->host, err);
+		if (r <= 0) {
+			rc = r < 0 ? (int)r : eimg_err(err, EIMG_EINVAL, ce->host, "file shrank while being read");
+			break;
+		}
+		if (archive_write_data(a, buf, (size_t)r) != r)
+			rc = la_fail(a, o, ce->path, err);
+		done += (uint64_t)r;
+	}
+	close(fd);
+	return rc;
+}
+
+static void set_entry(struct archive_entry *e, const struct centry *ce, la_int64_t ino, uint64_t mtime)
+{
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, ce->path);
 	archive_entry_set_filetype(e, ce->type);
@@ -618,67 +653,77 @@ static int write_entry(struct archive *a, struct archive_entry *e, const struct 
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_nlink(e, ce->type == AE_IFDIR ? 2 : 1);
-	archive_entry_set_ino(e, (la_int64_t)(i + 1));
+	archive_entry_set_ino(e, ino);
 	archive_entry_set_dev(e, 0);
 	archive_entry_set_mtime(e, (time_t)mtime, 0);
-	if (ce->type == AE_IFLNK) {
+	if (ce->type == AE_IFLNK)
 		archive_entry_set_symlink(e, (const char *)ce->data);
-		archive_entry_set_size(e, (la_int64_t)ce->size);
-	} else {
-		archive_entry_set_size(e, ce->type == AE_IFREG ? (la_int64_t)ce->size : 0);
-	}
+	archive_entry_set_size(e, ce->type == AE_IFDIR ? 0 : (la_int64_t)ce->size);
+}
+
+static int put_entry(struct archive *a, struct osink *o, struct archive_entry *e, const struct centry *ce,
+		     uint8_t *buf, eimg_error *err)
+{
 	if (archive_write_header(a, e) != ARCHIVE_OK)
-		return o->failed ? eimg_err_nomem(err)
-				 : eimg_err(err, EIMG_EINVAL, NULL, "ramdisk entry \"%s\": %s",
-					    eimg_escape(ce->path, strlen(ce->path), esc, sizeof(esc)), archive_error_string(a));
-	if (ce->type != AE_IFREG || !ce->size)
+		return la_fail(a, o, ce->path, err);
+	if (ce->type != AE_IFREG || ce->size == 0)
 		return EIMG_OK;
-	size_t off = 0;
-	while (off < ce->size) {
-		size_t k = ce->size - off > (1u << 30) ? (1u << 30) : ce->size - off;
+	if (ce->host)
+		return put_host(a, o, ce, buf, err);
+	for (uint64_t off = 0; off < ce->size;) {
+		size_t k = ce->size - off > PIECE ? PIECE : (size_t)(ce->size - off);
 		la_ssize_t wr = archive_write_data(a, ce->data + off, k);
 		if (wr <= 0)
-			return o->failed ? eimg_err_nomem(err)
-					 : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-		off += (size_t)wr;
+			return la_fail(a, o, ce->path, err);
+		off += (uint64_t)wr;
 	}
 	return EIMG_OK;
 }
 
-int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+int eimg_cpio_write_to(eimg_cpio *c, uint64_t mtime, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
+		       void *ctx, eimg_error *err)
 {
+	struct osink o = { wr, ctx, { 0 }, false };
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
-	struct obuf o = { NULL, 0, 0, 0 };
-	int rc;
-
-	if ((rc = add_parents(c, err)) || (rc = sort_unique(c, err)))
+	uint8_t *buf = NULL;
+	int rc = prepare(c, err);
+	if (rc)
 		return rc;
 	a = archive_write_new();
 	e = archive_entry_new();
-	if (!a || !e) {
+	buf = malloc(PIECE);
+	if (!a || !e || !buf) {
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-	    archive_write_open(a, &o, NULL, obuf_write, NULL) != ARCHIVE_OK) {
+	    archive_write_open(a, &o, NULL, osink_write, NULL) != ARCHIVE_OK) {
 		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
 		goto out;
 	}
-	for (size_t i = 0; i < c->n; i++)
-		if ((rc = write_entry(a, e, &c->e[i], i, mtime, &o, err)))
-			goto out;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		rc = o.failed ? eimg_err_nomem(err) : eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: %s", archive_error_string(a));
-		goto out;
+	for (size_t i = 0; i < c->n && !rc; i++) {
+		set_entry(e, &c->e[i], (la_int64_t)(i + 1), mtime);
+		rc = put_entry(a, &o, e, &c->e[i], buf, err);
 	}
-	*out = o.b;
-	*len = o.len;
-	o.b = NULL;
-	rc = EIMG_OK;
+	if (!rc && archive_write_close(a) != ARCHIVE_OK)
+		rc = la_fail(a, &o, "TRAILER!!!", err);
 out:
-	free(o.b);
+	free(buf);
 	archive_entry_free(e);
 	archive_write_free(a);
 	return rc;
+}
+
+int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err)
+{
+	struct eimg_newc_mem m = { NULL, 0, 0, 0 };
+	int rc = eimg_cpio_write_to(c, mtime, eimg_newc_mem_write, &m, err);
+	if (rc) {
+		free(m.b);
+		return rc;
+	}
+	*out = m.b;
+	*len = m.len;
+	return EIMG_OK;
 }

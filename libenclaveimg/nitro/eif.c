@@ -260,7 +260,7 @@ uint32_t eimg_eif_crc(const uint8_t *buf, size_t len)
 }
 
 /* Checks the reference order: kernel, cmdline, [metadata], ramdisk+, [signature]. */
-static int check_order(const struct eimg_eif_part *p, size_t n, eimg_error *err)
+int eimg_eif_check_order(const struct eimg_eif_part *p, size_t n, eimg_error *err)
 {
 	size_t i = 0, nram = 0;
 	if (n > EIMG_EIF_MAX_SECTIONS)
@@ -296,7 +296,7 @@ static int check_order(const struct eimg_eif_part *p, size_t n, eimg_error *err)
 	return EIMG_OK;
 }
 
-static void put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus, unsigned n,
+void eimg_eif_put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus, unsigned n,
 		       const uint64_t *offs, const uint64_t *sizes)
 {
 	memset(h, 0, EIMG_EIF_HEADER_SIZE);
@@ -317,7 +317,7 @@ int eimg_eif_write_buffer(const struct eimg_eif_write_opts *opts, const struct e
 {
 	uint64_t offs[EIMG_EIF_MAX_SECTIONS], sizes[EIMG_EIF_MAX_SECTIONS];
 	uint64_t total = EIMG_EIF_HEADER_SIZE;
-	int rc = check_order(parts, nparts, err);
+	int rc = eimg_eif_check_order(parts, nparts, err);
 	if (rc)
 		return rc;
 	if (opts->flags & ~EIMG_EIF_FLAG_AARCH64)
@@ -333,7 +333,7 @@ int eimg_eif_write_buffer(const struct eimg_eif_write_opts *opts, const struct e
 	uint8_t *b = malloc((size_t)total);
 	if (!b)
 		return eimg_err_nomem(err);
-	put_header(b, opts->flags, opts->default_mem, opts->default_cpus, (unsigned)nparts, offs, sizes);
+	eimg_eif_put_header(b, opts->flags, opts->default_mem, opts->default_cpus, (unsigned)nparts, offs, sizes);
 	for (size_t i = 0; i < nparts; i++) {
 		uint8_t *sh = b + offs[i];
 		eimg_be16(sh, parts[i].type);

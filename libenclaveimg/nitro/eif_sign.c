@@ -108,28 +108,14 @@ static int section_for(const eimg_x509 *x, int alg, uint8_t *prot, size_t plen, 
 	return rc;
 }
 
-/* Writes the signed EIF: in memory, or streamed from the input file to out
- * (header with the new CRC, the unchanged bytes, the new section).  The
- * copied bytes are checked against the CRC of the audit: a file changed in
- * between is refused. */
-static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, const char *out_path, uint8_t **out,
-			size_t *out_len, eimg_error *err)
+int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
+			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
+			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err)
 {
-	if (t->mem)
-		return eimg_eif_set_signature(t->source, t->mem, t->len, sec, seclen, out, out_len, err);
-
-	const eimg_eif_layout *l = &t->r->layout;
 	unsigned keep = l->signature >= 0 ? l->nsections - 1 : l->nsections;
 	uint64_t base = l->signature >= 0 ? l->sections[l->signature].offset : l->file_size;
-	uint8_t hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
-	struct eimg_outfile o;
-	uint8_t *buf = NULL;
-	int rc;
-
-	if (t->dg.body_len != base - EIMG_EIF_HEADER_SIZE)
-		return eimg_err(err, EIMG_EINTERNAL, t->source, "signing: inconsistent body length");
-	if (pread(t->fd, hdr, sizeof(hdr), (off_t)t->base) != (ssize_t)sizeof(hdr))
-		return eimg_err_sys(err, t->source, "cannot read");
+	if (pread(fd, hdr, EIMG_EIF_HEADER_SIZE, (off_t)at) != (ssize_t)EIMG_EIF_HEADER_SIZE)
+		return eimg_err_sys(err, source, "cannot read");
 	eimg_be16(hdr + 26, (uint16_t)(keep + 1));
 	if (eimg_get_be16(hdr + 4) < 3)
 		eimg_be16(hdr + 4, 3);
@@ -143,10 +129,34 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 	eimg_be16(sh + 2, 0);
 	eimg_be64(sh + 4, seclen);
 	uint32_t crc = eimg_crc32(0, hdr, EIMG_EIF_CRC_OFFSET);
-	crc = eimg_crc32_combine(crc, t->dg.body_crc, t->dg.body_len);
-	crc = eimg_crc32(crc, sh, sizeof(sh));
+	crc = eimg_crc32_combine(crc, body_crc, base - EIMG_EIF_HEADER_SIZE);
+	crc = eimg_crc32(crc, sh, EIMG_EIF_SECTION_HEADER_SIZE);
 	crc = eimg_crc32(crc, sec, seclen);
 	eimg_be32(hdr + EIMG_EIF_CRC_OFFSET, crc);
+	return EIMG_OK;
+}
+
+/* Writes the signed EIF: in memory, or streamed from the input file to out
+ * (header with the new CRC, the unchanged bytes, the new section).  The
+ * copied bytes are checked against the CRC of the audit: a file changed in
+ * between is refused. */
+static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, const char *out_path, uint8_t **out,
+			size_t *out_len, eimg_error *err)
+{
+	if (t->mem)
+		return eimg_eif_set_signature(t->source, t->mem, t->len, sec, seclen, out, out_len, err);
+
+	const eimg_eif_layout *l = &t->r->layout;
+	uint64_t base = l->signature >= 0 ? l->sections[l->signature].offset : l->file_size;
+	uint8_t hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	struct eimg_outfile o;
+	uint8_t *buf = NULL;
+	int rc;
+
+	if (t->dg.body_len != base - EIMG_EIF_HEADER_SIZE)
+		return eimg_err(err, EIMG_EINTERNAL, t->source, "signing: inconsistent body length");
+	if ((rc = eimg_nitro_signed_header(t->source, t->fd, t->base, l, t->dg.body_crc, sec, seclen, hdr, sh, err)))
+		return rc;
 
 	rc = eimg_outfile_open(&o, out_path, err);
 	if (rc)
@@ -206,32 +216,36 @@ static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, siz
 	return rc;
 }
 
-static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
-		     eimg_nitro_signer_fn fn, void *ctx, int64_t at, const char *out_path, uint8_t **out,
-		     size_t *out_len, eimg_error *err)
+/* The certificate, checked to be valid at "at" (0: now): as one-step
+ * signing with a key file, never make a signature that a careful verifier
+ * refuses today. */
+static int cert_for(const char *cert_path, int64_t at, eimg_x509 **x, int *alg, eimg_error *err)
 {
-	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
-	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, *sec = NULL, rs[132], made[512];
-	size_t plen = 0, paylen = 0, tbslen = 0, seclen = 0;
-	int alg = 0;
-	int rc = load_cert(cert_path, &x, &xi, &alg, err);
+	int rc = load_cert(cert_path, x, &xi, alg, err);
 	if (rc)
 		return rc;
-	/* As one-step signing with a key file: never make a signature that a
-	 * careful verifier refuses today. */
 	int64_t now = at ? at : (int64_t)time(NULL);
 	if (now < xi.not_before || now > xi.not_after) {
 		char nb[40], na[40];
 		eimg_nitro_fmt_time(xi.not_before, nb, sizeof(nb));
 		eimg_nitro_fmt_time(xi.not_after, na, sizeof(na));
-		rc = eimg_err(err, EIMG_EINVAL, cert_path, "the certificate is not valid now (valid from %s to %s)", nb, na);
-		goto out;
+		eimg_x509_free(*x);
+		*x = NULL;
+		return eimg_err(err, EIMG_EINVAL, cert_path, "the certificate is not valid now (valid from %s to %s)", nb, na);
 	}
-	size_t fb = eimg_cose_alg_fbytes(alg);
-	rc = open_target(t, err);
-	if (!rc)
-		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
+	return EIMG_OK;
+}
+
+/* The signature section over the report's PCR0: signed by fn, or sig (made
+ * elsewhere), checked against the certificate either way. */
+static int sign_section(const eimg_x509 *x, int alg, const char *cert_path, const eimg_nitro_report *r,
+			const uint8_t *sig, size_t sig_len, eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec,
+			size_t *seclen, eimg_error *err)
+{
+	uint8_t *prot = NULL, *payload = NULL, *tbs = NULL, rs[132], made[512];
+	size_t plen = 0, paylen = 0, tbslen = 0, fb = eimg_cose_alg_fbytes(alg);
+	int rc = tbs_for(r, alg, &prot, &plen, &payload, &paylen, &tbs, &tbslen, err);
 	if (rc)
 		goto out;
 	if (fn) {
@@ -262,15 +276,43 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 				      "the signature does not verify with this certificate's key for this EIF's PCR0");
 		goto out;
 	}
-	rc = section_for(x, alg, prot, plen, payload, paylen, rs, 2 * fb, &sec, &seclen, err);
-	if (!rc)
-		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
+	rc = section_for(x, alg, prot, plen, payload, paylen, rs, 2 * fb, sec, seclen, err);
 out:
 	explicit_bzero(made, sizeof(made));
-	eimg_x509_free(x);
 	free(prot);
 	free(payload);
 	free(tbs);
+	return rc;
+}
+
+int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, const uint8_t *sig, size_t sig_len,
+			   eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec, size_t *seclen, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	int alg = 0;
+	int rc = cert_for(cert_path, 0, &x, &alg, err);
+	if (!rc)
+		rc = sign_section(x, alg, cert_path, r, sig, sig_len, fn, ctx, sec, seclen, err);
+	eimg_x509_free(x);
+	return rc;
+}
+
+static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
+		     eimg_nitro_signer_fn fn, void *ctx, int64_t at, const char *out_path, uint8_t **out,
+		     size_t *out_len, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	uint8_t *sec = NULL;
+	size_t seclen = 0;
+	int alg = 0;
+	int rc = cert_for(cert_path, at, &x, &alg, err);
+	if (!rc)
+		rc = open_target(t, err);
+	if (!rc)
+		rc = sign_section(x, alg, cert_path, t->r, sig, sig_len, fn, ctx, &sec, &seclen, err);
+	if (!rc)
+		rc = write_signed(t, sec, seclen, out_path, out, out_len, err);
+	eimg_x509_free(x);
 	free(sec);
 	return rc;
 }

@@ -3,13 +3,12 @@
  * nitro-cli blobs folder: what they determine is resolved into the manifest
  * before its canonical form is made (so the image's digests, the argv and
  * the environment are measured in PCR2), then the application ramdisk is
- * written from the image's layers to a temporary file. */
+ * streamed from the image's layers into the EIF. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,25 +152,13 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err)
 	return rc;
 }
 
-/* An unlinked temporary file. */
-static int temp_fd(eimg_error *err)
-{
-	const char *dir;
-	int fd = eimg_tmpfile_unnamed("ramdisk", &dir);
-	if (fd < 0)
-		eimg_err_sys(err, dir, "cannot make a temporary file");
-	return fd;
-}
-
 int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
-			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err)
+			 struct eimg_progress *progress, eimg_ready_fn ready, eimg_write_fn wr, void *ctx, eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
 	eimg_oci_image *img = NULL;
 	char *cmd = NULL, *env = NULL;
 	size_t cmd_len = 0, env_len = 0;
-	struct stat st;
-	int fd = -1;
 	int rc = eimg_oci_open(n->image, n->platform, &img, err);
 	if (!rc && (!n->image_digest || strcmp(identity(eimg_oci_info(img)), n->image_digest) != 0))
 		rc = eimg_err(err, EIMG_EVERIFY, n->image, "the image changed while it was being built");
@@ -179,34 +166,13 @@ int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen,
 		rc = eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", &cmd, &cmd_len, err);
 	if (!rc)
 		rc = eimg_nitro_lines(n->env, n->env_len, "nitro.env", &env, &env_len, err);
-	if (!rc && (fd = temp_fd(err)) < 0)
-		rc = EIMG_EIO;
 	if (!rc) {
 		struct eimg_oci_ramdisk_opts o = { epoch, (const uint8_t *)cmd, (const uint8_t *)env, cmd_len, env_len,
 						   EIMG_NITRO_MANIFEST_PATH, (const uint8_t *)canon, clen, progress };
-		rc = eimg_oci_write_ramdisk(img, &o, fd, err);
+		rc = eimg_oci_write_ramdisk_to(img, &o, ready, wr, ctx, err);
 	}
-	if (!rc && fstat(fd, &st) < 0)
-		rc = eimg_err_sys(err, NULL, "the application ramdisk");
-	if (!rc) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED)
-			rc = eimg_err_sys(err, NULL, "cannot map the application ramdisk");
-		else {
-			*map = p;
-			*len = (size_t)st.st_size;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
 	free(cmd);
 	free(env);
 	eimg_oci_free(img);
 	return rc;
-}
-
-void eimg_nitro_app_unmap(uint8_t *map, size_t len)
-{
-	if (map)
-		munmap(map, len);
 }

@@ -404,13 +404,16 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 	if (rc)
 		goto out;
 	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
-		 : eimg_nitro_pcr_fd_progress(source, fd, &r->layout, o->threads, o->progress, &dg, err);
+		 : eimg_nitro_pcr_fd_progress(source, fd, &r->layout, o->threads, o->progress, o->copy_fd, o->copy_at, &dg,
+					      err);
 	if (rc)
 		goto out;
 	memcpy(r->pcr0, dg.pcr0, 48);
 	memcpy(r->pcr1, dg.pcr1, 48);
 	memcpy(r->pcr2, dg.pcr2, 48);
 	r->crc_computed = dg.crc;
+	r->body_crc = dg.body_crc;
+	r->body_len = dg.body_len;
 	r->crc_ok = dg.crc == r->layout.crc;
 
 	if ((rc = audit_sections(r, source, mem, fd, err)) || (rc = app_manifest(r, mem, fd, err)))

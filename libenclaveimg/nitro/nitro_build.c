@@ -105,8 +105,33 @@ out:
 	return rc;
 }
 
-static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, uint8_t **out,
-		    size_t *len, eimg_error *err)
+/* A build in progress: the EIF stream (first: it is the writers' context),
+ * its sections, and where it goes. */
+struct bctx {
+	struct eimg_eif_stream s;
+	struct eimg_eif_part parts[5];
+	struct eimg_eif_write_opts wo;
+	int fd;
+	const struct eimg_nitro_build_opts *opts;
+};
+
+/* Called by the ramdisk writers once the ramdisk's size is known within
+ * [lo, hi], before its first byte: places and starts the EIF. */
+static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
+{
+	struct bctx *b = ctx;
+	uint64_t fixed = EIMG_EIF_HEADER_SIZE;
+	for (int i = 0; i < 5; i++)
+		fixed += EIMG_EIF_SECTION_HEADER_SIZE + b->parts[i].size;
+	int fd = b->fd;
+	if (fd < 0 && (!b->opts->place || (fd = b->opts->place(b->opts->place_ctx, fixed + lo, fixed + hi, err)) < 0))
+		return b->opts->place ? EIMG_EIO : eimg_err(err, EIMG_EUSAGE, NULL, "EIF: no output");
+	return eimg_eif_stream_begin(&b->s, "EIF", fd, &b->wo, b->parts, 5, err);
+}
+
+/* The application ramdisk from a folder or a tar archive, streamed into the EIF. */
+static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, struct bctx *b,
+		    eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
 	eimg_cpio *c = eimg_cpio_new();
@@ -157,8 +182,9 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 		rc = eimg_cpio_add_file(c, "cmd", 0644, (const uint8_t *)cmd, cmdlen, err);
 	if (!rc)
 		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)env, envlen, err);
-	if (!rc)
-		rc = eimg_cpio_write(c, epoch, out, len, err);
+	uint64_t size = 0;
+	if (!rc && !(rc = eimg_cpio_size(c, &size, err)) && !(rc = app_ready(b, size, size, err)))
+		rc = eimg_cpio_write_to(c, epoch, eimg_eif_stream_write, &b->s, err);
 out:
 	free(cmd);
 	free(env);
@@ -166,89 +192,130 @@ out:
 	return rc;
 }
 
-int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
-		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
-		     eimg_nitro_report **rep, eimg_error *err)
+/* The fixed inputs: kernel, boot-strap ramdisk, metadata. */
+struct fixed {
+	uint8_t *kernel, *rd0;
+	size_t klen, rd0len, mlen;
+	char *meta;
+};
+
+static int load_fixed(const eimg_manifest *m, const struct eimg_nitro_build_opts *opts, struct fixed *f,
+		      eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
-	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL };
-	uint8_t *kernel = NULL, *rd0 = NULL, *rd1 = NULL, *out = NULL;
-	size_t klen = 0, rd0len = 0, rd1len = 0, outlen = 0, mlen = 0;
-	char *meta = NULL, kver[64], os[32];
-	bool mapped = false;
-	eimg_nitro_report *r = NULL;
-	int rc = EIMG_OK;
-
-	if (!opts)
-		opts = &dflt;
+	char kver[64], os[32];
 	if (m->target != EIMG_TARGET_NITRO)
 		return eimg_err(err, EIMG_EUSAGE, m->source, "not a nitro manifest");
 	if (!n->kernel || !n->init || !n->cmdline)
 		return eimg_err(err, EIMG_EINVAL, m->source, "nitro: kernel, init and cmdline are required");
 	if (strlen(n->cmdline) > EIMG_EIF_MAX_CMDLINE)
 		return eimg_err(err, EIMG_EINVAL, m->source, "nitro.cmdline: above %u bytes", EIMG_EIF_MAX_CMDLINE);
-	if ((rc = kernel_info(n->kernel_config, os, sizeof(os), kver, sizeof(kver), err)))
+	int rc = kernel_info(n->kernel_config, os, sizeof(os), kver, sizeof(kver), err);
+	if (rc || (rc = eimg_read_file(n->kernel, EIMG_NITRO_MAX_KERNEL, &f->kernel, &f->klen, err)))
 		return rc;
-	rc = eimg_read_file(n->kernel, EIMG_NITRO_MAX_KERNEL, &kernel, &klen, err);
-	if (rc)
+	if (f->klen == 0)
+		return eimg_err(err, EIMG_EINVAL, n->kernel, "empty kernel image");
+	if ((rc = make_bootstrap(n->init, n->nsm, opts->epoch, &f->rd0, &f->rd0len, err)))
+		return rc;
+	return make_metadata(m, opts, os, kver, &f->meta, &f->mlen, err);
+}
+
+int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+			const struct eimg_nitro_build_opts *opts, int fd, uint64_t *eif_len, uint8_t pcr012[144],
+			eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL, NULL, NULL };
+	struct fixed f = { 0 };
+	struct bctx b;
+	struct eimg_nitro_digest dg;
+	uint64_t mem, len = 0;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	b.fd = fd;
+	b.opts = opts ? opts : &dflt;
+	if ((rc = load_fixed(m, b.opts, &f, err)))
 		goto out;
-	if (klen == 0) {
-		rc = eimg_err(err, EIMG_EINVAL, n->kernel, "empty kernel image");
-		goto out;
-	}
-	rc = make_bootstrap(n->init, n->nsm, opts->epoch, &rd0, &rd0len, err);
-	if (rc)
-		goto out;
-	if (n->image) {
-		rc = eimg_nitro_app_image(m, canonical, canonical_len, opts->epoch, opts->progress, &rd1, &rd1len, err);
-		mapped = !rc;
-	} else {
-		rc = make_app(m, canonical, canonical_len, opts->epoch, &rd1, &rd1len, err);
-	}
-	if (rc)
-		goto out;
-	rc = make_metadata(m, opts, os, kver, &meta, &mlen, err);
-	if (rc)
-		goto out;
-	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
-	uint16_t flags = (klen >= 0x3c && memcmp(kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
-	struct eimg_eif_part parts[5] = {
-		{ EIMG_EIF_KERNEL, kernel, klen },
-		{ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) },
-		{ EIMG_EIF_METADATA, (const uint8_t *)meta, mlen },
-		{ EIMG_EIF_RAMDISK, rd0, rd0len },
-		{ EIMG_EIF_RAMDISK, rd1, rd1len },
-	};
-	uint64_t mem;
 	if (eimg_mul_overflow(n->memory_mib, 1ull << 20, &mem)) {
 		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.memory: too large");
 		goto out;
 	}
-	struct eimg_eif_write_opts wo = { flags, mem, n->cpus };
-	rc = eimg_eif_write_buffer(&wo, parts, 5, &out, &outlen, err);
-	if (rc)
-		goto out;
-	if (rep) {
+	/* An arm64 Linux Image carries "ARM\x64" at offset 0x38. */
+	b.wo.flags = (f.klen >= 0x3c && memcmp(f.kernel + 0x38, "ARM\x64", 4) == 0) ? EIMG_EIF_FLAG_AARCH64 : 0;
+	b.wo.default_mem = mem;
+	b.wo.default_cpus = n->cpus;
+	b.parts[0] = (struct eimg_eif_part){ EIMG_EIF_KERNEL, f.kernel, f.klen };
+	b.parts[1] = (struct eimg_eif_part){ EIMG_EIF_CMDLINE, (const uint8_t *)n->cmdline, strlen(n->cmdline) };
+	b.parts[2] = (struct eimg_eif_part){ EIMG_EIF_METADATA, (const uint8_t *)f.meta, f.mlen };
+	b.parts[3] = (struct eimg_eif_part){ EIMG_EIF_RAMDISK, f.rd0, f.rd0len };
+	b.parts[4] = (struct eimg_eif_part){ EIMG_EIF_RAMDISK, NULL, 0 }; /* the application, streamed */
+	if (n->image)
+		rc = eimg_nitro_app_image(m, canonical, canonical_len, b.opts->epoch, b.opts->progress, app_ready,
+					  eimg_eif_stream_write, &b, err);
+	else
+		rc = make_app(m, canonical, canonical_len, b.opts->epoch, &b, err);
+	if (!rc && !(rc = eimg_eif_stream_end(&b.s, &len, &dg, err))) {
+		*eif_len = len;
+		memcpy(pcr012, dg.pcr0, 48);
+		memcpy(pcr012 + 48, dg.pcr1, 48);
+		memcpy(pcr012 + 96, dg.pcr2, 48);
+	}
+out:
+	eimg_eif_stream_free(&b.s);
+	free(f.kernel);
+	free(f.rd0);
+	free(f.meta);
+	return rc;
+}
+
+/* Reads back the EIF a build wrote into a scratch file. */
+static int slurp(int fd, uint64_t len, uint8_t **out, eimg_error *err)
+{
+	if (len > SIZE_MAX)
+		return eimg_err(err, EIMG_EINVAL, "EIF", "too large for memory: use eimg_nitro_build_fd");
+	uint8_t *b = malloc(len ? (size_t)len : 1);
+	if (!b)
+		return eimg_err_nomem(err);
+	for (size_t got = 0; got < (size_t)len;) {
+		ssize_t r = pread(fd, b + got, (size_t)len - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(b);
+			return r < 0 ? eimg_err_sys(err, "EIF", "cannot read back") : eimg_err(err, EIMG_EIO, "EIF", "truncated");
+		}
+		got += (size_t)r;
+	}
+	*out = b;
+	return EIMG_OK;
+}
+
+int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
+		     eimg_nitro_report **rep, eimg_error *err)
+{
+	uint8_t pcr[144], *out = NULL;
+	uint64_t len = 0;
+	eimg_nitro_report *r = NULL;
+	int fd = eimg_scratch_fd(NULL, "the EIF", err);
+	if (fd < 0)
+		return EIMG_EIO;
+	int rc = eimg_nitro_build_fd(m, canonical, canonical_len, opts, fd, &len, pcr, err);
+	if (!rc)
+		rc = slurp(fd, len, &out, err);
+	close(fd);
+	if (!rc && rep) {
 		struct eimg_nitro_audit_opts ao = { .manifest_json = canonical, .manifest_len = canonical_len };
-		rc = eimg_nitro_audit_buffer("EIF", out, outlen, &ao, &r, err);
-		if (rc)
-			goto out;
+		rc = eimg_nitro_audit_buffer("EIF", out, (size_t)len, &ao, &r, err);
+	}
+	if (rc) {
+		free(out);
+		return rc;
 	}
 	*eif = out;
-	*eif_len = outlen;
-	out = NULL;
+	*eif_len = (size_t)len;
 	if (rep)
 		*rep = r;
-	r = NULL;
-out:
-	eimg_nitro_report_free(r);
-	free(out);
-	free(kernel);
-	free(rd0);
-	if (mapped)
-		eimg_nitro_app_unmap(rd1, rd1len);
-	else
-		free(rd1);
-	free(meta);
-	return rc;
+	return EIMG_OK;
 }

@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 #include <jansson.h>
 #include "eimg/eif.h"
 #include "eimg/error.h"
+#include "eimg/hash.h"
 #include "eimg/nitro.h"
 #include "crypto/crypto.h"
 
@@ -46,15 +48,55 @@ int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif
 			  struct eimg_nitro_digest *out, eimg_error *err);
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err);
-/* The same, reporting "hashing" progress (may be NULL). */
+/* The same, reporting "hashing" progress (may be NULL); copy_fd > 0: the
+ * body (see body_crc) is also written to copy_fd at copy_at + its offset. */
 struct eimg_progress;
 int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
-			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err);
+			       struct eimg_progress *progress, int copy_fd, uint64_t copy_at, struct eimg_nitro_digest *out,
+			       eimg_error *err);
+
+/* ---- eif.c, eif_stream.c: writing ---- */
+/* The reference order: kernel, cmdline, [metadata], ramdisk+, [signature]. */
+int eimg_eif_check_order(const struct eimg_eif_part *p, size_t n, eimg_error *err);
+void eimg_eif_put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus, unsigned n,
+			 const uint64_t *offs, const uint64_t *sizes);
+/* An EIF written into fd from its current offset: parts as for
+ * eimg_eif_write_buffer, the last one a ramdisk whose data (and size) come
+ * through eimg_eif_stream_write (an eimg_newc_out writer: ctx is the
+ * stream).  _end fixes the header in place and gives the EIF's size, its
+ * CRC and PCR0/1/2, computed as the bytes went by.  _free always. */
+struct eimg_eif_stream {
+	int fd;
+	const char *name;                 /* for messages */
+	uint64_t start;                   /* file offset of the EIF */
+	struct eimg_eif_write_opts opts;
+	unsigned n;
+	uint64_t sizes[EIMG_EIF_MAX_SECTIONS];
+	uint64_t fixed_len, tail;         /* bytes after the header before / in the streamed section */
+	uint32_t crc_fixed, crc_tail;
+	int tail_pcr;                     /* 1 or 2 */
+	eimg_hash *h[3];                  /* PCR0, PCR1, PCR2 data */
+	uint8_t *buf[2];
+	size_t used;
+	int cur;
+	bool threaded, stop, hash_failed;
+	const uint8_t *job;               /* piece the PCR0 helper hashes */
+	size_t job_len;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+};
+int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, const struct eimg_eif_write_opts *o,
+			  const struct eimg_eif_part *parts, size_t nparts, eimg_error *err);
+int eimg_eif_stream_write(void *ctx, const void *p, size_t n, eimg_error *err);
+int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_nitro_digest *dg, eimg_error *err);
+void eimg_eif_stream_free(struct eimg_eif_stream *s);
 
 /* ---- cpio.c: deterministic newc ramdisks ---- */
 #define EIMG_CPIO_MAX_ENTRIES 200000
 #define EIMG_CPIO_MAX_PATH    4096
-#define EIMG_CPIO_MAX_TOTAL   (4ull << 30)     /* all file data of one ramdisk */
+#define EIMG_CPIO_MAX_TOTAL   (64ull << 30)    /* all file data of one ramdisk */
+#define EIMG_CPIO_MAX_MEMORY  (1ull << 30)     /* file data held in memory (a .tar application) */
 #define EIMG_CPIO_MAX_FILE    0xffffffffull    /* newc size field */
 
 typedef struct eimg_cpio eimg_cpio;
@@ -77,6 +119,13 @@ bool eimg_cpio_has(const eimg_cpio *c, const char *path);
  * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
  * otherwise, device numbers 0. */
 int eimg_cpio_write(eimg_cpio *c, uint64_t mtime, uint8_t **out, size_t *len, eimg_error *err);
+/* The size eimg_cpio_write will give (bytes). */
+int eimg_cpio_size(eimg_cpio *c, uint64_t *size, eimg_error *err);
+/* The same, streamed to a writer (an eimg_newc_out writer); files of a host
+ * folder are read now, in 1 MiB pieces, and must be the files the folder
+ * held when they were added, of the same size. */
+int eimg_cpio_write_to(eimg_cpio *c, uint64_t mtime, int (*wr)(void *ctx, const void *p, size_t n, eimg_error *err),
+		       void *ctx, eimg_error *err);
 /* Looks up a regular file in a newc archive (own strict parser, no
  * libarchive): *data points into buf.  EIMG_EINVAL if absent or malformed. */
 int eimg_cpio_find(const char *source, const uint8_t *buf, size_t len, const char *path,
@@ -157,6 +206,17 @@ int eimg_cose_sign1_decode(const char *source, const uint8_t *buf, size_t len, s
 int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int fd, uint64_t base,
 			 const struct eimg_nitro_audit_opts *o, eimg_nitro_report **out, struct eimg_nitro_digest *dg_out,
 			 eimg_error *err);
+/* ---- eif_sign.c: for signing an image member in one pass ---- */
+/* The signature section over r's PCR0 (signed by fn, or sig made elsewhere),
+ * checked against the certificate, which must be valid now. */
+int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, const uint8_t *sig, size_t sig_len,
+			   eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec, size_t *seclen, eimg_error *err);
+/* The header of the EIF at offset at of fd (layout l) once signed with sec,
+ * with its CRC (body_crc: of the bytes from 548 up to the old signature
+ * section), and the new section's 12-byte header. */
+int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
+			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
+			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 

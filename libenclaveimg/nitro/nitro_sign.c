@@ -3,6 +3,7 @@
  * and its certificate (one step, with any key the shared loader takes:
  * files, encrypted PEM, pkcs11: URIs), the detached flow (export the COSE
  * Sig_structure, attach a signature made elsewhere), and verification. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 #include "eimg/nitro.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
+#include "core/image_int.h"
 #include "core/internal.h"
+#include "nitro/nitro_int.h"
 #include "crypto/crypto.h"
 
 static int signer(void *ctx, int hash, const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t *sig_len,
@@ -130,6 +133,130 @@ static int export_member(const struct eimg_nitro_sign_request *r, const eimg_blo
 	return rc;
 }
 
+/* The header re-read for the new one is the header the audit hashed: its
+ * CRC with the body's (and an old signature section's) gives the audit's. */
+static int same_header(const char *src, int fd, uint64_t base, const eimg_nitro_report *rep, eimg_error *err)
+{
+	uint8_t h[EIMG_EIF_CRC_OFFSET];
+	uint64_t from = EIMG_EIF_HEADER_SIZE + rep->body_len, tail = rep->layout.file_size - from;
+	uint8_t *t = tail <= EIMG_EIF_SECTION_HEADER_SIZE + EIMG_EIF_MAX_SIGNATURE ? malloc(tail + 1) : NULL;
+	int rc = t ? EIMG_OK : eimg_err(err, EIMG_EINVAL, src, "signature section too large");
+	if (!rc && (pread(fd, h, sizeof(h), (off_t)base) != (ssize_t)sizeof(h) ||
+		    pread(fd, t, (size_t)tail, (off_t)(base + from)) != (ssize_t)tail))
+		rc = eimg_err_sys(err, src, "cannot read");
+	if (!rc) {
+		uint32_t c = eimg_crc32_combine(eimg_crc32(0, h, sizeof(h)), rep->body_crc, rep->body_len);
+		if (eimg_crc32(c, t, (size_t)tail) != rep->crc_computed)
+			rc = eimg_err(err, EIMG_EINVAL, src, "file changed while being signed");
+	}
+	free(t);
+	return rc;
+}
+
+static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off, const char *dst, eimg_error *err)
+{
+	while (n > 0) {
+		ssize_t k = pwrite(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return eimg_err_sys(err, dst, "cannot write");
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return EIMG_OK;
+}
+
+/* After the audit copied the body to the output at "at": the new header,
+ * the signature section, and the image written around them in place. */
+static int finish_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_image *img,
+			   const eimg_nitro_report *rep, struct eimg_outfile **o, uint64_t at, eimg_error *err)
+{
+	const eimg_blob *eb = eimg_image_eif(img);
+	const char *dst = (*o)->path;
+	uint8_t *sig = NULL, *sec = NULL, hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	size_t sig_len = 0, seclen = 0;
+	uint64_t base, pos = 0, body_end = EIMG_EIF_HEADER_SIZE + rep->body_len;
+	int fd, rc = EIMG_OK;
+	eimg_blob_fd(eb, &fd, &base);
+	if (r->op != EIMG_SIGN_OP_SIGN)
+		rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err);
+	if (!rc)
+		rc = eimg_nitro_section_for(rep, r->cert_path, sig, sig_len, sig ? NULL : signer, key, &sec, &seclen, err);
+	if (!rc && !(rc = same_header(r->input, fd, base, rep, err)))
+		rc = eimg_nitro_signed_header(r->input, fd, base, &rep->layout, rep->body_crc, sec, seclen, hdr, sh, err);
+	if (!rc && !(rc = pwrite_all((*o)->fd, hdr, sizeof(hdr), at, dst, err)) &&
+	    !(rc = pwrite_all((*o)->fd, sh, sizeof(sh), at + body_end, dst, err)))
+		rc = pwrite_all((*o)->fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
+	uint64_t size = body_end + sizeof(sh) + seclen;
+	if (!rc && (rc = eimg_image_eif_offset(img, eimg_image_mtime(img), size, &pos, err)) == EIMG_OK && pos != at)
+		rc = eimg_err(err, EIMG_EINTERNAL, dst, "the signed EIF is not where its member goes");
+	int nfd = rc ? -1 : dup((*o)->fd);
+	struct eimg_file *f = nfd >= 0 ? eimg_file_new(nfd) : NULL;
+	eimg_blob *nb = f ? eimg_blob_from_range(f, at, size) : NULL;
+	if (!rc && !nb)
+		rc = eimg_err_nomem(err);
+	if (!rc) {
+		f->out = *o; /* the image writer writes around the EIF and renames this file */
+		*o = NULL;
+		eimg_image_set_eif(img, nb);
+		nb = NULL;
+		rc = eimg_image_write_file(img, eimg_image_mtime(img), dst, err);
+	}
+	eimg_blob_free(nb);
+	eimg_file_unref(f);
+	free(sig);
+	free(sec);
+	return rc;
+}
+
+/* Signing a file-backed image member in one read and one write: the audit
+ * that checks the image copies the EIF's body, the very bytes it hashes,
+ * into the output's temporary file at the member's offset (settled from the
+ * largest signature section); 1: not this way (the caller signs as before). */
+static int sign_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_image *img, eimg_error *err)
+{
+	const eimg_blob *eb = eimg_image_eif(img);
+	const char *dst = r->output ? r->output : r->input;
+	uint64_t mtime = eimg_image_mtime(img), base, lo = 0, hi = 1;
+	eimg_eif_layout l;
+	eimg_nitro_report *rep = NULL;
+	eimg_error ignored;
+	int fd;
+	if (strcmp(dst, "-") == 0 || eimg_blob_fd(eb, &fd, &base) != 0 ||
+	    eimg_eif_read_layout_range(r->input, fd, base, eimg_blob_size(eb), &l, &ignored) != EIMG_OK)
+		return 1;
+	uint64_t body_end = l.signature >= 0 ? l.sections[l.signature].offset : l.file_size;
+	if (eimg_image_eif_offset(img, mtime, body_end + EIMG_EIF_SECTION_HEADER_SIZE, &lo, &ignored) ||
+	    eimg_image_eif_offset(img, mtime, body_end + EIMG_EIF_SECTION_HEADER_SIZE + EIMG_EIF_MAX_SIGNATURE, &hi,
+				  &ignored) || lo != hi)
+		return 1;
+	struct eimg_outfile *o = calloc(1, sizeof(*o));
+	if (!o)
+		return eimg_err_nomem(err);
+	int rc = eimg_outfile_open(o, dst, err);
+	if (rc) {
+		free(o);
+		return rc;
+	}
+	struct eimg_nitro_audit_opts ao = { .copy_fd = o->fd, .copy_at = lo };
+	/* Never sign what does not measure as recorded. */
+	rc = eimg_nitro_image_open_opts(img, r->input, &ao, &rep, err);
+	if (rc == EIMG_OK)
+		rc = eimg_nitro_report_verdict(rep, err);
+	if (rc == EIMG_OK)
+		rc = refuse_signed(rep, r, err);
+	if (rc == EIMG_OK)
+		rc = finish_one_pass(r, key, img, rep, &o, lo, err);
+	if (o) {
+		eimg_outfile_abort(o);
+		free(o);
+	}
+	eimg_nitro_report_free(rep);
+	return rc;
+}
+
 static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_error *err)
 {
 	eimg_image *img = NULL;
@@ -149,6 +276,8 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 			      "an SGX image: sign it with an RSA key and without --cert (enclave-sign -k KEY)");
 		goto out;
 	}
+	if (r->op != EIMG_SIGN_OP_EXPORT && (rc = sign_one_pass(r, key, img, err)) != 1)
+		goto out;
 	/* Never sign what does not measure as recorded. */
 	rc = eimg_nitro_image_open(img, r->input, &rep, err);
 	if (rc == EIMG_OK)

@@ -560,6 +560,12 @@ static int add_manifest(eimg_oci_image *img, eimg_oci_tree *t, const struct eimg
 
 int eimg_oci_write_ramdisk(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o, int fd, eimg_error *err)
 {
+	return eimg_oci_write_ramdisk_to(img, o, NULL, eimg_newc_fd_write, &fd, err);
+}
+
+int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o, eimg_ready_fn ready,
+			      eimg_write_fn wr, void *ctx, eimg_error *err)
+{
 	static const char *const mkdirs[] = { "dev", "proc", "run", "sys", "tmp", "var", NULL };
 	eimg_oci_tree *t = eimg_oci_tree_new();
 	int rc = EIMG_OK;
@@ -575,11 +581,17 @@ int eimg_oci_write_ramdisk(eimg_oci_image *img, const struct eimg_oci_ramdisk_op
 		rc = add_manifest(img, t, o, err);
 	if (!rc) {
 		struct eimg_oci_extra extra[2] = { { "cmd", o->cmd, o->cmd_len }, { "env", o->env, o->env_len } };
-		struct eimg_newc_out out = { eimg_newc_fd_write, &fd, 0, o->progress };
+		struct eimg_newc_out out = { wr, ctx, 0, o->progress };
+		/* Bounds: the data, and per entry at most a header, a name and padding. */
+		uint64_t lo = eimg_oci_tree_bytes(t) + o->cmd_len + o->env_len;
+		uint64_t hi = lo + ((uint64_t)eimg_oci_tree_count(t) + 16) * (128 + 8 + 2 * 4096);
+		if (ready && (rc = ready(ctx, lo, hi, err)))
+			goto out;
 		eimg_progress_begin(o->progress, "writing ramdisk", eimg_oci_tree_bytes(t));
 		rc = eimg_oci_tree_write(t, "rootfs", mkdirs, extra, 2, o->mtime, &out, err);
 		eimg_progress_end(o->progress);
 	}
+out:
 	eimg_oci_tree_free(t);
 	return rc;
 }

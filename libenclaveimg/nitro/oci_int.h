@@ -65,6 +65,7 @@ int eimg_oci_tree_whiteout(eimg_oci_tree *t, const char *path, unsigned layer, e
 int eimg_oci_tree_opaque(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
 bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path);
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t);   /* file data held in the spool */
+uint32_t eimg_oci_tree_count(const eimg_oci_tree *t);   /* nodes (an upper bound of the entries) */
 /* Extra entries of the ramdisk outside the tree (cmd, env, manifest). */
 struct eimg_oci_extra {
 	const char *path;          /* full ramdisk path, e.g. "cmd" */
@@ -101,9 +102,15 @@ struct eimg_manifest;
 int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err);
 /* Writes the application ramdisk of m's image to a temporary file and maps
  * it (read-only): *map, *len; eimg_nitro_app_unmap() when done. */
+/* The ramdisk is streamed to wr; ready (may be NULL), with the same ctx, is
+ * called once before its first byte with bounds of its size. */
+typedef int (*eimg_ready_fn)(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err);
+typedef int (*eimg_write_fn)(void *ctx, const void *p, size_t n, eimg_error *err);
 int eimg_nitro_app_image(const struct eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
-			 struct eimg_progress *progress, uint8_t **map, size_t *len, eimg_error *err);
-void eimg_nitro_app_unmap(uint8_t *map, size_t len);
+			 struct eimg_progress *progress, eimg_ready_fn ready, eimg_write_fn wr, void *ctx, eimg_error *err);
+/* eimg_oci_write_ramdisk, the ramdisk streamed to a writer. */
+int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o, eimg_ready_fn ready,
+			      eimg_write_fn wr, void *ctx, eimg_error *err);
 
 /* ---- oci_blob.c: the files of an image, in a folder or inside a tar ---- */
 struct eimg_oci_store {

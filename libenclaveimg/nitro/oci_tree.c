@@ -55,7 +55,8 @@ eimg_oci_tree *eimg_oci_tree_new(void)
 		return NULL;
 	}
 	memset(t->slot, 0xff, t->nslots * sizeof(uint32_t));
-	t->spool = eimg_tmpfile_unnamed("spool", NULL);
+	eimg_error ignored; /* the caller names the failure */
+	t->spool = eimg_scratch_fd(NULL, "the image's files", &ignored);
 	if (t->spool < 0) {
 		eimg_oci_tree_free(t);
 		return NULL;
@@ -138,6 +139,11 @@ static int rehash(eimg_oci_tree *t, eimg_error *err)
 bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path)
 {
 	return lookup(t, path) != NONE;
+}
+
+uint32_t eimg_oci_tree_count(const eimg_oci_tree *t)
+{
+	return t->count;
 }
 
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t)

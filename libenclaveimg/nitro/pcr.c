@@ -57,6 +57,8 @@ struct pass {
 	uint32_t body_crc;   /* CRC of the bytes from 548 up to the signature section */
 	uint64_t body_len;
 	struct eimg_progress *progress; /* "hashing": bytes read, or NULL */
+	int copy_fd;         /* > 0: the body is also written there, at copy_at + its offset */
+	uint64_t copy_at;
 	pthread_mutex_t m;
 	pthread_cond_t more, freed;
 };
@@ -122,6 +124,17 @@ static int next_chunk(struct pass *ps, struct chunk *c, uint64_t seq, eimg_error
 			got += (size_t)k;
 		}
 		c->p = c->buf;
+		/* Signing: the very bytes hashed are the bytes written. */
+		for (size_t w = 0; ps->copy_fd > 0 && r->body && w < n;) {
+			ssize_t k = pwrite(ps->copy_fd, c->buf + w, n - w, (off_t)(ps->copy_at + off + w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				eimg_err_sys(err, ps->name, "cannot write the copy");
+				return -1;
+			}
+			w += (size_t)k;
+		}
 	}
 	c->len = n;
 	eimg_progress_add(ps->progress, n);
@@ -348,14 +361,17 @@ int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err)
 {
-	return eimg_nitro_pcr_fd_progress(source, fd, l, threads, NULL, out, err);
+	return eimg_nitro_pcr_fd_progress(source, fd, l, threads, NULL, 0, 0, out, err);
 }
 
 int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
-			       struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err)
+			       struct eimg_progress *progress, int copy_fd, uint64_t copy_at, struct eimg_nitro_digest *out,
+			       eimg_error *err)
 {
 	struct pass ps;
 	memset(&ps, 0, sizeof(ps));
+	ps.copy_fd = copy_fd;
+	ps.copy_at = copy_at;
 	ps.name = source ? source : "EIF";
 	ps.fd = fd;
 	ps.base = l->base;

@@ -65,6 +65,7 @@ static int run(const struct opts *o)
 	char *out_path = NULL, *text = NULL;
 	int rc;
 
+	bo.output = o->output; /* the EIF goes straight into it */
 	eimg_error_clear(&err);
 	rc = eimg_source_date_epoch(0, &bo.mtime, &err);
 	if (rc == EIMG_OK)

@@ -64,6 +64,11 @@ struct eimg_build_options {
 	const char *manifest_path;
 	uint64_t mtime;                /* SOURCE_DATE_EPOCH or 0 */
 	struct eimg_progress *progress; /* long steps (eimg/progress.h); may be NULL */
+	/* The path eimg_image_write_file() will be given, if known: a Nitro EIF is
+	 * then streamed straight into that output's temporary file (and not
+	 * copied when the image is written) or a scratch file beside it.
+	 * NULL: a scratch file in $TMPDIR or /tmp. */
+	const char *output;
 };
 
 /* Builds the image described by a manifest file.  *out is a complete image
@@ -84,6 +89,11 @@ int eimg_measurement_json_nitro(const uint8_t *pcr012, char **out, size_t *len, 
 struct eimg_nitro_report;
 int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
 			  eimg_error *err);
+/* The same with audit options (eimg/nitro.h: the time, threads, progress,
+ * a copy of the bytes read for signing in one pass); opts may be NULL. */
+struct eimg_nitro_audit_opts;
+int eimg_nitro_image_open_opts(const eimg_image *img, const char *source, const struct eimg_nitro_audit_opts *opts,
+			       struct eimg_nitro_report **out, eimg_error *err);
 
 /* What kind of input a buffer holds, from its first bytes (up to 512): the
  * one detection every tool uses (core/detect.c), so that what one tool

@@ -51,6 +51,11 @@ struct eimg_nitro_build_opts {
 	const char *image_name;      /* metadata ImageName; NULL: the manifest's name */
 	const char *image_version;   /* metadata ImageVersion; NULL: "1.0" */
 	struct eimg_progress *progress; /* reading a container image's layers, writing its ramdisk; may be NULL */
+	/* eimg_nitro_build_fd with fd -1: where the EIF goes, asked once before
+	 * its first byte is written, with bounds [lo, hi] of its size: a
+	 * regular file positioned at the EIF's first byte, or -1 (err set). */
+	int (*place)(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err);
+	void *place_ctx;
 };
 
 struct eimg_nitro_audit_opts {
@@ -59,6 +64,11 @@ struct eimg_nitro_audit_opts {
 	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
 	size_t manifest_len;
 	struct eimg_progress *progress; /* file form: "hashing" progress; may be NULL */
+	/* File forms, for signing in one pass: the bytes after the header and
+	 * before any signature section are also written, as they are read and
+	 * hashed, to copy_fd at copy_at + their offset in the EIF.  0: none. */
+	int copy_fd;
+	uint64_t copy_at;
 };
 
 /* What was found in one EIF.  Every value is recomputed from content. */
@@ -67,6 +77,8 @@ typedef struct eimg_nitro_report {
 	eimg_eif_layout layout;
 	uint8_t pcr0[48], pcr1[48], pcr2[48], pcr8[48];
 	uint32_t crc_computed;
+	uint32_t body_crc;           /* CRC-32 of the bytes after the header, before any signature section */
+	uint64_t body_len;
 	bool crc_ok;
 	bool is_signed;
 	/* When signed: */
@@ -104,6 +116,14 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err);
 int eimg_nitro_build(const eimg_manifest *m, const char *canonical, size_t canonical_len,
 		     const struct eimg_nitro_build_opts *opts, uint8_t **eif, size_t *eif_len,
 		     eimg_nitro_report **rep, eimg_error *err);
+/* The same, streamed: the EIF is written into fd (a regular file, from its
+ * current offset; -1: opts->place says where) as its inputs are read,
+ * hashed on the way; no input is
+ * held whole in memory.  *eif_len is its size, pcr012 its PCR0, PCR1 and
+ * PCR2 (3 x 48 bytes).  On failure fd holds a partial EIF: discard it. */
+int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t canonical_len,
+			const struct eimg_nitro_build_opts *opts, int fd, uint64_t *eif_len, uint8_t pcr012[144],
+			eimg_error *err);
 
 /* Audits an EIF: layout (EINVAL when malformed), CRC, PCRs, signature and
  * certificate, metadata.  A CRC mismatch or a bad signature does not fail

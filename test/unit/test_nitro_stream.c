@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The streamed Nitro build: the EIF written as its ramdisk is produced, its
+ * CRC and PCRs computed on the way (checked against a separate audit of the
+ * written bytes), the ramdisk's size known before its first byte (checked
+ * against the bytes written), host files changed between the walk and the
+ * write refused, the image written around an EIF streamed into its own
+ * temporary file (the same bytes as an image written by copying). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "eimg/eif.h"
+#include "eimg/image.h"
+#include "eimg/measure.h"
+#include "eimg/nitro.h"
+#include "eimg/util.h"
+#include "core/internal.h"
+#include "nitro/nitro_int.h"
+#include "nitro/oci_int.h"
+
+static char tmp[256];
+static char *entry[] = { "/bin/app", NULL };
+static const char canon[] = "{\n  \"name\": \"demo\"\n}\n";
+
+static char *path(const char *rel)
+{
+	static char buf[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmp, rel);
+	return buf[k];
+}
+
+static void wfile(const char *rel, const void *data, size_t len, mode_t mode)
+{
+	FILE *f = fopen(path(rel), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	chmod(path(rel), mode);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/eimg-nstream-XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	uint8_t kernel[3000];
+	for (size_t i = 0; i < sizeof(kernel); i++)
+		kernel[i] = (uint8_t)(i * 5 + 1);
+	wfile("bzImage", kernel, sizeof(kernel), 0644);
+	wfile("init", "\x7f" "ELF init", 9, 0755);
+	mkdir(path("app"), 0755);
+	mkdir(path("app/bin"), 0755);
+	mkdir(path("app/a/b/c"), 0755); /* parents added by the walk */
+	mkdir(path("app/a"), 0755);
+	mkdir(path("app/a/b"), 0755);
+	mkdir(path("app/a/b/c"), 0755);
+	wfile("app/bin/app", "#!/bin/sh\n", 10, 0755);
+	wfile("app/a/b/c/odd", "12345", 5, 0644);
+	/* more than one 1 MiB piece, not a multiple of 4 */
+	size_t big = (3u << 20) + 7;
+	uint8_t *b = malloc(big);
+	assert_non_null(b);
+	for (size_t i = 0; i < big; i++)
+		b[i] = (uint8_t)(i * 2654435761u >> 13);
+	wfile("app/bin/big", b, big, 0644);
+	free(b);
+	assert_int_equal(symlink("bin/app", path("app/run")), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void manifest(eimg_manifest *m)
+{
+	static char k[512], in[512], app[512];
+	memset(m, 0, sizeof(*m));
+	m->version = 1;
+	m->name = "demo";
+	m->target = EIMG_TARGET_NITRO;
+	m->mode = EIMG_MODE_HARDWARE;
+	m->source = "enclave.yaml";
+	snprintf(k, sizeof(k), "%s/bzImage", tmp);
+	snprintf(in, sizeof(in), "%s/init", tmp);
+	snprintf(app, sizeof(app), "%s/app", tmp);
+	m->nitro.kernel = k;
+	m->nitro.cmdline = "console=ttyS0";
+	m->nitro.init = in;
+	m->nitro.app = app;
+	m->nitro.entrypoint = entry;
+	m->nitro.entrypoint_len = 1;
+	m->nitro.memory_mib = 256;
+	m->nitro.cpus = 2;
+}
+
+/* The PCRs computed while writing equal an audit of the written file; the
+ * EIF starts at the descriptor's offset. */
+static void test_stream_pcrs(void **state)
+{
+	(void)state;
+	eimg_manifest m;
+	eimg_error err;
+	uint8_t pcr[144];
+	uint64_t len = 0;
+	manifest(&m);
+	int fd = open(path("out.bin"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "pad", 3), 3);
+	struct eimg_nitro_build_opts bo = { .epoch = 7 };
+	if (eimg_nitro_build_fd(&m, canon, strlen(canon), &bo, fd, &len, pcr, &err))
+		fail_msg("build: %s", err.msg);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, len + 3);
+	eimg_nitro_report *r = NULL;
+	struct eimg_nitro_audit_opts ao = { .manifest_json = canon, .manifest_len = strlen(canon) };
+	assert_int_equal(eimg_nitro_audit_range("EIF", fd, 3, len, &ao, &r, &err), 0);
+	assert_true(r->crc_ok);
+	assert_int_equal(r->manifest_match, 1);
+	assert_memory_equal(pcr, r->pcr0, 48);
+	assert_memory_equal(pcr + 48, r->pcr1, 48);
+	assert_memory_equal(pcr + 96, r->pcr2, 48);
+	eimg_nitro_report_free(r);
+	/* The buffer form (written to a scratch file and read back) gives the same EIF. */
+	uint8_t *eif = NULL, *disk = malloc(len);
+	size_t elen = 0;
+	assert_int_equal(eimg_nitro_build(&m, canon, strlen(canon), &bo, &eif, &elen, NULL, &err), 0);
+	assert_int_equal(elen, len);
+	assert_int_equal(pread(fd, disk, len, 3), (ssize_t)len);
+	assert_memory_equal(eif, disk, len);
+	free(eif);
+	free(disk);
+	close(fd);
+}
+
+static int count(void *ctx, const void *p, size_t n, eimg_error *err)
+{
+	(void)p;
+	(void)err;
+	*(uint64_t *)ctx += n;
+	return EIMG_OK;
+}
+
+/* eimg_cpio_size is the size eimg_cpio_write_to writes: folders, files,
+ * links, names of every length modulo 4, data of every length modulo 4. */
+static void test_cpio_size(void **state)
+{
+	(void)state;
+	eimg_error err;
+	eimg_cpio *c = eimg_cpio_new();
+	assert_non_null(c);
+	assert_int_equal(eimg_cpio_add_tree(c, "rootfs", path("app"), &err), 0);
+	for (unsigned i = 0; i < 9; i++) {
+		char name[32], data[16];
+		snprintf(name, sizeof(name), "x/%.*s", (int)(i + 1), "abcdefghij");
+		memset(data, 'd', sizeof(data));
+		assert_int_equal(eimg_cpio_add_file(c, name, 0644, (const uint8_t *)data, i, &err), 0);
+	}
+	assert_int_equal(eimg_cpio_add_symlink(c, "x/l", "abc", 1, &err), 0);
+	uint64_t want = 0, got = 0;
+	assert_int_equal(eimg_cpio_size(c, &want, &err), 0);
+	assert_int_equal(eimg_cpio_write_to(c, 1, count, &got, &err), 0);
+	assert_int_equal(got, want);
+	eimg_cpio_free(c);
+}
+
+/* A host file that changes between the walk and the write is refused. */
+static int grow_then_count(void *ctx, const void *p, size_t n, eimg_error *err)
+{
+	static bool grown;
+	if (!grown) {
+		grown = true;
+		FILE *f = fopen(path("app/a/b/c/odd"), "ab");
+		assert_non_null(f);
+		fputs("more", f);
+		fclose(f);
+	}
+	return count(ctx, p, n, err);
+}
+
+static void test_changed_file(void **state)
+{
+	(void)state;
+	eimg_error err;
+	eimg_cpio *c = eimg_cpio_new();
+	uint64_t got = 0;
+	assert_int_equal(eimg_cpio_add_tree(c, "rootfs", path("app"), &err), 0);
+	assert_int_equal(eimg_cpio_write_to(c, 1, grow_then_count, &got, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "changed while the ramdisk was being written"));
+	eimg_cpio_free(c);
+	wfile("app/a/b/c/odd", "12345", 5, 0644);
+}
+
+/* enclave-build's path: the EIF streamed into the output's own temporary
+ * file gives the image that writing by copying gives, and no temporary file
+ * is left behind either way. */
+static void test_image_in_place(void **state)
+{
+	(void)state;
+	eimg_error err;
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: demo\ntarget: nitro\nnitro:\n  kernel: %s\n  init: %s\n  cmdline: \"console=ttyS0\"\n"
+		 "  app: %s\n  entrypoint: [\"/bin/app\"]\n", path("bzImage"), path("init"), path("app"));
+	wfile("enclave.yaml", yaml, strlen(yaml), 0644);
+	struct eimg_build_options o = { .manifest_path = path("enclave.yaml"), .mtime = 11, .output = path("a.eimg") };
+	struct eimg_build_result ra, rb;
+	eimg_image *a = NULL, *b = NULL;
+	if (eimg_build(&o, &a, &ra, &err))
+		fail_msg("build: %s", err.msg);
+	assert_int_equal(eimg_image_write_file(a, 11, path("a.eimg"), &err), 0);
+	/* In place: the EIF's file is the output itself, not a copy. */
+	int fd;
+	uint64_t at;
+	struct stat s1, s2;
+	assert_int_equal(eimg_blob_fd(eimg_image_eif(a), &fd, &at), 0);
+	assert_int_equal(fstat(fd, &s1), 0);
+	assert_int_equal(stat(path("a.eimg"), &s2), 0);
+	assert_true(s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev);
+	o.output = NULL;
+	assert_int_equal(eimg_build(&o, &b, &rb, &err), 0);
+	assert_int_equal(eimg_image_write_file(b, 11, path("b.eimg"), &err), 0);
+	assert_memory_equal(ra.pcr, rb.pcr, sizeof(ra.pcr));
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	assert_int_equal(eimg_read_file(path("a.eimg"), 64u << 20, &x, &xl, &err), 0);
+	assert_int_equal(eimg_read_file(path("b.eimg"), 64u << 20, &y, &yl, &err), 0);
+	assert_int_equal(xl, yl);
+	assert_memory_equal(x, y, xl);
+	free(x);
+	free(y);
+	eimg_image_free(a);
+	eimg_image_free(b);
+	/* Built for an output that is never written: its temporary file goes. */
+	o.output = path("c.eimg");
+	assert_int_equal(eimg_build(&o, &a, &ra, &err), 0);
+	eimg_image_free(a);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\.eimg-'", tmp);
+	assert_int_not_equal(system(cmd), 0);
+	assert_int_equal(access(path("c.eimg"), F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_pcrs),
+		cmocka_unit_test(test_cpio_size),
+		cmocka_unit_test(test_changed_file),
+		cmocka_unit_test(test_image_in_place),
+	};
+	return cmocka_run_group_tests_name("nitro_stream", tests, setup, teardown);
+}
