@@ -71,7 +71,7 @@ while read -r s; do grep -rqw "$s" "$EIMG_TOP"/libenclaveimg/include || _t_failm
 
 # A plain `make` (a user's build) does not turn warnings into errors; make check does.
 case_begin werror-development-only
-expect 0 env -u WERROR make -s -C "$EIMG_TOP" -n BUILDDIR="$PWD/b" "$PWD/b/libenclaveimg/core/error.o"
+expect 0 env -u WERROR -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$EIMG_TOP" -n BUILDDIR="$PWD/b" "$PWD/b/libenclaveimg/core/error.o"
 echo "$out" | grep -q -- '-Werror' && _t_failmsg "a plain make uses -Werror"
 expect 0 env -u WERROR make -s -C "$EIMG_TOP" -n BUILDDIR="$PWD/b" check
 echo "$out" | grep -q 'run-all' || _t_failmsg "make check does not run the suite"
