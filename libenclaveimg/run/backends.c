@@ -130,6 +130,52 @@ static int attest_init_in_process(struct runner *R, eimg_error *err)
 	return EIMG_OK;
 }
 
+/* Hardware and --mock: the enclave in this process, one thread per TCS
+ * serving its channel and ring; the channel ends the threads now own are
+ * marked -1 in child_fds. */
+static int start_in_process(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], int *child_fds,
+			    eimg_error *err)
+{
+	int rc;
+	if ((rc = load_in_process(R, l, mrenclave, err)))
+		return rc;
+	eimg_services_attach(&R->svc, R->o->backend == EIMG_RUN_HARDWARE, R->enclave);
+	if (R->o->on_attest_key && (rc = attest_init_in_process(R, err)))
+		return rc;
+	R->threads = calloc(R->nch, sizeof *R->threads);
+	R->wargs = calloc(R->nch, sizeof *R->wargs);
+	if (!R->threads || !R->wargs) {
+		return eimg_err_nomem(err);
+	}
+	for (uint32_t i = 0; i < R->nch; i++) {
+		struct sim_worker_args *w = &R->wargs[i];
+		*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
+					       .ring = &R->rings[i], .max_message = R->max,
+					       /* mock: one call per message, for a debugger */
+					       .switchless = R->o->backend == EIMG_RUN_HARDWARE };
+		if (eimg_sim_worker_alloc(w) != 0) {
+			return eimg_err_nomem(err);
+		}
+	}
+	for (uint32_t i = 0; i < R->nch; i++) {
+		if (pthread_create(&R->threads[i], NULL, worker_thread, &R->wargs[i]) != 0) {
+			/* threads already started get EOF when the channels close */
+			return eimg_err(err, EIMG_ENOMEM, NULL, "cannot create enclave threads");
+		}
+		child_fds[i] = -1;   /* the worker's now (closed after the join) */
+		R->nthreads = i + 1;
+	}
+	R->ready = true;
+	if (R->o->on_attest_key) {
+		R->o->on_attest_key(R->o->ready_ctx, R->attest_key, R->attest_key_len);
+		eimg_free_secret(R->attest_key, R->attest_key_len);
+		R->attest_key = NULL;
+	}
+	if (R->o->on_ready)
+		R->o->on_ready(R->o->ready_ctx, R->engine->base(R->enclave));
+	return EIMG_OK;
+}
+
 int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err)
 {
 	int (*pairs)[2] = calloc(R->nch, sizeof *pairs);
@@ -166,45 +212,7 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 							      R->o->backend == EIMG_RUN_SIMULATION, err)))
 		goto out;
 	if (R->o->backend != EIMG_RUN_SIMULATION) {
-		if ((rc = load_in_process(R, l, mrenclave, err)))
-			goto out;
-		eimg_services_attach(&R->svc, R->o->backend == EIMG_RUN_HARDWARE, R->enclave);
-		if (R->o->on_attest_key && (rc = attest_init_in_process(R, err)))
-			goto out;
-		R->threads = calloc(R->nch, sizeof *R->threads);
-		R->wargs = calloc(R->nch, sizeof *R->wargs);
-		if (!R->threads || !R->wargs) {
-			rc = eimg_err_nomem(err);
-			goto out;
-		}
-		for (uint32_t i = 0; i < R->nch; i++) {
-			struct sim_worker_args *w = &R->wargs[i];
-			*w = (struct sim_worker_args){ .engine = R->engine, .enclave = R->enclave, .tcs = i, .fd = child_fds[i],
-						       .ring = &R->rings[i], .max_message = R->max,
-						       /* mock: one call per message, for a debugger */
-						       .switchless = R->o->backend == EIMG_RUN_HARDWARE };
-			if (eimg_sim_worker_alloc(w) != 0) {
-				rc = eimg_err_nomem(err);
-				goto out;
-			}
-		}
-		for (uint32_t i = 0; i < R->nch; i++) {
-			if (pthread_create(&R->threads[i], NULL, worker_thread, &R->wargs[i]) != 0) {
-				/* threads already started get EOF when the channels close */
-				rc = eimg_err(err, EIMG_ENOMEM, NULL, "cannot create enclave threads");
-				goto out;
-			}
-			child_fds[i] = -1;   /* the worker's now (closed after the join) */
-			R->nthreads = i + 1;
-		}
-		R->ready = true;
-		if (R->o->on_attest_key) {
-			R->o->on_attest_key(R->o->ready_ctx, R->attest_key, R->attest_key_len);
-			eimg_free_secret(R->attest_key, R->attest_key_len);
-			R->attest_key = NULL;
-		}
-		if (R->o->on_ready)
-			R->o->on_ready(R->o->ready_ctx, R->engine->base(R->enclave));
+		rc = start_in_process(R, l, mrenclave, child_fds, err);
 	} else {
 		fflush(NULL);
 		pid_t pid = fork();
