@@ -79,6 +79,8 @@ TEST_LIBS   := $(shell $(PKGCONFIG) --libs cmocka 2>/dev/null)
 # measured into PCR2: no build path in it (-ffile-prefix-map), so any checkout builds the same.
 LIBEXECDIR ?= $(PREFIX)/libexec
 SUPERVISOR := $(BUILDDIR)/libexec/eimg-supervisor
+# Where enclave-build finds the in-enclave supervisor by default (enclave-nitro(7)).
+$(BUILDDIR)/libenclaveimg/nitro/nitro_app.o: ALL_CFLAGS += -DEIMG_SUPERVISOR_DEFAULT='"$(LIBEXECDIR)/enclaveimg/eimg-supervisor"'
 SUPERVISOR_SRCS := $(sort $(wildcard runtime/supervisor/*.c) $(wildcard libenclaveimg/net/*.c)) libenclaveimg/core/error.c
 SUPERVISOR_CFLAGS := $(WARN) -ffile-prefix-map=$(CURDIR)=. -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DEIMG_NET_NO_RESOLVE \
 	-DEIMG_VERSION='"$(VERSION)"' -Ilibenclaveimg/include -Ilibenclaveimg -Iruntime/supervisor \

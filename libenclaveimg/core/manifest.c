@@ -534,6 +534,8 @@ void eimg_manifest_free(eimg_manifest *m)
 	free(m->nitro.image_digest);
 	free(m->nitro.image_config);
 	free(m->nitro.working_dir);
+	free(m->nitro.supervisor);
+	free(m->nitro.supervisor_sha384);
 	free_strs(m->nitro.env, m->nitro.env_len);
 	free_strs(m->nitro.entrypoint, m->nitro.entrypoint_len);
 	free(m->nitro.ingress);

@@ -77,6 +77,10 @@ static int nitro_app_json(json_t *sec, const struct eimg_manifest_nitro *x)
 	}
 	if (x->has_env)
 		bad |= jset(sec, "env", jstrings(x->env, x->env_len));
+	if (x->has_supervisor) {
+		bad |= jset(sec, "supervisor", json_string("supervisor"));
+		bad |= jset(sec, "supervisor_sha384", json_string(x->supervisor_sha384));
+	}
 	return bad;
 }
 
@@ -130,7 +134,8 @@ static int canonical(const eimg_manifest *m, bool measured, char **out, size_t *
 		if (!eg)
 			goto nomem;
 		if (!x->cmdline || !x->entrypoint || ((x->image || x->image_digest) && (!x->image_digest || !x->image_config ||
-									       !x->platform))) {
+									       !x->platform)) ||
+		    (x->has_supervisor && !x->supervisor_sha384)) {
 			json_decref(eg);
 			json_decref(root);
 			json_decref(sec);

@@ -150,6 +150,26 @@ static int parse_nitro_app(struct ctx *c, const struct node *map, const struct n
 	return EIMG_OK;
 }
 
+/* The supervisor: a host path and an optional SHA-384 pin in a source
+ * manifest; in a canonical one both keys, the path a placeholder. */
+static int parse_nitro_supervisor(struct ctx *c, const struct node *const *v)
+{
+	struct eimg_manifest_nitro *nt = &c->m->nitro;
+	int rc;
+	if (v[0] && (rc = eimg_mf_get_path(c, v[0], "nitro.supervisor", 'f', &nt->supervisor)))
+		return rc;
+	if (v[1]) {
+		if ((rc = eimg_mf_get_text(c, v[1], "nitro.supervisor_sha384", 0, 96, &nt->supervisor_sha384)))
+			return rc;
+		if (strlen(nt->supervisor_sha384) != 96 || strspn(nt->supervisor_sha384, "0123456789abcdef") != 96)
+			return eimg_mf_nerr(c, v[1], "nitro.supervisor_sha384", "expected 96 lower-case hex digits");
+	}
+	if (!c->base_dir && !!v[0] != !!v[1])
+		return eimg_mf_nerr(c, v[0] ? v[0] : v[1], "nitro", "supervisor and supervisor_sha384 go together");
+	nt->has_supervisor = !c->base_dir && v[0];
+	return EIMG_OK;
+}
+
 /* Boot inputs: kernel, kernel_config, cmdline, init, nsm, or a nitro-cli blobs folder. */
 static int parse_nitro_boot(struct ctx *c, const struct node *map, const struct node *const *v)
 {
@@ -245,9 +265,9 @@ int eimg_mf_parse_nitro(struct ctx *c, const struct node *map)
 	static const char *const names[] = {
 		"kernel", "kernel_config", "cmdline", "init", "nsm", "blobs",
 		"app", "entrypoint", "image", "platform", "image_digest", "image_config", "env", "working_dir",
-		"memory", "cpus", "ingress", "egress"
+		"memory", "cpus", "ingress", "egress", "supervisor", "supervisor_sha384"
 	};
-	enum { KERNEL, APP = 6, MEMORY = 14, CPUS, INGRESS, EGRESS, NKEYS };
+	enum { KERNEL, APP = 6, MEMORY = 14, CPUS, INGRESS, EGRESS, SUPERVISOR, NKEYS = SUPERVISOR + 2 };
 	const struct node *keys[NKEYS], *vals[NKEYS];
 	struct eimg_manifest_nitro *nt = &c->m->nitro;
 	char d[128];
@@ -260,7 +280,8 @@ int eimg_mf_parse_nitro(struct ctx *c, const struct node *map)
 		return rc;
 	nt->memory_mib = 512;
 	nt->cpus = 2;
-	if ((rc = parse_nitro_boot(c, map, vals + KERNEL)) || (rc = parse_nitro_app(c, map, vals + APP)))
+	if ((rc = parse_nitro_boot(c, map, vals + KERNEL)) || (rc = parse_nitro_app(c, map, vals + APP)) ||
+	    (rc = parse_nitro_supervisor(c, vals + SUPERVISOR)))
 		return rc;
 	if (vals[MEMORY]) {
 		if ((rc = eimg_mf_get_size(c, vals[MEMORY], "nitro.memory", 64ull << 20, MEMORY_MAX, 1ull << 20, &v)))

@@ -12,11 +12,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eimg/hash.h"
 #include "eimg/manifest.h"
 #include "eimg/nitro.h"
+#include "eimg/util.h"
 #include "eimg/nitro_image.h"
 #include "core/internal.h"
 #include "nitro/oci_int.h"
+
+#ifndef EIMG_SUPERVISOR_DEFAULT
+#define EIMG_SUPERVISOR_DEFAULT "/usr/local/libexec/enclaveimg/eimg-supervisor"
+#endif
+
+/* What init starts when the image holds the supervisor: the supervisor,
+ * told where the measured manifest is (enclave-nitro(7)). */
+static char *const supervisor_argv[] = { "/" EIMG_NITRO_SUPERVISOR_PATH + 7, "--manifest",
+					 "/" EIMG_NITRO_MANIFEST_PATH + 7 };
 
 int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err)
 {
@@ -39,6 +50,67 @@ int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, siz
 	s[o] = '\0';
 	*out = s;
 	*len = total;
+	return EIMG_OK;
+}
+
+static int set_str(char **dst, const char *v, eimg_error *err);
+
+int eimg_nitro_cmd(const eimg_manifest *m, char **out, size_t *len, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	if (n->has_supervisor)
+		return eimg_nitro_lines(supervisor_argv, sizeof(supervisor_argv) / sizeof(supervisor_argv[0]),
+					"supervisor", out, len, err);
+	return eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", out, len, err);
+}
+
+bool eimg_nitro_wants_supervisor(const struct eimg_manifest_nitro *n)
+{
+	return n->ningress || n->negress_allow || n->negress_deny || n->supervisor || n->has_supervisor;
+}
+
+int eimg_nitro_supervisor_read(const char *path, uint8_t **out, size_t *len, char hex[97], eimg_error *err)
+{
+	uint8_t *bin = NULL, md[48];
+	size_t blen = 0;
+	int rc = eimg_read_file(path, EIMG_NITRO_MAX_SUPERVISOR, &bin, &blen, err);
+	if (rc)
+		return eimg_err_context(err, NULL, "the in-enclave supervisor");
+	if (blen < 4 || memcmp(bin, "\x7f" "ELF", 4) != 0) {
+		free(bin);
+		return eimg_err(err, EIMG_EINVAL, path, "the in-enclave supervisor is not an ELF program");
+	}
+	eimg_sha384(bin, blen, md);
+	eimg_hex(md, 48, hex);
+	*out = bin;
+	*len = blen;
+	return EIMG_OK;
+}
+
+/* Finds the supervisor (nitro.supervisor, else $EIMG_SUPERVISOR, else the
+ * installed one) and records its SHA-384, checked against a pin. */
+static int take_supervisor(eimg_manifest *m, eimg_error *err)
+{
+	struct eimg_manifest_nitro *n = &m->nitro;
+	const char *env = getenv("EIMG_SUPERVISOR");
+	const char *path = n->supervisor ? n->supervisor : env && *env ? env : EIMG_SUPERVISOR_DEFAULT;
+	uint8_t *bin = NULL;
+	size_t blen;
+	char hex[97];
+	if (access(path, F_OK) != 0 && errno == ENOENT && !n->supervisor)
+		return eimg_err(err, EIMG_EINVAL, m->source,
+				"nitro.ingress/egress need the in-enclave supervisor, not found at '%s': install it, "
+				"or give nitro.supervisor or EIMG_SUPERVISOR", path);
+	int rc = eimg_nitro_supervisor_read(path, &bin, &blen, hex, err);
+	if (rc)
+		return rc;
+	free(bin);
+	if (n->supervisor_sha384 && strcmp(n->supervisor_sha384, hex) != 0)
+		return eimg_err(err, EIMG_EVERIFY, path, "the supervisor is sha384 %s, the manifest pins nitro.supervisor_sha384 %s",
+				hex, n->supervisor_sha384);
+	if ((rc = set_str(&n->supervisor, path, err)) || (rc = set_str(&n->supervisor_sha384, hex, err)))
+		return rc;
+	n->has_supervisor = true;
 	return EIMG_OK;
 }
 
@@ -149,8 +221,30 @@ int eimg_nitro_resolve(eimg_manifest *m, eimg_error *err)
 		rc = take_blobs(&m->nitro, err);
 	if (!rc && m->nitro.image)
 		rc = take_image(m, err);
+	if (!rc && eimg_nitro_wants_supervisor(&m->nitro))
+		rc = take_supervisor(m, err);
 	return rc;
 }
+
+int eimg_nitro_supervisor_bytes(const eimg_manifest *m, uint8_t **out, size_t *len, eimg_error *err)
+{
+	const struct eimg_manifest_nitro *n = &m->nitro;
+	char hex[97];
+	*out = NULL;
+	*len = 0;
+	if (!n->has_supervisor)
+		return EIMG_OK;
+	if (!n->supervisor || !n->supervisor_sha384)
+		return eimg_err(err, EIMG_EUSAGE, m->source, "the supervisor was not resolved (eimg_nitro_resolve)");
+	int rc = eimg_nitro_supervisor_read(n->supervisor, out, len, hex, err);
+	if (!rc && strcmp(hex, n->supervisor_sha384) != 0) {
+		free(*out);
+		*out = NULL;
+		rc = eimg_err(err, EIMG_EVERIFY, n->supervisor, "the supervisor changed while the image was being built");
+	}
+	return rc;
+}
+
 
 int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch,
 			 struct eimg_progress *progress, eimg_ready_fn ready, eimg_write_fn wr, void *ctx, eimg_error *err)
@@ -158,21 +252,26 @@ int eimg_nitro_app_image(const eimg_manifest *m, const char *canon, size_t clen,
 	const struct eimg_manifest_nitro *n = &m->nitro;
 	eimg_oci_image *img = NULL;
 	char *cmd = NULL, *env = NULL;
-	size_t cmd_len = 0, env_len = 0;
+	uint8_t *sup = NULL;
+	size_t cmd_len = 0, env_len = 0, sup_len = 0;
 	int rc = eimg_oci_open(n->image, n->platform, &img, err);
 	if (!rc && (!n->image_digest || strcmp(identity(eimg_oci_info(img)), n->image_digest) != 0))
 		rc = eimg_err(err, EIMG_EVERIFY, n->image, "the image changed while it was being built");
 	if (!rc)
-		rc = eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", &cmd, &cmd_len, err);
+		rc = eimg_nitro_supervisor_bytes(m, &sup, &sup_len, err);
+	if (!rc)
+		rc = eimg_nitro_cmd(m, &cmd, &cmd_len, err);
 	if (!rc)
 		rc = eimg_nitro_lines(n->env, n->env_len, "nitro.env", &env, &env_len, err);
 	if (!rc) {
 		struct eimg_oci_ramdisk_opts o = { epoch, (const uint8_t *)cmd, (const uint8_t *)env, cmd_len, env_len,
-						   EIMG_NITRO_MANIFEST_PATH, (const uint8_t *)canon, clen, progress };
+						   EIMG_NITRO_MANIFEST_PATH, (const uint8_t *)canon, clen, progress,
+						   sup ? EIMG_NITRO_SUPERVISOR_PATH : NULL, sup, sup_len };
 		rc = eimg_oci_write_ramdisk_to(img, &o, ready, wr, ctx, err);
 	}
 	free(cmd);
 	free(env);
+	free(sup);
 	eimg_oci_free(img);
 	return rc;
 }

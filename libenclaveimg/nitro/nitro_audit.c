@@ -247,9 +247,43 @@ static int ramdisk_file(eimg_nitro_report *r, struct rdctx *c, const struct eimg
 	return 1;
 }
 
-/* The manifest's entrypoint and env must be what init starts with: cmd and
- * env hold them, one item per line (enclave-build writes nothing else). */
-static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, const char *env, size_t env_len)
+/* SHA-384 (hex) of a file of a ramdisk that is there exactly once, read in
+ * 64 KiB steps; 1 when found, 0 when not, < 0 on a read error. */
+static int ramdisk_sha384(eimg_nitro_report *r, struct rdctx *c, const struct eimg_eif_section *s, const char *path,
+			  char hex[97], eimg_error *err)
+{
+	uint64_t off = 0, size = 0;
+	uint8_t md[48], *buf = NULL;
+	eimg_error ignored;
+	if (eimg_cpio_locate(r->source, rd_at, c, s->size, path, &off, &size, &ignored) != EIMG_OK)
+		return 0;
+	eimg_hash *h = eimg_hash_new(EIMG_SHA384);
+	int k = 1;
+	if (!h || !(buf = malloc(64u << 10)))
+		k = -eimg_err_nomem(err);
+	for (uint64_t done = 0; k > 0 && done < size;) {
+		size_t n = size - done < (64u << 10) ? (size_t)(size - done) : (64u << 10);
+		if (rd_at(c, off + done, buf, n))
+			k = -eimg_err_sys(err, r->source, "cannot read");
+		else
+			eimg_hash_update(h, buf, n);
+		done += n;
+	}
+	if (k > 0) {
+		eimg_hash_final(h, md);
+		eimg_hex(md, 48, hex);
+	}
+	free(buf);
+	eimg_hash_free(h);
+	return k;
+}
+
+/* What init starts must be what the manifest says: cmd holds the
+ * entrypoint, or the supervisor's argv when the manifest records a
+ * supervisor (whose bytes must then be the recorded ones); env holds the
+ * manifest's env; one item per line (enclave-build writes nothing else). */
+static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, const char *env, size_t env_len,
+			 const char *sup_hex)
 {
 	eimg_manifest *m = NULL;
 	char *want_cmd = NULL, *want_env = NULL;
@@ -260,22 +294,29 @@ static void check_launch(eimg_nitro_report *r, const char *cmd, size_t cmd_len, 
 	    m->target != EIMG_TARGET_NITRO)
 		goto out;
 	r->launch_match = 0;
+	r->supervised = m->nitro.has_supervisor;
 	if (!cmd || !env) {
 		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single '%s' file",
 			 cmd ? "env" : "cmd");
 		goto out;
 	}
-	if (eimg_nitro_lines(m->nitro.entrypoint, m->nitro.entrypoint_len, "entrypoint", &want_cmd, &wc, NULL) ||
+	if (eimg_nitro_cmd(m, &want_cmd, &wc, NULL) ||
 	    eimg_nitro_lines(m->nitro.env, m->nitro.env_len, "env", &want_env, &we, NULL)) {
 		snprintf(r->launch_problem, sizeof(r->launch_problem), "the manifest's entrypoint or env cannot be written");
 		goto out;
 	}
 	if (wc != cmd_len || memcmp(want_cmd, cmd, wc) != 0)
-		snprintf(r->launch_problem, sizeof(r->launch_problem),
-			 "the ramdisk's 'cmd' (what init starts) is not the manifest's entrypoint");
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the ramdisk's 'cmd' (what init starts) is not %s",
+			 m->nitro.has_supervisor ? "the supervisor" : "the manifest's entrypoint");
 	else if (we != env_len || memcmp(want_env, env, we) != 0)
 		snprintf(r->launch_problem, sizeof(r->launch_problem),
 			 "the ramdisk's 'env' is not the manifest's env%s", m->nitro.env_len ? "" : " (empty)");
+	else if (m->nitro.has_supervisor && !sup_hex)
+		snprintf(r->launch_problem, sizeof(r->launch_problem), "the application ramdisk has no single '/%s'",
+			 EIMG_NITRO_SUPERVISOR_PATH + 7);
+	else if (m->nitro.has_supervisor && strcmp(sup_hex, m->nitro.supervisor_sha384) != 0)
+		snprintf(r->launch_problem, sizeof(r->launch_problem),
+			 "the ramdisk's supervisor is not the one the manifest records (sha384 %.16s...)", sup_hex);
 	else
 		r->launch_match = 1;
 out:
@@ -297,12 +338,16 @@ static int find_manifest(eimg_nitro_report *r, const uint8_t *mem, int fd, const
 			     err);
 	if (k <= 0)
 		return -k;
+	char sup[97];
+	int ks = 0;
 	if ((k = ramdisk_file(r, &c, s, "cmd", 1u << 20, &cmd, &cmd_len, err)) < 0 ||
-	    (k = ramdisk_file(r, &c, s, "env", 1u << 20, &env, &env_len, err)) < 0) {
+	    (k = ramdisk_file(r, &c, s, "env", 1u << 20, &env, &env_len, err)) < 0 ||
+	    (k = ks = ramdisk_sha384(r, &c, s, EIMG_NITRO_SUPERVISOR_PATH, sup, err)) < 0) {
 		free(cmd);
+		free(env);
 		return -k;
 	}
-	check_launch(r, cmd, cmd_len, env, env_len);
+	check_launch(r, cmd, cmd_len, env, env_len, ks ? sup : NULL);
 	free(cmd);
 	free(env);
 	return EIMG_OK;

@@ -129,6 +129,23 @@ static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
 	return eimg_eif_stream_begin(&b->s, "EIF", fd, &b->wo, b->parts, 5, err);
 }
 
+/* The in-enclave supervisor, when the manifest has one (enclave-nitro(7)). */
+static int add_supervisor(eimg_cpio *c, const eimg_manifest *m, eimg_error *err)
+{
+	uint8_t *sup = NULL;
+	size_t len = 0;
+	int rc = eimg_nitro_supervisor_bytes(m, &sup, &len, err);
+	if (rc || !sup)
+		return rc;
+	if (eimg_cpio_has(c, EIMG_NITRO_SUPERVISOR_PATH))
+		rc = eimg_err(err, EIMG_EINVAL, m->nitro.app, "the application contains %s, a path reserved for the supervisor",
+			      EIMG_NITRO_SUPERVISOR_PATH + 7);
+	else
+		rc = eimg_cpio_add_file(c, EIMG_NITRO_SUPERVISOR_PATH, 0755, sup, len, err);
+	free(sup);
+	return rc;
+}
+
 /* The application ramdisk from a folder or a tar archive, streamed into the EIF. */
 static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint64_t epoch, struct bctx *b,
 		    eimg_error *err)
@@ -172,9 +189,11 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 		goto out;
 	}
 	rc = eimg_cpio_add_file(c, EIMG_NITRO_MANIFEST_PATH, 0644, (const uint8_t *)canon, clen, err);
+	if (!rc)
+		rc = add_supervisor(c, m, err);
 	if (!rc && (!n->entrypoint || n->entrypoint_len == 0))
 		rc = eimg_err(err, EIMG_EINVAL, m->source, "nitro.entrypoint: missing");
-	if (!rc && (rc = eimg_nitro_lines(n->entrypoint, n->entrypoint_len, "nitro.entrypoint", &cmd, &cmdlen, err)))
+	if (!rc && (rc = eimg_nitro_cmd(m, &cmd, &cmdlen, err)))
 		eimg_err_context(err, m->source, "manifest");
 	if (!rc && (rc = eimg_nitro_lines(n->env, n->env_len, "nitro.env", &env, &envlen, err)))
 		eimg_err_context(err, m->source, "manifest");

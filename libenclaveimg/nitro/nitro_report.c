@@ -182,6 +182,9 @@ static void policy_text(struct eimg_sb *s, const char *m, size_t len)
 		eimg_sb_field(s, "    ", "allow", "%s", buf[0] ? buf : "(none)");
 		join(json_object_get(eg, "deny"), buf, sizeof(buf));
 		eimg_sb_field(s, "    ", "deny", "%s", buf[0] ? buf : "(none)");
+		const char *sup = json_string_value(json_object_get(n, "supervisor_sha384"));
+		if (sup)
+			eimg_sb_field(s, "  ", "supervisor", "/%s (sha384 %.96s)", EIMG_NITRO_SUPERVISOR_PATH + 7, sup);
 	}
 	json_decref(j);
 }
@@ -251,7 +254,8 @@ static void manifest_text(struct eimg_sb *s, const eimg_nitro_report *r)
 		eimg_sb_field(s, NULL, "manifest_check", "%s",
 			      r->manifest_match == 1 ? "ok (equal to manifest.json)" : "FAILED: DIFFERS from manifest.json");
 	if (r->launch_match == 1)
-		eimg_sb_field(s, NULL, "launch_check", "ok (cmd is the entrypoint, env the manifest's env)");
+		eimg_sb_field(s, NULL, "launch_check", "ok (%s, env the manifest's env)",
+			      r->supervised ? "cmd starts the supervisor, which starts the entrypoint" : "cmd is the entrypoint");
 	else if (r->launch_match == 0)
 		eimg_sb_field(s, NULL, "launch_check", "FAILED: %s", r->launch_problem);
 }

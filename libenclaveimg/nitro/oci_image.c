@@ -541,21 +541,23 @@ static int apply_layer(eimg_oci_image *img, eimg_oci_tree *t, unsigned i, struct
 	return rc;
 }
 
-static int add_manifest(eimg_oci_image *img, eimg_oci_tree *t, const struct eimg_oci_ramdisk_opts *o, eimg_error *err)
+/* A file enclave-build places in the image's tree (the manifest, the
+ * supervisor): its path must be free. */
+static int add_reserved(eimg_oci_image *img, eimg_oci_tree *t, const char *p, unsigned mode, const uint8_t *data,
+			size_t len, const char *what, eimg_error *err)
 {
-	const char *p = o->manifest_path;
 	if (!p)
 		return EIMG_OK;
 	if (strncmp(p, "rootfs/", 7) != 0)
-		return eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: the manifest must go under rootfs/");
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: the %s must go under rootfs/", what);
 	if (eimg_oci_tree_has(t, p + 7))
-		return eimg_err(err, EIMG_EINVAL, img->store.path, "the image contains /%s, a path reserved for the manifest",
-				p + 7);
-	struct memrd m = { o->manifest, o->manifest_len };
-	struct eimg_oci_add a = { .path = p + 7, .type = EIMG_OCI_REG, .mode = 0644, .size = o->manifest_len,
+		return eimg_err(err, EIMG_EINVAL, img->store.path, "the image contains /%s, a path reserved for the %s",
+				p + 7, what);
+	struct memrd m = { data, len };
+	struct eimg_oci_add a = { .path = p + 7, .type = EIMG_OCI_REG, .mode = mode, .size = len,
 				  .layer = img->info.nlayers, .rd = mem_rd, .rd_ctx = &m };
 	int rc = eimg_oci_tree_add(t, &a, err);
-	return rc ? eimg_err_context(err, img->store.path, "the manifest's place in the image") : EIMG_OK;
+	return rc ? eimg_err_context(err, img->store.path, "the %s's place in the image", what) : EIMG_OK;
 }
 
 int eimg_oci_write_ramdisk(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o, int fd, eimg_error *err)
@@ -578,7 +580,9 @@ int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk
 	if (rc && err && !err->file[0])
 		snprintf(err->file, sizeof(err->file), "%s", img->store.path);
 	if (!rc)
-		rc = add_manifest(img, t, o, err);
+		rc = add_reserved(img, t, o->manifest_path, 0644, o->manifest, o->manifest_len, "manifest", err);
+	if (!rc)
+		rc = add_reserved(img, t, o->supervisor_path, 0755, o->supervisor, o->supervisor_len, "supervisor", err);
 	if (!rc) {
 		struct eimg_oci_extra extra[2] = { { "cmd", o->cmd, o->cmd_len }, { "env", o->env, o->env_len } };
 		struct eimg_newc_out out = { wr, ctx, 0, o->progress };

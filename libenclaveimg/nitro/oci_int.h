@@ -100,6 +100,16 @@ int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, e
 struct eimg_manifest;
 /* "a\nb\n" from {"a", "b"}; an item with a newline is refused. */
 int eimg_nitro_lines(char *const *l, size_t n, const char *what, char **out, size_t *len, eimg_error *err);
+/* The ramdisk's cmd: the supervisor's argv when the image holds it, else the entrypoint. */
+int eimg_nitro_cmd(const struct eimg_manifest *m, char **out, size_t *len, eimg_error *err);
+/* Ingress or egress declared, or nitro.supervisor given: the supervisor goes in. */
+struct eimg_manifest_nitro;
+bool eimg_nitro_wants_supervisor(const struct eimg_manifest_nitro *n);
+/* Reads a supervisor binary (an ELF, at most EIMG_NITRO_MAX_SUPERVISOR bytes), its SHA-384 in hex. */
+int eimg_nitro_supervisor_read(const char *path, uint8_t **out, size_t *len, char hex[97], eimg_error *err);
+/* The resolved supervisor's bytes, checked against the recorded SHA-384
+ * (*out NULL when the image has none). */
+int eimg_nitro_supervisor_bytes(const struct eimg_manifest *m, uint8_t **out, size_t *len, eimg_error *err);
 /* Writes the application ramdisk of m's image to a temporary file and maps
  * it (read-only): *map, *len; eimg_nitro_app_unmap() when done. */
 /* The ramdisk is streamed to wr; ready (may be NULL), with the same ctx, is

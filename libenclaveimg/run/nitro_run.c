@@ -23,6 +23,7 @@
 #include "eimg/nitro_run.h"
 #include "eimg/util.h"
 #include "core/internal.h"
+#include "run/nitro_net_int.h"
 #include "run/sealed.h"
 
 extern char **environ;
@@ -32,6 +33,7 @@ struct eimg_nitro_launch {
 	char *source;             /* as given, for messages */
 	struct eimg_sealed eif;   /* the verified bytes, sealed; closed once run-enclave returned */
 	eimg_nitro_report *rep;
+	eimg_nitro_net *net;      /* the host side of the network policy; NULL: none */
 	uint32_t cpus;
 	uint64_t memory_mib;
 };
@@ -63,7 +65,10 @@ static int judge(eimg_nitro_launch *l, eimg_error *err)
 	if (l->o.require_signature && !l->rep->is_signed)
 		return eimg_err(err, EIMG_EVERIFY, l->source,
 				"the EIF is not signed (--require-signature): sign it with 'enclave-sign -k KEY --cert CERT'");
-	return EIMG_OK;
+	/* the manifest inside the verified ramdisk says whether there is a policy to serve */
+	if ((rc = eimg_nitro_net_open(l->rep->manifest, l->rep->manifest_len, l->o.ingress_bind, &l->net, err)))
+		eimg_err_context(err, l->source, "network policy");
+	return rc;
 }
 
 static eimg_nitro_launch *launch_new(const char *source, const struct eimg_nitro_run_options *o)
@@ -173,6 +178,7 @@ void eimg_nitro_launch_free(eimg_nitro_launch *l)
 		return;
 	eimg_sealed_close(&l->eif);
 	eimg_nitro_report_free(l->rep);
+	eimg_nitro_net_free(l->net);
 	free(l->source);
 	free(l);
 }
@@ -249,6 +255,8 @@ int eimg_nitro_launch_commands(const eimg_nitro_launch *l, char **text, eimg_err
 		id_cmd(l, "console", EIMG_NITRO_ID_PLACEHOLDER, &c);
 		rc = append_cmd(&b, &c, err);
 	}
+	if (rc == EIMG_OK)
+		rc = eimg_nitro_net_describe(l->net, EIMG_NITRO_CID_PLACEHOLDER, &b);
 	char *t = eimg_sb_done(&b);
 	if (rc == EIMG_OK && !t)
 		rc = eimg_err_nomem(err);
@@ -587,6 +595,18 @@ static void stop_console(pid_t *console)
 	*console = 0;
 }
 
+/* A step after the enclave started failed (cerr): terminate it, and say
+ * whether that worked. */
+static void abandon(const eimg_nitro_launch *l, const struct eimg_nitro_run_result *res, const char *what,
+		    eimg_error *cerr, eimg_error *err)
+{
+	eimg_error e2;
+	int trc = terminate(l, res->enclave_id, &e2);
+	eimg_err_context(cerr, NULL, "%s (the enclave %s)", what, trc ? "could not be terminated" : "was terminated");
+	if (err)
+		*err = *cerr;
+}
+
 int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *res, eimg_error *err)
 {
 	struct cmd c;
@@ -629,11 +649,15 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 		id_cmd(l, "console", res->enclave_id, &cc);
 		eimg_error cerr;
 		if ((rc = spawn(l, &cc, 1, 2, &console, &cerr))) {
-			eimg_error e2;
-			int trc = terminate(l, res->enclave_id, &e2);
-			eimg_err_context(&cerr, NULL, "console (the enclave %s)", trc ? "could not be terminated" : "was terminated");
-			if (err)
-				*err = cerr;
+			abandon(l, res, "console", &cerr, err);
+			goto out;
+		}
+	}
+	if (l->net) {
+		eimg_error nerr;
+		if ((rc = eimg_nitro_net_start(l->net, res->cid, l->o.on_event, l->o.event_ctx, &nerr))) {
+			stop_console(&console);
+			abandon(l, res, "network", &nerr, err);
 			goto out;
 		}
 	}
@@ -682,6 +706,7 @@ int eimg_nitro_launch_run(eimg_nitro_launch *l, struct eimg_nitro_run_result *re
 	}
 	rc = EIMG_OK;
 out:
+	eimg_nitro_net_stop(l->net);
 	stop_console(&console);
 	captured_free(&cap);
 	return rc;

@@ -14,6 +14,14 @@ export PATH="$EIMG_BIN:$PATH"
 _t_pass=0 _t_fail=0 _t_case="" _t_root=$(mktemp -d) _t_case_failed=0
 trap 'rm -rf "$_t_root"' EXIT
 out="" errtxt="" rc=0
+# The in-enclave supervisor enclave-build places in Nitro images that declare
+# ingress or egress (enclave-nitro(7)): the build tree's, else a stand-in ELF
+# (the tests that run it look for the real one and skip without it).
+if [ -z "${EIMG_SUPERVISOR:-}" ]; then
+	if [ -x "$EIMG_BIN/../libexec/eimg-supervisor" ]; then EIMG_SUPERVISOR=$EIMG_BIN/../libexec/eimg-supervisor
+	else EIMG_SUPERVISOR=$_t_root/eimg-supervisor-standin; cp /bin/true "$EIMG_SUPERVISOR"; fi
+	export EIMG_SUPERVISOR
+fi
 _t_failmsg() { echo "  FAIL [$_t_case] $*"; _t_case_failed=1; }
 case_end() { [ -n "$_t_case" ] || return 0; if [ $_t_case_failed -eq 0 ]; then _t_pass=$((_t_pass+1)); echo "ok   $_t_case"; else _t_fail=$((_t_fail+1)); echo "FAIL $_t_case"; fi; _t_case=""; }
 case_begin() { case_end; _t_case=$1; _t_case_failed=0; mkdir -p "$_t_root/$1"; cd "$_t_root/$1" || exit 1; }
@@ -29,4 +37,14 @@ expect_one_line_err() { [ "$(echo "$errtxt" | grep -c .)" = 1 ] || _t_failmsg "e
 expect_no_file() { [ ! -e "$1" ] || _t_failmsg "$1 exists but should not"; }
 expect_same() { cmp -s "$1" "$2" || _t_failmsg "$1 and $2 differ"; }
 need_vectors() { [ -d "$EIMG_VECTORS" ] || { echo "skipped: ../shared/vectors not found at $EIMG_VECTORS"; exit 77; }; }
+# nitro_inputs DIR NAME: placeholder Nitro inputs (a kernel of 'K's that does not boot, an init
+# script, an application with /bin/hello) and the head of DIR/enclave.yaml up to "app: app".
+nitro_inputs() {
+	mkdir -p "$1/app/bin"
+	head -c 200000 /dev/zero | tr '\0' 'K' > "$1/bzImage"
+	printf '#!/bin/sh\necho init\n' > "$1/init"
+	printf '#!/bin/sh\necho hello\n' > "$1/app/bin/hello"; chmod 755 "$1/app/bin/hello"
+	printf 'version: 1\nname: %s\ntarget: nitro\nnitro:\n  kernel: bzImage\n  cmdline: "console=ttyS0"\n  init: init\n  app: app\n' \
+		"$2" > "$1/enclave.yaml"
+}
 finish() { case_end; echo "$_t_pass passed, $_t_fail failed"; [ $_t_fail -eq 0 ]; }

@@ -38,6 +38,20 @@ def tree(buf):
     return {r["name"]: r for r in read(buf) if r["name"] != "TRAILER!!!"}
 
 
+def eif_ramdisks(eif):
+    """The ramdisk sections of an EIF (bytes), in order: the section table
+    at offset 28 (big-endian u64 offsets), each section a header of type
+    (u16), flags (u16) and size (u64), type 3 being a ramdisk."""
+    import struct
+    out = []
+    for i in range(struct.unpack_from(">H", eif, 26)[0]):
+        off = struct.unpack_from(">Q", eif, 28 + 8 * i)[0]
+        kind, _, size = struct.unpack_from(">HHQ", eif, off)
+        if kind == 3:
+            out.append(eif[off + 12:off + 12 + size])
+    return out
+
+
 if __name__ == "__main__":
     for r in read(open(sys.argv[1], "rb").read()):
         print("%06o %5d %2d %s %d" % (r["mode"], r["ino"], r["nlink"], r["name"], r["size"]))

@@ -20,6 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("EIMG_TOP") or os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(TOP, os.environ.get("BUILDDIR", "build"))
 BIN = os.environ.get("EIMG_BIN") or os.path.join(BUILD, "bin")
+sys.path.insert(0, HERE)
+import supervisor_env  # noqa: E402
+supervisor_env.ensure(BIN)
 SCHEMAS = os.path.join(TOP, "schemas")
 
 try:

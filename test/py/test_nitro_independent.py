@@ -19,6 +19,7 @@ import tempfile
 top = os.environ.get("EIMG_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(top, "test", "py"))
 import eif_ref  # noqa: E402
+import supervisor_env  # noqa: E402
 
 bindir = os.environ.get("EIMG_BIN") or os.path.join(top, os.environ.get("BUILDDIR", "build"), "bin")
 EPOCH = "1700000000"
@@ -38,10 +39,16 @@ def tool(name, *args, env=None, cwd=None):
     return subprocess.run([os.path.join(bindir, name)] + list(args), capture_output=True, env=e, cwd=cwd)
 
 
-def app_entries(app, canon, entrypoint):
-    """The application ramdisk as man/enclave-nitro.7 describes it."""
+def app_entries(app, canon, entrypoint, supervisor=None):
+    """The application ramdisk as man/enclave-nitro.7 describes it: with a
+    network policy, the supervisor is placed and cmd starts it."""
+    if supervisor is not None:
+        entrypoint = ["/enclaveimg/eimg-supervisor", "--manifest", "/etc/enclave/manifest.json"]
     ents = [("cmd", "file", 0o644, "".join(a + "\n" for a in entrypoint).encode()),
             ("env", "file", 0o644, b""), ("rootfs", "dir", 0o755, b"")]
+    if supervisor is not None:
+        ents += [("rootfs/enclaveimg", "dir", 0o755, b""),
+                 ("rootfs/enclaveimg/eimg-supervisor", "file", 0o755, supervisor)]
     for root, dirs, files in os.walk(app):
         rel = os.path.relpath(root, app)
         base = "rootfs" if rel == "." else "rootfs/" + rel
@@ -78,6 +85,10 @@ def main():
 def run(tmp):
     ex = os.path.join(top, "examples", "nitro")
     work = os.path.join(tmp, "ex")
+    # examples/nitro declares ingress and egress: enclave-build places the
+    # supervisor (the build tree's, else a stand-in ELF; its bytes are opaque here).
+    sup = supervisor_env.ensure(bindir)
+    sup_bytes = open(sup, "rb").read()
     shutil.copytree(os.path.join(ex, "app"), os.path.join(work, "app"), symlinks=True)
     shutil.copy(os.path.join(ex, "enclave.yaml"), work)
     subprocess.run([os.path.join(ex, "make-placeholders.sh"), os.path.join(work, "blobs")], check=True)
@@ -126,7 +137,7 @@ def run(tmp):
     blobs = os.path.join(work, "blobs")
     rd0 = eif_ref.newc([("init", "file", 0o755, open(os.path.join(blobs, "init"), "rb").read())] +
                        [(d, "dir", 0o755, b"") for d in ("dev", "proc", "run", "sys", "tmp", "var")], int(EPOCH))
-    rd1 = eif_ref.newc(app_entries(os.path.join(work, "app"), canon, ["/bin/hello", "--port", "8000"]), int(EPOCH))
+    rd1 = eif_ref.newc(app_entries(os.path.join(work, "app"), canon, ["/bin/hello", "--port", "8000"], sup_bytes), int(EPOCH))
     meta = json.dumps({"BuildMetadata": {"BuildTime": "2023-11-14T22:13:20Z", "BuildTool": "enclave-build",
                                          "BuildToolVersion": js["metadata"]["build_tool_version"],
                                          "KernelVersion": "6.1.0", "OperatingSystem": "Linux"},
@@ -140,6 +151,8 @@ def run(tmp):
     refbytes = open(out, "rb").read()
     check(refbytes == eif, "the reference builds the same EIF bytes from the same inputs (%d bytes)" % len(eif))
     check(b"rootfs/etc/enclave/manifest.json" in rd1 and b"\"egress\"" in canon, "the manifest with its policy is in ramdisk 1")
+    check(json.loads(canon)["nitro"].get("supervisor_sha384") == hashlib.sha384(sup_bytes).hexdigest(),
+          "the canonical manifest records the supervisor's SHA-384")
 
     # Expected PCRs: exit 3 naming the PCR with both values.
     wrong = "0" * 96

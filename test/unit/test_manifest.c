@@ -509,6 +509,49 @@ static void test_image_mode(void **state)
 			    "manifest.json:5:9: files[0].name: required key is missing");
 }
 
+/* The supervisor's keys: in an image manifest both go together and round-trip
+ * through the canonical form; in a source manifest the pin is checked. */
+static void test_nitro_supervisor_keys(void **state)
+{
+	(void)state;
+	static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+				  "00112233445566778899aabbccddeeff";
+	char text[1024], buf[512];
+	eimg_manifest *m = NULL, *m2 = NULL;
+	eimg_error err;
+	snprintf(text, sizeof text, NITRO_HEAD "nitro: {kernel: kernel, cmdline: x, init: init, app: app,"
+		 " entrypoint: [a], ingress: [80], supervisor: supervisor, supervisor_sha384: %s}\n", hex);
+	assert_int_equal(eimg_manifest_parse_buffer("manifest.json", text, strlen(text), NULL, &m, &err), 0);
+	assert_true(m->nitro.has_supervisor);
+	assert_null(m->nitro.supervisor);
+	assert_string_equal(m->nitro.supervisor_sha384, hex);
+	char *c = NULL;
+	size_t n = 0;
+	assert_int_equal(eimg_manifest_canonical(m, &c, &n, &err), 0);
+	assert_non_null(strstr(c, "\"supervisor\": \"supervisor\""));
+	assert_non_null(strstr(c, hex));
+	assert_int_equal(eimg_manifest_parse_buffer("manifest.json", c, n, NULL, &m2, &err), 0);
+	assert_true(m2->nitro.has_supervisor);
+	assert_string_equal(m2->nitro.supervisor_sha384, hex);
+	free(c);
+	eimg_manifest_free(m);
+	eimg_manifest_free(m2);
+
+	snprintf(text, sizeof text, NITRO_HEAD "nitro: {kernel: kernel, cmdline: x, init: init, app: app,"
+		 " entrypoint: [a], supervisor_sha384: %s}\n", hex);
+	assert_int_equal(eimg_manifest_parse_buffer("manifest.json", text, strlen(text), NULL, &m, &err), 1);
+	assert_non_null(strstr(eimg_error_format(&err, buf, sizeof(buf)), "supervisor and supervisor_sha384 go together"));
+	expect_error(NITRO_MIN "  supervisor_sha384: abc\n",
+		     "enclave.yaml:10:22: nitro.supervisor_sha384: expected 96 lower-case hex digits");
+	expect_error_code(NITRO_MIN "  supervisor: nothere\n", 2 /* EIMG_EIO */,
+			  "enclave.yaml:10:15: nitro.supervisor: cannot open 'nothere': No such file or directory");
+	/* a source manifest: has_supervisor only once resolved (eimg_nitro_resolve) */
+	m = parse_ok(NITRO_MIN "  ingress: [80]\n");
+	assert_false(m->nitro.has_supervisor);
+	assert_null(m->nitro.supervisor_sha384);
+	eimg_manifest_free(m);
+}
+
 /* ----------------------------------------------------------- canonical */
 
 static char *canonical(const eimg_manifest *m, size_t *len)
@@ -1212,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_hex_strings_and_flow_style),
 		cmocka_unit_test(test_parse_file_resolves),
 		cmocka_unit_test(test_image_mode),
+		cmocka_unit_test(test_nitro_supervisor_keys),
 		cmocka_unit_test(test_canonical_sgx_exact),
 		cmocka_unit_test(test_canonical_nitro_exact),
 		cmocka_unit_test(test_canonical_round_trip),

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "eimg/nitro_run.h"
+#include "core/internal.h"
+#include "run/nitro_net_int.h"
 #include "run/sealed.h"
 
 #define ID "i-05f6ed443aEXAMPLE-enc173dfe3eEXAMPLE"
@@ -215,6 +217,58 @@ static void test_sealed_copy(void **state)
 	eimg_sealed_close(&s);
 }
 
+/* The network policy's host side (run/nitro_net.c): only a manifest that
+ * records the supervisor asks for it; the bridges a dry run lists; the bind
+ * address and the testing aid's prefix are checked. */
+static void test_net_plan(void **state)
+{
+	(void)state;
+	static const char head[] = "{\"version\": 1, \"name\": \"n\", \"target\": \"nitro\", \"mode\": \"hardware\", "
+				   "\"nitro\": {\"kernel\": \"kernel\", \"cmdline\": \"x\", \"init\": \"init\", "
+				   "\"app\": \"app\", \"entrypoint\": [\"a\"], \"ingress\": [8000, 9000], "
+				   "\"egress\": {\"allow\": [\"*.example.com:443\"], \"deny\": [\"10.0.0.0/8\"]}";
+	char with[1024], without[1024];
+	snprintf(without, sizeof without, "%s}}", head);
+	snprintf(with, sizeof with, "%s, \"supervisor\": \"supervisor\", \"supervisor_sha384\": \"%0*d\"}}", head, 96, 0);
+	eimg_nitro_net *n = (eimg_nitro_net *)0x1;
+	eimg_error err;
+	unsetenv(EIMG_NITRO_NET_ENV);
+	assert_int_equal(eimg_nitro_net_open(NULL, 0, NULL, &n, &err), EIMG_OK);
+	assert_null(n);
+	n = (eimg_nitro_net *)0x1;
+	assert_int_equal(eimg_nitro_net_open(without, strlen(without), NULL, &n, &err), EIMG_OK);
+	assert_null(n);   /* a policy but no supervisor inside: nothing listens on vsock */
+
+	assert_int_equal(eimg_nitro_net_open(with, strlen(with), NULL, &n, &err), EIMG_OK);
+	assert_non_null(n);
+	struct eimg_sb b = { 0 };
+	eimg_nitro_net_describe(n, "<CID>", &b);
+	char *t = eimg_sb_done(&b);
+	assert_string_equal(t, "# ingress: tcp:127.0.0.1:8000 -> vsock:<CID>:8000\n"
+			       "# ingress: tcp:127.0.0.1:9000 -> vsock:<CID>:9000\n"
+			       "# egress: vsock:any:17002 -> the destinations the policy allows (1 allow, 1 deny rules)\n");
+	free(t);
+	eimg_nitro_net_free(n);
+
+	setenv(EIMG_NITRO_NET_ENV, "unix:/run/t/v", 1);
+	assert_int_equal(eimg_nitro_net_open(with, strlen(with), "fd00::1", &n, &err), EIMG_OK);
+	memset(&b, 0, sizeof b);
+	eimg_nitro_net_describe(n, "16", &b);
+	t = eimg_sb_done(&b);
+	assert_non_null(strstr(t, "# ingress: tcp:[fd00::1]:9000 -> unix:/run/t/v:9000\n"));
+	assert_non_null(strstr(t, "# egress: unix:/run/t/v:17002 -> "));
+	free(t);
+	eimg_nitro_net_free(n);
+
+	n = (eimg_nitro_net *)0x1;
+	assert_int_equal(eimg_nitro_net_open(with, strlen(with), "example.com", &n, &err), EIMG_EUSAGE);
+	assert_null(n);
+	setenv(EIMG_NITRO_NET_ENV, "vsock:3", 1);
+	assert_int_equal(eimg_nitro_net_open(with, strlen(with), NULL, &n, &err), EIMG_EUSAGE);
+	unsetenv(EIMG_NITRO_NET_ENV);
+	eimg_nitro_net_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_sealed_copy),
+		cmocka_unit_test(test_net_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@ static const char usage_text[] =
 	"       enclave-run --preflight [IMAGE.eimg]\n"
 	"       enclave-run [--dry-run] [--debug] [--cpus N] [--memory MIB] [--enclave-cid CID]\n"
 	"                   [--require-signature] [--nitro-cli PATH] [--watch-interval SECONDS]\n"
+	"                   [--ingress-bind ADDR]\n"
 	"                   [--expect VALUE]... [--constraint TEXT] NITRO.eimg|FILE.eif\n"
 	"\n"
 	"Verifies an enclave image, then runs it; nothing runs unless every check passes.\n"
@@ -55,6 +56,8 @@ static const char usage_text[] =
 	"      --require-signature Nitro: refuse an unsigned EIF\n"
 	"      --nitro-cli PATH    Nitro: the nitro-cli program (default: nitro-cli from PATH)\n"
 	"      --watch-interval SECONDS  Nitro: how often to ask nitro-cli whether the enclave runs (2)\n"
+	"      --ingress-bind ADDR Nitro: the host address the image's ingress ports listen on\n"
+	"                          (default 127.0.0.1; 0.0.0.0 or :: publishes them)\n"
 	TOOL_PULL_HELP
 	"  -q, --quiet             do not print the enclave's log lines or the verification summary\n"
 	"      --print FIELD       verify the image exactly as a run would, print one bare value of it\n"
@@ -67,7 +70,7 @@ static const char usage_text[] =
 	"4 enclave fault, 5 sandbox violation.\n";
 
 enum { O_BACKEND = 'b', O_MOCK = 256, O_LINES, O_STDIO, O_ATTEST, O_STATE, O_DEBUG, O_PREFLIGHT, O_DRYRUN,
-       O_CPUS, O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_WATCH, O_SYMBOLS, O_PRINT };
+       O_CPUS, O_MEMORY, O_CID, O_REQSIG, O_NITROCLI, O_INGRESS, O_WATCH, O_SYMBOLS, O_PRINT };
 
 /* The Nitro-only options.  Returns -1 when taken, else the exit code. */
 static int nitro_option(struct opts *o, int c, const char *arg)
@@ -101,6 +104,7 @@ static int nitro_option(struct opts *o, int c, const char *arg)
 		o->nitro.nitro_cli = arg;
 		o->nitro_only = "--nitro-cli";
 		break;
+	case O_INGRESS: o->nitro.ingress_bind = arg; o->nitro_only = "--ingress-bind"; break;
 	default: { /* O_WATCH */
 		char *end;
 		errno = 0;
@@ -176,6 +180,7 @@ int run_parse_options(struct opts *o, int argc, char **argv)
 		{ "require-signature", no_argument, NULL, O_REQSIG },
 		{ "nitro-cli", required_argument, NULL, O_NITROCLI },
 		{ "watch-interval", required_argument, NULL, O_WATCH },
+		{ "ingress-bind", required_argument, NULL, O_INGRESS },
 		TOOL_PULL_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "print", required_argument, NULL, O_PRINT },

@@ -96,6 +96,12 @@ struct eimg_manifest_nitro {
 	size_t env_len;
 	bool has_env;              /* env given (an empty list is not an absent one) */
 	char *working_dir;         /* the image's WorkingDir, recorded (nitro-cli's init starts in /) */
+	/* The in-enclave supervisor (enclave-nitro(7)): placed when ingress or
+	 * egress is declared (or supervisor is given); eimg_nitro_resolve()
+	 * finds it and records its SHA-384. */
+	char *supervisor;          /* host path (source manifest), NULL until resolved or when parsed with base_dir == NULL */
+	bool has_supervisor;       /* the image holds the supervisor */
+	char *supervisor_sha384;   /* 96 lower-case hex digits (recorded; a pin in a source manifest) */
 };
 
 typedef struct eimg_manifest {

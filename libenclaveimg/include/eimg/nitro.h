@@ -40,6 +40,12 @@
 /* Where the canonical manifest lives inside the application ramdisk. */
 #define EIMG_NITRO_MANIFEST_PATH "rootfs/etc/enclave/manifest.json"
 
+/* The in-enclave supervisor (enclave-nitro(7)): placed in the application
+ * ramdisk when the manifest declares ingress or egress (or nitro.supervisor);
+ * then the ramdisk's cmd starts it, and it starts the entrypoint. */
+#define EIMG_NITRO_SUPERVISOR_PATH "rootfs/enclaveimg/eimg-supervisor"
+#define EIMG_NITRO_MAX_SUPERVISOR  (64u << 20)   /* the supervisor binary */
+
 /* Documented limits (enclave-nitro(7)). */
 #define EIMG_NITRO_MAX_KERNEL   (256ull << 20)  /* kernel image file */
 #define EIMG_NITRO_MAX_INIT     (1ull << 30)    /* init binary or boot-strap ramdisk */
@@ -100,6 +106,7 @@ typedef struct eimg_nitro_report {
 	 * manifest's entrypoint and its env the manifest's env, as enclave-build writes them. */
 	int launch_match;            /* -1 not checked (no manifest), 0 differs, 1 equal */
 	char launch_problem[160];
+	bool supervised;             /* the manifest records the in-enclave supervisor: cmd starts it (enclave-nitro(7)) */
 } eimg_nitro_report;
 
 /* Resolves what nitro.blobs and nitro.image determine into the manifest

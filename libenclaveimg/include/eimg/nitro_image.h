@@ -76,6 +76,9 @@ struct eimg_oci_ramdisk_opts {
 	const uint8_t *manifest;
 	size_t manifest_len;
 	struct eimg_progress *progress; /* may be NULL */
+	const char *supervisor_path;  /* inside the ramdisk (under "rootfs/"), mode 0755; NULL: none */
+	const uint8_t *supervisor;
+	size_t supervisor_len;
 };
 
 /* Applies the layers in order (OCI whiteouts, hard and symbolic links, modes

@@ -17,6 +17,13 @@
  * becomes readable (a signalfd for SIGTERM/SIGINT) it runs
  * `nitro-cli terminate-enclave --enclave-id ID` and returns.
  *
+ * When the image's manifest records the in-enclave supervisor (a network
+ * policy), the host side runs from run-enclave's answer until the enclave
+ * ends: each ingress port P listens on ingress_bind:P and is bridged to the
+ * enclave's vsock port P, and the egress service on vsock port 17002
+ * re-checks the manifest's policy before it connects (enclave-nitro(7));
+ * its log lines go to on_event ("network: ...", from a thread of its own).
+ *
  * Programs are started with posix_spawn (no shell), with the default signal
  * dispositions and an empty signal mask, standard input /dev/null.
  *
@@ -54,6 +61,10 @@
 /* What a dry run prints in place of values only known at run time. */
 #define EIMG_NITRO_EIF_PLACEHOLDER "/proc/self/fd/N"
 #define EIMG_NITRO_ID_PLACEHOLDER  "<EnclaveID>"
+#define EIMG_NITRO_CID_PLACEHOLDER "<EnclaveCID>"
+/* Ingress ports listen on loopback unless told otherwise: publishing an
+ * enclave's ports to the network is the operator's explicit choice. */
+#define EIMG_NITRO_INGRESS_BIND_DEFAULT "127.0.0.1"
 
 struct eimg_nitro_run_options {
 	const char *nitro_cli;   /* a path, or a name looked up in PATH; NULL: "nitro-cli" */
@@ -66,6 +77,10 @@ struct eimg_nitro_run_options {
 	unsigned watch_ms;       /* describe-enclaves interval; 0: EIMG_NITRO_WATCH_DEFAULT */
 	int stop_fd;             /* readable = terminate the enclave and return; -1: none */
 	const char *tmpdir;      /* unused: the EIF goes through a sealed memfd, no file */
+	/* The host side of the image's network policy (when its manifest records
+	 * the in-enclave supervisor): ingress ports listen on this address;
+	 * NULL: EIMG_NITRO_INGRESS_BIND_DEFAULT. */
+	const char *ingress_bind;
 	/* Progress lines ("started enclave ...", "enclave ... ended"); may be NULL. */
 	void (*on_event)(void *ctx, const char *text);
 	void *event_ctx;
