@@ -132,8 +132,12 @@ static void finish(struct host *h, uint64_t want_status)
 static int take(struct host *h, uint8_t *buf, uint32_t *len, uint32_t *tag)
 {
 	int r;
-	while ((r = eimg_ring_pop(&h->p->rep, buf, EIMG_RING_MAX, len, tag)) == 0)
+	for (long k = 0; (r = eimg_ring_pop(&h->p->rep, buf, EIMG_RING_MAX, len, tag)) == 0; k++) {
+		if (k > 200000)   /* about 10 s: fail, never hang (e.g. an enclave built before switchless calls) */
+			fail_msg("no reply within 10 s (the enclave's call returned status %llu)",
+				 (unsigned long long)h->res.status);
 		usleep(50);
+	}
 	return r;
 }
 
