@@ -404,7 +404,10 @@ bool eimg_is_nitro_input(const char *path)
 	return nitro;
 }
 
-int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err)
+/* PCR8 of a certificate, with the output written (after signing) or alone
+ * (JSON: then with nitro-cli's shape under nitro_cli, as nitro-cli pcr
+ * --signing-certificate prints it). */
+static int pcr8_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err)
 {
 	uint8_t pcr8[48];
 	char hex[97];
@@ -414,28 +417,23 @@ int eimg_nitro_signed_report(const char *cert_path, const char *output, bool jso
 		return rc;
 	eimg_hex(pcr8, 48, hex);
 	if (json)
-		return eimg_json_dump(json_pack("{s:s, s:s}", "output", output, "pcr8", hex), out, NULL, err);
+		return eimg_json_dump(output ? json_pack("{s:s, s:s}", "output", output, "pcr8", hex)
+					     : json_pack("{s:s, s:{s:s}}", "pcr8", hex, "nitro_cli", "PCR8", hex),
+				      out, NULL, err);
 	eimg_sb_field(&b, NULL, "pcr8", "%s", hex);
-	eimg_sb_printf(&b, "wrote %s\n", output);
+	if (output)
+		eimg_sb_printf(&b, "wrote %s\n", output);
 	if (!(*out = eimg_sb_done(&b)))
 		return eimg_err_nomem(err);
 	return EIMG_OK;
 }
 
+int eimg_nitro_signed_report(const char *cert_path, const char *output, bool json, char **out, eimg_error *err)
+{
+	return pcr8_report(cert_path, output, json, out, err);
+}
+
 int eimg_nitro_pcr8_report(const char *cert_path, bool json, char **out, eimg_error *err)
 {
-	uint8_t pcr8[48];
-	char hex[97];
-	struct eimg_sb b = { 0 };
-	int rc = eimg_nitro_pcr8_of_cert(cert_path, pcr8, err);
-	if (rc)
-		return rc;
-	eimg_hex(pcr8, 48, hex);
-	/* nitro_cli: what nitro-cli pcr --signing-certificate prints. */
-	if (json)
-		return eimg_json_dump(json_pack("{s:s, s:{s:s}}", "pcr8", hex, "nitro_cli", "PCR8", hex), out, NULL, err);
-	eimg_sb_field(&b, NULL, "pcr8", "%s", hex);
-	if (!(*out = eimg_sb_done(&b)))
-		return eimg_err_nomem(err);
-	return EIMG_OK;
+	return pcr8_report(cert_path, NULL, json, out, err);
 }
