@@ -70,6 +70,8 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 	/* A member in a file goes to a file output in the kernel. */
 	if (rc == EIMG_OK && s->out && size && eimg_blob_fd(b, &fd, &at) == 0) {
 		rc = eimg_copy_range(fd, at, s->out->fd, size, path, s->file, err);
+		if (rc == EIMG_OK)
+			eimg_progress_add(s->p, size);
 		return rc ? rc : put_padding(s, size, err);
 	}
 	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {
