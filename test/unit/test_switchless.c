@@ -162,8 +162,9 @@ static void test_messages_in_order(void **state)
 				assert_int_equal(len, strlen(want));
 				assert_memory_equal(buf, want, len);
 			}
-		if (i == 100)
-			usleep(20000);   /* let it sleep (IDLE) once */
+		if (i == 100)   /* let it sleep (IDLE) once: wait for that, up to about 10 s, whatever the load */
+			for (long k = 0; k < 200000 && !__atomic_load_n(&h.idles, __ATOMIC_RELAXED); k++)
+				usleep(50);
 	}
 	/* out of band both ways: a message larger than a slot */
 	memset(big, 'b', sizeof big);
