@@ -84,9 +84,11 @@ static void *worker_thread(void *arg)
 /* Loads the enclave in this process (mock, hardware). */
 static int load_in_process(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err)
 {
+	struct eimg_progress lp;
+	struct eimg_progress *p = eimg_rn_load_reporter(R, &lp);
 	if (R->o->backend == EIMG_RUN_MOCK) {
 		eimg_sim_enclave *e = NULL;
-		int rc = eimg_sim_load(l, mrenclave, &e, err);
+		int rc = eimg_sim_load_progress(l, mrenclave, p, &e, err);
 		if (rc == EIMG_OK) {
 			R->engine = &eimg_sim_engine;
 			R->enclave = e;
@@ -100,7 +102,7 @@ static int load_in_process(struct runner *R, const eimg_layout *l, const uint8_t
 	if (memcmp(R->o->sigstruct + EIMG_SS_ENCLAVEHASH, mrenclave, 32) != 0)
 		return eimg_err(err, EIMG_EVERIFY, NULL, "the SIGSTRUCT is not the one for the expected MRENCLAVE");
 	eimg_sgx_hw_enclave *e = NULL;
-	int rc = eimg_sgx_hw_load_ops(R->hw, l, R->o->sigstruct, R->o->debug_launch, &e, err);
+	int rc = eimg_sgx_hw_load_progress(R->hw, l, R->o->sigstruct, R->o->debug_launch, p, &e, err);
 	if (rc == EIMG_OK) {
 		R->engine = &eimg_sgx_hw_engine;
 		R->enclave = e;
@@ -165,6 +167,7 @@ static int start_in_process(struct runner *R, const eimg_layout *l, const uint8_
 		child_fds[i] = -1;   /* the worker's now (closed after the join) */
 		R->nthreads = i + 1;
 	}
+	eimg_rn_load_progress_end(R);
 	R->ready = true;
 	if (R->o->on_attest_key) {
 		R->o->on_attest_key(R->o->ready_ctx, R->attest_key, R->attest_key_len);
@@ -225,8 +228,8 @@ int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t 
 			int *fds = R->svc.n ? realloc(child_fds, 2 * R->nch * sizeof *fds) : child_fds;
 			if (fds && R->svc.n)
 				memcpy(fds + R->nch, R->svc.child_fds, R->nch * sizeof *fds);
-			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->rings, R->nch, R->max, R->o->on_attest_key != NULL,
-					    fds && R->svc.n);
+			eimg_sim_child_main(l, mrenclave, fds ? fds : child_fds, R->rings, R->nch, R->max,
+					    R->o->progress != NULL, R->o->on_attest_key != NULL, fds && R->svc.n);
 		}
 		R->child = pid;
 		eimg_services_forked(&R->svc);

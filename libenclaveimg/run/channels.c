@@ -320,11 +320,18 @@ static void chan_frames(struct runner *R, struct chan *c)
 				eimg_rn_protocol_violation(R, "unexpected READY");
 				return;
 			}
+			eimg_rn_load_progress_end(R);
 			R->ready = true;
 			if (R->o->on_attest_key)
 				R->o->on_attest_key(R->o->ready_ctx, p, len);
 			if (R->o->on_ready)
 				R->o->on_ready(R->o->ready_ctx, a);
+			break;
+		case CH_PROGRESS:   /* only drawn clamped (run/load_progress.c) */
+			if (len != 0 || c != &R->ch[0] || eimg_rn_load_progress(R, b, a) != 0) {
+				eimg_rn_protocol_violation(R, "unexpected progress");
+				return;
+			}
 			break;
 		case CH_LOADERR:
 			if (R->ready) {

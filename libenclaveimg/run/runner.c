@@ -84,6 +84,7 @@ static int runner_init(struct runner *R, const eimg_layout *l, const struct eimg
 		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "enclave-run runs 1 to %d threads (TCSs); the image has %u",
 				EIMG_SIM_MAX_THREADS, l->threads);
 	R->nch = l->threads;
+	eimg_rn_load_progress_init(R, l);
 	R->window = R->nch == 1 ? EIMG_RUN_MAX_PENDING : 1;
 	R->ch = calloc(R->nch, sizeof *R->ch);
 	*pfd = calloc(R->nch + EIMG_RUN_MAX_CLIENTS * 2 + 4, sizeof **pfd);
@@ -261,7 +262,9 @@ static int runner_loop(struct runner *R, struct pollfd *pfd, eimg_error *err)
 		runner_step(R);
 		if (R->load_status)
 			break;
-		bool input_over = !R->o->listen && R->nclients == 0;
+		/* the input ended: once the enclave is ready (a load in progress
+		 * finishes, and its start-up call runs, as with any input) */
+		bool input_over = !R->o->listen && R->nclients == 0 && R->ready;
 		if (R->dead && outputs_flushed(R))
 			break;
 		if ((input_over || R->stopping) && all_idle(R) && outputs_flushed(R))
@@ -300,6 +303,11 @@ static int runner_loop(struct runner *R, struct pollfd *pfd, eimg_error *err)
  * except what a thread stuck in the enclave still uses. */
 static void runner_free(struct runner *R)
 {
+	eimg_rn_load_progress_end(R);   /* a load that failed: its line ends before the error */
+	/* The run is over: a worker that finds its channel closed in the middle
+	 * of a write (a log line of a message nobody waits for) exits with an
+	 * error, which is no fault of the enclave. */
+	R->stopping = true;
 	for (uint32_t i = 0; R->ch && i < R->nch; i++)
 		if (R->ch[i].fd >= 0) {
 			close(R->ch[i].fd);

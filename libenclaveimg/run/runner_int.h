@@ -100,6 +100,9 @@ struct runner {
 	char load_err[EIMG_ERROR_MSG_MAX];
 	bool got_report;
 	struct eimg_run_services svc;  /* enclave-run --state */
+	uint64_t load_total;      /* the loading step's total: the layout's bytes */
+	int load_step;            /* enum eimg_load_step drawn last, -1 none yet */
+	bool load_done;           /* and it finished */
 };
 
 /* ---- run/channels.c ---- */
@@ -145,6 +148,18 @@ size_t eimg_rn_client_backlog(const struct client *c);
 /* ---- run/listen.c ---- */
 int eimg_rn_open_listener(struct runner *R, const char *spec, char *where, size_t wsize, eimg_error *err);
 void eimg_rn_accept_client(struct runner *R);
+
+/* ---- run/load_progress.c: the loading step drawn (o->progress) ---- */
+void eimg_rn_load_progress_init(struct runner *R, const eimg_layout *l);
+/* A report: b of a CH_PROGRESS frame (eimg_load_step_word) and the bytes
+ * done (clamped to the total).  -1 for one that may not come (then the
+ * caller stops the worker as a protocol violation). */
+int eimg_rn_load_progress(struct runner *R, uint64_t word, uint64_t done);
+/* Finishes a step still drawn (READY, a load error, the end of the run). */
+void eimg_rn_load_progress_end(struct runner *R);
+/* For an in-process loader: p set up to report into the runner, or NULL
+ * when no progress is wanted. */
+struct eimg_progress *eimg_rn_load_reporter(struct runner *R, struct eimg_progress *p);
 
 /* ---- run/backends.c ---- */
 int eimg_rn_start_workers(struct runner *R, const eimg_layout *l, const uint8_t mrenclave[32], eimg_error *err);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "eimg/enclave_abi.h"
+#include "eimg/progress.h"
 #include "eimg/sgxs.h"
 #include "eimg/sigstruct.h"
 #include "eimg/util.h"
@@ -290,7 +291,7 @@ static int region_prot(uint64_t secinfo)
 
 /* Adds one region in batches, resuming after EINTR or a partial count. */
 static int add_region(const struct eimg_sgx_hw_ops *ops, int fd, const struct eimg_region *r, uint8_t *buf,
-		      eimg_error *err)
+		      struct eimg_progress *p, eimg_error *err)
 {
 	_Alignas(64) uint8_t secinfo[EIMG_SECINFO_BYTES];
 	memset(secinfo, 0, sizeof(secinfo));
@@ -337,6 +338,7 @@ static int add_region(const struct eimg_sgx_hw_ops *ops, int fd, const struct ei
 			}
 			stalled = 0;
 		}
+		eimg_progress_add(p, len);
 	}
 	return EIMG_OK;
 }
@@ -554,9 +556,32 @@ static int map_regions(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, 
 	return EIMG_OK;
 }
 
+/* EADD + EEXTEND: the regions exactly as measured; p: "loading". */
+static int add_regions(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l, int fd, uint8_t *buf,
+		       struct eimg_progress *p, eimg_error *err)
+{
+	uint64_t total = 0;
+	int rc = EIMG_OK;
+	for (size_t i = 0; i < l->nregions; i++)
+		total += l->regions[i].size;
+	eimg_progress_begin(p, EIMG_LOAD_STEP_PLACING, total);
+	for (size_t i = 0; i < l->nregions && rc == EIMG_OK; i++)
+		rc = add_region(ops, fd, &l->regions[i], buf, p, err);
+	if (rc == EIMG_OK)
+		eimg_progress_end(p);
+	return rc;
+}
+
 int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
 			 const uint8_t sigstruct[1808], bool debug_launch, eimg_sgx_hw_enclave **out,
 			 eimg_error *err)
+{
+	return eimg_sgx_hw_load_progress(ops, l, sigstruct, debug_launch, NULL, out, err);
+}
+
+int eimg_sgx_hw_load_progress(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
+			      const uint8_t sigstruct[1808], bool debug_launch, struct eimg_progress *p,
+			      eimg_sgx_hw_enclave **out, eimg_error *err)
 {
 	struct launch la;
 	eimg_sgx_hw_enclave *e = NULL;
@@ -578,10 +603,8 @@ int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l
 	}
 	if ((rc = ecreate(ops, l, e, &la, secs, err)))
 		goto fail;
-	/* EADD + EEXTEND: the regions exactly as measured. */
-	for (size_t i = 0; i < l->nregions; i++)
-		if ((rc = add_region(ops, e->fd, &l->regions[i], buf, err)))
-			goto fail;
+	if ((rc = add_regions(ops, l, e->fd, buf, p, err)))
+		goto fail;
 	if ((rc = einit(ops, l, e, &la, sigstruct, buf, err)) || (rc = map_regions(ops, l, e, err)))
 		goto fail;
 	free(secs);

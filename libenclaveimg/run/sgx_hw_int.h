@@ -91,6 +91,12 @@ int eimg_sgx_hw_preflight_ops(const struct eimg_sgx_hw_ops *ops, uint64_t epc_by
 int eimg_sgx_hw_load_ops(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
 			 const uint8_t sigstruct[1808], bool debug_launch, eimg_sgx_hw_enclave **out,
 			 eimg_error *err);
+/* The same, reporting the pages added (ADD_PAGES) into p as the loading
+ * step EIMG_LOAD_STEP_PLACING (run/sim_int.h); p may be NULL. */
+struct eimg_progress;
+int eimg_sgx_hw_load_progress(const struct eimg_sgx_hw_ops *ops, const eimg_layout *l,
+			      const uint8_t sigstruct[1808], bool debug_launch, struct eimg_progress *p,
+			      eimg_sgx_hw_enclave **out, eimg_error *err);
 
 /* EIMG_ECALL_SWITCHLESS on hardware (the contract of eimg_sim_switchless,
  * run/sim_int.h): the ring is untrusted host memory the enclave's thread

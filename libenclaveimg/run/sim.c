@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "eimg/progress.h"
 #include "eimg/sgxs.h"
 #include "eimg/sim.h"
 #include "eimg/util.h"
@@ -105,7 +106,8 @@ static bool page_has_data(const struct eimg_region *r, uint64_t i)
 
 /* Measures the placed bytes: the same record stream (sgxs.c) over a copy of
  * the layout whose regions read their content from the placed memory. */
-static int measure_placed(const eimg_layout *l, uint8_t *base, uint8_t out[32], eimg_error *err)
+static int measure_placed(const eimg_layout *l, uint8_t *base, struct eimg_progress *p, uint8_t out[32],
+			  eimg_error *err)
 {
 	struct eimg_region *rs = calloc(l->nregions ? l->nregions : 1, sizeof *rs);
 	if (!rs)
@@ -119,12 +121,42 @@ static int measure_placed(const eimg_layout *l, uint8_t *base, uint8_t out[32], 
 	eimg_layout shadow = *l;
 	shadow.regions = rs;
 	shadow.owned = NULL;
-	int rc = eimg_sgx_mrenclave(&shadow, out, err);
+	int rc = eimg_sgx_mrenclave_progress(&shadow, p, out, err);
 	free(rs);
 	return rc;
 }
 
 int eimg_sim_load(const eimg_layout *l, const uint8_t expected[32], eimg_sim_enclave **out, eimg_error *err)
+{
+	return eimg_sim_load_progress(l, expected, NULL, out, err);
+}
+
+/* Places every region's pages, readable and writable while the loader
+ * works; the bytes go to p as EIMG_LOAD_STEP_PLACING. */
+static int place(const eimg_layout *l, uint8_t *base, struct eimg_progress *p, eimg_error *err)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < l->nregions; i++)
+		total += l->regions[i].size;
+	eimg_progress_begin(p, EIMG_LOAD_STEP_PLACING, total);
+	for (size_t i = 0; i < l->nregions; i++) {
+		const struct eimg_region *r = &l->regions[i];
+		uint8_t *dst = base + r->offset;
+		if (mprotect(dst, (size_t)r->size, PROT_READ | PROT_WRITE) != 0)
+			return errno == ENOMEM ? eimg_err(err, EIMG_ENOMEM, NULL, "out of memory placing the enclave pages")
+					       : eimg_err_sys(err, NULL, "mprotect");
+		for (uint64_t pg = 0; pg < r->size / PAGE; pg++) {
+			if (page_has_data(r, pg))
+				eimg_region_page(r, pg, dst + pg * PAGE);
+			eimg_progress_add(p, PAGE);
+		}
+	}
+	eimg_progress_end(p);
+	return EIMG_OK;
+}
+
+int eimg_sim_load_progress(const eimg_layout *l, const uint8_t expected[32], struct eimg_progress *p,
+			   eimg_sim_enclave **out, eimg_error *err)
 {
 	eimg_sim_enclave *e = NULL;
 	int rc;
@@ -169,20 +201,7 @@ int eimg_sim_load(const eimg_layout *l, const uint8_t expected[32], eimg_sim_enc
 	e->map_len = keep_hi - keep_lo;
 	e->base = (uint8_t *)b;
 
-	/* Place: every added page readable and writable while we work. */
-	for (size_t i = 0; i < l->nregions; i++) {
-		const struct eimg_region *r = &l->regions[i];
-		uint8_t *dst = e->base + r->offset;
-		if (mprotect(dst, (size_t)r->size, PROT_READ | PROT_WRITE) != 0) {
-			rc = errno == ENOMEM ? eimg_err(err, EIMG_ENOMEM, NULL, "out of memory placing the enclave pages")
-					     : eimg_err_sys(err, NULL, "mprotect");
-			goto out;
-		}
-		for (uint64_t pg = 0; pg < r->size / PAGE; pg++)
-			if (page_has_data(r, pg))
-				eimg_region_page(r, pg, dst + pg * PAGE);
-	}
-	if ((rc = measure_placed(l, e->base, e->mrenclave, err)))
+	if ((rc = place(l, e->base, p, err)) || (rc = measure_placed(l, e->base, p, e->mrenclave, err)))
 		goto out;
 	if (memcmp(e->mrenclave, expected, 32) != 0) {
 		char want[65], got[65];

@@ -28,6 +28,7 @@
 
 #include "eimg/error.h"
 #include "eimg/enclave_abi.h"
+#include "eimg/progress.h"
 #include "core/internal.h"
 #include "run/ring_int.h"
 #include "run/sim_int.h"
@@ -523,6 +524,17 @@ static uint64_t child_ocall(void *ctx, uint32_t tcs, uint64_t op, uint8_t *buf, 
 	return result;
 }
 
+/* The loading step's reports (eimg_progress, already at most every
+ * EIMG_PROGRESS_INTERVAL_MS) as CH_PROGRESS frames on channel 0; the
+ * runner draws them (run/load_progress.c).  ctx: the descriptor. */
+static void child_progress(void *ctx, const char *step, uint64_t done, uint64_t total, bool finished)
+{
+	uint8_t f[CH_HDR];
+	(void)total;   /* the runner knows it */
+	eimg_ch_header(f, 0, CH_PROGRESS, done, eimg_load_step_word(step, finished));
+	(void)eimg_fd_write_all(*(const int *)ctx, f, CH_HDR);
+}
+
 struct child_thread {
 	pthread_t th;
 	struct sim_worker_args w;
@@ -544,8 +556,9 @@ static void *child_thread_main(void *arg)
 
 void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
 			 struct eimg_ring_pair *rings, uint32_t n,
-			 size_t max_message, bool attest_init, bool services)
+			 size_t max_message, bool progress, bool attest_init, bool services)
 {
+	struct eimg_progress lp = { .fn = child_progress, .ctx = (void *)&fds[0] };
 	eimg_error err;
 	eimg_sim_enclave *e = NULL;
 	struct child_thread *ct = NULL;
@@ -559,7 +572,7 @@ void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], cons
 		send_msg(fds[0], CH_LOADERR, EIMG_EIO, "closing file descriptors failed");
 		child_exit(CHILD_EXIT_LOADERR);
 	}
-	rc = eimg_sim_load(l, mrenclave, &e, &err);
+	rc = eimg_sim_load_progress(l, mrenclave, progress ? &lp : NULL, &e, &err);
 	if (rc != EIMG_OK) {
 		send_msg(fds[0], CH_LOADERR, (uint64_t)rc, err.msg);
 		child_exit(CHILD_EXIT_LOADERR);

@@ -44,10 +44,34 @@ enum ch_type {
 	CH_EXCEPTION = 9, /* payload = message: the CPU reported an exception inside the
 			     enclave (hardware backend) */
 	CH_BELL = 11,     /* both directions, no payload: the ring has work (doorbell) */
+	CH_PROGRESS = 12, /* channel 0, before READY, no payload, only when asked: the
+			     loading step (run/load_progress.c); a = bytes done, b = step
+			     (enum eimg_load_step) | finished << 32 */
 	CH_OCALL = 10     /* service channel only (enclave-run --state), both directions:
 			     worker -> runner: a = ocall, b = answer capacity, payload = request;
 			     runner -> worker: a = result, payload = the answer (result bytes) */
 };
+
+/* The loading step's parts, as the workers report them (CH_PROGRESS) and
+ * the runner draws them under its own names and its own total (the
+ * layout's bytes): a worker can only move a clamped number forward. */
+enum eimg_load_step {
+	EIMG_LOAD_PLACING = 0,    /* pages placed (simulation) or added (ADD_PAGES) */
+	EIMG_LOAD_MEASURING = 1,  /* the placed pages measured again (simulation) */
+	EIMG_LOAD_STEPS
+};
+#define EIMG_LOAD_STEP_PLACING "loading"   /* the step name the loaders report */
+#define EIMG_LOAD_FINISHED ((uint64_t)1 << 32)
+
+/* CH_PROGRESS's b for a loader's report (step: EIMG_LOAD_STEP_PLACING or
+ * the measurement's "measuring"). */
+uint64_t eimg_load_step_word(const char *step, bool finished);
+
+/* eimg_sim_load() reporting into p (NULL: nowhere): EIMG_LOAD_STEP_PLACING,
+ * then "measuring" (eimg_sgx_mrenclave_progress); totals the layout's bytes. */
+struct eimg_progress;
+int eimg_sim_load_progress(const eimg_layout *l, const uint8_t expected[32], struct eimg_progress *p,
+			   eimg_sim_enclave **out, eimg_error *err);
 
 /* Ring slot tags besides the reply statuses (see above). */
 #define RT_INLINE EIMG_SWL_INLINE
@@ -122,14 +146,16 @@ int eimg_sim_worker_alloc(struct sim_worker_args *w);
 void eimg_sim_worker_free(struct sim_worker_args *w);
 
 /* Child process: loads, sandboxes, serves; never returns. */
-/* attest_init: after sandboxing, run EIMG_ECALL_INIT and send the enclave's
+/* progress: report the loading step on channel 0 (CH_PROGRESS, at most
+ * every EIMG_PROGRESS_INTERVAL_MS, before the sandbox).  attest_init: after sandboxing, run EIMG_ECALL_INIT and send the enclave's
  * attestation key as the CH_READY payload (b = 1).  services: fds holds n
  * more descriptors after the n channels, one service channel per TCS for
  * the host-service ocalls (CH_OCALL; the sandbox allows read and write on
  * them as on the channels). */
 struct eimg_ring_pair;
 __attribute__((noreturn)) void eimg_sim_child_main(const eimg_layout *l, const uint8_t mrenclave[32], const int *fds,
-						   struct eimg_ring_pair *rings, uint32_t n, size_t max_message, bool attest_init, bool services);
+						   struct eimg_ring_pair *rings, uint32_t n, size_t max_message, bool progress,
+						   bool attest_init, bool services);
 /* Serves one channel until EOF (mock mode: a thread).  Returns 0 on EOF. */
 int eimg_sim_worker(struct sim_worker_args *w);
 

@@ -3,7 +3,10 @@
 # Progress of the SGX steps that read and hash a whole enclave (MRENCLAVE
 # recomputed: enclave-build, enclave-measure, enclave-sign and its verify,
 # enclave-run before it loads) and that write an image (enclave-build,
-# enclave-sign: "writing" its enclave, files and keys): one line on standard error, redrawn in place
+# enclave-sign: "writing" its enclave, files and keys; also --in-place), and
+# enclave-run's loading ("loading" the pages, then "measuring loaded pages":
+# the simulation child reports over its channel, the parent draws; --mock
+# loads in the process): one line on standard error, redrawn in place
 # ("\r", erase to the end), with the bytes measured of the total and the rate;
 # drawn on a terminal only (script(1) gives one), never into a pipe, never with
 # -q, --json or --print.  The total is checked against the image's own page
@@ -42,9 +45,12 @@ total=$(human $((pages * 4096))) wtotal=$(human "$blobs")
 [ -n "$pages" ] && [ -n "$total" ] && [ -n "$wtotal" ] || _t_failmsg "no page count: $pages"
 S=$_t_root/setup
 
+cp "$S/hello.eimg" "$S/inplace.eimg"
 for c in "enclave-build -f $EX -o t.eimg" "enclave-measure $S/hello.eimg" "enclave-sign -k $S/k.pem -o t2.eimg $S/hello.eimg" \
-	"enclave-sign verify $S/signed.eimg" "enclave-run --lines $S/signed.eimg"; do
-	name=${c%% /*}; name=${name%% -*}; name=${name// /-}
+	"enclave-sign -k $S/k.pem --in-place $S/inplace.eimg" \
+	"enclave-sign verify $S/signed.eimg" "enclave-run --lines $S/signed.eimg" "enclave-run --mock --lines $S/signed.eimg"; do
+	name=${c%% /*}; name=${name%% -k*}; name=${name%% -*}; name=${name// /-}
+	case $c in *--in-place*) name=$name-in-place ;; *--mock*) name=$name-mock ;; esac
 	case_begin "terminal-${name}"
 	tty_run tty.txt "$c"
 	line=$(final_line tty.txt)
@@ -57,6 +63,15 @@ for c in "enclave-build -f $EX -o t.eimg" "enclave-measure $S/hello.eimg" "encla
 		line=$(final_line tty.txt writing)
 		echo "$line" | grep -qE "^writing: $wtotal of $wtotal \(100%\), [0-9.]+ ([KMGT]i)?B/s$" ||
 			_t_failmsg "$c: no finished writing line of $wtotal: '$line'" ;;
+	enclave-run*) # loading: every page placed, then measured again, in that order
+		for step in loading "measuring loaded pages"; do
+			line=$(final_line tty.txt "$step")
+			echo "$line" | grep -qE "^$step: $total of $total \(100%\), [0-9.]+ ([KMGT]i)?B/s$" ||
+				_t_failmsg "$c: no finished '$step' line of $total: '$line' in $(tr '\r' '\n' < tty.txt | cat -v | head -20)"
+		done
+		order=$(tr '\r' '\n' < tty.txt | sed 's/\x1b\[K//g' | grep -oE "^(verified|enclave-run: verified|loading|measuring loaded pages)" | uniq | tr '\n' '|')
+		[ "$order" = "enclave-run: verified|loading|measuring loaded pages|" ] || _t_failmsg "$c: steps out of order: $order"
+		grep -q "enclave fault" tty.txt && _t_failmsg "$c: $(grep "enclave fault" tty.txt)" ;;
 	esac
 done
 
@@ -65,9 +80,11 @@ case_begin "not-when-asked-not-to"
 for c in "enclave-build -q -f $EX -o q.eimg" "enclave-build --json -f $EX -o j.eimg" \
 	"enclave-measure -q $S/hello.eimg" "enclave-measure --json $S/hello.eimg" "enclave-measure --print mrenclave $S/hello.eimg" \
 	"enclave-sign -q -k $S/k.pem -o q2.eimg $S/hello.eimg" "enclave-sign verify --json $S/signed.eimg" \
-	"enclave-run -q --lines $S/signed.eimg" "enclave-run --print mrenclave $S/signed.eimg"; do
+	"enclave-sign -q -k $S/k.pem --in-place $S/inplace.eimg --force" \
+	"enclave-run -q --lines $S/signed.eimg" "enclave-run -q --mock --lines $S/signed.eimg" \
+	"enclave-run --print mrenclave $S/signed.eimg"; do
 	tty_run t.txt "$c"
-	grep -qE "measuring|writing" t.txt && _t_failmsg "$c drew progress: $(head -c 200 t.txt | cat -v)"
+	grep -qE "measuring|writing|loading" t.txt && _t_failmsg "$c drew progress: $(head -c 200 t.txt | cat -v)"
 done
 NX="$EIMG_TOP/${BUILDDIR:-build}/examples/nitro/enclave.yaml"
 if [ -f "$NX" ]; then # the Nitro audit's "hashing" follows the same rule
@@ -81,4 +98,7 @@ expect 0 enclave-measure "$S/hello.eimg"
 echo "$errtxt" | grep -q "measuring" && _t_failmsg "progress drawn into a pipe: $errtxt"
 expect 0 enclave-sign -k "$S/k.pem" -o p.eimg "$S/hello.eimg"
 echo "$errtxt" | grep -q "measuring" && _t_failmsg "enclave-sign drew progress into a pipe: $errtxt"
+expect 0 enclave-run --lines "$S/signed.eimg" </dev/null
+echo "$errtxt" | grep -qE "loading|measuring" && _t_failmsg "enclave-run drew progress into a pipe: $errtxt"
+echo "$errtxt" | grep -q "verified" || _t_failmsg "enclave-run said nothing: $errtxt"
 finish

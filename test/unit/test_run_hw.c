@@ -6,7 +6,8 @@
  * fake runs the runtime's message ABI: a log ocall, then the message
  * reversed).  A good image initialises and answers; a tampered one is
  * refused before any message; an exception in the enclave ends the run as a
- * fault; a debug launch needs a signature that allows it. */
+ * fault; a debug launch needs a signature that allows it; loading reports
+ * its progress (ADD_PAGES). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +53,8 @@ static void on_ready(void *ctx, uint64_t base)
 	((struct run *)ctx)->base = base;
 }
 
+static struct eimg_progress *g_progress;   /* eimg_run_options.progress of run_lines */
+
 static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE], bool debug, const char *input,
 		     struct run *r)
 {
@@ -68,7 +71,7 @@ static int run_lines(const eimg_layout *l, const uint8_t ss[EIMG_SIGSTRUCT_SIZE]
 	struct eimg_run_options o = {
 		.backend = EIMG_RUN_HARDWARE, .lines = true, .in_fd = in, .out_fd = out, .stop_fd = -1,
 		.log = on_log, .log_ctx = r, .on_ready = on_ready, .ready_ctx = r,
-		.sigstruct = ss, .debug_launch = debug,
+		.sigstruct = ss, .debug_launch = debug, .progress = g_progress,
 	};
 	int rc = eimg_run_hw_ops(l, ss + EIMG_SS_ENCLAVEHASH, &o, &ops, &r->res, &r->err);
 	close(in);
@@ -239,6 +242,53 @@ static void test_debug_launch(void **state)
 	fake_release(&fk);
 }
 
+/* The loading step on hardware: ADD_PAGES reported as "loading", the
+ * layout's bytes, in batches, finished before the first message. */
+struct drawn {
+	unsigned n, finished;
+	uint64_t done, total;
+	char steps[128];
+};
+
+static void record(void *ctx, const char *step, uint64_t done, uint64_t total, bool finished)
+{
+	struct drawn *d = ctx;
+	size_t n = strlen(d->steps);
+	if (done == 0 && !finished)
+		snprintf(d->steps + n, sizeof(d->steps) - n, "%s|", step);
+	d->n++;
+	d->finished += finished;
+	d->done = done;
+	d->total = total;
+}
+
+static void test_loading_progress(void **state)
+{
+	(void)state;
+	uint8_t mr[32], ss[EIMG_SIGSTRUCT_SIZE];
+	eimg_layout *l = runnable_layout(mr, ss);
+	struct drawn d;
+	struct eimg_progress p = { .fn = record, .ctx = &d };
+	uint64_t total = 0;
+	for (size_t i = 0; i < l->nregions; i++)
+		total += l->regions[i].size;
+	memset(&d, 0, sizeof d);
+	g_progress = &p;
+	struct run r;
+	int rc = run_lines(l, ss, false, "hi\n", &r);
+	g_progress = NULL;
+	if (rc)
+		fail_msg("run: %s", r.err.msg);
+	assert_string_equal(r.out, "ih\n");
+	assert_string_equal(d.steps, "loading|");   /* the CPU measures: no second step */
+	assert_int_equal(d.finished, 1);
+	assert_int_equal(d.done, total);
+	assert_int_equal(d.total, total);
+	assert_int_equal(fk.npages_added * 4096, total);
+	eimg_layout_free(l);
+	fake_release(&fk);
+}
+
 /* Platform problems come back from the preflight inside the loader, with
  * their messages, before anything is created. */
 static void test_platform_refusals(void **state)
@@ -273,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_exception_is_a_fault),
 		cmocka_unit_test(test_debug_launch),
 		cmocka_unit_test(test_platform_refusals),
+		cmocka_unit_test(test_loading_progress),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -300,6 +300,7 @@ static int run_sgx(struct opts *o, const eimg_image *img, const eimg_sgx_image *
 		return EIMG_EXIT_ERROR;
 	if (!o->quiet)
 		o->run.log = on_log;
+	o->run.progress = tool_progress(!o->quiet);   /* loading, on a terminal */
 	o->run.on_listen = on_listen;
 	o->run.on_ready = on_ready;
 	o->run.ready_ctx = o;

@@ -23,6 +23,7 @@
 #include "eimg/constraint.h"
 #include "eimg/error.h"
 #include "eimg/layout.h"
+#include "eimg/progress.h"
 
 /* Message size limits (enclave-run(1)). */
 #define EIMG_RUN_DEFAULT_MESSAGE (1u << 20)    /* default --max-message: 1 MiB */
@@ -125,6 +126,12 @@ struct eimg_run_options {
 	 * where a debugger loads the ELF's symbols at that offset). */
 	void (*on_ready)(void *ctx, uint64_t base);
 	void *ready_ctx;
+	/* The loading step, reported here (NULL: not; eimg/progress.h) as
+	 * "loading" (the pages placed, or added with ADD_PAGES on hardware) and,
+	 * in simulation and mock mode, "measuring loaded pages" (MRENCLAVE of
+	 * the placed pages), each of the layout's bytes.  The simulation child
+	 * reports over its channel; the numbers it sends are clamped. */
+	struct eimg_progress *progress;
 	/* When set (simulation and mock backends): before the first message,
 	 * the enclave is asked once for the public key it published for its
 	 * attestation document (EIMG_ECALL_INIT, which also runs its
