@@ -14,6 +14,7 @@
 #include "core/internal.h"
 
 #define PIECE (1u << 20)
+#define COPY_PIECE ((uint64_t)16 << 20)   /* per copy_file_range: a progress report each */
 
 static const char default_runtime[] = "{}\n";
 
@@ -67,11 +68,14 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 	int rc = put(s, h, hl, err);
 	int fd;
 	uint64_t at;
-	/* A member in a file goes to a file output in the kernel. */
+	/* A member in a file goes to a file output in the kernel, in pieces
+	 * so that the writing line moves during a long copy. */
 	if (rc == EIMG_OK && s->out && size && eimg_blob_fd(b, &fd, &at) == 0) {
-		rc = eimg_copy_range(fd, at, s->out->fd, size, path, s->file, err);
-		if (rc == EIMG_OK)
-			eimg_progress_add(s->p, size);
+		for (uint64_t off = 0; rc == EIMG_OK && off < size; off += COPY_PIECE) {
+			uint64_t n = size - off < COPY_PIECE ? size - off : COPY_PIECE;
+			if ((rc = eimg_copy_range(fd, at + off, s->out->fd, n, path, s->file, err)) == EIMG_OK)
+				eimg_progress_add(s->p, n);
+		}
 		return rc ? rc : put_padding(s, size, err);
 	}
 	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {
