@@ -6,9 +6,8 @@
  * total, a count going back is not drawn; a flood is drawn at most every
  * EIMG_PROGRESS_INTERVAL_MS; a frame with a payload, on another channel,
  * after READY, for a step that does not exist, a step again or a step
- * nobody asked for ends the run as a protocol violation.  And the loaders
- * themselves: the simulation loader reports placing and measuring the
- * layout's bytes (the vector of ../shared/specs/sgx.md, as in test_sim.c). */
+ * nobody asked for ends the run as a protocol violation.  (The loaders'
+ * own reports: test_sim.c for the simulation, test_run_hw.c for ADD_PAGES.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,54 +235,6 @@ static void test_bogus_frames_are_violations(void **state)
 	teardown(&f);
 }
 
-/* ---- the simulation loader's own reports: vector A (test_sim.c) ---- */
-static uint8_t page0[4096];
-
-static void test_sim_loader_reports(void **state)
-{
-	(void)state;
-	struct eimg_region regs[2];
-	uint64_t tcs_off[1] = { 0x1000 };
-	eimg_layout vec;
-	uint8_t want[32];
-	struct drawn d;
-	struct eimg_progress p = { .fn = record, .ctx = &d };
-	eimg_sim_enclave *e = NULL;
-	eimg_error err;
-	for (int i = 0; i < 4096; i++)
-		page0[i] = (uint8_t)i;
-	memset(regs, 0, sizeof regs);
-	regs[0] = (struct eimg_region){ .offset = 0, .size = 4096, .secinfo = 0x205, .measured = true,
-					.kind = EIMG_REGION_ELF, .data = page0, .data_off = 0, .data_len = 4096 };
-	regs[1] = (struct eimg_region){ .offset = 0x1000, .size = 4096, .secinfo = 0x100, .kind = EIMG_REGION_TCS };
-	memset(&vec, 0, sizeof vec);
-	vec.size = 0x10000;
-	vec.ssa_frame_size = 1;
-	vec.ssa_frames = 1;
-	vec.threads = 1;
-	vec.tcs_offsets = tcs_off;
-	vec.mode = EIMG_MODE_SIMULATION;
-	vec.regions = regs;
-	vec.nregions = 2;
-	vec.npages = 2;
-	memset(&d, 0, sizeof d);
-	assert_int_equal(eimg_unhex("dfb678268c380f68c443631b70fbb8058eb372ddcc45b02dec934f4017935093", want, 32,
-				    "test", NULL), EIMG_OK);
-	assert_int_equal(eimg_sim_load_progress(&vec, want, &p, &e, &err), EIMG_OK);
-	assert_int_equal(d.n, 4);
-	assert_string_equal(d.step[0], EIMG_LOAD_STEP_PLACING);
-	assert_string_equal(d.step[2], "measuring");
-	for (unsigned i = 0; i < 4; i++) {
-		assert_int_equal(d.total[i], 2 * 4096);
-		assert_int_equal(d.done[i], i % 2 ? 2 * 4096 : 0);
-		assert_int_equal(d.finished[i], i % 2 == 1);
-	}
-	/* the runner's words for them */
-	assert_int_equal(eimg_load_step_word(d.step[0], false), EIMG_LOAD_PLACING);
-	assert_int_equal(eimg_load_step_word(d.step[2], true), EIMG_LOAD_MEASURING | EIMG_LOAD_FINISHED);
-	eimg_sim_unload(e);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,7 +242,6 @@ int main(void)
 		cmocka_unit_test(test_counts_clamped),
 		cmocka_unit_test(test_flood_rate_limited),
 		cmocka_unit_test(test_bogus_frames_are_violations),
-		cmocka_unit_test(test_sim_loader_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

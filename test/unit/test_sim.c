@@ -16,10 +16,12 @@
 
 #include "eimg/image.h"
 #include "eimg/measure.h"
+#include "eimg/progress.h"
 #include "eimg/sim.h"
 #include "eimg/util.h"
 #include "eimg/enclave_abi.h"
 #include "core/internal.h"
+#include "run/sim_int.h"
 
 /* ---- vector A (../shared/specs/sgx.md): ECREATE(ssaframesize 1, size
  * 0x10000); page 0 SECINFO 0x205 with byte i = i % 256, measured; page
@@ -96,6 +98,53 @@ static void test_vector_a_placed(void **state)
 	assert_true(code);
 	assert_true(none);
 	assert_true(below);
+	eimg_sim_unload(e);
+}
+
+/* The loading step's reports (eimg_sim_load_progress): placing, then
+ * measuring the placed pages, each of the layout's bytes, as the runner
+ * names them (run/load_progress.c). */
+struct drawn {
+	unsigned n;
+	const char *step[8];
+	uint64_t done[8], total[8];
+	bool finished[8];
+};
+
+static void record(void *ctx, const char *step, uint64_t done, uint64_t total, bool finished)
+{
+	struct drawn *d = ctx;
+	if (d->n < 8) {
+		d->step[d->n] = step;
+		d->done[d->n] = done;
+		d->total[d->n] = total;
+		d->finished[d->n] = finished;
+	}
+	d->n++;
+}
+
+static void test_vector_a_progress(void **state)
+{
+	(void)state;
+	uint8_t want[32];
+	struct drawn d;
+	struct eimg_progress p = { .fn = record, .ctx = &d };
+	eimg_sim_enclave *e = NULL;
+	eimg_error err;
+	setup_vector(false);
+	memset(&d, 0, sizeof d);
+	hexto("dfb678268c380f68c443631b70fbb8058eb372ddcc45b02dec934f4017935093", want);
+	assert_int_equal(eimg_sim_load_progress(&vec, want, &p, &e, &err), EIMG_OK);
+	assert_int_equal(d.n, 4);
+	assert_string_equal(d.step[0], EIMG_LOAD_STEP_PLACING);
+	assert_string_equal(d.step[2], "measuring");
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(d.total[i], 2 * 4096);
+		assert_int_equal(d.done[i], i % 2 ? 2 * 4096 : 0);
+		assert_int_equal(d.finished[i], i % 2 == 1);
+	}
+	assert_int_equal(eimg_load_step_word(d.step[0], false), EIMG_LOAD_PLACING);
+	assert_int_equal(eimg_load_step_word(d.step[2], true), EIMG_LOAD_MEASURING | EIMG_LOAD_FINISHED);
 	eimg_sim_unload(e);
 }
 
@@ -317,6 +366,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_a_placed),
 		cmocka_unit_test(test_vector_a_tcs_measured),
+		cmocka_unit_test(test_vector_a_progress),
 		cmocka_unit_test(test_einit_mismatch),
 		cmocka_unit_test(test_load_limits),
 		cmocka_unit_test(test_hello_enclave),
