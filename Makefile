@@ -64,8 +64,8 @@ LIB_MAP   := $(BUILDDIR)/libenclaveimg.map
 PUBLIC_HDRS := libenclaveimg/include/enclaveimg.h $(sort $(wildcard libenclaveimg/include/eimg/*.h))
 TOOLS     := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))
 TOOL_BINS := $(TOOLS:%=$(BUILDDIR)/bin/%)
-# The tools' shared skeleton (tools/common), compiled once into a small archive.
-TOOL_COMMON_OBJS := $(patsubst %.c,$(BUILDDIR)/%.o,$(wildcard tools/common/*.c))
+# The tools' shared skeleton (cli/, included as "cli/tool.h"), compiled once into a small archive.
+TOOL_COMMON_OBJS := $(patsubst %.c,$(BUILDDIR)/%.o,$(wildcard cli/*.c))
 TOOL_COMMON_A    := $(BUILDDIR)/libtoolcommon.a
 UNIT_SRCS := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(BUILDDIR)/test/%)
@@ -118,15 +118,15 @@ $(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
 	ln -sf $(notdir $@) $(BUILDDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILDDIR)/libenclaveimg.so
 
-$(BUILDDIR)/tools/%.o: ALL_CFLAGS += -Itools
+$(BUILDDIR)/cli/%.o: ALL_CFLAGS += -I.
 
 $(TOOL_COMMON_A): $(TOOL_COMMON_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILDDIR)/bin/%: tools/%/*.c tools/common/*.h $(TOOL_COMMON_A) $(LIB_A)
+$(BUILDDIR)/bin/%: tools/%/*.c cli/*.h $(TOOL_COMMON_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools $(ALL_LDFLAGS) $(filter %.c,$^) $(TOOL_COMMON_A) $(LIB_A) $(DEP_LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itools -I. $(ALL_LDFLAGS) $(filter %.c,$^) $(TOOL_COMMON_A) $(LIB_A) $(DEP_LIBS) -o $@
 
 $(BUILDDIR)/test/%: test/unit/%.c $(LIB_A)
 	@mkdir -p $(dir $@)

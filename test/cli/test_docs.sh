@@ -34,8 +34,13 @@ done
 # folder is described, and the Makefile builds exactly those folders.
 case_begin "architecture-matches-tree"
 arch="$EIMG_TOP/ARCHITECTURE.md"
-for d in $(grep -oE '`(libenclaveimg/[a-z_/]+|tools|runtime|examples|schemas|man|test|fuzz|bench|scripts)`' "$arch" | tr -d '`' | sort -u); do
+for d in $(grep -oE '`(libenclaveimg/[a-z_/]+|tools|cli|runtime|examples|schemas|man|test|fuzz|bench|scripts)`' "$arch" | tr -d '`' | sort -u); do
 	[ -d "$EIMG_TOP/$d" ] || _t_failmsg "ARCHITECTURE.md names $d, which does not exist"
+done
+# Every folder under tools/ is a tool (the shared skeleton lives in cli/).
+for d in "$EIMG_TOP"/tools/*/; do
+	t=$(basename "$d")
+	[ -f "$d/main.c" ] && [ -f "$EIMG_TOP/man/$t.1" ] || _t_failmsg "tools/$t is not a tool (no main.c or no man/$t.1)"
 done
 for d in "$EIMG_TOP"/libenclaveimg/*/; do
 	d=$(basename "$d")

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <enclaveimg.h>
-#include "common/tool.h"
+#include "cli/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-build [-f manifest] [-o image.eimg] [--eif FILE] [--json]\n"

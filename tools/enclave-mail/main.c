@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include <enclaveimg.h>
-#include "common/tool.h"
+#include "cli/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-mail send --attestation DOC --constraint TEXT --key CLIENT.pem --topic TOPIC\n"

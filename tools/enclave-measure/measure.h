@@ -10,8 +10,8 @@
 
 #include <enclaveimg.h>
 #include "eimg/attest.h"
-#include "common/pull.h"
-#include "common/tool.h"
+#include "cli/pull.h"
+#include "cli/tool.h"
 
 struct opts {
 	const char *input;

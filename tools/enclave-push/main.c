@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <enclaveimg.h>
-#include "common/prompt.h"
-#include "common/pull.h"
-#include "common/tool.h"
+#include "cli/prompt.h"
+#include "cli/pull.h"
+#include "cli/tool.h"
 
 static const char usage_text[] =
 	"usage: enclave-push [options] IMAGE.eimg oci://HOST[:PORT]/REPO:TAG\n"

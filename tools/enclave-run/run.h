@@ -11,8 +11,8 @@
 #include <enclaveimg.h>
 #include "eimg/nitro_run.h"
 #include "eimg/sim.h"
-#include "common/pull.h"
-#include "common/tool.h"
+#include "cli/pull.h"
+#include "cli/tool.h"
 
 struct opts {
 	const char *image;

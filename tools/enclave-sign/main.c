@@ -10,8 +10,8 @@
 #include <enclaveimg.h>
 #include <eimg/constraint.h>
 #include <eimg/sigstruct.h>
-#include "common/prompt.h"
-#include "common/tool.h"
+#include "cli/prompt.h"
+#include "cli/tool.h"
 #include "enclave-sign/options.h"
 
 static const struct tool_info tool_self = {

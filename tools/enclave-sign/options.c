@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/tool.h"
+#include "cli/tool.h"
 #include "enclave-sign/options.h"
 
 static const char usage_text[] =

@@ -7,7 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "common/prompt.h"
+#include "cli/prompt.h"
 
 /* Reads a passphrase or PIN from the terminal without echo. */
 int tool_prompt_tty(void *ctx, const char *what, char *buf, size_t size)

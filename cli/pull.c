@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/pull.h"
-#include "common/tool.h"
+#include "cli/pull.h"
+#include "cli/tool.h"
 
 static struct eimg_oci_pulled pulled; /* removed at exit */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/tool.h"
+#include "cli/tool.h"
 
 static const struct tool_info *tool;
 static struct {

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/tool.h"
+#include "cli/tool.h"
 
 static struct eimg_progress progress;
 static uint64_t step_start_ms;
