@@ -211,12 +211,29 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
  * checked against the certificate, which must be valid now. */
 int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, const uint8_t *sig, size_t sig_len,
 			   eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec, size_t *seclen, eimg_error *err);
-/* The header of the EIF at offset at of fd (layout l) once signed with sec,
- * with its CRC (body_crc: of the bytes from 548 up to the old signature
- * section), and the new section's 12-byte header. */
-int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
-			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
-			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err);
+/* After an audit that copied the body of the EIF at offset base of fd into
+ * out_fd at offset at (eimg_nitro_audit_opts.copy_fd): checks that the
+ * header is still the one the audit hashed, then writes the signed header
+ * and the signature section sec (dst names out_fd in a message). */
+int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_nitro_report *rep, const uint8_t *sec,
+			  size_t seclen, int out_fd, uint64_t at, const char *dst, eimg_error *err);
+/* One job on a whole EIF file, in one read (and one write when signing):
+ * its audit is judged by check first (NULL: its CRC only), then the
+ * Sig_structure is exported to out (export_tbs), or the EIF is signed with
+ * fn or given the signature sig made elsewhere, into out ("-": standard
+ * output, then read twice; out may be in). */
+typedef int (*eimg_nitro_check_fn)(void *ctx, const eimg_nitro_report *r, eimg_error *err);
+struct eimg_nitro_file_op {
+	const char *in, *out, *cert_path;
+	bool export_tbs;
+	const uint8_t *sig;
+	size_t sig_len;
+	eimg_nitro_signer_fn fn;
+	void *fn_ctx;
+	eimg_nitro_check_fn check;
+	void *check_ctx;
+};
+int eimg_nitro_file_op(const struct eimg_nitro_file_op *op, eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 
