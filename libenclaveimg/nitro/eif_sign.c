@@ -165,21 +165,6 @@ static int same_header(const char *src, int fd, uint64_t base, const eimg_nitro_
 	return rc;
 }
 
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off, const char *dst, eimg_error *err)
-{
-	while (n > 0) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return eimg_err_sys(err, dst, "cannot write");
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return EIMG_OK;
-}
-
 int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_nitro_report *rep, const uint8_t *sec,
 			  size_t seclen, int out_fd, uint64_t at, const char *dst, eimg_error *err)
 {
@@ -189,11 +174,11 @@ int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_
 	if (!rc)
 		rc = signed_header(source, fd, base, &rep->layout, rep->body_crc, sec, seclen, hdr, sh, err);
 	if (!rc)
-		rc = pwrite_all(out_fd, hdr, sizeof(hdr), at, dst, err);
+		rc = eimg_pwrite_all(out_fd, hdr, sizeof(hdr), at, dst, err);
 	if (!rc)
-		rc = pwrite_all(out_fd, sh, sizeof(sh), at + body_end, dst, err);
+		rc = eimg_pwrite_all(out_fd, sh, sizeof(sh), at + body_end, dst, err);
 	if (!rc)
-		rc = pwrite_all(out_fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
+		rc = eimg_pwrite_all(out_fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
 	return rc;
 }
 

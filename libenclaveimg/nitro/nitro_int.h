@@ -96,7 +96,6 @@ void eimg_eif_stream_free(struct eimg_eif_stream *s);
 #define EIMG_CPIO_MAX_ENTRIES 200000
 #define EIMG_CPIO_MAX_PATH    4096
 #define EIMG_CPIO_MAX_TOTAL   (64ull << 30)    /* all file data of one ramdisk */
-#define EIMG_CPIO_MAX_MEMORY  (1ull << 30)     /* file data held in memory (a .tar application) */
 #define EIMG_CPIO_MAX_FILE    0xffffffffull    /* newc size field */
 
 typedef struct eimg_cpio eimg_cpio;
@@ -113,7 +112,21 @@ int eimg_cpio_add_file(eimg_cpio *c, const char *path, unsigned mode, const uint
 int eimg_cpio_add_symlink(eimg_cpio *c, const char *path, const char *target, unsigned base, eimg_error *err);
 /* Adds the content of a host folder (or a tar archive) under prefix. */
 int eimg_cpio_add_tree(eimg_cpio *c, const char *prefix, const char *dir, eimg_error *err);
+/* A tar archive (cpio_tar.c): the members' data is read back when the
+ * ramdisk is written, from the archive (uncompressed: each member's data at
+ * its offset; the archive must then fstat as it did) or from a temporary
+ * spool of the data (gzip-compressed, or a sparse member). */
 int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err);
+/* An open file that file data is read back from, owned by c from now on (fd
+ * included, closed with c; NULL on failure); with check, it must fstat as it
+ * does now (device, inode, size, mtime, ctime) whenever it is read back. */
+typedef struct eimg_cpio_src eimg_cpio_src;
+eimg_cpio_src *eimg_cpio_src_add(eimg_cpio *c, int fd, const char *name, bool check, eimg_error *err);
+/* A file (mode 0644 or 0755) whose size bytes are at off of src. */
+int eimg_cpio_add_range(eimg_cpio *c, const char *path, unsigned mode, eimg_cpio_src *src, uint64_t off,
+			uint64_t size, eimg_error *err);
+/* The number of '/'-separated components of a path. */
+unsigned eimg_cpio_components(const char *p);
 bool eimg_cpio_has(const eimg_cpio *c, const char *path);
 /* Writes the newc archive: entries sorted bytewise by path, inode numbers
  * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
