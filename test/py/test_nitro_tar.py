@@ -116,11 +116,8 @@ def main():
     if not os.path.exists(os.path.join(bindir, "enclave-build")):
         print("skipped: tools not built in " + bindir)
         return 77
-    tmp = tempfile.mkdtemp(prefix="eimg-nitro-tar-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="eimg-nitro-tar-") as tmp:
         return run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(work):
