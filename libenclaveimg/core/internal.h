@@ -46,6 +46,8 @@ int eimg_open_input(const char *path, bool dash_stdin, const char *expected, int
 /* One read(2) of at most n bytes, retried on EINTR: bytes read, 0 at the
  * end, or a negative error code (err says "cannot read", naming path). */
 long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *err);
+/* pwrite(2) of all n bytes at off, retried on EINTR (err: "cannot write", naming path). */
+int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err);
 
 /* core/scratch.c: an unlinked temporary file in dir (NULL: $TMPDIR or /tmp),
  * for what (named in the error); -1 on failure.  eimg_copy_range copies len

@@ -50,6 +50,22 @@ long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *e
 	}
 }
 
+int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err)
+{
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t k = pwrite(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return eimg_err_sys(err, path, "cannot write");
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return EIMG_OK;
+}
+
 int eimg_read_file(const char *path, size_t max, uint8_t **out, size_t *len, eimg_error *err)
 {
 	int fd = -1, rc;

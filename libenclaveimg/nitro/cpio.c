@@ -6,8 +6,10 @@
  * uid = gid = 0, one mtime for all, inode numbers 1, 2, ... in bytewise path
  * order, nlink 2 for folders and 1 otherwise, device numbers 0.  Devices,
  * FIFOs, sockets, hard links and symbolic links leaving the tree are refused.
- * Only this file and image.c include libarchive.  Reading a member back
- * (the strict newc reader) is in cpio_read.c. */
+ * File data stays where it is until the archive is written: a host file, or
+ * a range of an open file (a tar application, or the spool of a compressed
+ * one: cpio_tar.c).  Reading a member back (the strict newc reader) is in
+ * cpio_read.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,13 +37,24 @@ struct centry {
 	dev_t dev;         /* ... which must still be this file */
 	ino_t ino;
 	uint64_t size;
+	eimg_cpio_src *src; /* or size bytes at off of this open file */
+	uint64_t off;
+};
+
+/* An open file that file data is read back from. */
+struct eimg_cpio_src {
+	eimg_cpio_src *next;
+	int fd;
+	char *name;
+	bool check;        /* must still fstat as st when read back */
+	struct stat st;
 };
 
 struct eimg_cpio {
 	struct centry *e;
 	size_t n, cap;
 	uint64_t total;
-	uint64_t mem;      /* file data held in memory */
+	eimg_cpio_src *srcs;
 	bool prepared;     /* parents added, sorted, checked */
 };
 
@@ -60,6 +73,13 @@ void eimg_cpio_free(eimg_cpio *c)
 		free(c->e[i].host);
 	}
 	free(c->e);
+	while (c->srcs) {
+		eimg_cpio_src *s = c->srcs;
+		c->srcs = s->next;
+		close(s->fd);
+		free(s->name);
+		free(s);
+	}
 	free(c);
 }
 
@@ -103,12 +123,6 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 			      (unsigned long long)EIMG_CPIO_MAX_TOTAL);
 		goto fail;
 	}
-	if (type == AE_IFREG && data && c->mem + size > EIMG_CPIO_MAX_MEMORY) {
-		rc = eimg_err(err, EIMG_EINVAL, NULL, "ramdisk: above the limit of %llu bytes of file data from a tar "
-			      "archive (a folder or a container image has no such limit)",
-			      (unsigned long long)EIMG_CPIO_MAX_MEMORY);
-		goto fail;
-	}
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? 2 * c->cap : 64;
 		struct centry *ne = realloc(c->e, ncap * sizeof(*ne));
@@ -124,11 +138,9 @@ static int add(eimg_cpio *c, const char *path, unsigned type, unsigned mode, uin
 		rc = eimg_err_nomem(err);
 		goto fail;
 	}
-	c->e[c->n++] = (struct centry){ p, type, mode, data, NULL, 0, 0, size };
+	c->e[c->n++] = (struct centry){ p, type, mode, data, NULL, 0, 0, size, NULL, 0 };
 	c->prepared = false;
 	c->total += size;
-	if (type == AE_IFREG && data)
-		c->mem += size;
 	return EIMG_OK;
 fail:
 	free(data);
@@ -338,7 +350,7 @@ out:
 	return rc;
 }
 
-static unsigned components(const char *p)
+unsigned eimg_cpio_components(const char *p)
 {
 	unsigned n = 1;
 	for (; *p; p++)
@@ -354,148 +366,42 @@ int eimg_cpio_add_tree(eimg_cpio *c, const char *prefix, const char *dir, eimg_e
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return eimg_err_sys(err, dir, "cannot open folder");
-	return walk(c, fd, dir, prefix, 0, components(prefix), err);
+	return walk(c, fd, dir, prefix, 0, eimg_cpio_components(prefix), err);
 }
 
-/* ---- tar archives ---- */
+/* ---- file data in an open file ---- */
 
-/* "./a//b/" -> "a/b"; NULL for absolute paths, ".." parts or nothing left. */
-static char *tar_name(const char *in)
+eimg_cpio_src *eimg_cpio_src_add(eimg_cpio *c, int fd, const char *name, bool check, eimg_error *err)
 {
-	if (!in || in[0] == '/')
-		return NULL;
-	size_t n = strlen(in);
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	const char *p = in;
-	while (*p) {
-		const char *s = strchr(p, '/');
-		size_t k = s ? (size_t)(s - p) : strlen(p);
-		if (k == 2 && p[0] == '.' && p[1] == '.') {
-			free(out);
-			return NULL;
-		}
-		if (k > 0 && !(k == 1 && p[0] == '.')) {
-			if (o != out)
-				*o++ = '/';
-			memcpy(o, p, k);
-			o += k;
-		}
-		p += k;
-		if (*p == '/')
-			p++;
-	}
-	*o = '\0';
-	if (o == out) {
-		free(out);
+	eimg_cpio_src *s = calloc(1, sizeof(*s));
+	if (!s || !(s->name = strdup(name))) {
+		free(s);
+		close(fd);
+		eimg_err_nomem(err);
 		return NULL;
 	}
-	return out;
+	s->fd = fd;
+	s->check = check;
+	s->next = c->srcs;
+	c->srcs = s;
+	if (fstat(fd, &s->st) < 0) {
+		eimg_err_sys(err, name, "cannot stat");
+		return NULL;
+	}
+	return s;
 }
 
-/* A regular tar member: its data, held in memory (a .tar application is
- * bounded by EIMG_CPIO_MAX_MEMORY in all). */
-static int add_tar_file(eimg_cpio *c, struct archive *a, struct archive_entry *e, const char *tar, const char *full,
-			const char *esc, eimg_error *err)
+int eimg_cpio_add_range(eimg_cpio *c, const char *path, unsigned mode, eimg_cpio_src *src, uint64_t off,
+			uint64_t size, eimg_error *err)
 {
-	la_int64_t sz = archive_entry_size(e);
-	if (sz < 0 || (uint64_t)sz > EIMG_CPIO_MAX_FILE || c->mem + (uint64_t)sz > EIMG_CPIO_MAX_MEMORY)
-		return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": size %lld above the ramdisk limit", esc, (long long)sz);
-	uint8_t *d = malloc(sz ? (size_t)sz : 1);
-	if (!d)
-		return eimg_err_nomem(err);
-	la_ssize_t got = sz ? archive_read_data(a, d, (size_t)sz) : 0;
-	if (got != (la_ssize_t)sz) {
-		free(d);
-		return eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": truncated data", esc);
-	}
-	return add(c, full, AE_IFREG, (archive_entry_perm(e) & 0111) ? 0755 : 0644, d, (size_t)sz, err);
-}
-
-int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err)
-{
-	unsigned base = components(prefix);
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	char *name = NULL, *full = NULL;
-	char esc[160];
-	int rc;
-
-	if (!a)
-		return eimg_err_nomem(err);
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_none(a);
-	archive_read_support_filter_gzip(a);
-	rc = eimg_cpio_add_dir(c, prefix, err);
+	if (mode != 0644 && mode != 0755)
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "ramdisk: file mode %o", mode);
+	int rc = add(c, path, AE_IFREG, mode, NULL, size, err);
 	if (rc)
-		goto out;
-	eimg_input_note_path(tar);
-	if (archive_read_open_filename(a, tar, 65536) != ARCHIVE_OK) {
-		rc = eimg_err(err, EIMG_EINVAL, tar, "cannot read as a tar archive: %s",
-			      archive_error_string(a) ? archive_error_string(a) : "unknown error");
-		goto out;
-	}
-	for (;;) {
-		int r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK) {
-			rc = eimg_err(err, EIMG_EINVAL, tar, "bad tar archive: %s",
-				      archive_error_string(a) ? archive_error_string(a) : "unknown error");
-			goto out;
-		}
-		const char *raw = archive_entry_pathname(e);
-		free(name);
-		free(full);
-		full = NULL;
-		name = tar_name(raw);
-		if (!name) {
-			if (raw && (strcmp(raw, ".") == 0 || strcmp(raw, "./") == 0))
-				continue;
-			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": absolute path, \"..\" or empty name",
-				      raw ? eimg_escape(raw, strlen(raw), esc, sizeof(esc)) : "");
-			goto out;
-		}
-		if (asprintf(&full, "%s/%s", prefix, name) < 0) {
-			full = NULL;
-			rc = eimg_err_nomem(err);
-			goto out;
-		}
-		eimg_escape(name, strlen(name), esc, sizeof(esc));
-		if (archive_entry_hardlink(e)) {
-			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": hard links are not supported", esc);
-			goto out;
-		}
-		switch (archive_entry_filetype(e)) {
-		case AE_IFDIR:
-			rc = eimg_cpio_add_dir(c, full, err);
-			break;
-		case AE_IFLNK: {
-			const char *t = archive_entry_symlink(e);
-			rc = eimg_cpio_add_symlink(c, full, t ? t : "", base, err);
-			break;
-		}
-		case AE_IFREG:
-			rc = add_tar_file(c, a, e, tar, full, esc, err);
-			break;
-		default:
-			rc = eimg_err(err, EIMG_EINVAL, tar, "member \"%s\": devices, FIFOs and sockets cannot go "
-				      "into an enclave", esc);
-			break;
-		}
-		if (rc) {
-			if (err && !err->file[0])
-				eimg_err_context(err, tar, "member \"%s\"", esc);
-			goto out;
-		}
-	}
-	rc = EIMG_OK;
-out:
-	free(name);
-	free(full);
-	archive_read_free(a);
-	return rc;
+		return rc;
+	c->e[c->n - 1].src = src;
+	c->e[c->n - 1].off = off;
+	return EIMG_OK;
 }
 
 /* ---- writing ---- */
@@ -618,7 +524,27 @@ static int la_fail(struct archive *a, struct osink *o, const char *what, eimg_er
 			archive_error_string(a) ? archive_error_string(a) : "cannot write");
 }
 
-/* A host file's data, read in pieces: the same file, of the size seen. */
+/* size bytes of file data at off of fd, in pieces. */
+static int put_data(struct archive *a, struct osink *o, const struct centry *ce, int fd, uint64_t off,
+		    const char *name, uint8_t *buf, eimg_error *err)
+{
+	for (uint64_t done = 0; done < ce->size;) {
+		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
+		ssize_t r = pread(fd, buf, want, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return eimg_err_sys(err, name, "cannot read");
+		if (r == 0)
+			return eimg_err(err, EIMG_EINVAL, name, "file shrank while being read");
+		if (archive_write_data(a, buf, (size_t)r) != r)
+			return la_fail(a, o, ce->path, err);
+		done += (uint64_t)r;
+	}
+	return EIMG_OK;
+}
+
+/* A host file's data: the same file, of the size seen. */
 static int put_host(struct archive *a, struct osink *o, const struct centry *ce, uint8_t *buf, eimg_error *err)
 {
 	struct stat st;
@@ -629,19 +555,23 @@ static int put_host(struct archive *a, struct osink *o, const struct centry *ce,
 	int rc = EIMG_OK;
 	if (fstat(fd, &st) < 0 || st.st_dev != ce->dev || st.st_ino != ce->ino || (uint64_t)st.st_size != ce->size)
 		rc = eimg_err(err, EIMG_EINVAL, ce->host, "changed while the ramdisk was being written");
-	for (uint64_t done = 0; rc == EIMG_OK && done < ce->size;) {
-		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
-		long r = eimg_read_some(fd, buf, want, ce->host, err);
-		if (r <= 0) {
-			rc = r < 0 ? (int)r : eimg_err(err, EIMG_EINVAL, ce->host, "file shrank while being read");
-			break;
-		}
-		if (archive_write_data(a, buf, (size_t)r) != r)
-			rc = la_fail(a, o, ce->path, err);
-		done += (uint64_t)r;
-	}
+	if (rc == EIMG_OK)
+		rc = put_data(a, o, ce, fd, 0, ce->host, buf, err);
 	close(fd);
 	return rc;
+}
+
+/* Data in an open file, which must be as it was when the entry was added. */
+static int put_src(struct archive *a, struct osink *o, const struct centry *ce, uint8_t *buf, eimg_error *err)
+{
+	const eimg_cpio_src *s = ce->src;
+	struct stat st;
+	if (s->check && (fstat(s->fd, &st) < 0 || st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino ||
+			 st.st_size != s->st.st_size || st.st_mtim.tv_sec != s->st.st_mtim.tv_sec ||
+			 st.st_mtim.tv_nsec != s->st.st_mtim.tv_nsec || st.st_ctim.tv_sec != s->st.st_ctim.tv_sec ||
+			 st.st_ctim.tv_nsec != s->st.st_ctim.tv_nsec))
+		return eimg_err(err, EIMG_EINVAL, s->name, "changed while the ramdisk was being written");
+	return put_data(a, o, ce, s->fd, ce->off, s->name, buf, err);
 }
 
 static void set_entry(struct archive_entry *e, const struct centry *ce, la_int64_t ino, uint64_t mtime)
@@ -670,6 +600,8 @@ static int put_entry(struct archive *a, struct osink *o, struct archive_entry *e
 		return EIMG_OK;
 	if (ce->host)
 		return put_host(a, o, ce, buf, err);
+	if (ce->src)
+		return put_src(a, o, ce, buf, err);
 	for (uint64_t off = 0; off < ce->size;) {
 		size_t k = ce->size - off > PIECE ? PIECE : (size_t)(ce->size - off);
 		la_ssize_t wr = archive_write_data(a, ce->data + off, k);

@@ -50,13 +50,19 @@ struct target {
 	uint64_t base;               /* offset of the EIF in that file (an image member), len its size */
 	eimg_nitro_report *r;
 	struct eimg_nitro_digest dg;
+	int copy_fd;                 /* > 0: the audit copies the body there (signing in one pass) */
+	eimg_nitro_check_fn check;   /* judges the audit first; NULL: its CRC only */
+	void *check_ctx;
 };
 
 static int open_target(struct target *t, eimg_error *err)
 {
-	struct eimg_nitro_audit_opts ao = { .now = 1 }; /* certificate times do not matter here */
+	/* Certificate times matter only to a check (an old signature judged now). */
+	struct eimg_nitro_audit_opts ao = { .now = t->check ? 0 : 1, .copy_fd = t->copy_fd };
 	int rc = eimg_nitro_audit_any(t->source, t->mem, t->len, t->fd, t->base, &ao, &t->r, &t->dg, err);
 	if (rc)
+		return rc;
+	if (t->check && (rc = t->check(t->check_ctx, t->r, err)))
 		return rc;
 	if (!t->r->crc_ok)
 		return eimg_nitro_report_verdict(t->r, err);
@@ -108,9 +114,12 @@ static int section_for(const eimg_x509 *x, int alg, uint8_t *prot, size_t plen, 
 	return rc;
 }
 
-int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
-			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
-			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err)
+/* The header of the EIF at offset at of fd (layout l) once signed with sec,
+ * with its CRC (body_crc: of the bytes from 548 up to the old signature
+ * section), and the new section's 12-byte header. */
+static int signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
+			 const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
+			 uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err)
 {
 	unsigned keep = l->signature >= 0 ? l->nsections - 1 : l->nsections;
 	uint64_t base = l->signature >= 0 ? l->sections[l->signature].offset : l->file_size;
@@ -136,6 +145,43 @@ int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg
 	return EIMG_OK;
 }
 
+/* The header re-read for the new one is the header the audit hashed: its
+ * CRC with the body's (and an old signature section's) gives the audit's. */
+static int same_header(const char *src, int fd, uint64_t base, const eimg_nitro_report *rep, eimg_error *err)
+{
+	uint8_t h[EIMG_EIF_CRC_OFFSET];
+	uint64_t from = EIMG_EIF_HEADER_SIZE + rep->body_len, tail = rep->layout.file_size - from;
+	uint8_t *t = tail <= EIMG_EIF_SECTION_HEADER_SIZE + EIMG_EIF_MAX_SIGNATURE ? malloc(tail + 1) : NULL;
+	int rc = t ? EIMG_OK : eimg_err(err, EIMG_EINVAL, src, "signature section too large");
+	if (!rc && (pread(fd, h, sizeof(h), (off_t)base) != (ssize_t)sizeof(h) ||
+		    pread(fd, t, (size_t)tail, (off_t)(base + from)) != (ssize_t)tail))
+		rc = eimg_err_sys(err, src, "cannot read");
+	if (!rc) {
+		uint32_t c = eimg_crc32_combine(eimg_crc32(0, h, sizeof(h)), rep->body_crc, rep->body_len);
+		if (eimg_crc32(c, t, (size_t)tail) != rep->crc_computed)
+			rc = eimg_err(err, EIMG_EINVAL, src, "file changed while being signed");
+	}
+	free(t);
+	return rc;
+}
+
+int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_nitro_report *rep, const uint8_t *sec,
+			  size_t seclen, int out_fd, uint64_t at, const char *dst, eimg_error *err)
+{
+	uint8_t hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	uint64_t body_end = EIMG_EIF_HEADER_SIZE + rep->body_len;
+	int rc = same_header(source, fd, base, rep, err);
+	if (!rc)
+		rc = signed_header(source, fd, base, &rep->layout, rep->body_crc, sec, seclen, hdr, sh, err);
+	if (!rc)
+		rc = eimg_pwrite_all(out_fd, hdr, sizeof(hdr), at, dst, err);
+	if (!rc)
+		rc = eimg_pwrite_all(out_fd, sh, sizeof(sh), at + body_end, dst, err);
+	if (!rc)
+		rc = eimg_pwrite_all(out_fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
+	return rc;
+}
+
 /* Writes the signed EIF: in memory, or streamed from the input file to out
  * (header with the new CRC, the unchanged bytes, the new section).  The
  * copied bytes are checked against the CRC of the audit: a file changed in
@@ -155,7 +201,7 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 
 	if (t->dg.body_len != base - EIMG_EIF_HEADER_SIZE)
 		return eimg_err(err, EIMG_EINTERNAL, t->source, "signing: inconsistent body length");
-	if ((rc = eimg_nitro_signed_header(t->source, t->fd, t->base, l, t->dg.body_crc, sec, seclen, hdr, sh, err)))
+	if ((rc = signed_header(t->source, t->fd, t->base, l, t->dg.body_crc, sec, seclen, hdr, sh, err)))
 		return rc;
 
 	rc = eimg_outfile_open(&o, out_path, err);
@@ -297,6 +343,31 @@ int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, co
 	return rc;
 }
 
+/* A file input signed in one read and one write: the audit copies the body,
+ * the very bytes it hashes, into the output's temporary file as it reads
+ * them; the header and the signature section are put in place at the end. */
+static int attach_one_pass(struct target *t, const eimg_x509 *x, int alg, const char *cert_path, const uint8_t *sig,
+			   size_t sig_len, eimg_nitro_signer_fn fn, void *ctx, const char *out_path, eimg_error *err)
+{
+	struct eimg_outfile o;
+	uint8_t *sec = NULL;
+	size_t seclen = 0;
+	int rc = eimg_outfile_open(&o, out_path, err);
+	if (rc)
+		return rc;
+	t->copy_fd = o.fd;
+	rc = open_target(t, err);
+	if (!rc)
+		rc = sign_section(x, alg, cert_path, t->r, sig, sig_len, fn, ctx, &sec, &seclen, err);
+	if (!rc)
+		rc = eimg_nitro_put_signed(t->source, t->fd, t->base, t->r, sec, seclen, o.fd, 0, out_path, err);
+	free(sec);
+	if (!rc)
+		return eimg_outfile_commit(&o, err);
+	eimg_outfile_abort(&o);
+	return rc;
+}
+
 static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig, size_t sig_len,
 		     eimg_nitro_signer_fn fn, void *ctx, int64_t at, const char *out_path, uint8_t **out,
 		     size_t *out_len, eimg_error *err)
@@ -306,6 +377,12 @@ static int do_attach(struct target *t, const char *cert_path, const uint8_t *sig
 	size_t seclen = 0;
 	int alg = 0;
 	int rc = cert_for(cert_path, at, &x, &alg, err);
+	/* Standard output cannot be written out of order: read twice there. */
+	if (!rc && !t->mem && strcmp(out_path, "-") != 0) {
+		rc = attach_one_pass(t, x, alg, cert_path, sig, sig_len, fn, ctx, out_path, err);
+		eimg_x509_free(x);
+		return rc;
+	}
 	if (!rc)
 		rc = open_target(t, err);
 	if (!rc)
@@ -375,36 +452,44 @@ int eimg_nitro_attach(const char *source, const uint8_t *eif, size_t len, const 
 	return rc;
 }
 
-int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err)
+int eimg_nitro_file_op(const struct eimg_nitro_file_op *op, eimg_error *err)
 {
 	struct target t;
 	uint8_t *tbs = NULL;
 	size_t tl = 0;
-	int rc = target_file(&t, in, err);
-	if (!rc)
-		rc = do_export(&t, cert_path, &tbs, &tl, err);
-	if (!rc)
-		rc = eimg_write_file_atomic(out, tbs, tl, err);
+	if (!op->export_tbs)
+		eimg_output_may_replace(op->in); /* out may be in itself: signing in place */
+	int rc = target_file(&t, op->in, err);
+	t.check = op->check;
+	t.check_ctx = op->check_ctx;
+	if (!rc && op->export_tbs) {
+		if (!(rc = do_export(&t, op->cert_path, &tbs, &tl, err)))
+			rc = eimg_write_file_atomic(op->out, tbs, tl, err);
+	} else if (!rc) {
+		rc = do_attach(&t, op->cert_path, op->sig, op->sig_len, op->fn, op->fn_ctx, 0, op->out, NULL, NULL, err);
+	}
 	free(tbs);
 	target_close(&t);
 	return rc;
 }
 
+int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err)
+{
+	struct eimg_nitro_file_op op = { .in = in, .out = out, .cert_path = cert_path, .export_tbs = true };
+	return eimg_nitro_file_op(&op, err);
+}
+
 int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
 			   eimg_error *err)
 {
-	struct target t;
+	struct eimg_nitro_file_op op = { .in = in, .out = out, .cert_path = cert_path };
 	uint8_t *sig = NULL;
-	size_t sigl = 0;
-	int rc = eimg_read_file(sig_path, 4096, &sig, &sigl, err);
+	int rc = eimg_read_file(sig_path, 4096, &sig, &op.sig_len, err);
 	if (rc)
 		return rc;
-	eimg_output_may_replace(in); /* out may be in itself: signing in place */
-	rc = target_file(&t, in, err);
-	if (!rc)
-		rc = do_attach(&t, cert_path, sig, sigl, NULL, NULL, 0, out, NULL, NULL, err);
+	op.sig = sig;
+	rc = eimg_nitro_file_op(&op, err);
 	free(sig);
-	target_close(&t);
 	return rc;
 }
 
@@ -423,15 +508,10 @@ int eimg_nitro_sign_with(const char *source, const uint8_t *eif, size_t len, con
 int eimg_nitro_sign_with_file(const char *in, const char *out, const char *cert_path, eimg_nitro_signer_fn fn,
 			      void *ctx, eimg_error *err)
 {
-	struct target t;
+	struct eimg_nitro_file_op op = { .in = in, .out = out, .cert_path = cert_path, .fn = fn, .fn_ctx = ctx };
 	if (!fn)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "no signer given");
-	eimg_output_may_replace(in); /* out may be in itself: signing in place */
-	int rc = target_file(&t, in, err);
-	if (!rc)
-		rc = do_attach(&t, cert_path, NULL, 0, fn, ctx, 0, out, NULL, NULL, err);
-	target_close(&t);
-	return rc;
+	return eimg_nitro_file_op(&op, err);
 }
 
 int eimg_nitro_sign_range(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,

@@ -96,7 +96,6 @@ void eimg_eif_stream_free(struct eimg_eif_stream *s);
 #define EIMG_CPIO_MAX_ENTRIES 200000
 #define EIMG_CPIO_MAX_PATH    4096
 #define EIMG_CPIO_MAX_TOTAL   (64ull << 30)    /* all file data of one ramdisk */
-#define EIMG_CPIO_MAX_MEMORY  (1ull << 30)     /* file data held in memory (a .tar application) */
 #define EIMG_CPIO_MAX_FILE    0xffffffffull    /* newc size field */
 
 typedef struct eimg_cpio eimg_cpio;
@@ -113,7 +112,21 @@ int eimg_cpio_add_file(eimg_cpio *c, const char *path, unsigned mode, const uint
 int eimg_cpio_add_symlink(eimg_cpio *c, const char *path, const char *target, unsigned base, eimg_error *err);
 /* Adds the content of a host folder (or a tar archive) under prefix. */
 int eimg_cpio_add_tree(eimg_cpio *c, const char *prefix, const char *dir, eimg_error *err);
+/* A tar archive (cpio_tar.c): the members' data is read back when the
+ * ramdisk is written, from the archive (uncompressed: each member's data at
+ * its offset; the archive must then fstat as it did) or from a temporary
+ * spool of the data (gzip-compressed, or a sparse member). */
 int eimg_cpio_add_tar(eimg_cpio *c, const char *prefix, const char *tar, eimg_error *err);
+/* An open file that file data is read back from, owned by c from now on (fd
+ * included, closed with c; NULL on failure); with check, it must fstat as it
+ * does now (device, inode, size, mtime, ctime) whenever it is read back. */
+typedef struct eimg_cpio_src eimg_cpio_src;
+eimg_cpio_src *eimg_cpio_src_add(eimg_cpio *c, int fd, const char *name, bool check, eimg_error *err);
+/* A file (mode 0644 or 0755) whose size bytes are at off of src. */
+int eimg_cpio_add_range(eimg_cpio *c, const char *path, unsigned mode, eimg_cpio_src *src, uint64_t off,
+			uint64_t size, eimg_error *err);
+/* The number of '/'-separated components of a path. */
+unsigned eimg_cpio_components(const char *p);
 bool eimg_cpio_has(const eimg_cpio *c, const char *path);
 /* Writes the newc archive: entries sorted bytewise by path, inode numbers
  * 1, 2, ... in that order, uid = gid = 0, mtime, nlink 2 for folders and 1
@@ -211,12 +224,29 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
  * checked against the certificate, which must be valid now. */
 int eimg_nitro_section_for(const eimg_nitro_report *r, const char *cert_path, const uint8_t *sig, size_t sig_len,
 			   eimg_nitro_signer_fn fn, void *ctx, uint8_t **sec, size_t *seclen, eimg_error *err);
-/* The header of the EIF at offset at of fd (layout l) once signed with sec,
- * with its CRC (body_crc: of the bytes from 548 up to the old signature
- * section), and the new section's 12-byte header. */
-int eimg_nitro_signed_header(const char *source, int fd, uint64_t at, const eimg_eif_layout *l, uint32_t body_crc,
-			     const uint8_t *sec, size_t seclen, uint8_t hdr[EIMG_EIF_HEADER_SIZE],
-			     uint8_t sh[EIMG_EIF_SECTION_HEADER_SIZE], eimg_error *err);
+/* After an audit that copied the body of the EIF at offset base of fd into
+ * out_fd at offset at (eimg_nitro_audit_opts.copy_fd): checks that the
+ * header is still the one the audit hashed, then writes the signed header
+ * and the signature section sec (dst names out_fd in a message). */
+int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_nitro_report *rep, const uint8_t *sec,
+			  size_t seclen, int out_fd, uint64_t at, const char *dst, eimg_error *err);
+/* One job on a whole EIF file, in one read (and one write when signing):
+ * its audit is judged by check first (NULL: its CRC only), then the
+ * Sig_structure is exported to out (export_tbs), or the EIF is signed with
+ * fn or given the signature sig made elsewhere, into out ("-": standard
+ * output, then read twice; out may be in). */
+typedef int (*eimg_nitro_check_fn)(void *ctx, const eimg_nitro_report *r, eimg_error *err);
+struct eimg_nitro_file_op {
+	const char *in, *out, *cert_path;
+	bool export_tbs;
+	const uint8_t *sig;
+	size_t sig_len;
+	eimg_nitro_signer_fn fn;
+	void *fn_ctx;
+	eimg_nitro_check_fn check;
+	void *check_ctx;
+};
+int eimg_nitro_file_op(const struct eimg_nitro_file_op *op, eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 

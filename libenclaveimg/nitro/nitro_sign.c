@@ -44,27 +44,33 @@ static int refuse_signed(const eimg_nitro_report *rep, const struct eimg_nitro_s
 	return EIMG_OK;
 }
 
+/* A bare EIF's audit, judged before signing: it must measure as it says
+ * (CRC, an old signature, a manifest inside), unsigned unless --force. */
+static int check_eif(void *ctx, const eimg_nitro_report *rep, eimg_error *err)
+{
+	int rc = eimg_nitro_report_verdict(rep, err);
+	return rc ? rc : refuse_signed(rep, ctx, err);
+}
+
+/* A bare EIF: one read (the audit that judges it, hashes it and copies it
+ * into the output), one write. */
 static int run_eif(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_error *err)
 {
-	eimg_nitro_report *rep = NULL;
-	const char *out = r->output ? r->output : r->input;
-	int rc = eimg_nitro_audit_file(r->input, NULL, &rep, err);
-	if (rc)
+	struct eimg_nitro_file_op op = { .in = r->input, .out = r->output ? r->output : r->input,
+					 .cert_path = r->cert_path, .export_tbs = r->op == EIMG_SIGN_OP_EXPORT,
+					 .check = check_eif, .check_ctx = (void *)r };
+	uint8_t *sig = NULL;
+	int rc = EIMG_OK;
+	if (r->op == EIMG_SIGN_OP_SIGN) {
+		op.fn = signer;
+		op.fn_ctx = key;
+	} else if (r->op != EIMG_SIGN_OP_EXPORT && (rc = eimg_read_file(r->signature_path, 4096, &sig, &op.sig_len, err))) {
 		return rc;
-	rc = eimg_nitro_report_verdict(rep, err);
-	if (rc == EIMG_OK)
-		rc = refuse_signed(rep, r, err);
-	eimg_nitro_report_free(rep);
-	if (rc)
-		return rc;
-	switch (r->op) {
-	case EIMG_SIGN_OP_SIGN:
-		return eimg_nitro_sign_with_file(r->input, out, r->cert_path, signer, key, err);
-	case EIMG_SIGN_OP_EXPORT:
-		return eimg_nitro_export_tbs_file(r->input, r->cert_path, r->output, err);
-	default:
-		return eimg_nitro_attach_file(r->input, r->cert_path, r->signature_path, out, err);
 	}
+	op.sig = sig;
+	rc = eimg_nitro_file_op(&op, err);
+	free(sig);
+	return rc;
 }
 
 /* The signed EIF of an image member read in place: streamed into a
@@ -133,41 +139,6 @@ static int export_member(const struct eimg_nitro_sign_request *r, const eimg_blo
 	return rc;
 }
 
-/* The header re-read for the new one is the header the audit hashed: its
- * CRC with the body's (and an old signature section's) gives the audit's. */
-static int same_header(const char *src, int fd, uint64_t base, const eimg_nitro_report *rep, eimg_error *err)
-{
-	uint8_t h[EIMG_EIF_CRC_OFFSET];
-	uint64_t from = EIMG_EIF_HEADER_SIZE + rep->body_len, tail = rep->layout.file_size - from;
-	uint8_t *t = tail <= EIMG_EIF_SECTION_HEADER_SIZE + EIMG_EIF_MAX_SIGNATURE ? malloc(tail + 1) : NULL;
-	int rc = t ? EIMG_OK : eimg_err(err, EIMG_EINVAL, src, "signature section too large");
-	if (!rc && (pread(fd, h, sizeof(h), (off_t)base) != (ssize_t)sizeof(h) ||
-		    pread(fd, t, (size_t)tail, (off_t)(base + from)) != (ssize_t)tail))
-		rc = eimg_err_sys(err, src, "cannot read");
-	if (!rc) {
-		uint32_t c = eimg_crc32_combine(eimg_crc32(0, h, sizeof(h)), rep->body_crc, rep->body_len);
-		if (eimg_crc32(c, t, (size_t)tail) != rep->crc_computed)
-			rc = eimg_err(err, EIMG_EINVAL, src, "file changed while being signed");
-	}
-	free(t);
-	return rc;
-}
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off, const char *dst, eimg_error *err)
-{
-	while (n > 0) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return eimg_err_sys(err, dst, "cannot write");
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return EIMG_OK;
-}
-
 /* After the audit copied the body to the output at "at": the new header,
  * the signature section, and the image written around them in place. */
 static int finish_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_image *img,
@@ -175,7 +146,7 @@ static int finish_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *ke
 {
 	const eimg_blob *eb = eimg_image_eif(img);
 	const char *dst = (*o)->path;
-	uint8_t *sig = NULL, *sec = NULL, hdr[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE];
+	uint8_t *sig = NULL, *sec = NULL;
 	size_t sig_len = 0, seclen = 0;
 	uint64_t base, pos = 0, body_end = EIMG_EIF_HEADER_SIZE + rep->body_len;
 	int fd, rc = EIMG_OK;
@@ -184,12 +155,9 @@ static int finish_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *ke
 		rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err);
 	if (!rc)
 		rc = eimg_nitro_section_for(rep, r->cert_path, sig, sig_len, sig ? NULL : signer, key, &sec, &seclen, err);
-	if (!rc && !(rc = same_header(r->input, fd, base, rep, err)))
-		rc = eimg_nitro_signed_header(r->input, fd, base, &rep->layout, rep->body_crc, sec, seclen, hdr, sh, err);
-	if (!rc && !(rc = pwrite_all((*o)->fd, hdr, sizeof(hdr), at, dst, err)) &&
-	    !(rc = pwrite_all((*o)->fd, sh, sizeof(sh), at + body_end, dst, err)))
-		rc = pwrite_all((*o)->fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
-	uint64_t size = body_end + sizeof(sh) + seclen;
+	if (!rc)
+		rc = eimg_nitro_put_signed(r->input, fd, base, rep, sec, seclen, (*o)->fd, at, dst, err);
+	uint64_t size = body_end + EIMG_EIF_SECTION_HEADER_SIZE + seclen;
 	if (!rc && (rc = eimg_image_eif_offset(img, eimg_image_mtime(img), size, &pos, err)) == EIMG_OK && pos != at)
 		rc = eimg_err(err, EIMG_EINTERNAL, dst, "the signed EIF is not where its member goes");
 	int nfd = rc ? -1 : dup((*o)->fd);

@@ -135,6 +135,51 @@ expect 1 enclave-sign attach -s sig.der --cert old.pem -o x.eif n.eif
 expect_err "not valid now"
 expect_no_file x.eif
 
+case_begin eif-one-read-one-write
+# Signing a bare EIF reads it once and writes it once (issue 13): the audit that
+# recomputes PCR0/1/2 and the CRC copies the bytes it hashed into the output.
+mknitro p; mkcert secp384r1 rel
+openssl enc -aes-128-ctr -pass pass:t -nosalt -pbkdf2 -in /dev/zero 2>/dev/null | head -c 8388608 > p/app/bin/data
+enclave-build -q -f p/enclave.yaml -o n.eimg --eif n.eif
+size=$(stat -c %s n.eif)
+io() { # cmd...: "rchar wchar status" of the command's process, read once it has exited
+	"$PY" - "$@" <<'P'
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.execvp(sys.argv[1], sys.argv[1:])
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+io = dict(l.split(": ") for l in open("/proc/%d/io" % pid).read().splitlines())
+_, st, _ = os.wait4(pid, 0)
+print(io["rchar"], io["wchar"], os.waitstatus_to_exitcode(st))
+P
+}
+within() { # label bytes want: bytes in [want, want + 512 KiB]
+	[ "$2" -ge "$3" ] && [ "$2" -le $(( $3 + 524288 )) ] || _t_failmsg "$1: $2 bytes, expected $3 plus at most 512 KiB"
+}
+set -- $(io enclave-sign -q -k rel.key --cert rel.pem -o s.eif n.eif)
+[ "$3" = 0 ] || _t_failmsg "sign -o failed"
+within "sign -o: read" "$1" "$size"; within "sign -o: written" "$2" "$size"
+expect 0 enclave-sign verify s.eif
+[ "$(pcr s.eif PCR0)" = "$(pcr n.eif PCR0)" ] || _t_failmsg "one-pass signing changed PCR0"
+cmp -s -i 548:548 -n $((size - 548)) n.eif s.eif || _t_failmsg "the signed EIF's body is not the input's"
+set -- $(io enclave-sign -q --force -k rel.key --cert rel.pem -o s2.eif s.eif)
+within "re-sign: read" "$1" "$(stat -c %s s.eif)"; within "re-sign: written" "$2" "$size"
+set -- $(io enclave-sign export -q --cert rel.pem -o tbs.bin n.eif)
+within "export: read" "$1" "$size"
+openssl dgst -sha384 -sign rel.key -out sig.der tbs.bin
+set -- $(io enclave-sign attach -q -s sig.der --cert rel.pem -o a.eif n.eif)
+within "attach: read" "$1" "$size"; within "attach: written" "$2" "$size"
+cp n.eif i.eif
+set -- $(io enclave-sign attach -q -s sig.der --cert rel.pem --in-place i.eif)
+within "attach --in-place: read" "$1" "$size"
+expect_same a.eif i.eif
+# Standard output cannot be written out of order: the EIF is read twice there, same bytes.
+enclave-sign attach -q -s sig.der --cert rel.pem -o - n.eif > o.eif || _t_failmsg "attach -o - failed"
+expect_same a.eif o.eif
+ls -A | grep -q '^\.' && _t_failmsg "a temporary file was left: $(ls -A | grep '^\.')"
+
 case_begin verify-unsigned-and-usage
 mknitro p; mkcert secp384r1 rel
 expect 3 enclave-sign verify n.eif

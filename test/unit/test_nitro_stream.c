@@ -4,7 +4,9 @@
  * written bytes), the ramdisk's size known before its first byte (checked
  * against the bytes written), host files changed between the walk and the
  * write refused, the image written around an EIF streamed into its own
- * temporary file (the same bytes as an image written by copying). */
+ * temporary file (the same bytes as an image written by copying), an EIF
+ * whose header changes while it is signed in one pass refused, a .tar
+ * application read back from the archive (or its spool) when written. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
 #include "nitro/oci_int.h"
+#include "crypto/crypto.h"
 
 static char tmp[256];
 static char *entry[] = { "/bin/app", NULL };
@@ -257,6 +260,127 @@ static void test_image_in_place(void **state)
 	assert_int_equal(access(path("c.eimg"), F_OK), -1);
 }
 
+/* Signing a file in one pass: a header changed between the audit and the
+ * writing of the new header (here by the signer, called in between) is
+ * refused, and nothing is left behind; unchanged, the same input signs. */
+struct touch_signer {
+	eimg_key *key;
+	bool touch;
+};
+
+static int touching_signer(void *ctx, int hash, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len,
+			   eimg_error *err)
+{
+	struct touch_signer *t = ctx;
+	if (t->touch) {
+		int fd = open(path("t.eif"), O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "\x01", 1, 30), 1); /* a section offset's high byte */
+		close(fd);
+	}
+	return eimg_key_sign(t->key, hash, msg, len, sig, sig_len, err);
+}
+
+static void test_sign_changed_header(void **state)
+{
+	(void)state;
+	eimg_manifest m;
+	eimg_error err;
+	uint8_t *eif = NULL;
+	size_t elen = 0;
+	manifest(&m);
+	struct eimg_nitro_build_opts bo = { .epoch = 7 };
+	assert_int_equal(eimg_nitro_build(&m, canon, strlen(canon), &bo, &eif, &elen, NULL, &err), 0);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes "
+		 "-keyout s.key -out s.crt -days 2 -subj /CN=s >/dev/null 2>&1", tmp);
+	assert_int_equal(system(cmd), 0);
+	struct eimg_key_source src = { .path = path("s.key") };
+	struct touch_signer ts = { NULL, true };
+	assert_int_equal(eimg_key_load_private(&src, &ts.key, &err), 0);
+	wfile("t.eif", eif, elen, 0644);
+	assert_int_equal(eimg_nitro_sign_with_file(path("t.eif"), path("t2.eif"), path("s.crt"), touching_signer, &ts, &err),
+			 EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "changed while being signed"));
+	assert_int_equal(access(path("t2.eif"), F_OK), -1);
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\.eimg-'", tmp);
+	assert_int_not_equal(system(cmd), 0);
+	ts.touch = false;
+	wfile("t.eif", eif, elen, 0644);
+	assert_int_equal(eimg_nitro_sign_with_file(path("t.eif"), path("t2.eif"), path("s.crt"), touching_signer, &ts, &err),
+			 0);
+	eimg_nitro_report *r = NULL;
+	assert_int_equal(eimg_nitro_audit_file(path("t2.eif"), NULL, &r, &err), 0);
+	assert_true(r->crc_ok && r->signature_ok);
+	eimg_nitro_report_free(r);
+	eimg_key_free(ts.key);
+	free(eif);
+}
+
+/* A .tar application's data is read from the archive when the ramdisk is
+ * written: the same bytes as the folder; an archive changed between the
+ * scan and the write (in place: same inode) is refused; one cut short in a
+ * member's data is refused at the scan. */
+static void tar_of_app(const char *name, const char *flags)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && tar %s -C app -cf %s ./run ./bin ./a && touch -d @1000000000 %s", tmp,
+		 flags, name, name);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void cpio_of(const char *what, bool tar, uint8_t **out, size_t *len, int want)
+{
+	eimg_error err;
+	eimg_cpio *c = eimg_cpio_new();
+	assert_non_null(c);
+	int rc = tar ? eimg_cpio_add_tar(c, "rootfs", path(what), &err) : eimg_cpio_add_tree(c, "rootfs", path(what), &err);
+	if (rc)
+		fail_msg("%s: %s", what, err.msg);
+	if (tar && want) { /* a byte of the archive rewritten in place, after the scan */
+		int fd = open(path(what), O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, "Z", 1, 1024 + 3), 1);
+		close(fd);
+	}
+	assert_int_equal(eimg_cpio_write(c, 9, out, len, &err), want);
+	if (want)
+		assert_non_null(strstr(err.msg, "changed while the ramdisk was being written"));
+	eimg_cpio_free(c);
+}
+
+static void test_tar_streamed(void **state)
+{
+	(void)state;
+	uint8_t *a = NULL, *b = NULL, *z = NULL;
+	size_t al = 0, bl = 0, zl = 0;
+	cpio_of("app", false, &a, &al, 0);
+	tar_of_app("app.tar", "--format=pax");
+	cpio_of("app.tar", true, &b, &bl, 0);
+	assert_int_equal(al, bl);
+	assert_memory_equal(a, b, al);
+	free(b);
+	/* gzip-compressed (spooled), the same bytes */
+	tar_of_app("gz.tar", "-z");
+	cpio_of("gz.tar", true, &z, &zl, 0);
+	assert_int_equal(al, zl);
+	assert_memory_equal(a, z, al);
+	free(z);
+	free(a);
+	/* changed between the scan and the write */
+	cpio_of("app.tar", true, &b, &bl, EIMG_EINVAL);
+	/* cut inside the big file's data */
+	tar_of_app("cut.tar", "--format=ustar");
+	struct stat st;
+	assert_int_equal(stat(path("cut.tar"), &st), 0);
+	assert_int_equal(truncate(path("cut.tar"), 1u << 20), 0);
+	eimg_error err;
+	eimg_cpio *c = eimg_cpio_new();
+	assert_int_equal(eimg_cpio_add_tar(c, "rootfs", path("cut.tar"), &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "truncated") ? err.msg : strstr(err.msg, "bad tar archive"));
+	eimg_cpio_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +388,8 @@ int main(void)
 		cmocka_unit_test(test_cpio_size),
 		cmocka_unit_test(test_changed_file),
 		cmocka_unit_test(test_image_in_place),
+		cmocka_unit_test(test_sign_changed_header),
+		cmocka_unit_test(test_tar_streamed),
 	};
 	return cmocka_run_group_tests_name("nitro_stream", tests, setup, teardown);
 }

@@ -209,10 +209,11 @@ int eimg_nitro_sign_with(const char *source, const uint8_t *eif, size_t len, con
 			 eimg_nitro_signer_fn fn, void *ctx, uint8_t **out, size_t *out_len, eimg_error *err);
 
 /* File forms for plain .eif files, streamed (memory use does not grow with
- * the file): the input is audited in one pass, then copied with the new
- * signature section; the copy is checked against the audited CRC, so a file
- * changed in between is refused.  out is written atomically (it may equal
- * in; "-" is stdout). */
+ * the file): one read and one write, the pass that audits the input copying
+ * the bytes it hashes into out, the new header and signature section put in
+ * place at the end; a header changed in between is refused.  out is written
+ * atomically (it may equal in; "-" is stdout, where the input is audited,
+ * then copied and checked against the audited CRC). */
 int eimg_nitro_sign_file(const char *in, const char *out, const struct eimg_nitro_sign_opts *o, eimg_error *err);
 int eimg_nitro_export_tbs_file(const char *in, const char *cert_path, const char *out, eimg_error *err);
 int eimg_nitro_attach_file(const char *in, const char *cert_path, const char *sig_path, const char *out,
