@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the container-image layer reader (decompression, tar, paths,
  * whiteouts, links, limits) applied to a tree, twice (the second layer over
- * the first), then the ramdisk writer. */
+ * the first; the first also readable in place from a memfd, so that an
+ * uncompressed layer's files are read from the offsets the reader found),
+ * then the ramdisk writer. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nitro/oci_int.h"
@@ -48,11 +52,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!t)
 		return 0;
 	int rc = EIMG_OK;
+	struct eimg_oci_place where = { memfd_create("layer", MFD_CLOEXEC), 0, { 0 } };
+	if (where.fd >= 0 && (write(where.fd, data, size) != (ssize_t)size || fstat(where.fd, &where.st) < 0)) {
+		close(where.fd);
+		where.fd = -1;
+	}
 	for (unsigned layer = 0; layer < 2 && rc == EIMG_OK; layer++) {
 		struct src s = { data, size, false };
-		struct eimg_oci_layer_in in = { .name = "layer", .index = layer, .raw = rd, .raw_ctx = &s };
+		struct eimg_oci_layer_in in = { .name = "layer", .index = layer, .raw = rd, .raw_ctx = &s, .raw_size = size };
+		if (layer == 0 && where.fd >= 0)
+			in.place = &where;
 		rc = eimg_oci_layer_apply(t, &in, &err);
 	}
+	if (where.fd >= 0)
+		close(where.fd);
 	if (rc == EIMG_OK) {
 		static const char *const mk[] = { "dev", "tmp", NULL };
 		struct eimg_oci_extra ex[1] = { { "cmd", (const uint8_t *)"x\n", 2 } };

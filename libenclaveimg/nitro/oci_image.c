@@ -536,6 +536,9 @@ static int apply_layer(eimg_oci_image *img, eimg_oci_tree *t, unsigned i, struct
 					.have_diff_id = true, .progress = pr };
 	memcpy(in.digest, l->digest, 32);
 	memcpy(in.diff_id, l->diff_id, 32);
+	struct eimg_oci_place where;
+	if (eimg_oci_blob_place(b, &where))
+		in.place = &where;
 	rc = eimg_oci_layer_apply(t, &in, err);
 	eimg_oci_blob_close(b);
 	return rc;

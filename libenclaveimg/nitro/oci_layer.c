@@ -10,7 +10,13 @@
  * such paths, symbolic links whose relative target climbs above the root,
  * hard links to anything but a regular file seen before, device nodes,
  * FIFOs and sockets, files above EIMG_OCI_MAX_FILE, and layers that expand
- * beyond EIMG_OCI_MAX_RATIO times their stored size plus EIMG_OCI_RATIO_SLACK. */
+ * beyond EIMG_OCI_MAX_RATIO times their stored size plus EIMG_OCI_RATIO_SLACK.
+ *
+ * A layer that is not compressed, whose blob can be read in place (a file,
+ * not a pipe), leaves its files' data where it is: the tree records the
+ * offset of each file's data in the blob (the tar reader's position when it
+ * hands over the entry: it has consumed exactly the entry's headers), and
+ * the data is skipped here (still read and hashed for the digest). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +38,9 @@ struct lctx {
 	uint64_t stored, tar;
 	bool outer_eof;
 	bool compressed;           /* else the tar is the blob: one hash serves both digests */
+	bool in_place;             /* files' data stays in the blob: source src, from base */
+	uint32_t src;
+	uint64_t base;
 	uint8_t buf[BLOCK];
 	eimg_error cb_err;         /* an error met inside a libarchive callback */
 	bool cb_failed;
@@ -187,6 +196,34 @@ static int whiteout(struct lctx *c, eimg_oci_tree *t, const char *path, eimg_err
 	return eimg_oci_tree_whiteout(t, victim, c->in->index, err);
 }
 
+/* A regular file's data left in the blob, when it can be: not sparse, and
+ * inside the blob as stored. */
+static void place(struct lctx *c, struct archive_entry *e, struct eimg_oci_add *a)
+{
+	la_int64_t at = archive_filter_bytes(c->inner, 0);
+	if (!c->in_place || archive_entry_sparse_count(e) != 0 || a->size == 0 ||
+	    at < archive_read_header_position(c->inner) + 512 ||
+	    (c->in->raw_size && (uint64_t)at + a->size > c->in->raw_size))
+		return;
+	a->in_place = true;
+	a->src = c->src;
+	a->src_off = c->base + (uint64_t)at;
+}
+
+/* Whether this layer's files can stay in its blob (registered with the tree). */
+static int want_in_place(struct lctx *c, eimg_oci_tree *t, eimg_error *err)
+{
+	if (c->compressed || !c->in->place)
+		return EIMG_OK;
+	eimg_error ignored;
+	int rc = eimg_oci_tree_source(t, c->in->place, &c->src, &ignored);
+	if (rc == EIMG_ENOMEM)
+		return eimg_err_nomem(err);
+	c->in_place = rc == EIMG_OK; /* else (not a regular file) the spool */
+	c->base = c->in->place->base;
+	return EIMG_OK;
+}
+
 static int one_entry(struct lctx *c, eimg_oci_tree *t, struct archive_entry *e, eimg_error *err)
 {
 	char path[EIMG_OCI_MAX_PATH + 1], target[EIMG_OCI_MAX_PATH + 1];
@@ -228,6 +265,7 @@ static int one_entry(struct lctx *c, eimg_oci_tree *t, struct archive_entry *e, 
 				    (unsigned long long)EIMG_OCI_MAX_FILE);
 		a.type = EIMG_OCI_REG;
 		a.size = (uint64_t)size;
+		place(c, e, &a);
 	} else {
 		return fail(c, err, "%s: not allowed in an enclave",
 			    type == AE_IFCHR || type == AE_IFBLK ? "device node" : type == AE_IFIFO ? "FIFO" : "special file");
@@ -323,6 +361,8 @@ int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, e
 		return eimg_err_nomem(err);
 	c->in = in;
 	int rc = open_readers(c, err);
+	if (!rc)
+		rc = want_in_place(c, t, err);
 	while (!rc) {
 		struct archive_entry *e;
 		c->entry = NULL;

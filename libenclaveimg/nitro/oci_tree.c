@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The merged file tree of a container image's layers.
  *
- * Only metadata lives in memory (a node per path); file data goes to an
- * unlinked temporary spool file as the layers stream past, and is read back
- * from there when the ramdisk is written.  Whiteouts remove nodes; a path
- * written again gets a new node (a hard link made earlier keeps the old
- * content, as on a real file system). */
+ * Only metadata lives in memory (a node per path).  File data of a layer
+ * that is not compressed stays where it is: the node records the blob (a
+ * source) and the offset of the data in it, and the ramdisk writer reads it
+ * from there.  The blob's digest was checked when the layer was read, so
+ * the tree keeps the blob's descriptor open and, before reading a file from
+ * it, checks that it is still the same file, unchanged: device, inode,
+ * size, mtime and ctime as when it was registered (re-hashing the blob
+ * would cost another pass over it; ctime cannot be set back by a writer,
+ * so a file written to in between is refused, not trusted).  Other file
+ * data (compressed layers, files enclave-build adds) goes to an unlinked
+ * temporary spool file as the layers stream past, and is read back from
+ * there.  Whiteouts remove nodes; a path written again gets a new node (a
+ * hard link made earlier keeps the old content, as on a real file system). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -28,7 +37,13 @@ struct node {
 	bool live;
 	unsigned mode;
 	unsigned layer, touched;   /* added in; last layer that added something below */
-	uint64_t off, size;        /* data in the spool */
+	uint32_t src;              /* data: 0 the spool, else source src - 1 */
+	uint64_t off, size;        /* data: where in the spool or the source */
+};
+
+struct source {
+	int fd;
+	struct stat st;            /* as registered */
 };
 
 struct eimg_oci_tree {
@@ -39,6 +54,8 @@ struct eimg_oci_tree {
 	uint32_t root_first;       /* first top-level node */
 	int spool;
 	uint64_t spool_len, bytes;
+	struct source *src;
+	uint32_t nsrc;
 };
 
 eimg_oci_tree *eimg_oci_tree_new(void)
@@ -76,7 +93,28 @@ void eimg_oci_tree_free(eimg_oci_tree *t)
 	free(t->slot);
 	if (t->spool >= 0)
 		close(t->spool);
+	for (uint32_t i = 0; i < t->nsrc; i++)
+		close(t->src[i].fd);
+	free(t->src);
 	free(t);
+}
+
+int eimg_oci_tree_source(eimg_oci_tree *t, const struct eimg_oci_place *p, uint32_t *id, eimg_error *err)
+{
+	struct source x = { -1, p->st };
+	if (t->nsrc >= EIMG_OCI_MAX_LAYERS + 1)
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "more than %u sources of file data", EIMG_OCI_MAX_LAYERS + 1);
+	if (!S_ISREG(x.st.st_mode))
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "a layer's blob is not a regular file");
+	struct source *ns = realloc(t->src, (t->nsrc + 1) * sizeof(*ns));
+	if (!ns)
+		return eimg_err_nomem(err);
+	t->src = ns;
+	if ((x.fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return eimg_err_sys(err, NULL, "a layer's blob");
+	t->src[t->nsrc] = x;
+	*id = t->nsrc++;
+	return EIMG_OK;
 }
 
 static uint32_t hash(const char *s)
@@ -149,6 +187,11 @@ uint32_t eimg_oci_tree_count(const eimg_oci_tree *t)
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t)
 {
 	return t->bytes;
+}
+
+uint64_t eimg_oci_tree_spooled(const eimg_oci_tree *t)
+{
+	return t->spool_len;
 }
 
 /* Removes node i and everything under it; with keep_newer, only what layers
@@ -252,8 +295,17 @@ static int spool_data(eimg_oci_tree *t, struct node *x, const struct eimg_oci_ad
 	if (t->bytes + a->size > EIMG_OCI_MAX_TOTAL)
 		return eimg_err(err, EIMG_EINVAL, NULL, "the image's files hold more than %llu bytes (limit)",
 				(unsigned long long)EIMG_OCI_MAX_TOTAL);
-	x->off = t->spool_len;
 	x->size = a->size;
+	if (a->in_place) {
+		if (a->src >= t->nsrc || a->src_off > (uint64_t)t->src[a->src].st.st_size ||
+		    a->size > (uint64_t)t->src[a->src].st.st_size - a->src_off)
+			return eimg_err(err, EIMG_EINTERNAL, NULL, "file data outside its layer's blob");
+		x->src = a->src + 1;
+		x->off = a->src_off;
+		t->bytes += a->size;
+		return EIMG_OK;
+	}
+	x->off = t->spool_len;
 	while (left) {
 		size_t k = left > sizeof(buf) ? sizeof(buf) : (size_t)left;
 		int rc = a->rd(a->rd_ctx, buf, k, err);
@@ -353,16 +405,43 @@ static int cmp_path(const void *a, const void *b, void *ctx)
 	return strcmp(n[*(const uint32_t *)a].path, n[*(const uint32_t *)b].path);
 }
 
-static int copy_spool(eimg_oci_tree *t, uint64_t off, uint64_t size, struct eimg_newc_out *o, eimg_error *err)
+#define COPY_BUF (1u << 20)
+#define AHEAD (8ull << 20)  /* reading in place: ask the kernel for the next 8 MiB early */
+
+static bool same_file(const struct stat *a, const struct stat *b)
 {
-	uint8_t buf[65536];
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* A regular file's data, from the spool or in place from its blob. */
+static int copy_data(eimg_oci_tree *t, const struct node *f, uint8_t *buf, struct eimg_newc_out *o, eimg_error *err)
+{
+	int fd = t->spool;
+	uint64_t off = f->off, size = f->size, hinted = off;
+	if (f->src) {
+		struct stat st;
+		const struct source *s = &t->src[f->src - 1];
+		if (fstat(s->fd, &st) < 0 || !same_file(&st, &s->st))
+			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
+		fd = s->fd;
+		(void)posix_fadvise(fd, (off_t)off, (off_t)size, POSIX_FADV_SEQUENTIAL);
+	}
 	while (size) {
-		size_t k = size > sizeof(buf) ? sizeof(buf) : (size_t)size;
-		ssize_t r = pread(t->spool, buf, k, (off_t)off);
+		size_t k = size > COPY_BUF ? COPY_BUF : (size_t)size;
+		if (f->src && hinted < off + size && hinted - off < AHEAD) {
+			uint64_t n = off + size - hinted < AHEAD ? off + size - hinted : AHEAD;
+			(void)posix_fadvise(fd, (off_t)hinted, (off_t)n, POSIX_FADV_WILLNEED);
+			hinted += n;
+		}
+		ssize_t r = pread(fd, buf, k, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return eimg_err_sys(err, NULL, "reading back the image's files");
+		if (r < 0)
+			return eimg_err_sys(err, NULL, "reading the image's files");
+		if (r == 0)
+			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
 		int rc = eimg_newc_write(o, buf, (size_t)r, err);
 		if (rc)
 			return rc;
@@ -374,6 +453,7 @@ static int copy_spool(eimg_oci_tree *t, uint64_t off, uint64_t size, struct eimg
 
 struct wstate {
 	uint32_t *nlink, *ino; /* per REG node: live names, inode number given */
+	uint8_t *buf;          /* COPY_BUF bytes */
 	uint32_t next_ino;
 	uint32_t mtime;
 	const char *prefix;
@@ -411,7 +491,7 @@ static int write_node(eimg_oci_tree *t, uint32_t i, struct wstate *w, struct eim
 		}
 		h.size = data ? (uint32_t)f->size : 0;
 		rc = eimg_newc_header(o, &h, err);
-		return rc || !data ? rc : copy_spool(t, f->off, f->size, o, err);
+		return rc || !data ? rc : copy_data(t, f, w->buf, o, err);
 	}
 }
 
@@ -450,7 +530,7 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 			const struct eimg_oci_extra *extra, size_t nextra, uint64_t mtime,
 			struct eimg_newc_out *o, eimg_error *err)
 {
-	struct wstate w = { NULL, NULL, 1, (uint32_t)mtime, prefix };
+	struct wstate w = { NULL, NULL, NULL, 1, (uint32_t)mtime, prefix };
 	uint32_t *idx = NULL, n = 0;
 	int rc = EIMG_OK;
 	if (mtime > 0xffffffffu)
@@ -466,7 +546,8 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 	idx = malloc((t->count + 1) * sizeof(uint32_t));
 	w.nlink = calloc(t->count + 1, sizeof(uint32_t));
 	w.ino = calloc(t->count + 1, sizeof(uint32_t));
-	if (!idx || !w.nlink || !w.ino) {
+	w.buf = malloc(COPY_BUF);
+	if (!idx || !w.nlink || !w.ino || !w.buf) {
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
@@ -485,5 +566,6 @@ out:
 	free(idx);
 	free(w.nlink);
 	free(w.ino);
+	free(w.buf);
 	return rc;
 }
