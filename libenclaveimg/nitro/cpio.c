@@ -629,8 +629,9 @@ static int put_host(struct archive *a, struct osink *o, const struct centry *ce,
 	int rc = EIMG_OK;
 	if (fstat(fd, &st) < 0 || st.st_dev != ce->dev || st.st_ino != ce->ino || (uint64_t)st.st_size != ce->size)
 		rc = eimg_err(err, EIMG_EINVAL, ce->host, "changed while the ramdisk was being written");
-	for (uint64_t done = 0; rc == EIMG_OK && done < ce->size;) {
+	for (uint64_t done = 0, hinted = 0; rc == EIMG_OK && done < ce->size;) {
 		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
+		eimg_read_ahead(fd, done, ce->size, &hinted);
 		long r = eimg_read_some(fd, buf, want, ce->host, err);
 		if (r <= 0) {
 			rc = r < 0 ? (int)r : eimg_err(err, EIMG_EINVAL, ce->host, "file shrank while being read");

@@ -129,6 +129,8 @@ int eimg_oci_blob_open(const struct eimg_oci_store *s, const char *name, eimg_oc
 			close(dfd);
 			if (!rc && (fstat(b->fd, &b->st) < 0 || !S_ISREG(b->st.st_mode)))
 				rc = eimg_err(err, EIMG_EINVAL, s->path, "'%s' is not a regular file", name);
+			if (!rc) /* read once from start to end: a larger read-ahead */
+				(void)posix_fadvise(b->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		}
 	} else {
 		rc = open_in_tar(s, name, b, err);

@@ -38,6 +38,11 @@ struct eimg_newc_mem {
 };
 int eimg_newc_mem_write(void *ctx, const void *p, size_t n, eimg_error *err);
 int eimg_newc_fd_write(void *ctx, const void *p, size_t n, eimg_error *err); /* ctx: int * */
+/* Called before each read of a file read sequentially from pos up to end:
+ * asks the kernel to read the next 8 MiB early (posix_fadvise), so that a
+ * file that is not in the page cache does not stall the hashers behind the
+ * reader.  *hinted: how far it was asked so far (pos at the start). */
+void eimg_read_ahead(int fd, uint64_t pos, uint64_t end, uint64_t *hinted);
 
 /* ---- oci_tree.c: the merged tree of an image's layers ---- */
 typedef struct eimg_oci_tree eimg_oci_tree;

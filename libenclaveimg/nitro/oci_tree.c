@@ -406,7 +406,6 @@ static int cmp_path(const void *a, const void *b, void *ctx)
 }
 
 #define COPY_BUF (1u << 20)
-#define AHEAD (8ull << 20)  /* reading in place: ask the kernel for the next 8 MiB early */
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -419,22 +418,18 @@ static bool same_file(const struct stat *a, const struct stat *b)
 static int copy_data(eimg_oci_tree *t, const struct node *f, uint8_t *buf, struct eimg_newc_out *o, eimg_error *err)
 {
 	int fd = t->spool;
-	uint64_t off = f->off, size = f->size, hinted = off;
+	uint64_t off = f->off, size = f->size, end = f->off + f->size, hinted = off;
 	if (f->src) {
 		struct stat st;
 		const struct source *s = &t->src[f->src - 1];
 		if (fstat(s->fd, &st) < 0 || !same_file(&st, &s->st))
 			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
 		fd = s->fd;
-		(void)posix_fadvise(fd, (off_t)off, (off_t)size, POSIX_FADV_SEQUENTIAL);
 	}
 	while (size) {
 		size_t k = size > COPY_BUF ? COPY_BUF : (size_t)size;
-		if (f->src && hinted < off + size && hinted - off < AHEAD) {
-			uint64_t n = off + size - hinted < AHEAD ? off + size - hinted : AHEAD;
-			(void)posix_fadvise(fd, (off_t)hinted, (off_t)n, POSIX_FADV_WILLNEED);
-			hinted += n;
-		}
+		if (f->src)
+			eimg_read_ahead(fd, off, end, &hinted);
 		ssize_t r = pread(fd, buf, k, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
