@@ -26,7 +26,7 @@ struct eimg_oci_blob {
 	struct archive *a;         /* archive: positioned at the member's data */
 	int afd;                   /* archive: the archive file, which a reads */
 	struct stat st;            /* of fd or afd, when opened (before any read) */
-	uint64_t base;             /* archive: offset of the member's data in it */
+	uint64_t base, size;       /* archive: offset and size of the member's data in it */
 	bool in_place;             /* archive: ... and that offset is meaningful */
 	const char *name;
 	uint8_t buf[BLOCK];
@@ -47,12 +47,12 @@ void eimg_oci_blob_close(eimg_oci_blob *b)
 bool eimg_oci_blob_place(const eimg_oci_blob *b, struct eimg_oci_place *out)
 {
 	if (b->fd >= 0) {
-		*out = (struct eimg_oci_place){ b->fd, 0, b->st };
+		*out = (struct eimg_oci_place){ b->fd, 0, (uint64_t)b->st.st_size, b->st };
 		return true;
 	}
 	if (!b->in_place)
 		return false;
-	*out = (struct eimg_oci_place){ b->afd, b->base, b->st };
+	*out = (struct eimg_oci_place){ b->afd, b->base, b->size, b->st };
 	return true;
 }
 
@@ -65,7 +65,9 @@ static void note_place(eimg_oci_blob *b, struct archive_entry *e)
 	la_int64_t at = archive_filter_bytes(b->a, 0);
 	b->in_place = archive_filter_count(b->a) == 1 && archive_filter_code(b->a, 0) == ARCHIVE_FILTER_NONE &&
 		      archive_entry_sparse_count(e) == 0 && at >= archive_read_header_position(b->a) + 512;
+	b->in_place = b->in_place && archive_entry_size(e) >= 0;
 	b->base = b->in_place ? (uint64_t)at : 0;
+	b->size = b->in_place ? (uint64_t)archive_entry_size(e) : 0;
 }
 
 /* Member names as tar writers spell them: "./x", "x", "/x". */

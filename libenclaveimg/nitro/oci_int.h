@@ -46,6 +46,7 @@ void eimg_read_ahead(int fd, uint64_t pos, uint64_t end, uint64_t *hinted);
 
 /* ---- oci_tree.c: the merged tree of an image's layers ---- */
 typedef struct eimg_oci_tree eimg_oci_tree;
+struct eimg_oci_digests;
 enum eimg_oci_node_type { EIMG_OCI_DIR = 1, EIMG_OCI_REG, EIMG_OCI_SYMLINK, EIMG_OCI_HARDLINK };
 /* File data goes to an unlinked temporary spool file, or stays where it is
  * (a source: an uncompressed layer's blob) and is read from there. */
@@ -81,6 +82,12 @@ int eimg_oci_tree_add(eimg_oci_tree *t, const struct eimg_oci_add *a, eimg_error
 int eimg_oci_tree_whiteout(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
 int eimg_oci_tree_opaque(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
 bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path);
+/* The digests of source src (the whole blob: size bytes from base), checked
+ * on a thread of the tree's while the rest goes on; eimg_oci_tree_write
+ * waits for it before it returns and fails if a digest does not match.
+ * EIMG_EUNSUPPORTED: no thread (the caller checks the digests itself). */
+int eimg_oci_tree_check_later(eimg_oci_tree *t, uint32_t src, uint64_t base, uint64_t size,
+			      const struct eimg_oci_digests *d, eimg_error *err);
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t);   /* file data (spooled or in place) */
 uint64_t eimg_oci_tree_spooled(const eimg_oci_tree *t); /* of which copied to the spool */
 uint32_t eimg_oci_tree_count(const eimg_oci_tree *t);   /* nodes (an upper bound of the entries) */
@@ -100,14 +107,23 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 
 /* ---- oci_layer.c: one layer (tar, tar+gzip, tar+zstd) applied to a tree ---- */
 typedef int (*eimg_oci_raw_fn)(void *ctx, const void **buf, size_t *n, eimg_error *err); /* *n = 0: end */
-/* Where the bytes of the raw stream can also be read in place: from base
- * of fd (a blob file, or a member of an uncompressed archive); st: the
- * file's fstat when it was opened, before any byte of it was read. */
+/* Where the bytes of the raw stream can also be read in place: size bytes
+ * from base of fd (a blob file, or a member of an uncompressed archive);
+ * st: the file's fstat when it was opened, before any byte of it was read. */
 struct eimg_oci_place {
 	int fd;
-	uint64_t base;
+	uint64_t base, size;
 	struct stat st;
 };
+/* A layer's digests, compared with what was computed (got: sha256 of the
+ * blob; of the tar when compressed, tar_got): the error names the layer. */
+struct eimg_oci_digests {
+	char name[96];
+	uint8_t digest[32], diff_id[32];
+	bool have_digest, have_diff_id;
+};
+int eimg_oci_digests_check(const struct eimg_oci_digests *d, const uint8_t got[32], const uint8_t tar_got[32],
+			   eimg_error *err);
 struct eimg_oci_layer_in {
 	const char *name;          /* for messages, e.g. "layer 2 (sha256:ab12...)" */
 	unsigned index;

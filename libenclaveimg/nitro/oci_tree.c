@@ -16,12 +16,14 @@
  * hard link made earlier keeps the old content, as on a real file system). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eimg/hash.h"
 #include "core/internal.h"
 #include "nitro/oci_int.h"
 
@@ -46,6 +48,24 @@ struct source {
 	struct stat st;            /* as registered */
 };
 
+/* Digests checked on the verifier thread, in order. */
+struct check {
+	struct source s;           /* a copy: t->src may move meanwhile */
+	uint64_t base, size;
+	struct eimg_oci_digests d;
+};
+struct verifier {
+	struct check *q;           /* EIMG_OCI_MAX_LAYERS + 1 */
+	uint32_t n, next;          /* queued; the next one to check */
+	bool closed, abort;
+	int rc;                    /* the first failure, its message in err */
+	eimg_error err;
+	uint8_t *buf;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+};
+
 struct eimg_oci_tree {
 	struct node *n;
 	uint32_t count, cap;
@@ -56,6 +76,7 @@ struct eimg_oci_tree {
 	uint64_t spool_len, bytes;
 	struct source *src;
 	uint32_t nsrc;
+	struct verifier *v;
 };
 
 eimg_oci_tree *eimg_oci_tree_new(void)
@@ -81,6 +102,132 @@ eimg_oci_tree *eimg_oci_tree_new(void)
 	return t;
 }
 
+#define COPY_BUF (1u << 20)
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- digests
+ * An uncompressed layer read in place is parsed without being hashed; its
+ * digests are computed here, on a thread that reads the blob (the same
+ * file: the source's identity is checked before and after) while the
+ * layers are read and the ramdisk is written.  eimg_oci_tree_write waits
+ * for it and fails if a digest does not match: the caller's output is then
+ * never made (an atomic output), as when the check came first. */
+
+static int hash_source(struct verifier *v, const struct check *c, uint8_t d[32], eimg_error *err)
+{
+	const struct source *s = &c->s;
+	struct stat st;
+	eimg_hash *h = eimg_hash_new(256);
+	uint64_t off = c->base, end = c->base + c->size, hinted = off;
+	int rc = h ? EIMG_OK : eimg_err_nomem(err);
+	while (!rc && off < end && !__atomic_load_n(&v->abort, __ATOMIC_RELAXED)) {
+		size_t k = end - off > COPY_BUF ? COPY_BUF : (size_t)(end - off);
+		eimg_read_ahead(s->fd, off, end, &hinted);
+		ssize_t r = pread(s->fd, v->buf, k, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			rc = r < 0 ? eimg_err_sys(err, NULL, "%s", c->d.name) : eimg_err(err, EIMG_EINVAL, NULL, "%s: changed", c->d.name);
+		else if (eimg_hash_update(h, v->buf, (size_t)r))
+			rc = eimg_err(err, EIMG_EINTERNAL, NULL, "%s: hashing failed", c->d.name);
+		off += r > 0 ? (uint64_t)r : 0;
+	}
+	if (!rc && (fstat(s->fd, &st) < 0 || !same_file(&st, &s->st)))
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "%s: the blob changed while it was being read", c->d.name);
+	if (!rc && eimg_hash_final(h, d))
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "%s: hashing failed", c->d.name);
+	eimg_hash_free(h);
+	return rc;
+}
+
+static void *verify(void *arg)
+{
+	struct verifier *v = arg;
+	pthread_mutex_lock(&v->m);
+	for (;;) {
+		while (v->next == v->n && !v->closed && !v->abort)
+			pthread_cond_wait(&v->cv, &v->m);
+		if (v->abort || v->rc || v->next == v->n)
+			break;
+		struct check c = v->q[v->next];
+		pthread_mutex_unlock(&v->m);
+		eimg_error e;
+		uint8_t d[32];
+		int rc = hash_source(v, &c, d, &e);
+		if (!rc)
+			rc = eimg_oci_digests_check(&c.d, d, d, &e);
+		pthread_mutex_lock(&v->m);
+		if (rc && !v->abort) {
+			v->rc = rc;
+			v->err = e;
+		}
+		v->next++;
+	}
+	pthread_mutex_unlock(&v->m);
+	return NULL;
+}
+
+int eimg_oci_tree_check_later(eimg_oci_tree *t, uint32_t src, uint64_t base, uint64_t size,
+			      const struct eimg_oci_digests *d, eimg_error *err)
+{
+	struct verifier *v = t->v;
+	if (!v) {
+		if (!(v = calloc(1, sizeof(*v))) || !(v->q = calloc(EIMG_OCI_MAX_LAYERS + 1, sizeof(*v->q))) ||
+		    !(v->buf = malloc(COPY_BUF))) {
+			if (v)
+				free(v->q);
+			free(v);
+			return eimg_err_nomem(err);
+		}
+		t->v = v;
+		if (pthread_mutex_init(&v->m, NULL) || pthread_cond_init(&v->cv, NULL) ||
+		    pthread_create(&v->th, NULL, verify, v)) {
+			v->closed = true; /* (none of them is left to destroy on Linux) */
+			return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "no thread to check digests");
+		}
+	}
+	if (v->closed || src >= t->nsrc || v->n > EIMG_OCI_MAX_LAYERS)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "no thread to check digests");
+	pthread_mutex_lock(&v->m);
+	v->q[v->n++] = (struct check){ t->src[src], base, size, *d };
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->m);
+	return EIMG_OK;
+}
+
+/* Waits for the verifier (after the checks queued, or stops it at once):
+ * its status. */
+static int verifier_end(eimg_oci_tree *t, bool abort, eimg_error *err)
+{
+	struct verifier *v = t->v;
+	int rc = EIMG_OK;
+	if (!v)
+		return EIMG_OK;
+	if (!v->closed) {
+		pthread_mutex_lock(&v->m);
+		v->closed = true;
+		v->abort = abort;
+		pthread_cond_signal(&v->cv);
+		pthread_mutex_unlock(&v->m);
+		pthread_join(v->th, NULL);
+		pthread_cond_destroy(&v->cv);
+		pthread_mutex_destroy(&v->m);
+		if ((rc = v->rc) && err)
+			*err = v->err;
+	}
+	free(v->q);
+	free(v->buf);
+	free(v);
+	t->v = NULL;
+	return rc;
+}
+
 void eimg_oci_tree_free(eimg_oci_tree *t)
 {
 	if (!t)
@@ -93,6 +240,7 @@ void eimg_oci_tree_free(eimg_oci_tree *t)
 	free(t->slot);
 	if (t->spool >= 0)
 		close(t->spool);
+	verifier_end(t, true, NULL);
 	for (uint32_t i = 0; i < t->nsrc; i++)
 		close(t->src[i].fd);
 	free(t->src);
@@ -405,15 +553,6 @@ static int cmp_path(const void *a, const void *b, void *ctx)
 	return strcmp(n[*(const uint32_t *)a].path, n[*(const uint32_t *)b].path);
 }
 
-#define COPY_BUF (1u << 20)
-
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* A regular file's data, from the spool or in place from its blob. */
 static int copy_data(eimg_oci_tree *t, const struct node *f, uint8_t *buf, struct eimg_newc_out *o, eimg_error *err)
 {
@@ -558,6 +697,10 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 	qsort_r(idx, n, sizeof(uint32_t), cmp_path, t->n);
 	rc = write_all(t, idx, n, &w, extra, nextra, o, err);
 out:
+	if (rc)
+		verifier_end(t, true, NULL);
+	else
+		rc = verifier_end(t, false, err);
 	free(idx);
 	free(w.nlink);
 	free(w.ino);

@@ -283,6 +283,7 @@ static void put_store(const char *name, const uint8_t *layer, size_t n, int filt
 
 /* Applies the layer (as stored in the folder or an archive) through the
  * blob reader, in place where the blob allows it. */
+static int bad_digest;
 static int apply_blob(eimg_oci_tree *t, unsigned layer, const char *store, bool is_dir, const char *name,
 		      const uint8_t *tar, size_t len, eimg_error *err)
 {
@@ -294,6 +295,13 @@ static int apply_blob(eimg_oci_tree *t, unsigned layer, const char *store, bool 
 	struct eimg_oci_layer_in in = { .name = "layer 1", .index = layer, .raw = eimg_oci_blob_read, .raw_ctx = b,
 					.raw_size = len, .have_digest = true };
 	eimg_sha256(tar, len, in.digest);
+	if (bad_digest) { /* 1: the manifest's digest is wrong; 2: only a diff ID, wrong */
+		in.digest[5] ^= 1;
+		memcpy(in.diff_id, in.digest, 32);
+		in.have_diff_id = bad_digest == 2;
+		in.have_digest = bad_digest == 1;
+		in.raw_size = bad_digest == 1 ? len : 0;
+	}
 	struct eimg_oci_place where;
 	if (eimg_oci_blob_place(b, &where))
 		in.place = &where;
@@ -335,8 +343,6 @@ static void test_in_place(void **state)
 {
 	(void)state;
 	eimg_error err;
-	snprintf(dir, sizeof(dir), "/tmp/eimg-oci-XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	size_t bn = (3u << 20) + 5, n, len[2];
 	char *big = malloc(bn + 1);
 	for (size_t i = 0; i < bn; i++)
@@ -405,9 +411,52 @@ static void test_in_place_changed(void **state)
 	free(m.b);
 	eimg_oci_tree_free(t);
 	free(tar);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/eimg-ocitree-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A layer read in place has its digests checked while the ramdisk is
+ * written: a wrong one fails the write, naming the layer. */
+static void test_in_place_digest(void **state)
+{
+	(void)state;
+	eimg_error err;
+	const struct ent f[] = { { "a", AE_IFREG, 0644, "payload", -1 } };
+	size_t len;
+	uint8_t *tar = make_tar(f, 1, 0, &len);
+	put_file("layer.tar", tar, len);
+	put_store("store.tar", tar, len, 0);
+	const char *msg[] = { "layer 1: digest sha256:", "layer 1: uncompressed digest sha256:" };
+	for (int k = 0; k < 4; k++) {
+		eimg_oci_tree *t = eimg_oci_tree_new();
+		bad_digest = 1 + k % 2;
+		assert_int_equal(apply_blob(t, 0, k < 2 ? "." : "store.tar", k < 2, "layer.tar", tar, len, &err), EIMG_OK);
+		bad_digest = 0;
+		struct eimg_newc_mem m;
+		assert_int_equal(write_ramdisk(t, &m, &err), EIMG_EVERIFY);
+		if (!strstr(err.msg, msg[k % 2]))
+			fail_msg("\"%s\" lacks \"%s\"", err.msg, msg[k % 2]);
+		free(m.b);
+		eimg_oci_tree_free(t);
+	}
+	/* Never written: freeing the tree stops the check. */
+	eimg_oci_tree *t = eimg_oci_tree_new();
+	assert_int_equal(apply_blob(t, 0, ".", true, "layer.tar", tar, len, &err), EIMG_OK);
+	eimg_oci_tree_free(t);
+	free(tar);
 }
 
 int main(void)
@@ -418,7 +467,8 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_bomb_and_digest),
 		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_in_place_digest),
 		cmocka_unit_test(test_in_place_changed),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
