@@ -66,7 +66,7 @@ int __real_eimg_hash_update(eimg_hash *h, const void *p, size_t n);
 int __wrap_eimg_hash_update(eimg_hash *h, const void *p, size_t n);
 int __wrap_eimg_hash_update(eimg_hash *h, const void *p, size_t n)
 {
-	if (hash_fail_after >= 0 && !pthread_equal(pthread_self(), main_thread)) {
+	if (__atomic_load_n(&hash_fail_after, __ATOMIC_SEQ_CST) >= 0 && !pthread_equal(pthread_self(), main_thread)) {
 		if (__atomic_fetch_sub(&hash_fail_after, 1, __ATOMIC_SEQ_CST) <= 0)
 			return -1;
 	}
