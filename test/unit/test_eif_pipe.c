@@ -215,24 +215,32 @@ static void test_fallback(void **state)
 	reset();
 }
 
-/* A write that fails half way: the error, and the workers gone (the test
- * would hang in _free otherwise; valgrind or ASan report a leak). */
+/* Streams n bytes into a scratch file: the stream must fail with code and
+ * a message holding msg (and leave no thread: the test would hang in _free
+ * otherwise; valgrind or ASan report a leak). */
+static void expect_failure(const uint8_t *ram, size_t n, int code, const char *msg)
+{
+	char name[64];
+	eimg_error err;
+	uint64_t len;
+	struct eimg_nitro_digest dg;
+	int fd = scratch(name, sizeof(name), false);
+	assert_int_equal(stream(fd, ram, n, 0, &len, &dg, &err), code);
+	if (!strstr(err.msg, msg))
+		fail_msg("\"%s\" lacks \"%s\"", err.msg, msg);
+	close(fd);
+}
+
+/* A write that fails half way. */
 static void test_write_error(void **state)
 {
 	(void)state;
-	char name[64];
-	eimg_error err;
 	size_t n = (EIMG_EIF_RING + 5) * MIB;
 	uint8_t *ram = pattern(n, 3);
 	for (long long budget = 4096; budget < (long long)n; budget += 5 * MIB + 1) {
 		reset();
-		int fd = scratch(name, sizeof(name), false);
-		uint64_t len;
-		struct eimg_nitro_digest dg;
 		write_budget = budget;
-		assert_int_equal(stream(fd, ram, n, 0, &len, &dg, &err), EIMG_EIO);
-		assert_non_null(strstr(err.msg, "cannot write"));
-		close(fd);
+		expect_failure(ram, n, EIMG_EIO, "cannot write");
 	}
 	reset();
 	free(ram);
@@ -242,20 +250,13 @@ static void test_write_error(void **state)
 static void test_hash_error(void **state)
 {
 	(void)state;
-	char name[64];
-	eimg_error err;
 	size_t n = (2 * EIMG_EIF_RING + 1) * MIB;
 	uint8_t *ram = pattern(n, 5);
 	for (int after = 0; after < 12; after += 5) {
 		reset();
 		main_thread = pthread_self();
-		hash_fail_after = after;
-		int fd = scratch(name, sizeof(name), false);
-		uint64_t len;
-		struct eimg_nitro_digest dg;
-		assert_int_equal(stream(fd, ram, n, 0, &len, &dg, &err), EIMG_EINTERNAL);
-		assert_non_null(strstr(err.msg, "hashing failed"));
-		close(fd);
+		__atomic_store_n(&hash_fail_after, after, __ATOMIC_SEQ_CST);
+		expect_failure(ram, n, EIMG_EINTERNAL, "hashing failed");
 	}
 	reset();
 	free(ram);

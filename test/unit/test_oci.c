@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 
 #include "eimg/hash.h"
+#include "eimg/util.h"
 #include "nitro/oci_int.h"
 
 struct ent {
@@ -242,11 +243,9 @@ static char dir[64];
 static void put_file(const char *name, const uint8_t *b, size_t n)
 {
 	char p[128];
+	eimg_error err;
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, n, f), n);
-	fclose(f);
+	assert_int_equal(eimg_write_file_atomic(p, b, n, &err), EIMG_OK);
 }
 
 /* An archive holding a long-named member first (pax headers before ours),
@@ -384,15 +383,22 @@ static void test_in_place(void **state)
 	free(big);
 }
 
+/* A layer of one file, as the folder's "layer.tar". */
+static uint8_t *small_layer(size_t *len)
+{
+	const struct ent f[] = { { "a", AE_IFREG, 0644, "payload", -1 } };
+	uint8_t *tar = make_tar(f, 1, 0, len);
+	put_file("layer.tar", tar, *len);
+	return tar;
+}
+
 /* A blob written to after its digest was checked is not read. */
 static void test_in_place_changed(void **state)
 {
 	(void)state;
 	eimg_error err;
-	const struct ent f[] = { { "a", AE_IFREG, 0644, "payload", -1 } };
 	size_t len;
-	uint8_t *tar = make_tar(f, 1, 0, &len);
-	put_file("layer.tar", tar, len);
+	uint8_t *tar = small_layer(&len);
 	eimg_oci_tree *t = eimg_oci_tree_new();
 	assert_int_equal(apply_blob(t, 0, ".", true, "layer.tar", tar, len, &err), EIMG_OK);
 	assert_int_equal(eimg_oci_tree_spooled(t), 0);
@@ -434,10 +440,8 @@ static void test_in_place_digest(void **state)
 {
 	(void)state;
 	eimg_error err;
-	const struct ent f[] = { { "a", AE_IFREG, 0644, "payload", -1 } };
 	size_t len;
-	uint8_t *tar = make_tar(f, 1, 0, &len);
-	put_file("layer.tar", tar, len);
+	uint8_t *tar = small_layer(&len);
 	put_store("store.tar", tar, len, 0);
 	const char *msg[] = { "layer 1: digest sha256:", "layer 1: uncompressed digest sha256:" };
 	for (int k = 0; k < 4; k++) {
