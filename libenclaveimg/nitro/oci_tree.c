@@ -212,7 +212,7 @@ static int verifier_end(eimg_oci_tree *t, bool abort, eimg_error *err)
 	if (!v->closed) {
 		pthread_mutex_lock(&v->m);
 		v->closed = true;
-		v->abort = abort;
+		__atomic_store_n(&v->abort, abort, __ATOMIC_RELAXED); /* also read unlocked while hashing */
 		pthread_cond_signal(&v->cv);
 		pthread_mutex_unlock(&v->m);
 		pthread_join(v->th, NULL);
