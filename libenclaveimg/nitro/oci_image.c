@@ -597,6 +597,8 @@ int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk
 		eimg_progress_begin(o->progress, "writing ramdisk", eimg_oci_tree_bytes(t));
 		rc = eimg_oci_tree_write(t, "rootfs", mkdirs, extra, 2, o->mtime, &out, err);
 		eimg_progress_end(o->progress);
+		if (rc && err && !err->file[0]) /* a layer's digest, checked meanwhile; a blob that changed */
+			snprintf(err->file, sizeof(err->file), "%s", img->store.path);
 	}
 out:
 	eimg_oci_tree_free(t);
