@@ -319,7 +319,7 @@ def case_altered_layer(tmp):
         r = build(d)
         err = r.stderr.decode()
         left = [f for f in os.listdir(d) if f.startswith(".eimg") or f in ("app.eif", "app.eimg")]
-        check(r.returncode == 3 and err.count("\n") == 1 and "layer 2" in err and "digest sha256:" in err and not left,
+        check(r.returncode == 3 and err.count("\n") == 1 and "'img': layer 2" in err and "digest sha256:" in err and not left,
               "%s, a changed byte in an uncompressed layer: exit 3, one line naming it, no output (%s; left %s)" %
               (fmt, err.strip()[:200], left))
 
