@@ -9,17 +9,18 @@
  * producer: the ramdisk writer's callbacks, which read the files) fills a
  * piece, hands it over and writes it to the file; two workers hash every
  * piece in order, each at its own pace: worker 0 for PCR0, worker 1 for
- * PCR1 or PCR2 and the CRC (the producer's reads and writes weigh about as
- * much as one SHA-384 pass, so the three share two cores evenly).  A piece
- * is filled again only when both workers are done with it: memory stays at
- * EIMG_EIF_RING MiB.  The file's write-back is started behind the stream
- * (sync_file_range), and when the file is one that stays (it has a name: the
- * output, not an unlinked scratch file) a flusher thread makes what was
- * written durable every FLUSH_STEP (fdatasync), so that the output's final
- * fsync, which would otherwise wait for the whole EIF to reach the disk
- * (a third of a build's time here), finds little left to do.  A worker that cannot have its own thread runs on this one, in
- * order, when each piece is handed over (the results are the same).  On any
- * failure the workers stop at the next piece and _free joins them. */
+ * PCR1 or PCR2 and the CRC (the producer already reads, copies and writes
+ * every byte).  A piece is filled again only when both workers are done
+ * with it: memory stays at EIMG_EIF_RING MiB.  The file's write-back is
+ * started behind the stream (sync_file_range), and when the file is one
+ * that stays (it has a name: the output, not an unlinked scratch file) a
+ * flusher thread makes what was written durable every FLUSH_STEP
+ * (fdatasync), so that the output's final fsync, which would otherwise wait
+ * for the whole EIF to reach the disk (about 0.4 s per GiB here), finds
+ * little left to do.  A worker that cannot have its own thread runs on this
+ * one, in order, when each piece is handed over (the results are the
+ * same).  On any failure the workers stop at the next piece and _free joins
+ * them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -254,13 +254,13 @@ static void digests_of(const struct eimg_oci_layer_in *in, struct eimg_oci_diges
 }
 
 /* A regular file's data left in the blob, when it can be: not sparse, and
- * inside the blob as stored. */
+ * inside the blob as stored (else libarchive fails on it soon anyway). */
 static void place(struct lctx *c, struct archive_entry *e, struct eimg_oci_add *a)
 {
 	la_int64_t at = archive_filter_bytes(c->inner, 0);
 	if (!c->in_place || archive_entry_sparse_count(e) != 0 || a->size == 0 ||
-	    at < archive_read_header_position(c->inner) + 512 ||
-	    (c->in->raw_size && (uint64_t)at + a->size > c->in->raw_size))
+	    at < archive_read_header_position(c->inner) + 512 || (uint64_t)at > c->in->place->size ||
+	    a->size > c->in->place->size - (uint64_t)at)
 		return;
 	a->in_place = true;
 	a->src = c->src;

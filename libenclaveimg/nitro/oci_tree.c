@@ -4,12 +4,13 @@
  * Only metadata lives in memory (a node per path).  File data of a layer
  * that is not compressed stays where it is: the node records the blob (a
  * source) and the offset of the data in it, and the ramdisk writer reads it
- * from there.  The blob's digest was checked when the layer was read, so
- * the tree keeps the blob's descriptor open and, before reading a file from
- * it, checks that it is still the same file, unchanged: device, inode,
- * size, mtime and ctime as when it was registered (re-hashing the blob
- * would cost another pass over it; ctime cannot be set back by a writer,
- * so a file written to in between is refused, not trusted).  Other file
+ * from there.  The blob's digests are computed over that file (by the
+ * verifier below, while the ramdisk is written), so the tree keeps the
+ * blob's descriptor open and, before reading a file from it, checks that it
+ * is still the same file, unchanged: device, inode, size, mtime and ctime
+ * as when it was opened, before any byte of it was read (hashing the blob
+ * again would cost another pass over it; ctime cannot be set back by a
+ * writer, so a file written to in between is refused, not trusted).  Other file
  * data (compressed layers, files enclave-build adds) goes to an unlinked
  * temporary spool file as the layers stream past, and is read back from
  * there.  Whiteouts remove nodes; a path written again gets a new node (a
@@ -132,8 +133,10 @@ static int hash_source(struct verifier *v, const struct check *c, uint8_t d[32],
 		ssize_t r = pread(s->fd, v->buf, k, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			rc = r < 0 ? eimg_err_sys(err, NULL, "%s", c->d.name) : eimg_err(err, EIMG_EINVAL, NULL, "%s: changed", c->d.name);
+		if (r < 0)
+			rc = eimg_err_sys(err, NULL, "%s", c->d.name);
+		else if (r == 0)
+			rc = eimg_err(err, EIMG_EINVAL, NULL, "%s: the blob changed while it was being read", c->d.name);
 		else if (eimg_hash_update(h, v->buf, (size_t)r))
 			rc = eimg_err(err, EIMG_EINTERNAL, NULL, "%s: hashing failed", c->d.name);
 		off += r > 0 ? (uint64_t)r : 0;
