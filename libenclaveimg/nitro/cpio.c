@@ -528,8 +528,9 @@ static int la_fail(struct archive *a, struct osink *o, const char *what, eimg_er
 static int put_data(struct archive *a, struct osink *o, const struct centry *ce, int fd, uint64_t off,
 		    const char *name, uint8_t *buf, eimg_error *err)
 {
-	for (uint64_t done = 0; done < ce->size;) {
+	for (uint64_t done = 0, hinted = off; done < ce->size;) {
 		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
+		eimg_read_ahead(fd, off + done, off + ce->size, &hinted);
 		ssize_t r = pread(fd, buf, want, (off_t)(off + done));
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -4,6 +4,7 @@
  * formatted here because the exact bytes matter (inode numbers, device
  * fields, padding), and data comes from a stream, never a whole buffer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,4 +77,17 @@ int eimg_newc_fd_write(void *ctx, const void *p, size_t n, eimg_error *err)
 		n -= (size_t)w;
 	}
 	return EIMG_OK;
+}
+
+#define READ_AHEAD (8ull << 20)
+
+void eimg_read_ahead(int fd, uint64_t pos, uint64_t end, uint64_t *hinted)
+{
+	if (*hinted == pos && pos < end)
+		(void)posix_fadvise(fd, (off_t)pos, (off_t)(end - pos), POSIX_FADV_SEQUENTIAL);
+	if (*hinted < end && *hinted - pos < READ_AHEAD) {
+		uint64_t n = end - *hinted < READ_AHEAD ? end - *hinted : READ_AHEAD;
+		(void)posix_fadvise(fd, (off_t)*hinted, (off_t)n, POSIX_FADV_WILLNEED);
+		*hinted += n;
+	}
 }

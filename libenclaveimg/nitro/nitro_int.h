@@ -64,7 +64,16 @@ void eimg_eif_put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus
  * eimg_eif_write_buffer, the last one a ramdisk whose data (and size) come
  * through eimg_eif_stream_write (an eimg_newc_out writer: ctx is the
  * stream).  _end fixes the header in place and gives the EIF's size, its
- * CRC and PCR0/1/2, computed as the bytes went by.  _free always. */
+ * CRC and PCR0/1/2, computed as the bytes went by.  _free always.
+ * The streamed bytes go through a ring of EIMG_EIF_RING pieces: this thread
+ * fills a piece and writes it; two workers (PCR0; PCR1 or PCR2 and the CRC)
+ * hash every piece in order, each at its own pace (eif_stream.c). */
+#define EIMG_EIF_RING 8
+struct eimg_eif_stream;
+struct eimg_eif_worker {
+	struct eimg_eif_stream *s;
+	unsigned k;                       /* 0: PCR0; 1: PCR1 or PCR2, and the CRC */
+};
 struct eimg_eif_stream {
 	int fd;
 	const char *name;                 /* for messages */
@@ -76,15 +85,22 @@ struct eimg_eif_stream {
 	uint32_t crc_fixed, crc_tail;
 	int tail_pcr;                     /* 1 or 2 */
 	eimg_hash *h[3];                  /* PCR0, PCR1, PCR2 data */
-	uint8_t *buf[2];
-	size_t used;
-	int cur;
-	bool threaded, stop, hash_failed;
-	const uint8_t *job;               /* piece the PCR0 helper hashes */
-	size_t job_len;
-	pthread_t th;
+	uint8_t *ring[EIMG_EIF_RING];
+	size_t len[EIMG_EIF_RING];        /* bytes of each handed-over piece */
+	size_t used;                      /* bytes in the piece being filled */
+	bool have_slot;                   /* that piece is free to fill */
+	uint64_t filled;                  /* pieces handed to the workers */
+	uint64_t done[2];                 /* pieces each worker has finished */
+	uint64_t synced;                  /* streamed bytes whose write-back was started */
+	uint64_t flush_want, flushed;     /* bytes the flusher is asked to make durable / has */
+	int flush_errno;                  /* its failure (reported by _end) */
+	bool flusher;                     /* a kept file: a flusher thread runs (fdatasync) */
+	unsigned threads;                 /* workers on their own thread (k < threads); the others run here */
+	bool locks, stop, abort, failed;  /* locks: m, work and room exist */
+	struct eimg_eif_worker wk[2];
+	pthread_t th[2], fth;
 	pthread_mutex_t m;
-	pthread_cond_t cv;
+	pthread_cond_t work, room;        /* a piece to hash; a piece freed */
 };
 int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, const struct eimg_eif_write_opts *o,
 			  const struct eimg_eif_part *parts, size_t nparts, eimg_error *err);

@@ -536,6 +536,9 @@ static int apply_layer(eimg_oci_image *img, eimg_oci_tree *t, unsigned i, struct
 					.have_diff_id = true, .progress = pr };
 	memcpy(in.digest, l->digest, 32);
 	memcpy(in.diff_id, l->diff_id, 32);
+	struct eimg_oci_place where;
+	if (eimg_oci_blob_place(b, &where))
+		in.place = &where;
 	rc = eimg_oci_layer_apply(t, &in, err);
 	eimg_oci_blob_close(b);
 	return rc;
@@ -594,6 +597,8 @@ int eimg_oci_write_ramdisk_to(eimg_oci_image *img, const struct eimg_oci_ramdisk
 		eimg_progress_begin(o->progress, "writing ramdisk", eimg_oci_tree_bytes(t));
 		rc = eimg_oci_tree_write(t, "rootfs", mkdirs, extra, 2, o->mtime, &out, err);
 		eimg_progress_end(o->progress);
+		if (rc && err && !err->file[0]) /* a layer's digest, checked meanwhile; a blob that changed */
+			snprintf(err->file, sizeof(err->file), "%s", img->store.path);
 	}
 out:
 	eimg_oci_tree_free(t);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "eimg/error.h"
 #include "eimg/nitro_image.h"
 #include "eimg/progress.h"
@@ -37,16 +38,30 @@ struct eimg_newc_mem {
 };
 int eimg_newc_mem_write(void *ctx, const void *p, size_t n, eimg_error *err);
 int eimg_newc_fd_write(void *ctx, const void *p, size_t n, eimg_error *err); /* ctx: int * */
+/* Called before each read of a file read sequentially from pos up to end:
+ * asks the kernel to read the next 8 MiB early (posix_fadvise), so that a
+ * file that is not in the page cache does not stall the hashers behind the
+ * reader.  *hinted: how far it was asked so far (pos at the start). */
+void eimg_read_ahead(int fd, uint64_t pos, uint64_t end, uint64_t *hinted);
 
 /* ---- oci_tree.c: the merged tree of an image's layers ---- */
 typedef struct eimg_oci_tree eimg_oci_tree;
+struct eimg_oci_digests;
 enum eimg_oci_node_type { EIMG_OCI_DIR = 1, EIMG_OCI_REG, EIMG_OCI_SYMLINK, EIMG_OCI_HARDLINK };
-/* spool_fd: where file data goes (an unlinked temporary file). */
+/* File data goes to an unlinked temporary spool file, or stays where it is
+ * (a source: an uncompressed layer's blob) and is read from there. */
 eimg_oci_tree *eimg_oci_tree_new(void);
 void eimg_oci_tree_free(eimg_oci_tree *t);
+/* Registers a file whose bytes the tree may read later (*id): the tree
+ * keeps its own descriptor and the file's identity as it was before any
+ * byte of it was read (device, inode, size, mtime, ctime), and refuses to
+ * read it if any has changed by then.  EIMG_EUNSUPPORTED: not a regular file. */
+struct eimg_oci_place;
+int eimg_oci_tree_source(eimg_oci_tree *t, const struct eimg_oci_place *p, uint32_t *id, eimg_error *err);
 /* One entry of layer number layer (0-based), path canonical and relative.
- * REG: data (size bytes) is read through rd into the spool.  SYMLINK:
- * target.  HARDLINK: target is the path of an existing regular file. */
+ * REG: data (size bytes) is at src_off of source src when in_place, else
+ * read through rd into the spool.  SYMLINK: target.  HARDLINK: target is
+ * the path of an existing regular file. */
 typedef int (*eimg_oci_data_fn)(void *ctx, void *buf, size_t n, eimg_error *err);
 struct eimg_oci_add {
 	const char *path;
@@ -57,6 +72,9 @@ struct eimg_oci_add {
 	unsigned layer;
 	eimg_oci_data_fn rd;
 	void *rd_ctx;
+	bool in_place;
+	uint32_t src;
+	uint64_t src_off;
 };
 int eimg_oci_tree_add(eimg_oci_tree *t, const struct eimg_oci_add *a, eimg_error *err);
 /* Whiteouts: removes path (and what is under it) as left by lower layers;
@@ -64,7 +82,14 @@ int eimg_oci_tree_add(eimg_oci_tree *t, const struct eimg_oci_add *a, eimg_error
 int eimg_oci_tree_whiteout(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
 int eimg_oci_tree_opaque(eimg_oci_tree *t, const char *path, unsigned layer, eimg_error *err);
 bool eimg_oci_tree_has(const eimg_oci_tree *t, const char *path);
-uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t);   /* file data held in the spool */
+/* The digests of source src (the whole blob: size bytes from base), checked
+ * on a thread of the tree's while the rest goes on; eimg_oci_tree_write
+ * waits for it before it returns and fails if a digest does not match.
+ * EIMG_EUNSUPPORTED: no thread (the caller checks the digests itself). */
+int eimg_oci_tree_check_later(eimg_oci_tree *t, uint32_t src, uint64_t base, uint64_t size,
+			      const struct eimg_oci_digests *d, eimg_error *err);
+uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t);   /* file data (spooled or in place) */
+uint64_t eimg_oci_tree_spooled(const eimg_oci_tree *t); /* of which copied to the spool */
 uint32_t eimg_oci_tree_count(const eimg_oci_tree *t);   /* nodes (an upper bound of the entries) */
 /* Extra entries of the ramdisk outside the tree (cmd, env, manifest). */
 struct eimg_oci_extra {
@@ -82,6 +107,23 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 
 /* ---- oci_layer.c: one layer (tar, tar+gzip, tar+zstd) applied to a tree ---- */
 typedef int (*eimg_oci_raw_fn)(void *ctx, const void **buf, size_t *n, eimg_error *err); /* *n = 0: end */
+/* Where the bytes of the raw stream can also be read in place: size bytes
+ * from base of fd (a blob file, or a member of an uncompressed archive);
+ * st: the file's fstat when it was opened, before any byte of it was read. */
+struct eimg_oci_place {
+	int fd;
+	uint64_t base, size;
+	struct stat st;
+};
+/* A layer's digests, compared with what was computed (got: sha256 of the
+ * blob; of the tar when compressed, tar_got): the error names the layer. */
+struct eimg_oci_digests {
+	char name[96];
+	uint8_t digest[32], diff_id[32];
+	bool have_digest, have_diff_id;
+};
+int eimg_oci_digests_check(const struct eimg_oci_digests *d, const uint8_t got[32], const uint8_t tar_got[32],
+			   eimg_error *err);
 struct eimg_oci_layer_in {
 	const char *name;          /* for messages, e.g. "layer 2 (sha256:ab12...)" */
 	unsigned index;
@@ -93,6 +135,7 @@ struct eimg_oci_layer_in {
 	uint8_t diff_id[32];       /* sha256 of the uncompressed tar, when have_diff_id */
 	bool have_diff_id;
 	struct eimg_progress *progress;
+	const struct eimg_oci_place *place; /* may be NULL; used when the layer is not compressed */
 };
 int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, eimg_error *err);
 
@@ -131,6 +174,9 @@ typedef struct eimg_oci_blob eimg_oci_blob;
 /* name: a canonical relative path ("blobs/sha256/<hex>", "manifest.json"). */
 int eimg_oci_blob_open(const struct eimg_oci_store *s, const char *name, eimg_oci_blob **out, eimg_error *err);
 int eimg_oci_blob_read(void *blob, const void **buf, size_t *n, eimg_error *err); /* an eimg_oci_raw_fn */
+/* Whether the blob's bytes can be read in place (a file of the folder, or a
+ * member of an archive that is not compressed) and where. */
+bool eimg_oci_blob_place(const eimg_oci_blob *b, struct eimg_oci_place *out);
 void eimg_oci_blob_close(eimg_oci_blob *b);
 /* Reads a whole small file (at most max bytes) of the store. */
 int eimg_oci_blob_slurp(const struct eimg_oci_store *s, const char *name, size_t max, uint8_t **out, size_t *len,

@@ -10,10 +10,22 @@
  * such paths, symbolic links whose relative target climbs above the root,
  * hard links to anything but a regular file seen before, device nodes,
  * FIFOs and sockets, files above EIMG_OCI_MAX_FILE, and layers that expand
- * beyond EIMG_OCI_MAX_RATIO times their stored size plus EIMG_OCI_RATIO_SLACK. */
+ * beyond EIMG_OCI_MAX_RATIO times their stored size plus EIMG_OCI_RATIO_SLACK.
+ *
+ * A layer that is not compressed, whose blob can be read in place (a file,
+ * not a pipe), leaves its files' data where it is: the tree records the
+ * offset of each file's data in the blob (the tar reader's position when it
+ * hands over the entry: it has consumed exactly the entry's headers).  The
+ * rest of such a layer is then read straight from the blob file with the
+ * data skipped (headers only), and its digests are checked by the tree on
+ * a thread of its own (eimg_oci_tree_check_later) while the build goes on:
+ * eimg_oci_tree_write fails if they do not match, before any output is
+ * made. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,6 +44,10 @@ struct lctx {
 	uint64_t stored, tar;
 	bool outer_eof;
 	bool compressed;           /* else the tar is the blob: one hash serves both digests */
+	bool in_place;             /* files' data stays in the blob: source src, from base */
+	bool deferred;             /* the digests are checked by the tree, on its thread */
+	uint32_t src;
+	uint64_t base;
 	uint8_t buf[BLOCK];
 	eimg_error cb_err;         /* an error met inside a libarchive callback */
 	bool cb_failed;
@@ -62,11 +78,50 @@ static la_ssize_t outer_read(struct archive *a, void *ud, const void **buf)
 		return -1;
 	}
 	if (n) {
-		eimg_hash_update(c->stored_h, *buf, n);
+		if (!c->deferred)
+			eimg_hash_update(c->stored_h, *buf, n);
 		c->stored += n;
 		eimg_progress_add(c->in->progress, n);
 	}
 	return (la_ssize_t)n;
+}
+
+/* A layer read in place (deferred): the tar comes straight from the blob
+ * file, from where the first reader had got to (the same bytes, which the
+ * tree's verifier hashes), and file data is skipped, not read. */
+static la_ssize_t place_read(struct lctx *c, const void **buf)
+{
+	const struct eimg_oci_place *p = c->in->place;
+	size_t k = p->size - c->tar < sizeof(c->buf) ? (size_t)(p->size - c->tar) : sizeof(c->buf);
+	ssize_t r = 0;
+	if (k == 0) {
+		c->outer_eof = true;
+		return 0;
+	}
+	do
+		r = pread(p->fd, c->buf, k, (off_t)(p->base + c->tar));
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		fail(c, &c->cb_err, "%s", r < 0 ? strerror(errno) : "the blob changed while it was read");
+		c->cb_failed = true;
+		return -1;
+	}
+	c->tar += (uint64_t)r;
+	eimg_progress_add(c->in->progress, (uint64_t)r);
+	*buf = c->buf;
+	return r;
+}
+
+static la_int64_t inner_skip(struct archive *a, void *ud, la_int64_t request)
+{
+	struct lctx *c = ud;
+	(void)a;
+	if (!c->deferred || request <= 0)
+		return 0; /* libarchive reads instead */
+	uint64_t k = c->in->place->size - c->tar < (uint64_t)request ? c->in->place->size - c->tar : (uint64_t)request;
+	c->tar += k;
+	eimg_progress_add(c->in->progress, k);
+	return (la_int64_t)k;
 }
 
 static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
@@ -75,6 +130,8 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 	(void)a;
 	if (c->outer_eof)
 		return 0;
+	if (c->deferred)
+		return place_read(c, buf);
 	la_ssize_t n = archive_read_data(c->outer, c->buf, sizeof(c->buf));
 	if (n < 0) {
 		if (!c->cb_failed) {
@@ -187,6 +244,54 @@ static int whiteout(struct lctx *c, eimg_oci_tree *t, const char *path, eimg_err
 	return eimg_oci_tree_whiteout(t, victim, c->in->index, err);
 }
 
+static void digests_of(const struct eimg_oci_layer_in *in, struct eimg_oci_digests *d)
+{
+	snprintf(d->name, sizeof(d->name), "%s", in->name);
+	memcpy(d->digest, in->digest, 32);
+	memcpy(d->diff_id, in->diff_id, 32);
+	d->have_digest = in->have_digest;
+	d->have_diff_id = in->have_diff_id;
+}
+
+/* A regular file's data left in the blob, when it can be: not sparse, and
+ * inside the blob as stored (else libarchive fails on it soon anyway). */
+static void place(struct lctx *c, struct archive_entry *e, struct eimg_oci_add *a)
+{
+	la_int64_t at = archive_filter_bytes(c->inner, 0);
+	if (!c->in_place || archive_entry_sparse_count(e) != 0 || a->size == 0 ||
+	    at < archive_read_header_position(c->inner) + 512 || (uint64_t)at > c->in->place->size ||
+	    a->size > c->in->place->size - (uint64_t)at)
+		return;
+	a->in_place = true;
+	a->src = c->src;
+	a->src_off = c->base + (uint64_t)at;
+}
+
+/* Whether this layer's files can stay in its blob (registered with the tree). */
+static int want_in_place(struct lctx *c, eimg_oci_tree *t, eimg_error *err)
+{
+	if (c->compressed || !c->in->place)
+		return EIMG_OK;
+	eimg_error ignored;
+	int rc = eimg_oci_tree_source(t, c->in->place, &c->src, &ignored);
+	if (rc == EIMG_ENOMEM)
+		return eimg_err_nomem(err);
+	c->in_place = rc == EIMG_OK; /* else (not a regular file) the spool */
+	c->base = c->in->place->base;
+	/* The digests over the blob as it is in place, on the tree's thread:
+	 * the same bytes, the same size (else checked here, and refused). */
+	uint64_t size = c->in->place->size;
+	if (!c->in_place || !size || (c->in->raw_size && size != c->in->raw_size))
+		return EIMG_OK;
+	struct eimg_oci_digests d;
+	digests_of(c->in, &d);
+	rc = eimg_oci_tree_check_later(t, c->src, c->base, size, &d, &ignored);
+	if (rc == EIMG_ENOMEM)
+		return eimg_err_nomem(err);
+	c->deferred = rc == EIMG_OK;
+	return EIMG_OK;
+}
+
 static int one_entry(struct lctx *c, eimg_oci_tree *t, struct archive_entry *e, eimg_error *err)
 {
 	char path[EIMG_OCI_MAX_PATH + 1], target[EIMG_OCI_MAX_PATH + 1];
@@ -228,6 +333,7 @@ static int one_entry(struct lctx *c, eimg_oci_tree *t, struct archive_entry *e, 
 				    (unsigned long long)EIMG_OCI_MAX_FILE);
 		a.type = EIMG_OCI_REG;
 		a.size = (uint64_t)size;
+		place(c, e, &a);
 	} else {
 		return fail(c, err, "%s: not allowed in an enclave",
 			    type == AE_IFCHR || type == AE_IFBLK ? "device node" : type == AE_IFIFO ? "FIFO" : "special file");
@@ -256,7 +362,8 @@ static int open_readers(struct lctx *c, eimg_error *err)
 	    archive_read_next_header(c->outer, &e) != ARCHIVE_OK)
 		goto bad;
 	c->compressed = archive_filter_code(c->outer, 0) != ARCHIVE_FILTER_NONE;
-	if (archive_read_open(c->inner, c, NULL, inner_read, NULL) != ARCHIVE_OK) {
+	if (archive_read_set_skip_callback(c->inner, inner_skip) != ARCHIVE_OK ||
+	    archive_read_open(c->inner, c, NULL, inner_read, NULL) != ARCHIVE_OK) {
 		if (!c->cb_failed)
 			return fail(c, err, "not a tar archive: %s", archive_error_string(c->inner));
 		goto bad;
@@ -277,6 +384,8 @@ static int drain(struct lctx *c, eimg_error *err)
 {
 	const void *b;
 	la_ssize_t n;
+	if (c->deferred)
+		return EIMG_OK; /* the tree's verifier reads it all */
 	while (!c->outer_eof && (n = inner_read(c->inner, c, &b)) > 0)
 		;
 	if (c->cb_failed) {
@@ -296,24 +405,36 @@ static int drain(struct lctx *c, eimg_error *err)
 	}
 }
 
+int eimg_oci_digests_check(const struct eimg_oci_digests *d, const uint8_t got[32], const uint8_t tar_got[32],
+			   eimg_error *err)
+{
+	char want[65], hex[65];
+	if (d->have_digest && memcmp(got, d->digest, 32) != 0)
+		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: digest sha256:%s, the manifest says sha256:%s", d->name,
+				eimg_hex(got, 32, hex), eimg_hex(d->digest, 32, want));
+	if (d->have_diff_id && memcmp(tar_got, d->diff_id, 32) != 0)
+		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: uncompressed digest sha256:%s, the config says sha256:%s",
+				d->name, eimg_hex(tar_got, 32, hex), eimg_hex(d->diff_id, 32, want));
+	return EIMG_OK;
+}
+
 static int check_digests(struct lctx *c, eimg_error *err)
 {
-	uint8_t d[32];
-	char want[65], got[65];
+	uint8_t d[32], td[32];
+	struct eimg_oci_digests want;
 	c->entry = NULL;
+	if (c->deferred)
+		return EIMG_OK;
 	if (c->in->raw_size && c->stored != c->in->raw_size)
 		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: %llu bytes, the manifest says %llu", c->in->name,
 				(unsigned long long)c->stored, (unsigned long long)c->in->raw_size);
 	eimg_hash_final(c->stored_h, d);
-	if (c->in->have_digest && memcmp(d, c->in->digest, 32) != 0)
-		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: digest sha256:%s, the manifest says sha256:%s", c->in->name,
-				eimg_hex(d, 32, got), eimg_hex(c->in->digest, 32, want));
 	if (c->compressed)
-		eimg_hash_final(c->tar_h, d);
-	if (c->in->have_diff_id && memcmp(d, c->in->diff_id, 32) != 0)
-		return eimg_err(err, EIMG_EVERIFY, NULL, "%s: uncompressed digest sha256:%s, the config says sha256:%s",
-				c->in->name, eimg_hex(d, 32, got), eimg_hex(c->in->diff_id, 32, want));
-	return EIMG_OK;
+		eimg_hash_final(c->tar_h, td);
+	else
+		memcpy(td, d, 32);
+	digests_of(c->in, &want);
+	return eimg_oci_digests_check(&want, d, td, err);
 }
 
 int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, eimg_error *err)
@@ -323,6 +444,8 @@ int eimg_oci_layer_apply(eimg_oci_tree *t, const struct eimg_oci_layer_in *in, e
 		return eimg_err_nomem(err);
 	c->in = in;
 	int rc = open_readers(c, err);
+	if (!rc)
+		rc = want_in_place(c, t, err);
 	while (!rc) {
 		struct archive_entry *e;
 		c->entry = NULL;

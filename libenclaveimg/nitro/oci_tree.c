@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The merged file tree of a container image's layers.
  *
- * Only metadata lives in memory (a node per path); file data goes to an
- * unlinked temporary spool file as the layers stream past, and is read back
- * from there when the ramdisk is written.  Whiteouts remove nodes; a path
- * written again gets a new node (a hard link made earlier keeps the old
- * content, as on a real file system). */
+ * Only metadata lives in memory (a node per path).  File data of a layer
+ * that is not compressed stays where it is: the node records the blob (a
+ * source) and the offset of the data in it, and the ramdisk writer reads it
+ * from there.  The blob's digests are computed over that file (by the
+ * verifier below, while the ramdisk is written), so the tree keeps the
+ * blob's descriptor open and, before reading a file from it, checks that it
+ * is still the same file, unchanged: device, inode, size, mtime and ctime
+ * as when it was opened, before any byte of it was read (hashing the blob
+ * again would cost another pass over it; ctime cannot be set back by a
+ * writer, so a file written to in between is refused, not trusted).  Other file
+ * data (compressed layers, files enclave-build adds) goes to an unlinked
+ * temporary spool file as the layers stream past, and is read back from
+ * there.  Whiteouts remove nodes; a path written again gets a new node (a
+ * hard link made earlier keeps the old content, as on a real file system). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "eimg/hash.h"
 #include "core/internal.h"
 #include "nitro/oci_int.h"
 
@@ -28,7 +40,31 @@ struct node {
 	bool live;
 	unsigned mode;
 	unsigned layer, touched;   /* added in; last layer that added something below */
-	uint64_t off, size;        /* data in the spool */
+	uint32_t src;              /* data: 0 the spool, else source src - 1 */
+	uint64_t off, size;        /* data: where in the spool or the source */
+};
+
+struct source {
+	int fd;
+	struct stat st;            /* as registered */
+};
+
+/* Digests checked on the verifier thread, in order. */
+struct check {
+	struct source s;           /* a copy: t->src may move meanwhile */
+	uint64_t base, size;
+	struct eimg_oci_digests d;
+};
+struct verifier {
+	struct check *q;           /* EIMG_OCI_MAX_LAYERS + 1 */
+	uint32_t n, next;          /* queued; the next one to check */
+	bool closed, abort;
+	int rc;                    /* the first failure, its message in err */
+	eimg_error err;
+	uint8_t *buf;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
 };
 
 struct eimg_oci_tree {
@@ -39,6 +75,9 @@ struct eimg_oci_tree {
 	uint32_t root_first;       /* first top-level node */
 	int spool;
 	uint64_t spool_len, bytes;
+	struct source *src;
+	uint32_t nsrc;
+	struct verifier *v;
 };
 
 eimg_oci_tree *eimg_oci_tree_new(void)
@@ -64,6 +103,134 @@ eimg_oci_tree *eimg_oci_tree_new(void)
 	return t;
 }
 
+#define COPY_BUF (1u << 20)
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- digests
+ * An uncompressed layer read in place is parsed without being hashed; its
+ * digests are computed here, on a thread that reads the blob (the same
+ * file: the source's identity is checked before and after) while the
+ * layers are read and the ramdisk is written.  eimg_oci_tree_write waits
+ * for it and fails if a digest does not match: the caller's output is then
+ * never made (an atomic output), as when the check came first. */
+
+static int hash_source(struct verifier *v, const struct check *c, uint8_t d[32], eimg_error *err)
+{
+	const struct source *s = &c->s;
+	struct stat st;
+	eimg_hash *h = eimg_hash_new(256);
+	uint64_t off = c->base, end = c->base + c->size, hinted = off;
+	int rc = h ? EIMG_OK : eimg_err_nomem(err);
+	while (!rc && off < end && !__atomic_load_n(&v->abort, __ATOMIC_RELAXED)) {
+		size_t k = end - off > COPY_BUF ? COPY_BUF : (size_t)(end - off);
+		eimg_read_ahead(s->fd, off, end, &hinted);
+		ssize_t r = pread(s->fd, v->buf, k, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = eimg_err_sys(err, NULL, "%s", c->d.name);
+		else if (r == 0)
+			rc = eimg_err(err, EIMG_EINVAL, NULL, "%s: the blob changed while it was being read", c->d.name);
+		else if (eimg_hash_update(h, v->buf, (size_t)r))
+			rc = eimg_err(err, EIMG_EINTERNAL, NULL, "%s: hashing failed", c->d.name);
+		off += r > 0 ? (uint64_t)r : 0;
+	}
+	if (!rc && (fstat(s->fd, &st) < 0 || !same_file(&st, &s->st)))
+		rc = eimg_err(err, EIMG_EINVAL, NULL, "%s: the blob changed while it was being read", c->d.name);
+	if (!rc && eimg_hash_final(h, d))
+		rc = eimg_err(err, EIMG_EINTERNAL, NULL, "%s: hashing failed", c->d.name);
+	eimg_hash_free(h);
+	return rc;
+}
+
+static void *verify(void *arg)
+{
+	struct verifier *v = arg;
+	pthread_mutex_lock(&v->m);
+	for (;;) {
+		while (v->next == v->n && !v->closed && !v->abort)
+			pthread_cond_wait(&v->cv, &v->m);
+		if (v->abort || v->rc || v->next == v->n)
+			break;
+		struct check c = v->q[v->next];
+		pthread_mutex_unlock(&v->m);
+		eimg_error e;
+		uint8_t d[32];
+		int rc = hash_source(v, &c, d, &e);
+		if (!rc)
+			rc = eimg_oci_digests_check(&c.d, d, d, &e);
+		pthread_mutex_lock(&v->m);
+		if (rc && !v->abort) {
+			v->rc = rc;
+			v->err = e;
+		}
+		v->next++;
+	}
+	pthread_mutex_unlock(&v->m);
+	return NULL;
+}
+
+int eimg_oci_tree_check_later(eimg_oci_tree *t, uint32_t src, uint64_t base, uint64_t size,
+			      const struct eimg_oci_digests *d, eimg_error *err)
+{
+	struct verifier *v = t->v;
+	if (!v) {
+		if (!(v = calloc(1, sizeof(*v))) || !(v->q = calloc(EIMG_OCI_MAX_LAYERS + 1, sizeof(*v->q))) ||
+		    !(v->buf = malloc(COPY_BUF))) {
+			if (v)
+				free(v->q);
+			free(v);
+			return eimg_err_nomem(err);
+		}
+		t->v = v;
+		if (pthread_mutex_init(&v->m, NULL) || pthread_cond_init(&v->cv, NULL) ||
+		    pthread_create(&v->th, NULL, verify, v)) {
+			v->closed = true; /* (none of them is left to destroy on Linux) */
+			return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "no thread to check digests");
+		}
+	}
+	if (v->closed || src >= t->nsrc || v->n > EIMG_OCI_MAX_LAYERS)
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "no thread to check digests");
+	pthread_mutex_lock(&v->m);
+	v->q[v->n++] = (struct check){ t->src[src], base, size, *d };
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->m);
+	return EIMG_OK;
+}
+
+/* Waits for the verifier (after the checks queued, or stops it at once):
+ * its status. */
+static int verifier_end(eimg_oci_tree *t, bool abort, eimg_error *err)
+{
+	struct verifier *v = t->v;
+	int rc = EIMG_OK;
+	if (!v)
+		return EIMG_OK;
+	if (!v->closed) {
+		pthread_mutex_lock(&v->m);
+		v->closed = true;
+		__atomic_store_n(&v->abort, abort, __ATOMIC_RELAXED); /* also read unlocked while hashing */
+		pthread_cond_signal(&v->cv);
+		pthread_mutex_unlock(&v->m);
+		pthread_join(v->th, NULL);
+		pthread_cond_destroy(&v->cv);
+		pthread_mutex_destroy(&v->m);
+		if ((rc = v->rc) && err)
+			*err = v->err;
+	}
+	free(v->q);
+	free(v->buf);
+	free(v);
+	t->v = NULL;
+	return rc;
+}
+
 void eimg_oci_tree_free(eimg_oci_tree *t)
 {
 	if (!t)
@@ -76,7 +243,29 @@ void eimg_oci_tree_free(eimg_oci_tree *t)
 	free(t->slot);
 	if (t->spool >= 0)
 		close(t->spool);
+	verifier_end(t, true, NULL);
+	for (uint32_t i = 0; i < t->nsrc; i++)
+		close(t->src[i].fd);
+	free(t->src);
 	free(t);
+}
+
+int eimg_oci_tree_source(eimg_oci_tree *t, const struct eimg_oci_place *p, uint32_t *id, eimg_error *err)
+{
+	struct source x = { -1, p->st };
+	if (t->nsrc >= EIMG_OCI_MAX_LAYERS + 1)
+		return eimg_err(err, EIMG_EINTERNAL, NULL, "more than %u sources of file data", EIMG_OCI_MAX_LAYERS + 1);
+	if (!S_ISREG(x.st.st_mode))
+		return eimg_err(err, EIMG_EUNSUPPORTED, NULL, "a layer's blob is not a regular file");
+	struct source *ns = realloc(t->src, (t->nsrc + 1) * sizeof(*ns));
+	if (!ns)
+		return eimg_err_nomem(err);
+	t->src = ns;
+	if ((x.fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return eimg_err_sys(err, NULL, "a layer's blob");
+	t->src[t->nsrc] = x;
+	*id = t->nsrc++;
+	return EIMG_OK;
 }
 
 static uint32_t hash(const char *s)
@@ -149,6 +338,11 @@ uint32_t eimg_oci_tree_count(const eimg_oci_tree *t)
 uint64_t eimg_oci_tree_bytes(const eimg_oci_tree *t)
 {
 	return t->bytes;
+}
+
+uint64_t eimg_oci_tree_spooled(const eimg_oci_tree *t)
+{
+	return t->spool_len;
 }
 
 /* Removes node i and everything under it; with keep_newer, only what layers
@@ -252,8 +446,17 @@ static int spool_data(eimg_oci_tree *t, struct node *x, const struct eimg_oci_ad
 	if (t->bytes + a->size > EIMG_OCI_MAX_TOTAL)
 		return eimg_err(err, EIMG_EINVAL, NULL, "the image's files hold more than %llu bytes (limit)",
 				(unsigned long long)EIMG_OCI_MAX_TOTAL);
-	x->off = t->spool_len;
 	x->size = a->size;
+	if (a->in_place) {
+		if (a->src >= t->nsrc || a->src_off > (uint64_t)t->src[a->src].st.st_size ||
+		    a->size > (uint64_t)t->src[a->src].st.st_size - a->src_off)
+			return eimg_err(err, EIMG_EINTERNAL, NULL, "file data outside its layer's blob");
+		x->src = a->src + 1;
+		x->off = a->src_off;
+		t->bytes += a->size;
+		return EIMG_OK;
+	}
+	x->off = t->spool_len;
 	while (left) {
 		size_t k = left > sizeof(buf) ? sizeof(buf) : (size_t)left;
 		int rc = a->rd(a->rd_ctx, buf, k, err);
@@ -353,16 +556,29 @@ static int cmp_path(const void *a, const void *b, void *ctx)
 	return strcmp(n[*(const uint32_t *)a].path, n[*(const uint32_t *)b].path);
 }
 
-static int copy_spool(eimg_oci_tree *t, uint64_t off, uint64_t size, struct eimg_newc_out *o, eimg_error *err)
+/* A regular file's data, from the spool or in place from its blob. */
+static int copy_data(eimg_oci_tree *t, const struct node *f, uint8_t *buf, struct eimg_newc_out *o, eimg_error *err)
 {
-	uint8_t buf[65536];
+	int fd = t->spool;
+	uint64_t off = f->off, size = f->size, end = f->off + f->size, hinted = off;
+	if (f->src) {
+		struct stat st;
+		const struct source *s = &t->src[f->src - 1];
+		if (fstat(s->fd, &st) < 0 || !same_file(&st, &s->st))
+			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
+		fd = s->fd;
+	}
 	while (size) {
-		size_t k = size > sizeof(buf) ? sizeof(buf) : (size_t)size;
-		ssize_t r = pread(t->spool, buf, k, (off_t)off);
+		size_t k = size > COPY_BUF ? COPY_BUF : (size_t)size;
+		if (f->src)
+			eimg_read_ahead(fd, off, end, &hinted);
+		ssize_t r = pread(fd, buf, k, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return eimg_err_sys(err, NULL, "reading back the image's files");
+		if (r < 0)
+			return eimg_err_sys(err, NULL, "reading the image's files");
+		if (r == 0)
+			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
 		int rc = eimg_newc_write(o, buf, (size_t)r, err);
 		if (rc)
 			return rc;
@@ -374,6 +590,7 @@ static int copy_spool(eimg_oci_tree *t, uint64_t off, uint64_t size, struct eimg
 
 struct wstate {
 	uint32_t *nlink, *ino; /* per REG node: live names, inode number given */
+	uint8_t *buf;          /* COPY_BUF bytes */
 	uint32_t next_ino;
 	uint32_t mtime;
 	const char *prefix;
@@ -411,7 +628,7 @@ static int write_node(eimg_oci_tree *t, uint32_t i, struct wstate *w, struct eim
 		}
 		h.size = data ? (uint32_t)f->size : 0;
 		rc = eimg_newc_header(o, &h, err);
-		return rc || !data ? rc : copy_spool(t, f->off, f->size, o, err);
+		return rc || !data ? rc : copy_data(t, f, w->buf, o, err);
 	}
 }
 
@@ -450,7 +667,7 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 			const struct eimg_oci_extra *extra, size_t nextra, uint64_t mtime,
 			struct eimg_newc_out *o, eimg_error *err)
 {
-	struct wstate w = { NULL, NULL, 1, (uint32_t)mtime, prefix };
+	struct wstate w = { NULL, NULL, NULL, 1, (uint32_t)mtime, prefix };
 	uint32_t *idx = NULL, n = 0;
 	int rc = EIMG_OK;
 	if (mtime > 0xffffffffu)
@@ -466,7 +683,8 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 	idx = malloc((t->count + 1) * sizeof(uint32_t));
 	w.nlink = calloc(t->count + 1, sizeof(uint32_t));
 	w.ino = calloc(t->count + 1, sizeof(uint32_t));
-	if (!idx || !w.nlink || !w.ino) {
+	w.buf = malloc(COPY_BUF);
+	if (!idx || !w.nlink || !w.ino || !w.buf) {
 		rc = eimg_err_nomem(err);
 		goto out;
 	}
@@ -482,8 +700,13 @@ int eimg_oci_tree_write(eimg_oci_tree *t, const char *prefix, const char *const 
 	qsort_r(idx, n, sizeof(uint32_t), cmp_path, t->n);
 	rc = write_all(t, idx, n, &w, extra, nextra, o, err);
 out:
+	if (rc)
+		verifier_end(t, true, NULL);
+	else
+		rc = verifier_end(t, false, err);
 	free(idx);
 	free(w.nlink);
 	free(w.ino);
+	free(w.buf);
 	return rc;
 }

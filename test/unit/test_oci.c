@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "eimg/hash.h"
+#include "eimg/util.h"
 #include "nitro/oci_int.h"
 
 struct ent {
@@ -232,6 +236,233 @@ static void test_bomb_and_digest(void **state)
 	eimg_oci_tree_free(t);
 }
 
+/* ---- file data read in place from an uncompressed layer's blob ---- */
+
+static char dir[64];
+
+static void put_file(const char *name, const uint8_t *b, size_t n)
+{
+	char p[128];
+	eimg_error err;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(eimg_write_file_atomic(p, b, n, &err), EIMG_OK);
+}
+
+/* An archive holding a long-named member first (pax headers before ours),
+ * then the layer as "layer.tar"; filter 1: gzip. */
+static void put_store(const char *name, const uint8_t *layer, size_t n, int filter)
+{
+	size_t cap = n + (1 << 20), len = 0;
+	uint8_t *buf = malloc(cap);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	if (filter)
+		archive_write_add_filter_gzip(a);
+	assert_int_equal(archive_write_open_memory(a, buf, cap, &len), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	const char *names[] = { longname, "./layer.tar" };
+	for (int i = 0; i < 2; i++) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, names[i]);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, i ? (la_int64_t)n : 3);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_write_data(a, i ? (const void *)layer : "abc", i ? n : 3);
+	}
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	put_file(name, buf, len);
+	free(buf);
+}
+
+/* Applies the layer (as stored in the folder or an archive) through the
+ * blob reader, in place where the blob allows it. */
+static int bad_digest;
+static int apply_blob(eimg_oci_tree *t, unsigned layer, const char *store, bool is_dir, const char *name,
+		      const uint8_t *tar, size_t len, eimg_error *err)
+{
+	char sp[128];
+	snprintf(sp, sizeof(sp), "%s/%s", dir, store);
+	struct eimg_oci_store st = { sp, is_dir };
+	eimg_oci_blob *b = NULL;
+	assert_int_equal(eimg_oci_blob_open(&st, name, &b, err), EIMG_OK);
+	struct eimg_oci_layer_in in = { .name = "layer 1", .index = layer, .raw = eimg_oci_blob_read, .raw_ctx = b,
+					.raw_size = len, .have_digest = true };
+	eimg_sha256(tar, len, in.digest);
+	if (bad_digest) { /* 1: the manifest's digest is wrong; 2: only a diff ID, wrong */
+		in.digest[5] ^= 1;
+		memcpy(in.diff_id, in.digest, 32);
+		in.have_diff_id = bad_digest == 2;
+		in.have_digest = bad_digest == 1;
+		in.raw_size = bad_digest == 1 ? len : 0;
+	}
+	struct eimg_oci_place where;
+	if (eimg_oci_blob_place(b, &where))
+		in.place = &where;
+	int rc = eimg_oci_layer_apply(t, &in, err);
+	eimg_oci_blob_close(b);
+	return rc;
+}
+
+static const struct ent *in_place_layer(char *big, size_t *n)
+{
+	static char longpath[220], mid[514];
+	static struct ent e[8];
+	memset(longpath, 'p', sizeof(longpath) - 1);
+	memcpy(longpath + 100, "/f", 2);   /* a folder and a file name beyond ustar's 100 bytes */
+	memset(mid, 'm', sizeof(mid) - 1);
+	const struct ent l[] = {
+		{ longpath, AE_IFREG, 0644, "long", -1 }, { "empty", AE_IFREG, 0644, "", -1 },
+		{ "one", AE_IFREG, 0600, "1", -1 },        { "mid", AE_IFREG, 0644, mid, -1 },
+		{ "big", AE_IFREG, 0755, big, -1 },        { "link", 0, 0, "big", -1 },
+		{ "d/x", AE_IFREG, 0644, "x", -1 },        { "s", AE_IFLNK, 0777, "big", -1 },
+	};
+	memcpy(e, l, sizeof(l));
+	*n = 8;
+	return e;
+}
+
+/* The ramdisk as written, or the write's status. */
+static int write_ramdisk(eimg_oci_tree *t, struct eimg_newc_mem *m, eimg_error *err)
+{
+	struct eimg_newc_out o = { eimg_newc_mem_write, m, 0, NULL };
+	memset(m, 0, sizeof(*m));
+	return eimg_oci_tree_write(t, "rootfs", NULL, NULL, 0, 7, &o, err);
+}
+
+/* Uncompressed layers, in a folder or an uncompressed archive, are not
+ * copied to the spool and give the ramdisk the spool gives, byte for byte;
+ * compressed ones (the layer or the archive) still go through the spool. */
+static void test_in_place(void **state)
+{
+	(void)state;
+	eimg_error err;
+	size_t bn = (3u << 20) + 5, n, len[2];
+	char *big = malloc(bn + 1);
+	for (size_t i = 0; i < bn; i++)
+		big[i] = (char)('a' + (i * 7 + i / 4099) % 26);
+	big[bn] = '\0';
+	const struct ent *e = in_place_layer(big, &n);
+	const struct ent l2[] = { { "d/.wh.x", AE_IFREG, 0644, NULL, -1 }, { "one", AE_IFREG, 0644, "2", -1 } };
+	struct eimg_newc_mem want, got;
+	eimg_oci_tree *t = eimg_oci_tree_new();
+	assert_int_equal(apply(t, 0, e, n, 0, &err), EIMG_OK);
+	assert_int_equal(apply(t, 1, l2, 2, 0, &err), EIMG_OK);
+	assert_int_equal(write_ramdisk(t, &want, &err), EIMG_OK);
+	eimg_oci_tree_free(t);
+	for (int filter = 0; filter < 2; filter++) {
+		uint8_t *tar[2] = { make_tar(e, n, filter, &len[0]), make_tar(l2, 2, filter, &len[1]) };
+		for (int k = 0; k < 3; k++) {
+			t = eimg_oci_tree_new();
+			for (unsigned l = 0; l < 2; l++) {
+				char blob[32], store[32];
+				snprintf(blob, sizeof(blob), "layer%u.tar", l);
+				snprintf(store, sizeof(store), k == 2 ? "store%u.tar.gz" : "store%u.tar", l);
+				put_file(blob, tar[l], len[l]);
+				put_store(store, tar[l], len[l], k == 2);
+				if (apply_blob(t, l, k ? store : ".", k == 0, k ? "layer.tar" : blob, tar[l], len[l], &err))
+					fail_msg("layer %u from %s: %s", l, k ? store : blob, err.msg);
+			}
+			assert_int_equal(eimg_oci_tree_spooled(t) == 0, !filter && k < 2);
+			if (write_ramdisk(t, &got, &err))
+				fail_msg("store %d, filter %d: %s", k, filter, err.msg);
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(got.b, want.b, want.len);
+			free(got.b);
+			eimg_oci_tree_free(t);
+		}
+		free(tar[0]);
+		free(tar[1]);
+	}
+	free(want.b);
+	free(big);
+}
+
+/* A layer of one file, as the folder's "layer.tar". */
+static uint8_t *small_layer(size_t *len)
+{
+	const struct ent f[] = { { "a", AE_IFREG, 0644, "payload", -1 } };
+	uint8_t *tar = make_tar(f, 1, 0, len);
+	put_file("layer.tar", tar, *len);
+	return tar;
+}
+
+/* A blob written to after its digest was checked is not read. */
+static void test_in_place_changed(void **state)
+{
+	(void)state;
+	eimg_error err;
+	size_t len;
+	uint8_t *tar = small_layer(&len);
+	eimg_oci_tree *t = eimg_oci_tree_new();
+	assert_int_equal(apply_blob(t, 0, ".", true, "layer.tar", tar, len, &err), EIMG_OK);
+	assert_int_equal(eimg_oci_tree_spooled(t), 0);
+	/* The same bytes written again: the content is the same, the file was still written to. */
+	char p[128];
+	snprintf(p, sizeof(p), "%s/layer.tar", dir);
+	int fd = open(p, O_WRONLY);
+	assert_true(fd >= 0);
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(pwrite(fd, tar, len, 0), (ssize_t)len);
+	close(fd);
+	struct eimg_newc_mem m;
+	assert_int_equal(write_ramdisk(t, &m, &err), EIMG_EINVAL);
+	assert_non_null(strstr(err.msg, "changed while the ramdisk was being written"));
+	free(m.b);
+	eimg_oci_tree_free(t);
+	free(tar);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/eimg-ocitree-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A layer read in place has its digests checked while the ramdisk is
+ * written: a wrong one fails the write, naming the layer. */
+static void test_in_place_digest(void **state)
+{
+	(void)state;
+	eimg_error err;
+	size_t len;
+	uint8_t *tar = small_layer(&len);
+	put_store("store.tar", tar, len, 0);
+	const char *msg[] = { "layer 1: digest sha256:", "layer 1: uncompressed digest sha256:" };
+	for (int k = 0; k < 4; k++) {
+		eimg_oci_tree *t = eimg_oci_tree_new();
+		bad_digest = 1 + k % 2;
+		assert_int_equal(apply_blob(t, 0, k < 2 ? "." : "store.tar", k < 2, "layer.tar", tar, len, &err), EIMG_OK);
+		bad_digest = 0;
+		struct eimg_newc_mem m;
+		assert_int_equal(write_ramdisk(t, &m, &err), EIMG_EVERIFY);
+		if (!strstr(err.msg, msg[k % 2]))
+			fail_msg("\"%s\" lacks \"%s\"", err.msg, msg[k % 2]);
+		free(m.b);
+		eimg_oci_tree_free(t);
+	}
+	/* Never written: freeing the tree stops the check. */
+	eimg_oci_tree *t = eimg_oci_tree_new();
+	assert_int_equal(apply_blob(t, 0, ".", true, "layer.tar", tar, len, &err), EIMG_OK);
+	eimg_oci_tree_free(t);
+	free(tar);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +470,9 @@ int main(void)
 		cmocka_unit_test(test_hard_link_group),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_bomb_and_digest),
+		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_in_place_digest),
+		cmocka_unit_test(test_in_place_changed),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,8 +85,11 @@ struct eimg_oci_ramdisk_opts {
  * kept, owners 0 and times normalised) and writes the application ramdisk
  * to fd: "cmd", "env", then the tree under "rootfs/" with the mount points
  * dev, proc, run, sys, tmp and var added when absent.  Streams: memory holds
- * the tree's metadata, file data goes through a temporary file.  Hostile
- * layers are refused with the layer and the entry named. */
+ * the tree's metadata; file data of compressed layers goes through a
+ * temporary file, that of uncompressed layers is read in place from their
+ * blobs, whose digests are checked while the ramdisk is written: on any
+ * error (EIMG_EVERIFY for a digest) what was written to fd must be thrown
+ * away.  Hostile layers are refused with the layer and the entry named. */
 int eimg_oci_write_ramdisk(eimg_oci_image *img, const struct eimg_oci_ramdisk_opts *o, int fd, eimg_error *err);
 
 /* ---- Boot blobs (aws/aws-nitro-enclaves-cli blobs/x86_64 or blobs/aarch64) ---- */
