@@ -162,21 +162,7 @@ int eimg_blob_pread(const eimg_blob *b, uint64_t off, void *buf, size_t n, const
 		memcpy(buf, b->mem + off, n);
 		return EIMG_OK;
 	}
-	uint8_t *p = buf;
-	off += b->off;
-	while (n > 0) {
-		ssize_t r = pread(b->f->fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return eimg_err_sys(err, source, "cannot read");
-		if (r == 0)
-			return eimg_err(err, EIMG_EINVAL, source, "truncated: the file shrank while being read");
-		p += r;
-		off += (uint64_t)r;
-		n -= (size_t)r;
-	}
-	return EIMG_OK;
+	return eimg_pread_full(b->f->fd, buf, n, off + b->off, source, "truncated: the file shrank while being read", err);
 }
 
 int eimg_blob_map(const eimg_blob *cb, const uint8_t **p, const char *source, eimg_error *err)

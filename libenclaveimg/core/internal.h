@@ -47,6 +47,9 @@ int eimg_open_input(const char *path, bool dash_stdin, const char *expected, int
  * end, or a negative error code (err says "cannot read", naming path). */
 long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *err);
 /* pwrite(2) of all n bytes at off, retried on EINTR (err: "cannot write", naming path). */
+/* Exactly n bytes at off, or EIMG_EINVAL with the message shrank when the
+ * file ends first (it was checked to be long enough: it shrank). */
+int eimg_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path, const char *shrank, eimg_error *err);
 int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err);
 
 /* core/scratch.c: an unlinked temporary file in dir (NULL: $TMPDIR or /tmp),

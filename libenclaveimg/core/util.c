@@ -50,6 +50,24 @@ long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *e
 	}
 }
 
+int eimg_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path, const char *shrank, eimg_error *err)
+{
+	uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return eimg_err_sys(err, path, "cannot read");
+		if (r == 0)
+			return eimg_err(err, EIMG_EINVAL, path, "%s", shrank);
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return EIMG_OK;
+}
+
 int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err)
 {
 	const uint8_t *p = buf;

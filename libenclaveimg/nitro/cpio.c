@@ -531,16 +531,12 @@ static int put_data(struct archive *a, struct osink *o, const struct centry *ce,
 	for (uint64_t done = 0, hinted = off; done < ce->size;) {
 		size_t want = ce->size - done > PIECE ? PIECE : (size_t)(ce->size - done);
 		eimg_read_ahead(fd, off + done, off + ce->size, &hinted);
-		ssize_t r = pread(fd, buf, want, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return eimg_err_sys(err, name, "cannot read");
-		if (r == 0)
-			return eimg_err(err, EIMG_EINVAL, name, "file shrank while being read");
-		if (archive_write_data(a, buf, (size_t)r) != r)
+		int rc = eimg_pread_full(fd, buf, want, off + done, name, "file shrank while being read", err);
+		if (rc)
+			return rc;
+		if (archive_write_data(a, buf, want) != (la_ssize_t)want)
 			return la_fail(a, o, ce->path, err);
-		done += (uint64_t)r;
+		done += want;
 	}
 	return EIMG_OK;
 }

@@ -572,18 +572,13 @@ static int copy_data(eimg_oci_tree *t, const struct node *f, uint8_t *buf, struc
 		size_t k = size > COPY_BUF ? COPY_BUF : (size_t)size;
 		if (f->src)
 			eimg_read_ahead(fd, off, end, &hinted);
-		ssize_t r = pread(fd, buf, k, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return eimg_err_sys(err, NULL, "reading the image's files");
-		if (r == 0)
-			return eimg_err(err, EIMG_EINVAL, NULL, "a layer's blob changed while the ramdisk was being written");
-		int rc = eimg_newc_write(o, buf, (size_t)r, err);
+		int rc = eimg_pread_full(fd, buf, k, off, NULL, "a layer's blob changed while the ramdisk was being written", err);
+		if (rc == EIMG_OK)
+			rc = eimg_newc_write(o, buf, k, err);
 		if (rc)
 			return rc;
-		off += (uint64_t)r;
-		size -= (uint64_t)r;
+		off += k;
+		size -= k;
 	}
 	return EIMG_OK;
 }
