@@ -85,7 +85,10 @@ case_begin tamper-and-truncate
 cp "$S/st/state.sealed" good
 for off in 9 40 70 80 $(( $(stat -c %s good) - 1 )); do
 	cp good "$S/st/state.sealed"
-	printf '\x55' | dd of="$S/st/state.sealed" bs=1 seek=$off conv=notrunc 2>/dev/null
+	# flip every bit of the byte (setting a fixed value is no change when the byte already has it)
+	b=$(od -An -tu1 -j "$off" -N1 good | tr -d ' ')
+	printf "\\$(printf %03o $(( b ^ 255 )))" | dd of="$S/st/state.sealed" bs=1 seek=$off conv=notrunc 2>/dev/null
+	cmp -s good "$S/st/state.sealed" && _t_failmsg "byte $off was not changed"
 	run v1 "open enclave"
 	echo "$out" | grep -q "^error: open: " || _t_failmsg "byte $off changed: $out"
 done
