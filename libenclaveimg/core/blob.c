@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/image_int.h"
+#include "eimg/progress.h"
 #include "core/internal.h"
 
 struct eimg_blob {
@@ -192,14 +193,21 @@ int eimg_blob_map(const eimg_blob *cb, const uint8_t **p, const char *source, ei
 
 int eimg_blob_write_file(const eimg_blob *b, const char *path, eimg_error *err)
 {
+	return eimg_blob_write_file_progress(b, path, NULL, err);
+}
+
+int eimg_blob_write_file_progress(const eimg_blob *b, const char *path, struct eimg_progress *p, eimg_error *err)
+{
 	struct eimg_outfile o;
 	int rc = eimg_outfile_open(&o, path, err);
 	if (rc)
 		return rc;
+	eimg_progress_begin(p, "copying", b->size);
 	if (b->f && b->size) /* in the kernel where it can */
-		rc = eimg_copy_range(b->f->fd, b->off, o.fd, b->size, path, path, err);
-	else if (b->size)
-		rc = eimg_outfile_write(&o, b->mem, (size_t)b->size, err);
+		rc = eimg_copy_range_progress(b->f->fd, b->off, o.fd, b->size, p, path, path, err);
+	else if (b->size && (rc = eimg_outfile_write(&o, b->mem, (size_t)b->size, err)) == EIMG_OK)
+		eimg_progress_add(p, b->size);
+	eimg_progress_end(p);
 	if (rc) {
 		eimg_outfile_abort(&o);
 		return rc;

@@ -14,7 +14,6 @@
 #include "core/internal.h"
 
 #define PIECE (1u << 20)
-#define COPY_PIECE ((uint64_t)16 << 20)   /* per copy_file_range: a progress report each */
 
 static const char default_runtime[] = "{}\n";
 
@@ -71,11 +70,7 @@ static int put_blob(struct sink *s, const char *path, const eimg_blob *b, uint64
 	/* A member in a file goes to a file output in the kernel, in pieces
 	 * so that the writing line moves during a long copy. */
 	if (rc == EIMG_OK && s->out && size && eimg_blob_fd(b, &fd, &at) == 0) {
-		for (uint64_t off = 0; rc == EIMG_OK && off < size; off += COPY_PIECE) {
-			uint64_t n = size - off < COPY_PIECE ? size - off : COPY_PIECE;
-			if ((rc = eimg_copy_range(fd, at + off, s->out->fd, n, path, s->file, err)) == EIMG_OK)
-				eimg_progress_add(s->p, n);
-		}
+		rc = eimg_copy_range_progress(fd, at, s->out->fd, size, s->p, path, s->file, err);
 		return rc ? rc : put_padding(s, size, err);
 	}
 	for (uint64_t off = 0; rc == EIMG_OK && off < size;) {

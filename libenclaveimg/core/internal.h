@@ -58,6 +58,12 @@ int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char 
  * read and write); the names are for messages. */
 int eimg_scratch_fd(const char *dir, const char *what, eimg_error *err);
 int eimg_copy_range(int in, uint64_t off, int out, uint64_t len, const char *src, const char *dst, eimg_error *err);
+/* The same in pieces of EIMG_COPY_PIECE bytes, each added to p (may be NULL)
+ * when copied, so that a progress line moves during a long copy. */
+#define EIMG_COPY_PIECE ((uint64_t)16 << 20)
+struct eimg_progress;
+int eimg_copy_range_progress(int in, uint64_t off, int out, uint64_t len, struct eimg_progress *p, const char *src,
+			     const char *dst, eimg_error *err);
 
 /* Atomic output: writes to a temporary file in the same folder, renames
  * over path on commit.  "-" means standard output (not atomic, no rename). */

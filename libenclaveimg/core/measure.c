@@ -274,6 +274,8 @@ int eimg_nitro_image_open_opts(const eimg_image *img, const char *source, const 
 	memset(&ao, 0, sizeof(ao));
 	if (opts)
 		ao = *opts;
+	if (!ao.progress)
+		ao.progress = eimg_image_progress(img);
 	ao.manifest_json = eimg_image_manifest(img, &ao.manifest_len);
 	/* In place: a file-backed member is streamed through the PCR pass. */
 	const eimg_blob *eb = eimg_image_eif(img);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eimg/progress.h"
 #include "core/internal.h"
 
 #define COPY_PIECE (1u << 20)
@@ -89,4 +90,16 @@ int eimg_copy_range(int in, uint64_t off, int out, uint64_t len, const char *src
 		len -= (uint64_t)k;
 	}
 	return EIMG_OK;
+}
+
+int eimg_copy_range_progress(int in, uint64_t off, int out, uint64_t len, struct eimg_progress *p, const char *src,
+			     const char *dst, eimg_error *err)
+{
+	int rc = EIMG_OK;
+	for (uint64_t at = 0; rc == EIMG_OK && at < len; at += EIMG_COPY_PIECE) {
+		uint64_t n = len - at < EIMG_COPY_PIECE ? len - at : EIMG_COPY_PIECE;
+		if ((rc = eimg_copy_range(in, off + at, out, n, src, dst, err)) == EIMG_OK)
+			eimg_progress_add(p, n);
+	}
+	return rc;
 }

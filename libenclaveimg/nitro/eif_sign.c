@@ -15,6 +15,7 @@
 #include "eimg/hash.h"
 #include "eimg/constraint.h"
 #include "eimg/nitro.h"
+#include "eimg/progress.h"
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
@@ -53,12 +54,13 @@ struct target {
 	int copy_fd;                 /* > 0: the audit copies the body there (signing in one pass) */
 	eimg_nitro_check_fn check;   /* judges the audit first; NULL: its CRC only */
 	void *check_ctx;
+	struct eimg_progress *progress; /* the audit's "hashing", a second pass's "writing"; may be NULL */
 };
 
 static int open_target(struct target *t, eimg_error *err)
 {
 	/* Certificate times matter only to a check (an old signature judged now). */
-	struct eimg_nitro_audit_opts ao = { .now = t->check ? 0 : 1, .copy_fd = t->copy_fd };
+	struct eimg_nitro_audit_opts ao = { .now = t->check ? 0 : 1, .copy_fd = t->copy_fd, .progress = t->progress };
 	int rc = eimg_nitro_audit_any(t->source, t->mem, t->len, t->fd, t->base, &ao, &t->r, &t->dg, err);
 	if (rc)
 		return rc;
@@ -213,6 +215,7 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 		goto fail;
 	}
 	rc = eimg_outfile_write(&o, hdr, sizeof(hdr), err);
+	eimg_progress_begin(t->progress, "writing", base - EIMG_EIF_HEADER_SIZE);
 	uint32_t check = 0;
 	for (uint64_t off = EIMG_EIF_HEADER_SIZE; rc == EIMG_OK && off < base;) {
 		size_t n = base - off > (1u << 20) ? (1u << 20) : (size_t)(base - off);
@@ -226,8 +229,10 @@ static int write_signed(struct target *t, const uint8_t *sec, size_t seclen, con
 		}
 		check = eimg_crc32(check, buf, (size_t)k);
 		rc = eimg_outfile_write(&o, buf, (size_t)k, err);
+		eimg_progress_add(t->progress, (uint64_t)k);
 		off += (uint64_t)k;
 	}
+	eimg_progress_end(t->progress);
 	if (rc == EIMG_OK && check != t->dg.body_crc)
 		rc = eimg_err(err, EIMG_EINVAL, t->source, "file changed while being signed");
 	if (rc == EIMG_OK)
@@ -244,7 +249,8 @@ fail:
 	return rc;
 }
 
-static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+int eimg_nitro_tbs_of_report(const eimg_nitro_report *r, const char *cert_path, uint8_t **tbs, size_t *tbs_len,
+			     eimg_error *err)
 {
 	eimg_x509 *x = NULL;
 	struct eimg_x509_info xi;
@@ -252,14 +258,25 @@ static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, siz
 	size_t plen = 0, paylen = 0;
 	int alg = 0;
 	int rc = load_cert(cert_path, &x, &xi, &alg, err);
-	if (!rc)
-		rc = open_target(t, err);
-	if (!rc)
-		rc = tbs_for(t->r, alg, &prot, &plen, &payload, &paylen, tbs, tbs_len, err);
 	eimg_x509_free(x);
+	if (!rc)
+		rc = tbs_for(r, alg, &prot, &plen, &payload, &paylen, tbs, tbs_len, err);
 	free(prot);
 	free(payload);
 	return rc;
+}
+
+static int do_export(struct target *t, const char *cert_path, uint8_t **tbs, size_t *tbs_len, eimg_error *err)
+{
+	eimg_x509 *x = NULL;
+	struct eimg_x509_info xi;
+	int alg = 0;
+	/* The certificate first: a wrong one is refused before the EIF is read. */
+	int rc = load_cert(cert_path, &x, &xi, &alg, err);
+	eimg_x509_free(x);
+	if (!rc)
+		rc = open_target(t, err);
+	return rc ? rc : eimg_nitro_tbs_of_report(t->r, cert_path, tbs, tbs_len, err);
 }
 
 /* The certificate, checked to be valid at "at" (0: now): as one-step
@@ -462,6 +479,7 @@ int eimg_nitro_file_op(const struct eimg_nitro_file_op *op, eimg_error *err)
 	int rc = target_file(&t, op->in, err);
 	t.check = op->check;
 	t.check_ctx = op->check_ctx;
+	t.progress = op->progress;
 	if (!rc && op->export_tbs) {
 		if (!(rc = do_export(&t, op->cert_path, &tbs, &tl, err)))
 			rc = eimg_write_file_atomic(op->out, tbs, tl, err);
@@ -518,8 +536,16 @@ int eimg_nitro_sign_range(const char *source, int fd, uint64_t base, uint64_t si
 			  eimg_nitro_signer_fn fn, void *ctx, const uint8_t *sig, size_t sig_len, const char *out,
 			  eimg_error *err)
 {
+	return eimg_nitro_sign_range_progress(source, fd, base, size, cert_path, fn, ctx, sig, sig_len, out, NULL, err);
+}
+
+int eimg_nitro_sign_range_progress(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+				   eimg_nitro_signer_fn fn, void *ctx, const uint8_t *sig, size_t sig_len,
+				   const char *out, struct eimg_progress *p, eimg_error *err)
+{
 	struct target t;
 	int rc = target_range(&t, source, fd, base, size, err);
+	t.progress = p;
 	if (!rc)
 		rc = do_attach(&t, cert_path, sig, sig_len, fn, ctx, 0, out, NULL, NULL, err);
 	target_close(&t);

@@ -448,7 +448,7 @@ int eimg_nitro_audit_any(const char *source, const uint8_t *mem, size_t len, int
 		       : eimg_eif_read_layout_fd(source, fd, &r->layout, err);
 	if (rc)
 		goto out;
-	rc = mem ? eimg_nitro_pcr_buffer(source, mem, &r->layout, o->threads, &dg, err)
+	rc = mem ? eimg_nitro_pcr_buffer_progress(source, mem, &r->layout, o->threads, o->progress, &dg, err)
 		 : eimg_nitro_pcr_fd_progress(source, fd, &r->layout, o->threads, o->progress, o->copy_fd, o->copy_at, &dg,
 					      err);
 	if (rc)

@@ -14,6 +14,7 @@
 #include "eimg/hash.h"
 #include "eimg/constraint.h"
 #include "eimg/nitro.h"
+#include "eimg/progress.h"
 #include "eimg/util.h"
 #include "core/internal.h"
 #include "nitro/nitro_int.h"
@@ -129,6 +130,16 @@ static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
 	return eimg_eif_stream_begin(&b->s, "EIF", fd, &b->wo, b->parts, 5, err);
 }
 
+/* The application ramdisk's bytes into the EIF, counted as "writing ramdisk". */
+static int app_write(void *ctx, const void *p, size_t n, eimg_error *err)
+{
+	struct bctx *b = ctx;
+	int rc = eimg_eif_stream_write(&b->s, p, n, err);
+	if (rc == EIMG_OK)
+		eimg_progress_add(b->opts->progress, n);
+	return rc;
+}
+
 /* The in-enclave supervisor, when the manifest has one (enclave-nitro(7)). */
 static int add_supervisor(eimg_cpio *c, const eimg_manifest *m, eimg_error *err)
 {
@@ -202,8 +213,11 @@ static int make_app(const eimg_manifest *m, const char *canon, size_t clen, uint
 	if (!rc)
 		rc = eimg_cpio_add_file(c, "env", 0644, (const uint8_t *)env, envlen, err);
 	uint64_t size = 0;
-	if (!rc && !(rc = eimg_cpio_size(c, &size, err)) && !(rc = app_ready(b, size, size, err)))
-		rc = eimg_cpio_write_to(c, epoch, eimg_eif_stream_write, &b->s, err);
+	if (!rc && !(rc = eimg_cpio_size(c, &size, err)) && !(rc = app_ready(b, size, size, err))) {
+		eimg_progress_begin(b->opts->progress, "writing ramdisk", size);
+		rc = eimg_cpio_write_to(c, epoch, app_write, b, err);
+		eimg_progress_end(b->opts->progress);
+	}
 out:
 	free(cmd);
 	free(env);

@@ -44,13 +44,16 @@ struct eimg_nitro_digest {
 void eimg_nitro_extend(const uint8_t digest[48], uint8_t pcr[48]);
 /* One pass over an EIF whose layout was checked.  threads: 0 automatic
  * (two hashing threads for files of 4 MiB and more), 1, or 2. */
+struct eimg_progress;
 int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif_layout *l, int threads,
 			  struct eimg_nitro_digest *out, eimg_error *err);
+int eimg_nitro_pcr_buffer_progress(const char *source, const uint8_t *buf, const eimg_eif_layout *l, int threads,
+				   struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err);
 int eimg_nitro_pcr_fd(const char *source, int fd, const eimg_eif_layout *l, int threads,
 		      struct eimg_nitro_digest *out, eimg_error *err);
-/* The same, reporting "hashing" progress (may be NULL); copy_fd > 0: the
- * body (see body_crc) is also written to copy_fd at copy_at + its offset. */
-struct eimg_progress;
+/* The same, reporting "hashing" progress (may be NULL, as for the buffer
+ * form); copy_fd > 0: the body (see body_crc) is also written to copy_fd at
+ * copy_at + its offset. */
 int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout *l, int threads,
 			       struct eimg_progress *progress, int copy_fd, uint64_t copy_at, struct eimg_nitro_digest *out,
 			       eimg_error *err);
@@ -261,8 +264,17 @@ struct eimg_nitro_file_op {
 	void *fn_ctx;
 	eimg_nitro_check_fn check;
 	void *check_ctx;
+	struct eimg_progress *progress; /* "hashing" (the pass that also copies), "writing"; may be NULL */
 };
 int eimg_nitro_file_op(const struct eimg_nitro_file_op *op, eimg_error *err);
+/* eimg_nitro_sign_range reporting to p (may be NULL). */
+int eimg_nitro_sign_range_progress(const char *source, int fd, uint64_t base, uint64_t size, const char *cert_path,
+				   eimg_nitro_signer_fn fn, void *ctx, const uint8_t *sig, size_t sig_len,
+				   const char *out, struct eimg_progress *p, eimg_error *err);
+/* The Sig_structure to sign for an audited EIF (its PCR0) and a certificate:
+ * the export step without reading the EIF again. */
+int eimg_nitro_tbs_of_report(const eimg_nitro_report *r, const char *cert_path, uint8_t **tbs, size_t *tbs_len,
+			     eimg_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ", or "@<seconds>" when it cannot be represented. */
 void eimg_nitro_fmt_time(int64_t t, char *out, size_t size);
 

@@ -58,7 +58,7 @@ static int run_eif(const struct eimg_nitro_sign_request *r, eimg_key *key, eimg_
 {
 	struct eimg_nitro_file_op op = { .in = r->input, .out = r->output ? r->output : r->input,
 					 .cert_path = r->cert_path, .export_tbs = r->op == EIMG_SIGN_OP_EXPORT,
-					 .check = check_eif, .check_ctx = (void *)r };
+					 .check = check_eif, .check_ctx = (void *)r, .progress = r->progress };
 	uint8_t *sig = NULL;
 	int rc = EIMG_OK;
 	if (r->op == EIMG_SIGN_OP_SIGN) {
@@ -94,8 +94,8 @@ static int sign_in_place(const struct eimg_nitro_sign_request *r, eimg_key *key,
 		return rc;
 	}
 	close(tfd);
-	rc = eimg_nitro_sign_range(r->input, fd, base, eimg_blob_size(eb), r->cert_path, sig ? NULL : signer, key, sig,
-				   sig_len, tmp, err);
+	rc = eimg_nitro_sign_range_progress(r->input, fd, base, eimg_blob_size(eb), r->cert_path, sig ? NULL : signer, key,
+					    sig, sig_len, tmp, r->progress, err);
 	if (rc == EIMG_OK)
 		rc = eimg_blob_open_file(tmp, EIMG_EIF_MAX_FILE, out, err);
 	unlink(tmp);
@@ -122,17 +122,12 @@ static int sign_in_memory(const struct eimg_nitro_sign_request *r, eimg_key *key
 	return EIMG_OK;
 }
 
-static int export_member(const struct eimg_nitro_sign_request *r, const eimg_blob *eb, eimg_error *err)
+/* The Sig_structure over the PCR0 of the image's audit: no second read. */
+static int export_member(const struct eimg_nitro_sign_request *r, const eimg_nitro_report *rep, eimg_error *err)
 {
 	uint8_t *tbs = NULL;
-	const uint8_t *eif;
 	size_t tl = 0;
-	int fd, rc;
-	uint64_t base;
-	if (eimg_blob_fd(eb, &fd, &base) == 0)
-		rc = eimg_nitro_export_tbs_range(r->input, fd, base, eimg_blob_size(eb), r->cert_path, &tbs, &tl, err);
-	else if ((rc = eimg_blob_map(eb, &eif, r->input, err)) == EIMG_OK)
-		rc = eimg_nitro_export_tbs(r->input, eif, (size_t)eimg_blob_size(eb), r->cert_path, &tbs, &tl, err);
+	int rc = eimg_nitro_tbs_of_report(rep, r->cert_path, &tbs, &tl, err);
 	if (rc == EIMG_OK)
 		rc = eimg_write_file_atomic(r->output, tbs, tl, err);
 	free(tbs);
@@ -238,6 +233,7 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 	rc = eimg_image_read_file(r->input, &img, err);
 	if (rc)
 		return rc;
+	eimg_image_set_progress(img, r->progress); /* the audit's "hashing", the image's "writing" */
 	const eimg_blob *eb = eimg_image_eif(img);
 	if (!eb) {
 		rc = eimg_err(err, EIMG_EINVAL, r->input,
@@ -255,7 +251,7 @@ static int run_image(const struct eimg_nitro_sign_request *r, eimg_key *key, eim
 	if (rc)
 		goto out;
 	if (r->op == EIMG_SIGN_OP_EXPORT) {
-		rc = export_member(r, eb, err);
+		rc = export_member(r, rep, err);
 		goto out;
 	}
 	if (r->op != EIMG_SIGN_OP_SIGN && (rc = eimg_read_file(r->signature_path, 4096, &sig, &sig_len, err)))
@@ -328,20 +324,27 @@ static int check_constraint(const eimg_nitro_report *rep, const struct eimg_cons
 int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, eimg_nitro_report **out,
 			   eimg_error *err)
 {
+	return eimg_nitro_verify_file_progress(path, c, NULL, out, err);
+}
+
+int eimg_nitro_verify_file_progress(const char *path, const struct eimg_constraint *c, struct eimg_progress *p,
+				    eimg_nitro_report **out, eimg_error *err)
+{
 	eimg_image *img = NULL;
 	eimg_nitro_report *rep = NULL;
+	struct eimg_nitro_audit_opts ao = { .progress = p };
 	int kind = input_kind(path, err), rc;
 
 	if (kind < 0)
 		return -kind;
 	if (kind == EIMG_INPUT_EIF) {
-		rc = eimg_nitro_audit_file(path, NULL, &rep, err);
+		rc = eimg_nitro_audit_file(path, &ao, &rep, err);
 	} else if (kind == EIMG_INPUT_IMAGE) {
 		rc = eimg_image_read_file(path, &img, err);
 		if (rc == EIMG_OK && !eimg_image_eif(img))
 			rc = eimg_err(err, EIMG_EINVAL, path, "not a Nitro image");
 		if (rc == EIMG_OK)
-			rc = eimg_nitro_image_open(img, path, &rep, err);
+			rc = eimg_nitro_image_open_opts(img, path, &ao, &rep, err);
 		eimg_image_free(img);
 	} else {
 		rc = eimg_err(err, EIMG_EINVAL, path, "not a Nitro image or EIF");

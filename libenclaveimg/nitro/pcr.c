@@ -285,11 +285,10 @@ static int measure(struct pass *ps, const eimg_eif_layout *l, int threads, struc
 	int slots = 0, sync = 0;
 
 	build_regions(ps, l);
-	if (ps->progress) {   /* the bytes read: every region */
-		ps->progress->total = 0;
-		for (unsigned i = 0; i < ps->nreg; i++)
-			ps->progress->total += ps->reg[i].len;
-	}
+	uint64_t total = 0;   /* the bytes read: every region */
+	for (unsigned i = 0; i < ps->nreg; i++)
+		total += ps->reg[i].len;
+	eimg_progress_begin(ps->progress, "hashing", total);
 	for (int i = 0; i < 3; i++) {
 		ps->h[i] = eimg_hash_new(EIMG_SHA384);
 		if (!ps->h[i]) {
@@ -344,17 +343,25 @@ out:
 		free(ps->slot[i].buf);
 	for (int i = 0; i < 3; i++)
 		eimg_hash_free(ps->h[i]);
+	eimg_progress_end(ps->progress);
 	return rc;
 }
 
 int eimg_nitro_pcr_buffer(const char *source, const uint8_t *buf, const eimg_eif_layout *l, int threads,
 			  struct eimg_nitro_digest *out, eimg_error *err)
 {
+	return eimg_nitro_pcr_buffer_progress(source, buf, l, threads, NULL, out, err);
+}
+
+int eimg_nitro_pcr_buffer_progress(const char *source, const uint8_t *buf, const eimg_eif_layout *l, int threads,
+				   struct eimg_progress *progress, struct eimg_nitro_digest *out, eimg_error *err)
+{
 	struct pass ps;
 	memset(&ps, 0, sizeof(ps));
 	ps.name = source ? source : "EIF";
 	ps.mem = buf;
 	ps.fd = -1;
+	ps.progress = progress;
 	return measure(&ps, l, threads, out, err);
 }
 
@@ -376,8 +383,5 @@ int eimg_nitro_pcr_fd_progress(const char *source, int fd, const eimg_eif_layout
 	ps.fd = fd;
 	ps.base = l->base;
 	ps.progress = progress;
-	eimg_progress_begin(progress, "hashing", l->file_size);
-	int rc = measure(&ps, l, threads, out, err);
-	eimg_progress_end(progress);
-	return rc;
+	return measure(&ps, l, threads, out, err);
 }

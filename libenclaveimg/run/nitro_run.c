@@ -106,7 +106,8 @@ int eimg_nitro_launch_open_eif(const char *path, const struct eimg_nitro_run_opt
 	eimg_input_note_fd(fd, path);
 	rc = eimg_sealed_from_fd(fd, path, EIMG_EIF_MAX_FILE, &l->eif, err);
 	close(fd);
-	if (rc || (rc = eimg_nitro_audit_buffer(path, l->eif.map, l->eif.len, NULL, &l->rep, err)) ||
+	struct eimg_nitro_audit_opts ao = { .progress = l->o.progress };
+	if (rc || (rc = eimg_nitro_audit_buffer(path, l->eif.map, l->eif.len, &ao, &l->rep, err)) ||
 	    (rc = judge(l, err)))
 		goto fail;
 	/* The header's defaults (nitro-cli's builder writes 1 GiB and 2 CPUs,
@@ -127,12 +128,13 @@ int eimg_nitro_launch_open_image(const eimg_image *img, const char *source, cons
 {
 	eimg_nitro_launch *l = launch_new(source, o);
 	eimg_manifest *m = NULL;
+	struct eimg_nitro_audit_opts ao = { .progress = o->progress };
 	int rc;
 	if (!l)
 		return eimg_err_nomem(err);
 	/* recomputes every PCR, compares with measurement.json and with the
 	 * manifest copy inside the ramdisk */
-	if ((rc = eimg_nitro_image_open(img, source, &l->rep, err)) || (rc = judge(l, err)))
+	if ((rc = eimg_nitro_image_open_opts(img, source, &ao, &l->rep, err)) || (rc = judge(l, err)))
 		goto fail;
 	size_t mlen;
 	const char *mtext = eimg_image_manifest(img, &mlen);
@@ -147,7 +149,7 @@ int eimg_nitro_launch_open_image(const eimg_image *img, const char *source, cons
 	eimg_nitro_report *again = NULL;
 	if ((rc = eimg_blob_map(eimg_image_eif(img), &ep, source, err)) ||
 	    (rc = eimg_sealed_from_buffer(ep, (size_t)eimg_blob_size(eimg_image_eif(img)), source, &l->eif, err)) ||
-	    (rc = eimg_nitro_audit_buffer(source, l->eif.map, l->eif.len, NULL, &again, err)))
+	    (rc = eimg_nitro_audit_buffer(source, l->eif.map, l->eif.len, &ao, &again, err)))
 		goto fail;
 	bool same = memcmp(again->pcr0, l->rep->pcr0, 48) == 0 && memcmp(again->pcr1, l->rep->pcr1, 48) == 0 &&
 		    memcmp(again->pcr2, l->rep->pcr2, 48) == 0 && memcmp(again->pcr8, l->rep->pcr8, 48) == 0 &&

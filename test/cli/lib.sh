@@ -47,4 +47,13 @@ nitro_inputs() {
 	printf 'version: 1\nname: %s\ntarget: nitro\nnitro:\n  kernel: bzImage\n  cmdline: "console=ttyS0"\n  init: init\n  app: app\n' \
 		"$2" > "$1/enclave.yaml"
 }
+# human_size BYTES: as progress lines print a size ("1.5 MiB", "512 B"), formatted
+# independently of the library's eimg_progress_format.
+human_size() { "${PYTHON:-/usr/bin/python3}" -c '
+import sys
+v, u = float(sys.argv[1]), 0
+units = ["B", "KiB", "MiB", "GiB", "TiB"]
+while v >= 1024 and u < 4:
+    v /= 1024; u += 1
+print(("%.0f %s" if u == 0 else "%.1f %s") % (v, units[u]))' "$1"; }
 finish() { case_end; echo "$_t_pass passed, $_t_fail failed"; [ $_t_fail -eq 0 ]; }

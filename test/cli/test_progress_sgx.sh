@@ -29,19 +29,12 @@ case_begin setup
 openssl genrsa -3 -out k.pem 3072 2>/dev/null
 expect 0 enclave-build -q -f "$EX" -o hello.eimg
 expect 0 enclave-sign -q -k k.pem -o signed.eimg hello.eimg
-human() { "$PY" -c '
-import sys
-v, u = float(sys.argv[1]), 0
-units = ["B", "KiB", "MiB", "GiB", "TiB"]
-while v >= 1024 and u < 4:
-    v /= 1024; u += 1
-print(("%.0f %s" if u == 0 else "%.1f %s") % (v, units[u]))' "$1"; }
 enclave-measure --json hello.eimg > m.json
 pages=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pages"])' m.json)
 # writing: the bytes of the enclave and of the files/ and keys/ members
 blobs=$("$PY" -c 'import json,sys; print(sum(m["size"] for m in json.load(open(sys.argv[1]))["members"]
     if m["path"] in ("enclave.elf", "enclave.eif") or m["path"].startswith(("files/", "keys/"))))' m.json)
-total=$(human $((pages * 4096))) wtotal=$(human "$blobs")
+total=$(human_size $((pages * 4096))) wtotal=$(human_size "$blobs")
 [ -n "$pages" ] && [ -n "$total" ] && [ -n "$wtotal" ] || _t_failmsg "no page count: $pages"
 S=$_t_root/setup
 

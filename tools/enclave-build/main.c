@@ -107,7 +107,7 @@ static int run(const struct opts *o)
 	}
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
 	if (rc == EIMG_OK && o->eif) {
-		rc = eimg_blob_write_file(eimg_image_eif(img), o->eif, &err);
+		rc = eimg_blob_write_file_progress(eimg_image_eif(img), o->eif, bo.progress, &err);
 		/* Both outputs or neither: an error leaves no half of the result behind. */
 		if (rc && strcmp(out_path, "-") != 0)
 			unlink(out_path);

@@ -111,6 +111,7 @@ static int measure_image(const struct opts *o)
 	rc = eimg_image_read_file(o->input, &img, &err);
 	if (rc)
 		return tool_fail(&err, rc);
+	eimg_image_set_progress(img, tool_progress(tool_chatty())); /* measuring, or the Nitro audit's hashing */
 	if (eimg_image_eif(img)) {
 		eimg_nitro_report *rep = NULL;
 		if (o->sgxs_out) {
@@ -123,7 +124,6 @@ static int measure_image(const struct opts *o)
 		eimg_nitro_report_free(rep);
 		return ex;
 	}
-	eimg_image_set_progress(img, tool_progress(tool_chatty()));
 	rc = eimg_sgx_image_open(img, o->input, &s, &err);
 	if (rc) {
 		ex = tool_fail(&err, rc);

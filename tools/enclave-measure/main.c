@@ -122,7 +122,7 @@ static int eif_out(const struct opts *o)
 {
 	eimg_error err;
 	eimg_error_clear(&err);
-	int rc = eimg_nitro_eif_out(o->input, o->eif_out, &err);
+	int rc = eimg_nitro_eif_out_progress(o->input, o->eif_out, tool_progress(tool_chatty()), &err);
 	return rc ? tool_fail(&err, rc) : EIMG_EXIT_OK;
 }
 

@@ -32,6 +32,7 @@ int run_nitro(struct opts *o, eimg_image *img)
 		return EIMG_EXIT_ERROR;
 	}
 	o->nitro.on_event = on_nitro_event;
+	o->nitro.progress = tool_progress(!o->quiet); /* verifying, on a terminal */
 	rc = img ? eimg_nitro_launch_open_image(img, o->image, &o->nitro, &l, &err)
 		 : eimg_nitro_launch_open_eif(o->image, &o->nitro, &l, &err);
 	if (rc) {

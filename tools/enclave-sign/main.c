@@ -77,6 +77,7 @@ static int do_sign_nitro(struct sign_args *a)
 	r.cert_path = a->cert;
 	r.signature_path = a->signature;
 	r.force = a->force;
+	r.progress = tool_progress(tool_chatty());
 	rc = eimg_nitro_sign_run(&r, &err);
 	if (rc)
 		return tool_fail(&err, rc);
@@ -101,7 +102,7 @@ static int do_verify_nitro(const struct sign_args *a)
 		return tool_usage("--sgxs, --mrenclave and --mrsigner are for SGX; check PCRs with --constraint");
 	if (a->constraint && (rc = tool_constraint_arg(a->constraint, &c)) >= 0)
 		return rc;
-	rc = eimg_nitro_verify_file(a->input, c, &rep, &err);
+	rc = eimg_nitro_verify_file_progress(a->input, c, tool_progress(tool_chatty()), &rep, &err);
 	eimg_constraint_free(c);
 	if (rc)
 		return tool_fail(&err, rc);

@@ -75,6 +75,9 @@ int eimg_blob_map(const eimg_blob *b, const uint8_t **p, const char *source, eim
 int eimg_blob_fd(const eimg_blob *b, int *fd, uint64_t *off);
 /* Writes the bytes to path atomically ("-": standard output), streamed. */
 int eimg_blob_write_file(const eimg_blob *b, const char *path, eimg_error *err);
+/* The same, reporting "copying" to p (eimg/progress.h; may be NULL). */
+struct eimg_progress;
+int eimg_blob_write_file_progress(const eimg_blob *b, const char *path, struct eimg_progress *p, eimg_error *err);
 
 /* ---- the image ---- */
 

@@ -90,7 +90,9 @@ struct eimg_nitro_report;
 int eimg_nitro_image_open(const eimg_image *img, const char *source, struct eimg_nitro_report **out,
 			  eimg_error *err);
 /* The same with audit options (eimg/nitro.h: the time, threads, progress,
- * a copy of the bytes read for signing in one pass); opts may be NULL. */
+ * a copy of the bytes read for signing in one pass); opts may be NULL.  Both
+ * report "hashing" to the image's progress (eimg_image_set_progress) unless
+ * the options name another. */
 struct eimg_nitro_audit_opts;
 int eimg_nitro_image_open_opts(const eimg_image *img, const char *source, const struct eimg_nitro_audit_opts *opts,
 			       struct eimg_nitro_report **out, eimg_error *err);

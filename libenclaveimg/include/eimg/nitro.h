@@ -69,7 +69,7 @@ struct eimg_nitro_audit_opts {
 	int threads;                 /* 0 automatic, 1, 2 */
 	const char *manifest_json;   /* optional: must equal the copy inside the ramdisk */
 	size_t manifest_len;
-	struct eimg_progress *progress; /* file form: "hashing" progress; may be NULL */
+	struct eimg_progress *progress; /* "hashing" progress; may be NULL (an image's: eimg_image_set_progress) */
 	/* File forms, for signing in one pass: the bytes after the header and
 	 * before any signature section are also written, as they are read and
 	 * hashed, to copy_fd at copy_at + their offset in the EIF.  0: none. */
@@ -171,6 +171,9 @@ int eimg_nitro_pcr8_of_cert(const char *cert_path, uint8_t pcr8[48], eimg_error 
  * atomically and byte for byte: after enclave-sign, the signed EIF to hand
  * to nitro-cli.  out_path may not be the image itself ("-": stdout). */
 int eimg_nitro_eif_out(const char *image_path, const char *out_path, eimg_error *err);
+/* The same, reporting "copying" to p (eimg/progress.h; may be NULL). */
+int eimg_nitro_eif_out_progress(const char *image_path, const char *out_path, struct eimg_progress *p,
+				eimg_error *err);
 
 /* ---- Signing ---- */
 struct eimg_nitro_sign_opts {
@@ -240,6 +243,8 @@ struct eimg_nitro_sign_request {
 	const char *cert_path;               /* the signing certificate (PEM or DER) */
 	const char *signature_path;          /* attach: DER ECDSA-Sig-Value or raw r||s */
 	bool force;                          /* replace an existing signature */
+	struct eimg_progress *progress;      /* the pass that hashes and copies the EIF ("hashing"), an
+						image's "writing"; may be NULL */
 };
 
 /* Signs, exports or attaches.  The input is audited first: a malformed EIF,
@@ -254,6 +259,9 @@ int eimg_nitro_sign_run(const struct eimg_nitro_sign_request *r, eimg_error *err
 struct eimg_constraint;
 int eimg_nitro_verify_file(const char *path, const struct eimg_constraint *c, eimg_nitro_report **out,
 			   eimg_error *err);
+/* The same, reporting "hashing" to p (may be NULL). */
+int eimg_nitro_verify_file_progress(const char *path, const struct eimg_constraint *c, struct eimg_progress *p,
+				    eimg_nitro_report **out, eimg_error *err);
 /* What enclave-sign prints after signing with a certificate: the PCR8 the
  * certificate gives (the value a deployment expects, as `nitro-cli pcr
  * --signing-certificate` gives it) and "wrote OUTPUT", as text ("pcr8:" in

@@ -84,6 +84,9 @@ struct eimg_nitro_run_options {
 	/* Progress lines ("started enclave ...", "enclave ... ended"); may be NULL. */
 	void (*on_event)(void *ctx, const char *text);
 	void *event_ctx;
+	/* The verification's "hashing" (eimg/progress.h): the EIF, then the
+	 * sealed copy that runs; may be NULL. */
+	struct eimg_progress *progress;
 };
 
 typedef struct eimg_nitro_launch eimg_nitro_launch;
