@@ -212,7 +212,7 @@ static void diff_texts(eimg_diff *d, const eimg_image *ia, const eimg_image *ib)
 	diff_json_text(d, "runtime.json (unmeasured)", ta, la, tb, lb);
 }
 
-static int diff_images(eimg_diff *d, const char *a, const char *b, eimg_error *err)
+static int diff_images(eimg_diff *d, const char *a, const char *b, struct eimg_progress *p, eimg_error *err)
 {
 	eimg_image *ia = NULL, *ib = NULL;
 	int rc;
@@ -226,6 +226,8 @@ static int diff_images(eimg_diff *d, const char *a, const char *b, eimg_error *e
 			      eimg_target_name(ta), b, eimg_target_name(tb));
 		goto out;
 	}
+	eimg_image_set_progress(ia, p); /* an SGX image's "measuring" */
+	eimg_image_set_progress(ib, p);
 	diff_texts(d, ia, ib);
 	diff_blobs(d, true, "enclave.elf", eimg_image_elf(ia), eimg_image_elf(ib));
 	diff_member_lists(d, false, ia, ib);
@@ -237,7 +239,7 @@ static int diff_images(eimg_diff *d, const char *a, const char *b, eimg_error *e
 	} else {
 		size_t la, lb;
 		const uint8_t *pa = bytes_of(eimg_image_eif(ia), &la), *pb = bytes_of(eimg_image_eif(ib), &lb);
-		struct eimg_diff_src sa = { a, -1, pa, la }, sb = { b, -1, pb, lb };
+		struct eimg_diff_src sa = { a, -1, pa, la, p }, sb = { b, -1, pb, lb, p };
 		rc = eimg_diff_eifs(d, &sa, &sb, err);
 	}
 out:
@@ -260,9 +262,9 @@ static int diff_sgxs(eimg_diff *d, const char *a, const char *b, eimg_error *err
 	return eimg_diff_sgxs_files(d, a, b, err);
 }
 
-static int diff_eif_files(eimg_diff *d, const char *a, const char *b, eimg_error *err)
+static int diff_eif_files(eimg_diff *d, const char *a, const char *b, struct eimg_progress *p, eimg_error *err)
 {
-	struct eimg_diff_src sa = { a, -1, NULL, 0 }, sb = { b, -1, NULL, 0 };
+	struct eimg_diff_src sa = { a, -1, NULL, 0, p }, sb = { b, -1, NULL, 0, p };
 	int rc;
 	if ((sa.fd = open(a, O_RDONLY | O_CLOEXEC)) < 0)
 		return eimg_err_sys(err, a, "cannot open");
@@ -280,6 +282,12 @@ out:
 
 int eimg_diff_files(const char *a, const char *b, eimg_diff **out, eimg_error *err)
 {
+	return eimg_diff_files_progress(a, b, NULL, out, err);
+}
+
+int eimg_diff_files_progress(const char *a, const char *b, struct eimg_progress *progress, eimg_diff **out,
+			     eimg_error *err)
+{
 	int ka, kb, rc;
 	if (!a || !b || !out)
 		return eimg_err(err, EIMG_EUSAGE, NULL, "--diff needs two inputs");
@@ -295,9 +303,9 @@ int eimg_diff_files(const char *a, const char *b, eimg_diff **out, eimg_error *e
 	}
 	d->kind = ka;
 	switch (ka) {
-	case EIMG_INPUT_IMAGE: rc = diff_images(d, a, b, err); break;
+	case EIMG_INPUT_IMAGE: rc = diff_images(d, a, b, progress, err); break;
 	case EIMG_INPUT_SGXS: rc = diff_sgxs(d, a, b, err); break;
-	case EIMG_INPUT_EIF: rc = diff_eif_files(d, a, b, err); break;
+	case EIMG_INPUT_EIF: rc = diff_eif_files(d, a, b, progress, err); break;
 	default:
 		rc = eimg_err(err, EIMG_EINVAL, a, "is %s: --diff compares two images, two EIFs or two SGXS streams",
 			      kind_name(ka));

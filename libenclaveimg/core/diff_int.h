@@ -28,6 +28,7 @@ struct eimg_diff_src {
 	int fd;                 /* -1: use buf */
 	const uint8_t *buf;
 	uint64_t len;
+	struct eimg_progress *progress; /* the audit's "hashing"; may be NULL */
 };
 int eimg_diff_eifs(eimg_diff *d, const struct eimg_diff_src *a, const struct eimg_diff_src *b, eimg_error *err);
 

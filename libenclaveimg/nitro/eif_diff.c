@@ -215,8 +215,9 @@ static int diff_section(eimg_diff *d, unsigned i, const struct eimg_diff_src *a,
 
 static int audit(const struct eimg_diff_src *s, eimg_nitro_report **r, eimg_error *err)
 {
-	return s->fd >= 0 ? eimg_nitro_audit_file(s->name, NULL, r, err)
-			  : eimg_nitro_audit_buffer(s->name, s->buf, (size_t)s->len, NULL, r, err);
+	struct eimg_nitro_audit_opts o = { .progress = s->progress };
+	return s->fd >= 0 ? eimg_nitro_audit_file(s->name, &o, r, err)
+			  : eimg_nitro_audit_buffer(s->name, s->buf, (size_t)s->len, &o, r, err);
 }
 
 int eimg_diff_eifs(eimg_diff *d, const struct eimg_diff_src *a, const struct eimg_diff_src *b, eimg_error *err)

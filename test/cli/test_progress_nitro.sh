@@ -80,6 +80,8 @@ enclave-build -f enclave.yaml -o b2.eimg --eif b2.eif|writing ramdisk=$rd,copyin
 enclave-measure a.eimg|hashing=$eif
 enclave-measure a.eif|hashing=$eif
 enclave-measure --eif-out x.eif s.eimg|hashing=$seif,copying=$seif
+enclave-measure --diff s.eif s.eif|hashing=$seif
+enclave-measure --diff a.eimg s.eimg|hashing=$seif
 enclave-sign -k k.pem --cert c.pem -o s2.eimg a.eimg|hashing=$eif
 enclave-sign -k k.pem --cert c.pem -o s2.eif a.eif|hashing=$eif
 enclave-sign -k k.pem --cert c.pem --in-place ip.eimg|hashing=$eif
@@ -143,6 +145,8 @@ enclave-measure -q a.eimg
 enclave-measure --json a.eif
 enclave-measure --print pcr0 a.eimg
 enclave-measure -q --eif-out q4.eif s.eimg
+enclave-measure --json --diff a.eif a.eif
+enclave-measure -q --diff a.eimg a.eimg
 enclave-sign -q -k k.pem --cert c.pem -o q5.eimg a.eimg
 enclave-sign --json -k k.pem --cert c.pem -o q6.eif a.eif
 enclave-sign -q -k k.pem --cert c.pem --in-place q.eimg

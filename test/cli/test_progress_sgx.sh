@@ -41,9 +41,10 @@ S=$_t_root/setup
 cp "$S/hello.eimg" "$S/inplace.eimg"
 for c in "enclave-build -f $EX -o t.eimg" "enclave-measure $S/hello.eimg" "enclave-sign -k $S/k.pem -o t2.eimg $S/hello.eimg" \
 	"enclave-sign -k $S/k.pem --in-place $S/inplace.eimg" \
-	"enclave-sign verify $S/signed.eimg" "enclave-run --lines $S/signed.eimg" "enclave-run --mock --lines $S/signed.eimg"; do
+	"enclave-sign verify $S/signed.eimg" "enclave-run --lines $S/signed.eimg" "enclave-run --mock --lines $S/signed.eimg" \
+	"enclave-measure --diff $S/hello.eimg $S/signed.eimg"; do
 	name=${c%% /*}; name=${name%% -k*}; name=${name%% -*}; name=${name// /-}
-	case $c in *--in-place*) name=$name-in-place ;; *--mock*) name=$name-mock ;; esac
+	case $c in *--in-place*) name=$name-in-place ;; *--mock*) name=$name-mock ;; *--diff*) name=$name-diff ;; esac
 	case_begin "terminal-${name}"
 	tty_run tty.txt "$c"
 	line=$(final_line tty.txt)
@@ -75,7 +76,7 @@ for c in "enclave-build -q -f $EX -o q.eimg" "enclave-build --json -f $EX -o j.e
 	"enclave-sign -q -k $S/k.pem -o q2.eimg $S/hello.eimg" "enclave-sign verify --json $S/signed.eimg" \
 	"enclave-sign -q -k $S/k.pem --in-place $S/inplace.eimg --force" \
 	"enclave-run -q --lines $S/signed.eimg" "enclave-run -q --mock --lines $S/signed.eimg" \
-	"enclave-run --print mrenclave $S/signed.eimg"; do
+	"enclave-run --print mrenclave $S/signed.eimg" "enclave-measure -q --diff $S/hello.eimg $S/signed.eimg"; do
 	tty_run t.txt "$c"
 	grep -qE "measuring|writing|loading" t.txt && _t_failmsg "$c drew progress: $(head -c 200 t.txt | cat -v)"
 done

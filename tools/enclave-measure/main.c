@@ -74,7 +74,7 @@ static int diff_inputs(const char *a, const char *b)
 	eimg_diff *d = NULL;
 	char *text = NULL;
 	eimg_error_clear(&err);
-	int rc = eimg_diff_files(a, b, &d, &err);
+	int rc = eimg_diff_files_progress(a, b, tool_progress(tool_chatty()), &d, &err);
 	if (!rc)
 		rc = tool_want_json() ? eimg_diff_report_json(d, a, b, &text, &err) : eimg_diff_report_text(d, a, b, &text, &err);
 	if (rc) {

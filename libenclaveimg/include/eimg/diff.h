@@ -41,6 +41,11 @@ typedef struct eimg_diff {
  * when they differ; EIMG_EINVAL for inputs of different kinds or that do not
  * parse; EIMG_EIO when one cannot be read. */
 int eimg_diff_files(const char *a, const char *b, eimg_diff **out, eimg_error *err);
+/* The same, reporting its long steps (an SGX image's "measuring", an EIF's
+ * "hashing", one input after the other) to progress, which may be NULL. */
+struct eimg_progress;
+int eimg_diff_files_progress(const char *a, const char *b, struct eimg_progress *progress, eimg_diff **out,
+			     eimg_error *err);
 void eimg_diff_free(eimg_diff *d);
 
 /* Text (one line per difference) and JSON (sorted keys); malloc'ed, ending
