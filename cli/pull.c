@@ -32,7 +32,9 @@ int tool_pull_input(const struct tool_pull *p, const char **input, bool quiet, c
 	if (!eimg_oci_is_ref(*input))
 		return p->statement_key ? tool_usage("--statement-key checks an image pulled by reference (oci://...)") : -1;
 	eimg_error_clear(&err);
-	int rc = eimg_oci_fetch(*input, &p->net, p->statement_key, &pulled, &v, &err);
+	struct eimg_oci_options net = p->net;
+	net.progress = tool_progress(!quiet && tool_chatty()); /* "downloading" */
+	int rc = eimg_oci_fetch(*input, &net, p->statement_key, &pulled, &v, &err);
 	if (rc)
 		return tool_message(eimg_exit_code(rc), "%s%s%s", eimg_error_format(&err, line, sizeof(line)),
 				    after_failure ? "; " : "", after_failure ? after_failure : "");

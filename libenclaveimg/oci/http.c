@@ -15,6 +15,7 @@
 
 #include "core/internal.h"
 #include "eimg/hash.h"
+#include "eimg/progress.h"
 #include "oci/oci_int.h"
 
 struct oci_client {
@@ -27,6 +28,7 @@ struct oci_client {
 	bool creds_loaded;
 	const char *auth_file;
 	unsigned timeout, retries;
+	struct eimg_progress *progress;
 };
 
 struct xfer {
@@ -35,6 +37,7 @@ struct xfer {
 	size_t cap;
 	uint64_t sent;
 	eimg_hash *h;
+	struct eimg_progress *p; /* a blob's transfer, or NULL */
 	bool too_big, io_failed;
 	char challenge[1200];
 };
@@ -73,6 +76,7 @@ int oci_client_new(const struct eimg_oci_ref *ref, const struct eimg_oci_options
 	c->auth_file = o ? o->auth_file : NULL;
 	c->timeout = o && o->timeout ? o->timeout : 30;
 	c->retries = o && o->retries ? o->retries : 3;
+	c->progress = o ? o->progress : NULL;
 	*out = c;
 	return EIMG_OK;
 }
@@ -120,6 +124,7 @@ static size_t on_write(char *p, size_t sz, size_t n, void *ud)
 		}
 		eimg_hash_update(x->h, p, len);
 		rs->received += len;
+		eimg_progress_add(x->p, len);
 		return len;
 	}
 	if (rs->len + len > x->rq->max) {
@@ -139,6 +144,7 @@ static size_t on_write(char *p, size_t sz, size_t n, void *ud)
 	memcpy(rs->body + rs->len, p, len);
 	rs->len += len;
 	rs->body[rs->len] = '\0';
+	eimg_progress_add(x->p, len);
 	return len;
 }
 
@@ -195,12 +201,14 @@ static size_t on_read(char *p, size_t sz, size_t n, void *ud)
 	if (rq->body_fd < 0) {
 		memcpy(p, rq->body + x->sent, want);
 		x->sent += want;
+		eimg_progress_add(x->p, want);
 		return want;
 	}
 	ssize_t r = pread(rq->body_fd, p, want, (off_t)x->sent);
 	if (r <= 0)
 		return CURL_READFUNC_ABORT;
 	x->sent += (size_t)r;
+	eimg_progress_add(x->p, (uint64_t)r);
 	return (size_t)r;
 }
 
@@ -373,6 +381,8 @@ static int reset_attempt(struct xfer *x, eimg_error *err)
 	x->cap = 0;
 	x->sent = 0;
 	x->too_big = x->io_failed = false;
+	if (x->p) /* each attempt from the start */
+		eimg_progress_begin(x->p, rq->step, rq->body_len ? rq->body_len : rq->sink_max ? rq->sink_max - 1 : 0);
 	if (rq->sink_fd >= 0) {
 		if (ftruncate(rq->sink_fd, 0) != 0 || lseek(rq->sink_fd, 0, SEEK_SET) != 0)
 			return eimg_err_sys(err, NULL, "cannot reset the download file");
@@ -397,7 +407,7 @@ static int transfer_error(struct oci_client *c, struct xfer *x, CURLcode cc, eim
 
 int oci_request(struct oci_client *c, const struct oci_req *rq, struct oci_resp *rs, eimg_error *err)
 {
-	struct xfer x = {.rq = rq, .rs = rs};
+	struct xfer x = {.rq = rq, .rs = rs, .p = rq->step ? c->progress : NULL};
 	char url[2600];
 	bool answered = false, same = strncmp(rq->path, "http", 4) != 0 || strncmp(rq->path, c->base, strlen(c->base)) == 0;
 	int rc = EIMG_OK;
@@ -430,6 +440,7 @@ int oci_request(struct oci_client *c, const struct oci_req *rq, struct oci_resp 
 	}
 	if (rc == EIMG_OK && rq->sink_fd >= 0)
 		eimg_hash_final(x.h, rs->sha256);
+	eimg_progress_end(x.p); /* a failed transfer's line ends before its error */
 	eimg_hash_free(x.h);
 	if (rc) {
 		free(rs->body);

@@ -92,6 +92,7 @@ struct oci_req {
 	size_t max;                  /* largest response body kept in memory */
 	int sink_fd;                 /* response body to this file instead (-1: none) */
 	uint64_t sink_max;
+	const char *step;            /* a blob's transfer: its progress step (the client's progress), or NULL */
 };
 struct oci_resp {
 	long status;

@@ -70,7 +70,7 @@ int oci_get_blob(struct oci_client *c, const char *repo, const struct oci_desc *
 		return eimg_err(err, EIMG_EINVAL, oci_client_name(c), "%s: %llu bytes, above the limit of %llu", what,
 				(unsigned long long)d->size, (unsigned long long)max);
 	struct oci_req rq = {.method = "GET", .path = path, .body_fd = -1, .sink_fd = fd, .sink_max = d->size + 1,
-			     .max = (size_t)d->size + 1};
+			     .max = (size_t)d->size + 1, .step = "downloading"};
 	int rc = oci_request(c, &rq, rs, err);
 	if (rc)
 		return rc;

@@ -81,7 +81,7 @@ static int push_blob(struct oci_client *c, const char *repo, const struct blob *
 	oci_resp_clear(&rs);
 	struct oci_req put = {.method = "PUT", .path = url, .content_type = "application/octet-stream",
 			      .body = b->data, .body_fd = b->fd, .body_len = b->size, .sink_fd = -1,
-			      .max = EIMG_OCI_MAX_SMALL};
+			      .max = EIMG_OCI_MAX_SMALL, .step = "uploading"};
 	if ((rc = oci_request(c, &put, &rs, err)) != EIMG_OK)
 		return rc;
 	if (rs.status != 201)

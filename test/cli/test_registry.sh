@@ -160,4 +160,24 @@ expect 1 enclave-push bad.eimg "$R/apps/bad:v1"
 expect_one_line_err; expect_err "'bad.eimg': "
 expect 1 enclave-measure "$R/apps/bad:v1"
 
+# Progress of blob transfers on a terminal (script(1)); never with -q or into a pipe.
+case_begin progress-on-a-terminal
+if command -v script >/dev/null; then
+	export TMPDIR=$PWD/tmp; mkdir -p tmp
+	script -qec "enclave-push $S/hello.eimg $R/apps/tty:v1" /dev/null </dev/null > push.txt 2>&1 || _t_failmsg "push on a terminal: $(tail -c 300 push.txt)"
+	tr '\r' '\n' < push.txt | sed 's/\x1b\[K//g' | grep -aqE '^uploading: (.+) of \1 \(100%\), ' ||
+		_t_failmsg "no finished uploading line: $(head -c 300 push.txt | cat -v)"
+	script -qec "enclave-measure $R/apps/tty:v1" /dev/null </dev/null > pull.txt 2>&1 || _t_failmsg "pull on a terminal: $(tail -c 300 pull.txt)"
+	tr '\r' '\n' < pull.txt | sed 's/\x1b\[K//g' | grep -aqE '^downloading: (.+) of \1 \(100%\), ' ||
+		_t_failmsg "no finished downloading line: $(head -c 300 pull.txt | cat -v)"
+	script -qec "enclave-push -q $S/hello.eimg $R/apps/tty2:v1" /dev/null </dev/null > q.txt 2>&1
+	script -qec "enclave-measure -q $R/apps/tty2:v1" /dev/null </dev/null >> q.txt 2>&1
+	grep -aqE "uploading|downloading" q.txt && _t_failmsg "progress drawn with -q: $(head -c 300 q.txt | cat -v)"
+	expect 0 enclave-push "$S/hello.eimg" "$R/apps/tty3:v1"
+	echo "$errtxt" | grep -q "uploading" && _t_failmsg "progress drawn into a pipe"
+	unset TMPDIR
+else
+	echo "  (script(1) not installed: not checked)"
+fi
+
 finish

@@ -51,8 +51,10 @@ static int push(const struct opts *o)
 {
 	eimg_error err;
 	struct eimg_oci_push_result res;
+	struct eimg_oci_options net = o->reg.net;
+	net.progress = tool_progress(tool_chatty()); /* "uploading" */
 	struct eimg_oci_push_request req = {.image_path = o->image, .ref = o->ref, .key = o->key.path ? &o->key : NULL,
-					    .opts = &o->reg.net};
+					    .opts = &net};
 	eimg_error_clear(&err);
 	int rc = eimg_oci_push(&req, &res, &err);
 	if (rc)

@@ -49,11 +49,13 @@ int eimg_oci_ref_parse(const char *s, struct eimg_oci_ref *out, eimg_error *err)
 /* "oci://host[:port]/repo@sha256:..." into buf. */
 const char *eimg_oci_ref_format(const struct eimg_oci_ref *r, const char *digest, char *buf, size_t size);
 
+struct eimg_progress;
 struct eimg_oci_options {
 	bool plain_http;         /* allow http:// for a host that is not loopback */
 	const char *auth_file;   /* NULL: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG, ~/.docker */
 	unsigned timeout;        /* seconds per request without progress; 0 = 30 */
 	unsigned retries;        /* extra attempts for connection errors, 429 and 5xx; 0 = 3 */
+	struct eimg_progress *progress; /* blobs "uploading" / "downloading"; may be NULL */
 };
 
 struct eimg_key_source;
