@@ -68,6 +68,21 @@ int eimg_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path,
 	return EIMG_OK;
 }
 
+int eimg_write_all(int fd, const void *buf, size_t n, const char *path, const char *what, eimg_error *err)
+{
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return eimg_err_sys(err, path, "%s", what);
+		p += k;
+		n -= (size_t)k;
+	}
+	return EIMG_OK;
+}
+
 int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err)
 {
 	const uint8_t *p = buf;

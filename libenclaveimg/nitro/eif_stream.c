@@ -147,17 +147,7 @@ static void stop_workers(struct eimg_eif_stream *s, bool drain)
 
 static int put_raw(struct eimg_eif_stream *s, const void *p, size_t n, eimg_error *err)
 {
-	const uint8_t *b = p;
-	while (n > 0) {
-		ssize_t w = write(s->fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return eimg_err_sys(err, s->name, "cannot write");
-		b += w;
-		n -= (size_t)w;
-	}
-	return EIMG_OK;
+	return eimg_write_all(s->fd, p, n, s->name, "cannot write", err);
 }
 
 /* A section of the fixed part: header and data, CRC and hashes updated. */
@@ -323,17 +313,7 @@ int eimg_eif_stream_write(void *ctx, const void *p, size_t n, eimg_error *err)
 
 static int pwrite_all(struct eimg_eif_stream *s, const uint8_t *p, size_t n, uint64_t off, eimg_error *err)
 {
-	while (n > 0) {
-		ssize_t w = pwrite(s->fd, p, n, (off_t)(s->start + off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return eimg_err_sys(err, s->name, "cannot write");
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return EIMG_OK;
+	return eimg_pwrite_all(s->fd, p, n, s->start + off, s->name, err);
 }
 
 int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_nitro_digest *dg, eimg_error *err)

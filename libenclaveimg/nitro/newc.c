@@ -65,18 +65,7 @@ int eimg_newc_mem_write(void *ctx, const void *p, size_t n, eimg_error *err)
 
 int eimg_newc_fd_write(void *ctx, const void *p, size_t n, eimg_error *err)
 {
-	int fd = *(const int *)ctx;
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return eimg_err_sys(err, NULL, "writing the ramdisk");
-		b += w;
-		n -= (size_t)w;
-	}
-	return EIMG_OK;
+	return eimg_write_all(*(const int *)ctx, p, n, NULL, "writing the ramdisk", err);
 }
 
 #define READ_AHEAD (8ull << 20)
