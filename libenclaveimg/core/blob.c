@@ -32,6 +32,7 @@ struct eimg_file *eimg_file_new(int fd)
 	f->fd = fd;
 	f->refs = 1;
 	f->out = NULL;
+	f->copy = NULL;
 	return f;
 }
 
@@ -42,6 +43,10 @@ void eimg_file_unref(struct eimg_file *f)
 	if (f->out) { /* not committed: the temporary file goes */
 		eimg_outfile_abort(f->out);
 		free(f->out);
+	}
+	if (f->copy) {
+		eimg_outfile_abort(f->copy);
+		free(f->copy);
 	}
 	close(f->fd);
 	free(f);
@@ -143,6 +148,19 @@ struct eimg_outfile *eimg_blob_outfile(const eimg_blob *b, const char *path)
 	if (!b || !b->f || !b->f->out || b->f->out->fd < 0 || !b->f->out->path || strcmp(b->f->out->path, path) != 0)
 		return NULL;
 	return b->f->out;
+}
+
+int eimg_blob_commit_copy(const eimg_blob *b, eimg_error *err)
+{
+	if (!b || !b->f || !b->f->copy)
+		return EIMG_OK;
+	struct eimg_outfile *c = b->f->copy;
+	b->f->copy = NULL;
+	int rc = eimg_outfile_commit(c, err);
+	if (rc)
+		eimg_outfile_abort(c);
+	free(c);
+	return rc;
 }
 
 int eimg_blob_fd(const eimg_blob *b, int *fd, uint64_t *off)

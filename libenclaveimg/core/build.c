@@ -171,8 +171,21 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct e
 	uint8_t pcr[144];
 	const char *canon = eimg_image_manifest(img, &clen);
 
+	struct eimg_outfile *copy = NULL;
+	if (opt->eif_output) {
+		if (strcmp(opt->eif_output, "-") == 0)
+			return eimg_err(err, EIMG_EUSAGE, NULL, "the EIF's copy needs a file name");
+		int rc = (copy = calloc(1, sizeof(*copy))) ? eimg_outfile_open(copy, opt->eif_output, err) : eimg_err_nomem(err);
+		if (rc) {
+			free(copy);
+			return rc;
+		}
+	}
 	memset(&bo, 0, sizeof(bo));
 	bo.epoch = opt->mtime;
+	bo.copy = copy != NULL;
+	bo.copy_fd = copy ? copy->fd : -1;
+	bo.copy_name = opt->eif_output;
 	bo.progress = opt->progress;
 	bo.place = place_eif;
 	bo.place_ctx = &pl;
@@ -188,6 +201,14 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct e
 			free(pl.out);
 		}
 		pl.out = NULL;
+	}
+	if (f && rc == EIMG_OK) { /* put in place with the image */
+		f->copy = copy;
+		copy = NULL;
+	}
+	if (copy) {
+		eimg_outfile_abort(copy);
+		free(copy);
 	}
 	eimg_file_unref(f);
 	if (pl.out) {

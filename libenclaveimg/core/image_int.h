@@ -18,6 +18,7 @@ struct eimg_file {
 	int fd;
 	unsigned refs;
 	struct eimg_outfile *out;    /* the output this file will become (enclave-build), or NULL */
+	struct eimg_outfile *copy;   /* a copy of the EIF in it, put in place after the output (enclave-build --eif), or NULL */
 };
 struct eimg_file *eimg_file_new(int fd);   /* takes fd (closed when the last ref goes) */
 void eimg_file_unref(struct eimg_file *f);
@@ -26,6 +27,9 @@ eimg_blob *eimg_blob_from_range(struct eimg_file *f, uint64_t off, uint64_t size
 /* The pending output (eimg_outfile) that b's file is, when that output is
  * path: the image writer then writes around b in place (core/image_write.c). */
 struct eimg_outfile *eimg_blob_outfile(const eimg_blob *b, const char *path);
+/* Puts in place the copy of b's bytes written beside it (struct eimg_file's
+ * copy), if any: after the image that holds b is written. */
+int eimg_blob_commit_copy(const eimg_blob *b, eimg_error *err);
 /* Where the data of enclave.eif starts in the image (the members before it
  * and its headers), for an EIF of eif_size bytes. */
 int eimg_image_eif_offset(const eimg_image *img, uint64_t mtime, uint64_t eif_size, uint64_t *off, eimg_error *err);

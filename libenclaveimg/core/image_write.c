@@ -215,6 +215,17 @@ static uint64_t blob_bytes(const eimg_image *img)
 	return n;
 }
 
+/* The copy of the EIF made with it (enclave-build --eif) goes in place
+ * after the image: both outputs or neither, so a copy that cannot be put
+ * in place takes the image away again. */
+static int commit_copy(const eimg_image *img, const char *path, bool is_stdout, eimg_error *err)
+{
+	int rc = eimg_blob_commit_copy(img->eif, err);
+	if (rc && !is_stdout)
+		unlink(path);
+	return rc;
+}
+
 int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *path, eimg_error *err)
 {
 	struct eimg_outfile o;
@@ -227,8 +238,8 @@ int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *pat
 		return rc;
 	struct eimg_outfile *own = img->eif ? eimg_blob_outfile(img->eif, path) : NULL;
 	if (own) {
-		if ((rc = write_around(img, mtime, own, err)) == EIMG_OK)
-			rc = eimg_outfile_commit(own, err);
+		if ((rc = write_around(img, mtime, own, err)) == EIMG_OK && (rc = eimg_outfile_commit(own, err)) == EIMG_OK)
+			rc = commit_copy(img, path, false, err);
 		return rc; /* on failure the temporary file goes with the blob */
 	}
 	if ((rc = eimg_outfile_open(&o, path, err)))
@@ -245,5 +256,7 @@ int eimg_image_write_file(const eimg_image *img, uint64_t mtime, const char *pat
 		eimg_outfile_abort(&o);
 		return rc;
 	}
-	return eimg_outfile_commit(&o, err);
+	bool is_stdout = o.is_stdout;
+	rc = eimg_outfile_commit(&o, err);
+	return rc ? rc : commit_copy(img, path, is_stdout, err);
 }

@@ -116,6 +116,21 @@ struct bctx {
 	const struct eimg_nitro_build_opts *opts;
 };
 
+/* An EIF whose application ramdisk is at least a tenth of the machine's
+ * memory is written around the page cache (EIMG_EIF_STREAM_DIRECT) when it
+ * goes to a file that stays.  A tenth is the kernel's default
+ * dirty_background_ratio: beyond it the kernel writes back and throttles a
+ * writer anyway, and such an EIF would push much of what the machine
+ * caches out of memory (on this machine, writing 4 GiB through the cache
+ * made the build 1.5 times slower, 8 GiB twice).  Smaller ones go through
+ * the cache, which is faster while memory is plenty (1 GiB: 1.56 s through
+ * it, 1.75 s around it). */
+static bool write_direct(uint64_t ramdisk)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	return pages > 0 && page > 0 && ramdisk >= (uint64_t)pages / 10 * (uint64_t)page;
+}
+
 /* Called by the ramdisk writers once the ramdisk's size is known within
  * [lo, hi], before its first byte: places and starts the EIF. */
 static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
@@ -127,7 +142,9 @@ static int app_ready(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
 	int fd = b->fd;
 	if (fd < 0 && (!b->opts->place || (fd = b->opts->place(b->opts->place_ctx, fixed + lo, fixed + hi, err)) < 0))
 		return b->opts->place ? EIMG_EIO : eimg_err(err, EIMG_EUSAGE, NULL, "EIF: no output");
-	return eimg_eif_stream_begin(&b->s, "EIF", fd, &b->wo, b->parts, 5, err);
+	const struct eimg_nitro_build_opts *o = b->opts;
+	return eimg_eif_stream_begin(&b->s, "EIF", fd, o->copy ? o->copy_name : NULL, o->copy ? o->copy_fd : -1, &b->wo,
+				     b->parts, 5, write_direct(lo) ? EIMG_EIF_STREAM_DIRECT : 0, err);
 }
 
 /* The application ramdisk's bytes into the EIF, counted as "writing ramdisk". */
@@ -258,7 +275,7 @@ int eimg_nitro_build_fd(const eimg_manifest *m, const char *canonical, size_t ca
 			eimg_error *err)
 {
 	const struct eimg_manifest_nitro *n = &m->nitro;
-	struct eimg_nitro_build_opts dflt = { 0, NULL, NULL, NULL, NULL, NULL };
+	struct eimg_nitro_build_opts dflt = { .epoch = 0 };
 	struct fixed f = { 0 };
 	struct bctx b;
 	struct eimg_nitro_digest dg;

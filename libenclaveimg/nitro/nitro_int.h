@@ -66,21 +66,40 @@ void eimg_eif_put_header(uint8_t *h, uint16_t flags, uint64_t mem, uint64_t cpus
 /* An EIF written into fd from its current offset: parts as for
  * eimg_eif_write_buffer, the last one a ramdisk whose data (and size) come
  * through eimg_eif_stream_write (an eimg_newc_out writer: ctx is the
- * stream).  _end fixes the header in place and gives the EIF's size, its
- * CRC and PCR0/1/2, computed as the bytes went by.  _free always.
+ * stream).  _end fixes the header in place, leaves fd's offset after the
+ * EIF and gives the EIF's size, its CRC and PCR0/1/2, computed as the
+ * bytes went by.  _free always.
  * The streamed bytes go through a ring of EIMG_EIF_RING pieces: this thread
- * fills a piece and writes it; two workers (PCR0; PCR1 or PCR2 and the CRC)
- * hash every piece in order, each at its own pace (eif_stream.c). */
+ * fills a piece; three consumers (PCR0; PCR1 or PCR2 and the CRC; the
+ * writer) take every piece in order, each at its own pace (eif_stream.c).
+ * EIMG_EIF_STREAM_DIRECT: the EIF is large and fd a file that stays: its
+ * pieces are written around the page cache where the file allows.
+ * copy_fd (-1: none): the same EIF also written there, from its offset. */
 #define EIMG_EIF_RING 8
+#define EIMG_EIF_RING_MAX 32
+#define EIMG_EIF_WORKERS 3
+#define EIMG_EIF_STREAM_DIRECT 1u
 struct eimg_eif_stream;
 struct eimg_eif_worker {
 	struct eimg_eif_stream *s;
-	unsigned k;                       /* 0: PCR0; 1: PCR1 or PCR2, and the CRC */
+	unsigned k;                       /* 0: PCR0; 1: PCR1 or PCR2, and the CRC; 2: the writer */
 };
-struct eimg_eif_stream {
+struct eimg_eif_dest {                /* a file the EIF goes to */
 	int fd;
+	int dfd;                          /* the same file, O_DIRECT; -1 none (the writer's) */
+	unsigned align;                   /* O_DIRECT's alignment of offsets and lengths there */
 	const char *name;                 /* for messages */
 	uint64_t start;                   /* file offset of the EIF */
+	uint64_t written, synced;         /* the writer's: streamed bytes written / whose write-back was started */
+	uint8_t *bounce;                  /* aligned blocks gathered, when the pieces are not aligned here */
+	size_t blen;                      /* bytes in it */
+	uint64_t bat;                     /* the file offset of its first byte */
+};
+struct eimg_eif_stream {
+	struct eimg_eif_dest dst[2];      /* the file; a copy */
+	unsigned ndst;
+	const char *name;                 /* for messages */
+	uint64_t data_rel;                /* offset of the streamed section's data in the EIF */
 	struct eimg_eif_write_opts opts;
 	unsigned n;
 	uint64_t sizes[EIMG_EIF_MAX_SECTIONS];
@@ -88,25 +107,30 @@ struct eimg_eif_stream {
 	uint32_t crc_fixed, crc_tail;
 	int tail_pcr;                     /* 1 or 2 */
 	eimg_hash *h[3];                  /* PCR0, PCR1, PCR2 data */
-	uint8_t *ring[EIMG_EIF_RING];
-	size_t len[EIMG_EIF_RING];        /* bytes of each handed-over piece */
+	unsigned nring;                   /* pieces in the ring: EIMG_EIF_RING, or _MAX around the cache */
+	uint8_t *ring[EIMG_EIF_RING_MAX];
+	size_t len[EIMG_EIF_RING_MAX];    /* bytes of each handed-over piece */
+	uint64_t at[EIMG_EIF_RING_MAX];   /* and its offset in the EIF */
 	size_t used;                      /* bytes in the piece being filled */
 	bool have_slot;                   /* that piece is free to fill */
-	uint64_t filled;                  /* pieces handed to the workers */
-	uint64_t done[2];                 /* pieces each worker has finished */
-	uint64_t synced;                  /* streamed bytes whose write-back was started */
+	uint64_t filled;                  /* pieces handed to the consumers */
+	uint64_t done[EIMG_EIF_WORKERS];  /* pieces each consumer has finished */
+	uint64_t direct;                  /* the writer's: bytes written around the cache */
 	uint64_t flush_want, flushed;     /* bytes the flusher is asked to make durable / has */
 	int flush_errno;                  /* its failure (reported by _end) */
-	bool flusher;                     /* a kept file: a flusher thread runs (fdatasync) */
-	unsigned threads;                 /* workers on their own thread (k < threads); the others run here */
+	bool flusher;                     /* a kept file, written through the cache: a flusher thread runs (fdatasync) */
+	unsigned threads;                 /* consumers on their own thread (k < threads); the others run here */
 	bool locks, stop, abort, failed;  /* locks: m, work and room exist */
-	struct eimg_eif_worker wk[2];
-	pthread_t th[2], fth;
+	int frc;                          /* failed: the first failure */
+	eimg_error ferr;
+	struct eimg_eif_worker wk[EIMG_EIF_WORKERS];
+	pthread_t th[EIMG_EIF_WORKERS], fth;
 	pthread_mutex_t m;
-	pthread_cond_t work, room;        /* a piece to hash; a piece freed */
+	pthread_cond_t work, room;        /* a piece to take; a piece freed */
 };
-int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, const struct eimg_eif_write_opts *o,
-			  const struct eimg_eif_part *parts, size_t nparts, eimg_error *err);
+int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, const char *copy_name, int copy_fd,
+			  const struct eimg_eif_write_opts *o, const struct eimg_eif_part *parts, size_t nparts,
+			  unsigned flags, eimg_error *err);
 int eimg_eif_stream_write(void *ctx, const void *p, size_t n, eimg_error *err);
 int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_nitro_digest *dg, eimg_error *err);
 void eimg_eif_stream_free(struct eimg_eif_stream *s);

@@ -6,8 +6,13 @@
  * no worker thread and with one (threads that cannot be made); a write
  * error, a hashing failure in a worker and a failed flush stop the stream
  * with the error and leave no thread behind (run under valgrind or
- * `make sanitize` for leaks).
- * LINK-WRAP: -Wl,--wrap=pthread_create -Wl,--wrap=write -Wl,--wrap=eimg_hash_update -Wl,--wrap=fdatasync
+ * `make sanitize` for leaks).  Written around the page cache
+ * (EIMG_EIF_STREAM_DIRECT, a named file on a file system with O_DIRECT):
+ * the same bytes, with the whole pieces written that way; a refused
+ * O_DIRECT write goes through the cache instead, and a failing one fails
+ * the stream.  A copy of the EIF in a second file (enclave-build --eif):
+ * the same bytes there, and its write errors fail the stream.
+ * LINK-WRAP: -Wl,--wrap=pthread_create -Wl,--wrap=write -Wl,--wrap=pwrite -Wl,--wrap=pwritev -Wl,--wrap=eimg_hash_update -Wl,--wrap=fdatasync
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +40,7 @@ static int creates_left = -1;        /* pthread_create calls that succeed; -1: a
 static long long write_budget = -1;  /* bytes write() accepts before ENOSPC; -1: all */
 static int hash_fail_after = -1;     /* eimg_hash_update calls (on worker threads) that succeed */
 static int flush_fail;               /* fdatasync fails with EIO */
+static int direct_refused;           /* O_DIRECT writes that fail with EINVAL */
 static int flushes;
 static pthread_t main_thread;
 
@@ -60,6 +67,50 @@ ssize_t __wrap_write(int fd, const void *p, size_t n)
 		write_budget -= (long long)n;
 	}
 	return __real_write(fd, p, n);
+}
+
+/* The budget, shared by every kind of write. */
+static bool over_budget(size_t n)
+{
+	if (write_budget < 0)
+		return false;
+	if ((long long)n > write_budget) {
+		errno = ENOSPC;
+		return true;
+	}
+	write_budget -= (long long)n;
+	return false;
+}
+
+ssize_t __real_pwrite(int fd, const void *p, size_t n, off_t off);
+ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off);
+static bool refuse_direct(int fd)
+{
+	if ((fcntl(fd, F_GETFL) & O_DIRECT) && __atomic_load_n(&direct_refused, __ATOMIC_SEQ_CST) > 0) {
+		__atomic_fetch_sub(&direct_refused, 1, __ATOMIC_SEQ_CST);
+		errno = EINVAL;
+		return true;
+	}
+	return false;
+}
+
+ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	if (refuse_direct(fd))
+		return -1;
+	return over_budget(n) ? -1 : __real_pwrite(fd, p, n, off);
+}
+
+ssize_t __real_pwritev(int fd, const struct iovec *v, int n, off_t off);
+ssize_t __wrap_pwritev(int fd, const struct iovec *v, int n, off_t off);
+ssize_t __wrap_pwritev(int fd, const struct iovec *v, int n, off_t off)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += v[i].iov_len;
+	if (refuse_direct(fd))
+		return -1;
+	return over_budget(total) ? -1 : __real_pwritev(fd, v, n, off);
 }
 
 int __real_eimg_hash_update(eimg_hash *h, const void *p, size_t n);
@@ -92,6 +143,7 @@ static void reset(void)
 	hash_fail_after = -1;
 	flush_fail = 0;
 	flushes = 0;
+	direct_refused = 0;
 }
 
 /* ---- the EIF ---- */
@@ -122,9 +174,11 @@ static uint8_t *pattern(size_t n, unsigned seed)
 	return b;
 }
 
-static int scratch(char *name, size_t size, bool named)
+/* A file in /tmp, or with in_here in the current folder (a file system on
+ * disk: /tmp may be a tmpfs, which has no O_DIRECT); unlinked unless named. */
+static int scratch_in(char *name, size_t size, bool named, bool in_here)
 {
-	snprintf(name, size, "/tmp/eimg-pipe-XXXXXX");
+	snprintf(name, size, "%s/eimg-pipe-XXXXXX", in_here ? "." : "/tmp");
 	int fd = mkstemp(name);
 	assert_true(fd >= 0);
 	if (!named)
@@ -132,8 +186,18 @@ static int scratch(char *name, size_t size, bool named)
 	return fd;
 }
 
+static int scratch(char *name, size_t size, bool named)
+{
+	return scratch_in(name, size, named, false);
+}
+
 /* Streams ram (n bytes) in writes of step bytes (0: growing sizes) into fd;
  * returns the status of the stream's calls. */
+static uint64_t direct_bytes;        /* the last stream's, written around the cache */
+static unsigned stream_flags;        /* given to eimg_eif_stream_begin */
+static int copy_to = -1;             /* the copy's file, or -1 */
+#define BOUNCE_MAX (8u << 20)            /* what a copy's bounce buffer may hold back */
+
 static int stream(int fd, const uint8_t *ram, size_t n, size_t step, uint64_t *len, struct eimg_nitro_digest *dg,
 		  eimg_error *err)
 {
@@ -141,7 +205,7 @@ static int stream(int fd, const uint8_t *ram, size_t n, size_t step, uint64_t *l
 	struct eimg_eif_part p[5];
 	parts(p, NULL, 0);
 	memset(&s, 0, sizeof(s));
-	int rc = eimg_eif_stream_begin(&s, "EIF", fd, &wo, p, 5, err);
+	int rc = eimg_eif_stream_begin(&s, "EIF", fd, "copy", copy_to, &wo, p, 5, stream_flags, err);
 	for (size_t off = 0, k = 1; !rc && off < n; k++) {
 		size_t w = step ? step : (k * 7919) % 3000000 + 1;
 		if (w > n - off)
@@ -151,13 +215,16 @@ static int stream(int fd, const uint8_t *ram, size_t n, size_t step, uint64_t *l
 	}
 	if (!rc)
 		rc = eimg_eif_stream_end(&s, len, dg, err);
+	direct_bytes = s.direct;
+	if (!rc) /* the file's offset is left after the EIF */
+		assert_int_equal(lseek(fd, 0, SEEK_CUR) - s.dst[0].start, (off_t)*len);
 	eimg_eif_stream_free(&s);
 	return rc;
 }
 
 /* The streamed file equals the in-memory writer's EIF; the PCRs and CRC
  * given equal a separate pass over it. */
-static void check_one(size_t n, size_t step)
+static void check_one_in(size_t n, size_t step, bool here)
 {
 	char name[64];
 	eimg_error err;
@@ -166,7 +233,7 @@ static void check_one(size_t n, size_t step)
 	struct eimg_eif_part p[5];
 	parts(p, ram, n);
 	assert_int_equal(eimg_eif_write_buffer(&wo, p, 5, &want, &wlen, &err), 0);
-	int fd = scratch(name, sizeof(name), false);
+	int fd = scratch_in(name, sizeof(name), here, here);
 	uint64_t len = 0;
 	struct eimg_nitro_digest dg, ref;
 	if (stream(fd, ram, n, step, &len, &dg, &err))
@@ -183,9 +250,16 @@ static void check_one(size_t n, size_t step)
 	assert_memory_equal(dg.pcr2, ref.pcr2, 48);
 	assert_int_equal(dg.crc, eimg_eif_crc(want, wlen));
 	close(fd);
+	if (here)
+		unlink(name);
 	free(got);
 	free(want);
 	free(ram);
+}
+
+static void check_one(size_t n, size_t step)
+{
+	check_one_in(n, step, false);
 }
 
 #define MIB (1u << 20)
@@ -294,6 +368,174 @@ static void test_flush(void **state)
 	free(ram);
 }
 
+/* Whether this folder's file system takes O_DIRECT writes. */
+static bool direct_here(void)
+{
+	char name[64];
+	int fd = scratch_in(name, sizeof(name), true, true);
+	int d = open(name, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	close(fd);
+	unlink(name);
+	if (d < 0)
+		return false;
+	close(d);
+	return true;
+}
+
+/* Around the page cache: the same bytes, and every whole piece (all but
+ * the first and the last) written that way, where the file system allows
+ * it; never for an unlinked scratch file. */
+static void test_direct(void **state)
+{
+	(void)state;
+	bool can = direct_here();
+	if (!can)
+		print_message("O_DIRECT is not supported in this folder: only the same bytes are checked\n");
+	reset();
+	stream_flags = EIMG_EIF_STREAM_DIRECT;
+	static const size_t dsizes[] = { 0, 1, MIB - 1, MIB + 1, (EIMG_EIF_RING_MAX + 3) * MIB + 5 };
+	for (size_t i = 0; i < sizeof(dsizes) / sizeof(dsizes[0]); i++) {
+		for (size_t step = 0; step <= 4096; step += 4096) {
+			check_one_in(dsizes[i], step, true);
+			/* The pieces between the first and the last 1 MiB boundaries. */
+			uint64_t data_at = EIMG_EIF_HEADER_SIZE + 5 * EIMG_EIF_SECTION_HEADER_SIZE + sizeof(kernel) +
+					   strlen(cmdline) + sizeof(meta) - 1 + sizeof(boot);
+			uint64_t first = (data_at + MIB - 1) / MIB * MIB, last = (data_at + dsizes[i]) / MIB * MIB;
+			uint64_t whole = last > first ? last - first : 0;
+			if (can)
+				assert_int_equal(direct_bytes, whole);
+			else
+				assert_int_equal(direct_bytes, 0);
+		}
+	}
+	check_one((EIMG_EIF_RING_MAX + 3) * MIB + 5, 0); /* a scratch file: through the cache */
+	assert_int_equal(direct_bytes, 0);
+	/* Refused (EINVAL): the rest through the cache, the same bytes. */
+	reset();
+	direct_refused = 1;
+	check_one_in((EIMG_EIF_RING_MAX + 3) * MIB + 5, 0, true);
+	assert_int_equal(direct_bytes, 0);
+	stream_flags = 0;
+	reset();
+}
+
+/* A write around the cache that fails (the disk is full) fails the stream;
+ * the flusher runs too (a failed flush fails it as well). */
+static void test_direct_errors(void **state)
+{
+	(void)state;
+	char name[64];
+	eimg_error err;
+	uint64_t len;
+	struct eimg_nitro_digest dg;
+	size_t n = 72u * MIB;
+	uint8_t *ram = pattern(n, 11);
+	stream_flags = EIMG_EIF_STREAM_DIRECT;
+	for (long long budget = 4096; budget < (long long)n; budget += 9 * MIB + 1) {
+		reset();
+		write_budget = budget;
+		int fd = scratch_in(name, sizeof(name), true, true);
+		assert_int_equal(stream(fd, ram, n, 0, &len, &dg, &err), EIMG_EIO);
+		if (!strstr(err.msg, "cannot write") || !strstr(err.msg, "No space"))
+			fail_msg("\"%s\" lacks \"cannot write\" and the cause", err.msg);
+		close(fd);
+		unlink(name);
+	}
+	reset();
+	int fd = scratch_in(name, sizeof(name), true, true);
+	assert_int_equal(stream(fd, ram, n, MIB, &len, &dg, &err), 0);
+	assert_true(flushes > 0);
+	close(fd);
+	unlink(name);
+	reset();
+	flush_fail = 1;
+	fd = scratch_in(name, sizeof(name), true, true);
+	assert_int_equal(stream(fd, ram, n, MIB, &len, &dg, &err), EIMG_EIO);
+	assert_non_null(strstr(err.msg, "cannot write"));
+	close(fd);
+	unlink(name);
+	stream_flags = 0;
+	reset();
+	free(ram);
+}
+
+/* A copy: the same EIF also in a second file, from its offset 0, while the
+ * first file holds it at an offset that is a multiple of 512 but not of
+ * 4096 (as in an image); both hold the reference bytes, around the cache
+ * where the file system allows (the copy's pieces at its own alignment). */
+static void test_copy(void **state)
+{
+	(void)state;
+	char name[64], cname[64];
+	eimg_error err;
+	static const size_t csizes[] = { 0, MIB + 1, (EIMG_EIF_RING_MAX + 3) * MIB + 5 };
+	/* flags, then refused: O_DIRECT writes refused (the first file's, then the copy's) */
+	for (unsigned run = 0; run < 4; run++) {
+		unsigned flags = run ? EIMG_EIF_STREAM_DIRECT : 0;
+		for (size_t i = 0; i < sizeof(csizes) / sizeof(csizes[0]); i++) {
+			size_t n = csizes[i];
+			reset();
+			direct_refused = run > 1 ? (int)run - 1 : 0;
+			uint8_t *ram = pattern(n, 13), *want = NULL;
+			size_t wlen = 0;
+			struct eimg_eif_part p[5];
+			parts(p, ram, n);
+			assert_int_equal(eimg_eif_write_buffer(&wo, p, 5, &want, &wlen, &err), 0);
+			int fd = scratch_in(name, sizeof(name), true, true);
+			copy_to = scratch_in(cname, sizeof(cname), true, true);
+			static const uint8_t lead[1536] = { 'x' };
+			assert_int_equal(write(fd, lead, sizeof(lead)), (ssize_t)sizeof(lead));
+			stream_flags = flags;
+			uint64_t len = 0;
+			struct eimg_nitro_digest dg;
+			if (stream(fd, ram, n, 65536, &len, &dg, &err))
+				fail_msg("stream with a copy: %s", err.msg);
+			assert_int_equal(len, wlen);
+			assert_int_equal(lseek(copy_to, 0, SEEK_CUR), (off_t)wlen);
+			uint8_t *got = malloc(wlen + sizeof(lead));
+			assert_int_equal(pread(fd, got, wlen + sizeof(lead), 0), (ssize_t)(wlen + sizeof(lead)));
+			assert_memory_equal(got, lead, sizeof(lead));
+			assert_memory_equal(got + sizeof(lead), want, wlen);
+			assert_int_equal(pread(copy_to, got, wlen + 1, 0), (ssize_t)wlen);
+			assert_memory_equal(got, want, wlen);
+			if (run == 1 && n > 4 * MIB && direct_here())
+				assert_true(direct_bytes > 2 * (n - 4 * MIB) - BOUNCE_MAX);
+			close(fd);
+			close(copy_to);
+			unlink(name);
+			unlink(cname);
+			free(got);
+			free(want);
+			free(ram);
+		}
+	}
+	/* The copy cannot be written: the stream fails. */
+	size_t n = 9u * MIB;
+	uint8_t *ram = pattern(n, 17);
+	for (long long budget = 0; budget < 3 * (long long)n; budget += 5 * MIB + 3) {
+		reset();
+		write_budget = budget;
+		stream_flags = EIMG_EIF_STREAM_DIRECT;
+		int fd = scratch_in(name, sizeof(name), true, true);
+		copy_to = scratch_in(cname, sizeof(cname), true, true);
+		uint64_t len;
+		struct eimg_nitro_digest dg;
+		int rc = stream(fd, ram, n, 0, &len, &dg, &err);
+		if (budget < 2 * (long long)n) {
+			assert_int_equal(rc, EIMG_EIO);
+			assert_non_null(strstr(err.msg, "cannot write"));
+		}
+		close(fd);
+		close(copy_to);
+		unlink(name);
+		unlink(cname);
+	}
+	copy_to = -1;
+	stream_flags = 0;
+	reset();
+	free(ram);
+}
+
 int main(void)
 {
 	main_thread = pthread_self();
@@ -303,6 +545,9 @@ int main(void)
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_hash_error),
 		cmocka_unit_test(test_flush),
+		cmocka_unit_test(test_direct),
+		cmocka_unit_test(test_direct_errors),
+		cmocka_unit_test(test_copy),
 	};
 	return cmocka_run_group_tests_name("eif_pipe", tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * written bytes), the ramdisk's size known before its first byte (checked
  * against the bytes written), host files changed between the walk and the
  * write refused, the image written around an EIF streamed into its own
- * temporary file (the same bytes as an image written by copying), an EIF
+ * temporary file (the same bytes as an image written by copying), the
+ * EIF's copy written with it and put in place with it (both or neither), an EIF
  * whose header changes while it is signed in one pass refused, a .tar
  * application read back from the archive (or its spool) when written. */
 #include <fcntl.h>
@@ -260,6 +261,73 @@ static void test_image_in_place(void **state)
 	assert_int_equal(access(path("c.eimg"), F_OK), -1);
 }
 
+/* The EIF's copy (eimg_build_options.eif_output, enclave-build --eif):
+ * written in the same pass, the same bytes as the image's member, put in
+ * place only with the image; an image never written leaves neither, and a
+ * copy that cannot be put in place takes the image away again. */
+static void test_eif_copy(void **state)
+{
+	(void)state;
+	eimg_error err;
+	char yaml[1024], cmd[700];
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: demo\ntarget: nitro\nnitro:\n  kernel: %s\n  init: %s\n  cmdline: \"console=ttyS0\"\n"
+		 "  app: %s\n  entrypoint: [\"/bin/app\"]\n", path("bzImage"), path("init"), path("app"));
+	wfile("enclave.yaml", yaml, strlen(yaml), 0644);
+	/* (path() reuses its buffers: the options keep copies) */
+	char man[512], out[512], copy[512];
+	snprintf(man, sizeof(man), "%s", path("enclave.yaml"));
+	snprintf(out, sizeof(out), "%s", path("e.eimg"));
+	snprintf(copy, sizeof(copy), "%s", path("e.eif"));
+	struct eimg_build_options o = { .manifest_path = man, .mtime = 11, .output = out, .eif_output = copy };
+	struct eimg_build_result r;
+	eimg_image *a = NULL;
+	if (eimg_build(&o, &a, &r, &err))
+		fail_msg("build: %s", err.msg);
+	assert_int_equal(access(path("e.eif"), F_OK), -1); /* not before the image */
+	assert_int_equal(eimg_image_write_file(a, 11, path("e.eimg"), &err), 0);
+	eimg_image_free(a);
+	assert_int_equal(eimg_nitro_eif_out(path("e.eimg"), path("x.eif"), &err), 0);
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	assert_int_equal(eimg_read_file(path("x.eif"), 64u << 20, &x, &xl, &err), 0);
+	assert_int_equal(eimg_read_file(path("e.eif"), 64u << 20, &y, &yl, &err), 0);
+	assert_int_equal(xl, yl);
+	assert_memory_equal(x, y, xl);
+	free(x);
+	free(y);
+	struct stat st;
+	assert_int_equal(stat(path("e.eif"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* Never written: neither output, no temporary file. */
+	snprintf(out, sizeof(out), "%s", path("f.eimg"));
+	snprintf(copy, sizeof(copy), "%s", path("f.eif"));
+	if (eimg_build(&o, &a, &r, &err))
+		fail_msg("build: %s", err.msg);
+	eimg_image_free(a);
+	assert_int_equal(access(path("f.eimg"), F_OK), -1);
+	assert_int_equal(access(path("f.eif"), F_OK), -1);
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\.eimg-'", tmp);
+	assert_int_not_equal(system(cmd), 0);
+	/* The copy cannot be put in place (its temporary file is gone): the
+	 * image written just before goes again. */
+	mkdir(path("d"), 0755);
+	snprintf(out, sizeof(out), "%s", path("g.eimg"));
+	snprintf(copy, sizeof(copy), "%s", path("d/g.eif"));
+	assert_int_equal(eimg_build(&o, &a, &r, &err), 0);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/.eimg-*", path("d"));
+	assert_int_equal(system(cmd), 0);
+	assert_int_not_equal(eimg_image_write_file(a, 11, path("g.eimg"), &err), 0);
+	if (!strstr(err.file, "g.eif"))
+		fail_msg("the error is about \"%s\", not the copy", err.file);
+	eimg_image_free(a);
+	assert_int_equal(access(path("g.eimg"), F_OK), -1);
+	assert_int_equal(access(path("d/g.eif"), F_OK), -1);
+	/* "-" is no file name for it. */
+	o.eif_output = "-";
+	assert_int_equal(eimg_build(&o, &a, &r, &err), EIMG_EUSAGE);
+}
+
 /* Signing a file in one pass: a header changed between the audit and the
  * writing of the new header (here by the signer, called in between) is
  * refused, and nothing is left behind; unchanged, the same input signs. */
@@ -388,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_cpio_size),
 		cmocka_unit_test(test_changed_file),
 		cmocka_unit_test(test_image_in_place),
+		cmocka_unit_test(test_eif_copy),
 		cmocka_unit_test(test_sign_changed_header),
 		cmocka_unit_test(test_tar_streamed),
 	};

@@ -66,6 +66,7 @@ static int run(const struct opts *o)
 	int rc;
 
 	bo.output = o->output; /* the EIF goes straight into it */
+	bo.eif_output = o->eif; /* and into this copy, in the same pass */
 	eimg_error_clear(&err);
 	rc = eimg_source_date_epoch(0, &bo.mtime, &err);
 	if (rc == EIMG_OK)
@@ -105,13 +106,9 @@ static int run(const struct opts *o)
 		free(out_path);
 		return tool_usage("refusing to write the output over one of the manifest's inputs");
 	}
+	/* With --eif, the EIF's copy was written with the image and goes in
+	 * place after it: both outputs or neither. */
 	rc = eimg_image_write_file(img, bo.mtime, out_path, &err);
-	if (rc == EIMG_OK && o->eif) {
-		rc = eimg_blob_write_file_progress(eimg_image_eif(img), o->eif, bo.progress, &err);
-		/* Both outputs or neither: an error leaves no half of the result behind. */
-		if (rc && strcmp(out_path, "-") != 0)
-			unlink(out_path);
-	}
 	eimg_image_free(img);
 	if (rc) {
 		free(out_path);

@@ -69,6 +69,10 @@ struct eimg_build_options {
 	 * copied when the image is written) or a scratch file beside it.
 	 * NULL: a scratch file in $TMPDIR or /tmp. */
 	const char *output;
+	/* Nitro: the EIF is also written to this file as it is streamed (not
+	 * "-"); eimg_image_write_file puts it in place after the image (both
+	 * or neither), and eimg_image_free removes it if the image never is. */
+	const char *eif_output;
 };
 
 /* Builds the image described by a manifest file.  *out is a complete image

@@ -62,6 +62,11 @@ struct eimg_nitro_build_opts {
 	 * regular file positioned at the EIF's first byte, or -1 (err set). */
 	int (*place)(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err);
 	void *place_ctx;
+	/* copy: the EIF is also written, as it is streamed, to copy_fd from its
+	 * current offset (a regular file; copy_name for messages). */
+	bool copy;
+	int copy_fd;
+	const char *copy_name;
 };
 
 struct eimg_nitro_audit_opts {
