@@ -113,6 +113,30 @@ static void manifest(eimg_manifest *m)
 	m->nitro.cpus = 2;
 }
 
+/* enclave.yaml of the demo application (the files setup made). */
+static void demo_yaml(void)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: demo\ntarget: nitro\nnitro:\n  kernel: %s\n  init: %s\n  cmdline: \"console=ttyS0\"\n"
+		 "  app: %s\n  entrypoint: [\"/bin/app\"]\n", path("bzImage"), path("init"), path("app"));
+	wfile("enclave.yaml", yaml, strlen(yaml), 0644);
+}
+
+/* Two files hold the same bytes. */
+static void same_bytes(const char *a, const char *b)
+{
+	eimg_error err;
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	assert_int_equal(eimg_read_file(a, 64u << 20, &x, &xl, &err), 0);
+	assert_int_equal(eimg_read_file(b, 64u << 20, &y, &yl, &err), 0);
+	assert_int_equal(xl, yl);
+	assert_memory_equal(x, y, xl);
+	free(x);
+	free(y);
+}
+
 /* The PCRs computed while writing equal an audit of the written file; the
  * EIF starts at the descriptor's offset. */
 static void test_stream_pcrs(void **state)
@@ -218,11 +242,7 @@ static void test_image_in_place(void **state)
 {
 	(void)state;
 	eimg_error err;
-	char yaml[1024];
-	snprintf(yaml, sizeof(yaml),
-		 "version: 1\nname: demo\ntarget: nitro\nnitro:\n  kernel: %s\n  init: %s\n  cmdline: \"console=ttyS0\"\n"
-		 "  app: %s\n  entrypoint: [\"/bin/app\"]\n", path("bzImage"), path("init"), path("app"));
-	wfile("enclave.yaml", yaml, strlen(yaml), 0644);
+	demo_yaml();
 	struct eimg_build_options o = { .manifest_path = path("enclave.yaml"), .mtime = 11, .output = path("a.eimg") };
 	struct eimg_build_result ra, rb;
 	eimg_image *a = NULL, *b = NULL;
@@ -241,14 +261,7 @@ static void test_image_in_place(void **state)
 	assert_int_equal(eimg_build(&o, &b, &rb, &err), 0);
 	assert_int_equal(eimg_image_write_file(b, 11, path("b.eimg"), &err), 0);
 	assert_memory_equal(ra.pcr, rb.pcr, sizeof(ra.pcr));
-	uint8_t *x = NULL, *y = NULL;
-	size_t xl = 0, yl = 0;
-	assert_int_equal(eimg_read_file(path("a.eimg"), 64u << 20, &x, &xl, &err), 0);
-	assert_int_equal(eimg_read_file(path("b.eimg"), 64u << 20, &y, &yl, &err), 0);
-	assert_int_equal(xl, yl);
-	assert_memory_equal(x, y, xl);
-	free(x);
-	free(y);
+	same_bytes(path("a.eimg"), path("b.eimg"));
 	eimg_image_free(a);
 	eimg_image_free(b);
 	/* Built for an output that is never written: its temporary file goes. */
@@ -269,11 +282,8 @@ static void test_eif_copy(void **state)
 {
 	(void)state;
 	eimg_error err;
-	char yaml[1024], cmd[700];
-	snprintf(yaml, sizeof(yaml),
-		 "version: 1\nname: demo\ntarget: nitro\nnitro:\n  kernel: %s\n  init: %s\n  cmdline: \"console=ttyS0\"\n"
-		 "  app: %s\n  entrypoint: [\"/bin/app\"]\n", path("bzImage"), path("init"), path("app"));
-	wfile("enclave.yaml", yaml, strlen(yaml), 0644);
+	char cmd[700];
+	demo_yaml();
 	/* (path() reuses its buffers: the options keep copies) */
 	char man[512], out[512], copy[512];
 	snprintf(man, sizeof(man), "%s", path("enclave.yaml"));
@@ -288,14 +298,7 @@ static void test_eif_copy(void **state)
 	assert_int_equal(eimg_image_write_file(a, 11, path("e.eimg"), &err), 0);
 	eimg_image_free(a);
 	assert_int_equal(eimg_nitro_eif_out(path("e.eimg"), path("x.eif"), &err), 0);
-	uint8_t *x = NULL, *y = NULL;
-	size_t xl = 0, yl = 0;
-	assert_int_equal(eimg_read_file(path("x.eif"), 64u << 20, &x, &xl, &err), 0);
-	assert_int_equal(eimg_read_file(path("e.eif"), 64u << 20, &y, &yl, &err), 0);
-	assert_int_equal(xl, yl);
-	assert_memory_equal(x, y, xl);
-	free(x);
-	free(y);
+	same_bytes(path("x.eif"), path("e.eif"));
 	struct stat st;
 	assert_int_equal(stat(path("e.eif"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
