@@ -90,6 +90,8 @@ static int spool_copy(struct in *s, uint64_t size, const char *esc, eimg_error *
 {
 	uint8_t *buf = malloc(COPY_CHUNK);
 	int rc = buf ? EIMG_OK : eimg_err_nomem(err);
+	char what[EIMG_ESC + 64];
+	snprintf(what, sizeof(what), "cannot write the temporary copy of member '%s'", esc);
 	for (uint64_t done = 0; rc == EIMG_OK && done < size;) {
 		size_t want = size - done > COPY_CHUNK ? COPY_CHUNK : (size_t)(size - done), got;
 		if ((rc = in_read(s, buf, want, &got, err)))
@@ -99,15 +101,8 @@ static int spool_copy(struct in *s, uint64_t size, const char *esc, eimg_error *
 				      esc, (unsigned long long)(done + got), (unsigned long long)size);
 			break;
 		}
-		for (size_t w = 0; rc == EIMG_OK && w < got;) {
-			ssize_t r = pwrite(s->spool->fd, buf + w, got - w, (off_t)(s->spool_len + done + w));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				rc = eimg_err_sys(err, s->name, "cannot write the temporary copy of member '%s'", esc);
-			else
-				w += (size_t)r;
-		}
+		if ((rc = eimg_pwrite_all(s->spool->fd, buf, got, s->spool_len + done, s->name, what, err)))
+			break;
 		done += got;
 	}
 	free(buf);

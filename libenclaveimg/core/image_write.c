@@ -163,15 +163,8 @@ static int write_around(const eimg_image *img, uint64_t mtime, struct eimg_outfi
 		rc = pre.len + hl == at ? put(&pre, h, hl, err)
 					: eimg_err(err, EIMG_EINTERNAL, o->path, "the streamed EIF is not where its member goes");
 	}
-	for (size_t w = 0; rc == EIMG_OK && w < pre.len;) {
-		ssize_t k = pwrite(o->fd, pre.buf + w, pre.len - w, (off_t)w);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			rc = eimg_err_sys(err, o->path, "cannot write");
-		else
-			w += (size_t)k;
-	}
+	if (rc == EIMG_OK)
+		rc = eimg_pwrite_all(o->fd, pre.buf, pre.len, 0, o->path, NULL, err);
 	if (rc == EIMG_OK && lseek(o->fd, (off_t)(at + size), SEEK_SET) < 0)
 		rc = eimg_err_sys(err, o->path, "cannot write");
 	s.out = o;

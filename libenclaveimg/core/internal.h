@@ -50,9 +50,11 @@ long eimg_read_some(int fd, void *buf, size_t n, const char *path, eimg_error *e
 /* Exactly n bytes at off, or EIMG_EINVAL with the message shrank when the
  * file ends first (it was checked to be long enough: it shrank). */
 int eimg_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path, const char *shrank, eimg_error *err);
-/* All n bytes, or the error "what" (for path) from errno. */
+/* All n bytes (at off), or the error "what" (for path) from errno;
+ * eimg_pwrite_all's what NULL: "cannot write". */
 int eimg_write_all(int fd, const void *buf, size_t n, const char *path, const char *what, eimg_error *err);
-int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err);
+int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, const char *what,
+		    eimg_error *err);
 
 /* core/scratch.c: an unlinked temporary file in dir (NULL: $TMPDIR or /tmp),
  * for what (named in the error); -1 on failure.  eimg_copy_range copies len

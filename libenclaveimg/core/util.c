@@ -83,7 +83,8 @@ int eimg_write_all(int fd, const void *buf, size_t n, const char *path, const ch
 	return EIMG_OK;
 }
 
-int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, eimg_error *err)
+int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *path, const char *what,
+		    eimg_error *err)
 {
 	const uint8_t *p = buf;
 	while (n > 0) {
@@ -91,7 +92,7 @@ int eimg_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return eimg_err_sys(err, path, "cannot write");
+			return eimg_err_sys(err, path, "%s", what ? what : "cannot write");
 		p += k;
 		n -= (size_t)k;
 		off += (uint64_t)k;

@@ -111,7 +111,7 @@ static int spool_member(struct scan *t, const char *full, unsigned mode, uint64_
 		la_ssize_t k = archive_read_data(t->a, t->buf, want);
 		if (k <= 0)
 			return eimg_err(err, EIMG_EINVAL, t->tar, "member \"%s\": truncated data", esc);
-		if ((rc = eimg_pwrite_all(t->spool_fd, t->buf, (size_t)k, at + done, "the tar archive's spool file", err)))
+		if ((rc = eimg_pwrite_all(t->spool_fd, t->buf, (size_t)k, at + done, "the tar archive's spool file", NULL, err)))
 			return rc;
 		done += (uint64_t)k;
 	}

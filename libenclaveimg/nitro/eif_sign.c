@@ -176,11 +176,11 @@ int eimg_nitro_put_signed(const char *source, int fd, uint64_t base, const eimg_
 	if (!rc)
 		rc = signed_header(source, fd, base, &rep->layout, rep->body_crc, sec, seclen, hdr, sh, err);
 	if (!rc)
-		rc = eimg_pwrite_all(out_fd, hdr, sizeof(hdr), at, dst, err);
+		rc = eimg_pwrite_all(out_fd, hdr, sizeof(hdr), at, dst, NULL, err);
 	if (!rc)
-		rc = eimg_pwrite_all(out_fd, sh, sizeof(sh), at + body_end, dst, err);
+		rc = eimg_pwrite_all(out_fd, sh, sizeof(sh), at + body_end, dst, NULL, err);
 	if (!rc)
-		rc = eimg_pwrite_all(out_fd, sec, seclen, at + body_end + sizeof(sh), dst, err);
+		rc = eimg_pwrite_all(out_fd, sec, seclen, at + body_end + sizeof(sh), dst, NULL, err);
 	return rc;
 }
 

@@ -109,7 +109,7 @@ static int bounce_out(struct eimg_eif_stream *s, struct eimg_eif_dest *d, bool l
 		}
 	}
 	if (last && d->blen > 0) {
-		int rc = eimg_pwrite_all(d->fd, d->bounce, d->blen, d->bat, d->name, err);
+		int rc = eimg_pwrite_all(d->fd, d->bounce, d->blen, d->bat, d->name, NULL, err);
 		if (rc)
 			return rc;
 		d->bat += d->blen;
@@ -130,7 +130,7 @@ static int bounce_write(struct eimg_eif_stream *s, struct eimg_eif_dest *d, uint
 		uint64_t at = d->start + s->at[slot];
 		if (at < d->bat) { /* before the first aligned block: through the cache */
 			size_t h = d->bat - at < n ? (size_t)(d->bat - at) : n;
-			int rc = eimg_pwrite_all(d->fd, p, h, at, d->name, err);
+			int rc = eimg_pwrite_all(d->fd, p, h, at, d->name, NULL, err);
 			if (rc)
 				return rc;
 			p += h;
@@ -187,7 +187,7 @@ static int dest_write(struct eimg_eif_stream *s, struct eimg_eif_dest *d, uint64
 			close(d->dfd);
 			d->dfd = -1;
 		}
-		int rc = eimg_pwrite_all(d->fd, s->ring[slot], s->len[slot], at, d->name, err);
+		int rc = eimg_pwrite_all(d->fd, s->ring[slot], s->len[slot], at, d->name, NULL, err);
 		if (rc)
 			return rc;
 		d->written = at + s->len[slot] - d->start - s->data_rel;
@@ -561,7 +561,7 @@ static int pwrite_all(struct eimg_eif_stream *s, const uint8_t *p, size_t n, uin
 {
 	int rc = EIMG_OK;
 	for (unsigned i = 0; i < s->ndst && rc == EIMG_OK; i++)
-		rc = eimg_pwrite_all(s->dst[i].fd, p, n, s->dst[i].start + off, s->dst[i].name, err);
+		rc = eimg_pwrite_all(s->dst[i].fd, p, n, s->dst[i].start + off, s->dst[i].name, NULL, err);
 	return rc;
 }
 

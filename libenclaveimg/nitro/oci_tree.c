@@ -462,15 +462,9 @@ static int spool_data(eimg_oci_tree *t, struct node *x, const struct eimg_oci_ad
 		int rc = a->rd(a->rd_ctx, buf, k, err);
 		if (rc)
 			return rc;
-		size_t done = 0;
-		while (done < k) {
-			ssize_t w = pwrite(t->spool, buf + done, k - done, (off_t)(t->spool_len + done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return eimg_err_sys(err, NULL, "writing the image's files to a temporary file");
-			done += (size_t)w;
-		}
+		if ((rc = eimg_pwrite_all(t->spool, buf, k, t->spool_len, NULL, "writing the image's files to a temporary file",
+					  err)))
+			return rc;
 		t->spool_len += k;
 		left -= k;
 	}

@@ -125,16 +125,9 @@ static int next_chunk(struct pass *ps, struct chunk *c, uint64_t seq, eimg_error
 		}
 		c->p = c->buf;
 		/* Signing: the very bytes hashed are the bytes written. */
-		for (size_t w = 0; ps->copy_fd > 0 && r->body && w < n;) {
-			ssize_t k = pwrite(ps->copy_fd, c->buf + w, n - w, (off_t)(ps->copy_at + off + w));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				eimg_err_sys(err, ps->name, "cannot write the copy");
-				return -1;
-			}
-			w += (size_t)k;
-		}
+		if (ps->copy_fd > 0 && r->body &&
+		    eimg_pwrite_all(ps->copy_fd, c->buf, n, ps->copy_at + off, ps->name, "cannot write the copy", err))
+			return -1;
 	}
 	c->len = n;
 	eimg_progress_add(ps->progress, n);
