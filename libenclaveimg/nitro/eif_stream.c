@@ -219,7 +219,7 @@ static int pieces_work(struct eimg_eif_stream *s, unsigned k, uint64_t seq, unsi
 		if (k == TAIL_WORK)
 			s->crc_tail = eimg_crc32(s->crc_tail, p, n);
 		if (eimg_hash_update(s->h[k == PCR0_WORK ? 0 : s->tail_pcr], p, n))
-			return eimg_err(err, EIMG_EINTERNAL, s->name, "hashing failed");
+			return eimg_err(err, EIMG_EINTERNAL, s->dst[0].name, "hashing failed");
 	}
 	return EIMG_OK;
 }
@@ -380,7 +380,7 @@ static int put_fixed(struct eimg_eif_stream *s, const struct eimg_eif_part *p, i
 	s->crc_fixed = eimg_crc32(s->crc_fixed, p->data, p->size);
 	s->fixed_len += sizeof(sh) + p->size;
 	if (pcrb && (eimg_hash_update(s->h[0], p->data, p->size) || eimg_hash_update(s->h[pcrb], p->data, p->size)))
-		return eimg_err(err, EIMG_EINTERNAL, s->name, "hashing failed");
+		return eimg_err(err, EIMG_EINTERNAL, s->dst[0].name, "hashing failed");
 	int rc = put_raw(s, sh, sizeof(sh), err);
 	return rc ? rc : put_raw(s, p->data, p->size, err);
 }
@@ -402,7 +402,6 @@ int eimg_eif_stream_begin(struct eimg_eif_stream *s, const char *name, int fd, c
 	s->dst[0] = (struct eimg_eif_dest){ .fd = fd, .dfd = -1, .name = name };
 	s->dst[1] = (struct eimg_eif_dest){ .fd = copy_fd, .dfd = -1, .name = copy_name };
 	s->ndst = copy_fd >= 0 ? 2 : 1;
-	s->name = name;
 	int rc = eimg_eif_check_order(parts, nparts, err);
 	if (rc)
 		return rc;
@@ -509,7 +508,7 @@ static int flush(struct eimg_eif_stream *s, eimg_error *err)
 	if (n == 0)
 		return EIMG_OK;
 	if (s->tail + n > EIMG_EIF_MAX_FILE - s->fixed_len - EIMG_EIF_HEADER_SIZE - EIMG_EIF_SECTION_HEADER_SIZE)
-		return eimg_err(err, EIMG_EINVAL, s->name, "EIF: above the limit of %llu bytes",
+		return eimg_err(err, EIMG_EINVAL, s->dst[0].name, "EIF: above the limit of %llu bytes",
 				(unsigned long long)EIMG_EIF_MAX_FILE);
 	s->len[slot] = n;
 	s->at[slot] = s->data_rel + s->tail;
@@ -570,7 +569,7 @@ int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_ni
 	uint64_t offs[EIMG_EIF_MAX_SECTIONS], pos = EIMG_EIF_HEADER_SIZE;
 	uint8_t h[EIMG_EIF_HEADER_SIZE], sh[EIMG_EIF_SECTION_HEADER_SIZE], d[48];
 	if (!s->nring || !s->ring[s->nring - 1])
-		return eimg_err(err, EIMG_EINTERNAL, s->name, "EIF stream: never started");
+		return eimg_err(err, EIMG_EINTERNAL, s->dst[0].name, "EIF stream: never started");
 	int rc = flush(s, err);   /* the last piece, partly filled */
 	stop_workers(s, rc == EIMG_OK);
 	if (rc)
@@ -582,7 +581,7 @@ int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_ni
 	}
 	if (s->flush_errno) {
 		errno = s->flush_errno;
-		return eimg_err_sys(err, s->name, "cannot write");
+		return eimg_err_sys(err, s->dst[0].name, "cannot write");
 	}
 	for (unsigned i = 0; i < s->ndst; i++)
 		if (s->dst[i].bounce && (rc = bounce_out(s, &s->dst[i], true, err)))
@@ -613,7 +612,7 @@ int eimg_eif_stream_end(struct eimg_eif_stream *s, uint64_t *len, struct eimg_ni
 	memset(dg, 0, sizeof(*dg));
 	for (int i = 0; i < 3; i++) {
 		if (eimg_hash_final(s->h[i], d))
-			return eimg_err(err, EIMG_EINTERNAL, s->name, "hashing failed");
+			return eimg_err(err, EIMG_EINTERNAL, s->dst[0].name, "hashing failed");
 		eimg_nitro_extend(d, i == 0 ? dg->pcr0 : i == 1 ? dg->pcr1 : dg->pcr2);
 	}
 	dg->crc = c;

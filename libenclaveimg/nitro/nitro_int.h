@@ -98,7 +98,6 @@ struct eimg_eif_dest {                /* a file the EIF goes to */
 struct eimg_eif_stream {
 	struct eimg_eif_dest dst[2];      /* the file; a copy */
 	unsigned ndst;
-	const char *name;                 /* for messages */
 	uint64_t data_rel;                /* offset of the streamed section's data in the EIF */
 	struct eimg_eif_write_opts opts;
 	unsigned n;
