@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = mkstemp(path);
 	if (fd < 0)
 		return 0;
-	int ok = eimg_pwrite_all(fd, data, size, 0, path, &err) == EIMG_OK;
+	int ok = eimg_pwrite_all(fd, data, size, 0, path, NULL, &err) == EIMG_OK;
 	close(fd);
 	eimg_cpio *c = ok ? eimg_cpio_new() : NULL;
 	uint8_t *out = NULL;
