@@ -267,7 +267,8 @@ static void *flusher(void *arg)
 	struct eimg_eif_stream *s = arg;
 	pthread_mutex_lock(&s->m);
 	for (;;) {
-		while (s->flushed == s->flush_want && !s->stop)
+		/* Not at stop: the writer may still ask, for what it drains. */
+		while (s->flushed == s->flush_want && !s->joined && !s->abort)
 			pthread_cond_wait(&s->work, &s->m);
 		if (s->flushed == s->flush_want || s->abort || s->flush_errno)
 			break;
@@ -351,8 +352,13 @@ static void stop_workers(struct eimg_eif_stream *s, bool drain)
 	pthread_mutex_unlock(&s->m);
 	for (unsigned k = 0; k < s->threads; k++)
 		pthread_join(s->th[k], NULL);
-	if (s->flusher)
+	if (s->flusher) {
+		pthread_mutex_lock(&s->m);
+		s->joined = true;
+		pthread_cond_broadcast(&s->work);
+		pthread_mutex_unlock(&s->m);
 		pthread_join(s->fth, NULL);
+	}
 	s->flusher = false;
 	pthread_cond_destroy(&s->room);
 	pthread_cond_destroy(&s->work);

@@ -120,6 +120,7 @@ struct eimg_eif_stream {
 	bool flusher;                     /* a kept file, written through the cache: a flusher thread runs (fdatasync) */
 	unsigned threads;                 /* consumers on their own thread (k < threads); the others run here */
 	bool locks, stop, abort, failed;  /* locks: m, work and room exist */
+	bool joined;                      /* the workers have ended: the flusher's cue to end */
 	int frc;                          /* failed: the first failure */
 	eimg_error ferr;
 	struct eimg_eif_worker wk[EIMG_EIF_WORKERS];

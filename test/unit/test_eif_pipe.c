@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +43,7 @@ static int hash_fail_after = -1;     /* eimg_hash_update calls (on worker thread
 static int flush_fail;               /* fdatasync fails with EIO */
 static int direct_refused;           /* O_DIRECT writes that fail with EINVAL */
 static int flushes;
+static int slow_direct;              /* O_DIRECT writes take 20 ms: the writer lags behind */
 static pthread_t main_thread;
 
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
@@ -110,6 +112,8 @@ ssize_t __wrap_pwritev(int fd, const struct iovec *v, int n, off_t off)
 		total += v[i].iov_len;
 	if (refuse_direct(fd))
 		return -1;
+	if (slow_direct && (fcntl(fd, F_GETFL) & O_DIRECT))
+		usleep(20000);
 	return over_budget(total) ? -1 : __real_pwritev(fd, v, n, off);
 }
 
@@ -144,6 +148,7 @@ static void reset(void)
 	flush_fail = 0;
 	flushes = 0;
 	direct_refused = 0;
+	slow_direct = 0;
 }
 
 /* ---- the EIF ---- */
@@ -174,11 +179,19 @@ static uint8_t *pattern(size_t n, unsigned seed)
 	return b;
 }
 
-/* A file in /tmp, or with in_here in the current folder (a file system on
- * disk: /tmp may be a tmpfs, which has no O_DIRECT); unlinked unless named. */
+/* A file in /tmp, or with in_here in the build folder ($BUILDDIR, as make
+ * check sets it, else the current one: a file system on disk, as /tmp may
+ * be a tmpfs, which has no O_DIRECT; never the source tree, where a file
+ * left by a failed assertion could be committed); unlinked unless named. */
 static int scratch_in(char *name, size_t size, bool named, bool in_here)
 {
-	snprintf(name, size, "%s/eimg-pipe-XXXXXX", in_here ? "." : "/tmp");
+	const char *dir = getenv("BUILDDIR");
+	if (!in_here)
+		dir = "/tmp";
+	else if (!dir || !*dir)
+		dir = ".";
+	int k = snprintf(name, size, "%s/eimg-pipe-XXXXXX", dir);
+	assert_true(k > 0 && (size_t)k < size);
 	int fd = mkstemp(name);
 	assert_true(fd >= 0);
 	if (!named)
@@ -226,7 +239,7 @@ static int stream(int fd, const uint8_t *ram, size_t n, size_t step, uint64_t *l
  * given equal a separate pass over it. */
 static void check_one_in(size_t n, size_t step, bool here)
 {
-	char name[64];
+	char name[PATH_MAX];
 	eimg_error err;
 	uint8_t *ram = pattern(n, (unsigned)n), *want = NULL;
 	size_t wlen = 0;
@@ -294,7 +307,7 @@ static void test_fallback(void **state)
  * otherwise; valgrind or ASan report a leak). */
 static void expect_failure(const uint8_t *ram, size_t n, int code, const char *msg)
 {
-	char name[64];
+	char name[PATH_MAX];
 	eimg_error err;
 	uint64_t len;
 	struct eimg_nitro_digest dg;
@@ -342,7 +355,7 @@ static void test_hash_error(void **state)
 static void test_flush(void **state)
 {
 	(void)state;
-	char name[64];
+	char name[PATH_MAX];
 	eimg_error err;
 	size_t n = 72u * MIB;
 	uint8_t *ram = pattern(n, 9);
@@ -371,7 +384,7 @@ static void test_flush(void **state)
 /* Whether this folder's file system takes O_DIRECT writes. */
 static bool direct_here(void)
 {
-	char name[64];
+	char name[PATH_MAX];
 	int fd = scratch_in(name, sizeof(name), true, true);
 	int d = open(name, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	close(fd);
@@ -424,7 +437,7 @@ static void test_direct(void **state)
 static void test_direct_errors(void **state)
 {
 	(void)state;
-	char name[64];
+	char name[PATH_MAX];
 	eimg_error err;
 	uint64_t len;
 	struct eimg_nitro_digest dg;
@@ -447,13 +460,18 @@ static void test_direct_errors(void **state)
 	assert_true(flushes > 0);
 	close(fd);
 	unlink(name);
-	reset();
-	flush_fail = 1;
-	fd = scratch_in(name, sizeof(name), true, true);
-	assert_int_equal(stream(fd, ram, n, MIB, &len, &dg, &err), EIMG_EIO);
-	assert_non_null(strstr(err.msg, "cannot write"));
-	close(fd);
-	unlink(name);
+	/* The flush asked for while the writer drains, after the last piece
+	 * is handed over (a slow disk), fails the stream as well. */
+	for (int slow = 0; slow < 2; slow++) {
+		reset();
+		slow_direct = slow;
+		flush_fail = 1;
+		fd = scratch_in(name, sizeof(name), true, true);
+		assert_int_equal(stream(fd, ram, n, MIB, &len, &dg, &err), EIMG_EIO);
+		assert_non_null(strstr(err.msg, "cannot write"));
+		close(fd);
+		unlink(name);
+	}
 	stream_flags = 0;
 	reset();
 	free(ram);
@@ -466,7 +484,7 @@ static void test_direct_errors(void **state)
 static void test_copy(void **state)
 {
 	(void)state;
-	char name[64], cname[64];
+	char name[PATH_MAX], cname[PATH_MAX];
 	eimg_error err;
 	static const size_t csizes[] = { 0, MIB + 1, (EIMG_EIF_RING_MAX + 3) * MIB + 5 };
 	/* flags, then refused: O_DIRECT writes refused (the first file's, then the copy's) */
