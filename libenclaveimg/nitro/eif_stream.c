@@ -88,18 +88,32 @@ static void start_writeback(struct eimg_eif_stream *s, struct eimg_eif_dest *d)
  * pieces, and the last of it goes through the cache at the end. */
 #define BOUNCE (8u << 20)
 
+/* The outcome of a write of want bytes around the cache that returned k:
+ * all of them written (d->dfd still open); refused (EINVAL), cut short or
+ * interrupted, after which d is written through the cache (d->dfd closed,
+ * -1; the caller writes these bytes again there); or another error, the
+ * stream's. */
+static int direct_result(struct eimg_eif_dest *d, ssize_t k, size_t want, eimg_error *err)
+{
+	if (k == (ssize_t)want)
+		return EIMG_OK;
+	if (k < 0 && errno != EINVAL && errno != EINTR)
+		return eimg_err_sys(err, d->name, "cannot write");
+	close(d->dfd);
+	d->dfd = -1;
+	return EIMG_OK;
+}
+
 /* Writes the bounce buffer's aligned blocks (all of it with last, through
  * the cache: the stream's end, or O_DIRECT refused). */
 static int bounce_out(struct eimg_eif_stream *s, struct eimg_eif_dest *d, bool last, eimg_error *err)
 {
 	size_t w = d->blen / d->align * d->align;
 	if (!last && d->dfd >= 0 && w > 0) {
-		ssize_t k = pwrite(d->dfd, d->bounce, w, (off_t)d->bat);
-		if (k < 0 && errno != EINVAL && errno != EINTR)
-			return eimg_err_sys(err, d->name, "cannot write");
-		if (k != (ssize_t)w) { /* refused, cut short or interrupted: through the cache from now on */
-			close(d->dfd);
-			d->dfd = -1;
+		int rc = direct_result(d, pwrite(d->dfd, d->bounce, w, (off_t)d->bat), w, err);
+		if (rc)
+			return rc;
+		if (d->dfd < 0) {
 			last = true;
 		} else {
 			s->direct += w;
@@ -172,20 +186,17 @@ static int dest_write(struct eimg_eif_stream *s, struct eimg_eif_dest *d, uint64
 			m++;
 		}
 		if (m > 0) {
-			ssize_t k = pwritev(d->dfd, iov, (int)m, (off_t)at);
-			if (k == (ssize_t)total) {
+			int rc = direct_result(d, pwritev(d->dfd, iov, (int)m, (off_t)at), total, err);
+			if (rc)
+				return rc;
+			if (d->dfd >= 0) {
 				s->direct += total;
 				d->written = at + total - d->start - s->data_rel;
 				start_writeback(s, d);
 				seq += m;
 				count -= m;
 				continue;
-			}
-			if (k < 0 && errno != EINVAL && errno != EINTR)
-				return eimg_err_sys(err, d->name, "cannot write");
-			/* Refused, cut short or interrupted: this run again, through the cache. */
-			close(d->dfd);
-			d->dfd = -1;
+			} /* else this run again, through the cache */
 		}
 		int rc = eimg_pwrite_all(d->fd, s->ring[slot], s->len[slot], at, d->name, NULL, err);
 		if (rc)
