@@ -40,14 +40,8 @@ void eimg_file_unref(struct eimg_file *f)
 {
 	if (!f || --f->refs > 0)
 		return;
-	if (f->out) { /* not committed: the temporary file goes */
-		eimg_outfile_abort(f->out);
-		free(f->out);
-	}
-	if (f->copy) {
-		eimg_outfile_abort(f->copy);
-		free(f->copy);
-	}
+	eimg_outfile_free(f->out); /* not committed: the temporary files go */
+	eimg_outfile_free(f->copy);
 	close(f->fd);
 	free(f);
 }
@@ -157,9 +151,7 @@ int eimg_blob_commit_copy(const eimg_blob *b, eimg_error *err)
 	struct eimg_outfile *c = b->f->copy;
 	b->f->copy = NULL;
 	int rc = eimg_outfile_commit(c, err);
-	if (rc)
-		eimg_outfile_abort(c);
-	free(c);
+	eimg_outfile_free(c);
 	return rc;
 }
 

@@ -140,15 +140,12 @@ static int place_eif(void *ctx, uint64_t lo, uint64_t hi, eimg_error *err)
 	int rc = o && strcmp(o, "-") != 0 ? eimg_image_eif_offset(p->img, p->opt->mtime, lo, &a, err) : EIMG_EINVAL;
 	if (rc == EIMG_OK)
 		rc = eimg_image_eif_offset(p->img, p->opt->mtime, hi, &b, err);
-	if (rc == EIMG_OK && a == b && (p->out = calloc(1, sizeof(*p->out))) &&
-	    eimg_outfile_open(p->out, o, err) == EIMG_OK) {
-		if (lseek(p->out->fd, (off_t)a, SEEK_SET) == (off_t)a && (p->fd = dup(p->out->fd)) >= 0) {
-			p->at = p->head = a;
-			return p->fd;
-		}
-		eimg_outfile_abort(p->out);
+	if (rc == EIMG_OK && a == b && eimg_outfile_new(o, &p->out, err) == EIMG_OK &&
+	    lseek(p->out->fd, (off_t)a, SEEK_SET) == (off_t)a && (p->fd = dup(p->out->fd)) >= 0) {
+		p->at = p->head = a;
+		return p->fd;
 	}
-	free(p->out);
+	eimg_outfile_free(p->out);
 	p->out = NULL;
 	/* The scratch file: beside the output (one file system, no /tmp). */
 	char dir[4096] = ".";
@@ -175,11 +172,9 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct e
 	if (opt->eif_output) {
 		if (strcmp(opt->eif_output, "-") == 0)
 			return eimg_err(err, EIMG_EUSAGE, NULL, "the EIF's copy needs a file name");
-		int rc = (copy = calloc(1, sizeof(*copy))) ? eimg_outfile_open(copy, opt->eif_output, err) : eimg_err_nomem(err);
-		if (rc) {
-			free(copy);
+		int rc = eimg_outfile_new(opt->eif_output, &copy, err);
+		if (rc)
 			return rc;
-		}
 	}
 	memset(&bo, 0, sizeof(bo));
 	bo.epoch = opt->mtime;
@@ -197,8 +192,7 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct e
 		if (rc == EIMG_OK && eimg_image_eif_offset(img, opt->mtime, eif_len, &at, err) == EIMG_OK && at == pl.head) {
 			f->out = pl.out;
 		} else {
-			eimg_outfile_abort(pl.out);
-			free(pl.out);
+			eimg_outfile_free(pl.out);
 		}
 		pl.out = NULL;
 	}
@@ -206,15 +200,9 @@ static int build_nitro(const eimg_manifest *man, eimg_image *img, const struct e
 		f->copy = copy;
 		copy = NULL;
 	}
-	if (copy) {
-		eimg_outfile_abort(copy);
-		free(copy);
-	}
+	eimg_outfile_free(copy);
 	eimg_file_unref(f);
-	if (pl.out) {
-		eimg_outfile_abort(pl.out);
-		free(pl.out);
-	}
+	eimg_outfile_free(pl.out);
 	if (rc || !b) {
 		eimg_blob_free(b);
 		return rc ? rc : eimg_err_nomem(err);

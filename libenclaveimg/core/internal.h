@@ -82,6 +82,10 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg_error *err);
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err);
 void eimg_outfile_abort(struct eimg_outfile *o); /* removes the temp file; safe after commit */
+/* An output of its own, opened on path (*out NULL on failure); and its end:
+ * aborted (nothing, once committed) and freed (NULL is fine). */
+int eimg_outfile_new(const char *path, struct eimg_outfile **out, eimg_error *err);
+void eimg_outfile_free(struct eimg_outfile *o);
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (UTC). */
 void eimg_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);

@@ -215,20 +215,30 @@ int eimg_outfile_open(struct eimg_outfile *o, const char *path, eimg_error *err)
 	return rc;
 }
 
+int eimg_outfile_new(const char *path, struct eimg_outfile **out, eimg_error *err)
+{
+	*out = NULL;
+	struct eimg_outfile *o = calloc(1, sizeof(*o));
+	if (!o)
+		return eimg_err_nomem(err);
+	int rc = eimg_outfile_open(o, path, err);
+	if (rc) {
+		free(o);
+		return rc;
+	}
+	*out = o;
+	return EIMG_OK;
+}
+
+void eimg_outfile_free(struct eimg_outfile *o)
+{
+	eimg_outfile_abort(o);
+	free(o);
+}
+
 int eimg_outfile_write(struct eimg_outfile *o, const void *buf, size_t len, eimg_error *err)
 {
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t w = write(o->fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return eimg_err_sys(err, o->is_stdout ? "-" : o->path, "cannot write");
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return EIMG_OK;
+	return eimg_write_all(o->fd, buf, len, o->is_stdout ? "-" : o->path, "cannot write", err);
 }
 
 int eimg_outfile_commit(struct eimg_outfile *o, eimg_error *err)

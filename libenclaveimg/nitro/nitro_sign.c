@@ -195,14 +195,10 @@ static int sign_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *key,
 	    eimg_image_eif_offset(img, mtime, body_end + EIMG_EIF_SECTION_HEADER_SIZE + EIMG_EIF_MAX_SIGNATURE, &hi,
 				  &ignored) || lo != hi)
 		return 1;
-	struct eimg_outfile *o = calloc(1, sizeof(*o));
-	if (!o)
-		return eimg_err_nomem(err);
-	int rc = eimg_outfile_open(o, dst, err);
-	if (rc) {
-		free(o);
+	struct eimg_outfile *o;
+	int rc = eimg_outfile_new(dst, &o, err);
+	if (rc)
 		return rc;
-	}
 	struct eimg_nitro_audit_opts ao = { .copy_fd = o->fd, .copy_at = lo };
 	/* Never sign what does not measure as recorded. */
 	rc = eimg_nitro_image_open_opts(img, r->input, &ao, &rep, err);
@@ -212,10 +208,7 @@ static int sign_one_pass(const struct eimg_nitro_sign_request *r, eimg_key *key,
 		rc = refuse_signed(rep, r, err);
 	if (rc == EIMG_OK)
 		rc = finish_one_pass(r, key, img, rep, &o, lo, err);
-	if (o) {
-		eimg_outfile_abort(o);
-		free(o);
-	}
+	eimg_outfile_free(o);
 	eimg_nitro_report_free(rep);
 	return rc;
 }
