@@ -57,20 +57,6 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
 	return __real_pthread_create(t, a, fn, arg);
 }
 
-ssize_t __real_write(int fd, const void *p, size_t n);
-ssize_t __wrap_write(int fd, const void *p, size_t n);
-ssize_t __wrap_write(int fd, const void *p, size_t n)
-{
-	if (write_budget >= 0) {
-		if ((long long)n > write_budget) {
-			errno = ENOSPC;
-			return -1;
-		}
-		write_budget -= (long long)n;
-	}
-	return __real_write(fd, p, n);
-}
-
 /* The budget, shared by every kind of write. */
 static bool over_budget(size_t n)
 {
@@ -82,6 +68,13 @@ static bool over_budget(size_t n)
 	}
 	write_budget -= (long long)n;
 	return false;
+}
+
+ssize_t __real_write(int fd, const void *p, size_t n);
+ssize_t __wrap_write(int fd, const void *p, size_t n);
+ssize_t __wrap_write(int fd, const void *p, size_t n)
+{
+	return over_budget(n) ? -1 : __real_write(fd, p, n);
 }
 
 ssize_t __real_pwrite(int fd, const void *p, size_t n, off_t off);
